@@ -1,0 +1,1 @@
+//! Glint core.

@@ -1,0 +1,1 @@
+//! Glint plugin SDK.
