@@ -1,0 +1,9 @@
+//! Plain data and the image state machine. Nothing here does I/O.
+
+pub mod image;
+pub mod list;
+pub mod status;
+
+pub use image::{Image, Location, Visibility};
+pub use list::{CmpOp, ListQuery, Scope, SortDir, SortKey, VisibilityFilter};
+pub use status::ImageStatus;
