@@ -1,1 +1,49 @@
-//! Glint plugin SDK.
+//! Glint plugin SDK: the one crate a store plugin needs.
+//!
+//! A plugin implements [`StoreDriver`] in safe Rust and exports it with [`export_store_plugin!`].
+//! The host loads plugins with [`host::load_store_plugin`] (cargo feature `host`). Design notes on
+//! every ABI decision are in `docs/abi.md`.
+//!
+//! ```ignore
+//! struct MyDriver { /* … */ }
+//! impl glint_sdk::StoreDriver for MyDriver { const DRIVER: &'static str = "my"; /* … */ }
+//! glint_sdk::export_store_plugin!(MyDriver);
+//! ```
+//!
+//! A plugin crate is a `cdylib` and must depend on `abi_stable` directly (same exact version as
+//! this SDK): the export macro expands to `::abi_stable::…` paths.
+
+pub mod abi;
+mod driver;
+mod error;
+pub mod ffi;
+#[cfg(feature = "host")]
+pub mod host;
+pub mod runtime;
+mod types;
+
+pub use driver::StoreDriver;
+pub use error::{ErrorKind, StoreError};
+pub use types::{Capabilities, DataStream, GetOutcome, OpenContext, PutOutcome, ReadRange};
+
+// Re-exported so plugins use the exact versions the SDK was built with.
+pub use abi_stable;
+pub use bytes;
+pub use futures;
+pub use serde_json;
+pub use tracing;
+
+/// Exports a [`StoreDriver`] as this library's store plugin.
+///
+/// Generates the stable-ABI root module; every entry point it exposes catches panics and reports
+/// them as `Unexpected` errors. Use it exactly once, in a `cdylib` crate that depends on
+/// `abi_stable` directly.
+#[macro_export]
+macro_rules! export_store_plugin {
+    ($driver:ty) => {
+        #[::abi_stable::export_root_module]
+        fn glint_store_plugin_root_module() -> $crate::ffi::StorePluginModuleRef {
+            $crate::ffi::store_plugin_module::<$driver>()
+        }
+    };
+}

@@ -1,0 +1,235 @@
+//! The file store: one file per image in the data directory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use glint_sdk::{
+    Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
+    StoreDriver, StoreError, runtime,
+};
+
+use crate::config::FileConfig;
+use crate::error::parse_error;
+use crate::{reader, writer};
+
+const SCHEME: &str = "file://";
+
+/// A data directory holding `<datadir>/<image id>` files.
+#[derive(Debug)]
+pub struct FileDriver {
+    /// Canonical data directory: every object path is a direct child of it.
+    root: PathBuf,
+    chunk_size: usize,
+    fsync: bool,
+}
+
+impl StoreDriver for FileDriver {
+    const DRIVER: &'static str = "file";
+
+    fn open(ctx: OpenContext, config: serde_json::Value) -> Result<Self, StoreError> {
+        let config = FileConfig::parse(config)?;
+        let datadir_error = |err| {
+            let mut err = parse_error(
+                err,
+                format!("option `datadir` ({})", config.datadir.display()),
+            );
+            err.kind = ErrorKind::ConfigInvalid;
+            err
+        };
+        fs::create_dir_all(&config.datadir).map_err(datadir_error)?;
+        let root = config.datadir.canonicalize().map_err(datadir_error)?;
+        tracing::info!(store = %ctx.store_id, datadir = %root.display(), "file store opened");
+        Ok(FileDriver {
+            root,
+            chunk_size: config.chunk_size,
+            fsync: config.fsync,
+        })
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            read: true,
+            write: true,
+            delete: true,
+            size: true,
+            ranged_read: true,
+        }
+    }
+
+    async fn put(
+        &self,
+        image_id: &str,
+        size_hint: Option<u64>,
+        data: DataStream,
+    ) -> Result<PutOutcome, StoreError> {
+        let target = self.object_path(image_id)?;
+        let size = writer::write(
+            writer::Job {
+                root: self.root.clone(),
+                target: target.clone(),
+                size_hint,
+                fsync: self.fsync,
+            },
+            data,
+        )
+        .await?;
+        tracing::debug!(image_id, size, "image stored");
+        Ok(PutOutcome {
+            location: format!("{SCHEME}{}", target.display()),
+            size,
+            metadata: serde_json::Map::new(),
+        })
+    }
+
+    async fn get(
+        &self,
+        location: &str,
+        range: Option<ReadRange>,
+    ) -> Result<GetOutcome, StoreError> {
+        let path = self.resolve(location)?;
+        reader::open(path, range, self.chunk_size).await
+    }
+
+    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+        let path = self.resolve(location)?;
+        let (root, fsync) = (self.root.clone(), self.fsync);
+        runtime::spawn_blocking(move || {
+            regular_file_size(&path)?;
+            fs::remove_file(&path).map_err(|err| parse_error(err, path.display()))?;
+            if fsync {
+                writer::sync_dir(&root)?;
+            }
+            Ok(())
+        })
+        .await?
+    }
+
+    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+        let path = self.resolve(location)?;
+        runtime::spawn_blocking(move || regular_file_size(&path)).await?
+    }
+}
+
+impl FileDriver {
+    /// The path for a new image, refusing ids that are not plain file names.
+    fn object_path(&self, image_id: &str) -> Result<PathBuf, StoreError> {
+        if is_safe_name(image_id) {
+            Ok(self.root.join(image_id))
+        } else {
+            Err(StoreError::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "image id {image_id:?} is not usable as a file name: use letters, digits, '-', '_' and '.', not starting with '.'"
+                ),
+            ))
+        }
+    }
+
+    /// The path of an existing location; anything not directly inside the data directory is
+    /// refused with `PermissionDenied`.
+    fn resolve(&self, location: &str) -> Result<PathBuf, StoreError> {
+        let outside = || {
+            StoreError::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "location {location:?} is not inside this store's data directory {}",
+                    self.root.display()
+                ),
+            )
+        };
+        let path = Path::new(location.strip_prefix(SCHEME).ok_or_else(outside)?);
+        match (
+            path.parent(),
+            path.file_name().and_then(|name| name.to_str()),
+        ) {
+            (Some(parent), Some(name)) if parent == self.root && is_safe_name(name) => {
+                Ok(self.root.join(name))
+            }
+            _ => Err(outside()),
+        }
+    }
+}
+
+/// A single path component that cannot be `.`/`..`, a hidden temporary file, or contain a
+/// separator: ASCII letters, digits, `-`, `_` and `.`, not starting with `.`, at most 255 bytes.
+fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// The size of the regular file at `path`, refusing symbolic links and other file types.
+fn regular_file_size(path: &Path) -> Result<u64, StoreError> {
+    let metadata = fs::symlink_metadata(path).map_err(|err| parse_error(err, path.display()))?;
+    if metadata.is_file() {
+        Ok(metadata.len())
+    } else {
+        Err(StoreError::new(
+            ErrorKind::PermissionDenied,
+            format!("{} is not a regular file", path.display()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn driver() -> FileDriver {
+        FileDriver {
+            root: PathBuf::from("/srv/images"),
+            chunk_size: 4096,
+            fsync: false,
+        }
+    }
+
+    #[test]
+    fn image_ids_must_be_plain_names() {
+        let driver = driver();
+        assert_eq!(
+            driver
+                .object_path("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+                .unwrap(),
+            Path::new("/srv/images/1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+        );
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "a/b",
+            "../etc",
+            "/etc/passwd",
+            "a\0b",
+            "é",
+        ] {
+            let err = driver.object_path(bad).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::PermissionDenied, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn locations_must_be_direct_children_of_the_root() {
+        let driver = driver();
+        assert_eq!(
+            driver.resolve("file:///srv/images/abc").unwrap(),
+            Path::new("/srv/images/abc")
+        );
+        for bad in [
+            "/srv/images/abc",
+            "file:///srv/images/../etc/passwd",
+            "file:///srv/images/sub/abc",
+            "file:///etc/passwd",
+            "file:///srv/images",
+            "file:///srv/images/.abc.tmp-1",
+            "file:///srv/images/..",
+            "http:///srv/images/abc",
+        ] {
+            let err = driver.resolve(bad).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::PermissionDenied, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The trait a store plugin implements.
+
+use std::future::Future;
+
+use crate::{Capabilities, DataStream, GetOutcome, OpenContext, PutOutcome, ReadRange, StoreError};
+
+/// A storage backend for image data.
+///
+/// Implement it in safe Rust and export it with [`crate::export_store_plugin!`]. Every method may be
+/// called concurrently from any host thread; returned futures are polled by the host's runtime, so
+/// blocking or runtime-bound work belongs on the plugin's own threads ([`crate::runtime`]).
+///
+/// Each `# Behavior` line below is enforced by the conformance suite in `glint-testkit`.
+pub trait StoreDriver: Send + Sync + Sized + 'static {
+    /// The driver name a store configuration selects (`driver = "file"`).
+    const DRIVER: &'static str;
+
+    /// Opens one configured store.
+    ///
+    /// # Behavior
+    /// - `config` is the store's options as JSON; unknown or malformed options fail with
+    ///   `ConfigInvalid` and a message naming the option.
+    /// - Called once per configured store, possibly several times for different stores.
+    fn open(ctx: OpenContext, config: serde_json::Value) -> Result<Self, StoreError>;
+
+    /// What this store supports.
+    ///
+    /// # Behavior
+    /// - Called once when the store is opened; the host caches the answer and refuses an
+    ///   unsupported operation with `Unsupported` without calling the driver.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Stores the image data for `image_id` and returns where it lives.
+    ///
+    /// # Behavior
+    /// - Consumes `data` to its end; a later `get` of the returned location yields exactly those
+    ///   bytes, and `size` is their count.
+    /// - An empty stream stores an empty object.
+    /// - An object already stored for `image_id` fails with `AlreadyExists` and is left intact.
+    /// - If `data` yields an error, that error is returned and nothing is left behind: the id can be
+    ///   stored again and no object is readable.
+    /// - If the future is dropped before it completes, nothing is left behind.
+    /// - If `size_hint` is `Some` and the byte count differs, the put fails and nothing is left behind.
+    /// - Data is durable when `Ok` is returned.
+    /// - Concurrent puts of different ids do not interfere.
+    fn put(
+        &self,
+        image_id: &str,
+        size_hint: Option<u64>,
+        data: DataStream,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send {
+        let _ = (image_id, size_hint, data);
+        async { Err(StoreError::unsupported("put")) }
+    }
+
+    /// Reads the object at `location`, or a range of it.
+    ///
+    /// # Behavior
+    /// - `total_size` is the size of the whole object, whatever the range.
+    /// - With a range, yields bytes `offset .. min(offset + length, total_size)`.
+    /// - A range whose offset is at or beyond the end fails with `RangeNotSatisfiable`.
+    /// - A missing object fails with `NotFound`.
+    fn get(
+        &self,
+        location: &str,
+        range: Option<ReadRange>,
+    ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send;
+
+    /// Deletes the object at `location`.
+    ///
+    /// # Behavior
+    /// - Afterwards `get` and `size` of the location fail with `NotFound`.
+    /// - A missing object fails with `NotFound`.
+    fn delete(&self, location: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = location;
+        async { Err(StoreError::unsupported("delete")) }
+    }
+
+    /// The size in bytes of the object at `location`.
+    ///
+    /// # Behavior
+    /// - Equals the byte count the `put` stored.
+    /// - A missing object fails with `NotFound`.
+    fn size(&self, location: &str) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = location;
+        async { Err(StoreError::unsupported("size")) }
+    }
+}

@@ -1,0 +1,25 @@
+//! Everything that crosses the plugin boundary. All `unsafe` code of the SDK lives here.
+//!
+//! Plugin authors never use these types directly: [`crate::export_store_plugin!`] wires a
+//! [`crate::StoreDriver`] to them, and the host module turns them back into plain Rust types.
+
+mod buffer;
+mod error;
+mod log;
+mod module;
+mod store;
+mod stream;
+
+pub use buffer::FfiBuf;
+pub use error::{FfiError, FfiResult};
+pub use log::HostLogger;
+pub use module::{StorePluginModule, StorePluginModuleRef, store_plugin_module};
+pub use store::{FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiStore, FfiStoreBox};
+pub use stream::{FfiStream, FfiStreamBox, FfiStreamItem, export_stream, import_stream};
+
+pub(crate) use error::{guard, panicked};
+#[cfg(feature = "host")]
+pub(crate) use log::level_code;
+pub(crate) use store::export_store;
+#[cfg(feature = "host")]
+pub(crate) use store::import;

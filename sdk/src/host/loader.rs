@@ -1,0 +1,272 @@
+//! Loading plugin libraries: the compatibility check and the one-paragraph refusals.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use abi_stable::sabi_types::{VersionNumber, VersionStrings};
+use abi_stable::std_types::RStr;
+use tracing::Level;
+
+use super::Store;
+use crate::StoreError;
+use crate::abi::{ABI_VERSION, is_compatible};
+use crate::ffi::{HostLogger, StorePluginModuleRef, level_code};
+
+/// Why a plugin file was refused. Each message is one short paragraph naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be opened as a shared library.
+    #[error("cannot load store plugin {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    /// The file is a library but not a Glint store plugin.
+    #[error("{path} is not a Glint store plugin: {reason}")]
+    NotAPlugin { path: PathBuf, reason: String },
+    /// The plugin was built for a plugin ABI this host does not accept.
+    #[error(
+        "store plugin {path} was built for plugin ABI {plugin_abi}, but this host speaks plugin ABI \
+         {host_abi} (glint-sdk {host_sdk}); the major versions must match and the plugin's minor \
+         version may not exceed the host's; rebuild the plugin against this host's glint-sdk"
+    )]
+    Incompatible {
+        path: PathBuf,
+        plugin_abi: String,
+        host_abi: String,
+        host_sdk: &'static str,
+    },
+    /// The plugin claims a compatible ABI but its boundary types differ from the host's.
+    #[error(
+        "store plugin {path} claims plugin ABI {plugin_abi} like this host (glint-sdk {host_sdk}), \
+         but the layout of its interface types differs; it was probably built from a modified or \
+         mismatched glint-sdk; rebuild it against this host's glint-sdk (details at debug level)"
+    )]
+    LayoutMismatch {
+        path: PathBuf,
+        plugin_abi: String,
+        host_sdk: &'static str,
+    },
+    /// The plugin's initialisation failed.
+    #[error("store plugin {path} failed to initialise: {reason}")]
+    Init { path: PathBuf, reason: String },
+}
+
+/// A loaded store plugin library. Cloning is cheap.
+#[derive(Clone)]
+pub struct StorePlugin {
+    inner: Arc<Loaded>,
+}
+
+struct Loaded {
+    path: PathBuf,
+    module: StorePluginModuleRef,
+    driver: String,
+    sdk_version: String,
+}
+
+impl StorePlugin {
+    /// The driver name a store configuration selects.
+    pub fn driver_name(&self) -> &str {
+        &self.inner.driver
+    }
+
+    /// The canonical path the plugin was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The `glint-sdk` version the plugin was built with.
+    pub fn sdk_version(&self) -> String {
+        self.inner.sdk_version.clone()
+    }
+
+    /// Opens the store `store_id` with its options; bad options fail with `ConfigInvalid`.
+    pub fn open(&self, store_id: &str, config: &serde_json::Value) -> Result<Store, StoreError> {
+        let config = config.to_string();
+        let object = (self.inner.module.open())(RStr::from_str(store_id), RStr::from_str(&config))
+            .into_result()?;
+        Store::new(store_id, &self.inner.driver, object)
+    }
+}
+
+impl fmt::Debug for StorePlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorePlugin")
+            .field("driver", &self.inner.driver)
+            .field("path", &self.inner.path)
+            .field("sdk_version", &self.inner.sdk_version)
+            .finish()
+    }
+}
+
+/// Loads the store plugin at `path`. Loading the same file again returns the loaded plugin; plugins
+/// are never unloaded. Never panics: every failure is a [`LoadError`].
+pub fn load_store_plugin(path: &Path) -> Result<StorePlugin, LoadError> {
+    let canonical = path.canonicalize().map_err(|err| LoadError::Open {
+        path: path.to_owned(),
+        reason: err.to_string(),
+    })?;
+    static LOADED: OnceLock<Mutex<HashMap<PathBuf, StorePlugin>>> = OnceLock::new();
+    // Held while loading, so two threads loading one file initialise it once.
+    let mut loaded = LOADED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(plugin) = loaded.get(&canonical) {
+        return Ok(plugin.clone());
+    }
+    let plugin =
+        catch_unwind(AssertUnwindSafe(|| load_uncached(&canonical))).unwrap_or_else(|_| {
+            Err(LoadError::Init {
+                path: canonical.clone(),
+                reason: "loading panicked".into(),
+            })
+        })?;
+    loaded.insert(canonical, plugin.clone());
+    Ok(plugin)
+}
+
+/// Loads every `lib*.so` file in `dir`, in name order; files that are not plugins yield errors.
+pub fn discover_store_plugins(dir: &Path) -> Vec<Result<StorePlugin, LoadError>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            return vec![Err(LoadError::Open {
+                path: dir.to_owned(),
+                reason: format!("cannot read the plugin directory: {err}"),
+            })];
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("lib") && name.ends_with(".so"))
+        })
+        .collect();
+    paths.sort();
+    paths.iter().map(|path| load_store_plugin(path)).collect()
+}
+
+fn load_uncached(path: &Path) -> Result<StorePlugin, LoadError> {
+    let header = lib_header_from_path(path).map_err(|err| refusal(path, err))?;
+    let name = header.root_mod_consts().name();
+    if name.as_str() != StorePluginModuleRef::NAME {
+        return Err(LoadError::NotAPlugin {
+            path: path.to_owned(),
+            reason: format!(
+                "its root module is `{name}`, not `{}`",
+                StorePluginModuleRef::NAME
+            ),
+        });
+    }
+    let plugin_abi = header.version_strings();
+    let plugin_version = plugin_abi.parsed().map_err(|err| LoadError::NotAPlugin {
+        path: path.to_owned(),
+        reason: format!("its ABI version `{plugin_abi}` is unreadable: {err}"),
+    })?;
+    if !is_compatible(plugin_version, host_abi()) {
+        return Err(LoadError::Incompatible {
+            path: path.to_owned(),
+            plugin_abi: short(plugin_version),
+            host_abi: short(host_abi()),
+            host_sdk: env!("CARGO_PKG_VERSION"),
+        });
+    }
+    // Our own rule replaces abi_stable's version rule, so only the layout is checked here.
+    let module = header
+        .check_layout::<StorePluginModuleRef>()
+        .map_err(|err| refusal(path, err))?;
+    (module.set_logger())(HostLogger {
+        max_level: max_level(),
+        log: forward_log,
+    });
+    Ok(StorePlugin {
+        inner: Arc::new(Loaded {
+            path: path.to_owned(),
+            module,
+            driver: module.driver_name().to_string(),
+            sdk_version: module.sdk_version().to_string(),
+        }),
+    })
+}
+
+fn host_abi() -> VersionNumber {
+    VersionStrings::new(ABI_VERSION)
+        .parsed()
+        .expect("ABI_VERSION is a valid version")
+}
+
+fn short(version: VersionNumber) -> String {
+    format!("{}.{}", version.major, version.minor)
+}
+
+/// Condenses abi_stable's error (the layout report alone is about 30 KB) into one paragraph; the
+/// full text goes to the debug log.
+fn refusal(path: &Path, err: LibraryError) -> LoadError {
+    tracing::debug!(path = %path.display(), error = %err, "store plugin refused");
+    let path = path.to_owned();
+    match err {
+        LibraryError::OpenError { err, .. } => LoadError::Open {
+            path,
+            reason: err.to_string(),
+        },
+        LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin {
+            path,
+            reason: "it exports no abi_stable root module".into(),
+        },
+        LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
+            LoadError::NotAPlugin {
+                path,
+                reason: "it was built with an incompatible abi_stable version".into(),
+            }
+        }
+        LibraryError::AbiInstability(_) => LoadError::LayoutMismatch {
+            path,
+            plugin_abi: short(host_abi()),
+            host_sdk: env!("CARGO_PKG_VERSION"),
+        },
+        other => LoadError::Init {
+            path,
+            reason: first_line(&other.to_string()),
+        },
+    }
+}
+
+fn first_line(text: &str) -> String {
+    const LIMIT: usize = 200;
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+fn max_level() -> u8 {
+    tracing::level_filters::LevelFilter::current()
+        .into_level()
+        .map_or(0, level_code)
+}
+
+/// Re-emits a plugin's log event in the host. `tracing` targets are static, so the target is
+/// `glint::plugin` and the driver and plugin-side target are fields.
+extern "C" fn forward_log(level: u8, driver: RStr<'_>, target: RStr<'_>, message: RStr<'_>) {
+    let (driver, target, message) = (driver.as_str(), target.as_str(), message.as_str());
+    let _ = catch_unwind(|| {
+        macro_rules! emit {
+            ($level:expr) => {
+                tracing::event!(target: "glint::plugin", $level, driver, plugin_target = target, "{message}")
+            };
+        }
+        match level {
+            1 => emit!(Level::ERROR),
+            2 => emit!(Level::WARN),
+            3 => emit!(Level::INFO),
+            4 => emit!(Level::DEBUG),
+            _ => emit!(Level::TRACE),
+        }
+    });
+}
