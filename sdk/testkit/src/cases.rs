@@ -1,0 +1,402 @@
+//! The conformance cases. Each names the `# Behavior` lines of `StoreDriver` it enforces.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{StreamExt, stream};
+use glint_sdk::host::Store;
+use glint_sdk::{DataStream, ErrorKind, ReadRange};
+
+use crate::data::failing_item;
+use crate::{collect, odd_chunks, random_bytes, sha256};
+
+const MIB: usize = 1024 * 1024;
+
+/// Returns early (the case passes as skipped) unless the store has every named capability.
+macro_rules! requires {
+    ($store:expr, $($capability:ident),+) => {
+        let capabilities = $store.capabilities();
+        let missing: Vec<&str> = [$((stringify!($capability), capabilities.$capability)),+]
+            .into_iter()
+            .filter(|(_, present)| !present)
+            .map(|(name, _)| name)
+            .collect();
+        if !missing.is_empty() {
+            eprintln!("skipped: the driver lacks {}", missing.join(", "));
+            return;
+        }
+    };
+}
+
+/// Asserts that `result` failed with `kind`.
+fn assert_kind<T>(result: Result<T, glint_sdk::StoreError>, kind: ErrorKind, what: &str) {
+    match result {
+        Ok(_) => panic!("{what}: expected {kind}, got success"),
+        Err(err) => assert_eq!(err.kind, kind, "{what}: {err}"),
+    }
+}
+
+async fn put_ok(store: &Store, image_id: &str, data: &Bytes) -> String {
+    let outcome = store
+        .put(image_id, Some(data.len() as u64), odd_chunks(data))
+        .await
+        .unwrap_or_else(|err| panic!("put of {image_id} failed: {err}"));
+    assert_eq!(
+        outcome.size,
+        data.len() as u64,
+        "put reports the byte count"
+    );
+    assert!(!outcome.location.is_empty(), "put returns a location");
+    outcome.location
+}
+
+async fn read_all(store: &Store, location: &str, range: Option<ReadRange>) -> (u64, Vec<u8>) {
+    let outcome = store
+        .get(location, range)
+        .await
+        .unwrap_or_else(|err| panic!("get of {location} ({range:?}) failed: {err}"));
+    (outcome.total_size, collect(outcome.data).await)
+}
+
+async fn assert_stored(store: &Store, location: &str, expected: &[u8]) {
+    let (total_size, data) = read_all(store, location, None).await;
+    assert_eq!(
+        total_size,
+        expected.len() as u64,
+        "total_size of {location}"
+    );
+    assert_eq!(sha256(&data), sha256(expected), "content of {location}");
+}
+
+/// Where `image_id` would be stored, learnt by storing and deleting a small object (the store
+/// must support delete), so a case can later check that nothing is readable there.
+async fn vacant_location(store: &Store, image_id: &str) -> Option<String> {
+    if !store.capabilities().delete {
+        return None;
+    }
+    let location = put_ok(store, image_id, &Bytes::from_static(b"probe")).await;
+    store.delete(&location).await.expect("delete of the probe");
+    Some(location)
+}
+
+/// After a failed put of `image_id`: nothing is readable at its location, and the id can be stored.
+async fn assert_left_nothing(store: &Store, image_id: &str, vacant: Option<String>) {
+    if let Some(location) = &vacant {
+        assert_kind(
+            read_all_result(store, location).await,
+            ErrorKind::NotFound,
+            "get after a failed put",
+        );
+    }
+    let data = random_bytes(MIB + 7, 99);
+    let location = put_ok(store, image_id, &data).await;
+    if store.capabilities().read {
+        assert_stored(store, &location, &data).await;
+    }
+}
+
+async fn read_all_result(store: &Store, location: &str) -> Result<Vec<u8>, glint_sdk::StoreError> {
+    let outcome = store.get(location, None).await?;
+    Ok(collect(outcome.data).await)
+}
+
+/// put: consumes the stream to its end; get yields exactly those bytes; data is durable.
+pub async fn round_trip_multi_mib(store: Store) {
+    requires!(store, read, write);
+    let data = random_bytes(5 * MIB + 12_345, 1);
+    let location = put_ok(&store, "6f2b5a6e-0001-4000-8000-000000000001", &data).await;
+    assert_stored(&store, &location, &data).await;
+    let unhinted = random_bytes(MIB + 3, 2);
+    let outcome = store
+        .put(
+            "6f2b5a6e-0001-4000-8000-000000000002",
+            None,
+            odd_chunks(&unhinted),
+        )
+        .await
+        .expect("put without a size hint");
+    assert_eq!(outcome.size, unhinted.len() as u64);
+    assert_stored(&store, &outcome.location, &unhinted).await;
+}
+
+/// put: an empty stream stores an empty object; get: a range at offset 0 of it is not satisfiable.
+pub async fn empty_image(store: Store) {
+    requires!(store, read, write);
+    let outcome = store
+        .put(
+            "6f2b5a6e-0002-4000-8000-000000000001",
+            Some(0),
+            stream::empty().boxed(),
+        )
+        .await
+        .expect("put of an empty image");
+    assert_eq!(outcome.size, 0);
+    assert_stored(&store, &outcome.location, b"").await;
+    if store.capabilities().size {
+        assert_eq!(store.size(&outcome.location).await.expect("size"), 0);
+    }
+    if store.capabilities().ranged_read {
+        let range = ReadRange {
+            offset: 0,
+            length: None,
+        };
+        assert_kind(
+            store.get(&outcome.location, Some(range)).await,
+            ErrorKind::RangeNotSatisfiable,
+            "range on an empty image",
+        );
+    }
+}
+
+/// get: yields `offset .. min(offset + length, total_size)`; total_size is the whole object;
+/// an offset at or beyond the end is `RangeNotSatisfiable`.
+pub async fn ranged_reads(store: Store) {
+    requires!(store, read, write, ranged_read);
+    let data = random_bytes(2 * MIB + 333, 3);
+    let len = data.len() as u64;
+    let location = put_ok(&store, "6f2b5a6e-0003-4000-8000-000000000001", &data).await;
+    let ranges = [
+        (0, Some(10)),
+        (1, Some(MIB as u64)),
+        (1000, None),
+        (len - 1, Some(1)),
+        (len - 5, Some(100)),
+        (len - 5, None),
+    ];
+    for (offset, length) in ranges {
+        let range = ReadRange { offset, length };
+        let (total_size, got) = read_all(&store, &location, Some(range)).await;
+        assert_eq!(total_size, len, "total_size with {range:?}");
+        let end = length.map_or(len, |length| (offset + length).min(len));
+        assert_eq!(
+            sha256(&got),
+            sha256(&data[offset as usize..end as usize]),
+            "bytes of {range:?}"
+        );
+    }
+    for offset in [len, len + 1, u64::MAX] {
+        let range = ReadRange {
+            offset,
+            length: Some(1),
+        };
+        assert_kind(
+            store.get(&location, Some(range)).await,
+            ErrorKind::RangeNotSatisfiable,
+            &format!("offset {offset} of a {len}-byte image"),
+        );
+    }
+}
+
+/// size: equals the byte count the put stored.
+pub async fn size_matches_put(store: Store) {
+    requires!(store, write, size);
+    for (index, len) in [1, 4096, MIB + 1].into_iter().enumerate() {
+        let data = random_bytes(len, 4);
+        let location = put_ok(
+            &store,
+            &format!("6f2b5a6e-0004-4000-8000-00000000000{index}"),
+            &data,
+        )
+        .await;
+        assert_eq!(store.size(&location).await.expect("size"), len as u64);
+    }
+}
+
+/// delete: afterwards get and size of the location fail with `NotFound`.
+pub async fn delete_then_get_is_not_found(store: Store) {
+    requires!(store, read, write, delete);
+    let location = put_ok(
+        &store,
+        "6f2b5a6e-0005-4000-8000-000000000001",
+        &random_bytes(MIB, 5),
+    )
+    .await;
+    store.delete(&location).await.expect("delete");
+    assert_kind(
+        store.get(&location, None).await,
+        ErrorKind::NotFound,
+        "get after delete",
+    );
+    if store.capabilities().size {
+        assert_kind(
+            store.size(&location).await,
+            ErrorKind::NotFound,
+            "size after delete",
+        );
+    }
+}
+
+/// delete: a missing object fails with `NotFound`.
+pub async fn delete_missing_is_not_found(store: Store) {
+    requires!(store, write, delete);
+    let location = put_ok(
+        &store,
+        "6f2b5a6e-0006-4000-8000-000000000001",
+        &random_bytes(10, 6),
+    )
+    .await;
+    store.delete(&location).await.expect("first delete");
+    assert_kind(
+        store.delete(&location).await,
+        ErrorKind::NotFound,
+        "second delete",
+    );
+}
+
+/// put: an object already stored for the id fails with `AlreadyExists` and is left intact.
+pub async fn put_existing_id_is_already_exists(store: Store) {
+    requires!(store, write);
+    let image_id = "6f2b5a6e-0007-4000-8000-000000000001";
+    let original = random_bytes(MIB + 1, 7);
+    let location = put_ok(&store, image_id, &original).await;
+    let replacement = random_bytes(1000, 8);
+    assert_kind(
+        store
+            .put(image_id, Some(1000), odd_chunks(&replacement))
+            .await,
+        ErrorKind::AlreadyExists,
+        "second put of one id",
+    );
+    if store.capabilities().read {
+        assert_stored(&store, &location, &original).await;
+    }
+}
+
+/// put: if the stream yields an error, that error is returned and nothing is left behind.
+pub async fn failed_stream_leaves_nothing(store: Store) {
+    requires!(store, write);
+    let image_id = "6f2b5a6e-0008-4000-8000-000000000001";
+    let vacant = vacant_location(&store, image_id).await;
+    let data = random_bytes(3 * MIB, 9);
+    let failing: DataStream = odd_chunks(&data)
+        .chain(stream::iter([failing_item("client went away")]))
+        .boxed();
+    let err = store
+        .put(image_id, None, failing)
+        .await
+        .expect_err("a put whose stream fails must fail");
+    assert_eq!(
+        err.kind,
+        ErrorKind::Unavailable,
+        "the stream's error is returned: {err}"
+    );
+    assert_left_nothing(&store, image_id, vacant).await;
+}
+
+/// put: if the future is dropped before it completes, nothing is left behind.
+pub async fn dropped_put_leaves_nothing(store: Store) {
+    requires!(store, write);
+    let image_id = "6f2b5a6e-0009-4000-8000-000000000001";
+    let vacant = vacant_location(&store, image_id).await;
+    let (reached, reached_rx) = tokio::sync::oneshot::channel();
+    let stalled: DataStream = odd_chunks(&random_bytes(3 * MIB, 10))
+        .chain(stream::once(async move {
+            let _ = reached.send(());
+            futures::future::pending::<Result<Bytes, glint_sdk::StoreError>>().await
+        }))
+        .boxed();
+    let put = tokio::spawn(store.put(image_id, None, stalled));
+    reached_rx.await.expect("the put consumed its data");
+    // Give the driver time to write what it received before the future is dropped.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    put.abort();
+    assert!(put.await.expect_err("aborted").is_cancelled());
+    assert_left_nothing(&store, image_id, vacant).await;
+}
+
+/// put: if `size_hint` differs from the byte count, the put fails and nothing is left behind.
+pub async fn size_hint_mismatch_leaves_nothing(store: Store) {
+    requires!(store, write);
+    let image_id = "6f2b5a6e-000a-4000-8000-000000000001";
+    let vacant = vacant_location(&store, image_id).await;
+    let data = random_bytes(MIB + 5, 11);
+    for hint in [data.len() as u64 - 1, data.len() as u64 + 1, 0] {
+        store
+            .put(image_id, Some(hint), odd_chunks(&data))
+            .await
+            .expect_err(&format!(
+                "size hint {hint} for {} bytes must fail",
+                data.len()
+            ));
+    }
+    assert_left_nothing(&store, image_id, vacant).await;
+}
+
+/// put: concurrent puts of different ids do not interfere.
+pub async fn concurrent_puts(store: Store) {
+    requires!(store, read, write);
+    let uploads: Vec<_> = (0..6)
+        .map(|index| {
+            let data = random_bytes(MIB + index * 4099, 12 + index as u64);
+            let image_id = format!("6f2b5a6e-000b-4000-8000-00000000000{index}");
+            let put = store.put(&image_id, Some(data.len() as u64), odd_chunks(&data));
+            (data, tokio::spawn(put))
+        })
+        .collect();
+    let mut locations = Vec::new();
+    for (data, upload) in uploads {
+        let outcome = upload.await.expect("put task").expect("concurrent put");
+        assert_stored(&store, &outcome.location, &data).await;
+        locations.push(outcome.location);
+    }
+    locations.sort();
+    locations.dedup();
+    assert_eq!(locations.len(), 6, "distinct ids get distinct locations");
+}
+
+/// capabilities: the host refuses an operation the driver lacks with `Unsupported`.
+pub async fn missing_capabilities_are_refused(store: Store) {
+    let capabilities = store.capabilities();
+    let location = "unsupported://location";
+    let mut checked = 0;
+    if !capabilities.write {
+        let data = Bytes::from_static(b"data");
+        assert_kind(
+            store
+                .put(
+                    "6f2b5a6e-000c-4000-8000-000000000001",
+                    Some(4),
+                    odd_chunks(&data),
+                )
+                .await,
+            ErrorKind::Unsupported,
+            "put",
+        );
+        checked += 1;
+    }
+    if !capabilities.delete {
+        assert_kind(
+            store.delete(location).await,
+            ErrorKind::Unsupported,
+            "delete",
+        );
+        checked += 1;
+    }
+    if !capabilities.size {
+        assert_kind(store.size(location).await, ErrorKind::Unsupported, "size");
+        checked += 1;
+    }
+    if !capabilities.read {
+        assert_kind(
+            store.get(location, None).await,
+            ErrorKind::Unsupported,
+            "get",
+        );
+        checked += 1;
+    }
+    if !capabilities.ranged_read {
+        let range = ReadRange {
+            offset: 0,
+            length: Some(1),
+        };
+        assert_kind(
+            store.get(location, Some(range)).await,
+            ErrorKind::Unsupported,
+            "ranged get",
+        );
+        checked += 1;
+    }
+    if checked == 0 {
+        eprintln!("skipped: the driver has every capability");
+    }
+}
