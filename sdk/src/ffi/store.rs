@@ -12,39 +12,36 @@ use futures::FutureExt as _;
 use super::{FfiError, FfiResult, FfiStreamBox, export_stream, guard, import_stream, panicked};
 use crate::{Capabilities, ReadRange, StoreDriver, StoreError};
 
-/// [`Capabilities`] as bit flags, so a newer SDK can add flags without changing the layout; a flag
-/// an older plugin does not know is simply absent (false).
-pub(crate) struct CapabilityBits;
+// `Capabilities` cross as bit flags, so a newer SDK can add flags without changing the layout; a
+// flag an older plugin does not know is simply absent (false). Bits are never reused.
+const READ: u64 = 1 << 0;
+const WRITE: u64 = 1 << 1;
+const DELETE: u64 = 1 << 2;
+const SIZE: u64 = 1 << 3;
+const RANGED_READ: u64 = 1 << 4;
 
-impl CapabilityBits {
-    const READ: u64 = 1 << 0;
-    const WRITE: u64 = 1 << 1;
-    const DELETE: u64 = 1 << 2;
-    const SIZE: u64 = 1 << 3;
-    const RANGED_READ: u64 = 1 << 4;
+fn encode_capabilities(caps: Capabilities) -> u64 {
+    [
+        (caps.read, READ),
+        (caps.write, WRITE),
+        (caps.delete, DELETE),
+        (caps.size, SIZE),
+        (caps.ranged_read, RANGED_READ),
+    ]
+    .into_iter()
+    .filter(|(present, _)| *present)
+    .fold(0, |bits, (_, bit)| bits | bit)
+}
 
-    const FLAGS: [(u64, fn(&mut Capabilities) -> &mut bool); 5] = [
-        (Self::READ, |c| &mut c.read),
-        (Self::WRITE, |c| &mut c.write),
-        (Self::DELETE, |c| &mut c.delete),
-        (Self::SIZE, |c| &mut c.size),
-        (Self::RANGED_READ, |c| &mut c.ranged_read),
-    ];
-
-    pub(crate) fn encode(mut caps: Capabilities) -> u64 {
-        Self::FLAGS
-            .iter()
-            .filter(|(_, flag)| *flag(&mut caps))
-            .fold(0, |bits, (bit, _)| bits | bit)
-    }
-
-    #[cfg(any(feature = "host", test))]
-    pub(crate) fn decode(bits: u64) -> Capabilities {
-        let mut caps = Capabilities::default();
-        for (bit, flag) in Self::FLAGS {
-            *flag(&mut caps) = bits & bit != 0;
-        }
-        caps
+#[cfg(any(feature = "host", test))]
+fn decode_capabilities(bits: u64) -> Capabilities {
+    let has = |bit: u64| bits & bit != 0;
+    Capabilities {
+        read: has(READ),
+        write: has(WRITE),
+        delete: has(DELETE),
+        size: has(SIZE),
+        ranged_read: has(RANGED_READ),
     }
 }
 
@@ -120,7 +117,7 @@ fn guarded<T: Send + 'static>(
 
 impl<D: StoreDriver> FfiStore for Exported<D> {
     fn capabilities(&self) -> FfiResult<u64> {
-        guard(|| Ok(CapabilityBits::encode(self.0.capabilities())))
+        guard(|| Ok(encode_capabilities(self.0.capabilities())))
     }
 
     fn put(
@@ -188,7 +185,7 @@ pub(crate) mod import {
     use async_ffi::FfiFuture;
     use futures::FutureExt as _;
 
-    use super::{CapabilityBits, FfiReadRange, FfiStoreBox};
+    use super::{FfiReadRange, FfiStoreBox, decode_capabilities};
     use crate::ffi::{FfiResult, export_stream, guard, import_stream};
     use crate::{
         Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
@@ -217,7 +214,7 @@ pub(crate) mod import {
         store
             .capabilities()
             .into_result()
-            .map(CapabilityBits::decode)
+            .map(decode_capabilities)
             .map_err(StoreError::from)
     }
 
@@ -284,14 +281,14 @@ mod tests {
             size: true,
             ranged_read: true,
         };
-        assert_eq!(CapabilityBits::decode(CapabilityBits::encode(all)), all);
+        assert_eq!(decode_capabilities(encode_capabilities(all)), all);
         let read_only = Capabilities {
             read: true,
             ..Capabilities::default()
         };
-        assert_eq!(CapabilityBits::encode(read_only), 1);
+        assert_eq!(encode_capabilities(read_only), 1);
         assert_eq!(
-            CapabilityBits::decode(1 | 1 << 40),
+            decode_capabilities(1 | 1 << 40),
             read_only,
             "unknown bits are ignored"
         );
