@@ -186,7 +186,7 @@ pub(crate) mod import {
     use futures::FutureExt as _;
 
     use super::{FfiReadRange, FfiStoreBox, decode_capabilities};
-    use crate::ffi::{FfiResult, export_stream, guard, import_stream};
+    use crate::ffi::{FfiResult, export_stream, import_stream};
     use crate::{
         Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
     };
@@ -203,13 +203,6 @@ pub(crate) mod import {
         }
     }
 
-    /// Calls a plugin method that builds a future, guarding the synchronous call too.
-    fn build<T>(
-        call: impl FnOnce() -> FfiFuture<FfiResult<T>>,
-    ) -> Result<FfiFuture<FfiResult<T>>, StoreError> {
-        guard(|| Ok(call())).into_result().map_err(StoreError::from)
-    }
-
     pub(crate) fn capabilities(store: &FfiStoreBox) -> Result<Capabilities, StoreError> {
         store
             .capabilities()
@@ -224,7 +217,7 @@ pub(crate) mod import {
         size_hint: Option<u64>,
         data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
-        let future = build(|| store.put(image_id.into(), size_hint.into(), export_stream(data)))?;
+        let future = store.put(image_id.into(), size_hint.into(), export_stream(data));
         let outcome = await_ffi(future).await?;
         let metadata = match serde_json::from_str(&outcome.metadata_json) {
             Ok(serde_json::Value::Object(map)) => map,
@@ -251,7 +244,7 @@ pub(crate) mod import {
             offset: range.offset,
             length: range.length.into(),
         });
-        let future = build(|| store.get(location.into(), ROption::from(range)))?;
+        let future = store.get(location.into(), ROption::from(range));
         let outcome = await_ffi(future).await?;
         Ok(GetOutcome {
             total_size: outcome.total_size,
@@ -260,11 +253,11 @@ pub(crate) mod import {
     }
 
     pub(crate) async fn delete(store: &FfiStoreBox, location: &str) -> Result<(), StoreError> {
-        await_ffi(build(|| store.delete(location.into()))?).await
+        await_ffi(store.delete(location.into())).await
     }
 
     pub(crate) async fn size(store: &FfiStoreBox, location: &str) -> Result<u64, StoreError> {
-        await_ffi(build(|| store.size(location.into()))?).await
+        await_ffi(store.size(location.into())).await
     }
 }
 

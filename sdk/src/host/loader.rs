@@ -83,6 +83,9 @@ impl StorePlugin {
     }
 
     /// Opens the store `store_id` with its options; bad options fail with `ConfigInvalid`.
+    ///
+    /// The driver's `open` runs on the calling thread and may touch its backend: call this at
+    /// startup, or from a blocking task.
     pub fn open(&self, store_id: &str, config: &serde_json::Value) -> Result<Store, StoreError> {
         let config = config.to_string();
         let object = (self.inner.module.open())(RStr::from_str(store_id), RStr::from_str(&config))

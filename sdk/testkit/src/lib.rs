@@ -77,9 +77,20 @@ pub fn run_case<C, F>(
 }
 
 /// The path of the cdylib `lib<crate_name>.so` built into the same target directory and profile as
-/// the running test executable (`target/<profile>/deps/<test>` → `target/<profile>/`).
+/// the running test executable (`target/<profile>/deps/<test>`).
+///
+/// A plugin crate declares `crate-type = ["cdylib", "rlib"]` so that `cargo test` builds the
+/// library before its integration tests; built that way the fresh `.so` lands in
+/// `target/<profile>/deps/` (cargo copies it up to `target/<profile>/` only for `cargo build`), so
+/// that copy is preferred.
 pub fn cdylib_path(crate_name: &str) -> PathBuf {
-    profile_dir().join(library_file(crate_name))
+    let file = library_file(crate_name);
+    let in_deps = deps_dir().join(&file);
+    if in_deps.exists() {
+        in_deps
+    } else {
+        profile_dir().join(file)
+    }
 }
 
 /// The path of a cdylib example of this workspace (`target/<profile>/examples/lib<name>.so`).
@@ -94,12 +105,16 @@ fn library_file(crate_name: &str) -> String {
     format!("lib{}.so", crate_name.replace('-', "_"))
 }
 
-fn profile_dir() -> PathBuf {
+fn deps_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
-    let deps = exe
+    exe.parent()
+        .expect("the test executable lives in a directory")
+        .to_owned()
+}
+
+fn profile_dir() -> PathBuf {
+    deps_dir()
         .parent()
-        .expect("the test executable lives in a directory");
-    deps.parent()
         .expect("the deps directory lives in the profile directory")
         .to_owned()
 }
