@@ -1,1 +1,186 @@
-//! Metadata database.
+//! Metadata database: images, their tags, properties, locations and members.
+//!
+//! One code path serves SQLite, PostgreSQL and MySQL/MariaDB through sqlx's
+//! `Any` driver. What differs per backend is kept small and explicit:
+//! placeholders (`?` or `$N`, see [`sql::Query`]), a few statement spellings
+//! ([`Backend`]), and the migrations, one directory per backend. Values are
+//! stored in the shapes `Any` can carry on all three: UUIDs as text,
+//! timestamps as microseconds since the epoch, booleans as 0/1 integers.
+//!
+//! SQLite gets a single writer connection next to a pool of readers: writes
+//! queue in-process instead of failing with `SQLITE_BUSY`, and readers never
+//! wait for them (WAL).
+
+mod codec;
+mod error;
+mod images;
+mod list;
+mod members;
+mod sql;
+
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnectionMetadata;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use error::DbError;
+pub use members::MemberStatus;
+
+/// The database server behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    /// The backend a connection URL names, by its scheme.
+    pub fn from_url(url: &str) -> Option<Backend> {
+        let scheme = url.split_once(':')?.0;
+        match scheme {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            "mysql" | "mariadb" => Some(Backend::MySql),
+            _ => None,
+        }
+    }
+}
+
+/// Handle to the metadata database. Cloning is cheap: clones share the pools.
+#[derive(Debug, Clone)]
+pub struct Database {
+    backend: Backend,
+    /// Runs every write transaction. On SQLite it holds one connection.
+    writer: AnyPool,
+    /// Runs reads outside transactions; the same pool as `writer` except on
+    /// file-backed SQLite.
+    reader: AnyPool,
+}
+
+/// How long a SQLite connection waits for a lock held by another process
+/// before giving up. In-process writers never contend: they share one connection.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+const SQLITE_READERS: u32 = 4;
+const SERVER_CONNECTIONS: u32 = 10;
+/// Writers queue for the single SQLite connection; under a burst of uploads
+/// the queue can be long, and waiting is better than failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+static MYSQL_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
+
+impl Database {
+    /// Connects and brings the schema up to date.
+    ///
+    /// Accepts `sqlite://path?mode=rwc`, `sqlite::memory:`, `postgres://…`,
+    /// `postgresql://…`, `mysql://…` and `mariadb://…`.
+    pub async fn connect(url: &str) -> Result<Database, DbError> {
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+            DbError::UnsupportedUrl(scheme.to_owned())
+        })?;
+        sqlx::any::install_default_drivers();
+
+        let (writer, reader) = match backend {
+            Backend::Sqlite => {
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .after_connect(|conn, meta| Box::pin(sqlite_writer_setup(conn, meta)))
+                    .connect(url)
+                    .await?;
+                // Every connection to `:memory:` opens a database of its own,
+                // so an in-memory database is read through its writer.
+                let reader = if is_sqlite_memory(url) {
+                    writer.clone()
+                } else {
+                    AnyPoolOptions::new()
+                        .max_connections(SQLITE_READERS)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .after_connect(|conn, meta| Box::pin(sqlite_reader_setup(conn, meta)))
+                        .connect(url)
+                        .await?
+                };
+                (writer, reader)
+            }
+            Backend::Postgres | Backend::MySql => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(SERVER_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+            Backend::MySql => &MYSQL_MIGRATOR,
+        };
+        migrator.run(&writer).await?;
+
+        Ok(Database {
+            backend,
+            writer,
+            reader,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection; waits for the ones in use to come back.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// Starts a write transaction.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>, DbError> {
+        let tx = match self.backend {
+            // Take the write lock up front: a deferred transaction that
+            // upgrades from read to write can fail with SQLITE_BUSY when
+            // another process writes, without waiting for the busy timeout.
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres | Backend::MySql => self.writer.begin().await?,
+        };
+        Ok(tx)
+    }
+}
+
+fn is_sqlite_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+async fn sqlite_writer_setup(
+    conn: &mut AnyConnection,
+    _: PoolConnectionMetadata,
+) -> Result<(), sqlx::Error> {
+    // WAL lets readers run while a write is in progress. synchronous=FULL
+    // syncs the WAL on every commit: a committed image survives a power cut.
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    sqlite_common_setup(conn).await
+}
+
+async fn sqlite_reader_setup(
+    conn: &mut AnyConnection,
+    _: PoolConnectionMetadata,
+) -> Result<(), sqlx::Error> {
+    // Readers must never write: all writes go through the single writer.
+    conn.execute("PRAGMA query_only = ON").await?;
+    sqlite_common_setup(conn).await
+}
+
+async fn sqlite_common_setup(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+    conn.execute(sqlx::AssertSqlSafe(busy)).await?;
+    Ok(())
+}

@@ -1,0 +1,1187 @@
+//! The repository suite: every case runs against SQLite, PostgreSQL and
+//! MySQL/MariaDB, each in a database of its own.
+//!
+//! Servers: `GLINT_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and `GLINT_TEST_MYSQL_URL`
+//! (default `mysql://root@127.0.0.1:3306/test`). These are admin URLs: each
+//! test creates `glint_t_<random>` there and drops it afterwards. A missing
+//! server fails the test; it is never skipped.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::FutureExt;
+use glint_core::db::{Backend, Database, DbError, MemberStatus};
+use glint_core::domain::{
+    CmpOp, Image, ImageStatus, ListQuery, Location, Scope, SortDir, SortKey, Visibility,
+    VisibilityFilter,
+};
+use sqlx::{AssertSqlSafe, Connection, Executor};
+use uuid::Uuid;
+
+macro_rules! db_test_suite {
+    ($($case:ident),* $(,)?) => {
+        db_test_suite!(@backend sqlite, Sqlite, [$($case),*]);
+        db_test_suite!(@backend postgres, Postgres, [$($case),*]);
+        db_test_suite!(@backend mysql, MySql, [$($case),*]);
+    };
+    (@backend $module:ident, $backend:ident, [$($case:ident),*]) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::run(glint_core::db::Backend::$backend, super::cases::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+db_test_suite!(
+    every_field_round_trips,
+    minimal_image_round_trips,
+    duplicate_id_is_rejected_even_after_delete,
+    missing_and_deleted_images_are_not_found,
+    update_writes_every_field_and_replaces_children,
+    update_compare_and_set,
+    tags_add_is_idempotent_and_remove_reports_absence,
+    soft_delete_hides_the_image_and_returns_it,
+    count_images_counts_live_images_per_owner,
+    killed_and_deleted_images_are_never_listed,
+    list_filters_on_base_fields,
+    list_filters_on_tags_and_properties,
+    list_filters_on_dates,
+    hidden_images_are_listed_only_when_asked,
+    visibility_matrix,
+    marker_must_exist_and_be_visible,
+    sort_by_every_key_in_both_directions,
+    pagination_walks_every_image_once_in_order,
+    limit_caps_the_page,
+    members_add_and_answer,
+    concurrent_creates_and_updates_all_succeed,
+    concurrent_compare_and_set_has_one_winner,
+);
+
+#[tokio::test]
+async fn unsupported_url_is_refused_without_echoing_it() {
+    let err = Database::connect("oracle://scott:tiger@db/x")
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, DbError::UnsupportedUrl(scheme) if scheme == "oracle"));
+    assert!(!err.to_string().contains("tiger"));
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_works() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    assert_eq!(db.backend(), Backend::Sqlite);
+    let image = new_image(Some("p"));
+    db.create_image(&image).await.unwrap();
+    assert_eq!(db.get_image(image.id).await.unwrap(), Some(image));
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+/// Runs one case against a fresh database of `backend` and removes the
+/// database afterwards, also when the case fails.
+async fn run<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let fixture = Fixture::create(backend).await;
+    let db = Database::connect(&fixture.url)
+        .await
+        .unwrap_or_else(|err| panic!("connecting to the test database {}: {err}", fixture.url));
+    assert_eq!(db.backend(), backend);
+    let outcome = AssertUnwindSafe(case(db.clone())).catch_unwind().await;
+    db.close().await;
+    fixture.drop().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+struct Fixture {
+    url: String,
+    server: Option<Server>,
+    // Keeps the SQLite directory until the fixture goes.
+    _dir: Option<tempfile::TempDir>,
+}
+
+struct Server {
+    admin_url: String,
+    name: String,
+    backend: Backend,
+}
+
+impl Fixture {
+    async fn create(backend: Backend) -> Fixture {
+        let (env, default) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}/glint.db?mode=rwc", dir.path().display());
+                return Fixture {
+                    url,
+                    server: None,
+                    _dir: Some(dir),
+                };
+            }
+            Backend::Postgres => (
+                "GLINT_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+            ),
+            Backend::MySql => ("GLINT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+        };
+        let admin_url = std::env::var(env).unwrap_or_else(|_| default.to_owned());
+        let name = format!("glint_t_{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let mut admin = admin_connection(&admin_url, env).await;
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap_or_else(|err| panic!("creating test database {name} at {admin_url}: {err}"));
+        admin.close().await.ok();
+        Fixture {
+            url: replace_database(&admin_url, &name),
+            server: Some(Server {
+                admin_url,
+                name,
+                backend,
+            }),
+            _dir: None,
+        }
+    }
+
+    async fn drop(self) {
+        let Some(server) = self.server else { return };
+        let statement = match server.backend {
+            // Connections left behind by a failed case must not keep it alive.
+            Backend::Postgres => format!("DROP DATABASE {} WITH (FORCE)", server.name),
+            _ => format!("DROP DATABASE {}", server.name),
+        };
+        let mut admin = admin_connection(&server.admin_url, "admin URL").await;
+        admin
+            .execute(AssertSqlSafe(statement))
+            .await
+            .unwrap_or_else(|err| panic!("dropping test database {}: {err}", server.name));
+        admin.close().await.ok();
+    }
+}
+
+async fn admin_connection(url: &str, env: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|err| {
+            panic!(
+                "database server at {url} is unreachable ({err}). The repository suite needs it: \
+             start it, or point {env} at one."
+            )
+        })
+}
+
+/// `url` with its database (the path) replaced by `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with ://");
+    let (authority, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let host = authority
+        .split_once('/')
+        .map_or(authority, |(host, _)| host);
+    match query {
+        Some(query) => format!("{scheme}://{host}/{name}?{query}"),
+        None => format!("{scheme}://{host}/{name}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+async fn create(db: &Database, image: Image) -> Image {
+    db.create_image(&image).await.unwrap();
+    image
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    t0() + Duration::seconds(seconds)
+}
+
+fn new_image(owner: Option<&str>) -> Image {
+    Image::new(Uuid::new_v4(), owner.map(str::to_owned), t0())
+}
+
+fn admin() -> Scope {
+    Scope {
+        is_admin: true,
+        project_id: Some("admin-project".into()),
+    }
+}
+
+fn noauth() -> Scope {
+    Scope {
+        is_admin: true,
+        project_id: None,
+    }
+}
+
+fn user(project: &str) -> Scope {
+    Scope {
+        is_admin: false,
+        project_id: Some(project.into()),
+    }
+}
+
+fn query(scope: Scope) -> ListQuery {
+    ListQuery::new(scope, 1000)
+}
+
+async fn listed(db: &Database, query: &ListQuery) -> Vec<Uuid> {
+    db.list_images(query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|image| image.id)
+        .collect()
+}
+
+async fn listed_set(db: &Database, query: &ListQuery) -> BTreeSet<Uuid> {
+    listed(db, query).await.into_iter().collect()
+}
+
+fn set<'a>(images: impl IntoIterator<Item = &'a Image>) -> BTreeSet<Uuid> {
+    images.into_iter().map(|image| image.id).collect()
+}
+
+fn location(url: &str, store: &str) -> Location {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("store".into(), store.into());
+    Location {
+        url: url.into(),
+        metadata,
+        status: "active".into(),
+    }
+}
+
+/// A sort key's value as the database orders it: `None` (NULL) first.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum KeyValue {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+fn key_value(image: &Image, key: SortKey) -> KeyValue {
+    match key {
+        SortKey::Name => KeyValue::Text(image.name.clone()),
+        SortKey::Status => KeyValue::Text(Some(image.status.as_str().into())),
+        SortKey::ContainerFormat => KeyValue::Text(image.container_format.clone()),
+        SortKey::DiskFormat => KeyValue::Text(image.disk_format.clone()),
+        SortKey::Size => KeyValue::Int(image.size),
+        SortKey::Id => KeyValue::Text(Some(image.id.to_string())),
+        SortKey::CreatedAt => KeyValue::Int(Some(image.created_at.timestamp_micros())),
+        SortKey::UpdatedAt => KeyValue::Int(Some(image.updated_at.timestamp_micros())),
+    }
+}
+
+/// The order the list must return: the requested keys, then created_at and
+/// id in the last requested direction.
+fn expected_order(images: &[Image], sort: &[(SortKey, SortDir)]) -> Vec<Uuid> {
+    let mut keys = sort.to_vec();
+    let last = keys.last().map_or(SortDir::Desc, |&(_, dir)| dir);
+    for tie_breaker in [SortKey::CreatedAt, SortKey::Id] {
+        if !keys.iter().any(|&(key, _)| key == tie_breaker) {
+            keys.push((tie_breaker, last));
+        }
+    }
+    let mut sorted: Vec<&Image> = images.iter().collect();
+    sorted.sort_by(|a, b| {
+        keys.iter()
+            .map(|&(key, dir)| {
+                let order = key_value(a, key).cmp(&key_value(b, key));
+                if dir == SortDir::Desc {
+                    order.reverse()
+                } else {
+                    order
+                }
+            })
+            .find(|order| order.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    sorted.into_iter().map(|image| image.id).collect()
+}
+
+/// Images with repeated and missing values in every sortable column.
+async fn sortable_images(db: &Database, count: usize) -> Vec<Image> {
+    let names = [
+        None,
+        Some("alpha"),
+        Some("Beta"),
+        Some("alpha"),
+        Some("ünï"),
+        Some("Zeta 名"),
+    ];
+    let formats = [None, Some("raw"), Some("qcow2")];
+    let statuses = [
+        ImageStatus::Queued,
+        ImageStatus::Active,
+        ImageStatus::Deactivated,
+    ];
+    let mut images = Vec::new();
+    for n in 0..count {
+        let mut image = new_image(Some("p"));
+        image.name = names[n % names.len()].map(str::to_owned);
+        image.disk_format = formats[n % formats.len()].map(str::to_owned);
+        image.container_format = formats[(n / 2) % formats.len()].map(str::to_owned);
+        image.status = statuses[n % statuses.len()];
+        image.size = (n % 4 != 0).then_some((n % 5) as i64 * 1000);
+        // Groups of three share created_at, so id decides among them.
+        image.created_at = at((n / 3) as i64);
+        image.updated_at = at(100 - (n % 7) as i64);
+        images.push(create(db, image).await);
+    }
+    images
+}
+
+const SORT_CASES: &[&[(SortKey, SortDir)]] = &[
+    &[(SortKey::CreatedAt, SortDir::Desc)],
+    &[
+        (SortKey::Name, SortDir::Asc),
+        (SortKey::Size, SortDir::Desc),
+    ],
+    &[
+        (SortKey::Size, SortDir::Asc),
+        (SortKey::Name, SortDir::Desc),
+    ],
+    &[
+        (SortKey::Status, SortDir::Desc),
+        (SortKey::Name, SortDir::Asc),
+        (SortKey::Id, SortDir::Asc),
+    ],
+    &[
+        (SortKey::DiskFormat, SortDir::Asc),
+        (SortKey::UpdatedAt, SortDir::Desc),
+    ],
+    &[
+        (SortKey::ContainerFormat, SortDir::Desc),
+        (SortKey::CreatedAt, SortDir::Asc),
+    ],
+    &[(SortKey::Id, SortDir::Asc)],
+];
+
+// ---------------------------------------------------------------------------
+// Cases
+
+mod cases {
+    use super::*;
+
+    pub async fn every_field_round_trips(db: Database) {
+        let mut image = new_image(Some("project-ü"));
+        image.name = Some("Ünïcødé 名前 🚀".into());
+        image.status = ImageStatus::Active;
+        image.visibility = Visibility::Community;
+        image.protected = true;
+        image.os_hidden = true;
+        image.checksum = Some("0123456789abcdef0123456789abcdef".into());
+        image.os_hash_algo = Some("sha512".into());
+        image.os_hash_value = Some("ab".repeat(64));
+        image.size = Some(1 << 40);
+        image.virtual_size = Some(5 << 40);
+        image.container_format = Some("bare".into());
+        image.disk_format = Some("qcow2".into());
+        image.min_disk = 20;
+        image.min_ram = 2048;
+        // Nanoseconds are kept to the microsecond.
+        image.created_at = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
+        image.updated_at = image.created_at + Duration::seconds(5);
+        image.tags = ["ünï", "b", "a tag with spaces"].map(String::from).into();
+        image.properties = BTreeMap::from([
+            ("os_distro".into(), "debian".into()),
+            ("描述".into(), "値 ✓".into()),
+            // Longer than PostgreSQL can index whole.
+            ("description".into(), "x".repeat(10_000)),
+            ("empty".into(), String::new()),
+        ]);
+        let mut second = location("rbd://fsid/pool/img/snap", "fast");
+        second.metadata.insert(
+            "nested".into(),
+            serde_json::json!({"a": [1, 2.5, null, "ü"]}),
+        );
+        second.status = "pending_delete".into();
+        image.locations = vec![location("file:///var/lib/glint/1", "local"), second];
+
+        db.create_image(&image).await.unwrap();
+        let mut expected = image.clone();
+        expected.created_at = DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
+        expected.updated_at = expected.created_at + Duration::seconds(5);
+        assert_eq!(
+            db.get_image(image.id).await.unwrap(),
+            Some(expected.clone())
+        );
+        assert_eq!(
+            db.list_images(&query(admin())).await.unwrap().len(),
+            0,
+            "hidden and community"
+        );
+        let mut all = query(user("project-ü"));
+        all.os_hidden = None;
+        assert_eq!(db.list_images(&all).await.unwrap(), vec![expected]);
+    }
+
+    pub async fn minimal_image_round_trips(db: Database) {
+        let image = Image::new(Uuid::new_v4(), None, t0());
+        db.create_image(&image).await.unwrap();
+        assert_eq!(db.get_image(image.id).await.unwrap(), Some(image));
+    }
+
+    pub async fn duplicate_id_is_rejected_even_after_delete(db: Database) {
+        let image = create(&db, new_image(Some("p"))).await;
+        let mut again = new_image(Some("q"));
+        again.id = image.id;
+        again.tags.insert("t".into());
+        assert!(matches!(
+            db.create_image(&again).await,
+            Err(DbError::Duplicate)
+        ));
+        db.delete_image(image.id).await.unwrap();
+        assert!(matches!(
+            db.create_image(&again).await,
+            Err(DbError::Duplicate)
+        ));
+        // Nothing of the refused image was written.
+        assert_eq!(db.count_images("q").await.unwrap(), 0);
+    }
+
+    pub async fn missing_and_deleted_images_are_not_found(db: Database) {
+        assert_eq!(db.get_image(Uuid::new_v4()).await.unwrap(), None);
+        let image = create(&db, new_image(Some("p"))).await;
+        db.delete_image(image.id).await.unwrap();
+        assert_eq!(db.get_image(image.id).await.unwrap(), None);
+        assert!(matches!(
+            db.delete_image(image.id).await,
+            Err(DbError::NotFound)
+        ));
+        assert!(matches!(
+            db.add_tag(image.id, "t").await,
+            Err(DbError::NotFound)
+        ));
+        assert!(matches!(
+            db.remove_tag(image.id, "t").await,
+            Err(DbError::NotFound)
+        ));
+        assert!(matches!(
+            db.update_image(&image, None).await,
+            Err(DbError::NotFound)
+        ));
+        let missing = new_image(Some("p"));
+        assert!(matches!(
+            db.update_image(&missing, None).await,
+            Err(DbError::NotFound)
+        ));
+        assert!(matches!(
+            db.update_image(&missing, Some(ImageStatus::Queued)).await,
+            Err(DbError::NotFound)
+        ));
+    }
+
+    pub async fn update_writes_every_field_and_replaces_children(db: Database) {
+        let mut image = new_image(Some("p"));
+        image.tags = ["old", "kept"].map(String::from).into();
+        image.properties = BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]);
+        image.locations = vec![location("file:///old", "local")];
+        let created = create(&db, image).await;
+        let id = created.id;
+
+        let mut changed = created.clone();
+        changed.name = Some("renamed".into());
+        changed.status = ImageStatus::Active;
+        changed.visibility = Visibility::Public;
+        changed.protected = true;
+        changed.os_hidden = true;
+        changed.checksum = Some("c".repeat(32));
+        changed.os_hash_algo = Some("sha256".into());
+        changed.os_hash_value = Some("d".repeat(64));
+        changed.owner = Some("q".into());
+        changed.size = Some(42);
+        changed.virtual_size = Some(84);
+        changed.container_format = Some("ovf".into());
+        changed.disk_format = Some("raw".into());
+        changed.min_disk = 1;
+        changed.min_ram = 2;
+        changed.tags = ["kept", "new"].map(String::from).into();
+        changed.properties = BTreeMap::from([("b".into(), "two".into()), ("c".into(), "3".into())]);
+        changed.locations = vec![location("rbd://b", "fast"), location("file:///a", "local")];
+
+        let saved = db.update_image(&changed, None).await.unwrap();
+        assert!(saved.updated_at > created.updated_at);
+        assert_eq!(
+            saved,
+            Image {
+                updated_at: saved.updated_at,
+                ..changed.clone()
+            }
+        );
+        assert_eq!(db.get_image(id).await.unwrap(), Some(saved.clone()));
+
+        // Clearing every optional field and child works too.
+        let cleared = Image::new(id, None, created.created_at);
+        let saved = db.update_image(&cleared, None).await.unwrap();
+        assert_eq!(db.get_image(id).await.unwrap(), Some(saved));
+    }
+
+    pub async fn update_compare_and_set(db: Database) {
+        let created = create(&db, new_image(Some("p"))).await;
+        let saving = Image {
+            status: ImageStatus::Saving,
+            ..created.clone()
+        };
+        let saved = db
+            .update_image(&saving, Some(ImageStatus::Queued))
+            .await
+            .unwrap();
+        assert_eq!(saved.status, ImageStatus::Saving);
+
+        let lost = Image {
+            status: ImageStatus::Active,
+            name: Some("late".into()),
+            ..created.clone()
+        };
+        assert!(matches!(
+            db.update_image(&lost, Some(ImageStatus::Queued)).await,
+            Err(DbError::Conflict)
+        ));
+        assert_eq!(
+            db.get_image(created.id).await.unwrap(),
+            Some(saved.clone()),
+            "nothing written"
+        );
+
+        let active = Image {
+            status: ImageStatus::Active,
+            ..saved
+        };
+        let saved = db
+            .update_image(&active, Some(ImageStatus::Saving))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.get_image(created.id).await.unwrap().unwrap().status,
+            ImageStatus::Active
+        );
+        assert_eq!(saved.status, ImageStatus::Active);
+    }
+
+    pub async fn tags_add_is_idempotent_and_remove_reports_absence(db: Database) {
+        let created = create(&db, new_image(Some("p"))).await;
+        db.add_tag(created.id, "ü-tag").await.unwrap();
+        db.add_tag(created.id, "ü-tag").await.unwrap();
+        db.add_tag(created.id, "other").await.unwrap();
+        let image = db.get_image(created.id).await.unwrap().unwrap();
+        assert_eq!(image.tags, ["other", "ü-tag"].map(String::from).into());
+        assert!(image.updated_at > created.updated_at);
+
+        assert!(db.remove_tag(created.id, "ü-tag").await.unwrap());
+        let before = db.get_image(created.id).await.unwrap().unwrap();
+        assert!(!db.remove_tag(created.id, "ü-tag").await.unwrap());
+        let after = db.get_image(created.id).await.unwrap().unwrap();
+        assert_eq!(after, before, "removing an absent tag changes nothing");
+        assert_eq!(after.tags, ["other"].map(String::from).into());
+        assert!(matches!(
+            db.add_tag(Uuid::new_v4(), "t").await,
+            Err(DbError::NotFound)
+        ));
+    }
+
+    pub async fn soft_delete_hides_the_image_and_returns_it(db: Database) {
+        let mut image = new_image(Some("p"));
+        image.status = ImageStatus::Active;
+        image.visibility = Visibility::Public;
+        image.tags.insert("t".into());
+        image.properties.insert("k".into(), "v".into());
+        image.locations = vec![location("file:///data", "local")];
+        let created = create(&db, image).await;
+        let other = create(&db, new_image(Some("p"))).await;
+
+        assert_eq!(db.delete_image(created.id).await.unwrap(), created);
+        assert_eq!(db.get_image(created.id).await.unwrap(), None);
+        assert_eq!(listed(&db, &query(admin())).await, vec![other.id]);
+        assert_eq!(db.count_images("p").await.unwrap(), 1);
+    }
+
+    pub async fn count_images_counts_live_images_per_owner(db: Database) {
+        for owner in ["a", "a", "a", "b"] {
+            create(&db, new_image(Some(owner))).await;
+        }
+        let gone = create(&db, new_image(Some("a"))).await;
+        db.delete_image(gone.id).await.unwrap();
+        assert_eq!(db.count_images("a").await.unwrap(), 3);
+        assert_eq!(db.count_images("b").await.unwrap(), 1);
+        assert_eq!(db.count_images("c").await.unwrap(), 0);
+    }
+
+    pub async fn killed_and_deleted_images_are_never_listed(db: Database) {
+        let mut killed = new_image(Some("p"));
+        killed.status = ImageStatus::Killed;
+        create(&db, killed).await;
+        let deleted = create(&db, new_image(Some("p"))).await;
+        db.delete_image(deleted.id).await.unwrap();
+        let mut pending = new_image(Some("p"));
+        pending.status = ImageStatus::PendingDelete;
+        let pending = create(&db, pending).await;
+
+        for scope in [admin(), noauth(), user("p")] {
+            let mut q = query(scope);
+            q.visibility = Some(VisibilityFilter::All);
+            q.os_hidden = None;
+            assert_eq!(listed(&db, &q).await, vec![pending.id]);
+            q.statuses = Some(vec![ImageStatus::Killed, ImageStatus::Deleted]);
+            assert!(listed(&db, &q).await.is_empty());
+        }
+    }
+
+    pub async fn list_filters_on_base_fields(db: Database) {
+        let mut a = new_image(Some("alice"));
+        a.name = Some("one".into());
+        a.status = ImageStatus::Active;
+        a.container_format = Some("bare".into());
+        a.disk_format = Some("raw".into());
+        a.size = Some(100);
+        a.protected = true;
+        a.checksum = Some("a".repeat(32));
+        a.os_hash_value = Some("a".repeat(128));
+        let mut b = new_image(Some("bob"));
+        b.name = Some("two, with comma".into());
+        b.container_format = Some("ovf".into());
+        b.disk_format = Some("qcow2".into());
+        b.size = Some(200);
+        b.checksum = Some("b".repeat(32));
+        b.os_hash_value = Some("b".repeat(128));
+        let c = new_image(Some("alice"));
+        let (a, b, c) = (
+            create(&db, a).await,
+            create(&db, b).await,
+            create(&db, c).await,
+        );
+
+        let check = async |edit: &dyn Fn(&mut ListQuery), expected: &[&Image]| {
+            let mut q = query(admin());
+            edit(&mut q);
+            assert_eq!(
+                listed_set(&db, &q).await,
+                set(expected.iter().copied()),
+                "{q:?}"
+            );
+        };
+        check(&|_| {}, &[&a, &b, &c]).await;
+        check(
+            &|q| q.ids = Some(vec![a.id, c.id, Uuid::new_v4()]),
+            &[&a, &c],
+        )
+        .await;
+        check(&|q| q.ids = Some(vec![]), &[]).await;
+        check(
+            &|q| q.names = Some(vec!["one".into(), "two, with comma".into()]),
+            &[&a, &b],
+        )
+        .await;
+        check(&|q| q.names = Some(vec!["ONE".into()]), &[]).await;
+        check(&|q| q.statuses = Some(vec![ImageStatus::Queued]), &[&b, &c]).await;
+        check(
+            &|q| q.statuses = Some(vec![ImageStatus::Active, ImageStatus::Saving]),
+            &[&a],
+        )
+        .await;
+        check(&|q| q.container_formats = Some(vec!["ovf".into()]), &[&b]).await;
+        check(
+            &|q| q.disk_formats = Some(vec!["raw".into(), "qcow2".into()]),
+            &[&a, &b],
+        )
+        .await;
+        check(&|q| q.owner = Some("alice".into()), &[&a, &c]).await;
+        check(&|q| q.size_min = Some(150), &[&b]).await;
+        check(&|q| q.size_max = Some(150), &[&a]).await;
+        check(
+            &|q| (q.size_min, q.size_max) = (Some(100), Some(200)),
+            &[&a, &b],
+        )
+        .await;
+        check(&|q| q.protected = Some(true), &[&a]).await;
+        check(&|q| q.protected = Some(false), &[&b, &c]).await;
+        check(&|q| q.checksum = Some("b".repeat(32)), &[&b]).await;
+        check(&|q| q.os_hash_value = Some("a".repeat(128)), &[&a]).await;
+        check(
+            &|q| (q.owner, q.protected) = (Some("alice".into()), Some(false)),
+            &[&c],
+        )
+        .await;
+    }
+
+    pub async fn list_filters_on_tags_and_properties(db: Database) {
+        let mut a = new_image(Some("p"));
+        a.tags = ["x", "y"].map(String::from).into();
+        a.properties = BTreeMap::from([
+            ("os_distro".into(), "debian".into()),
+            ("arch".into(), "x86_64".into()),
+            ("long".into(), "é".repeat(3000)),
+        ]);
+        let mut b = new_image(Some("p"));
+        b.tags = ["x"].map(String::from).into();
+        b.properties = BTreeMap::from([("os_distro".into(), "debian".into())]);
+        // Same long prefix, different end: the prefix index must not decide alone.
+        b.properties.insert("long".into(), "é".repeat(2999) + "e");
+        let (a, b) = (create(&db, a).await, create(&db, b).await);
+
+        let check = async |tags: &[&str], properties: &[(&str, &str)], expected: &[&Image]| {
+            let mut q = query(user("p"));
+            q.tags = tags.iter().map(|t| t.to_string()).collect();
+            q.properties = properties
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(
+                listed_set(&db, &q).await,
+                set(expected.iter().copied()),
+                "{q:?}"
+            );
+        };
+        check(&["x"], &[], &[&a, &b]).await;
+        check(&["x", "y"], &[], &[&a]).await;
+        check(&["y", "z"], &[], &[]).await;
+        check(&[], &[("os_distro", "debian")], &[&a, &b]).await;
+        check(&[], &[("os_distro", "debian"), ("arch", "x86_64")], &[&a]).await;
+        check(&[], &[("os_distro", "Debian")], &[]).await;
+        check(&[], &[("arch", "debian")], &[]).await;
+        check(&[], &[("long", &"é".repeat(3000))], &[&a]).await;
+        check(&["x"], &[("arch", "x86_64")], &[&a]).await;
+        check(&["x"], &[("missing", "")], &[]).await;
+    }
+
+    pub async fn list_filters_on_dates(db: Database) {
+        let mut images = Vec::new();
+        for n in 0..3 {
+            let mut image = new_image(Some("p"));
+            image.created_at = at(n * 10);
+            image.updated_at = at(100 - n * 10);
+            images.push(create(&db, image).await);
+        }
+        let [a, b, c] = [&images[0], &images[1], &images[2]];
+        let cases: [(CmpOp, &[&Image]); 6] = [
+            (CmpOp::Eq, &[b]),
+            (CmpOp::Neq, &[a, c]),
+            (CmpOp::Gt, &[c]),
+            (CmpOp::Gte, &[b, c]),
+            (CmpOp::Lt, &[a]),
+            (CmpOp::Lte, &[a, b]),
+        ];
+        for (op, expected) in cases {
+            let mut q = query(admin());
+            q.created_at = vec![(op, at(10))];
+            assert_eq!(
+                listed_set(&db, &q).await,
+                set(expected.iter().copied()),
+                "created_at {op:?}"
+            );
+        }
+        let mut q = query(admin());
+        q.updated_at = vec![(CmpOp::Gt, at(80)), (CmpOp::Lte, at(100))];
+        assert_eq!(listed_set(&db, &q).await, set([a, b]));
+        q.created_at = vec![(CmpOp::Gte, at(5))];
+        assert_eq!(listed_set(&db, &q).await, set([b]));
+    }
+
+    pub async fn hidden_images_are_listed_only_when_asked(db: Database) {
+        let shown = create(&db, new_image(Some("p"))).await;
+        let mut hidden = new_image(Some("p"));
+        hidden.os_hidden = true;
+        let hidden = create(&db, hidden).await;
+        let mut q = query(user("p"));
+        assert_eq!(listed_set(&db, &q).await, set([&shown]));
+        q.os_hidden = None;
+        assert_eq!(listed_set(&db, &q).await, set([&shown, &hidden]));
+        q.os_hidden = Some(true);
+        assert_eq!(listed_set(&db, &q).await, set([&hidden]));
+    }
+
+    pub async fn visibility_matrix(db: Database) {
+        let create = async |owner: Option<&str>, visibility| {
+            let mut image = new_image(owner);
+            image.visibility = visibility;
+            create(&db, image).await
+        };
+        use Visibility::*;
+        let a_public = create(Some("A"), Public).await;
+        let a_private = create(Some("A"), Private).await;
+        let a_shared_accepted = create(Some("A"), Shared).await;
+        let a_shared_pending = create(Some("A"), Shared).await;
+        let a_community = create(Some("A"), Community).await;
+        let b_private = create(Some("B"), Private).await;
+        let b_community = create(Some("B"), Community).await;
+        let b_shared = create(Some("B"), Shared).await;
+        let ownerless_public = create(None, Public).await;
+        db.add_member(a_shared_accepted.id, "B").await.unwrap();
+        db.set_member_status(a_shared_accepted.id, "B", MemberStatus::Accepted)
+            .await
+            .unwrap();
+        db.add_member(a_shared_pending.id, "B").await.unwrap();
+        // A rejected share and a share to someone else show nothing to B.
+        db.add_member(b_shared.id, "C").await.unwrap();
+        db.set_member_status(b_shared.id, "C", MemberStatus::Rejected)
+            .await
+            .unwrap();
+
+        let everything = [
+            &a_public,
+            &a_private,
+            &a_shared_accepted,
+            &a_shared_pending,
+            &a_community,
+            &b_private,
+            &b_community,
+            &b_shared,
+            &ownerless_public,
+        ];
+        let no_community: Vec<&Image> = everything
+            .iter()
+            .copied()
+            .filter(|i| i.visibility != Community)
+            .collect();
+        let public = [&a_public, &ownerless_public];
+
+        type Row<'a> = (Scope, Option<VisibilityFilter>, Vec<&'a Image>);
+        let only = |v| Some(VisibilityFilter::Only(v));
+        let all = Some(VisibilityFilter::All);
+        let rows: Vec<Row> = vec![
+            // No filter.
+            (
+                user("A"),
+                None,
+                vec![
+                    &a_public,
+                    &a_private,
+                    &a_shared_accepted,
+                    &a_shared_pending,
+                    &a_community,
+                    &ownerless_public,
+                ],
+            ),
+            (
+                user("B"),
+                None,
+                vec![
+                    &a_public,
+                    &a_shared_accepted,
+                    &b_private,
+                    &b_community,
+                    &b_shared,
+                    &ownerless_public,
+                ],
+            ),
+            (user("C"), None, public.to_vec()),
+            (admin(), None, no_community.clone()),
+            (noauth(), None, no_community),
+            // public
+            (user("C"), only(Public), public.to_vec()),
+            (admin(), only(Public), public.to_vec()),
+            // private
+            (user("A"), only(Private), vec![&a_private]),
+            (user("B"), only(Private), vec![&b_private]),
+            (user("C"), only(Private), vec![]),
+            (admin(), only(Private), vec![&a_private, &b_private]),
+            (noauth(), only(Private), vec![&a_private, &b_private]),
+            // shared
+            (
+                user("A"),
+                only(Shared),
+                vec![&a_shared_accepted, &a_shared_pending],
+            ),
+            (user("B"), only(Shared), vec![&a_shared_accepted, &b_shared]),
+            (user("C"), only(Shared), vec![]),
+            (
+                admin(),
+                only(Shared),
+                vec![&a_shared_accepted, &a_shared_pending, &b_shared],
+            ),
+            // community
+            (user("C"), only(Community), vec![&a_community, &b_community]),
+            (admin(), only(Community), vec![&a_community, &b_community]),
+            (noauth(), only(Community), vec![&a_community, &b_community]),
+            // all
+            (
+                user("A"),
+                all,
+                vec![
+                    &a_public,
+                    &a_private,
+                    &a_shared_accepted,
+                    &a_shared_pending,
+                    &a_community,
+                    &b_community,
+                    &ownerless_public,
+                ],
+            ),
+            (
+                user("B"),
+                all,
+                vec![
+                    &a_public,
+                    &a_shared_accepted,
+                    &a_community,
+                    &b_private,
+                    &b_community,
+                    &b_shared,
+                    &ownerless_public,
+                ],
+            ),
+            (
+                user("C"),
+                all,
+                vec![&a_public, &a_community, &b_community, &ownerless_public],
+            ),
+            (admin(), all, everything.to_vec()),
+            (noauth(), all, everything.to_vec()),
+        ];
+        for (scope, visibility, expected) in rows {
+            let mut q = query(scope.clone());
+            q.visibility = visibility;
+            assert_eq!(
+                listed_set(&db, &q).await,
+                set(expected),
+                "{scope:?} visibility={visibility:?}"
+            );
+        }
+    }
+
+    pub async fn marker_must_exist_and_be_visible(db: Database) {
+        let create = async |owner: Option<&str>, visibility| {
+            let mut image = new_image(owner);
+            image.visibility = visibility;
+            create(&db, image).await
+        };
+        let private = create(Some("A"), Visibility::Private).await;
+        let shared_pending = create(Some("A"), Visibility::Shared).await;
+        let community = create(Some("A"), Visibility::Community).await;
+        let ownerless = create(None, Visibility::Private).await;
+        let deleted = create(Some("A"), Visibility::Public).await;
+        db.delete_image(deleted.id).await.unwrap();
+        db.add_member(shared_pending.id, "B").await.unwrap();
+
+        let with_marker = |scope: Scope, marker: &Image| ListQuery {
+            marker: Some(marker.id),
+            ..query(scope)
+        };
+        let refused = async |q: ListQuery| match db.list_images(&q).await {
+            Err(DbError::MarkerNotFound) => {}
+            other => panic!("expected MarkerNotFound for {q:?}, got {other:?}"),
+        };
+        refused(ListQuery {
+            marker: Some(Uuid::new_v4()),
+            ..query(admin())
+        })
+        .await;
+        refused(with_marker(admin(), &deleted)).await;
+        refused(with_marker(user("C"), &private)).await;
+        refused(with_marker(user("C"), &shared_pending)).await;
+        refused(ListQuery {
+            scope: Scope {
+                is_admin: false,
+                project_id: None,
+            },
+            ..with_marker(user("C"), &private)
+        })
+        .await;
+
+        // Glance's per-image visibility: owner, admin, any membership,
+        // public or community, or no owner at all.
+        for (scope, marker) in [
+            (user("A"), &private),
+            (admin(), &private),
+            (noauth(), &private),
+            (user("B"), &shared_pending),
+            (user("C"), &community),
+            (user("C"), &ownerless),
+        ] {
+            db.list_images(&with_marker(scope, marker)).await.unwrap();
+        }
+    }
+
+    pub async fn sort_by_every_key_in_both_directions(db: Database) {
+        let images = sortable_images(&db, 24).await;
+        for key in SortKey::ALL {
+            for dir in [SortDir::Asc, SortDir::Desc] {
+                let q = ListQuery {
+                    sort: vec![(key, dir)],
+                    ..query(admin())
+                };
+                assert_eq!(
+                    listed(&db, &q).await,
+                    expected_order(&images, &q.sort),
+                    "{key:?} {dir:?}"
+                );
+            }
+        }
+        for sort in SORT_CASES {
+            let q = ListQuery {
+                sort: sort.to_vec(),
+                ..query(admin())
+            };
+            assert_eq!(
+                listed(&db, &q).await,
+                expected_order(&images, sort),
+                "{sort:?}"
+            );
+        }
+    }
+
+    pub async fn pagination_walks_every_image_once_in_order(db: Database) {
+        let images = sortable_images(&db, 40).await;
+        for sort in SORT_CASES {
+            for page_size in [1, 7] {
+                let mut walked = Vec::new();
+                let mut q = ListQuery {
+                    sort: sort.to_vec(),
+                    ..ListQuery::new(admin(), page_size)
+                };
+                loop {
+                    let page = listed(&db, &q).await;
+                    assert!(page.len() <= page_size as usize);
+                    let Some(&last) = page.last() else { break };
+                    walked.extend(page);
+                    q.marker = Some(last);
+                }
+                assert_eq!(
+                    walked,
+                    expected_order(&images, sort),
+                    "{sort:?} by {page_size}"
+                );
+            }
+        }
+    }
+
+    pub async fn limit_caps_the_page(db: Database) {
+        for _ in 0..5 {
+            create(&db, new_image(Some("p"))).await;
+        }
+        assert_eq!(
+            db.list_images(&ListQuery::new(admin(), 3))
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            db.list_images(&ListQuery::new(admin(), 10))
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+
+    pub async fn members_add_and_answer(db: Database) {
+        let mut image = new_image(Some("A"));
+        image.visibility = Visibility::Shared;
+        let image = create(&db, image).await;
+        db.add_member(image.id, "B").await.unwrap();
+        assert!(matches!(
+            db.add_member(image.id, "B").await,
+            Err(DbError::Duplicate)
+        ));
+        assert!(matches!(
+            db.add_member(Uuid::new_v4(), "B").await,
+            Err(DbError::NotFound)
+        ));
+        assert!(matches!(
+            db.set_member_status(image.id, "C", MemberStatus::Accepted)
+                .await,
+            Err(DbError::NotFound)
+        ));
+        let q = query(user("B"));
+        assert!(
+            listed(&db, &q).await.is_empty(),
+            "pending shares are not listed"
+        );
+        db.set_member_status(image.id, "B", MemberStatus::Accepted)
+            .await
+            .unwrap();
+        assert_eq!(listed(&db, &q).await, vec![image.id]);
+        db.set_member_status(image.id, "B", MemberStatus::Rejected)
+            .await
+            .unwrap();
+        assert!(listed(&db, &q).await.is_empty());
+    }
+
+    /// Many tasks writing at once: on SQLite they queue for the single writer
+    /// and none of them sees SQLITE_BUSY.
+    pub async fn concurrent_creates_and_updates_all_succeed(db: Database) {
+        let tasks: Vec<_> = (0..64)
+            .map(|n| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let mut image = new_image(Some("p"));
+                    image.tags.insert(format!("t{n}"));
+                    image.properties.insert("n".into(), n.to_string());
+                    db.create_image(&image).await?;
+                    let saving = Image {
+                        status: ImageStatus::Saving,
+                        ..image
+                    };
+                    let saving = db.update_image(&saving, Some(ImageStatus::Queued)).await?;
+                    db.add_tag(saving.id, "done").await?;
+                    let listed = db.list_images(&ListQuery::new(admin(), 25)).await?;
+                    assert!(!listed.is_empty());
+                    Ok::<_, DbError>(saving.id)
+                })
+            })
+            .collect();
+        let mut ids = HashSet::new();
+        for task in tasks {
+            ids.insert(task.await.unwrap().unwrap());
+        }
+        assert_eq!(ids.len(), 64);
+        let q = ListQuery {
+            tags: vec!["done".into()],
+            statuses: Some(vec![ImageStatus::Saving]),
+            ..query(admin())
+        };
+        assert_eq!(listed_set(&db, &q).await, ids.into_iter().collect());
+    }
+
+    pub async fn concurrent_compare_and_set_has_one_winner(db: Database) {
+        for _ in 0..3 {
+            let image = create(&db, new_image(Some("p"))).await;
+            let racers: Vec<_> = (0..16)
+                .map(|n| {
+                    let db = db.clone();
+                    let saving = Image {
+                        status: ImageStatus::Saving,
+                        name: Some(format!("racer {n}")),
+                        ..image.clone()
+                    };
+                    tokio::spawn(async move {
+                        db.update_image(&saving, Some(ImageStatus::Queued)).await
+                    })
+                })
+                .collect();
+            let mut winners = Vec::new();
+            for racer in racers {
+                match racer.await.unwrap() {
+                    Ok(saved) => winners.push(saved),
+                    Err(DbError::Conflict) => {}
+                    Err(err) => panic!("a racer failed: {err}"),
+                }
+            }
+            assert_eq!(winners.len(), 1);
+            assert_eq!(
+                db.get_image(image.id).await.unwrap().as_ref(),
+                winners.first()
+            );
+        }
+    }
+}
