@@ -1,4 +1,11 @@
 //! Glint core: the Images API server, its domain model, database and store registry.
 
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod context;
 pub mod db;
 pub mod domain;
+pub mod server;
+pub mod service;
+pub mod store;

@@ -1,1 +1,189 @@
-//! Black-box test support.
+//! Black-box test support: start the real `glint` binary on a free loopback
+//! port with its own data directory, and talk to it over HTTP.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+
+/// The cargo target directory this test binary was built into (`target/<profile>`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test-binary>
+    exe.parent().and_then(Path::parent).expect("test binary lives in target/<profile>/deps").to_path_buf()
+}
+
+/// A running `glint serve`, stopped when dropped.
+pub struct Glint {
+    child: Child,
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    pub client: Client,
+    log: PathBuf,
+}
+
+impl Glint {
+    /// Start with the embedded defaults (SQLite + file store in a temp dir).
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Start with extra environment settings (`GLINT_...`).
+    pub async fn start_with(env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let bin = target_dir().join("glint");
+        assert!(bin.exists(), "{} is missing: build the workspace first (cargo build --workspace)", bin.display());
+        let log = data_dir.path().join("glint.log");
+        let client = Client::builder().timeout(Duration::from_secs(300)).build().expect("http client");
+        // A free port may be taken by someone else before glint binds it: retry.
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut cmd = Command::new(&bin);
+            cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+                .arg(data_dir.path())
+                // The plugin freshly built for this test run, not a stale copy next to the binary.
+                .env("GLINT_PLUGINS__PATHS", format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")))
+                .env("GLINT_LOG", "info,glint_core=debug")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"));
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let mut child = cmd.spawn().expect("spawn glint");
+            let url = format!("http://127.0.0.1:{port}");
+            if wait_ready(&mut child, &client, &url).await {
+                return Glint { child, url, data_dir, client, log };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("glint did not start; env {env:?}; log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.put(self.url(path))
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    pub fn patch(&self, path: &str, ops: Value) -> reqwest::RequestBuilder {
+        self.client
+            .patch(self.url(path))
+            .header("content-type", "application/openstack-images-v2.1-json-patch")
+            .body(ops.to_string())
+    }
+
+    /// Create an image and return its JSON.
+    pub async fn create(&self, body: Value) -> Value {
+        let r = self.post("/v2/images").json(&body).send().await.expect("create");
+        assert_eq!(r.status(), StatusCode::CREATED, "create {body}");
+        r.json().await.expect("image json")
+    }
+
+    /// Create a raw/bare image and upload `data` to it.
+    pub async fn create_with_data(&self, name: &str, data: &[u8]) -> Value {
+        let img = self.create(serde_json::json!({"name": name, "disk_format": "raw", "container_format": "bare"})).await;
+        let id = img["id"].as_str().unwrap();
+        let r = self
+            .put(&format!("/v2/images/{id}/file"))
+            .header("content-type", "application/octet-stream")
+            .body(data.to_vec())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "upload: {}", r.text().await.unwrap_or_default());
+        self.show(id).await
+    }
+
+    pub async fn show(&self, id: &str) -> Value {
+        let r = self.get(&format!("/v2/images/{id}")).send().await.expect("show");
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.expect("image json")
+    }
+
+    /// Files in the default file store's directory, temporary ones included.
+    pub fn stored_files(&self) -> Vec<String> {
+        let dir = self.data_dir.path().join("images");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Glint {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_ready(child: &mut Child, client: &Client, url: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(r) = client.get(url).send().await {
+            if r.status() == StatusCode::MULTIPLE_CHOICES {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("local addr").port()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(data))
+}
+
+pub fn sha512_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha512::digest(data))
+}

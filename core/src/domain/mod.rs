@@ -1,7 +1,9 @@
-//! Plain data and the image state machine. Nothing here does I/O.
+//! Plain data, validation rules and the image state machine. Nothing here does I/O.
 
 pub mod image;
 pub mod list;
+pub mod patch;
+pub mod rules;
 pub mod status;
 
 pub use image::{Image, Location, Visibility};

@@ -1,0 +1,269 @@
+//! The one place that decides HTTP statuses and renders Glance's error bodies.
+//!
+//! Handlers return `ApiError`; framework errors (bad parameters, unknown routes,
+//! wrong methods) are converted here too, so every error leaves the server in
+//! the same shape: JSON, HTML or plain text chosen by the request's `Accept`
+//! header, as Glance's WSGI stack does.
+
+use glint_sdk::ErrorKind;
+use poem::http::{HeaderName, HeaderValue, StatusCode, header};
+use poem::{Response, error::ResponseError};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::{ApiResponse, Object, types::Type};
+
+use crate::service::ServiceError;
+
+/// Glance's JSON error body (webob's JSON formatter).
+#[derive(Debug, Object)]
+#[oai(rename = "Error")]
+pub struct ErrorBody {
+    /// Human-readable explanation.
+    pub message: String,
+    /// Status line, e.g. `404 Not Found`.
+    pub code: String,
+    /// Reason phrase, e.g. `Not Found`.
+    pub title: String,
+}
+
+/// An HTTP error answer: status, explanation and any headers it must carry.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub explanation: String,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, explanation: impl Into<String>) -> Self {
+        Self { status, explanation: explanation.into(), headers: Vec::new() }
+    }
+
+    pub fn bad_request(explanation: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, explanation)
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    /// Render for a client that sent `accept` (webob's choice: HTML for
+    /// browsers and `*/*`, JSON when asked for, plain text otherwise).
+    pub fn render(&self, accept: Option<&str>) -> Response {
+        let code = format!("{} {}", self.status.as_u16(), self.title());
+        let (content_type, body) = match preferred_format(accept) {
+            Format::Json => {
+                let body = serde_json::json!({
+                    "message": format!("{}<br /><br />\n\n\n", self.explanation),
+                    "code": code,
+                    "title": self.title(),
+                });
+                ("application/json", body.to_string())
+            }
+            Format::Html => (
+                "text/html; charset=UTF-8",
+                format!(
+                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}<br /><br />\n\n\n\n </body>\n</html>",
+                    html_escape(&self.explanation)
+                ),
+            ),
+            Format::Text => ("text/plain; charset=UTF-8", format!("{code}\n\n{}\n\n   ", self.explanation)),
+        };
+        let mut resp = Response::builder().status(self.status).header(header::CONTENT_TYPE, content_type).body(body);
+        for (name, value) in &self.headers {
+            resp.headers_mut().append(name.clone(), value.clone());
+        }
+        resp
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+enum Format {
+    Json,
+    Html,
+    Text,
+}
+
+/// webob offers `text/html` then `application/json`, falling back to text.
+fn preferred_format(accept: Option<&str>) -> Format {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Format::Html;
+    };
+    let mut best: Option<(f32, Format)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let format = match media.as_str() {
+            "text/html" | "*/*" | "text/*" => Format::Html,
+            "application/json" | "application/*" => Format::Json,
+            _ => continue,
+        };
+        let better = match &best {
+            None => true,
+            // On a tie, HTML wins: it is offered first.
+            Some((bq, bf)) => q > *bq || (q == *bq && matches!(format, Format::Html) && !matches!(bf, Format::Html)),
+        };
+        if better {
+            best = Some((q, format));
+        }
+    }
+    best.map_or(Format::Text, |(_, f)| f)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.explanation)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Without the request at hand, JSON; the error middleware re-renders by `Accept`.
+    fn as_response(&self) -> Response {
+        self.render(Some("application/json"))
+    }
+}
+
+/// Every status an operation may answer with, declared once for the spec.
+const DECLARED: &[(u16, &str)] = &[
+    (400, "Malformed request: bad JSON, bad parameter or value."),
+    (401, "Authentication is required or failed."),
+    (403, "Forbidden by policy, or the attribute is read-only or reserved."),
+    (404, "No such image, or not visible to the caller."),
+    (409, "Conflicts with the image's current state."),
+    (410, "The image was deleted during the operation."),
+    (413, "A size or quota limit was exceeded."),
+    (415, "Unsupported media type."),
+    (416, "Requested range not satisfiable."),
+    (503, "A store is unavailable."),
+];
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DECLARED
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType { content_type: "application/json", schema: ErrorBody::schema_ref() }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        use ServiceError as E;
+        let status = match &e {
+            E::ImageNotFound(_) | E::NotFound(_) => StatusCode::NOT_FOUND,
+            E::Invalid(_) | E::UnknownStore(_) | E::UploadInterrupted(_) => StatusCode::BAD_REQUEST,
+            E::ReadOnly(_) | E::Reserved(_) | E::Forbidden(_) | E::Protected(_) => StatusCode::FORBIDDEN,
+            E::Conflict(_) | E::WrongStatus { .. } | E::Duplicate(_) => StatusCode::CONFLICT,
+            E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            E::GoneDuringUpload(_) => StatusCode::GONE,
+            E::RangeNotSatisfiable { size } => {
+                return ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, e.to_string())
+                    .with_header(header::CONTENT_RANGE, &format!("bytes */{size}"));
+            }
+            E::Store(se) => match se.kind {
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::AlreadyExists | ErrorKind::InUse => StatusCode::CONFLICT,
+                ErrorKind::StorageFull => StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::PermissionDenied | ErrorKind::Unavailable | ErrorKind::Timeout => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                ErrorKind::Unsupported => StatusCode::BAD_REQUEST,
+                ErrorKind::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+                ErrorKind::ConfigInvalid | ErrorKind::Unexpected | ErrorKind::Other(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
+            E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            // Details of internal failures go to the log, not to the client.
+            tracing::error!(error = %e, "internal error");
+            return ApiError::new(status, "The server has either erred or is incapable of performing the requested operation.");
+        }
+        ApiError::new(status, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(resp: Response) -> (String, String) {
+        let ct = resp.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_owned();
+        let body = futures::executor::block_on(resp.into_body().into_string()).unwrap();
+        (ct, body)
+    }
+
+    #[test]
+    fn json_when_asked_for_json() {
+        let (ct, body) = body_of(ApiError::new(StatusCode::NOT_FOUND, "gone").render(Some("application/json")));
+        assert_eq!(ct, "application/json");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["code"], "404 Not Found");
+        assert_eq!(v["title"], "Not Found");
+        assert!(v["message"].as_str().unwrap().starts_with("gone"));
+    }
+
+    #[test]
+    fn html_for_browsers_and_missing_accept() {
+        for accept in [None, Some("*/*"), Some("text/html,application/json")] {
+            let (ct, body) = body_of(ApiError::new(StatusCode::CONFLICT, "a<b").render(accept));
+            assert!(ct.starts_with("text/html"), "{accept:?}");
+            assert!(body.contains("<h1>409 Conflict</h1>") && body.contains("a&lt;b"));
+        }
+    }
+
+    #[test]
+    fn json_beats_html_on_quality() {
+        let (ct, _) = body_of(ApiError::bad_request("x").render(Some("text/html;q=0.5, application/json")));
+        assert_eq!(ct, "application/json");
+    }
+
+    #[test]
+    fn plain_text_otherwise() {
+        let (ct, body) = body_of(ApiError::bad_request("nope").render(Some("text/plain")));
+        assert!(ct.starts_with("text/plain"));
+        assert!(body.starts_with("400 Bad Request\n\nnope"));
+    }
+
+    #[test]
+    fn internal_errors_hide_details() {
+        let e: ApiError = ServiceError::Store(glint_sdk::StoreError::new(ErrorKind::Unexpected, "secret path")).into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.explanation.contains("secret"));
+    }
+}

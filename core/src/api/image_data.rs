@@ -1,0 +1,106 @@
+//! Image data: upload and download.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+
+use futures::TryStreamExt;
+use poem::Body;
+use poem::Request;
+use poem::http::header;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Binary;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::body::DataBody;
+use super::error::ApiError;
+use super::images::NoContent;
+use super::range::{RangeError, parse_content_range, parse_range};
+use super::{ApiTags, context};
+use crate::app::App;
+use crate::service::{ServiceError, download, upload};
+
+pub struct ImageDataApi;
+
+#[derive(ApiResponse)]
+pub enum DownloadResponse {
+    /// The whole image.
+    #[oai(status = 200)]
+    Full(
+        Binary<Body>,
+        #[oai(header = "Content-Length")] u64,
+        /// md5 of the image, hex (not base64).
+        #[oai(header = "Content-MD5")]
+        Option<String>,
+    ),
+    /// The requested byte range.
+    #[oai(status = 206)]
+    Partial(
+        Binary<Body>,
+        #[oai(header = "Content-Length")] u64,
+        #[oai(header = "Content-MD5")] Option<String>,
+        /// `bytes first-last/size`
+        #[oai(header = "Content-Range")]
+        String,
+    ),
+    /// The image has no data.
+    #[oai(status = 204)]
+    NoData,
+}
+
+#[OpenApi(tag = "ApiTags::ImageData")]
+impl ImageDataApi {
+    /// Upload image data (`application/octet-stream`, chunked transfer accepted).
+    ///
+    /// md5 `checksum` and sha512 `os_hash_value` are computed while the bytes
+    /// stream to the store; the image becomes `active` once the data is durable.
+    #[oai(path = "/v2/images/:image_id/file", method = "put", operation_id = "uploadImageData")]
+    async fn upload(&self, app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+        body: DataBody,
+        /// Expected size in bytes; a mismatch is refused.
+        #[oai(name = "x-openstack-image-size")]
+        image_size: poem_openapi::param::Header<Option<String>>,
+        /// Target store; the default store when absent.
+        #[oai(name = "X-Image-Meta-Store")]
+        store: poem_openapi::param::Header<Option<String>>,
+    ) -> Result<NoContent, ApiError> {
+        let id = super::image_id(&image_id)?;
+        let expected_size = match image_size.0 {
+            Some(s) => Some(s.trim().parse::<u64>().map_err(|_| ApiError::bad_request(format!("Invalid x-openstack-image-size: '{s}'")))?),
+            None => body.content_length,
+        };
+        let request = upload::UploadRequest { image_id: id, store: store.0, expected_size, body: body.stream };
+        upload::upload(app.0, context(req), request).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Download image data; `Range: bytes=...` gives a partial answer.
+    #[oai(path = "/v2/images/:image_id/file", method = "get", operation_id = "downloadImageData")]
+    async fn download(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>) -> Result<DownloadResponse, ApiError> {
+        let id = super::image_id(&image_id)?;
+        let range = if let Some(r) = req.header(header::RANGE) {
+            Some(parse_range(r))
+        } else {
+            req.header(header::CONTENT_RANGE).map(parse_content_range)
+        };
+        let range = match range.transpose() {
+            Ok(r) => r,
+            Err(RangeError::MultiRange) => return Err(ApiError::bad_request("Multiple ranges are not supported.")),
+            Err(RangeError::Unsatisfiable) => {
+                // Glance answers 416 for an unreadable range whatever the image.
+                let image = crate::service::images::get(app.0, context(req), id).await?;
+                return Err(ServiceError::RangeNotSatisfiable { size: image.size.unwrap_or(0) as u64 }.into());
+            }
+        };
+        let Some(dl) = download::download(app.0, context(req), id, range).await? else {
+            return Ok(DownloadResponse::NoData);
+        };
+        let body = Binary(Body::from_bytes_stream(dl.data.map_err(std::io::Error::other)));
+        Ok(match dl.span {
+            None => DownloadResponse::Full(body, dl.length, dl.checksum),
+            Some(s) => DownloadResponse::Partial(body, dl.length, dl.checksum, format!("bytes {}-{}/{}", s.first, s.last, s.size)),
+        })
+    }
+}

@@ -1,0 +1,193 @@
+//! Images: create, list, show, update, delete, and tags.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::json;
+
+use super::body::{JsonBody, JsonDoc, PatchBody};
+use super::error::ApiError;
+use super::list_params::{self, Parsed};
+use super::view::{self, ImageCreateDoc, ImageDoc, ImagesDoc, PatchOpDoc};
+use super::{ApiTags, context};
+use crate::app::App;
+use crate::service::images;
+
+pub struct ImagesApi;
+
+#[derive(ApiResponse)]
+pub enum Created {
+    /// The new image.
+    #[oai(status = 201)]
+    Created(
+        JsonDoc<ImageDoc>,
+        /// `/v2/images/{id}`
+        #[oai(header = "Location")]
+        String,
+        /// The stores an upload or import may target.
+        #[oai(header = "OpenStack-image-store-ids")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[OpenApi(tag = "ApiTags::Images")]
+impl ImagesApi {
+    /// Create an image record (no data yet: status `queued`).
+    #[oai(path = "/v2/images", method = "post", operation_id = "createImage")]
+    async fn create(&self, app: Data<&Arc<App>>, req: &Request, body: JsonBody<ImageCreateDoc>) -> Result<Created, ApiError> {
+        let image = images::create(app.0, context(req), &body.value).await?;
+        let stores: Vec<&str> = app.stores.infos().map(|s| s.id.as_str()).collect();
+        Ok(Created::Created(JsonDoc::new(view::image(&image)), format!("/v2/images/{}", image.id), stores.join(",")))
+    }
+
+    /// List the images the caller may see, filtered, sorted and paged.
+    ///
+    /// Any query parameter not listed here filters on an extra property of that name.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/v2/images", method = "get", operation_id = "listImages")]
+    async fn list(&self, app: Data<&Arc<App>>,
+        req: &Request,
+        /// Page size (default 25, at most 1000).
+        #[oai(name = "limit")]
+        _limit: Query<Option<String>>,
+        /// Id of the last image of the previous page.
+        #[oai(name = "marker")]
+        _marker: Query<Option<String>>,
+        /// Sort key; may repeat.
+        #[oai(name = "sort_key")]
+        _sort_key: Query<Vec<String>>,
+        /// `asc` or `desc`; one for all keys or one per key.
+        #[oai(name = "sort_dir")]
+        _sort_dir: Query<Vec<String>>,
+        /// `key[:dir],...`, instead of sort_key/sort_dir.
+        #[oai(name = "sort")]
+        _sort: Query<Option<String>>,
+        /// `value`, `eq:value` or `in:a,"b,c"`.
+        #[oai(name = "name")]
+        _name: Query<Option<String>>,
+        /// `value` or `in:...`.
+        #[oai(name = "id")]
+        _id: Query<Option<String>>,
+        /// `value` or `in:...`.
+        #[oai(name = "status")]
+        _status: Query<Option<String>>,
+        /// public, private, shared, community or all.
+        #[oai(name = "visibility")]
+        _visibility: Query<Option<String>>,
+        /// accepted (default), pending, rejected or all.
+        #[oai(name = "member_status")]
+        _member_status: Query<Option<String>>,
+        #[oai(name = "owner")] _owner: Query<Option<String>>,
+        /// Every given tag must be present.
+        #[oai(name = "tag")]
+        _tag: Query<Vec<String>>,
+        #[oai(name = "size_min")] _size_min: Query<Option<String>>,
+        #[oai(name = "size_max")] _size_max: Query<Option<String>>,
+        /// `value` or `in:...`.
+        #[oai(name = "container_format")]
+        _container_format: Query<Option<String>>,
+        /// `value` or `in:...`.
+        #[oai(name = "disk_format")]
+        _disk_format: Query<Option<String>>,
+        /// true or false (default false).
+        #[oai(name = "os_hidden")]
+        _os_hidden: Query<Option<String>>,
+        /// true or false.
+        #[oai(name = "protected")]
+        _protected: Query<Option<String>>,
+        #[oai(name = "checksum")] _checksum: Query<Option<String>>,
+        #[oai(name = "os_hash_value")] _os_hash_value: Query<Option<String>>,
+        /// `op:ISO8601` with op one of gt, gte, eq, neq, lt, lte.
+        #[oai(name = "created_at")]
+        _created_at: Query<Option<String>>,
+        /// `op:ISO8601` with op one of gt, gte, eq, neq, lt, lte.
+        #[oai(name = "updated_at")]
+        _updated_at: Query<Option<String>>,
+    ) -> Result<JsonDoc<ImagesDoc>, ApiError> {
+        let ctx = context(req);
+        let raw = req.uri().query().unwrap_or("");
+        let found = match list_params::parse(raw, ctx.scope(), &app.config.api).map_err(ApiError::bad_request)? {
+            Parsed::Query(query) => {
+                let limit = query.limit as usize;
+                let found = images::list(app.0, &query).await?;
+                let next = (limit > 0 && found.len() == limit).then(|| found.last().map(|i| i.id)).flatten();
+                (found, next)
+            }
+            Parsed::Empty => (Vec::new(), None),
+        };
+        let (found, next) = found;
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(raw.as_bytes()).into_owned().filter(|(k, _)| k != "marker").collect();
+        let encode = |extra: Option<(&str, String)>| {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &params {
+                s.append_pair(k, v);
+            }
+            if let Some((k, v)) = extra {
+                s.append_pair(k, &v);
+            }
+            let q = s.finish();
+            if q.is_empty() { "/v2/images".to_owned() } else { format!("/v2/images?{q}") }
+        };
+        let mut body = json!({
+            "images": found.iter().map(view::image).collect::<Vec<_>>(),
+            "first": encode(None),
+            "schema": "/v2/schemas/images",
+        });
+        if let Some(next) = next {
+            body["next"] = json!(encode(Some(("marker", next.to_string()))));
+        }
+        Ok(JsonDoc::new(body))
+    }
+
+    /// Show one image.
+    #[oai(path = "/v2/images/:image_id", method = "get", operation_id = "showImage")]
+    async fn show(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>) -> Result<JsonDoc<ImageDoc>, ApiError> {
+        let id = super::image_id(&image_id)?;
+        let image = images::get(app.0, context(req), id).await?;
+        Ok(JsonDoc::new(view::image(&image)))
+    }
+
+    /// Update an image with a JSON-patch document (add, replace, remove).
+    #[oai(path = "/v2/images/:image_id", method = "patch", operation_id = "updateImage")]
+    async fn update(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>, body: PatchBody<Vec<PatchOpDoc>>) -> Result<JsonDoc<ImageDoc>, ApiError> {
+        let id = super::image_id(&image_id)?;
+        let image = images::update(app.0, context(req), id, &body.value, body.dialect).await?;
+        Ok(JsonDoc::new(view::image(&image)))
+    }
+
+    /// Delete an image and its data.
+    #[oai(path = "/v2/images/:image_id", method = "delete", operation_id = "deleteImage")]
+    async fn delete(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>) -> Result<NoContent, ApiError> {
+        let id = super::image_id(&image_id)?;
+        images::delete(app.0, context(req), id).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Add a tag to an image (idempotent).
+    #[oai(path = "/v2/images/:image_id/tags/:tag", method = "put", operation_id = "addImageTag")]
+    async fn add_tag(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>, tag: Path<String>) -> Result<NoContent, ApiError> {
+        let id = super::image_id(&image_id)?;
+        images::add_tag(app.0, context(req), id, &tag).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Remove a tag from an image.
+    #[oai(path = "/v2/images/:image_id/tags/:tag", method = "delete", operation_id = "deleteImageTag")]
+    async fn delete_tag(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>, tag: Path<String>) -> Result<NoContent, ApiError> {
+        let id = super::image_id(&image_id)?;
+        images::delete_tag(app.0, context(req), id, &tag).await?;
+        Ok(NoContent::NoContent)
+    }
+}

@@ -1,0 +1,258 @@
+//! `GET /v2/images` query string → a validated `ListQuery`, with Glance's rules
+//! and messages.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::ApiConfig;
+use crate::domain::{CmpOp, ImageStatus, ListQuery, Scope, SortDir, SortKey, Visibility, VisibilityFilter};
+
+/// A query that can only match nothing (an `in:` list of unknown statuses).
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    Query(Box<ListQuery>),
+    Empty,
+}
+
+type R<T> = Result<T, String>;
+
+pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let mut q = ListQuery::new(scope, api.limit_param_default.min(api.api_limit_max));
+    let (mut sort_keys, mut sort_dirs, mut sort) = (Vec::new(), Vec::new(), None);
+    let mut empty = false;
+
+    for (key, value) in &pairs {
+        match key.as_str() {
+            "limit" => {
+                let n: i64 = value.parse().map_err(|_| "limit param must be an integer".to_owned())?;
+                if n < 0 {
+                    return Err("limit param must be positive".into());
+                }
+                q.limit = n.min(api.api_limit_max as i64) as u32;
+            }
+            "marker" => q.marker = Some(uuid::Uuid::parse_str(value).map_err(|_| "Invalid marker. Image could not be found.".to_owned())?),
+            "sort_key" => sort_keys.push(sort_key(value)?),
+            "sort_dir" => sort_dirs.push(sort_dir(value)?),
+            "sort" => sort = Some(value.clone()),
+            "name" => q.names = eq_or_in(key, value)?,
+            "id" => {
+                q.ids = eq_or_in(key, value)?
+                    .map(|ids| ids.iter().filter_map(|s| uuid::Uuid::parse_str(s).ok()).collect::<Vec<_>>());
+                empty |= q.ids.as_ref().is_some_and(Vec::is_empty);
+            }
+            "status" => {
+                q.statuses = eq_or_in(key, value)?.map(|v| v.iter().filter_map(|s| ImageStatus::parse(s)).collect::<Vec<_>>());
+                empty |= q.statuses.as_ref().is_some_and(Vec::is_empty);
+            }
+            "container_format" => q.container_formats = eq_or_in(key, value)?,
+            "disk_format" => q.disk_formats = eq_or_in(key, value)?,
+            "visibility" => {
+                q.visibility = Some(match value.as_str() {
+                    "all" => VisibilityFilter::All,
+                    v => VisibilityFilter::Only(Visibility::parse(v).ok_or_else(|| format!("Invalid visibility value: {v}"))?),
+                })
+            }
+            "member_status" => {
+                if !["accepted", "pending", "rejected", "all"].contains(&value.as_str()) {
+                    return Err(format!("Invalid status value: {value}"));
+                }
+            }
+            "owner" => q.owner = Some(value.clone()),
+            "tag" => q.tags.push(value.clone()),
+            "size_min" => q.size_min = Some(int(key, value)?),
+            "size_max" => q.size_max = Some(int(key, value)?),
+            "protected" => q.protected = Some(boolean(key, value)?),
+            "os_hidden" => q.os_hidden = Some(boolean(key, value)?),
+            "checksum" => q.checksum = Some(value.clone()),
+            "os_hash_value" => q.os_hash_value = Some(value.clone()),
+            "created_at" => q.created_at.push(date_filter(key, value)?),
+            "updated_at" => q.updated_at.push(date_filter(key, value)?),
+            "changes-since" => return Err("The \"changes-since\" filter is no longer available on v2.".into()),
+            _ => q.properties.push((key.clone(), value.clone())),
+        }
+    }
+    q.sort = sorting(sort_keys, sort_dirs, sort)?;
+    Ok(if empty { Parsed::Empty } else { Parsed::Query(Box::new(q)) })
+}
+
+fn sort_key(s: &str) -> R<SortKey> {
+    SortKey::parse(s.trim()).ok_or_else(|| {
+        let all: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
+        format!("Invalid sort key: {s}. It must be one of the following: {}.", all.join(", "))
+    })
+}
+
+fn sort_dir(s: &str) -> R<SortDir> {
+    SortDir::parse(s.trim()).ok_or_else(|| format!("Invalid sort direction: {s}"))
+}
+
+fn sorting(keys: Vec<SortKey>, dirs: Vec<SortDir>, sort: Option<String>) -> R<Vec<(SortKey, SortDir)>> {
+    if let Some(sort) = sort {
+        if !keys.is_empty() || !dirs.is_empty() {
+            return Err("The 'sort' argument is not allowed with 'sort_key' or 'sort_dir'.".into());
+        }
+        let mut out = Vec::new();
+        for item in sort.split(',') {
+            let (k, d) = match item.split_once(':') {
+                Some((k, d)) => (sort_key(k)?, sort_dir(d)?),
+                None => (sort_key(item)?, SortDir::Desc),
+            };
+            if out.iter().any(|(seen, _)| *seen == k) {
+                return Err(format!("Sort key {} is given twice.", k.as_str()));
+            }
+            out.push((k, d));
+        }
+        return Ok(out);
+    }
+    let keys = if keys.is_empty() { vec![SortKey::CreatedAt] } else { keys };
+    match dirs.len() {
+        0 => Ok(keys.into_iter().map(|k| (k, SortDir::Desc)).collect()),
+        1 => Ok(keys.into_iter().map(|k| (k, dirs[0])).collect()),
+        n if n == keys.len() => Ok(keys.into_iter().zip(dirs).collect()),
+        _ => Err("Number of sort dirs does not match the number of sort keys".into()),
+    }
+}
+
+/// `value`, `eq:value` or `in:a,"b,c"`; any other operator is refused.
+fn eq_or_in(key: &str, value: &str) -> R<Option<Vec<String>>> {
+    match value.split_once(':') {
+        None => Ok(Some(vec![value.to_owned()])),
+        Some(("eq", v)) => Ok(Some(vec![v.to_owned()])),
+        Some(("in", list)) => Ok(Some(split_quoted(list)?)),
+        Some((op, _)) => Err(format!("Unable to filter by unknown operator '{op}'. (filter: {key})")),
+    }
+}
+
+/// Split on commas outside double quotes; quotes group values that contain commas.
+fn split_quoted(list: &str) -> R<Vec<String>> {
+    let mut out = Vec::new();
+    let (mut cur, mut quoted, mut was_quoted) = (String::new(), false, false);
+    for c in list.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            ',' if !quoted => {
+                out.push(if was_quoted { std::mem::take(&mut cur) } else { std::mem::take(&mut cur).trim().to_owned() });
+                was_quoted = false;
+            }
+            _ => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err("Invalid filter value: the quotes are not closed.".into());
+    }
+    out.push(if was_quoted { cur } else { cur.trim().to_owned() });
+    Ok(out)
+}
+
+fn int(key: &str, value: &str) -> R<i64> {
+    value.parse().map_err(|_| format!("Invalid value for {key}: '{value}' is not an integer."))
+}
+
+fn boolean(key: &str, value: &str) -> R<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'.")),
+    }
+}
+
+/// `op:ISO8601` or a bare ISO 8601 time (equality).
+fn date_filter(key: &str, value: &str) -> R<(CmpOp, DateTime<Utc>)> {
+    if let Some(t) = iso_time(value) {
+        return Ok((CmpOp::Eq, t));
+    }
+    let bad = || format!("Invalid {key} value: {value}");
+    let (op, time) = value.split_once(':').ok_or_else(bad)?;
+    let op = CmpOp::parse(op).ok_or_else(|| format!("Invalid operator '{op}' for {key}"))?;
+    Ok((op, iso_time(time).ok_or_else(bad)?))
+}
+
+fn iso_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), fmt) {
+            return Some(t.and_utc());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> R<ListQuery> {
+        match parse(s, Scope::default(), &ApiConfig::default())? {
+            Parsed::Query(q) => Ok(*q),
+            Parsed::Empty => Err("empty".into()),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let q = q("").unwrap();
+        assert_eq!(q.limit, 25);
+        assert_eq!(q.sort, vec![(SortKey::CreatedAt, SortDir::Desc)]);
+        assert_eq!(q.os_hidden, Some(false));
+    }
+
+    #[test]
+    fn limit_is_capped_and_validated() {
+        assert_eq!(q("limit=5000").unwrap().limit, 1000);
+        assert!(q("limit=x").is_err());
+        assert!(q("limit=-1").is_err());
+    }
+
+    #[test]
+    fn classic_and_new_sorting() {
+        assert_eq!(
+            q("sort_key=name&sort_key=size&sort_dir=asc").unwrap().sort,
+            vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Asc)]
+        );
+        assert_eq!(
+            q("sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc").unwrap().sort,
+            vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Desc)]
+        );
+        assert_eq!(q("sort=name:asc,size").unwrap().sort, vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Desc)]);
+        for bad in ["sort_key=owner", "sort_dir=up", "sort=name&sort_key=size", "sort_key=a&sort_key=b&sort_dir=asc&sort_dir=asc&sort_dir=asc", "sort=name:sideways"] {
+            assert!(q(bad).is_err(), "{bad}");
+        }
+        assert!(q("sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc&sort_dir=asc").is_err());
+    }
+
+    #[test]
+    fn in_and_eq_filters() {
+        assert_eq!(q("name=in:a,%22b,%20c%22,d").unwrap().names, Some(vec!["a".into(), "b, c".into(), "d".into()]));
+        assert_eq!(q("name=eq:x").unwrap().names, Some(vec!["x".into()]));
+        assert!(q("name=like:x").is_err());
+        assert!(q("name=in:%22a").is_err());
+        assert_eq!(q("status=in:active,queued").unwrap().statuses, Some(vec![ImageStatus::Active, ImageStatus::Queued]));
+        assert_eq!(parse("status=bogus", Scope::default(), &ApiConfig::default()).unwrap(), Parsed::Empty);
+    }
+
+    #[test]
+    fn typed_filters_are_validated() {
+        let good = q("size_min=1&size_max=10&protected=true&os_hidden=false&visibility=all&tag=a&tag=b&owner=p&hw=x").unwrap();
+        assert_eq!((good.size_min, good.size_max, good.protected), (Some(1), Some(10), Some(true)));
+        assert_eq!(good.visibility, Some(VisibilityFilter::All));
+        assert_eq!(good.tags, vec!["a", "b"]);
+        assert_eq!(good.properties, vec![("hw".to_owned(), "x".to_owned())]);
+        for bad in ["size_min=x", "protected=yes", "os_hidden=1", "visibility=everyone", "changes-since=2020-01-01", "member_status=maybe", "marker=nope"] {
+            assert!(q(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn date_filters() {
+        let q1 = q("created_at=gte:2020-01-01T00:00:00Z&updated_at=2021-05-05T10:00:00Z").unwrap();
+        assert_eq!(q1.created_at[0].0, CmpOp::Gte);
+        assert_eq!(q1.updated_at[0].0, CmpOp::Eq);
+        assert!(q("created_at=gt:yesterday").is_err());
+        assert!(q("created_at=around:2020-01-01T00:00:00Z").is_err());
+    }
+}

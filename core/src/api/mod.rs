@@ -1,0 +1,192 @@
+//! The HTTP API: thin handlers over `service`, one error map, and the
+//! conventions Glance clients rely on (request ids, version prefixes, error
+//! bodies by `Accept`, 405 with `Allow`).
+
+pub mod body;
+pub mod error;
+pub mod image_data;
+pub mod images;
+pub mod list_params;
+pub mod range;
+pub mod schemas;
+pub mod versions;
+pub mod view;
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, Method, StatusCode, Uri, header};
+use poem::middleware::AddData;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::{OpenApi, OpenApiService, Tags};
+use uuid::Uuid;
+
+use self::error::ApiError;
+use crate::app::App;
+use crate::context::RequestContext;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// API versions and discovery.
+    Versions,
+    /// Image records.
+    Images,
+    /// Image data upload and download.
+    ImageData,
+    /// JSON-Schema documents.
+    Schemas,
+}
+
+type Apis = (versions::VersionsApi, images::ImagesApi, image_data::ImageDataApi, schemas::SchemasApi);
+
+fn apis() -> Apis {
+    (versions::VersionsApi, images::ImagesApi, image_data::ImageDataApi, schemas::SchemasApi)
+}
+
+fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(apis(), "Glint Images API", env!("CARGO_PKG_VERSION"))
+        .description("OpenStack Images API v2, as Glance 33 serves it.")
+}
+
+/// The OpenAPI document, as checked in under `openapi/`.
+pub fn spec() -> String {
+    service().spec()
+}
+
+/// The whole HTTP application.
+pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
+    let svc = service();
+    let docs = svc.swagger_ui();
+    let spec = svc.spec_endpoint();
+    let routes = Route::new().nest("/", svc).nest("/docs", docs).at("/openapi.json", spec);
+    let routes = Arc::new(routes.with(AddData::new(app.clone())));
+    let allowed = Arc::new(AllowTable::new());
+    poem::endpoint::make(move |req| {
+        let (routes, app, allowed) = (routes.clone(), app.clone(), allowed.clone());
+        async move { Ok::<_, poem::Error>(conventions(&*routes, &app, &allowed, req).await) }
+    })
+    .map_to_response()
+}
+
+/// Everything around a handler, in order.
+async fn conventions<E: Endpoint>(routes: &E, app: &App, allowed: &AllowTable, mut req: Request) -> Response {
+    let request_id = match req.header("x-openstack-request-id") {
+        Some(id) if id.len() <= 64 => id.to_owned(),
+        Some(_) => format!("req-{}", Uuid::new_v4()),
+        None => format!("req-{}", Uuid::new_v4()),
+    };
+    let accept = req.header(header::ACCEPT).map(str::to_owned);
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
+
+    let mut resp = match prepare(app, &mut req) {
+        Err(early) => early,
+        Ok(()) => {
+            req.extensions_mut().insert(RequestContext::noauth(request_id.clone()));
+            let path = req.uri().path().to_owned();
+            match routes.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(e) => framework_error(e, &path, allowed).render(accept.as_deref()),
+            }
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-openstack-request-id", v);
+    }
+    tracing::debug!(%method, status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, request_id, "request");
+    resp
+}
+
+/// Checks and rewrites before routing; `Err` is the answer to send instead.
+fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
+    const KNOWN: [Method; 7] = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+    if !KNOWN.contains(req.method()) {
+        return Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "The server does not support this method.").render(req.header(header::ACCEPT)));
+    }
+    // `/v2.N/...` is `/v2/...`; an unknown version gets the versions document.
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/v") {
+        let (version, tail) = rest.split_once('/').map_or((rest, ""), |(v, t)| (v, t));
+        let is_version = !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.') && version.starts_with(|c: char| c.is_ascii_digit());
+        if is_version && version != "2" {
+            if version.strip_prefix("2.").is_some_and(versions::accepts) {
+                let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+                if let Ok(uri) = format!("/v2/{tail}{query}").parse::<Uri>() {
+                    *req.uri_mut() = uri;
+                }
+            } else {
+                let doc = versions::document(app, req);
+                return Err(Response::builder().status(StatusCode::MULTIPLE_CHOICES).content_type("application/json").body(doc.to_string()));
+            }
+        }
+    }
+    if matches!(*req.method(), Method::GET | Method::DELETE | Method::HEAD) && has_body(req) {
+        return Err(ApiError::bad_request("A body is not expected with this request.").render(req.header(header::ACCEPT)));
+    }
+    Ok(())
+}
+
+fn has_body(req: &Request) -> bool {
+    req.header(header::CONTENT_LENGTH).is_some_and(|l| l.trim() != "0") || req.header(header::TRANSFER_ENCODING).is_some()
+}
+
+/// Errors raised by poem or poem-openapi rather than by a handler.
+fn framework_error(e: poem::Error, path: &str, allowed: &AllowTable) -> ApiError {
+    if let Some(api) = e.downcast_ref::<ApiError>() {
+        return api.clone();
+    }
+    match e.status() {
+        StatusCode::NOT_FOUND => ApiError::new(StatusCode::NOT_FOUND, "The resource could not be found."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = allowed.allowed(path).join(", ");
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for this resource.").with_header(header::ALLOW, &allow)
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Content-Type"),
+        status if status.is_client_error() => ApiError::new(status, e.to_string()),
+        status => {
+            tracing::error!(error = %e, "unhandled error");
+            ApiError::new(status, "The server has either erred or is incapable of performing the requested operation.")
+        }
+    }
+}
+
+/// Path templates and their methods, read from the API definitions, for `Allow`.
+struct AllowTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl AllowTable {
+    fn new() -> Self {
+        let mut table: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        for api in <Apis as OpenApi>::meta() {
+            for path in api.paths {
+                let segments = path.path.split('/').map(str::to_owned).collect();
+                let methods = path.operations.iter().map(|o| o.method.to_string()).collect();
+                table.push((segments, methods));
+            }
+        }
+        Self(table)
+    }
+
+    fn allowed(&self, path: &str) -> Vec<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut out: Vec<String> = Vec::new();
+        for (template, methods) in &self.0 {
+            let matches = template.len() == parts.len()
+                && template.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()));
+            if matches {
+                out.extend(methods.iter().cloned());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The request's caller, set by `conventions` before any handler runs.
+pub fn context(req: &Request) -> &RequestContext {
+    req.extensions().get::<RequestContext>().expect("conventions() sets the context for every routed request")
+}
+
+/// Image ids in paths: anything that is not a UUID names no image.
+pub fn image_id(s: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("No image found with ID {s}")))
+}

@@ -1,0 +1,101 @@
+//! `/v2/schemas/image` and `/v2/schemas/images`: the JSON-Schema documents
+//! clients (python-glanceclient among them) validate images against.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+
+use poem_openapi::OpenApi;
+use poem_openapi::types::Any;
+use serde_json::{Value, json};
+
+use super::ApiTags;
+use super::body::JsonDoc;
+use crate::app::App;
+
+pub struct SchemasApi;
+
+#[OpenApi(tag = "ApiTags::Schemas")]
+impl SchemasApi {
+    /// The JSON-Schema of one image.
+    #[oai(path = "/v2/schemas/image", method = "get", operation_id = "showImageSchema")]
+    async fn image(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
+        JsonDoc::new(image_schema(app.0))
+    }
+
+    /// The JSON-Schema of a page of images.
+    #[oai(path = "/v2/schemas/images", method = "get", operation_id = "showImagesSchema")]
+    async fn images(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
+        let image = image_schema(app.0);
+        JsonDoc::new(json!({
+            "name": "images",
+            "properties": {
+                "images": {"type": "array", "items": image},
+                "schema": {"type": "string"},
+                "first": {"type": "string"},
+                "next": {"type": "string"},
+            },
+            "links": [
+                {"rel": "first", "href": "{first}"},
+                {"rel": "next", "href": "{next}"},
+                {"rel": "describedby", "href": "{schema}"},
+            ],
+        }))
+    }
+}
+
+fn nullable_enum(values: &[String], description: &str) -> Value {
+    let mut values: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+    values.insert(0, Value::Null);
+    json!({"type": ["null", "string"], "enum": values, "description": description})
+}
+
+fn read_only(mut v: Value) -> Value {
+    v["readOnly"] = json!(true);
+    v
+}
+
+pub fn image_schema(app: &App) -> Value {
+    let string = |max: u32, description: &str| json!({"type": ["null", "string"], "maxLength": max, "description": description});
+    let time = |description: &str| read_only(json!({"type": "string", "description": description}));
+    json!({
+        "name": "image",
+        "additionalProperties": {"type": "string"},
+        "properties": {
+            "id": {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$",
+                   "description": "An identifier for the image"},
+            "name": string(255, "Descriptive name for the image"),
+            "status": read_only(json!({"type": "string", "description": "Status of the image",
+                "enum": ["queued", "saving", "active", "killed", "deleted", "uploading", "importing", "pending_delete", "deactivated"]})),
+            "visibility": {"type": "string", "enum": ["community", "public", "private", "shared"], "description": "Scope of image accessibility"},
+            "protected": {"type": "boolean", "description": "If true, image will not be deletable."},
+            "os_hidden": {"type": "boolean", "description": "If true, image will not appear in default image list response."},
+            "checksum": read_only(string(32, "md5 hash of image contents.")),
+            "os_hash_algo": read_only(string(64, "Algorithm to calculate the os_hash_value")),
+            "os_hash_value": read_only(string(128, "Hexdigest of the image contents using the algorithm specified by the os_hash_algo")),
+            "owner": string(255, "Owner of the image"),
+            "size": read_only(json!({"type": ["null", "integer"], "description": "Size of image file in bytes"})),
+            "virtual_size": read_only(json!({"type": ["null", "integer"], "description": "Virtual size of image in bytes"})),
+            "container_format": nullable_enum(&app.formats.container, "Format of the container"),
+            "disk_format": nullable_enum(&app.formats.disk, "Format of the disk"),
+            "created_at": time("Date and time of image registration"),
+            "updated_at": time("Date and time of the last image modification"),
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}, "description": "List of strings related to the image"},
+            "direct_url": read_only(json!({"type": "string", "description": "URL to access the image file kept in external store"})),
+            "min_ram": {"type": "integer", "minimum": 0, "description": "Amount of ram (in MB) required to boot image."},
+            "min_disk": {"type": "integer", "minimum": 0, "description": "Amount of disk space (in GB) required to boot image."},
+            "self": read_only(json!({"type": "string", "description": "An image self url"})),
+            "file": read_only(json!({"type": "string", "description": "An image file url"})),
+            "stores": read_only(json!({"type": "string", "description": "Store in which image data resides.  Only present when the operator has enabled multiple stores.  May be a comma-separated list of store identifiers."})),
+            "schema": read_only(json!({"type": "string", "description": "An image schema url"})),
+            "locations": {"type": "array", "items": {"type": "object", "properties": {
+                "url": {"type": "string", "maxLength": 255}, "metadata": {"type": "object"}}, "required": ["url", "metadata"]},
+                "description": "A set of URLs to access the image file kept in external store"},
+        },
+        "links": [
+            {"rel": "self", "href": "{self}"},
+            {"rel": "enclosure", "href": "{file}"},
+            {"rel": "describedby", "href": "{schema}"},
+        ],
+    })
+}

@@ -1,0 +1,87 @@
+//! The versions document (`GET /`, `GET /versions`) and discovery.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+
+use poem::Request;
+use poem_openapi::types::Any;
+use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::{Value, json};
+
+use super::ApiTags;
+use super::body::JsonDoc;
+use crate::app::App;
+
+pub struct VersionsApi;
+
+#[derive(ApiResponse)]
+pub enum VersionsResponse {
+    /// The API versions this server speaks.
+    #[oai(status = 300)]
+    MultipleChoices(JsonDoc<Any<Value>>),
+}
+
+/// Minor versions, newest first, with whether each is advertised here.
+/// Named stores are always on (multi-store), the image cache is not yet.
+const VERSIONS: &[&str] = &[
+    "2.17", "2.15", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0",
+];
+
+/// Is `v2.N` a version this server accepts in a URL prefix?
+pub fn accepts(minor: &str) -> bool {
+    VERSIONS.contains(&minor)
+}
+
+pub fn document(app: &App, req: &Request) -> Value {
+    let base = app.config.public_endpoint.clone().unwrap_or_else(|| {
+        let host = req.header("host").map(str::to_owned).unwrap_or_else(|| app.config.bind.to_string());
+        format!("http://{host}")
+    });
+    let base = base.trim_end_matches('/');
+    let versions: Vec<Value> = VERSIONS
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            json!({
+                "id": format!("v{v}"),
+                "status": if i == 0 { "CURRENT" } else { "SUPPORTED" },
+                "links": [{"rel": "self", "href": format!("{base}/v2/")}],
+            })
+        })
+        .collect();
+    json!({ "versions": versions })
+}
+
+#[OpenApi(tag = "ApiTags::Versions")]
+impl VersionsApi {
+    /// API versions (300 Multiple Choices, as Glance answers).
+    #[oai(path = "/", method = "get", operation_id = "listVersions")]
+    async fn root(&self, app: Data<&Arc<App>>, req: &Request) -> VersionsResponse {
+        VersionsResponse::MultipleChoices(JsonDoc::new(document(app.0, req)))
+    }
+
+    /// API versions (200).
+    #[oai(path = "/versions", method = "get", operation_id = "listVersionsExplicit")]
+    async fn versions(&self, app: Data<&Arc<App>>, req: &Request) -> JsonDoc<Any<Value>> {
+        JsonDoc::new(document(app.0, req))
+    }
+
+    /// The stores images can be uploaded to.
+    #[oai(path = "/v2/info/stores", method = "get", operation_id = "listStores")]
+    async fn stores(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
+        let default = app.stores.default_id();
+        let stores: Vec<Value> = app
+            .stores
+            .infos()
+            .map(|s| {
+                let mut v = json!({"id": s.id, "description": s.description.clone().unwrap_or_default()});
+                if s.id == default {
+                    v["default"] = json!(true);
+                }
+                v
+            })
+            .collect();
+        JsonDoc::new(json!({ "stores": stores }))
+    }
+}

@@ -1,0 +1,319 @@
+//! Configuration: built-in defaults, then a TOML file, then `GLINT_` environment
+//! variables (`__` separates nesting levels: `GLINT_DATABASE__URL`), then flags.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the API listens on.
+    pub bind: SocketAddr,
+    /// Where the embedded defaults keep their state: the SQLite database,
+    /// the default file store and extra plugins.
+    pub data_dir: PathBuf,
+    /// Base URL used in the versions document; the request's host when unset.
+    pub public_endpoint: Option<String>,
+    pub database: DatabaseConfig,
+    pub plugins: PluginsConfig,
+    /// Named stores (Glance's `enabled_backends`): id → driver and options.
+    pub stores: BTreeMap<String, StoreConfig>,
+    /// The store uploads go to; the first store by name when unset.
+    pub default_store: Option<String>,
+    pub api: ApiConfig,
+    pub auth: AuthConfig,
+    pub image_format: ImageFormatConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://…`, `postgres://…` or `mysql://…`; `<data_dir>/glint.db` when unset.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Directories searched for `libglint_store_*.so`. `<data_dir>/plugins`
+    /// and the directory of the `glint` executable are always searched.
+    pub dirs: Vec<PathBuf>,
+    /// Plugin files loaded explicitly.
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Driver name, as the plugin declares it (`file`, `swift`, `rbd`, …).
+    pub driver: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Downloads try higher weights first.
+    #[serde(default)]
+    pub weight: i64,
+    /// Driver options, handed to the plugin as JSON.
+    #[serde(default)]
+    pub options: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Page size when a list request gives no `limit`.
+    pub limit_param_default: u32,
+    /// Largest page a list request may ask for.
+    pub api_limit_max: u32,
+    /// Largest image accepted, in bytes.
+    pub image_size_cap: u64,
+    /// Most extra properties per image.
+    pub image_property_quota: usize,
+    /// Most tags per image.
+    pub image_tag_quota: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            limit_param_default: 25,
+            api_limit_max: 1000,
+            image_size_cap: 1 << 40,
+            image_property_quota: 128,
+            image_tag_quota: 128,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthStrategy {
+    /// Every request acts as an administrator with no project, like Glance's
+    /// unauthenticated context. For standalone use only.
+    #[default]
+    Noauth,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub strategy: AuthStrategy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImageFormatConfig {
+    pub container_formats: Vec<String>,
+    pub disk_formats: Vec<String>,
+}
+
+impl Default for ImageFormatConfig {
+    fn default() -> Self {
+        let list = |s: &str| s.split(',').map(str::to_owned).collect();
+        Self {
+            container_formats: list("ami,ari,aki,bare,ovf,ova,docker,compressed"),
+            disk_formats: list("ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop"),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 9292)),
+            data_dir: PathBuf::from("./data"),
+            public_endpoint: None,
+            database: DatabaseConfig::default(),
+            plugins: PluginsConfig::default(),
+            stores: BTreeMap::new(),
+            default_store: None,
+            api: ApiConfig::default(),
+            auth: AuthConfig::default(),
+            image_format: ImageFormatConfig::default(),
+        }
+    }
+}
+
+/// Values given on the command line; they override everything else.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Layer defaults, the optional TOML file, the environment and flags.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment.merge(Env::prefixed("GLINT_").split("__")).merge(Serialized::globals(overrides)).extract::<Config>()?.finish()
+    }
+
+    /// Fill in what depends on other settings.
+    fn finish(mut self) -> Result<Self, figment::Error> {
+        if self.stores.is_empty() {
+            self.stores.insert(
+                "file".into(),
+                StoreConfig {
+                    driver: "file".into(),
+                    description: Some("Local filesystem store".into()),
+                    weight: 0,
+                    options: serde_json::json!({ "datadir": self.data_dir.join("images") }),
+                },
+            );
+        }
+        if let Some(bad) = self.stores.keys().find(|id| id.starts_with("os_glance_")) {
+            return Err(figment::Error::from(format!("store id '{bad}' is reserved: ids starting with os_glance_ are not allowed")));
+        }
+        match &self.default_store {
+            Some(id) if !self.stores.contains_key(id) => {
+                return Err(figment::Error::from(format!("default_store '{id}' is not one of the configured stores")));
+            }
+            Some(_) => {}
+            None => self.default_store = self.stores.keys().next().cloned(),
+        }
+        if self.api.api_limit_max == 0 || self.api.limit_param_default == 0 {
+            return Err(figment::Error::from("api.api_limit_max and api.limit_param_default must be positive".to_string()));
+        }
+        Ok(self)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("glint.db").display()))
+    }
+
+    pub fn default_store(&self) -> &str {
+        self.default_store.as_deref().expect("set by Config::finish")
+    }
+
+    /// Directories searched for plugins, in order.
+    pub fn plugin_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = self.plugins.dirs.clone();
+        dirs.push(self.data_dir.join("plugins"));
+        if let Some(exe_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+            dirs.push(exe_dir);
+        }
+        dirs
+    }
+}
+
+/// The commented default configuration file, for `glint config defaults`.
+pub const DEFAULTS_TOML: &str = r#"# Glint configuration. Every key is optional; shown here with its default.
+# Environment variables override this file: GLINT_BIND, GLINT_DATABASE__URL, ...
+
+# Address the API listens on.
+bind = "127.0.0.1:9292"
+# State of the embedded defaults: SQLite database, file store, extra plugins.
+data_dir = "./data"
+# Base URL used in the versions document (default: the request's host).
+# public_endpoint = "https://images.example.org"
+# The store uploads go to (default: the first store by name).
+# default_store = "file"
+
+[database]
+# sqlite://PATH?mode=rwc, postgres://USER@HOST/DB or mysql://USER@HOST/DB.
+# Default: sqlite://<data_dir>/glint.db?mode=rwc
+# url = "postgres://glint@127.0.0.1/glint"
+
+[plugins]
+# Extra directories searched for libglint_store_*.so; <data_dir>/plugins and
+# the directory of the glint executable are always searched.
+dirs = []
+# Plugin files loaded explicitly.
+paths = []
+
+# Named stores, like Glance's enabled_backends. Without any, one "file" store
+# keeps images under <data_dir>/images.
+# [stores.file]
+# driver = "file"
+# description = "Local filesystem store"
+# weight = 0
+# options = { datadir = "./data/images" }
+
+[api]
+limit_param_default = 25
+api_limit_max = 1000
+# Largest image accepted, in bytes (1 TiB).
+image_size_cap = 1099511627776
+image_property_quota = 128
+image_tag_quota = 128
+
+[auth]
+# "noauth": every request acts as an administrator without a project.
+strategy = "noauth"
+
+[image_format]
+container_formats = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
+disk_formats = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_give_one_file_store_under_the_data_dir() {
+        let c = Config::default().finish().unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:9292");
+        assert_eq!(c.default_store(), "file");
+        assert_eq!(c.stores["file"].options["datadir"], "./data/images");
+        assert!(c.database_url().starts_with("sqlite://./data/glint.db"));
+    }
+
+    #[test]
+    fn the_commented_defaults_file_parses_to_the_defaults() {
+        let parsed: Config = Figment::from(Toml::string(DEFAULTS_TOML)).extract().unwrap();
+        let parsed = parsed.finish().unwrap();
+        let default = Config::default().finish().unwrap();
+        assert_eq!(serde_json::to_value(parsed).unwrap(), serde_json::to_value(default).unwrap());
+    }
+
+    #[test]
+    fn file_env_and_flags_layer_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "glint.toml",
+                r#"
+                bind = "127.0.0.1:1000"
+                default_store = "b"
+                [stores.a]
+                driver = "file"
+                [stores.b]
+                driver = "file"
+                options = { datadir = "/tmp/b" }
+                "#,
+            )?;
+            jail.set_env("GLINT_API__API_LIMIT_MAX", "50");
+            jail.set_env("GLINT_BIND", "127.0.0.1:2000");
+            let c = Config::load(Some(Path::new("glint.toml")), Overrides { data_dir: Some("/srv".into()), bind: None }).unwrap();
+            assert_eq!(c.bind.port(), 2000);
+            assert_eq!(c.api.api_limit_max, 50);
+            assert_eq!(c.default_store(), "b");
+            assert_eq!(c.data_dir, PathBuf::from("/srv"));
+            let c = Config::load(Some(Path::new("glint.toml")), Overrides { bind: Some("127.0.0.1:3000".parse().unwrap()), data_dir: None }).unwrap();
+            assert_eq!(c.bind.port(), 3000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", "default_store = \"nope\"")?;
+            assert!(Config::load(Some(Path::new("a.toml")), Overrides::default()).is_err());
+            jail.create_file("b.toml", "[stores.os_glance_staging]\ndriver = \"file\"")?;
+            assert!(Config::load(Some(Path::new("b.toml")), Overrides::default()).is_err());
+            jail.create_file("c.toml", "unknown_key = 1")?;
+            assert!(Config::load(Some(Path::new("c.toml")), Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

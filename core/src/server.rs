@@ -1,0 +1,49 @@
+//! Start-up: open the database and stores, then serve until told to stop.
+
+use std::sync::Arc;
+
+use poem::Server;
+use poem::listener::TcpListener;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::db::Database;
+use crate::store::StoreRegistry;
+
+/// Open everything the configuration names.
+pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create data_dir {}: {e}", config.data_dir.display()))?;
+    let db = Database::connect(&config.database_url()).await?;
+    let stores = StoreRegistry::open(&config);
+    if stores.get(stores.default_id()).is_none() {
+        tracing::error!(store = stores.default_id(), "the default store is not available: uploads will fail until it is");
+    }
+    Ok(App::new(config, db, stores))
+}
+
+/// Serve the API until Ctrl-C or SIGTERM.
+pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
+    let bind = app.config.bind;
+    let listener = TcpListener::bind(bind);
+    tracing::info!(%bind, "glint listening");
+    Server::new(listener)
+        .run_with_graceful_shutdown(crate::api::endpoint(app), shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

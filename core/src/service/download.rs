@@ -1,0 +1,122 @@
+//! `GET /v2/images/{id}/file`: find a readable copy and stream it.
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use glint_sdk::{ErrorKind, ReadRange, StoreError};
+use uuid::Uuid;
+
+use super::images::get;
+use super::{ServiceError, ServiceResult};
+use crate::app::App;
+use crate::context::RequestContext;
+use crate::domain::ImageStatus;
+
+/// A byte range as the client asked for it, before the image size is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// `bytes=first-` or `bytes=first-last` (inclusive).
+    From { first: u64, last: Option<u64> },
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+/// The resolved, inclusive range `first..=last` of an image of `size` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub first: u64,
+    pub last: u64,
+    pub size: u64,
+}
+
+impl RangeRequest {
+    /// Resolve against the image size; `None` when nothing can be served.
+    pub fn resolve(self, size: u64) -> Option<Span> {
+        let (first, last) = match self {
+            Self::From { first, last } => {
+                if last.is_some_and(|l| l < first) {
+                    return None;
+                }
+                (first, last.map_or(size.saturating_sub(1), |l| l.min(size.saturating_sub(1))))
+            }
+            Self::Suffix(0) => return None,
+            Self::Suffix(n) => (size.saturating_sub(n), size.saturating_sub(1)),
+        };
+        (first < size).then_some(Span { first, last, size })
+    }
+}
+
+pub struct Download {
+    /// Set for a ranged answer (206).
+    pub span: Option<Span>,
+    /// Bytes in this answer.
+    pub length: u64,
+    /// md5 of the whole image, for `Content-MD5`.
+    pub checksum: Option<String>,
+    pub data: BoxStream<'static, Result<Bytes, StoreError>>,
+}
+
+/// `Ok(None)` when the image has no data (Glance answers 204).
+pub async fn download(app: &App, ctx: &RequestContext, id: Uuid, range: Option<RangeRequest>) -> ServiceResult<Option<Download>> {
+    let image = get(app, ctx, id).await?;
+    if image.status == ImageStatus::Deactivated && !ctx.is_admin {
+        return Err(ServiceError::Forbidden("The requested image has been deactivated. Image data download is forbidden.".into()));
+    }
+    let size = match (image.status, image.size) {
+        (ImageStatus::Active | ImageStatus::Deactivated, Some(size)) if !image.locations.is_empty() => size as u64,
+        _ => return Ok(None),
+    };
+    let span = match range {
+        None => None,
+        Some(r) => Some(r.resolve(size).ok_or(ServiceError::RangeNotSatisfiable { size })?),
+    };
+    let read_range = span.map(|s| ReadRange { offset: s.first, length: Some(s.last - s.first + 1) });
+
+    // Highest store weight first; the next copy is tried when one fails.
+    let mut locations: Vec<_> = image.locations.iter().filter(|l| l.status == "active").collect();
+    locations.sort_by_key(|l| std::cmp::Reverse(l.store().map_or(0, |s| app.stores.weight(s))));
+    let mut last_error = None;
+    for location in locations {
+        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else { continue };
+        match store.get(&location.url, read_range).await {
+            Ok(got) => {
+                let length = span.map_or(got.total_size, |s| s.last - s.first + 1);
+                return Ok(Some(Download { span, length, checksum: image.checksum.clone(), data: got.data }));
+            }
+            Err(e) => {
+                tracing::warn!(image = %id, store = store.id(), error = %e, "could not read image data from this location");
+                last_error = Some(e);
+            }
+        }
+    }
+    match last_error {
+        Some(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Some(e) if e.kind == ErrorKind::Unsupported => Err(ServiceError::Invalid(
+            "Range requests are not supported by the store holding this image.".into(),
+        )),
+        Some(e) => Err(StoreError::new(ErrorKind::Unavailable, e.message).into()),
+        None => Err(StoreError::new(ErrorKind::Unavailable, "no store holding this image is available").into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RangeRequest::*;
+    use super::*;
+
+    #[test]
+    fn ranges_resolve_like_rfc_7233() {
+        assert_eq!(From { first: 0, last: Some(4) }.resolve(10), Some(Span { first: 0, last: 4, size: 10 }));
+        assert_eq!(From { first: 5, last: None }.resolve(10), Some(Span { first: 5, last: 9, size: 10 }));
+        assert_eq!(From { first: 5, last: Some(100) }.resolve(10), Some(Span { first: 5, last: 9, size: 10 }));
+        assert_eq!(Suffix(3).resolve(10), Some(Span { first: 7, last: 9, size: 10 }));
+        assert_eq!(Suffix(30).resolve(10), Some(Span { first: 0, last: 9, size: 10 }));
+    }
+
+    #[test]
+    fn unsatisfiable_ranges_resolve_to_none() {
+        assert_eq!(From { first: 10, last: None }.resolve(10), None);
+        assert_eq!(From { first: 5, last: Some(4) }.resolve(10), None);
+        assert_eq!(Suffix(0).resolve(10), None);
+        assert_eq!(From { first: 0, last: None }.resolve(0), None);
+    }
+}

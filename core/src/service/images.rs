@@ -1,0 +1,185 @@
+//! Image metadata operations: create, show, list, update, delete, tags.
+
+use chrono::Utc;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult};
+use crate::app::App;
+use crate::context::RequestContext;
+use crate::db::DbError;
+use crate::domain::patch::{self, Actor, Change, Dialect, PatchError};
+use crate::domain::rules::{self, KeyClass};
+use crate::domain::{Image, ListQuery, Visibility};
+
+/// Create an image from a client's JSON object.
+pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceResult<Image> {
+    let Value::Object(fields) = body else {
+        return Err(ServiceError::Invalid("Provided object does not match schema 'image': the body must be a JSON object".into()));
+    };
+    let id = match fields.get("id") {
+        None => Uuid::new_v4(),
+        Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| {
+            ServiceError::Invalid(format!("Provided object does not match schema 'image': '{s}' does not match the id pattern"))
+        })?,
+        Some(other) => {
+            return Err(ServiceError::Invalid(format!("Provided object does not match schema 'image': {other} is not of type 'string'")));
+        }
+    };
+    let mut image = Image::new(id, ctx.project_id.clone(), Utc::now());
+    for (key, value) in fields {
+        match rules::classify(key) {
+            KeyClass::ReadOnly if key == "id" => {}
+            KeyClass::ReadOnly => return Err(ServiceError::ReadOnly(key.clone())),
+            KeyClass::Reserved => return Err(ServiceError::Reserved(key.clone())),
+            KeyClass::Base => rules::set_base(&mut image, key, value, &app.formats).map_err(invalid)?,
+            KeyClass::Extra => {
+                image.properties.insert(key.clone(), rules::extra(key, value).map_err(invalid)?);
+            }
+        }
+    }
+    if !ctx.is_admin {
+        if image.owner != ctx.project_id {
+            return Err(ServiceError::Forbidden("You are not permitted to create images owned by another project.".into()));
+        }
+        if image.visibility == Visibility::Public {
+            return Err(ServiceError::Forbidden("You are not authorized to publicize images.".into()));
+        }
+    }
+    check_quotas(app, &image)?;
+    match app.db.create_image(&image).await {
+        Ok(()) => Ok(image),
+        Err(DbError::Duplicate) => Err(ServiceError::Duplicate(id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An image the caller may see, or `ImageNotFound`.
+pub async fn get(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
+    match app.db.get_image(id).await? {
+        Some(image) if can_see(ctx, &image) => Ok(image),
+        _ => Err(ServiceError::ImageNotFound(id)),
+    }
+}
+
+/// An image the caller may change: 404 if invisible, 403 if only visible.
+pub async fn get_for_update(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
+    let image = get(app, ctx, id).await?;
+    if !can_modify(ctx, &image) {
+        return Err(ServiceError::Forbidden("You are not permitted to modify this image.".into()));
+    }
+    Ok(image)
+}
+
+pub async fn list(app: &App, query: &ListQuery) -> ServiceResult<Vec<Image>> {
+    Ok(app.db.list_images(query).await?)
+}
+
+/// Apply a JSON-patch document.
+pub async fn update(app: &App, ctx: &RequestContext, id: Uuid, doc: &Value, dialect: Dialect) -> ServiceResult<Image> {
+    // The document is checked before the image is looked up, as Glance does.
+    let changes: Vec<Change> = patch::parse(doc, dialect).map_err(patch_error)?;
+    let current = get_for_update(app, ctx, id).await?;
+    let mut image = current.clone();
+    patch::apply(&mut image, &changes, dialect, Actor { is_admin: ctx.is_admin }, &app.formats).map_err(patch_error)?;
+    if image == current {
+        return Ok(current);
+    }
+    check_quotas(app, &image)?;
+    save(app, &image, &current).await
+}
+
+/// Add a tag (idempotent).
+pub async fn add_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
+    rules::tag(tag).map_err(invalid)?;
+    let image = get_for_update(app, ctx, id).await?;
+    if !image.tags.contains(tag) && image.tags.len() >= app.config.api.image_tag_quota {
+        return Err(over_limit("tags", app.config.api.image_tag_quota));
+    }
+    app.db.add_tag(id, tag).await.map_err(|e| not_found_as(e, id))
+}
+
+pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
+    get_for_update(app, ctx, id).await?;
+    if app.db.remove_tag(id, tag).await.map_err(|e| not_found_as(e, id))? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound(format!("Tag {tag} not found for image {id}.")))
+    }
+}
+
+/// Delete an image and then its data. The record goes first: a crash between
+/// the two steps leaves bytes for the scrubber, never a record without data.
+pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
+    let image = get_for_update(app, ctx, id).await?;
+    if image.protected {
+        return Err(ServiceError::Protected(id));
+    }
+    let deleted = app.db.delete_image(id).await.map_err(|e| not_found_as(e, id))?;
+    for location in &deleted.locations {
+        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
+            tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
+            continue;
+        };
+        if let Err(e) = store.delete(&location.url).await {
+            if e.kind != glint_sdk::ErrorKind::NotFound {
+                tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Save `image`, provided nobody moved its status since `current` was read.
+async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image> {
+    match app.db.update_image(image, Some(current.status)).await {
+        Ok(saved) => Ok(saved),
+        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!("Image {} was changed by another request; try again.", image.id))),
+        Err(e) => Err(not_found_as(e, image.id)),
+    }
+}
+
+pub fn can_see(ctx: &RequestContext, image: &Image) -> bool {
+    ctx.is_admin
+        || matches!(image.visibility, Visibility::Public | Visibility::Community)
+        || (image.owner.is_some() && image.owner == ctx.project_id)
+}
+
+pub fn can_modify(ctx: &RequestContext, image: &Image) -> bool {
+    ctx.is_admin || (image.owner.is_some() && image.owner == ctx.project_id)
+}
+
+fn check_quotas(app: &App, image: &Image) -> ServiceResult<()> {
+    let api = &app.config.api;
+    if image.properties.len() > api.image_property_quota {
+        return Err(over_limit("image properties", api.image_property_quota));
+    }
+    if image.tags.len() > api.image_tag_quota {
+        return Err(over_limit("tags", api.image_tag_quota));
+    }
+    Ok(())
+}
+
+fn over_limit(what: &str, limit: usize) -> ServiceError {
+    ServiceError::OverLimit(format!("Maximum number of {what} exceeded. Allowed: {limit}."))
+}
+
+fn invalid(e: rules::SchemaViolation) -> ServiceError {
+    ServiceError::Invalid(e.to_string())
+}
+
+fn patch_error(e: PatchError) -> ServiceError {
+    match e {
+        PatchError::BadRequest(m) => ServiceError::Invalid(m),
+        PatchError::Forbidden(m) => ServiceError::Forbidden(m),
+        PatchError::Conflict(m) => ServiceError::Conflict(m),
+    }
+}
+
+/// A database `NotFound` here means the image vanished between two steps.
+pub(crate) fn not_found_as(e: DbError, id: Uuid) -> ServiceError {
+    match e {
+        DbError::NotFound => ServiceError::ImageNotFound(id),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,63 @@
+//! Orchestration: each API operation as explicit steps over the database and the stores.
+
+pub mod download;
+pub mod hashing;
+pub mod images;
+pub mod upload;
+
+use glint_sdk::StoreError;
+use uuid::Uuid;
+
+use crate::db::DbError;
+use crate::domain::ImageStatus;
+
+/// Everything an operation can fail with, in the domain's words. The API layer
+/// maps each variant to an HTTP status in exactly one place (`api::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("No image found with ID {0}")]
+    ImageNotFound(Uuid),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Attribute '{0}' is read-only.")]
+    ReadOnly(String),
+    #[error("Attribute '{0}' is reserved.")]
+    Reserved(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Image {id} is not in a state that allows this: it is {status}.")]
+    WrongStatus { id: Uuid, status: ImageStatus },
+    #[error("Image with identifier {0} already exists!")]
+    Duplicate(Uuid),
+    #[error("Image {0} is protected and cannot be deleted.")]
+    Protected(Uuid),
+    #[error("{0}")]
+    OverLimit(String),
+    #[error("Image {0} could not be found after upload. The image may have been deleted during the upload.")]
+    GoneDuringUpload(Uuid),
+    #[error("Requested range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("Unknown store '{0}'.")]
+    UnknownStore(String),
+    #[error("The upload was interrupted: {0}")]
+    UploadInterrupted(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for ServiceError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::MarkerNotFound => ServiceError::Invalid("Invalid marker. Image could not be found.".into()),
+            other => ServiceError::Db(other),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

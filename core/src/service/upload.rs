@@ -1,0 +1,211 @@
+//! `PUT /v2/images/{id}/file`, step by step:
+//!
+//! 1. find the image and the target store; check status, formats and size limits;
+//! 2. claim the image: `queued → saving` (compare-and-set, so one upload wins);
+//! 3. stream the body to the store, counting and hashing on the way;
+//! 4. record size, digests and location: `saving → active`;
+//! 5. on any failure the store has removed its partial data and the image
+//!    goes back to `queued`, ready for a retry.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::{self, BoxStream, StreamExt};
+use glint_sdk::{ErrorKind, StoreError};
+use uuid::Uuid;
+
+use super::hashing::{HASH_ALGO, Hasher};
+use super::images::{get_for_update, not_found_as};
+use super::{ServiceError, ServiceResult};
+use crate::app::App;
+use crate::context::RequestContext;
+use crate::db::DbError;
+use crate::domain::{Image, ImageStatus, Location};
+
+/// Chunks handed to the store are coalesced to about this size: fewer calls
+/// across the plugin boundary and fewer write syscalls, one small copy.
+const CHUNK: usize = 1 << 20;
+
+pub struct UploadRequest {
+    pub image_id: Uuid,
+    /// `X-Image-Meta-Store`; the default store when `None`.
+    pub store: Option<String>,
+    /// `x-openstack-image-size`, else `Content-Length`.
+    pub expected_size: Option<u64>,
+    pub body: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> ServiceResult<Image> {
+    let id = req.image_id;
+    let image = get_for_update(app, ctx, id).await?;
+    let store_id = req.store.unwrap_or_else(|| app.stores.default_id().to_owned());
+    if !app.config.stores.contains_key(&store_id) {
+        return Err(ServiceError::UnknownStore(store_id));
+    }
+    let store = app.stores.get(&store_id).ok_or_else(|| {
+        StoreError::new(ErrorKind::Unavailable, format!("store '{store_id}' is not available")).temporary()
+    })?;
+    if !image.status.can_move_to(ImageStatus::Saving) {
+        return Err(ServiceError::Conflict(format!("Image status transition from {} to saving is not allowed", image.status)));
+    }
+    for (name, value) in [("container_format", &image.container_format), ("disk_format", &image.disk_format)] {
+        if value.is_none() {
+            return Err(ServiceError::Invalid(format!("Property {name} must be set prior to saving data.")));
+        }
+    }
+    let cap = app.config.api.image_size_cap;
+    if req.expected_size.is_some_and(|s| s > cap) {
+        return Err(too_large(cap));
+    }
+
+    let mut saving = image.clone();
+    saving.status = ImageStatus::Saving;
+    let saving = claim(app, &saving, image.status).await?;
+
+    let failure = Arc::new(Mutex::new(None));
+    let hasher = Arc::new(Hasher::new());
+    let data = counted(req.body, Arc::clone(&hasher), req.expected_size, cap, Arc::clone(&failure));
+    let put = store.put(&id.to_string(), req.expected_size, data).await;
+    let outcome = match put {
+        Ok(outcome) => outcome,
+        Err(store_error) => {
+            restore_queued(app, &saving).await;
+            // A failure we raised inside the stream explains the store's error.
+            let ours = failure.lock().expect("no panics while held").take();
+            return Err(ours.unwrap_or(ServiceError::Store(store_error)));
+        }
+    };
+    let hasher = Arc::try_unwrap(hasher).unwrap_or_else(|_| unreachable!("the store dropped the stream when put returned"));
+    let digests = hasher.finish().await;
+
+    let mut active = saving.clone();
+    active.status = ImageStatus::Active;
+    active.size = Some(outcome.size as i64);
+    active.checksum = Some(digests.md5);
+    active.os_hash_algo = Some(HASH_ALGO.to_owned());
+    active.os_hash_value = Some(digests.sha512);
+    let mut metadata = outcome.metadata;
+    metadata.insert("store".into(), store_id.clone().into());
+    active.locations = vec![Location { url: outcome.location.clone(), metadata, status: "active".into() }];
+
+    match app.db.update_image(&active, Some(ImageStatus::Saving)).await {
+        Ok(saved) => Ok(saved),
+        Err(e @ (DbError::NotFound | DbError::Conflict)) => {
+            // Deleted (or otherwise moved on) while we were writing: our bytes
+            // belong to nobody, so they go.
+            tracing::info!(image = %id, "image changed during upload ({e}); removing the uploaded data");
+            if let Err(e) = store.delete(&outcome.location).await {
+                tracing::warn!(image = %id, error = %e, "could not remove orphaned upload; left for the scrubber");
+            }
+            Err(ServiceError::GoneDuringUpload(id))
+        }
+        Err(e) => {
+            let _ = store.delete(&outcome.location).await;
+            restore_queued(app, &saving).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Move the image into `saving`, failing with 409 if another request got there first.
+async fn claim(app: &App, saving: &Image, from: ImageStatus) -> ServiceResult<Image> {
+    match app.db.update_image(saving, Some(from)).await {
+        Ok(saved) => Ok(saved),
+        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!("Image {} is already being uploaded.", saving.id))),
+        Err(e) => Err(not_found_as(e, saving.id)),
+    }
+}
+
+/// Undo `claim` after a failed upload.
+async fn restore_queued(app: &App, saving: &Image) {
+    let mut queued = saving.clone();
+    queued.status = ImageStatus::Queued;
+    queued.size = None;
+    queued.virtual_size = None;
+    match app.db.update_image(&queued, Some(ImageStatus::Saving)).await {
+        Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
+        Err(e) => tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued"),
+    }
+}
+
+fn too_large(cap: u64) -> ServiceError {
+    ServiceError::OverLimit(format!("Image exceeds the storage quota: the size limit is {cap} bytes."))
+}
+
+struct Counting {
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    buf: BytesMut,
+    seen: u64,
+    hasher: Arc<Hasher>,
+    expected: Option<u64>,
+    cap: u64,
+    failure: Arc<Mutex<Option<ServiceError>>>,
+    done: bool,
+}
+
+impl Counting {
+    /// Record why the upload must stop and tell the store so.
+    fn fail(&mut self, e: ServiceError) -> Result<Bytes, StoreError> {
+        let message = e.to_string();
+        *self.failure.lock().expect("no panics while held") = Some(e);
+        self.done = true;
+        Err(StoreError::new(ErrorKind::Unexpected, message))
+    }
+
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, StoreError>> {
+        if self.done {
+            return None;
+        }
+        while self.buf.len() < CHUNK {
+            match self.body.next().await {
+                Some(Ok(bytes)) => {
+                    self.seen += bytes.len() as u64;
+                    if self.seen > self.cap {
+                        return Some(self.fail(too_large(self.cap)));
+                    }
+                    if self.expected.is_some_and(|e| self.seen > e) {
+                        return Some(self.fail(size_mismatch(self.expected, self.seen)));
+                    }
+                    if self.buf.is_empty() && bytes.len() >= CHUNK {
+                        self.hasher.update(&bytes).await;
+                        return Some(Ok(bytes));
+                    }
+                    self.buf.extend_from_slice(&bytes);
+                }
+                Some(Err(e)) => return Some(self.fail(ServiceError::UploadInterrupted(e.to_string()))),
+                None => {
+                    self.done = true;
+                    if self.expected.is_some_and(|e| e != self.seen) {
+                        return Some(self.fail(size_mismatch(self.expected, self.seen)));
+                    }
+                    break;
+                }
+            }
+        }
+        if self.buf.is_empty() {
+            return None;
+        }
+        let chunk = self.buf.split().freeze();
+        self.hasher.update(&chunk).await;
+        Some(Ok(chunk))
+    }
+}
+
+fn size_mismatch(expected: Option<u64>, seen: u64) -> ServiceError {
+    ServiceError::Invalid(format!(
+        "Image size mismatch: the request declared {} bytes but {seen} or more were sent.",
+        expected.unwrap_or(0)
+    ))
+}
+
+/// The body as the store sees it: coalesced, counted, capped and hashed.
+fn counted(
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    hasher: Arc<Hasher>,
+    expected: Option<u64>,
+    cap: u64,
+    failure: Arc<Mutex<Option<ServiceError>>>,
+) -> BoxStream<'static, Result<Bytes, StoreError>> {
+    let state = Counting { body, buf: BytesMut::with_capacity(CHUNK), seen: 0, hasher, expected, cap, failure, done: false };
+    stream::unfold(state, |mut st| async move { st.next_chunk().await.map(|item| (item, st)) }).boxed()
+}
