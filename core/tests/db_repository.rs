@@ -10,6 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration as Elapsed, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use futures::FutureExt;
@@ -22,15 +25,16 @@ use sqlx::{AssertSqlSafe, Connection, Executor};
 use uuid::Uuid;
 
 macro_rules! db_test_suite {
-    ($($case:ident),* $(,)?) => {
-        db_test_suite!(@backend sqlite, Sqlite, [$($case),*]);
-        db_test_suite!(@backend postgres, Postgres, [$($case),*]);
-        db_test_suite!(@backend mysql, MySql, [$($case),*]);
+    ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
+        db_test_suite!(@backend sqlite, Sqlite, [$($(#[$attr])* $case),*]);
+        db_test_suite!(@backend postgres, Postgres, [$($(#[$attr])* $case),*]);
+        db_test_suite!(@backend mysql, MySql, [$($(#[$attr])* $case),*]);
     };
-    (@backend $module:ident, $backend:ident, [$($case:ident),*]) => {
+    (@backend $module:ident, $backend:ident, [$($(#[$attr:meta])* $case:ident),*]) => {
         mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attr])*
                 async fn $case() {
                     super::run(glint_core::db::Backend::$backend, super::cases::$case).await;
                 }
@@ -62,6 +66,8 @@ db_test_suite!(
     members_add_and_answer,
     concurrent_creates_and_updates_all_succeed,
     concurrent_compare_and_set_has_one_winner,
+    #[ignore = "timing: 10,000 images; run with --ignored --nocapture"]
+    timing_over_10k_images,
 );
 
 #[tokio::test]
@@ -1183,5 +1189,110 @@ mod cases {
                 winners.first()
             );
         }
+    }
+
+    /// Prints how long lists and a burst of creates take over 10,000 images.
+    pub async fn timing_over_10k_images(db: Database) {
+        const IMAGES: usize = 10_000;
+        let started = Instant::now();
+        let next = Arc::new(AtomicUsize::new(0));
+        let loaders: Vec<_> = (0..8)
+            .map(|_| {
+                let (db, next) = (db.clone(), next.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        if n >= IMAGES {
+                            break;
+                        }
+                        let mut image = new_image(Some(&format!("p{}", n % 50)));
+                        image.name = Some(format!("image-{n:05}"));
+                        image.visibility = Visibility::ALL[n % 4];
+                        image.status = ImageStatus::Active;
+                        image.created_at = at(n as i64);
+                        image.tags = [format!("t{}", n % 10), "all".into()].into();
+                        image.properties = BTreeMap::from([
+                            ("os_distro".into(), "debian".into()),
+                            ("n".into(), n.to_string()),
+                        ]);
+                        image.locations = vec![location(&format!("file:///images/{n}"), "local")];
+                        db.create_image(&image).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for loader in loaders {
+            loader.await.unwrap();
+        }
+        let load = started.elapsed();
+
+        let started = Instant::now();
+        let burst: Vec<_> = (0..64)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move { db.create_image(&new_image(Some("burst"))).await })
+            })
+            .collect();
+        for create in burst {
+            create.await.unwrap().unwrap();
+        }
+        let burst = started.elapsed();
+
+        let median = async |q: &ListQuery, runs: usize| {
+            db.list_images(q).await.unwrap();
+            let mut times = Vec::new();
+            for _ in 0..runs {
+                let started = Instant::now();
+                let page = db.list_images(q).await.unwrap();
+                times.push(started.elapsed());
+                assert_eq!(page.len(), q.limit as usize);
+            }
+            times.sort();
+            times[runs / 2]
+        };
+        let middle = listed(&db, &ListQuery::new(admin(), 1000)).await[500];
+        let mut report = vec![format!(
+            "{:?}: {IMAGES} creates {load:.1?}, 64 concurrent creates {burst:.1?}",
+            db.backend()
+        )];
+        for (label, scope) in [("admin", admin()), ("user", user("p7"))] {
+            for limit in [25, 1000] {
+                let q = ListQuery::new(scope.clone(), limit);
+                let first = median(&q, 21).await;
+                let after = median(
+                    &ListQuery {
+                        marker: Some(middle),
+                        ..q.clone()
+                    },
+                    21,
+                )
+                .await;
+                let by_name = median(
+                    &ListQuery {
+                        sort: vec![(SortKey::Name, SortDir::Asc)],
+                        ..q.clone()
+                    },
+                    21,
+                )
+                .await;
+                let tagged = median(
+                    &ListQuery {
+                        tags: vec!["all".into()],
+                        ..q
+                    },
+                    21,
+                )
+                .await;
+                report.push(format!(
+                    "  {label} limit {limit}: first page {}, after marker {}, by name {}, tag filter {}",
+                    ms(first), ms(after), ms(by_name), ms(tagged)
+                ));
+            }
+        }
+        println!("{}", report.join("\n"));
+    }
+
+    fn ms(elapsed: Elapsed) -> String {
+        format!("{:.2} ms", elapsed.as_secs_f64() * 1000.0)
     }
 }

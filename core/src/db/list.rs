@@ -150,14 +150,18 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
     }
 }
 
+/// Shared with `project`, and accepted. The visibility test sits inside the
+/// subquery so that no branch of the surrounding OR can be answered from the
+/// visibility index alone: SQLite would otherwise merge index lookups per
+/// branch and sort, instead of walking the sort index and stopping at `limit`.
 fn push_accepted_member(sql: &mut Sql, project: &str) {
-    sql.push("(i.visibility = ")
-        .bind(Visibility::Shared.as_str())
-        .push(" AND EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member = ")
+    sql.push("EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member = ")
         .bind(project)
         .push(" AND m.status = ")
         .bind(MemberStatus::Accepted.as_str())
-        .push("))");
+        .push(" AND i.visibility = ")
+        .bind(Visibility::Shared.as_str())
+        .push(")");
 }
 
 fn push_filters(sql: &mut Sql, query: &ListQuery) {
@@ -500,8 +504,8 @@ mod tests {
         push_visibility(&mut sql, &scope, None);
         assert_eq!(
             sql.text(),
-            " AND (i.visibility = ? OR i.owner = ? OR (i.visibility = ? AND EXISTS (SELECT 1 FROM \
-             image_members m WHERE m.image_id = i.id AND m.member = ? AND m.status = ?)))"
+            " AND (i.visibility = ? OR i.owner = ? OR EXISTS (SELECT 1 FROM image_members m \
+             WHERE m.image_id = i.id AND m.member = ? AND m.status = ? AND i.visibility = ?))"
         );
     }
 }

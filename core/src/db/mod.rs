@@ -166,7 +166,12 @@ async fn sqlite_writer_setup(
     // syncs the WAL on every commit: a committed image survives a power cut.
     conn.execute("PRAGMA journal_mode = WAL").await?;
     conn.execute("PRAGMA synchronous = FULL").await?;
-    sqlite_common_setup(conn).await
+    sqlite_common_setup(conn).await?;
+    // SQLite keeps no planner statistics by itself; without them it may pick
+    // the visibility index over owner or created_at. This refreshes stale
+    // ones, with a bounded amount of work, as SQLite recommends at open.
+    conn.execute("PRAGMA optimize = 0x10002").await?;
+    Ok(())
 }
 
 async fn sqlite_reader_setup(
