@@ -22,6 +22,11 @@ impl App {
             container: config.image_format.container_formats.clone(),
             disk: config.image_format.disk_formats.clone(),
         };
-        Arc::new(Self { config, db, stores, formats })
+        Arc::new(Self {
+            config,
+            db,
+            stores,
+            formats,
+        })
     }
 }

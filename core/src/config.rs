@@ -154,7 +154,16 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment.merge(Env::prefixed("GLINT_").split("__")).merge(Serialized::globals(overrides)).extract::<Config>()?.finish()
+        // GLINT_LOG and GLINT_CONFIG are read elsewhere; GLINT_TEST_* belong to the test suites.
+        let env = Env::prefixed("GLINT_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            key != "log" && key != "config" && !key.starts_with("test_")
+        });
+        figment
+            .merge(env)
+            .merge(Serialized::globals(overrides))
+            .extract::<Config>()?
+            .finish()
     }
 
     /// Fill in what depends on other settings.
@@ -171,34 +180,50 @@ impl Config {
             );
         }
         if let Some(bad) = self.stores.keys().find(|id| id.starts_with("os_glance_")) {
-            return Err(figment::Error::from(format!("store id '{bad}' is reserved: ids starting with os_glance_ are not allowed")));
+            return Err(figment::Error::from(format!(
+                "store id '{bad}' is reserved: ids starting with os_glance_ are not allowed"
+            )));
         }
         match &self.default_store {
             Some(id) if !self.stores.contains_key(id) => {
-                return Err(figment::Error::from(format!("default_store '{id}' is not one of the configured stores")));
+                return Err(figment::Error::from(format!(
+                    "default_store '{id}' is not one of the configured stores"
+                )));
             }
             Some(_) => {}
             None => self.default_store = self.stores.keys().next().cloned(),
         }
         if self.api.api_limit_max == 0 || self.api.limit_param_default == 0 {
-            return Err(figment::Error::from("api.api_limit_max and api.limit_param_default must be positive".to_string()));
+            return Err(figment::Error::from(
+                "api.api_limit_max and api.limit_param_default must be positive".to_string(),
+            ));
         }
         Ok(self)
     }
 
     pub fn database_url(&self) -> String {
-        self.database.url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("glint.db").display()))
+        self.database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("glint.db").display()
+            )
+        })
     }
 
     pub fn default_store(&self) -> &str {
-        self.default_store.as_deref().expect("set by Config::finish")
+        self.default_store
+            .as_deref()
+            .expect("set by Config::finish")
     }
 
     /// Directories searched for plugins, in order.
     pub fn plugin_dirs(&self) -> Vec<PathBuf> {
         let mut dirs = self.plugins.dirs.clone();
         dirs.push(self.data_dir.join("plugins"));
-        if let Some(exe_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+        if let Some(exe_dir) = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
             dirs.push(exe_dir);
         }
         dirs
@@ -270,10 +295,15 @@ mod tests {
 
     #[test]
     fn the_commented_defaults_file_parses_to_the_defaults() {
-        let parsed: Config = Figment::from(Toml::string(DEFAULTS_TOML)).extract().unwrap();
+        let parsed: Config = Figment::from(Toml::string(DEFAULTS_TOML))
+            .extract()
+            .unwrap();
         let parsed = parsed.finish().unwrap();
         let default = Config::default().finish().unwrap();
-        assert_eq!(serde_json::to_value(parsed).unwrap(), serde_json::to_value(default).unwrap());
+        assert_eq!(
+            serde_json::to_value(parsed).unwrap(),
+            serde_json::to_value(default).unwrap()
+        );
     }
 
     #[test]
@@ -293,12 +323,28 @@ mod tests {
             )?;
             jail.set_env("GLINT_API__API_LIMIT_MAX", "50");
             jail.set_env("GLINT_BIND", "127.0.0.1:2000");
-            let c = Config::load(Some(Path::new("glint.toml")), Overrides { data_dir: Some("/srv".into()), bind: None }).unwrap();
+            jail.set_env("GLINT_LOG", "debug");
+            jail.set_env("GLINT_TEST_POSTGRES_URL", "postgres://elsewhere");
+            let c = Config::load(
+                Some(Path::new("glint.toml")),
+                Overrides {
+                    data_dir: Some("/srv".into()),
+                    bind: None,
+                },
+            )
+            .unwrap();
             assert_eq!(c.bind.port(), 2000);
             assert_eq!(c.api.api_limit_max, 50);
             assert_eq!(c.default_store(), "b");
             assert_eq!(c.data_dir, PathBuf::from("/srv"));
-            let c = Config::load(Some(Path::new("glint.toml")), Overrides { bind: Some("127.0.0.1:3000".parse().unwrap()), data_dir: None }).unwrap();
+            let c = Config::load(
+                Some(Path::new("glint.toml")),
+                Overrides {
+                    bind: Some("127.0.0.1:3000".parse().unwrap()),
+                    data_dir: None,
+                },
+            )
+            .unwrap();
             assert_eq!(c.bind.port(), 3000);
             Ok(())
         });

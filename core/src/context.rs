@@ -15,12 +15,21 @@ pub struct RequestContext {
 impl RequestContext {
     /// Glance's unauthenticated context: an administrator with no user or project.
     pub fn noauth(request_id: String) -> Self {
-        Self { request_id, is_admin: true, project_id: None, user_id: None, roles: Vec::new() }
+        Self {
+            request_id,
+            is_admin: true,
+            project_id: None,
+            user_id: None,
+            roles: Vec::new(),
+        }
     }
 
     /// The listing scope of this caller.
     pub fn scope(&self) -> crate::domain::Scope {
-        crate::domain::Scope { is_admin: self.is_admin, project_id: self.project_id.clone() }
+        crate::domain::Scope {
+            is_admin: self.is_admin,
+            project_id: self.project_id.clone(),
+        }
     }
 }
 

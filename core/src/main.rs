@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use glint_core::config::{Config, DEFAULTS_TOML, Overrides};
 
 #[derive(Parser)]
-#[command(name = "glint", version, about = "An OpenStack Glance-compatible image service")]
+#[command(
+    name = "glint",
+    version,
+    about = "An OpenStack Glance-compatible image service"
+)]
 struct Cli {
     /// TOML configuration file.
     #[arg(long, short, global = true, env = "GLINT_CONFIG")]
@@ -54,11 +58,15 @@ async fn main() -> anyhow::Result<()> {
             let app = glint_core::server::build(config).await?;
             glint_core::server::serve(app).await
         }
-        Command::Config { command: ConfigCommand::Defaults } => {
+        Command::Config {
+            command: ConfigCommand::Defaults,
+        } => {
             print!("{DEFAULTS_TOML}");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Show } => {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
             let config = Config::load(cli.config.as_deref(), Overrides::default())?;
             print!("{}", toml_string(&config)?);
             Ok(())
@@ -78,5 +86,8 @@ fn toml_string(config: &Config) -> anyhow::Result<String> {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(true).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .init();
 }

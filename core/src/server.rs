@@ -12,12 +12,16 @@ use crate::store::StoreRegistry;
 
 /// Open everything the configuration names.
 pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create data_dir {}: {e}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!("cannot create data_dir {}: {e}", config.data_dir.display())
+    })?;
     let db = Database::connect(&config.database_url()).await?;
     let stores = StoreRegistry::open(&config);
     if stores.get(stores.default_id()).is_none() {
-        tracing::error!(store = stores.default_id(), "the default store is not available: uploads will fail until it is");
+        tracing::error!(
+            store = stores.default_id(),
+            "the default store is not available: uploads will fail until it is"
+        );
     }
     Ok(App::new(config, db, stores))
 }
@@ -28,7 +32,11 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(bind);
     tracing::info!(%bind, "glint listening");
     Server::new(listener)
-        .run_with_graceful_shutdown(crate::api::endpoint(app), shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+        .run_with_graceful_shutdown(
+            crate::api::endpoint(app),
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
         .await?;
     Ok(())
 }
@@ -37,7 +45,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("install SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

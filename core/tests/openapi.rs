@@ -23,15 +23,29 @@ fn every_operation_has_an_id_and_declares_its_errors() {
     let spec: serde_json::Value = serde_json::from_str(&glint_core::api::spec()).unwrap();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            assert!(op["operationId"].is_string(), "{method} {path} has no operationId");
+            assert!(
+                op["operationId"].is_string(),
+                "{method} {path} has no operationId"
+            );
             if path.starts_with("/v2/images") {
                 for status in ["400", "403", "404"] {
-                    assert!(op["responses"].get(status).is_some(), "{method} {path} does not declare {status}");
+                    assert!(
+                        op["responses"].get(status).is_some(),
+                        "{method} {path} does not declare {status}"
+                    );
                 }
             }
         }
     }
     let patch = &spec["paths"]["/v2/images/{image_id}"]["patch"]["requestBody"]["content"];
-    assert!(patch.get("application/openstack-images-v2.1-json-patch").is_some());
-    assert!(patch.get("application/openstack-images-v2.0-json-patch").is_some());
+    assert!(
+        patch
+            .get("application/openstack-images-v2.1-json-patch")
+            .is_some()
+    );
+    assert!(
+        patch
+            .get("application/openstack-images-v2.0-json-patch")
+            .is_some()
+    );
 }

@@ -13,7 +13,10 @@ use serde_json::Value;
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test-binary>
-    exe.parent().and_then(Path::parent).expect("test binary lives in target/<profile>/deps").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
 }
 
 /// A running `glint serve`, stopped when dropped.
@@ -35,33 +38,57 @@ impl Glint {
     pub async fn start_with(env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().expect("temp data dir");
         let bin = target_dir().join("glint");
-        assert!(bin.exists(), "{} is missing: build the workspace first (cargo build --workspace)", bin.display());
+        assert!(
+            bin.exists(),
+            "{} is missing: build the workspace first (cargo build --workspace)",
+            bin.display()
+        );
         let log = data_dir.path().join("glint.log");
-        let client = Client::builder().timeout(Duration::from_secs(300)).build().expect("http client");
+        let client = Client::builder()
+            .timeout(Duration::from_secs(300))
+            .build()
+            .expect("http client");
         // A free port may be taken by someone else before glint binds it: retry.
         for _attempt in 0..5 {
             let port = free_port();
             let mut cmd = Command::new(&bin);
-            cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
-                .arg(data_dir.path())
-                // The plugin freshly built for this test run, not a stale copy next to the binary.
-                .env("GLINT_PLUGINS__PATHS", format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")))
-                .env("GLINT_LOG", "info,glint_core=debug")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).expect("log file"));
+            cmd.args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data_dir.path())
+            // The plugin freshly built for this test run, not a stale copy next to the binary.
+            .env(
+                "GLINT_PLUGINS__PATHS",
+                format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")),
+            )
+            .env("GLINT_LOG", "info,glint_core=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"));
             for (k, v) in env {
                 cmd.env(k, v);
             }
             let mut child = cmd.spawn().expect("spawn glint");
             let url = format!("http://127.0.0.1:{port}");
             if wait_ready(&mut child, &client, &url).await {
-                return Glint { child, url, data_dir, client, log };
+                return Glint {
+                    child,
+                    url,
+                    data_dir,
+                    client,
+                    log,
+                };
             }
             let _ = child.kill();
             let _ = child.wait();
         }
-        panic!("glint did not start; env {env:?}; log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        panic!(
+            "glint did not start; env {env:?}; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
     }
 
     pub fn log(&self) -> String {
@@ -95,20 +122,32 @@ impl Glint {
     pub fn patch(&self, path: &str, ops: Value) -> reqwest::RequestBuilder {
         self.client
             .patch(self.url(path))
-            .header("content-type", "application/openstack-images-v2.1-json-patch")
+            .header(
+                "content-type",
+                "application/openstack-images-v2.1-json-patch",
+            )
             .body(ops.to_string())
     }
 
     /// Create an image and return its JSON.
     pub async fn create(&self, body: Value) -> Value {
-        let r = self.post("/v2/images").json(&body).send().await.expect("create");
+        let r = self
+            .post("/v2/images")
+            .json(&body)
+            .send()
+            .await
+            .expect("create");
         assert_eq!(r.status(), StatusCode::CREATED, "create {body}");
         r.json().await.expect("image json")
     }
 
     /// Create a raw/bare image and upload `data` to it.
     pub async fn create_with_data(&self, name: &str, data: &[u8]) -> Value {
-        let img = self.create(serde_json::json!({"name": name, "disk_format": "raw", "container_format": "bare"})).await;
+        let img = self
+            .create(
+                serde_json::json!({"name": name, "disk_format": "raw", "container_format": "bare"}),
+            )
+            .await;
         let id = img["id"].as_str().unwrap();
         let r = self
             .put(&format!("/v2/images/{id}/file"))
@@ -117,12 +156,21 @@ impl Glint {
             .send()
             .await
             .expect("upload");
-        assert_eq!(r.status(), StatusCode::NO_CONTENT, "upload: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            StatusCode::NO_CONTENT,
+            "upload: {}",
+            r.text().await.unwrap_or_default()
+        );
         self.show(id).await
     }
 
     pub async fn show(&self, id: &str) -> Value {
-        let r = self.get(&format!("/v2/images/{id}")).send().await.expect("show");
+        let r = self
+            .get(&format!("/v2/images/{id}"))
+            .send()
+            .await
+            .expect("show");
         assert_eq!(r.status(), StatusCode::OK);
         r.json().await.expect("image json")
     }
@@ -131,7 +179,11 @@ impl Glint {
     pub fn stored_files(&self) -> Vec<String> {
         let dir = self.data_dir.path().join("images");
         let mut names: Vec<String> = std::fs::read_dir(dir)
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         names
@@ -162,7 +214,11 @@ async fn wait_ready(child: &mut Child, client: &Client, url: &str) -> bool {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("local addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr")
+        .port()
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so failures reproduce.

@@ -15,19 +15,38 @@ fn glance_cli() -> PathBuf {
     }
     let python = std::env::var("GLINT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     run(Command::new(python).args(["-m", "venv"]).arg(&venv));
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", "python-glanceclient"]));
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "python-glanceclient",
+    ]));
     assert!(glance.exists(), "pip did not install the glance command");
     glance
 }
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn glance(cli: &Path, g: &Glint, args: &[&str]) -> String {
-    run(Command::new(cli).args(["--os-image-url", &g.url, "--os-auth-token", "noauth", "--os-image-api-version", "2"]).args(args))
+    run(Command::new(cli)
+        .args([
+            "--os-image-url",
+            &g.url,
+            "--os-auth-token",
+            "noauth",
+            "--os-image-api-version",
+            "2",
+        ])
+        .args(args))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,8 +59,23 @@ async fn glanceclient_create_list_download() {
     std::fs::write(&src, &data).unwrap();
 
     let created = tokio::task::block_in_place(|| {
-        glance(&cli, &g, &["image-create", "--name", "from-client", "--disk-format", "raw", "--container-format", "bare",
-                           "--property", "purpose=test", "--file", src.to_str().unwrap()])
+        glance(
+            &cli,
+            &g,
+            &[
+                "image-create",
+                "--name",
+                "from-client",
+                "--disk-format",
+                "raw",
+                "--container-format",
+                "bare",
+                "--property",
+                "purpose=test",
+                "--file",
+                src.to_str().unwrap(),
+            ],
+        )
     });
     let id = created
         .lines()
@@ -50,13 +84,25 @@ async fn glanceclient_create_list_download() {
             (cols.len() > 2 && cols[1] == "id").then(|| cols[2].to_owned())
         })
         .unwrap_or_else(|| panic!("no id in:\n{created}"));
-    assert!(created.contains(&md5_hex(&data)), "checksum not shown:\n{created}");
+    assert!(
+        created.contains(&md5_hex(&data)),
+        "checksum not shown:\n{created}"
+    );
 
     let listed = tokio::task::block_in_place(|| glance(&cli, &g, &["image-list"]));
-    assert!(listed.contains(&id) && listed.contains("from-client"), "{listed}");
+    assert!(
+        listed.contains(&id) && listed.contains("from-client"),
+        "{listed}"
+    );
 
     let out = dir.path().join("out.img");
-    tokio::task::block_in_place(|| glance(&cli, &g, &["image-download", "--file", out.to_str().unwrap(), &id]));
+    tokio::task::block_in_place(|| {
+        glance(
+            &cli,
+            &g,
+            &["image-download", "--file", out.to_str().unwrap(), &id],
+        )
+    });
     assert_eq!(std::fs::read(&out).unwrap(), data);
 
     let shown = g.show(&id).await;

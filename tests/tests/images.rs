@@ -19,9 +19,29 @@ async fn create_returns_every_base_key_and_a_location() {
     let img: Value = r.json().await.unwrap();
     let id = img["id"].as_str().unwrap();
     assert_eq!(location, format!("/v2/images/{id}"));
-    for key in ["name", "status", "visibility", "protected", "os_hidden", "checksum", "os_hash_algo", "os_hash_value", "owner",
-                "size", "virtual_size", "container_format", "disk_format", "min_disk", "min_ram", "created_at", "updated_at",
-                "tags", "self", "file", "schema"] {
+    for key in [
+        "name",
+        "status",
+        "visibility",
+        "protected",
+        "os_hidden",
+        "checksum",
+        "os_hash_algo",
+        "os_hash_value",
+        "owner",
+        "size",
+        "virtual_size",
+        "container_format",
+        "disk_format",
+        "min_disk",
+        "min_ram",
+        "created_at",
+        "updated_at",
+        "tags",
+        "self",
+        "file",
+        "schema",
+    ] {
         assert!(img.get(key).is_some(), "missing {key}");
     }
     assert_eq!(img["status"], "queued");
@@ -62,13 +82,19 @@ async fn patch_in_both_media_types() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
-    assert_eq!((v["name"].as_str(), v["k"].as_str(), v["min_disk"].as_i64()), (Some("b"), Some("v"), Some(3)));
+    assert_eq!(
+        (v["name"].as_str(), v["k"].as_str(), v["min_disk"].as_i64()),
+        (Some("b"), Some("v"), Some(3))
+    );
     assert_eq!(v["tags"], json!(["x"]));
 
     let r = g
         .client
         .patch(g.url(&path))
-        .header("content-type", "application/openstack-images-v2.0-json-patch")
+        .header(
+            "content-type",
+            "application/openstack-images-v2.0-json-patch",
+        )
         .body(json!([{"replace": "/name", "value": "c"}, {"remove": "/k"}]).to_string())
         .send()
         .await
@@ -81,12 +107,19 @@ async fn patch_in_both_media_types() {
     let r = g
         .client
         .patch(g.url(&path))
-        .header("content-type", "application/openstack-images-v2.0-json-patch")
+        .header(
+            "content-type",
+            "application/openstack-images-v2.0-json-patch",
+        )
         .body(json!([{"add": "/name", "value": "d"}]).to_string())
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "base attributes are set, not added");
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "base attributes are set, not added"
+    );
 }
 
 #[tokio::test]
@@ -94,11 +127,29 @@ async fn protected_images_cannot_be_deleted_until_unprotected() {
     let g = Glint::start().await;
     let img = g.create(json!({"protected": true})).await;
     let path = format!("/v2/images/{}", img["id"].as_str().unwrap());
-    assert_eq!(g.delete(&path).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    g.patch(&path, json!([{"op": "replace", "path": "/protected", "value": false}])).send().await.unwrap();
-    assert_eq!(g.delete(&path).send().await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(g.get(&path).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(g.delete(&path).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        g.delete(&path).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    g.patch(
+        &path,
+        json!([{"op": "replace", "path": "/protected", "value": false}]),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        g.delete(&path).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        g.get(&path).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        g.delete(&path).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -107,14 +158,45 @@ async fn tags_are_a_set() {
     let img = g.create(json!({})).await;
     let id = img["id"].as_str().unwrap();
     for _ in 0..2 {
-        assert_eq!(g.put(&format!("/v2/images/{id}/tags/blue")).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            g.put(&format!("/v2/images/{id}/tags/blue"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NO_CONTENT
+        );
     }
-    g.put(&format!("/v2/images/{id}/tags/red%20one")).send().await.unwrap();
+    g.put(&format!("/v2/images/{id}/tags/red%20one"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(g.show(id).await["tags"], json!(["blue", "red one"]));
-    assert_eq!(g.delete(&format!("/v2/images/{id}/tags/blue")).send().await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(g.delete(&format!("/v2/images/{id}/tags/blue")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        g.delete(&format!("/v2/images/{id}/tags/blue"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        g.delete(&format!("/v2/images/{id}/tags/blue"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     let long = "t".repeat(256);
-    assert_eq!(g.put(&format!("/v2/images/{id}/tags/{long}")).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        g.put(&format!("/v2/images/{id}/tags/{long}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(g.show(id).await["tags"], json!(["red one"]));
 }
 
@@ -131,18 +213,47 @@ async fn list_filters_sorts_and_pages() {
         ids.push(img["id"].as_str().unwrap().to_owned());
     }
     let names = |v: &Value| -> Vec<String> {
-        v["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect()
+        v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_owned())
+            .collect()
     };
+    let g = &g;
     let list = |q: &str| {
         let url = format!("/v2/images?{q}");
-        async move { g.get(&url).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            g.get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     };
-    assert_eq!(names(&list("sort=name:asc").await), ["img-0", "img-1", "img-2", "img-3", "img-4", "img-5"]);
-    assert_eq!(names(&list("sort=name:asc&os_hidden=true").await), ["img-6"]);
-    assert_eq!(names(&list("sort=name:desc&disk_format=qcow2").await), ["img-5", "img-3", "img-1"]);
-    assert_eq!(names(&list("sort_key=name&sort_dir=asc&tag=t1&tag=t2").await), ["img-0", "img-1", "img-2"]);
+    assert_eq!(
+        names(&list("sort=name:asc").await),
+        ["img-0", "img-1", "img-2", "img-3", "img-4", "img-5"]
+    );
+    assert_eq!(
+        names(&list("sort=name:asc&os_hidden=true").await),
+        ["img-6"]
+    );
+    assert_eq!(
+        names(&list("sort=name:desc&disk_format=qcow2").await),
+        ["img-5", "img-3", "img-1"]
+    );
+    assert_eq!(
+        names(&list("sort_key=name&sort_dir=asc&tag=t1&tag=t2").await),
+        ["img-0", "img-1", "img-2"]
+    );
     assert_eq!(names(&list("color=blue").await), ["img-4"]);
-    assert_eq!(names(&list("sort=name:asc&name=in:img-1,img-3").await), ["img-1", "img-3"]);
+    assert_eq!(
+        names(&list("sort=name:asc&name=in:img-1,img-3").await),
+        ["img-1", "img-3"]
+    );
     assert_eq!(names(&list(&format!("id={}", ids[2])).await), ["img-2"]);
 
     // Pages of two, following `next`, give every visible image once, in order.
@@ -151,7 +262,9 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!(page["first"], "/v2/images?limit=2&sort=name%3Aasc");
     loop {
         seen.extend(names(&page));
-        let Some(next) = page["next"].as_str() else { break };
+        let Some(next) = page["next"].as_str() else {
+            break;
+        };
         assert!(next.contains("marker="));
         page = g.get(next).send().await.unwrap().json().await.unwrap();
     }
@@ -163,13 +276,39 @@ async fn list_filters_sorts_and_pages() {
 #[tokio::test]
 async fn schemas_describe_images() {
     let g = Glint::start().await;
-    let s: Value = g.get("/v2/schemas/image").send().await.unwrap().json().await.unwrap();
+    let s: Value = g
+        .get("/v2/schemas/image")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(s["name"], "image");
-    for key in ["id", "name", "status", "visibility", "checksum", "os_hash_value", "tags", "min_ram", "self", "file", "schema"] {
+    for key in [
+        "id",
+        "name",
+        "status",
+        "visibility",
+        "checksum",
+        "os_hash_value",
+        "tags",
+        "min_ram",
+        "self",
+        "file",
+        "schema",
+    ] {
         assert!(s["properties"].get(key).is_some(), "{key}");
     }
     assert_eq!(s["additionalProperties"]["type"], "string");
-    let s: Value = g.get("/v2/schemas/images").send().await.unwrap().json().await.unwrap();
+    let s: Value = g
+        .get("/v2/schemas/images")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(s["name"], "images");
     assert_eq!(s["properties"]["images"]["items"]["name"], "image");
 }

@@ -9,11 +9,21 @@ async fn root_lists_versions_with_300() {
     let r = g.get("/").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::MULTIPLE_CHOICES);
     let v: Value = r.json().await.unwrap();
-    let ids: Vec<&str> = v["versions"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids[0], "v2.17");
     assert!(ids.contains(&"v2.0") && ids.contains(&"v2.12"));
     assert_eq!(v["versions"][0]["status"], "CURRENT");
-    assert!(v["versions"][0]["links"][0]["href"].as_str().unwrap().ends_with("/v2/"));
+    assert!(
+        v["versions"][0]["links"][0]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v2/")
+    );
 
     let r = g.get("/versions").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -36,9 +46,17 @@ async fn version_prefixes_route_to_v2_and_unknown_versions_get_the_document() {
 async fn every_response_carries_a_request_id_and_reuses_a_given_one() {
     let g = Glint::start().await;
     let r = g.get("/v2/images").send().await.unwrap();
-    let id = r.headers()["x-openstack-request-id"].to_str().unwrap().to_owned();
+    let id = r.headers()["x-openstack-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(id.starts_with("req-") && id.len() == 40, "{id}");
-    let r = g.get("/v2/nowhere").header("X-Openstack-Request-ID", "req-mine").send().await.unwrap();
+    let r = g
+        .get("/v2/nowhere")
+        .header("X-Openstack-Request-ID", "req-mine")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["x-openstack-request-id"], "req-mine");
 }
@@ -50,7 +68,11 @@ async fn wrong_method_is_405_with_allow() {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET, POST");
     let id = uuid::Uuid::new_v4();
-    let r = g.post(&format!("/v2/images/{id}/file")).send().await.unwrap();
+    let r = g
+        .post(&format!("/v2/images/{id}/file"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET, PUT");
 }
@@ -58,14 +80,29 @@ async fn wrong_method_is_405_with_allow() {
 #[tokio::test]
 async fn unknown_method_is_501() {
     let g = Glint::start().await;
-    let r = g.client.request(reqwest::Method::from_bytes(b"BREW").unwrap(), g.url("/v2/images")).send().await.unwrap();
+    let r = g
+        .client
+        .request(
+            reqwest::Method::from_bytes(b"BREW").unwrap(),
+            g.url("/v2/images"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
 }
 
 #[tokio::test]
 async fn the_spec_and_docs_are_served() {
     let g = Glint::start().await;
-    let spec: Value = g.get("/openapi.json").send().await.unwrap().json().await.unwrap();
+    let spec: Value = g
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(spec["paths"]["/v2/images"]["post"]["operationId"] == "createImage");
     let r = g.get("/docs").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

@@ -11,7 +11,9 @@ use futures::stream::{BoxStream, StreamExt};
 use poem::http::{StatusCode, header};
 use poem::{IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::Payload;
-use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::registry::{
+    MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
 use serde_json::Value;
@@ -23,16 +25,27 @@ use crate::domain::patch::{Dialect, MEDIA_TYPE_V20, MEDIA_TYPE_V21};
 const MAX_JSON: usize = 1 << 20;
 
 async fn read_json(request: &Request, body: &mut RequestBody) -> Result<Value, ApiError> {
-    let body = body.take().map_err(|_| ApiError::bad_request("Body expected in request."))?;
-    let limit = request.header(header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    let body = body
+        .take()
+        .map_err(|_| ApiError::bad_request("Body expected in request."))?;
+    let limit = request
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok());
     if limit.is_some_and(|l| l > MAX_JSON) {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large."));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body too large.",
+        ));
     }
-    let bytes = body.into_bytes_limit(MAX_JSON).await.map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large."))?;
+    let bytes = body
+        .into_bytes_limit(MAX_JSON)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large."))?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request("Body expected in request."));
     }
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("Malformed JSON in request body."))?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::bad_request("Malformed JSON in request body."))?;
     if !(value.is_object() || value.is_array()) {
         return Err(ApiError::bad_request("Malformed JSON in request body."));
     }
@@ -57,13 +70,23 @@ impl<'a, D: Type> ApiExtractor<'a> for JsonBody<D> {
     fn request_meta() -> Option<MetaRequest> {
         Some(MetaRequest {
             description: None,
-            content: vec![MetaMediaType { content_type: "application/json", schema: D::schema_ref() }],
+            content: vec![MetaMediaType {
+                content_type: "application/json",
+                schema: D::schema_ref(),
+            }],
             required: true,
         })
     }
 
-    async fn from_request(request: &'a Request, body: &mut RequestBody, _: ExtractParamOptions<()>) -> poem::Result<Self> {
-        Ok(Self { value: read_json(request, body).await?, _doc: PhantomData })
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        Ok(Self {
+            value: read_json(request, body).await?,
+            _doc: PhantomData,
+        })
     }
 }
 
@@ -84,22 +107,49 @@ impl<'a, D: Type> ApiExtractor<'a> for PatchBody<D> {
     }
 
     fn request_meta() -> Option<MetaRequest> {
-        let media = |content_type| MetaMediaType { content_type, schema: D::schema_ref() };
-        Some(MetaRequest { description: None, content: vec![media(MEDIA_TYPE_V21), media(MEDIA_TYPE_V20)], required: true })
+        let media = |content_type| MetaMediaType {
+            content_type,
+            schema: D::schema_ref(),
+        };
+        Some(MetaRequest {
+            description: None,
+            content: vec![media(MEDIA_TYPE_V21), media(MEDIA_TYPE_V20)],
+            required: true,
+        })
     }
 
-    async fn from_request(request: &'a Request, body: &mut RequestBody, _: ExtractParamOptions<()>) -> poem::Result<Self> {
-        let media = request.content_type().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        let media = request.content_type().map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
         let dialect = match media.as_deref() {
             Some(MEDIA_TYPE_V21) => Dialect::V21,
             Some(MEDIA_TYPE_V20) => Dialect::V20,
             _ => {
-                return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Content-Type")
-                    .with_header(header::HeaderName::from_static("accept-patch"), &format!("{MEDIA_TYPE_V21}, {MEDIA_TYPE_V20}"))
-                    .into());
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Unsupported Content-Type",
+                )
+                .with_header(
+                    header::HeaderName::from_static("accept-patch"),
+                    &format!("{MEDIA_TYPE_V21}, {MEDIA_TYPE_V20}"),
+                )
+                .into());
             }
         };
-        Ok(Self { dialect, value: read_json(request, body).await?, _doc: PhantomData })
+        Ok(Self {
+            dialect,
+            value: read_json(request, body).await?,
+            _doc: PhantomData,
+        })
     }
 }
 
@@ -118,24 +168,48 @@ impl<'a> ApiExtractor<'a> for DataBody {
     fn request_meta() -> Option<MetaRequest> {
         Some(MetaRequest {
             description: Some("The image data."),
-            content: vec![MetaMediaType { content_type: "application/octet-stream", schema: binary_schema() }],
+            content: vec![MetaMediaType {
+                content_type: "application/octet-stream",
+                schema: binary_schema(),
+            }],
             required: true,
         })
     }
 
-    async fn from_request(request: &'a Request, body: &mut RequestBody, _: ExtractParamOptions<()>) -> poem::Result<Self> {
-        let media = request.content_type().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        let media = request.content_type().map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
         if media.as_deref() != Some("application/octet-stream") {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Content-Type").into());
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported Content-Type",
+            )
+            .into());
         }
-        let content_length = request.header(header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
+        let content_length = request
+            .header(header::CONTENT_LENGTH)
+            .and_then(|v| v.parse().ok());
         let stream = body.take()?.into_bytes_stream().boxed();
-        Ok(Self { stream, content_length })
+        Ok(Self {
+            stream,
+            content_length,
+        })
     }
 }
 
 fn binary_schema() -> MetaSchemaRef {
-    MetaSchemaRef::Inline(Box::new(poem_openapi::registry::MetaSchema::new_with_format("string", "binary")))
+    MetaSchemaRef::Inline(Box::new(
+        poem_openapi::registry::MetaSchema::new_with_format("string", "binary"),
+    ))
 }
 
 /// A JSON response built from a `serde_json::Value`, documented as `D`.
@@ -146,7 +220,10 @@ pub struct JsonDoc<D> {
 
 impl<D> JsonDoc<D> {
     pub fn new(value: Value) -> Self {
-        Self { value, _doc: PhantomData }
+        Self {
+            value,
+            _doc: PhantomData,
+        }
     }
 }
 
@@ -164,7 +241,9 @@ impl<D: Type> Payload for JsonDoc<D> {
 
 impl<D: Send> IntoResponse for JsonDoc<D> {
     fn into_response(self) -> Response {
-        Response::builder().content_type("application/json").body(self.value.to_string())
+        Response::builder()
+            .content_type("application/json")
+            .body(self.value.to_string())
     }
 }
 
@@ -175,7 +254,10 @@ impl<D: Type> ApiResponse for JsonDoc<D> {
                 description: "",
                 status: Some(200),
                 status_range: None,
-                content: vec![MetaMediaType { content_type: Self::CONTENT_TYPE, schema: Self::schema_ref() }],
+                content: vec![MetaMediaType {
+                    content_type: Self::CONTENT_TYPE,
+                    schema: Self::schema_ref(),
+                }],
                 headers: vec![],
             }],
         }

@@ -35,7 +35,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, explanation: impl Into<String>) -> Self {
-        Self { status, explanation: explanation.into(), headers: Vec::new() }
+        Self {
+            status,
+            explanation: explanation.into(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn bad_request(explanation: impl Into<String>) -> Self {
@@ -69,9 +73,15 @@ impl ApiError {
                     html_escape(&self.explanation)
                 ),
             ),
-            Format::Text => ("text/plain; charset=UTF-8", format!("{code}\n\n{}\n\n   ", self.explanation)),
+            Format::Text => (
+                "text/plain; charset=UTF-8",
+                format!("{code}\n\n{}\n\n   ", self.explanation),
+            ),
         };
-        let mut resp = Response::builder().status(self.status).header(header::CONTENT_TYPE, content_type).body(body);
+        let mut resp = Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body);
         for (name, value) in &self.headers {
             resp.headers_mut().append(name.clone(), value.clone());
         }
@@ -113,7 +123,10 @@ fn preferred_format(accept: Option<&str>) -> Format {
         let better = match &best {
             None => true,
             // On a tie, HTML wins: it is offered first.
-            Some((bq, bf)) => q > *bq || (q == *bq && matches!(format, Format::Html) && !matches!(bf, Format::Html)),
+            Some((bq, bf)) => {
+                q > *bq
+                    || (q == *bq && matches!(format, Format::Html) && !matches!(bf, Format::Html))
+            }
         };
         if better {
             best = Some((q, format));
@@ -123,7 +136,9 @@ fn preferred_format(accept: Option<&str>) -> Format {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 impl std::fmt::Display for ApiError {
@@ -149,7 +164,10 @@ impl ResponseError for ApiError {
 const DECLARED: &[(u16, &str)] = &[
     (400, "Malformed request: bad JSON, bad parameter or value."),
     (401, "Authentication is required or failed."),
-    (403, "Forbidden by policy, or the attribute is read-only or reserved."),
+    (
+        403,
+        "Forbidden by policy, or the attribute is read-only or reserved.",
+    ),
     (404, "No such image, or not visible to the caller."),
     (409, "Conflicts with the image's current state."),
     (410, "The image was deleted during the operation."),
@@ -168,7 +186,10 @@ impl ApiResponse for ApiError {
                     description,
                     status: Some(*status),
                     status_range: None,
-                    content: vec![MetaMediaType { content_type: "application/json", schema: ErrorBody::schema_ref() }],
+                    content: vec![MetaMediaType {
+                        content_type: "application/json",
+                        schema: ErrorBody::schema_ref(),
+                    }],
                     headers: vec![],
                 })
                 .collect(),
@@ -186,7 +207,9 @@ impl From<ServiceError> for ApiError {
         let status = match &e {
             E::ImageNotFound(_) | E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Invalid(_) | E::UnknownStore(_) | E::UploadInterrupted(_) => StatusCode::BAD_REQUEST,
-            E::ReadOnly(_) | E::Reserved(_) | E::Forbidden(_) | E::Protected(_) => StatusCode::FORBIDDEN,
+            E::ReadOnly(_) | E::Reserved(_) | E::Forbidden(_) | E::Protected(_) => {
+                StatusCode::FORBIDDEN
+            }
             E::Conflict(_) | E::WrongStatus { .. } | E::Duplicate(_) => StatusCode::CONFLICT,
             E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
             E::GoneDuringUpload(_) => StatusCode::GONE,
@@ -212,7 +235,10 @@ impl From<ServiceError> for ApiError {
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             // Details of internal failures go to the log, not to the client.
             tracing::error!(error = %e, "internal error");
-            return ApiError::new(status, "The server has either erred or is incapable of performing the requested operation.");
+            return ApiError::new(
+                status,
+                "The server has either erred or is incapable of performing the requested operation.",
+            );
         }
         ApiError::new(status, e.to_string())
     }
@@ -223,14 +249,21 @@ mod tests {
     use super::*;
 
     fn body_of(resp: Response) -> (String, String) {
-        let ct = resp.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_owned();
+        let ct = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
         let body = futures::executor::block_on(resp.into_body().into_string()).unwrap();
         (ct, body)
     }
 
     #[test]
     fn json_when_asked_for_json() {
-        let (ct, body) = body_of(ApiError::new(StatusCode::NOT_FOUND, "gone").render(Some("application/json")));
+        let (ct, body) =
+            body_of(ApiError::new(StatusCode::NOT_FOUND, "gone").render(Some("application/json")));
         assert_eq!(ct, "application/json");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["code"], "404 Not Found");
@@ -249,7 +282,8 @@ mod tests {
 
     #[test]
     fn json_beats_html_on_quality() {
-        let (ct, _) = body_of(ApiError::bad_request("x").render(Some("text/html;q=0.5, application/json")));
+        let (ct, _) =
+            body_of(ApiError::bad_request("x").render(Some("text/html;q=0.5, application/json")));
         assert_eq!(ct, "application/json");
     }
 
@@ -262,7 +296,11 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_details() {
-        let e: ApiError = ServiceError::Store(glint_sdk::StoreError::new(ErrorKind::Unexpected, "secret path")).into();
+        let e: ApiError = ServiceError::Store(glint_sdk::StoreError::new(
+            ErrorKind::Unexpected,
+            "secret path",
+        ))
+        .into();
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.explanation.contains("secret"));
     }

@@ -54,8 +54,14 @@ impl ImageDataApi {
     ///
     /// md5 `checksum` and sha512 `os_hash_value` are computed while the bytes
     /// stream to the store; the image becomes `active` once the data is durable.
-    #[oai(path = "/v2/images/:image_id/file", method = "put", operation_id = "uploadImageData")]
-    async fn upload(&self, app: Data<&Arc<App>>,
+    #[oai(
+        path = "/v2/images/:image_id/file",
+        method = "put",
+        operation_id = "uploadImageData"
+    )]
+    async fn upload(
+        &self,
+        app: Data<&Arc<App>>,
         req: &Request,
         image_id: Path<String>,
         body: DataBody,
@@ -68,17 +74,33 @@ impl ImageDataApi {
     ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id)?;
         let expected_size = match image_size.0 {
-            Some(s) => Some(s.trim().parse::<u64>().map_err(|_| ApiError::bad_request(format!("Invalid x-openstack-image-size: '{s}'")))?),
+            Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
+                ApiError::bad_request(format!("Invalid x-openstack-image-size: '{s}'"))
+            })?),
             None => body.content_length,
         };
-        let request = upload::UploadRequest { image_id: id, store: store.0, expected_size, body: body.stream };
+        let request = upload::UploadRequest {
+            image_id: id,
+            store: store.0,
+            expected_size,
+            body: body.stream,
+        };
         upload::upload(app.0, context(req), request).await?;
         Ok(NoContent::NoContent)
     }
 
     /// Download image data; `Range: bytes=...` gives a partial answer.
-    #[oai(path = "/v2/images/:image_id/file", method = "get", operation_id = "downloadImageData")]
-    async fn download(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>) -> Result<DownloadResponse, ApiError> {
+    #[oai(
+        path = "/v2/images/:image_id/file",
+        method = "get",
+        operation_id = "downloadImageData"
+    )]
+    async fn download(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+    ) -> Result<DownloadResponse, ApiError> {
         let id = super::image_id(&image_id)?;
         let range = if let Some(r) = req.header(header::RANGE) {
             Some(parse_range(r))
@@ -87,20 +109,32 @@ impl ImageDataApi {
         };
         let range = match range.transpose() {
             Ok(r) => r,
-            Err(RangeError::MultiRange) => return Err(ApiError::bad_request("Multiple ranges are not supported.")),
+            Err(RangeError::MultiRange) => {
+                return Err(ApiError::bad_request("Multiple ranges are not supported."));
+            }
             Err(RangeError::Unsatisfiable) => {
                 // Glance answers 416 for an unreadable range whatever the image.
                 let image = crate::service::images::get(app.0, context(req), id).await?;
-                return Err(ServiceError::RangeNotSatisfiable { size: image.size.unwrap_or(0) as u64 }.into());
+                return Err(ServiceError::RangeNotSatisfiable {
+                    size: image.size.unwrap_or(0) as u64,
+                }
+                .into());
             }
         };
         let Some(dl) = download::download(app.0, context(req), id, range).await? else {
             return Ok(DownloadResponse::NoData);
         };
-        let body = Binary(Body::from_bytes_stream(dl.data.map_err(std::io::Error::other)));
+        let body = Binary(Body::from_bytes_stream(
+            dl.data.map_err(std::io::Error::other),
+        ));
         Ok(match dl.span {
             None => DownloadResponse::Full(body, dl.length, dl.checksum),
-            Some(s) => DownloadResponse::Partial(body, dl.length, dl.checksum, format!("bytes {}-{}/{}", s.first, s.last, s.size)),
+            Some(s) => DownloadResponse::Partial(
+                body,
+                dl.length,
+                dl.checksum,
+                format!("bytes {}-{}/{}", s.first, s.last, s.size),
+            ),
         })
     }
 }

@@ -45,10 +45,19 @@ pub enum NoContent {
 impl ImagesApi {
     /// Create an image record (no data yet: status `queued`).
     #[oai(path = "/v2/images", method = "post", operation_id = "createImage")]
-    async fn create(&self, app: Data<&Arc<App>>, req: &Request, body: JsonBody<ImageCreateDoc>) -> Result<Created, ApiError> {
+    async fn create(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        body: JsonBody<ImageCreateDoc>,
+    ) -> Result<Created, ApiError> {
         let image = images::create(app.0, context(req), &body.value).await?;
         let stores: Vec<&str> = app.stores.infos().map(|s| s.id.as_str()).collect();
-        Ok(Created::Created(JsonDoc::new(view::image(&image)), format!("/v2/images/{}", image.id), stores.join(",")))
+        Ok(Created::Created(
+            JsonDoc::new(view::image(&image)),
+            format!("/v2/images/{}", image.id),
+            stores.join(","),
+        ))
     }
 
     /// List the images the caller may see, filtered, sorted and paged.
@@ -56,7 +65,9 @@ impl ImagesApi {
     /// Any query parameter not listed here filters on an extra property of that name.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/v2/images", method = "get", operation_id = "listImages")]
-    async fn list(&self, app: Data<&Arc<App>>,
+    async fn list(
+        &self,
+        app: Data<&Arc<App>>,
         req: &Request,
         /// Page size (default 25, at most 1000).
         #[oai(name = "limit")]
@@ -117,18 +128,24 @@ impl ImagesApi {
     ) -> Result<JsonDoc<ImagesDoc>, ApiError> {
         let ctx = context(req);
         let raw = req.uri().query().unwrap_or("");
-        let found = match list_params::parse(raw, ctx.scope(), &app.config.api).map_err(ApiError::bad_request)? {
+        let found = match list_params::parse(raw, ctx.scope(), &app.config.api)
+            .map_err(ApiError::bad_request)?
+        {
             Parsed::Query(query) => {
                 let limit = query.limit as usize;
                 let found = images::list(app.0, &query).await?;
-                let next = (limit > 0 && found.len() == limit).then(|| found.last().map(|i| i.id)).flatten();
+                let next = (limit > 0 && found.len() == limit)
+                    .then(|| found.last().map(|i| i.id))
+                    .flatten();
                 (found, next)
             }
             Parsed::Empty => (Vec::new(), None),
         };
         let (found, next) = found;
-        let params: Vec<(String, String)> =
-            form_urlencoded::parse(raw.as_bytes()).into_owned().filter(|(k, _)| k != "marker").collect();
+        let params: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "marker")
+            .collect();
         let encode = |extra: Option<(&str, String)>| {
             let mut s = form_urlencoded::Serializer::new(String::new());
             for (k, v) in &params {
@@ -138,7 +155,11 @@ impl ImagesApi {
                 s.append_pair(k, &v);
             }
             let q = s.finish();
-            if q.is_empty() { "/v2/images".to_owned() } else { format!("/v2/images?{q}") }
+            if q.is_empty() {
+                "/v2/images".to_owned()
+            } else {
+                format!("/v2/images?{q}")
+            }
         };
         let mut body = json!({
             "images": found.iter().map(view::image).collect::<Vec<_>>(),
@@ -152,40 +173,88 @@ impl ImagesApi {
     }
 
     /// Show one image.
-    #[oai(path = "/v2/images/:image_id", method = "get", operation_id = "showImage")]
-    async fn show(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>) -> Result<JsonDoc<ImageDoc>, ApiError> {
+    #[oai(
+        path = "/v2/images/:image_id",
+        method = "get",
+        operation_id = "showImage"
+    )]
+    async fn show(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+    ) -> Result<JsonDoc<ImageDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         let image = images::get(app.0, context(req), id).await?;
         Ok(JsonDoc::new(view::image(&image)))
     }
 
     /// Update an image with a JSON-patch document (add, replace, remove).
-    #[oai(path = "/v2/images/:image_id", method = "patch", operation_id = "updateImage")]
-    async fn update(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>, body: PatchBody<Vec<PatchOpDoc>>) -> Result<JsonDoc<ImageDoc>, ApiError> {
+    #[oai(
+        path = "/v2/images/:image_id",
+        method = "patch",
+        operation_id = "updateImage"
+    )]
+    async fn update(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+        body: PatchBody<Vec<PatchOpDoc>>,
+    ) -> Result<JsonDoc<ImageDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         let image = images::update(app.0, context(req), id, &body.value, body.dialect).await?;
         Ok(JsonDoc::new(view::image(&image)))
     }
 
     /// Delete an image and its data.
-    #[oai(path = "/v2/images/:image_id", method = "delete", operation_id = "deleteImage")]
-    async fn delete(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>) -> Result<NoContent, ApiError> {
+    #[oai(
+        path = "/v2/images/:image_id",
+        method = "delete",
+        operation_id = "deleteImage"
+    )]
+    async fn delete(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id)?;
         images::delete(app.0, context(req), id).await?;
         Ok(NoContent::NoContent)
     }
 
     /// Add a tag to an image (idempotent).
-    #[oai(path = "/v2/images/:image_id/tags/:tag", method = "put", operation_id = "addImageTag")]
-    async fn add_tag(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>, tag: Path<String>) -> Result<NoContent, ApiError> {
+    #[oai(
+        path = "/v2/images/:image_id/tags/:tag",
+        method = "put",
+        operation_id = "addImageTag"
+    )]
+    async fn add_tag(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+        tag: Path<String>,
+    ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id)?;
         images::add_tag(app.0, context(req), id, &tag).await?;
         Ok(NoContent::NoContent)
     }
 
     /// Remove a tag from an image.
-    #[oai(path = "/v2/images/:image_id/tags/:tag", method = "delete", operation_id = "deleteImageTag")]
-    async fn delete_tag(&self, app: Data<&Arc<App>>, req: &Request, image_id: Path<String>, tag: Path<String>) -> Result<NoContent, ApiError> {
+    #[oai(
+        path = "/v2/images/:image_id/tags/:tag",
+        method = "delete",
+        operation_id = "deleteImageTag"
+    )]
+    async fn delete_tag(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        image_id: Path<String>,
+        tag: Path<String>,
+    ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id)?;
         images::delete_tag(app.0, context(req), id, &tag).await?;
         Ok(NoContent::NoContent)

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::ApiConfig;
-use crate::domain::{CmpOp, ImageStatus, ListQuery, Scope, SortDir, SortKey, Visibility, VisibilityFilter};
+use crate::domain::{
+    CmpOp, ImageStatus, ListQuery, Scope, SortDir, SortKey, Visibility, VisibilityFilter,
+};
 
 /// A query that can only match nothing (an `in:` list of unknown statuses).
 #[derive(Debug, PartialEq)]
@@ -16,7 +18,9 @@ pub enum Parsed {
 type R<T> = Result<T, String>;
 
 pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     let mut q = ListQuery::new(scope, api.limit_param_default.min(api.api_limit_max));
     let (mut sort_keys, mut sort_dirs, mut sort) = (Vec::new(), Vec::new(), None);
     let mut empty = false;
@@ -24,24 +28,38 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
     for (key, value) in &pairs {
         match key.as_str() {
             "limit" => {
-                let n: i64 = value.parse().map_err(|_| "limit param must be an integer".to_owned())?;
+                let n: i64 = value
+                    .parse()
+                    .map_err(|_| "limit param must be an integer".to_owned())?;
                 if n < 0 {
                     return Err("limit param must be positive".into());
                 }
                 q.limit = n.min(api.api_limit_max as i64) as u32;
             }
-            "marker" => q.marker = Some(uuid::Uuid::parse_str(value).map_err(|_| "Invalid marker. Image could not be found.".to_owned())?),
+            "marker" => {
+                q.marker = Some(
+                    uuid::Uuid::parse_str(value)
+                        .map_err(|_| "Invalid marker. Image could not be found.".to_owned())?,
+                )
+            }
             "sort_key" => sort_keys.push(sort_key(value)?),
             "sort_dir" => sort_dirs.push(sort_dir(value)?),
             "sort" => sort = Some(value.clone()),
             "name" => q.names = eq_or_in(key, value)?,
             "id" => {
-                q.ids = eq_or_in(key, value)?
-                    .map(|ids| ids.iter().filter_map(|s| uuid::Uuid::parse_str(s).ok()).collect::<Vec<_>>());
+                q.ids = eq_or_in(key, value)?.map(|ids| {
+                    ids.iter()
+                        .filter_map(|s| uuid::Uuid::parse_str(s).ok())
+                        .collect::<Vec<_>>()
+                });
                 empty |= q.ids.as_ref().is_some_and(Vec::is_empty);
             }
             "status" => {
-                q.statuses = eq_or_in(key, value)?.map(|v| v.iter().filter_map(|s| ImageStatus::parse(s)).collect::<Vec<_>>());
+                q.statuses = eq_or_in(key, value)?.map(|v| {
+                    v.iter()
+                        .filter_map(|s| ImageStatus::parse(s))
+                        .collect::<Vec<_>>()
+                });
                 empty |= q.statuses.as_ref().is_some_and(Vec::is_empty);
             }
             "container_format" => q.container_formats = eq_or_in(key, value)?,
@@ -49,7 +67,10 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
             "visibility" => {
                 q.visibility = Some(match value.as_str() {
                     "all" => VisibilityFilter::All,
-                    v => VisibilityFilter::Only(Visibility::parse(v).ok_or_else(|| format!("Invalid visibility value: {v}"))?),
+                    v => VisibilityFilter::Only(
+                        Visibility::parse(v)
+                            .ok_or_else(|| format!("Invalid visibility value: {v}"))?,
+                    ),
                 })
             }
             "member_status" => {
@@ -67,18 +88,27 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
             "os_hash_value" => q.os_hash_value = Some(value.clone()),
             "created_at" => q.created_at.push(date_filter(key, value)?),
             "updated_at" => q.updated_at.push(date_filter(key, value)?),
-            "changes-since" => return Err("The \"changes-since\" filter is no longer available on v2.".into()),
+            "changes-since" => {
+                return Err("The \"changes-since\" filter is no longer available on v2.".into());
+            }
             _ => q.properties.push((key.clone(), value.clone())),
         }
     }
     q.sort = sorting(sort_keys, sort_dirs, sort)?;
-    Ok(if empty { Parsed::Empty } else { Parsed::Query(Box::new(q)) })
+    Ok(if empty {
+        Parsed::Empty
+    } else {
+        Parsed::Query(Box::new(q))
+    })
 }
 
 fn sort_key(s: &str) -> R<SortKey> {
     SortKey::parse(s.trim()).ok_or_else(|| {
         let all: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
-        format!("Invalid sort key: {s}. It must be one of the following: {}.", all.join(", "))
+        format!(
+            "Invalid sort key: {s}. It must be one of the following: {}.",
+            all.join(", ")
+        )
     })
 }
 
@@ -86,7 +116,11 @@ fn sort_dir(s: &str) -> R<SortDir> {
     SortDir::parse(s.trim()).ok_or_else(|| format!("Invalid sort direction: {s}"))
 }
 
-fn sorting(keys: Vec<SortKey>, dirs: Vec<SortDir>, sort: Option<String>) -> R<Vec<(SortKey, SortDir)>> {
+fn sorting(
+    keys: Vec<SortKey>,
+    dirs: Vec<SortDir>,
+    sort: Option<String>,
+) -> R<Vec<(SortKey, SortDir)>> {
     if let Some(sort) = sort {
         if !keys.is_empty() || !dirs.is_empty() {
             return Err("The 'sort' argument is not allowed with 'sort_key' or 'sort_dir'.".into());
@@ -104,7 +138,11 @@ fn sorting(keys: Vec<SortKey>, dirs: Vec<SortDir>, sort: Option<String>) -> R<Ve
         }
         return Ok(out);
     }
-    let keys = if keys.is_empty() { vec![SortKey::CreatedAt] } else { keys };
+    let keys = if keys.is_empty() {
+        vec![SortKey::CreatedAt]
+    } else {
+        keys
+    };
     match dirs.len() {
         0 => Ok(keys.into_iter().map(|k| (k, SortDir::Desc)).collect()),
         1 => Ok(keys.into_iter().map(|k| (k, dirs[0])).collect()),
@@ -119,7 +157,9 @@ fn eq_or_in(key: &str, value: &str) -> R<Option<Vec<String>>> {
         None => Ok(Some(vec![value.to_owned()])),
         Some(("eq", v)) => Ok(Some(vec![v.to_owned()])),
         Some(("in", list)) => Ok(Some(split_quoted(list)?)),
-        Some((op, _)) => Err(format!("Unable to filter by unknown operator '{op}'. (filter: {key})")),
+        Some((op, _)) => Err(format!(
+            "Unable to filter by unknown operator '{op}'. (filter: {key})"
+        )),
     }
 }
 
@@ -134,7 +174,11 @@ fn split_quoted(list: &str) -> R<Vec<String>> {
                 was_quoted = true;
             }
             ',' if !quoted => {
-                out.push(if was_quoted { std::mem::take(&mut cur) } else { std::mem::take(&mut cur).trim().to_owned() });
+                out.push(if was_quoted {
+                    std::mem::take(&mut cur)
+                } else {
+                    std::mem::take(&mut cur).trim().to_owned()
+                });
                 was_quoted = false;
             }
             _ => cur.push(c),
@@ -143,19 +187,27 @@ fn split_quoted(list: &str) -> R<Vec<String>> {
     if quoted {
         return Err("Invalid filter value: the quotes are not closed.".into());
     }
-    out.push(if was_quoted { cur } else { cur.trim().to_owned() });
+    out.push(if was_quoted {
+        cur
+    } else {
+        cur.trim().to_owned()
+    });
     Ok(out)
 }
 
 fn int(key: &str, value: &str) -> R<i64> {
-    value.parse().map_err(|_| format!("Invalid value for {key}: '{value}' is not an integer."))
+    value
+        .parse()
+        .map_err(|_| format!("Invalid value for {key}: '{value}' is not an integer."))
 }
 
 fn boolean(key: &str, value: &str) -> R<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!("Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'.")),
+        _ => Err(format!(
+            "Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'."
+        )),
     }
 }
 
@@ -174,12 +226,18 @@ fn iso_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), fmt) {
             return Some(t.and_utc());
         }
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
 }
 
 #[cfg(test)]
@@ -215,11 +273,28 @@ mod tests {
             vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Asc)]
         );
         assert_eq!(
-            q("sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc").unwrap().sort,
-            vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Desc)]
+            q("sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc")
+                .unwrap()
+                .sort,
+            vec![
+                (SortKey::Name, SortDir::Asc),
+                (SortKey::Size, SortDir::Desc)
+            ]
         );
-        assert_eq!(q("sort=name:asc,size").unwrap().sort, vec![(SortKey::Name, SortDir::Asc), (SortKey::Size, SortDir::Desc)]);
-        for bad in ["sort_key=owner", "sort_dir=up", "sort=name&sort_key=size", "sort_key=a&sort_key=b&sort_dir=asc&sort_dir=asc&sort_dir=asc", "sort=name:sideways"] {
+        assert_eq!(
+            q("sort=name:asc,size").unwrap().sort,
+            vec![
+                (SortKey::Name, SortDir::Asc),
+                (SortKey::Size, SortDir::Desc)
+            ]
+        );
+        for bad in [
+            "sort_key=owner",
+            "sort_dir=up",
+            "sort=name&sort_key=size",
+            "sort_key=a&sort_key=b&sort_dir=asc&sort_dir=asc&sort_dir=asc",
+            "sort=name:sideways",
+        ] {
             assert!(q(bad).is_err(), "{bad}");
         }
         assert!(q("sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc&sort_dir=asc").is_err());
@@ -227,22 +302,42 @@ mod tests {
 
     #[test]
     fn in_and_eq_filters() {
-        assert_eq!(q("name=in:a,%22b,%20c%22,d").unwrap().names, Some(vec!["a".into(), "b, c".into(), "d".into()]));
+        assert_eq!(
+            q("name=in:a,%22b,%20c%22,d").unwrap().names,
+            Some(vec!["a".into(), "b, c".into(), "d".into()])
+        );
         assert_eq!(q("name=eq:x").unwrap().names, Some(vec!["x".into()]));
         assert!(q("name=like:x").is_err());
         assert!(q("name=in:%22a").is_err());
-        assert_eq!(q("status=in:active,queued").unwrap().statuses, Some(vec![ImageStatus::Active, ImageStatus::Queued]));
-        assert_eq!(parse("status=bogus", Scope::default(), &ApiConfig::default()).unwrap(), Parsed::Empty);
+        assert_eq!(
+            q("status=in:active,queued").unwrap().statuses,
+            Some(vec![ImageStatus::Active, ImageStatus::Queued])
+        );
+        assert_eq!(
+            parse("status=bogus", Scope::default(), &ApiConfig::default()).unwrap(),
+            Parsed::Empty
+        );
     }
 
     #[test]
     fn typed_filters_are_validated() {
         let good = q("size_min=1&size_max=10&protected=true&os_hidden=false&visibility=all&tag=a&tag=b&owner=p&hw=x").unwrap();
-        assert_eq!((good.size_min, good.size_max, good.protected), (Some(1), Some(10), Some(true)));
+        assert_eq!(
+            (good.size_min, good.size_max, good.protected),
+            (Some(1), Some(10), Some(true))
+        );
         assert_eq!(good.visibility, Some(VisibilityFilter::All));
         assert_eq!(good.tags, vec!["a", "b"]);
         assert_eq!(good.properties, vec![("hw".to_owned(), "x".to_owned())]);
-        for bad in ["size_min=x", "protected=yes", "os_hidden=1", "visibility=everyone", "changes-since=2020-01-01", "member_status=maybe", "marker=nope"] {
+        for bad in [
+            "size_min=x",
+            "protected=yes",
+            "os_hidden=1",
+            "visibility=everyone",
+            "changes-since=2020-01-01",
+            "member_status=maybe",
+            "marker=nope",
+        ] {
             assert!(q(bad).is_err(), "{bad}");
         }
     }

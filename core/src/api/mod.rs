@@ -36,10 +36,20 @@ pub enum ApiTags {
     Schemas,
 }
 
-type Apis = (versions::VersionsApi, images::ImagesApi, image_data::ImageDataApi, schemas::SchemasApi);
+type Apis = (
+    versions::VersionsApi,
+    images::ImagesApi,
+    image_data::ImageDataApi,
+    schemas::SchemasApi,
+);
 
 fn apis() -> Apis {
-    (versions::VersionsApi, images::ImagesApi, image_data::ImageDataApi, schemas::SchemasApi)
+    (
+        versions::VersionsApi,
+        images::ImagesApi,
+        image_data::ImageDataApi,
+        schemas::SchemasApi,
+    )
 }
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -57,7 +67,10 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
     let svc = service();
     let docs = svc.swagger_ui();
     let spec = svc.spec_endpoint();
-    let routes = Route::new().nest("/", svc).nest("/docs", docs).at("/openapi.json", spec);
+    let routes = Route::new()
+        .nest("/", svc)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec);
     let routes = Arc::new(routes.with(AddData::new(app.clone())));
     let allowed = Arc::new(AllowTable::new());
     poem::endpoint::make(move |req| {
@@ -68,7 +81,12 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
 }
 
 /// Everything around a handler, in order.
-async fn conventions<E: Endpoint>(routes: &E, app: &App, allowed: &AllowTable, mut req: Request) -> Response {
+async fn conventions<E: Endpoint>(
+    routes: &E,
+    app: &App,
+    allowed: &AllowTable,
+    mut req: Request,
+) -> Response {
     let request_id = match req.header("x-openstack-request-id") {
         Some(id) if id.len() <= 64 => id.to_owned(),
         Some(_) => format!("req-{}", Uuid::new_v4()),
@@ -81,7 +99,8 @@ async fn conventions<E: Endpoint>(routes: &E, app: &App, allowed: &AllowTable, m
     let mut resp = match prepare(app, &mut req) {
         Err(early) => early,
         Ok(()) => {
-            req.extensions_mut().insert(RequestContext::noauth(request_id.clone()));
+            req.extensions_mut()
+                .insert(RequestContext::noauth(request_id.clone()));
             let path = req.uri().path().to_owned();
             match routes.call(req).await {
                 Ok(resp) => resp.into_response(),
@@ -98,35 +117,61 @@ async fn conventions<E: Endpoint>(routes: &E, app: &App, allowed: &AllowTable, m
 
 /// Checks and rewrites before routing; `Err` is the answer to send instead.
 fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
-    const KNOWN: [Method; 7] = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+    const KNOWN: [Method; 7] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
     if !KNOWN.contains(req.method()) {
-        return Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "The server does not support this method.").render(req.header(header::ACCEPT)));
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "The server does not support this method.",
+        )
+        .render(req.header(header::ACCEPT)));
     }
     // `/v2.N/...` is `/v2/...`; an unknown version gets the versions document.
     let path = req.uri().path();
     if let Some(rest) = path.strip_prefix("/v") {
         let (version, tail) = rest.split_once('/').map_or((rest, ""), |(v, t)| (v, t));
-        let is_version = !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.') && version.starts_with(|c: char| c.is_ascii_digit());
+        let is_version = !version.is_empty()
+            && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && version.starts_with(|c: char| c.is_ascii_digit());
         if is_version && version != "2" {
-            if version.strip_prefix("2.").is_some_and(versions::accepts) {
-                let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            if versions::accepts(version) {
+                let query = req
+                    .uri()
+                    .query()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default();
                 if let Ok(uri) = format!("/v2/{tail}{query}").parse::<Uri>() {
                     *req.uri_mut() = uri;
                 }
             } else {
                 let doc = versions::document(app, req);
-                return Err(Response::builder().status(StatusCode::MULTIPLE_CHOICES).content_type("application/json").body(doc.to_string()));
+                return Err(Response::builder()
+                    .status(StatusCode::MULTIPLE_CHOICES)
+                    .content_type("application/json")
+                    .body(doc.to_string()));
             }
         }
     }
     if matches!(*req.method(), Method::GET | Method::DELETE | Method::HEAD) && has_body(req) {
-        return Err(ApiError::bad_request("A body is not expected with this request.").render(req.header(header::ACCEPT)));
+        return Err(
+            ApiError::bad_request("A body is not expected with this request.")
+                .render(req.header(header::ACCEPT)),
+        );
     }
     Ok(())
 }
 
 fn has_body(req: &Request) -> bool {
-    req.header(header::CONTENT_LENGTH).is_some_and(|l| l.trim() != "0") || req.header(header::TRANSFER_ENCODING).is_some()
+    req.header(header::CONTENT_LENGTH)
+        .is_some_and(|l| l.trim() != "0")
+        || req.header(header::TRANSFER_ENCODING).is_some()
 }
 
 /// Errors raised by poem or poem-openapi rather than by a handler.
@@ -135,16 +180,28 @@ fn framework_error(e: poem::Error, path: &str, allowed: &AllowTable) -> ApiError
         return api.clone();
     }
     match e.status() {
-        StatusCode::NOT_FOUND => ApiError::new(StatusCode::NOT_FOUND, "The resource could not be found."),
+        StatusCode::NOT_FOUND => {
+            ApiError::new(StatusCode::NOT_FOUND, "The resource could not be found.")
+        }
         StatusCode::METHOD_NOT_ALLOWED => {
             let allow = allowed.allowed(path).join(", ");
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for this resource.").with_header(header::ALLOW, &allow)
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The method is not allowed for this resource.",
+            )
+            .with_header(header::ALLOW, &allow)
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Content-Type"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Content-Type",
+        ),
         status if status.is_client_error() => ApiError::new(status, e.to_string()),
         status => {
             tracing::error!(error = %e, "unhandled error");
-            ApiError::new(status, "The server has either erred or is incapable of performing the requested operation.")
+            ApiError::new(
+                status,
+                "The server has either erred or is incapable of performing the requested operation.",
+            )
         }
     }
 }
@@ -158,7 +215,11 @@ impl AllowTable {
         for api in <Apis as OpenApi>::meta() {
             for path in api.paths {
                 let segments = path.path.split('/').map(str::to_owned).collect();
-                let methods = path.operations.iter().map(|o| o.method.to_string()).collect();
+                let methods = path
+                    .operations
+                    .iter()
+                    .map(|o| o.method.to_string())
+                    .collect();
                 table.push((segments, methods));
             }
         }
@@ -170,7 +231,9 @@ impl AllowTable {
         let mut out: Vec<String> = Vec::new();
         for (template, methods) in &self.0 {
             let matches = template.len() == parts.len()
-                && template.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()));
+                && template.iter().zip(&parts).all(|(t, p)| {
+                    t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty())
+                });
             if matches {
                 out.extend(methods.iter().cloned());
             }
@@ -183,10 +246,13 @@ impl AllowTable {
 
 /// The request's caller, set by `conventions` before any handler runs.
 pub fn context(req: &Request) -> &RequestContext {
-    req.extensions().get::<RequestContext>().expect("conventions() sets the context for every routed request")
+    req.extensions()
+        .get::<RequestContext>()
+        .expect("conventions() sets the context for every routed request")
 }
 
 /// Image ids in paths: anything that is not a UUID names no image.
 pub fn image_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("No image found with ID {s}")))
+    Uuid::parse_str(s)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("No image found with ID {s}")))
 }

@@ -18,13 +18,21 @@ pub struct SchemasApi;
 #[OpenApi(tag = "ApiTags::Schemas")]
 impl SchemasApi {
     /// The JSON-Schema of one image.
-    #[oai(path = "/v2/schemas/image", method = "get", operation_id = "showImageSchema")]
+    #[oai(
+        path = "/v2/schemas/image",
+        method = "get",
+        operation_id = "showImageSchema"
+    )]
     async fn image(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
         JsonDoc::new(image_schema(app.0))
     }
 
     /// The JSON-Schema of a page of images.
-    #[oai(path = "/v2/schemas/images", method = "get", operation_id = "showImagesSchema")]
+    #[oai(
+        path = "/v2/schemas/images",
+        method = "get",
+        operation_id = "showImagesSchema"
+    )]
     async fn images(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
         let image = image_schema(app.0);
         JsonDoc::new(json!({

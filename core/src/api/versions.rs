@@ -25,17 +25,21 @@ pub enum VersionsResponse {
 /// Minor versions, newest first, with whether each is advertised here.
 /// Named stores are always on (multi-store), the image cache is not yet.
 const VERSIONS: &[&str] = &[
-    "2.17", "2.15", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0",
+    "2.17", "2.15", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4",
+    "2.3", "2.2", "2.1", "2.0",
 ];
 
-/// Is `v2.N` a version this server accepts in a URL prefix?
+/// Is `2.N` (from a `/v2.N/` URL prefix) a version this server accepts?
 pub fn accepts(minor: &str) -> bool {
     VERSIONS.contains(&minor)
 }
 
 pub fn document(app: &App, req: &Request) -> Value {
     let base = app.config.public_endpoint.clone().unwrap_or_else(|| {
-        let host = req.header("host").map(str::to_owned).unwrap_or_else(|| app.config.bind.to_string());
+        let host = req
+            .header("host")
+            .map(str::to_owned)
+            .unwrap_or_else(|| app.config.bind.to_string());
         format!("http://{host}")
     });
     let base = base.trim_end_matches('/');
@@ -62,7 +66,11 @@ impl VersionsApi {
     }
 
     /// API versions (200).
-    #[oai(path = "/versions", method = "get", operation_id = "listVersionsExplicit")]
+    #[oai(
+        path = "/versions",
+        method = "get",
+        operation_id = "listVersionsExplicit"
+    )]
     async fn versions(&self, app: Data<&Arc<App>>, req: &Request) -> JsonDoc<Any<Value>> {
         JsonDoc::new(document(app.0, req))
     }
@@ -75,7 +83,8 @@ impl VersionsApi {
             .stores
             .infos()
             .map(|s| {
-                let mut v = json!({"id": s.id, "description": s.description.clone().unwrap_or_default()});
+                let mut v =
+                    json!({"id": s.id, "description": s.description.clone().unwrap_or_default()});
                 if s.id == default {
                     v["default"] = json!(true);
                 }

@@ -61,7 +61,9 @@ const OPS: &str = "['replace', 'add', 'remove']";
 pub fn parse(doc: &Value, dialect: Dialect) -> Result<Vec<Change>, PatchError> {
     let bad = |m: String| PatchError::BadRequest(m);
     let Value::Array(items) = doc else {
-        return Err(bad("Request body must be a JSON array of operation objects.".into()));
+        return Err(bad(
+            "Request body must be a JSON array of operation objects.".into(),
+        ));
     };
     items
         .iter()
@@ -119,7 +121,9 @@ fn decode_pointer(pointer: &str) -> Result<String, PatchError> {
         return bad(format!("Pointer `{pointer}` does not start with \"/\"."));
     };
     if rest.trim().is_empty() {
-        return bad(format!("Pointer `{pointer}` does not contains valid token."));
+        return bad(format!(
+            "Pointer `{pointer}` does not contains valid token."
+        ));
     }
     if pointer.len() > 1 && pointer.ends_with('/') {
         return bad(format!("Pointer `{pointer}` end with \"/\"."));
@@ -127,11 +131,15 @@ fn decode_pointer(pointer: &str) -> Result<String, PatchError> {
     let mut chars = pointer.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '~' && !matches!(chars.peek(), Some('0' | '1')) {
-            return bad(format!("Pointer `{pointer}` contains \"~\" not part of a recognized escape sequence."));
+            return bad(format!(
+                "Pointer `{pointer}` contains \"~\" not part of a recognized escape sequence."
+            ));
         }
     }
     if rest.contains('/') {
-        return bad(format!("Invalid JSON pointer for this resource: '{pointer}'"));
+        return bad(format!(
+            "Invalid JSON pointer for this resource: '{pointer}'"
+        ));
     }
     Ok(rest.replace("~1", "/").replace("~0", "~").trim().to_owned())
 }
@@ -144,26 +152,50 @@ pub struct Actor {
 
 /// Apply parsed changes to `image` in order. On error the image may be
 /// half-changed; callers apply to a copy and save only on success.
-pub fn apply(image: &mut Image, changes: &[Change], dialect: Dialect, actor: Actor, formats: &Formats) -> Result<(), PatchError> {
+pub fn apply(
+    image: &mut Image,
+    changes: &[Change],
+    dialect: Dialect,
+    actor: Actor,
+    formats: &Formats,
+) -> Result<(), PatchError> {
     for change in changes {
         apply_one(image, change, dialect, actor, formats)?;
     }
     Ok(())
 }
 
-fn apply_one(image: &mut Image, change: &Change, dialect: Dialect, actor: Actor, formats: &Formats) -> Result<(), PatchError> {
+fn apply_one(
+    image: &mut Image,
+    change: &Change,
+    dialect: Dialect,
+    actor: Actor,
+    formats: &Formats,
+) -> Result<(), PatchError> {
     let key = change.key.as_str();
     let schema = |e: rules::SchemaViolation| PatchError::BadRequest(e.to_string());
     match rules::classify(key) {
-        KeyClass::ReadOnly => return Err(PatchError::Forbidden(format!("Attribute '{key}' is read-only."))),
-        KeyClass::Reserved => return Err(PatchError::Forbidden(format!("Attribute '{key}' is reserved."))),
+        KeyClass::ReadOnly => {
+            return Err(PatchError::Forbidden(format!(
+                "Attribute '{key}' is read-only."
+            )));
+        }
+        KeyClass::Reserved => {
+            return Err(PatchError::Forbidden(format!(
+                "Attribute '{key}' is reserved."
+            )));
+        }
         KeyClass::Base => {
             let Some(value) = &change.value else {
-                return Err(PatchError::Forbidden(format!("Properties '{key}' cannot be removed: it is a base property.")));
+                return Err(PatchError::Forbidden(format!(
+                    "Properties '{key}' cannot be removed: it is a base property."
+                )));
             };
             match key {
                 "owner" if !actor.is_admin => {
-                    return Err(PatchError::Forbidden("Owner can't be updated by non admin.".into()));
+                    return Err(PatchError::Forbidden(
+                        "Owner can't be updated by non admin.".into(),
+                    ));
                 }
                 "container_format" | "disk_format"
                     if !matches!(image.status, ImageStatus::Queued | ImageStatus::Importing) =>
@@ -179,23 +211,30 @@ fn apply_one(image: &mut Image, change: &Change, dialect: Dialect, actor: Actor,
                 && !actor.is_admin
                 && image.visibility == super::Visibility::Public
             {
-                return Err(PatchError::Forbidden("You are not authorized to publicize images.".into()));
+                return Err(PatchError::Forbidden(
+                    "You are not authorized to publicize images.".into(),
+                ));
             }
         }
         KeyClass::Extra => {
             let exists = image.properties.contains_key(key);
             match change.op {
                 Op::Add if exists && dialect == Dialect::V20 => {
-                    return Err(PatchError::Conflict(format!("Property {key} already present.")));
+                    return Err(PatchError::Conflict(format!(
+                        "Property {key} already present."
+                    )));
                 }
                 Op::Replace | Op::Remove if !exists => {
-                    return Err(PatchError::Conflict(format!("Property {key} does not exist.")));
+                    return Err(PatchError::Conflict(format!(
+                        "Property {key} does not exist."
+                    )));
                 }
                 Op::Remove => {
                     image.properties.remove(key);
                 }
                 Op::Add | Op::Replace => {
-                    let value = rules::extra(key, change.value.as_ref().expect("checked at parse")).map_err(schema)?;
+                    let value = rules::extra(key, change.value.as_ref().expect("checked at parse"))
+                        .map_err(schema)?;
                     image.properties.insert(key.to_owned(), value);
                 }
             }
@@ -215,7 +254,10 @@ mod tests {
     const USER: Actor = Actor { is_admin: false };
 
     fn formats() -> Formats {
-        Formats { container: vec!["bare".into()], disk: vec!["raw".into(), "qcow2".into()] }
+        Formats {
+            container: vec!["bare".into()],
+            disk: vec!["raw".into(), "qcow2".into()],
+        }
     }
 
     fn image() -> Image {
@@ -230,14 +272,26 @@ mod tests {
     #[test]
     fn v21_add_replace_remove() {
         let mut img = image();
-        run(&mut img, json!([{"op": "add", "path": "/name", "value": "n"},
+        run(
+            &mut img,
+            json!([{"op": "add", "path": "/name", "value": "n"},
                               {"op": "add", "path": "/hw", "value": "x"},
                               {"op": "replace", "path": "/hw", "value": "y"},
-                              {"op": "add", "path": "/a~1b~0c", "value": "z"}]), Dialect::V21, USER).unwrap();
+                              {"op": "add", "path": "/a~1b~0c", "value": "z"}]),
+            Dialect::V21,
+            USER,
+        )
+        .unwrap();
         assert_eq!(img.name.as_deref(), Some("n"));
         assert_eq!(img.properties["hw"], "y");
         assert_eq!(img.properties["a/b~c"], "z");
-        run(&mut img, json!([{"op": "remove", "path": "/hw"}]), Dialect::V21, USER).unwrap();
+        run(
+            &mut img,
+            json!([{"op": "remove", "path": "/hw"}]),
+            Dialect::V21,
+            USER,
+        )
+        .unwrap();
         assert!(!img.properties.contains_key("hw"));
     }
 
@@ -245,19 +299,43 @@ mod tests {
     fn v21_add_on_existing_replaces_but_v20_conflicts() {
         let mut img = image();
         img.properties.insert("k".into(), "1".into());
-        run(&mut img, json!([{"op": "add", "path": "/k", "value": "2"}]), Dialect::V21, USER).unwrap();
+        run(
+            &mut img,
+            json!([{"op": "add", "path": "/k", "value": "2"}]),
+            Dialect::V21,
+            USER,
+        )
+        .unwrap();
         assert_eq!(img.properties["k"], "2");
-        let err = run(&mut img, json!([{"add": "/k", "value": "3"}]), Dialect::V20, USER).unwrap_err();
+        let err = run(
+            &mut img,
+            json!([{"add": "/k", "value": "3"}]),
+            Dialect::V20,
+            USER,
+        )
+        .unwrap_err();
         assert!(matches!(err, PatchError::Conflict(_)));
-        run(&mut img, json!([{"replace": "/k", "value": "3"}]), Dialect::V20, USER).unwrap();
+        run(
+            &mut img,
+            json!([{"replace": "/k", "value": "3"}]),
+            Dialect::V20,
+            USER,
+        )
+        .unwrap();
         assert_eq!(img.properties["k"], "3");
     }
 
     #[test]
     fn missing_properties_conflict() {
         let mut img = image();
-        for doc in [json!([{"op": "replace", "path": "/nope", "value": "v"}]), json!([{"op": "remove", "path": "/nope"}])] {
-            assert!(matches!(run(&mut img, doc, Dialect::V21, USER), Err(PatchError::Conflict(_))));
+        for doc in [
+            json!([{"op": "replace", "path": "/nope", "value": "v"}]),
+            json!([{"op": "remove", "path": "/nope"}]),
+        ] {
+            assert!(matches!(
+                run(&mut img, doc, Dialect::V21, USER),
+                Err(PatchError::Conflict(_))
+            ));
         }
     }
 
@@ -265,28 +343,60 @@ mod tests {
     fn read_only_reserved_and_base_removal_are_forbidden() {
         let mut img = image();
         for (doc, needle) in [
-            (json!([{"op": "replace", "path": "/status", "value": "active"}]), "read-only"),
-            (json!([{"op": "add", "path": "/os_glance_x", "value": "v"}]), "reserved"),
-            (json!([{"op": "add", "path": "/deleted", "value": "v"}]), "reserved"),
+            (
+                json!([{"op": "replace", "path": "/status", "value": "active"}]),
+                "read-only",
+            ),
+            (
+                json!([{"op": "add", "path": "/os_glance_x", "value": "v"}]),
+                "reserved",
+            ),
+            (
+                json!([{"op": "add", "path": "/deleted", "value": "v"}]),
+                "reserved",
+            ),
             (json!([{"op": "remove", "path": "/name"}]), "base property"),
-            (json!([{"op": "replace", "path": "/owner", "value": "p2"}]), "non admin"),
-            (json!([{"op": "replace", "path": "/visibility", "value": "public"}]), "publicize"),
+            (
+                json!([{"op": "replace", "path": "/owner", "value": "p2"}]),
+                "non admin",
+            ),
+            (
+                json!([{"op": "replace", "path": "/visibility", "value": "public"}]),
+                "publicize",
+            ),
         ] {
             match run(&mut img, doc.clone(), Dialect::V21, USER) {
                 Err(PatchError::Forbidden(m)) => assert!(m.contains(needle), "{doc}: {m}"),
                 other => panic!("{doc}: {other:?}"),
             }
         }
-        run(&mut img, json!([{"op": "replace", "path": "/owner", "value": "p2"}]), Dialect::V21, ADMIN).unwrap();
+        run(
+            &mut img,
+            json!([{"op": "replace", "path": "/owner", "value": "p2"}]),
+            Dialect::V21,
+            ADMIN,
+        )
+        .unwrap();
         assert_eq!(img.owner.as_deref(), Some("p2"));
     }
 
     #[test]
     fn formats_change_only_while_queued() {
         let mut img = image();
-        run(&mut img, json!([{"op": "replace", "path": "/disk_format", "value": "raw"}]), Dialect::V21, USER).unwrap();
+        run(
+            &mut img,
+            json!([{"op": "replace", "path": "/disk_format", "value": "raw"}]),
+            Dialect::V21,
+            USER,
+        )
+        .unwrap();
         img.status = ImageStatus::Active;
-        let err = run(&mut img, json!([{"op": "replace", "path": "/disk_format", "value": "qcow2"}]), Dialect::V21, USER);
+        let err = run(
+            &mut img,
+            json!([{"op": "replace", "path": "/disk_format", "value": "qcow2"}]),
+            Dialect::V21,
+            USER,
+        );
         assert!(matches!(err, Err(PatchError::Forbidden(_))));
     }
 
@@ -308,8 +418,20 @@ mod tests {
         ] {
             let mut img = image();
             img.properties.insert("prop".into(), "v".into());
-            assert!(matches!(run(&mut img, doc.clone(), Dialect::V21, ADMIN), Err(PatchError::BadRequest(_))), "{doc}");
+            assert!(
+                matches!(
+                    run(&mut img, doc.clone(), Dialect::V21, ADMIN),
+                    Err(PatchError::BadRequest(_))
+                ),
+                "{doc}"
+            );
         }
-        assert!(matches!(parse(&json!([{"add": "/a", "replace": "/b", "value": 1}]), Dialect::V20), Err(PatchError::BadRequest(_))));
+        assert!(matches!(
+            parse(
+                &json!([{"add": "/a", "replace": "/b", "value": 1}]),
+                Dialect::V20
+            ),
+            Err(PatchError::BadRequest(_))
+        ));
     }
 }

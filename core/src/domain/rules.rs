@@ -79,7 +79,11 @@ pub struct SchemaViolation(pub String);
 
 impl std::fmt::Display for SchemaViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Provided object does not match schema 'image': {}", self.0)
+        write!(
+            f,
+            "Provided object does not match schema 'image': {}",
+            self.0
+        )
     }
 }
 
@@ -91,15 +95,18 @@ fn describe(v: &Value) -> String {
 }
 
 fn type_error(key: &str, v: &Value, expected: &str) -> SchemaViolation {
-    SchemaViolation(format!("{} is not of type {expected}. Failed validating 'type' in schema['properties']['{key}']", describe(v)))
+    SchemaViolation(format!(
+        "{} is not of type {expected}. Failed validating 'type' in schema['properties']['{key}']",
+        describe(v)
+    ))
 }
 
 fn opt_string(key: &str, v: &Value) -> Result<Option<String>, SchemaViolation> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) if s.chars().count() > MAX_STRING => {
-            Err(SchemaViolation(format!("'{key}' is too long (at most {MAX_STRING} characters)")))
-        }
+        Value::String(s) if s.chars().count() > MAX_STRING => Err(SchemaViolation(format!(
+            "'{key}' is too long (at most {MAX_STRING} characters)"
+        ))),
         Value::String(s) => Ok(Some(s.clone())),
         other => Err(type_error(key, other, "'null', 'string'")),
     }
@@ -112,12 +119,18 @@ fn boolean(key: &str, v: &Value) -> Result<bool, SchemaViolation> {
 fn non_negative(key: &str, v: &Value) -> Result<i64, SchemaViolation> {
     match v.as_i64() {
         Some(n) if n >= 0 => Ok(n),
-        Some(n) => Err(SchemaViolation(format!("{n} is less than the minimum of 0 in schema['properties']['{key}']"))),
+        Some(n) => Err(SchemaViolation(format!(
+            "{n} is less than the minimum of 0 in schema['properties']['{key}']"
+        ))),
         None => Err(type_error(key, v, "'integer'")),
     }
 }
 
-fn format_value(key: &str, v: &Value, allowed: &[String]) -> Result<Option<String>, SchemaViolation> {
+fn format_value(
+    key: &str,
+    v: &Value,
+    allowed: &[String],
+) -> Result<Option<String>, SchemaViolation> {
     let value = opt_string(key, v)?;
     match &value {
         Some(f) if !allowed.iter().any(|a| a == f) => Err(SchemaViolation(format!(
@@ -136,7 +149,9 @@ pub fn tags(v: &Value) -> Result<Vec<String>, SchemaViolation> {
         .iter()
         .map(|t| match t {
             Value::String(s) if s.chars().count() <= MAX_STRING => Ok(s.clone()),
-            Value::String(_) => Err(SchemaViolation(format!("tag is too long (at most {MAX_STRING} characters)"))),
+            Value::String(_) => Err(SchemaViolation(format!(
+                "tag is too long (at most {MAX_STRING} characters)"
+            ))),
             other => Err(type_error("tags", other, "'string'")),
         })
         .collect()
@@ -145,13 +160,20 @@ pub fn tags(v: &Value) -> Result<Vec<String>, SchemaViolation> {
 /// Check a single tag given in a URL.
 pub fn tag(t: &str) -> Result<(), SchemaViolation> {
     if t.chars().count() > MAX_STRING {
-        return Err(SchemaViolation(format!("tag is too long (at most {MAX_STRING} characters)")));
+        return Err(SchemaViolation(format!(
+            "tag is too long (at most {MAX_STRING} characters)"
+        )));
     }
     Ok(())
 }
 
 /// Set one writable base attribute on `image` from a JSON value.
-pub fn set_base(image: &mut Image, key: &str, v: &Value, formats: &Formats) -> Result<(), SchemaViolation> {
+pub fn set_base(
+    image: &mut Image,
+    key: &str,
+    v: &Value,
+    formats: &Formats,
+) -> Result<(), SchemaViolation> {
     match key {
         "name" => image.name = opt_string(key, v)?,
         "owner" => image.owner = opt_string(key, v)?,
@@ -178,7 +200,9 @@ pub fn set_base(image: &mut Image, key: &str, v: &Value, formats: &Formats) -> R
 /// Validate an extra property: its key length and a string value.
 pub fn extra(key: &str, v: &Value) -> Result<String, SchemaViolation> {
     if key.chars().count() > MAX_STRING {
-        return Err(SchemaViolation(format!("property name '{key}' is too long (at most {MAX_STRING} characters)")));
+        return Err(SchemaViolation(format!(
+            "property name '{key}' is too long (at most {MAX_STRING} characters)"
+        )));
     }
     match v {
         Value::String(s) => Ok(s.clone()),
@@ -194,7 +218,10 @@ mod tests {
     use uuid::Uuid;
 
     fn formats() -> Formats {
-        Formats { container: vec!["bare".into(), "ovf".into()], disk: vec!["raw".into(), "qcow2".into()] }
+        Formats {
+            container: vec!["bare".into(), "ovf".into()],
+            disk: vec!["raw".into(), "qcow2".into()],
+        }
     }
 
     #[test]

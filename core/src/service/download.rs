@@ -36,7 +36,10 @@ impl RangeRequest {
                 if last.is_some_and(|l| l < first) {
                     return None;
                 }
-                (first, last.map_or(size.saturating_sub(1), |l| l.min(size.saturating_sub(1))))
+                (
+                    first,
+                    last.map_or(size.saturating_sub(1), |l| l.min(size.saturating_sub(1))),
+                )
             }
             Self::Suffix(0) => return None,
             Self::Suffix(n) => (size.saturating_sub(n), size.saturating_sub(1)),
@@ -56,31 +59,59 @@ pub struct Download {
 }
 
 /// `Ok(None)` when the image has no data (Glance answers 204).
-pub async fn download(app: &App, ctx: &RequestContext, id: Uuid, range: Option<RangeRequest>) -> ServiceResult<Option<Download>> {
+pub async fn download(
+    app: &App,
+    ctx: &RequestContext,
+    id: Uuid,
+    range: Option<RangeRequest>,
+) -> ServiceResult<Option<Download>> {
     let image = get(app, ctx, id).await?;
     if image.status == ImageStatus::Deactivated && !ctx.is_admin {
-        return Err(ServiceError::Forbidden("The requested image has been deactivated. Image data download is forbidden.".into()));
+        return Err(ServiceError::Forbidden(
+            "The requested image has been deactivated. Image data download is forbidden.".into(),
+        ));
     }
     let size = match (image.status, image.size) {
-        (ImageStatus::Active | ImageStatus::Deactivated, Some(size)) if !image.locations.is_empty() => size as u64,
+        (ImageStatus::Active | ImageStatus::Deactivated, Some(size))
+            if !image.locations.is_empty() =>
+        {
+            size as u64
+        }
         _ => return Ok(None),
     };
     let span = match range {
         None => None,
-        Some(r) => Some(r.resolve(size).ok_or(ServiceError::RangeNotSatisfiable { size })?),
+        Some(r) => Some(
+            r.resolve(size)
+                .ok_or(ServiceError::RangeNotSatisfiable { size })?,
+        ),
     };
-    let read_range = span.map(|s| ReadRange { offset: s.first, length: Some(s.last - s.first + 1) });
+    let read_range = span.map(|s| ReadRange {
+        offset: s.first,
+        length: Some(s.last - s.first + 1),
+    });
 
     // Highest store weight first; the next copy is tried when one fails.
-    let mut locations: Vec<_> = image.locations.iter().filter(|l| l.status == "active").collect();
+    let mut locations: Vec<_> = image
+        .locations
+        .iter()
+        .filter(|l| l.status == "active")
+        .collect();
     locations.sort_by_key(|l| std::cmp::Reverse(l.store().map_or(0, |s| app.stores.weight(s))));
     let mut last_error = None;
     for location in locations {
-        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else { continue };
+        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
+            continue;
+        };
         match store.get(&location.url, read_range).await {
             Ok(got) => {
                 let length = span.map_or(got.total_size, |s| s.last - s.first + 1);
-                return Ok(Some(Download { span, length, checksum: image.checksum.clone(), data: got.data }));
+                return Ok(Some(Download {
+                    span,
+                    length,
+                    checksum: image.checksum.clone(),
+                    data: got.data,
+                }));
             }
             Err(e) => {
                 tracing::warn!(image = %id, store = store.id(), error = %e, "could not read image data from this location");
@@ -94,7 +125,11 @@ pub async fn download(app: &App, ctx: &RequestContext, id: Uuid, range: Option<R
             "Range requests are not supported by the store holding this image.".into(),
         )),
         Some(e) => Err(StoreError::new(ErrorKind::Unavailable, e.message).into()),
-        None => Err(StoreError::new(ErrorKind::Unavailable, "no store holding this image is available").into()),
+        None => Err(StoreError::new(
+            ErrorKind::Unavailable,
+            "no store holding this image is available",
+        )
+        .into()),
     }
 }
 
@@ -105,18 +140,86 @@ mod tests {
 
     #[test]
     fn ranges_resolve_like_rfc_7233() {
-        assert_eq!(From { first: 0, last: Some(4) }.resolve(10), Some(Span { first: 0, last: 4, size: 10 }));
-        assert_eq!(From { first: 5, last: None }.resolve(10), Some(Span { first: 5, last: 9, size: 10 }));
-        assert_eq!(From { first: 5, last: Some(100) }.resolve(10), Some(Span { first: 5, last: 9, size: 10 }));
-        assert_eq!(Suffix(3).resolve(10), Some(Span { first: 7, last: 9, size: 10 }));
-        assert_eq!(Suffix(30).resolve(10), Some(Span { first: 0, last: 9, size: 10 }));
+        assert_eq!(
+            From {
+                first: 0,
+                last: Some(4)
+            }
+            .resolve(10),
+            Some(Span {
+                first: 0,
+                last: 4,
+                size: 10
+            })
+        );
+        assert_eq!(
+            From {
+                first: 5,
+                last: None
+            }
+            .resolve(10),
+            Some(Span {
+                first: 5,
+                last: 9,
+                size: 10
+            })
+        );
+        assert_eq!(
+            From {
+                first: 5,
+                last: Some(100)
+            }
+            .resolve(10),
+            Some(Span {
+                first: 5,
+                last: 9,
+                size: 10
+            })
+        );
+        assert_eq!(
+            Suffix(3).resolve(10),
+            Some(Span {
+                first: 7,
+                last: 9,
+                size: 10
+            })
+        );
+        assert_eq!(
+            Suffix(30).resolve(10),
+            Some(Span {
+                first: 0,
+                last: 9,
+                size: 10
+            })
+        );
     }
 
     #[test]
     fn unsatisfiable_ranges_resolve_to_none() {
-        assert_eq!(From { first: 10, last: None }.resolve(10), None);
-        assert_eq!(From { first: 5, last: Some(4) }.resolve(10), None);
+        assert_eq!(
+            From {
+                first: 10,
+                last: None
+            }
+            .resolve(10),
+            None
+        );
+        assert_eq!(
+            From {
+                first: 5,
+                last: Some(4)
+            }
+            .resolve(10),
+            None
+        );
         assert_eq!(Suffix(0).resolve(10), None);
-        assert_eq!(From { first: 0, last: None }.resolve(0), None);
+        assert_eq!(
+            From {
+                first: 0,
+                last: None
+            }
+            .resolve(0),
+            None
+        );
     }
 }

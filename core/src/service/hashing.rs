@@ -49,7 +49,10 @@ impl Worker {
 
 impl Hasher {
     pub fn new() -> Self {
-        Self { md5: Worker::start::<Md5>(), sha512: Worker::start::<Sha512>() }
+        Self {
+            md5: Worker::start::<Md5>(),
+            sha512: Worker::start::<Sha512>(),
+        }
     }
 
     /// Feed a chunk; waits while a digest is behind.

@@ -15,15 +15,21 @@ use crate::domain::{Image, ListQuery, Visibility};
 /// Create an image from a client's JSON object.
 pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceResult<Image> {
     let Value::Object(fields) = body else {
-        return Err(ServiceError::Invalid("Provided object does not match schema 'image': the body must be a JSON object".into()));
+        return Err(ServiceError::Invalid(
+            "Provided object does not match schema 'image': the body must be a JSON object".into(),
+        ));
     };
     let id = match fields.get("id") {
         None => Uuid::new_v4(),
         Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| {
-            ServiceError::Invalid(format!("Provided object does not match schema 'image': '{s}' does not match the id pattern"))
+            ServiceError::Invalid(format!(
+                "Provided object does not match schema 'image': '{s}' does not match the id pattern"
+            ))
         })?,
         Some(other) => {
-            return Err(ServiceError::Invalid(format!("Provided object does not match schema 'image': {other} is not of type 'string'")));
+            return Err(ServiceError::Invalid(format!(
+                "Provided object does not match schema 'image': {other} is not of type 'string'"
+            )));
         }
     };
     let mut image = Image::new(id, ctx.project_id.clone(), Utc::now());
@@ -32,18 +38,26 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
             KeyClass::ReadOnly if key == "id" => {}
             KeyClass::ReadOnly => return Err(ServiceError::ReadOnly(key.clone())),
             KeyClass::Reserved => return Err(ServiceError::Reserved(key.clone())),
-            KeyClass::Base => rules::set_base(&mut image, key, value, &app.formats).map_err(invalid)?,
+            KeyClass::Base => {
+                rules::set_base(&mut image, key, value, &app.formats).map_err(invalid)?
+            }
             KeyClass::Extra => {
-                image.properties.insert(key.clone(), rules::extra(key, value).map_err(invalid)?);
+                image
+                    .properties
+                    .insert(key.clone(), rules::extra(key, value).map_err(invalid)?);
             }
         }
     }
     if !ctx.is_admin {
         if image.owner != ctx.project_id {
-            return Err(ServiceError::Forbidden("You are not permitted to create images owned by another project.".into()));
+            return Err(ServiceError::Forbidden(
+                "You are not permitted to create images owned by another project.".into(),
+            ));
         }
         if image.visibility == Visibility::Public {
-            return Err(ServiceError::Forbidden("You are not authorized to publicize images.".into()));
+            return Err(ServiceError::Forbidden(
+                "You are not authorized to publicize images.".into(),
+            ));
         }
     }
     check_quotas(app, &image)?;
@@ -66,7 +80,9 @@ pub async fn get(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Ima
 pub async fn get_for_update(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
     let image = get(app, ctx, id).await?;
     if !can_modify(ctx, &image) {
-        return Err(ServiceError::Forbidden("You are not permitted to modify this image.".into()));
+        return Err(ServiceError::Forbidden(
+            "You are not permitted to modify this image.".into(),
+        ));
     }
     Ok(image)
 }
@@ -76,12 +92,27 @@ pub async fn list(app: &App, query: &ListQuery) -> ServiceResult<Vec<Image>> {
 }
 
 /// Apply a JSON-patch document.
-pub async fn update(app: &App, ctx: &RequestContext, id: Uuid, doc: &Value, dialect: Dialect) -> ServiceResult<Image> {
+pub async fn update(
+    app: &App,
+    ctx: &RequestContext,
+    id: Uuid,
+    doc: &Value,
+    dialect: Dialect,
+) -> ServiceResult<Image> {
     // The document is checked before the image is looked up, as Glance does.
     let changes: Vec<Change> = patch::parse(doc, dialect).map_err(patch_error)?;
     let current = get_for_update(app, ctx, id).await?;
     let mut image = current.clone();
-    patch::apply(&mut image, &changes, dialect, Actor { is_admin: ctx.is_admin }, &app.formats).map_err(patch_error)?;
+    patch::apply(
+        &mut image,
+        &changes,
+        dialect,
+        Actor {
+            is_admin: ctx.is_admin,
+        },
+        &app.formats,
+    )
+    .map_err(patch_error)?;
     if image == current {
         return Ok(current);
     }
@@ -96,15 +127,25 @@ pub async fn add_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> Se
     if !image.tags.contains(tag) && image.tags.len() >= app.config.api.image_tag_quota {
         return Err(over_limit("tags", app.config.api.image_tag_quota));
     }
-    app.db.add_tag(id, tag).await.map_err(|e| not_found_as(e, id))
+    app.db
+        .add_tag(id, tag)
+        .await
+        .map_err(|e| not_found_as(e, id))
 }
 
 pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
     get_for_update(app, ctx, id).await?;
-    if app.db.remove_tag(id, tag).await.map_err(|e| not_found_as(e, id))? {
+    if app
+        .db
+        .remove_tag(id, tag)
+        .await
+        .map_err(|e| not_found_as(e, id))?
+    {
         Ok(())
     } else {
-        Err(ServiceError::NotFound(format!("Tag {tag} not found for image {id}.")))
+        Err(ServiceError::NotFound(format!(
+            "Tag {tag} not found for image {id}."
+        )))
     }
 }
 
@@ -115,7 +156,11 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
     if image.protected {
         return Err(ServiceError::Protected(id));
     }
-    let deleted = app.db.delete_image(id).await.map_err(|e| not_found_as(e, id))?;
+    let deleted = app
+        .db
+        .delete_image(id)
+        .await
+        .map_err(|e| not_found_as(e, id))?;
     for location in &deleted.locations {
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
             tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
@@ -134,7 +179,10 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
 async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image> {
     match app.db.update_image(image, Some(current.status)).await {
         Ok(saved) => Ok(saved),
-        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!("Image {} was changed by another request; try again.", image.id))),
+        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!(
+            "Image {} was changed by another request; try again.",
+            image.id
+        ))),
         Err(e) => Err(not_found_as(e, image.id)),
     }
 }
@@ -161,7 +209,9 @@ fn check_quotas(app: &App, image: &Image) -> ServiceResult<()> {
 }
 
 fn over_limit(what: &str, limit: usize) -> ServiceError {
-    ServiceError::OverLimit(format!("Maximum number of {what} exceeded. Allowed: {limit}."))
+    ServiceError::OverLimit(format!(
+        "Maximum number of {what} exceeded. Allowed: {limit}."
+    ))
 }
 
 fn invalid(e: rules::SchemaViolation) -> ServiceError {

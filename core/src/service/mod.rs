@@ -37,7 +37,9 @@ pub enum ServiceError {
     Protected(Uuid),
     #[error("{0}")]
     OverLimit(String),
-    #[error("Image {0} could not be found after upload. The image may have been deleted during the upload.")]
+    #[error(
+        "Image {0} could not be found after upload. The image may have been deleted during the upload."
+    )]
     GoneDuringUpload(Uuid),
     #[error("Requested range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
@@ -54,7 +56,9 @@ pub enum ServiceError {
 impl From<DbError> for ServiceError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::MarkerNotFound => ServiceError::Invalid("Invalid marker. Image could not be found.".into()),
+            DbError::MarkerNotFound => {
+                ServiceError::Invalid("Invalid marker. Image could not be found.".into())
+            }
             other => ServiceError::Db(other),
         }
     }

@@ -38,19 +38,33 @@ pub struct UploadRequest {
 pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> ServiceResult<Image> {
     let id = req.image_id;
     let image = get_for_update(app, ctx, id).await?;
-    let store_id = req.store.unwrap_or_else(|| app.stores.default_id().to_owned());
+    let store_id = req
+        .store
+        .unwrap_or_else(|| app.stores.default_id().to_owned());
     if !app.config.stores.contains_key(&store_id) {
         return Err(ServiceError::UnknownStore(store_id));
     }
     let store = app.stores.get(&store_id).ok_or_else(|| {
-        StoreError::new(ErrorKind::Unavailable, format!("store '{store_id}' is not available")).temporary()
+        StoreError::new(
+            ErrorKind::Unavailable,
+            format!("store '{store_id}' is not available"),
+        )
+        .temporary()
     })?;
     if !image.status.can_move_to(ImageStatus::Saving) {
-        return Err(ServiceError::Conflict(format!("Image status transition from {} to saving is not allowed", image.status)));
+        return Err(ServiceError::Conflict(format!(
+            "Image status transition from {} to saving is not allowed",
+            image.status
+        )));
     }
-    for (name, value) in [("container_format", &image.container_format), ("disk_format", &image.disk_format)] {
+    for (name, value) in [
+        ("container_format", &image.container_format),
+        ("disk_format", &image.disk_format),
+    ] {
         if value.is_none() {
-            return Err(ServiceError::Invalid(format!("Property {name} must be set prior to saving data.")));
+            return Err(ServiceError::Invalid(format!(
+                "Property {name} must be set prior to saving data."
+            )));
         }
     }
     let cap = app.config.api.image_size_cap;
@@ -64,7 +78,13 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
     let failure = Arc::new(Mutex::new(None));
     let hasher = Arc::new(Hasher::new());
-    let data = counted(req.body, Arc::clone(&hasher), req.expected_size, cap, Arc::clone(&failure));
+    let data = counted(
+        req.body,
+        Arc::clone(&hasher),
+        req.expected_size,
+        cap,
+        Arc::clone(&failure),
+    );
     let put = store.put(&id.to_string(), req.expected_size, data).await;
     let outcome = match put {
         Ok(outcome) => outcome,
@@ -75,7 +95,8 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             return Err(ours.unwrap_or(ServiceError::Store(store_error)));
         }
     };
-    let hasher = Arc::try_unwrap(hasher).unwrap_or_else(|_| unreachable!("the store dropped the stream when put returned"));
+    let hasher = Arc::try_unwrap(hasher)
+        .unwrap_or_else(|_| unreachable!("the store dropped the stream when put returned"));
     let digests = hasher.finish().await;
 
     let mut active = saving.clone();
@@ -86,9 +107,17 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     active.os_hash_value = Some(digests.sha512);
     let mut metadata = outcome.metadata;
     metadata.insert("store".into(), store_id.clone().into());
-    active.locations = vec![Location { url: outcome.location.clone(), metadata, status: "active".into() }];
+    active.locations = vec![Location {
+        url: outcome.location.clone(),
+        metadata,
+        status: "active".into(),
+    }];
 
-    match app.db.update_image(&active, Some(ImageStatus::Saving)).await {
+    match app
+        .db
+        .update_image(&active, Some(ImageStatus::Saving))
+        .await
+    {
         Ok(saved) => Ok(saved),
         Err(e @ (DbError::NotFound | DbError::Conflict)) => {
             // Deleted (or otherwise moved on) while we were writing: our bytes
@@ -111,7 +140,10 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 async fn claim(app: &App, saving: &Image, from: ImageStatus) -> ServiceResult<Image> {
     match app.db.update_image(saving, Some(from)).await {
         Ok(saved) => Ok(saved),
-        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!("Image {} is already being uploaded.", saving.id))),
+        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!(
+            "Image {} is already being uploaded.",
+            saving.id
+        ))),
         Err(e) => Err(not_found_as(e, saving.id)),
     }
 }
@@ -122,14 +154,22 @@ async fn restore_queued(app: &App, saving: &Image) {
     queued.status = ImageStatus::Queued;
     queued.size = None;
     queued.virtual_size = None;
-    match app.db.update_image(&queued, Some(ImageStatus::Saving)).await {
+    match app
+        .db
+        .update_image(&queued, Some(ImageStatus::Saving))
+        .await
+    {
         Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
-        Err(e) => tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued"),
+        Err(e) => {
+            tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued")
+        }
     }
 }
 
 fn too_large(cap: u64) -> ServiceError {
-    ServiceError::OverLimit(format!("Image exceeds the storage quota: the size limit is {cap} bytes."))
+    ServiceError::OverLimit(format!(
+        "Image exceeds the storage quota: the size limit is {cap} bytes."
+    ))
 }
 
 struct Counting {
@@ -172,7 +212,9 @@ impl Counting {
                     }
                     self.buf.extend_from_slice(&bytes);
                 }
-                Some(Err(e)) => return Some(self.fail(ServiceError::UploadInterrupted(e.to_string()))),
+                Some(Err(e)) => {
+                    return Some(self.fail(ServiceError::UploadInterrupted(e.to_string())));
+                }
                 None => {
                     self.done = true;
                     if self.expected.is_some_and(|e| e != self.seen) {
@@ -206,6 +248,18 @@ fn counted(
     cap: u64,
     failure: Arc<Mutex<Option<ServiceError>>>,
 ) -> BoxStream<'static, Result<Bytes, StoreError>> {
-    let state = Counting { body, buf: BytesMut::with_capacity(CHUNK), seen: 0, hasher, expected, cap, failure, done: false };
-    stream::unfold(state, |mut st| async move { st.next_chunk().await.map(|item| (item, st)) }).boxed()
+    let state = Counting {
+        body,
+        buf: BytesMut::with_capacity(CHUNK),
+        seen: 0,
+        hasher,
+        expected,
+        cap,
+        failure,
+        done: false,
+    };
+    stream::unfold(state, |mut st| async move {
+        st.next_chunk().await.map(|item| (item, st))
+    })
+    .boxed()
 }

@@ -41,13 +41,22 @@ impl StoreRegistry {
             match plugin.open(id, &sc.options) {
                 Ok(store) => {
                     tracing::info!(store = %id, driver = %sc.driver, plugin = %plugin.path().display(), "store opened");
-                    let info = StoreInfo { id: id.clone(), description: sc.description.clone(), weight: sc.weight };
+                    let info = StoreInfo {
+                        id: id.clone(),
+                        description: sc.description.clone(),
+                        weight: sc.weight,
+                    };
                     stores.insert(id.clone(), (store, info));
                 }
-                Err(e) => tracing::error!(store = %id, driver = %sc.driver, "store not opened: {e}"),
+                Err(e) => {
+                    tracing::error!(store = %id, driver = %sc.driver, "store not opened: {e}")
+                }
             }
         }
-        Self { stores, default_id: config.default_store().to_owned() }
+        Self {
+            stores,
+            default_id: config.default_store().to_owned(),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Store> {
@@ -73,8 +82,13 @@ impl StoreRegistry {
 fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePlugin> {
     let mut files: Vec<PathBuf> = paths.to_vec();
     for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut found: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_plugin_file(p)).collect();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_plugin_file(p))
+            .collect();
         found.sort();
         files.extend(found);
     }
@@ -84,7 +98,10 @@ fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePl
         match load_store_plugin(&path) {
             Ok(plugin) => {
                 let driver = plugin.driver_name().to_owned();
-                if let Some(first) = plugins.get(&driver).map(|p: &StorePlugin| p.path().to_path_buf()) {
+                if let Some(first) = plugins
+                    .get(&driver)
+                    .map(|p: &StorePlugin| p.path().to_path_buf())
+                {
                     if first != plugin.path() {
                         tracing::warn!(driver = %driver, ignored = %path.display(), used = %first.display(), "two plugins provide the same driver");
                     }
