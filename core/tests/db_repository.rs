@@ -63,6 +63,7 @@ db_test_suite!(
     sort_by_every_key_in_both_directions,
     pagination_walks_every_image_once_in_order,
     limit_caps_the_page,
+    analyze_keeps_lists_working,
     members_add_and_answer,
     concurrent_creates_and_updates_all_succeed,
     concurrent_compare_and_set_has_one_winner,
@@ -1090,6 +1091,17 @@ mod cases {
         );
     }
 
+    pub async fn analyze_keeps_lists_working(db: Database) {
+        let images = sortable_images(&db, 12).await;
+        db.analyze().await.unwrap();
+        let sort = [(SortKey::Name, SortDir::Asc)];
+        let q = ListQuery {
+            sort: sort.to_vec(),
+            ..query(admin())
+        };
+        assert_eq!(listed(&db, &q).await, expected_order(&images, &sort));
+    }
+
     pub async fn members_add_and_answer(db: Database) {
         let mut image = new_image(Some("A"));
         image.visibility = Visibility::Shared;
@@ -1225,6 +1237,7 @@ mod cases {
             loader.await.unwrap();
         }
         let load = started.elapsed();
+        db.analyze().await.unwrap();
 
         let started = Instant::now();
         let burst: Vec<_> = (0..64)

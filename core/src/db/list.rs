@@ -31,7 +31,7 @@ impl Database {
         sql.push("SELECT ")
             .push(IMAGE_COLUMNS)
             .push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
-            .bind(ImageStatus::Killed.as_str());
+            .push_word(ImageStatus::Killed.as_str());
         push_visibility(&mut sql, &query.scope, query.visibility);
         push_filters(&mut sql, query);
         if let Some(marker) = &marker {
@@ -95,17 +95,17 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
     sql.push(" AND ");
     match (filter, project) {
         (Some(VisibilityFilter::Only(visibility @ (Public | Community))), _) => {
-            sql.push("i.visibility = ").bind(visibility.as_str());
+            sql.push("i.visibility = ").push_word(visibility.as_str());
         }
         (Some(VisibilityFilter::Only(visibility @ (Private | Shared))), _) if admin => {
-            sql.push("i.visibility = ").bind(visibility.as_str());
+            sql.push("i.visibility = ").push_word(visibility.as_str());
         }
         (Some(VisibilityFilter::Only(Private)), Some(project)) => {
-            sql.push("i.visibility = ").bind(Private.as_str());
+            sql.push("i.visibility = ").push_word(Private.as_str());
             sql.push(" AND i.owner = ").bind(project);
         }
         (Some(VisibilityFilter::Only(Shared)), Some(project)) => {
-            sql.push("i.visibility = ").bind(Shared.as_str());
+            sql.push("i.visibility = ").push_word(Shared.as_str());
             sql.push(" AND (i.owner = ").bind(project).push(" OR ");
             push_accepted_member(sql, project);
             sql.push(")");
@@ -118,26 +118,33 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
             sql.push("1 = 1");
         }
         (Some(VisibilityFilter::All), Some(project)) => {
-            sql.push("(")
-                .push_in("i.visibility", [Public.as_str(), Community.as_str()]);
+            sql.push("(i.visibility IN (")
+                .push_word(Public.as_str())
+                .push(", ")
+                .push_word(Community.as_str())
+                .push(")");
             sql.push(" OR i.owner = ").bind(project).push(" OR ");
             push_accepted_member(sql, project);
             sql.push(")");
         }
         (Some(VisibilityFilter::All), None) => {
-            sql.push_in("i.visibility", [Public.as_str(), Community.as_str()]);
+            sql.push("i.visibility IN (")
+                .push_word(Public.as_str())
+                .push(", ")
+                .push_word(Community.as_str())
+                .push(")");
         }
         (None, Some(project)) if admin => {
             sql.push("(i.owner = ").bind(project);
             sql.push(" OR i.visibility <> ")
-                .bind(Community.as_str())
+                .push_word(Community.as_str())
                 .push(")");
         }
         (None, None) if admin => {
-            sql.push("i.visibility <> ").bind(Community.as_str());
+            sql.push("i.visibility <> ").push_word(Community.as_str());
         }
         (None, Some(project)) => {
-            sql.push("(i.visibility = ").bind(Public.as_str());
+            sql.push("(i.visibility = ").push_word(Public.as_str());
             sql.push(" OR i.owner = ").bind(project).push(" OR ");
             push_accepted_member(sql, project);
             sql.push(")");
@@ -145,7 +152,7 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
         // Glance would also list every shared image that has any member here,
         // a leak we do not copy: without a project there is no membership.
         (None, None) => {
-            sql.push("i.visibility = ").bind(Public.as_str());
+            sql.push("i.visibility = ").push_word(Public.as_str());
         }
     }
 }
@@ -158,9 +165,9 @@ fn push_accepted_member(sql: &mut Sql, project: &str) {
     sql.push("EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member = ")
         .bind(project)
         .push(" AND m.status = ")
-        .bind(MemberStatus::Accepted.as_str())
+        .push_word(MemberStatus::Accepted.as_str())
         .push(" AND i.visibility = ")
-        .bind(Visibility::Shared.as_str())
+        .push_word(Visibility::Shared.as_str())
         .push(")");
 }
 
@@ -504,8 +511,9 @@ mod tests {
         push_visibility(&mut sql, &scope, None);
         assert_eq!(
             sql.text(),
-            " AND (i.visibility = ? OR i.owner = ? OR EXISTS (SELECT 1 FROM image_members m \
-             WHERE m.image_id = i.id AND m.member = ? AND m.status = ? AND i.visibility = ?))"
+            " AND (i.visibility = 'public' OR i.owner = ? OR EXISTS (SELECT 1 FROM image_members m \
+             WHERE m.image_id = i.id AND m.member = ? AND m.status = 'accepted' \
+             AND i.visibility = 'shared'))"
         );
     }
 }

@@ -141,6 +141,21 @@ impl Database {
         self.writer.close().await;
     }
 
+    /// Refreshes the query planner's statistics. PostgreSQL and MySQL keep
+    /// them current by themselves as tables grow; SQLite refreshes them only
+    /// when the database is opened, so a long-running SQLite deployment
+    /// should call this now and then, and anyone after a bulk import.
+    pub async fn analyze(&self) -> Result<(), DbError> {
+        const TABLES: &str = "images, image_properties, image_tags, image_locations, image_members";
+        let statement = match self.backend {
+            Backend::Sqlite => "ANALYZE".to_owned(),
+            Backend::Postgres => format!("ANALYZE {TABLES}"),
+            Backend::MySql => format!("ANALYZE TABLE {TABLES}"),
+        };
+        self.writer.execute(sqlx::AssertSqlSafe(statement)).await?;
+        Ok(())
+    }
+
     /// Starts a write transaction.
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, DbError> {
         let tx = match self.backend {

@@ -50,6 +50,17 @@ impl Sql {
         self
     }
 
+    /// Writes a fixed word of the schema (a status or visibility name) as a
+    /// literal, so that the planner sees the value even in a generic plan.
+    /// Values from requests are always bound instead.
+    pub(crate) fn push_word(&mut self, word: &'static str) -> &mut Sql {
+        debug_assert!(word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        self.text.push('\'');
+        self.text.push_str(word);
+        self.text.push('\'');
+        self
+    }
+
     /// Writes a placeholder for `value`.
     pub(crate) fn bind<'t, T>(&mut self, value: T) -> &mut Sql
     where
