@@ -80,6 +80,9 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
     .map_to_response()
 }
 
+/// Longest request id a client may set (Glance's `max_request_id_length`).
+const MAX_REQUEST_ID: usize = 64;
+
 /// Everything around a handler, in order.
 async fn conventions<E: Endpoint>(
     routes: &E,
@@ -87,17 +90,22 @@ async fn conventions<E: Endpoint>(
     allowed: &AllowTable,
     mut req: Request,
 ) -> Response {
-    let request_id = match req.header("x-openstack-request-id") {
-        Some(id) if id.len() <= 64 => id.to_owned(),
-        Some(_) => format!("req-{}", Uuid::new_v4()),
-        None => format!("req-{}", Uuid::new_v4()),
-    };
     let accept = req.header(header::ACCEPT).map(str::to_owned);
     let method = req.method().clone();
     let started = std::time::Instant::now();
+    let given_id = req.header("x-openstack-request-id").map(str::to_owned);
+    let request_id = given_id
+        .clone()
+        .filter(|id| id.len() <= MAX_REQUEST_ID)
+        .unwrap_or_else(|| format!("req-{}", Uuid::new_v4()));
 
     let mut resp = match prepare(app, &mut req) {
         Err(early) => early,
+        Ok(()) if given_id.is_some_and(|id| id.len() > MAX_REQUEST_ID) => ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("The x-openstack-request-id header is longer than {MAX_REQUEST_ID} characters."),
+        )
+        .render(accept.as_deref()),
         Ok(()) => {
             req.extensions_mut()
                 .insert(RequestContext::noauth(request_id.clone()));
