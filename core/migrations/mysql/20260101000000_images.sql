@@ -25,13 +25,13 @@ CREATE TABLE images (
     updated_at       BIGINT NOT NULL,
     deleted          SMALLINT NOT NULL DEFAULT 0,
     deleted_at       BIGINT,
-    -- The list sorts end in (key, id), so the time indexes carry id too.
+    -- List sorts end in created_at, id: the indexes for sort keys carry them too.
     INDEX ix_images_created_at (created_at, id),
     INDEX ix_images_updated_at (updated_at, id),
     INDEX ix_images_owner (owner),
     INDEX ix_images_visibility (visibility),
     INDEX ix_images_status (status),
-    INDEX ix_images_name (name),
+    INDEX ix_images_name (name, created_at, id),
     INDEX ix_images_checksum (checksum),
     INDEX ix_images_os_hash_value (os_hash_value)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

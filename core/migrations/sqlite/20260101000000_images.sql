@@ -27,13 +27,13 @@ CREATE TABLE images (
     deleted_at       INTEGER
 );
 
--- The list sorts end in (key, id), so the time indexes carry id too.
+-- List sorts end in created_at, id: the indexes for sort keys carry them too.
 CREATE INDEX ix_images_created_at ON images (created_at, id);
 CREATE INDEX ix_images_updated_at ON images (updated_at, id);
 CREATE INDEX ix_images_owner ON images (owner);
 CREATE INDEX ix_images_visibility ON images (visibility);
 CREATE INDEX ix_images_status ON images (status);
-CREATE INDEX ix_images_name ON images (name);
+CREATE INDEX ix_images_name ON images (name, created_at, id);
 CREATE INDEX ix_images_checksum ON images (checksum);
 CREATE INDEX ix_images_os_hash_value ON images (os_hash_value);
 
