@@ -48,14 +48,15 @@ impl Database {
     }
 
     /// The image with this id, unless it does not exist or is deleted.
+    ///
+    /// The base row and the child tables are read by separate statements;
+    /// an update committed in between can show through in the children.
     pub async fn get_image(&self, id: Uuid) -> Result<Option<Image>, DbError> {
         let mut conn = self.reader.acquire().await?;
-        let Some(image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
+        let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
             return Ok(None);
         };
-        let mut images = [image];
-        load_children(&mut conn, self.backend, &mut images).await?;
-        let [image] = images;
+        load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
         Ok(Some(image))
     }
 
