@@ -39,19 +39,19 @@ pub(crate) fn parse_id(column: &'static str, text: &str) -> Result<Uuid, DbError
     Uuid::parse_str(text).map_err(|_| invalid(column, text))
 }
 
-fn invalid(column: &'static str, value: impl ToString) -> DbError {
+pub(crate) fn invalid(column: &'static str, value: impl ToString) -> DbError {
     DbError::InvalidRow {
         column,
         value: value.to_string(),
     }
 }
 
-fn timestamp(row: &AnyRow, column: &'static str) -> Result<DateTime<Utc>, DbError> {
+pub(crate) fn timestamp(row: &AnyRow, column: &'static str) -> Result<DateTime<Utc>, DbError> {
     let value: i64 = row.try_get(column)?;
     DateTime::from_timestamp_micros(value).ok_or_else(|| invalid(column, value))
 }
 
-fn boolean(row: &AnyRow, column: &'static str) -> Result<bool, DbError> {
+pub(crate) fn boolean(row: &AnyRow, column: &'static str) -> Result<bool, DbError> {
     Ok(row.try_get::<i64, _>(column)? != 0)
 }
 

@@ -1,4 +1,5 @@
-//! Metadata database: images, their tags, properties, locations and members.
+//! Metadata database: images, their tags, properties, locations and members,
+//! and the metadata definitions (metadefs).
 //!
 //! One code path serves SQLite, PostgreSQL and MySQL/MariaDB through sqlx's
 //! `Any` driver. What differs per backend is kept small and explicit:
@@ -16,6 +17,7 @@ mod error;
 mod images;
 mod list;
 mod members;
+mod metadefs;
 mod sql;
 
 use std::time::Duration;
@@ -27,6 +29,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use error::DbError;
 pub use members::MemberStatus;
+pub use metadefs::MetadefContent;
 
 /// The database server behind a [`Database`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 pub mod image;
 pub mod list;
+pub mod metadefs;
 pub mod patch;
 pub mod rules;
 pub mod status;

@@ -1,0 +1,671 @@
+//! The metadefs repository suite: every case runs against SQLite, PostgreSQL
+//! and MySQL/MariaDB, each in a database of its own (servers as for
+//! `db_repository.rs`: `GLINT_TEST_POSTGRES_URL`, `GLINT_TEST_MYSQL_URL`).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::FutureExt;
+use glint_core::db::{Backend, Database, DbError, MetadefContent};
+use glint_core::domain::metadefs::{
+    Association, MetadefObject, MetadefSortKey, Namespace, NamespaceDocument, NamespaceQuery,
+    NamespaceVisibility, Property, Tag, TagQuery,
+};
+use glint_core::domain::{Scope, SortDir};
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Connection, Executor};
+use uuid::Uuid;
+
+macro_rules! db_test_suite {
+    ($($case:ident),* $(,)?) => {
+        db_test_suite!(@backend sqlite, Sqlite, [$($case),*]);
+        db_test_suite!(@backend postgres, Postgres, [$($case),*]);
+        db_test_suite!(@backend mysql, MySql, [$($case),*]);
+    };
+    (@backend $module:ident, $backend:ident, [$($case:ident),*]) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::run(glint_core::db::Backend::$backend, super::cases::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+db_test_suite!(
+    namespace_document_round_trips,
+    duplicate_names_are_rejected,
+    update_renames_and_keeps_created_at,
+    delete_cascades_but_keeps_resource_types,
+    list_scope_filters_and_resource_types,
+    list_sorts_and_pages_in_both_directions,
+    content_rows_create_rename_delete,
+    tags_replace_append_and_page,
+    associations_create_types_and_delete,
+);
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+/// Runs one case against a fresh database of `backend` and removes the
+/// database afterwards, also when the case fails.
+async fn run<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let fixture = Fixture::create(backend).await;
+    let db = Database::connect(&fixture.url)
+        .await
+        .unwrap_or_else(|err| panic!("connecting to the test database {}: {err}", fixture.url));
+    assert_eq!(db.backend(), backend);
+    let outcome = AssertUnwindSafe(case(db.clone())).catch_unwind().await;
+    db.close().await;
+    fixture.drop().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+struct Fixture {
+    url: String,
+    server: Option<Server>,
+    // Keeps the SQLite directory until the fixture goes.
+    _dir: Option<tempfile::TempDir>,
+}
+
+struct Server {
+    admin_url: String,
+    name: String,
+    backend: Backend,
+}
+
+impl Fixture {
+    async fn create(backend: Backend) -> Fixture {
+        let (env, default) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}/glint.db?mode=rwc", dir.path().display());
+                return Fixture {
+                    url,
+                    server: None,
+                    _dir: Some(dir),
+                };
+            }
+            Backend::Postgres => (
+                "GLINT_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+            ),
+            Backend::MySql => ("GLINT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+        };
+        let admin_url = std::env::var(env).unwrap_or_else(|_| default.to_owned());
+        let name = format!("glint_t_{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let mut admin = admin_connection(&admin_url, env).await;
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap_or_else(|err| panic!("creating test database {name} at {admin_url}: {err}"));
+        admin.close().await.ok();
+        Fixture {
+            url: replace_database(&admin_url, &name),
+            server: Some(Server {
+                admin_url,
+                name,
+                backend,
+            }),
+            _dir: None,
+        }
+    }
+
+    async fn drop(self) {
+        let Some(server) = self.server else { return };
+        let statement = match server.backend {
+            // Connections left behind by a failed case must not keep it alive.
+            Backend::Postgres => format!("DROP DATABASE {} WITH (FORCE)", server.name),
+            _ => format!("DROP DATABASE {}", server.name),
+        };
+        let mut admin = admin_connection(&server.admin_url, "admin URL").await;
+        admin
+            .execute(AssertSqlSafe(statement))
+            .await
+            .unwrap_or_else(|err| panic!("dropping test database {}: {err}", server.name));
+        admin.close().await.ok();
+    }
+}
+
+async fn admin_connection(url: &str, env: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|err| {
+            panic!(
+                "database server at {url} is unreachable ({err}). The repository suite needs it: \
+             start it, or point {env} at one."
+            )
+        })
+}
+
+/// `url` with its database (the path) replaced by `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with ://");
+    let (authority, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let host = authority
+        .split_once('/')
+        .map_or(authority, |(host, _)| host);
+    match query {
+        Some(query) => format!("{scheme}://{host}/{name}?{query}"),
+        None => format!("{scheme}://{host}/{name}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap() + Duration::seconds(seconds)
+}
+
+fn namespace(name: &str, owner: Option<&str>, seconds: i64) -> Namespace {
+    Namespace {
+        namespace: name.into(),
+        display_name: None,
+        description: None,
+        visibility: NamespaceVisibility::Private,
+        protected: false,
+        owner: owner.map(str::to_owned),
+        created_at: at(seconds),
+        updated_at: at(seconds),
+    }
+}
+
+fn document(namespace: Namespace) -> NamespaceDocument {
+    NamespaceDocument {
+        namespace,
+        associations: Vec::new(),
+        objects: Vec::new(),
+        properties: Vec::new(),
+        tags: Vec::new(),
+    }
+}
+
+fn association(name: &str, prefix: Option<&str>) -> Association {
+    Association {
+        name: name.into(),
+        prefix: prefix.map(str::to_owned),
+        properties_target: None,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn tag(name: &str, seconds: i64) -> Tag {
+    Tag {
+        name: name.into(),
+        created_at: at(seconds),
+        updated_at: at(seconds),
+    }
+}
+
+fn property(name: &str) -> Property {
+    let schema = json!({"title": name, "type": "string", "enum": ["a", "b"]});
+    Property {
+        name: name.into(),
+        schema: schema.as_object().unwrap().clone(),
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn object(name: &str) -> MetadefObject {
+    MetadefObject {
+        name: name.into(),
+        description: Some("an object".into()),
+        required: vec!["p".into()],
+        properties: json!({"p": {"title": "P", "type": "integer", "minimum": 1}})
+            .as_object()
+            .unwrap()
+            .clone(),
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn query(scope: Scope) -> NamespaceQuery {
+    NamespaceQuery {
+        scope,
+        visibility: None,
+        resource_types: None,
+        sort_key: MetadefSortKey::CreatedAt,
+        sort_dir: SortDir::Desc,
+        marker: None,
+        limit: 1000,
+    }
+}
+
+fn admin() -> Scope {
+    Scope {
+        is_admin: true,
+        project_id: None,
+    }
+}
+
+fn user(project: &str) -> Scope {
+    Scope {
+        is_admin: false,
+        project_id: Some(project.into()),
+    }
+}
+
+async fn names(db: &Database, query: &NamespaceQuery) -> Vec<String> {
+    db.list_namespaces(query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|ns| ns.namespace)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+
+mod cases {
+    use super::*;
+
+    pub async fn namespace_document_round_trips(db: Database) {
+        let mut ns = namespace("OS::Full", Some("p1"), 0);
+        ns.display_name = Some("Full".into());
+        ns.description = Some("ünïcode description".into());
+        ns.visibility = NamespaceVisibility::Public;
+        ns.protected = true;
+        let doc = NamespaceDocument {
+            namespace: ns.clone(),
+            associations: vec![association("OS::Glance::Image", Some("hw_"))],
+            objects: vec![object("o1")],
+            properties: vec![property("p1"), property("p2")],
+            tags: vec![tag("t1", 0)],
+        };
+        db.create_namespace(&doc, true).await.unwrap();
+        assert_eq!(db.get_namespace("OS::Full").await.unwrap(), Some(ns));
+        assert_eq!(db.get_namespace("OS::full").await.unwrap(), None);
+        assert_eq!(
+            db.list_associations("OS::Full").await.unwrap(),
+            doc.associations
+        );
+        assert_eq!(db.list_objects("OS::Full").await.unwrap(), doc.objects);
+        assert_eq!(
+            db.list_properties("OS::Full").await.unwrap(),
+            doc.properties
+        );
+        assert_eq!(
+            db.get_property("OS::Full", "p2").await.unwrap(),
+            Some(property("p2"))
+        );
+        assert_eq!(
+            db.get_object("OS::Full", "o1").await.unwrap(),
+            Some(object("o1"))
+        );
+        assert_eq!(
+            db.get_tag("OS::Full", "t1").await.unwrap(),
+            Some(tag("t1", 0))
+        );
+        let types = db.list_resource_types().await.unwrap();
+        assert_eq!(types.len(), 1);
+        assert!(types[0].protected && types[0].name == "OS::Glance::Image");
+    }
+
+    pub async fn duplicate_names_are_rejected(db: Database) {
+        db.create_namespace(&document(namespace("a", None, 0)), false)
+            .await
+            .unwrap();
+        let again = db
+            .create_namespace(&document(namespace("a", Some("p"), 1)), false)
+            .await;
+        assert!(matches!(again, Err(DbError::Duplicate)));
+        db.create_object("a", &object("o")).await.unwrap();
+        assert!(matches!(
+            db.create_object("a", &object("o")).await,
+            Err(DbError::Duplicate)
+        ));
+        db.create_property("a", &property("p")).await.unwrap();
+        assert!(matches!(
+            db.create_property("a", &property("p")).await,
+            Err(DbError::Duplicate)
+        ));
+        db.create_tags("a", &[tag("t", 0)], false).await.unwrap();
+        assert!(matches!(
+            db.create_tags("a", &[tag("t", 1)], false).await,
+            Err(DbError::Duplicate)
+        ));
+        db.create_association("a", &association("R", None))
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.create_association("a", &association("R", Some("x")))
+                .await,
+            Err(DbError::Duplicate)
+        ));
+        // A failed document leaves nothing behind.
+        let mut doc = document(namespace("b", None, 0));
+        doc.tags = vec![tag("t", 0), tag("t", 0)];
+        assert!(matches!(
+            db.create_namespace(&doc, false).await,
+            Err(DbError::Duplicate)
+        ));
+        assert_eq!(db.get_namespace("b").await.unwrap(), None);
+        // Writes into a missing namespace are NotFound.
+        assert!(matches!(
+            db.create_object("zz", &object("o")).await,
+            Err(DbError::NotFound)
+        ));
+        assert!(matches!(
+            db.create_tags("zz", &[], true).await,
+            Err(DbError::NotFound)
+        ));
+    }
+
+    pub async fn update_renames_and_keeps_created_at(db: Database) {
+        db.create_namespace(&document(namespace("a", Some("p"), 0)), false)
+            .await
+            .unwrap();
+        db.create_namespace(&document(namespace("b", Some("p"), 1)), false)
+            .await
+            .unwrap();
+        db.create_tags("a", &[tag("t", 0)], false).await.unwrap();
+        let mut changed = namespace("a2", Some("q"), 50);
+        changed.visibility = NamespaceVisibility::Public;
+        let saved = db.update_namespace("a", &changed).await.unwrap();
+        assert_eq!(saved.created_at, at(0));
+        assert!(saved.updated_at > at(0));
+        assert_eq!(db.get_namespace("a2").await.unwrap(), Some(saved));
+        assert_eq!(db.get_namespace("a").await.unwrap(), None);
+        // The namespace's rows follow the rename.
+        assert_eq!(db.get_tag("a2", "t").await.unwrap(), Some(tag("t", 0)));
+        let clash = db.update_namespace("a2", &namespace("b", None, 0)).await;
+        assert!(matches!(clash, Err(DbError::Duplicate)));
+        let missing = db.update_namespace("nope", &namespace("c", None, 0)).await;
+        assert!(matches!(missing, Err(DbError::NotFound)));
+    }
+
+    pub async fn delete_cascades_but_keeps_resource_types(db: Database) {
+        let mut doc = document(namespace("a", None, 0));
+        doc.associations = vec![association("R", None)];
+        doc.objects = vec![object("o")];
+        doc.properties = vec![property("p")];
+        doc.tags = vec![tag("t", 0)];
+        db.create_namespace(&doc, false).await.unwrap();
+        db.delete_content("a", MetadefContent::Tags).await.unwrap();
+        assert!(db.list_tags("a", &tag_query()).await.unwrap().is_empty());
+        assert_eq!(db.list_objects("a").await.unwrap().len(), 1);
+        db.delete_namespace("a").await.unwrap();
+        assert_eq!(db.get_namespace("a").await.unwrap(), None);
+        assert!(matches!(
+            db.delete_namespace("a").await,
+            Err(DbError::NotFound)
+        ));
+        assert_eq!(db.list_resource_types().await.unwrap().len(), 1);
+        // The same names can be used again.
+        db.create_namespace(&doc, false).await.unwrap();
+        assert_eq!(db.list_objects("a").await.unwrap(), doc.objects);
+    }
+
+    pub async fn list_scope_filters_and_resource_types(db: Database) {
+        let mut public = namespace("public", Some("p2"), 0);
+        public.visibility = NamespaceVisibility::Public;
+        let mut doc = document(public);
+        doc.associations = vec![association("R1", None)];
+        db.create_namespace(&doc, false).await.unwrap();
+        let mut doc = document(namespace("mine", Some("p1"), 1));
+        doc.associations = vec![association("R2", None)];
+        db.create_namespace(&doc, false).await.unwrap();
+        db.create_namespace(&document(namespace("theirs", Some("p2"), 2)), false)
+            .await
+            .unwrap();
+        db.create_namespace(&document(namespace("unowned", None, 3)), false)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            names(&db, &query(admin())).await,
+            ["unowned", "theirs", "mine", "public"]
+        );
+        assert_eq!(names(&db, &query(user("p1"))).await, ["mine", "public"]);
+        let anonymous = Scope {
+            is_admin: false,
+            project_id: None,
+        };
+        assert_eq!(names(&db, &query(anonymous)).await, ["public"]);
+        let private = NamespaceQuery {
+            visibility: Some(NamespaceVisibility::Private),
+            ..query(admin())
+        };
+        assert_eq!(names(&db, &private).await, ["unowned", "theirs", "mine"]);
+        let typed = |types: &[&str]| NamespaceQuery {
+            resource_types: Some(types.iter().map(|t| t.to_string()).collect()),
+            ..query(admin())
+        };
+        assert_eq!(names(&db, &typed(&["R1"])).await, ["public"]);
+        assert_eq!(names(&db, &typed(&["R1", "R2"])).await, ["mine", "public"]);
+        assert!(names(&db, &typed(&["R3"])).await.is_empty());
+    }
+
+    pub async fn list_sorts_and_pages_in_both_directions(db: Database) {
+        // Equal creation times make the name the tie-breaker.
+        for (name, seconds) in [("c", 0), ("a", 0), ("b", 5), ("d", 5), ("e", 9)] {
+            db.create_namespace(&document(namespace(name, None, seconds)), false)
+                .await
+                .unwrap();
+        }
+        for (key, dir, expected) in [
+            (
+                MetadefSortKey::CreatedAt,
+                SortDir::Desc,
+                ["e", "d", "b", "c", "a"],
+            ),
+            (
+                MetadefSortKey::CreatedAt,
+                SortDir::Asc,
+                ["a", "c", "b", "d", "e"],
+            ),
+            (
+                MetadefSortKey::Name,
+                SortDir::Asc,
+                ["a", "b", "c", "d", "e"],
+            ),
+            (
+                MetadefSortKey::UpdatedAt,
+                SortDir::Desc,
+                ["e", "d", "b", "c", "a"],
+            ),
+        ] {
+            let q = NamespaceQuery {
+                sort_key: key,
+                sort_dir: dir,
+                ..query(admin())
+            };
+            assert_eq!(names(&db, &q).await, expected, "{key:?} {dir:?}");
+            let mut walked = Vec::new();
+            let mut marker = None;
+            loop {
+                let page = db
+                    .list_namespaces(&NamespaceQuery {
+                        marker: marker.clone(),
+                        limit: 2,
+                        ..q.clone()
+                    })
+                    .await
+                    .unwrap();
+                walked.extend(page.iter().map(|ns| ns.namespace.clone()));
+                if page.len() < 2 {
+                    break;
+                }
+                marker = page.last().cloned();
+            }
+            assert_eq!(walked, expected, "paged {key:?} {dir:?}");
+        }
+        assert!(
+            names(
+                &db,
+                &NamespaceQuery {
+                    limit: 0,
+                    ..query(admin())
+                }
+            )
+            .await
+            .is_empty()
+        );
+    }
+
+    pub async fn content_rows_create_rename_delete(db: Database) {
+        db.create_namespace(&document(namespace("a", None, 0)), false)
+            .await
+            .unwrap();
+        db.create_object("a", &object("o1")).await.unwrap();
+        db.create_object("a", &object("o2")).await.unwrap();
+        let mut renamed = object("o3");
+        renamed.description = None;
+        renamed.required = Vec::new();
+        let saved = db.update_object("a", "o1", &renamed).await.unwrap();
+        assert_eq!(saved.created_at, at(0));
+        assert_eq!(db.get_object("a", "o3").await.unwrap(), Some(saved));
+        assert_eq!(db.get_object("a", "o1").await.unwrap(), None);
+        assert!(matches!(
+            db.update_object("a", "o3", &object("o2")).await,
+            Err(DbError::Duplicate)
+        ));
+        assert!(matches!(
+            db.update_object("a", "zz", &object("o9")).await,
+            Err(DbError::NotFound)
+        ));
+
+        db.create_property("a", &property("p")).await.unwrap();
+        let saved = db.update_property("a", "p", &property("q")).await.unwrap();
+        assert_eq!(db.list_properties("a").await.unwrap(), [saved]);
+
+        assert!(
+            db.delete_named("a", MetadefContent::Objects, "o2")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.delete_named("a", MetadefContent::Objects, "o2")
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.delete_named("a", MetadefContent::Properties, "q")
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.list_objects("a").await.unwrap().len(), 1);
+        db.delete_content("a", MetadefContent::Objects)
+            .await
+            .unwrap();
+        assert!(db.list_objects("a").await.unwrap().is_empty());
+        assert!(matches!(
+            db.delete_named("zz", MetadefContent::Tags, "t").await,
+            Err(DbError::NotFound)
+        ));
+    }
+
+    fn tag_query() -> TagQuery {
+        TagQuery {
+            sort_key: MetadefSortKey::CreatedAt,
+            sort_dir: SortDir::Asc,
+            marker: None,
+            limit: 1000,
+        }
+    }
+
+    pub async fn tags_replace_append_and_page(db: Database) {
+        db.create_namespace(&document(namespace("a", None, 0)), false)
+            .await
+            .unwrap();
+        let listed = async |q: &TagQuery| -> Vec<String> {
+            db.list_tags("a", q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        db.create_tags("a", &[tag("x", 0), tag("y", 1)], false)
+            .await
+            .unwrap();
+        db.create_tags("a", &[tag("z", 2)], false).await.unwrap();
+        assert_eq!(listed(&tag_query()).await, ["x", "y", "z"]);
+        db.create_tags("a", &[tag("b", 3), tag("a", 3)], true)
+            .await
+            .unwrap();
+        assert_eq!(listed(&tag_query()).await, ["a", "b"]);
+        // A replacement that fails keeps the old tags.
+        assert!(
+            db.create_tags("a", &[tag("c", 4), tag("c", 4)], true)
+                .await
+                .is_err()
+        );
+        assert_eq!(listed(&tag_query()).await, ["a", "b"]);
+        let first = db
+            .list_tags(
+                "a",
+                &TagQuery {
+                    limit: 1,
+                    ..tag_query()
+                },
+            )
+            .await
+            .unwrap();
+        let rest = TagQuery {
+            marker: first.last().cloned(),
+            ..tag_query()
+        };
+        assert_eq!(listed(&rest).await, ["b"]);
+        let by_name = TagQuery {
+            sort_key: MetadefSortKey::Name,
+            sort_dir: SortDir::Desc,
+            ..tag_query()
+        };
+        assert_eq!(listed(&by_name).await, ["b", "a"]);
+        let renamed = db.update_tag("a", "a", &tag("c", 9)).await.unwrap();
+        assert_eq!(renamed.created_at, at(3));
+        assert!(matches!(
+            db.update_tag("a", "c", &tag("b", 9)).await,
+            Err(DbError::Duplicate)
+        ));
+    }
+
+    pub async fn associations_create_types_and_delete(db: Database) {
+        db.create_namespace(&document(namespace("a", None, 0)), false)
+            .await
+            .unwrap();
+        db.create_namespace(&document(namespace("b", None, 0)), false)
+            .await
+            .unwrap();
+        db.create_association("a", &association("R", Some("r_")))
+            .await
+            .unwrap();
+        db.create_association("b", &association("R", None))
+            .await
+            .unwrap();
+        let types = db.list_resource_types().await.unwrap();
+        assert_eq!(types.len(), 1);
+        assert!(!types[0].protected);
+        assert_eq!(
+            db.list_associations("a").await.unwrap(),
+            [association("R", Some("r_"))]
+        );
+        assert!(db.delete_association("a", "R").await.unwrap());
+        assert!(!db.delete_association("a", "R").await.unwrap());
+        assert!(db.list_associations("a").await.unwrap().is_empty());
+        assert_eq!(db.list_associations("b").await.unwrap().len(), 1);
+        assert!(matches!(
+            db.create_association("zz", &association("R", None)).await,
+            Err(DbError::NotFound)
+        ));
+    }
+}
