@@ -7,6 +7,7 @@ pub mod error;
 pub mod image_data;
 pub mod images;
 pub mod list_params;
+pub mod metadefs;
 pub mod range;
 pub mod schemas;
 pub mod versions;
@@ -34,6 +35,8 @@ pub enum ApiTags {
     ImageData,
     /// JSON-Schema documents.
     Schemas,
+    /// Metadata definitions: namespaces, objects, properties, tags, resource types.
+    Metadefs,
 }
 
 type Apis = (
@@ -41,6 +44,12 @@ type Apis = (
     images::ImagesApi,
     image_data::ImageDataApi,
     schemas::SchemasApi,
+    metadefs::namespaces::NamespacesApi,
+    metadefs::objects::ObjectsApi,
+    metadefs::properties::PropertiesApi,
+    metadefs::tags::TagsApi,
+    metadefs::resource_types::ResourceTypesApi,
+    metadefs::schemas::MetadefSchemasApi,
 );
 
 fn apis() -> Apis {
@@ -49,6 +58,12 @@ fn apis() -> Apis {
         images::ImagesApi,
         image_data::ImageDataApi,
         schemas::SchemasApi,
+        metadefs::namespaces::NamespacesApi,
+        metadefs::objects::ObjectsApi,
+        metadefs::properties::PropertiesApi,
+        metadefs::tags::TagsApi,
+        metadefs::resource_types::ResourceTypesApi,
+        metadefs::schemas::MetadefSchemasApi,
     )
 }
 

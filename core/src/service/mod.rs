@@ -3,6 +3,7 @@
 pub mod download;
 pub mod hashing;
 pub mod images;
+pub mod metadefs;
 pub mod upload;
 
 use glint_sdk::StoreError;

@@ -1,0 +1,230 @@
+//! The Metadata Definitions API (`/v2/metadefs/...`): one module per
+//! resource, thin handlers over `service::metadefs`, and how metadefs look
+//! on the wire. Unset optional fields are left out, as Glance leaves them.
+
+pub mod namespaces;
+pub mod objects;
+pub mod properties;
+pub mod resource_types;
+pub mod schemas;
+pub mod tags;
+
+use poem_openapi::ApiResponse;
+use serde_json::{Map, Value, json};
+
+use super::body::JsonDoc;
+use super::error::ApiError;
+use super::view::timestamp;
+use crate::config::ApiConfig;
+use crate::domain::SortDir;
+use crate::domain::metadefs::{
+    Association, MetadefObject, MetadefSortKey, Namespace, NamespaceDocument, Property,
+    ResourceType, Tag,
+};
+
+/// A created metadef, answered with 201.
+#[derive(ApiResponse)]
+pub enum Created {
+    /// The new resource.
+    #[oai(status = 201)]
+    Created(JsonDoc<poem_openapi::types::Any<Value>>),
+}
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub fn namespace_href(name: &str) -> String {
+    format!("/v2/metadefs/namespaces/{name}")
+}
+
+fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        map.insert(key.into(), json!(v));
+    }
+}
+
+pub fn namespace(ns: &Namespace) -> Map<String, Value> {
+    let mut v = Map::new();
+    v.insert("namespace".into(), json!(ns.namespace));
+    insert_some(&mut v, "display_name", &ns.display_name);
+    insert_some(&mut v, "description", &ns.description);
+    v.insert("visibility".into(), json!(ns.visibility.as_str()));
+    v.insert("protected".into(), json!(ns.protected));
+    insert_some(&mut v, "owner", &ns.owner);
+    v.insert("created_at".into(), json!(timestamp(&ns.created_at)));
+    v.insert("updated_at".into(), json!(timestamp(&ns.updated_at)));
+    v.insert("self".into(), json!(namespace_href(&ns.namespace)));
+    v.insert("schema".into(), json!("/v2/schemas/metadefs/namespace"));
+    v
+}
+
+/// A namespace with what it holds; empty collections are left out.
+pub fn document(doc: &NamespaceDocument) -> Value {
+    let name = &doc.namespace.namespace;
+    let mut v = namespace(&doc.namespace);
+    if !doc.associations.is_empty() {
+        v.insert(
+            "resource_type_associations".into(),
+            associations(&doc.associations),
+        );
+    }
+    if !doc.properties.is_empty() {
+        v.insert("properties".into(), properties(&doc.properties));
+    }
+    if !doc.objects.is_empty() {
+        let objects = doc.objects.iter().map(|o| object(name, o)).collect();
+        v.insert("objects".into(), Value::Array(objects));
+    }
+    if !doc.tags.is_empty() {
+        v.insert("tags".into(), tag_names(&doc.tags));
+    }
+    Value::Object(v)
+}
+
+pub fn association(a: &Association) -> Value {
+    let mut v = Map::new();
+    v.insert("name".into(), json!(a.name));
+    insert_some(&mut v, "prefix", &a.prefix);
+    insert_some(&mut v, "properties_target", &a.properties_target);
+    v.insert("created_at".into(), json!(timestamp(&a.created_at)));
+    v.insert("updated_at".into(), json!(timestamp(&a.updated_at)));
+    Value::Object(v)
+}
+
+pub fn associations(list: &[Association]) -> Value {
+    Value::Array(list.iter().map(association).collect())
+}
+
+pub fn resource_type(rt: &ResourceType) -> Value {
+    json!({
+        "name": rt.name,
+        "created_at": timestamp(&rt.created_at),
+        "updated_at": timestamp(&rt.updated_at),
+    })
+}
+
+pub fn object(namespace: &str, o: &MetadefObject) -> Value {
+    let mut v = Map::new();
+    v.insert("name".into(), json!(o.name));
+    insert_some(&mut v, "description", &o.description);
+    v.insert("required".into(), json!(o.required));
+    v.insert("properties".into(), Value::Object(o.properties.clone()));
+    v.insert("schema".into(), json!("/v2/schemas/metadefs/object"));
+    v.insert(
+        "self".into(),
+        json!(format!("{}/objects/{}", namespace_href(namespace), o.name)),
+    );
+    v.insert("created_at".into(), json!(timestamp(&o.created_at)));
+    v.insert("updated_at".into(), json!(timestamp(&o.updated_at)));
+    Value::Object(v)
+}
+
+/// One property as its own resource: its definition and its name.
+pub fn property(p: &Property) -> Value {
+    let mut v = p.schema.clone();
+    v.insert("name".into(), json!(p.name));
+    Value::Object(v)
+}
+
+/// Properties keyed by name, as namespaces and property lists show them.
+pub fn properties(list: &[Property]) -> Value {
+    Value::Object(
+        list.iter()
+            .map(|p| (p.name.clone(), Value::Object(p.schema.clone())))
+            .collect(),
+    )
+}
+
+pub fn tag(t: &Tag) -> Value {
+    json!({
+        "name": t.name,
+        "created_at": timestamp(&t.created_at),
+        "updated_at": timestamp(&t.updated_at),
+    })
+}
+
+/// Tags as lists show them: names only.
+pub fn tag_names(tags: &[Tag]) -> Value {
+    Value::Array(tags.iter().map(|t| json!({ "name": t.name })).collect())
+}
+
+/// The paging part of a namespace or tag list request.
+pub struct Paging {
+    pub limit: u32,
+    pub marker: Option<String>,
+    pub sort_key: MetadefSortKey,
+    pub sort_dir: SortDir,
+}
+
+/// Reads `limit`, `marker`, `sort_key` (with `name_key` naming the name
+/// column) and `sort_dir`; Glance's defaults are the newest first.
+pub fn paging(
+    pairs: &[(String, String)],
+    name_key: &str,
+    api: &ApiConfig,
+) -> Result<Paging, ApiError> {
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let limit = match get("limit") {
+        None => api.limit_param_default,
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Err(_) => return Err(ApiError::bad_request("limit param must be an integer")),
+            Ok(n) if n < 0 => return Err(ApiError::bad_request("limit param must be positive")),
+            Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
+        },
+    }
+    .min(api.api_limit_max);
+    let sort_key = match get("sort_key").unwrap_or("created_at") {
+        "created_at" => MetadefSortKey::CreatedAt,
+        "updated_at" => MetadefSortKey::UpdatedAt,
+        key if key == name_key => MetadefSortKey::Name,
+        key => return Err(ApiError::bad_request(format!("Invalid sort key: {key}"))),
+    };
+    let sort_dir = match get("sort_dir").unwrap_or("desc") {
+        "asc" => SortDir::Asc,
+        "desc" => SortDir::Desc,
+        dir => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid sort direction: {dir}"
+            )));
+        }
+    };
+    Ok(Paging {
+        limit,
+        marker: get("marker").map(str::to_owned),
+        sort_key,
+        sort_dir,
+    })
+}
+
+/// `path` with the request's query, minus `marker`, plus `extra`.
+pub fn link(path: &str, pairs: &[(String, String)], extra: Option<(&str, &str)>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(k, _)| k != "marker") {
+        s.append_pair(k, v);
+    }
+    if let Some((k, v)) = extra {
+        s.append_pair(k, v);
+    }
+    let query = s.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+pub fn query_pairs(req: &poem::Request) -> Vec<(String, String)> {
+    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}

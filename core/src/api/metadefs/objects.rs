@@ -1,0 +1,112 @@
+//! `/v2/metadefs/namespaces/{namespace}/objects`.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+use poem_openapi::types::Any;
+use serde_json::{Value, json};
+
+use super::{Created, NoContent, object};
+use crate::api::body::{JsonBody, JsonDoc};
+use crate::api::error::ApiError;
+use crate::api::{ApiTags, context};
+use crate::app::App;
+use crate::service::metadefs::objects;
+
+pub struct ObjectsApi;
+
+#[OpenApi(tag = "ApiTags::Metadefs")]
+impl ObjectsApi {
+    /// Create an object in a namespace.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/objects",
+        method = "post",
+        operation_id = "createMetadefObject"
+    )]
+    async fn create(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        body: JsonBody<Any<Value>>,
+    ) -> Result<Created, ApiError> {
+        let created = objects::create(app.0, context(req), &namespace, &body.value).await?;
+        Ok(Created::Created(JsonDoc::new(object(&namespace, &created))))
+    }
+
+    /// List a namespace's objects.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/objects",
+        method = "get",
+        operation_id = "listMetadefObjects"
+    )]
+    async fn list(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let found = objects::list(app.0, context(req), &namespace).await?;
+        Ok(JsonDoc::new(json!({
+            "objects": found.iter().map(|o| object(&namespace, o)).collect::<Vec<_>>(),
+            // Glance writes this one link without its leading slash.
+            "schema": "v2/schemas/metadefs/objects",
+        })))
+    }
+
+    /// Show an object.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/objects/:object_name",
+        method = "get",
+        operation_id = "showMetadefObject"
+    )]
+    async fn show(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        object_name: Path<String>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let found = objects::show(app.0, context(req), &namespace, &object_name).await?;
+        Ok(JsonDoc::new(object(&namespace, &found)))
+    }
+
+    /// Replace an object, its name included.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/objects/:object_name",
+        method = "put",
+        operation_id = "updateMetadefObject"
+    )]
+    async fn update(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        object_name: Path<String>,
+        body: JsonBody<Any<Value>>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let saved =
+            objects::update(app.0, context(req), &namespace, &object_name, &body.value).await?;
+        Ok(JsonDoc::new(object(&namespace, &saved)))
+    }
+
+    /// Delete an object (not in a protected namespace).
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/objects/:object_name",
+        method = "delete",
+        operation_id = "deleteMetadefObject"
+    )]
+    async fn delete(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        object_name: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        objects::delete(app.0, context(req), &namespace, &object_name).await?;
+        Ok(NoContent::NoContent)
+    }
+}

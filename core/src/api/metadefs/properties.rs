@@ -1,0 +1,109 @@
+//! `/v2/metadefs/namespaces/{namespace}/properties`.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+use poem_openapi::types::Any;
+use serde_json::{Value, json};
+
+use super::{Created, NoContent, properties as by_name, property};
+use crate::api::body::{JsonBody, JsonDoc};
+use crate::api::error::ApiError;
+use crate::api::{ApiTags, context};
+use crate::app::App;
+use crate::service::metadefs::properties;
+
+pub struct PropertiesApi;
+
+#[OpenApi(tag = "ApiTags::Metadefs")]
+impl PropertiesApi {
+    /// Create a property in a namespace.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/properties",
+        method = "post",
+        operation_id = "createMetadefProperty"
+    )]
+    async fn create(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        body: JsonBody<Any<Value>>,
+    ) -> Result<Created, ApiError> {
+        let created = properties::create(app.0, context(req), &namespace, &body.value).await?;
+        Ok(Created::Created(JsonDoc::new(property(&created))))
+    }
+
+    /// List a namespace's properties, keyed by name.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/properties",
+        method = "get",
+        operation_id = "listMetadefPropertys"
+    )]
+    async fn list(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let found = properties::list(app.0, context(req), &namespace).await?;
+        Ok(JsonDoc::new(json!({ "properties": by_name(&found) })))
+    }
+
+    /// Show a property.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/properties/:property_name",
+        method = "get",
+        operation_id = "showMetadefProperty"
+    )]
+    async fn show(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        property_name: Path<String>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let found = properties::show(app.0, context(req), &namespace, &property_name).await?;
+        Ok(JsonDoc::new(property(&found)))
+    }
+
+    /// Replace a property, its name included.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/properties/:property_name",
+        method = "put",
+        operation_id = "updateMetadefProperty"
+    )]
+    async fn update(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        property_name: Path<String>,
+        body: JsonBody<Any<Value>>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let saved =
+            properties::update(app.0, context(req), &namespace, &property_name, &body.value)
+                .await?;
+        Ok(JsonDoc::new(property(&saved)))
+    }
+
+    /// Delete a property (not in a protected namespace).
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/properties/:property_name",
+        method = "delete",
+        operation_id = "deleteMetadefProperty"
+    )]
+    async fn delete(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        property_name: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        properties::delete(app.0, context(req), &namespace, &property_name).await?;
+        Ok(NoContent::NoContent)
+    }
+}

@@ -1,0 +1,185 @@
+//! `/v2/metadefs/namespaces/{namespace}/tags`.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::types::Any;
+use serde_json::{Value, json};
+
+use super::{Created, NoContent, paging, query_pairs, tag, tag_names};
+use crate::api::body::{JsonBody, JsonDoc};
+use crate::api::error::ApiError;
+use crate::api::{ApiTags, context};
+use crate::app::App;
+use crate::domain::metadefs::TagQuery;
+use crate::service::metadefs::tags;
+
+pub struct TagsApi;
+
+/// oslo's `bool_from_string`: only these spellings are true.
+fn truthy(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "t" | "true" | "on" | "y" | "yes"
+        )
+    })
+}
+
+#[OpenApi(tag = "ApiTags::Metadefs")]
+impl TagsApi {
+    /// Create tags from `{"tags": [{"name": ...}]}`: they replace the
+    /// namespace's tags, or are added to them with `X-Openstack-Append: true`.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags",
+        method = "post",
+        operation_id = "createMetadefTags"
+    )]
+    async fn create_many(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        /// `true` to keep the existing tags.
+        #[oai(name = "X-Openstack-Append")]
+        append: Header<Option<String>>,
+        body: JsonBody<Any<Value>>,
+    ) -> Result<Created, ApiError> {
+        let append = truthy(append.as_deref());
+        let created =
+            tags::create_many(app.0, context(req), &namespace, &body.value, append).await?;
+        Ok(Created::Created(JsonDoc::new(
+            json!({ "tags": tag_names(&created) }),
+        )))
+    }
+
+    /// List a namespace's tags, oldest last by default.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags",
+        method = "get",
+        operation_id = "listMetadefTags"
+    )]
+    async fn list(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        /// Page size (default 25, at most 1000).
+        #[oai(name = "limit")]
+        _limit: Query<Option<String>>,
+        /// Name of the last tag of the previous page.
+        #[oai(name = "marker")]
+        _marker: Query<Option<String>>,
+        /// `name`, `created_at` (default) or `updated_at`.
+        #[oai(name = "sort_key")]
+        _sort_key: Query<Option<String>>,
+        /// `asc` or `desc` (default).
+        #[oai(name = "sort_dir")]
+        _sort_dir: Query<Option<String>>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let page = paging(&query_pairs(req), "name", &app.config.api)?;
+        let query = TagQuery {
+            sort_key: page.sort_key,
+            sort_dir: page.sort_dir,
+            marker: None,
+            limit: page.limit,
+        };
+        let found = tags::list(
+            app.0,
+            context(req),
+            &namespace,
+            query,
+            page.marker.as_deref(),
+        )
+        .await?;
+        Ok(JsonDoc::new(json!({ "tags": tag_names(&found) })))
+    }
+
+    /// Create one tag, named in the path.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags/:tag_name",
+        method = "post",
+        operation_id = "createMetadefTag"
+    )]
+    async fn create(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        tag_name: Path<String>,
+    ) -> Result<Created, ApiError> {
+        let created = tags::create(app.0, context(req), &namespace, &tag_name).await?;
+        Ok(Created::Created(JsonDoc::new(tag(&created))))
+    }
+
+    /// Show a tag.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags/:tag_name",
+        method = "get",
+        operation_id = "showMetadefTag"
+    )]
+    async fn show(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        tag_name: Path<String>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let found = tags::show(app.0, context(req), &namespace, &tag_name).await?;
+        Ok(JsonDoc::new(tag(&found)))
+    }
+
+    /// Rename a tag to the body's `name`.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags/:tag_name",
+        method = "put",
+        operation_id = "updateMetadefTag"
+    )]
+    async fn update(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        tag_name: Path<String>,
+        body: JsonBody<Any<Value>>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let saved = tags::update(app.0, context(req), &namespace, &tag_name, &body.value).await?;
+        Ok(JsonDoc::new(tag(&saved)))
+    }
+
+    /// Delete a tag (not in a protected namespace).
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags/:tag_name",
+        method = "delete",
+        operation_id = "deleteMetadefTag"
+    )]
+    async fn delete(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+        tag_name: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        tags::delete(app.0, context(req), &namespace, &tag_name).await?;
+        Ok(NoContent::NoContent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truthy;
+
+    #[test]
+    fn append_header_spellings() {
+        for yes in ["True", "true", "1", "yes", " on "] {
+            assert!(truthy(Some(yes)), "{yes}");
+        }
+        for no in ["False", "0", "", "maybe"] {
+            assert!(!truthy(Some(no)), "{no}");
+        }
+        assert!(!truthy(None));
+    }
+}
