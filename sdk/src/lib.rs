@@ -20,6 +20,11 @@ pub mod ffi;
 #[cfg(feature = "host")]
 pub mod host;
 pub mod runtime;
+
+/// File-system helpers for drivers.
+pub mod fs {
+    pub use crate::ffi::start_writeback;
+}
 mod types;
 
 pub use driver::StoreDriver;

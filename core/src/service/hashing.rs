@@ -5,8 +5,7 @@
 //! store's write, and a slow hash slows the client down instead of buffering.
 
 use bytes::Bytes;
-use md5::Md5;
-use sha2::{Digest, Sha512};
+use openssl::hash::{Hasher as Digest, MessageDigest};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -34,14 +33,16 @@ struct Worker {
 }
 
 impl Worker {
-    fn start<D: Digest + Send + 'static>() -> Self {
+    fn start(algorithm: MessageDigest) -> Self {
         let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
         let done = tokio::task::spawn_blocking(move || {
-            let mut digest = D::new();
+            // OpenSSL fails only on allocation failure or an unknown algorithm; neither is
+            // recoverable here, and both md5 and sha512 are always built in.
+            let mut digest = Digest::new(algorithm).expect("OpenSSL digest context");
             while let Some(chunk) = rx.blocking_recv() {
-                digest.update(&chunk);
+                digest.update(&chunk).expect("OpenSSL digest update");
             }
-            hex::encode(digest.finalize())
+            hex::encode(digest.finish().expect("OpenSSL digest finish"))
         });
         Self { tx, done }
     }
@@ -50,8 +51,8 @@ impl Worker {
 impl Hasher {
     pub fn new() -> Self {
         Self {
-            md5: Worker::start::<Md5>(),
-            sha512: Worker::start::<Sha512>(),
+            md5: Worker::start(MessageDigest::md5()),
+            sha512: Worker::start(MessageDigest::sha512()),
         }
     }
 
@@ -79,6 +80,9 @@ impl Default for Hasher {
 
 #[cfg(test)]
 mod tests {
+    use md5::Md5;
+    use sha2::{Digest as _, Sha512};
+
     use super::*;
 
     #[tokio::test]

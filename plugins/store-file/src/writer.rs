@@ -21,6 +21,10 @@ use crate::error::parse_error;
 /// Buffers queued between the put future and the writing thread.
 const QUEUE: usize = 16;
 
+/// The kernel is asked to start writing data back once this much is dirty, so the disk works
+/// while the upload streams in and the final fsync has little left to flush.
+const WRITEBACK_EVERY: u64 = 8 << 20;
+
 /// Where and how to write one image.
 pub struct Job {
     pub root: PathBuf,
@@ -123,6 +127,9 @@ pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 struct TempFile {
     path: PathBuf,
     file: BufWriter<File>,
+    /// Bytes handed to the file so far, and how many of them writeback was started for.
+    written: u64,
+    flushed_from: u64,
 }
 
 impl TempFile {
@@ -146,13 +153,30 @@ impl TempFile {
         Ok(TempFile {
             path,
             file: BufWriter::with_capacity(256 * 1024, file),
+            written: 0,
+            flushed_from: 0,
         })
     }
 
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         self.file
             .write_all(data)
-            .map_err(|err| parse_error(err, self.path.display()))
+            .map_err(|err| parse_error(err, self.path.display()))?;
+        self.written += data.len() as u64;
+        if self.written - self.flushed_from >= WRITEBACK_EVERY {
+            self.file
+                .flush()
+                .map_err(|err| parse_error(err, self.path.display()))?;
+            let len = self.written - self.flushed_from;
+            if let Err(err) =
+                glint_sdk::fs::start_writeback(self.file.get_ref(), self.flushed_from, len)
+            {
+                // Only an optimisation: the final fsync still makes the data durable.
+                tracing::debug!(path = %self.path.display(), %err, "early writeback not started");
+            }
+            self.flushed_from = self.written;
+        }
+        Ok(())
     }
 
     fn flush(&mut self, fsync: bool) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@ mod buffer;
 mod error;
 mod log;
 mod module;
+mod os;
 mod store;
 mod stream;
 
@@ -14,6 +15,7 @@ pub use buffer::FfiBuf;
 pub use error::{FfiError, FfiResult};
 pub use log::HostLogger;
 pub use module::{StorePluginModule, StorePluginModuleRef, store_plugin_module};
+pub use os::start_writeback;
 pub use store::{FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiStore, FfiStoreBox};
 pub use stream::{FfiStream, FfiStreamBox, FfiStreamItem, export_stream, import_stream};
 
