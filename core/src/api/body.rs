@@ -24,6 +24,19 @@ use crate::domain::patch::{Dialect, MEDIA_TYPE_V20, MEDIA_TYPE_V21};
 /// Largest JSON request body accepted; images metadata is small.
 const MAX_JSON: usize = 1 << 20;
 
+/// The request's media type without parameters, lower-cased.
+fn media_type(request: &Request) -> Option<String> {
+    let content_type = request.content_type()?;
+    Some(
+        content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
 async fn read_json(request: &Request, body: &mut RequestBody) -> Result<Value, ApiError> {
     let body = body
         .take()
@@ -123,13 +136,7 @@ impl<'a, D: Type> ApiExtractor<'a> for PatchBody<D> {
         body: &mut RequestBody,
         _: ExtractParamOptions<()>,
     ) -> poem::Result<Self> {
-        let media = request.content_type().map(|c| {
-            c.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
+        let media = media_type(request);
         let dialect = match media.as_deref() {
             Some(MEDIA_TYPE_V21) => Dialect::V21,
             Some(MEDIA_TYPE_V20) => Dialect::V20,
@@ -181,13 +188,7 @@ impl<'a> ApiExtractor<'a> for DataBody {
         body: &mut RequestBody,
         _: ExtractParamOptions<()>,
     ) -> poem::Result<Self> {
-        let media = request.content_type().map(|c| {
-            c.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
+        let media = media_type(request);
         if media.as_deref() != Some("application/octet-stream") {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
