@@ -2,9 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use glint_core::config::{Config, DEFAULTS_TOML, Overrides};
+use glint_core::db::{Database, LoadMode, Loaded};
+use glint_core::service::metadefs::load;
 
 #[derive(Parser)]
 #[command(
@@ -36,8 +40,46 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Metadata definitions in the database `serve` uses: load them from
+    /// files, export them to files, remove them.
+    Metadefs {
+        /// State directory, as for `serve` (default ./data).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: MetadefsCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum MetadefsCommand {
+    /// Load every *.json definitions file in PATH (or the file PATH).
+    /// A namespace already in the database is skipped unless --merge is given.
+    Load {
+        path: PathBuf,
+        /// Add the objects, properties, tags and resource-type associations
+        /// an existing namespace lacks.
+        #[arg(long)]
+        merge: bool,
+        /// With --merge: also update the existing namespace and the items it
+        /// shares with the file from the file.
+        #[arg(
+            long,
+            alias = "prefer_new",
+            requires = "merge",
+            conflicts_with = "overwrite"
+        )]
+        prefer_new: bool,
+        /// With --merge: replace an existing namespace and all its content.
+        #[arg(long, requires = "merge")]
+        overwrite: bool,
+    },
+    /// Write each namespace to DIR/<namespace>.json.
+    Export { dir: PathBuf },
+    /// Delete every namespace and resource type.
+    Unload,
 }
 
 #[derive(Subcommand)]
@@ -49,32 +91,105 @@ enum ConfigCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { bind, data_dir } => {
             init_tracing();
             let config = Config::load(cli.config.as_deref(), Overrides { bind, data_dir })?;
             let app = glint_core::server::build(config).await?;
-            glint_core::server::serve(app).await
+            glint_core::server::serve(app).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Config {
             command: ConfigCommand::Defaults,
         } => {
             print!("{DEFAULTS_TOML}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Config {
             command: ConfigCommand::Show,
         } => {
             let config = Config::load(cli.config.as_deref(), Overrides::default())?;
             print!("{}", toml_string(&config)?);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Metadefs { data_dir, command } => {
+            let config = Config::load(
+                cli.config.as_deref(),
+                Overrides {
+                    data_dir,
+                    ..Overrides::default()
+                },
+            )?;
+            let db = open_database(&config).await?;
+            let result = metadefs(&db, command).await;
+            db.close().await;
+            result
         }
         Command::Openapi => {
             println!("{}", glint_core::api::spec());
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    Ok(Database::connect(&config.database_url()).await?)
+}
+
+async fn metadefs(db: &Database, command: MetadefsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        MetadefsCommand::Load {
+            path,
+            merge,
+            prefer_new,
+            overwrite,
+        } => {
+            let mode = match (merge, prefer_new, overwrite) {
+                (false, _, _) => LoadMode::Skip,
+                (true, true, _) => LoadMode::PreferNew,
+                (true, _, true) => LoadMode::Overwrite,
+                (true, false, false) => LoadMode::Merge,
+            };
+            let report = load::load(db, &path, mode)
+                .await
+                .with_context(|| format!("cannot read definitions from {}", path.display()))?;
+            for file in &report.files {
+                let name = file.file.display();
+                match &file.outcome {
+                    Ok(loaded) => println!("{name}: {}", describe(*loaded)),
+                    Err(err) => eprintln!("{name}: {err}"),
+                }
+            }
+            println!("{report}");
+            Ok(if report.failed() > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        MetadefsCommand::Export { dir } => {
+            let files = load::export(db, &dir).await?;
+            println!("{} namespaces exported to {}", files.len(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        MetadefsCommand::Unload => {
+            db.delete_all_metadefs().await?;
+            println!("every metadata definition deleted");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn describe(loaded: Loaded) -> &'static str {
+    match loaded {
+        Loaded::Created => "created",
+        Loaded::Merged => "merged into the existing namespace",
+        Loaded::Replaced => "replaced the existing namespace",
+        Loaded::Skipped => "skipped: the namespace exists (see --merge)",
     }
 }
 

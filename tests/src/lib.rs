@@ -36,7 +36,15 @@ impl Glint {
 
     /// Start with extra environment settings (`GLINT_...`).
     pub async fn start_with(env: &[(&str, &str)]) -> Self {
-        let data_dir = tempfile::tempdir().expect("temp data dir");
+        Self::launch(tempfile::tempdir().expect("temp data dir"), env).await
+    }
+
+    /// Start on a data directory prepared beforehand (e.g. by an admin command).
+    pub async fn start_in(data_dir: tempfile::TempDir) -> Self {
+        Self::launch(data_dir, &[]).await
+    }
+
+    async fn launch(data_dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
         let bin = target_dir().join("glint");
         assert!(
             bin.exists(),

@@ -5,6 +5,8 @@
 //! own; each write resolves the namespace inside its transaction, so a
 //! namespace deleted meanwhile is a `NotFound`, never a broken row.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 use sqlx::any::AnyRow;
@@ -48,6 +50,31 @@ impl MetadefContent {
             MetadefContent::Tags => &[],
         }
     }
+}
+
+/// What loading a definitions document does with a namespace of the same
+/// name that is already there (Glance's `load_metadefs` options).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Leave it as it is.
+    #[default]
+    Skip,
+    /// Add the objects, properties, tags and associations it lacks.
+    Merge,
+    /// As `Merge`, and rewrite its fields and the items both have from the document.
+    PreferNew,
+    /// Replace it and everything in it with the document.
+    Overwrite,
+}
+
+/// What loading a definitions document did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    Created,
+    Merged,
+    Replaced,
+    /// The namespace was there and `LoadMode::Skip` left it alone.
+    Skipped,
 }
 
 /// One row inside a namespace, in the shape every content table shares.
@@ -106,60 +133,56 @@ impl Database {
         doc: &NamespaceDocument,
         protect_new_resource_types: bool,
     ) -> Result<(), DbError> {
-        let ns = &doc.namespace;
-        let mut sql = Sql::new(self.backend);
-        sql.push(
-            "INSERT INTO metadef_namespaces (namespace, display_name, description, visibility, \
-             protected, owner, created_at, updated_at) VALUES ",
-        )
-        .push_rows([ns], |row, ns| {
-            row.bind(ns.namespace.as_str())
-                .bind(ns.display_name.clone())
-                .bind(ns.description.clone())
-                .bind(ns.visibility.as_str())
-                .bind(flag(ns.protected))
-                .bind(ns.owner.clone())
-                .bind(micros(ns.created_at))
-                .bind(micros(ns.updated_at));
-        });
         let mut tx = self.begin_write().await?;
-        match sql.build()?.execute(&mut *tx).await {
-            Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
-            result => result?,
+        insert_document(&mut tx, self.backend, doc, protect_new_resource_types).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Loads a definitions document in one transaction, treating a namespace
+    /// of the same name as `mode` says. Resource types it creates are
+    /// protected, as seeded ones are.
+    pub async fn load_namespace(
+        &self,
+        doc: &NamespaceDocument,
+        mode: LoadMode,
+    ) -> Result<Loaded, DbError> {
+        let mut tx = self.begin_write().await?;
+        let existing = find_namespace_id(&mut tx, self.backend, &doc.namespace.namespace).await?;
+        let loaded = match (existing, mode) {
+            (None, _) => {
+                insert_document(&mut tx, self.backend, doc, true).await?;
+                Loaded::Created
+            }
+            (Some(_), LoadMode::Skip) => return Ok(Loaded::Skipped),
+            (Some(id), LoadMode::Overwrite) => {
+                delete_namespace_rows(&mut tx, self.backend, id).await?;
+                insert_document(&mut tx, self.backend, doc, true).await?;
+                Loaded::Replaced
+            }
+            (Some(id), LoadMode::Merge | LoadMode::PreferNew) => {
+                merge_document(&mut tx, self.backend, id, doc, mode == LoadMode::PreferNew).await?;
+                Loaded::Merged
+            }
         };
-        let id = namespace_id(&mut tx, self.backend, &ns.namespace).await?;
-        for association in &doc.associations {
-            insert_association(
-                &mut tx,
-                self.backend,
-                id,
-                association,
-                protect_new_resource_types,
-            )
-            .await?;
-        }
-        for object in &doc.objects {
-            insert_content(
-                &mut tx,
-                self.backend,
-                MetadefContent::Objects,
-                id,
-                &object.into(),
-            )
-            .await?;
-        }
-        for property in &doc.properties {
-            insert_content(
-                &mut tx,
-                self.backend,
-                MetadefContent::Properties,
-                id,
-                &property.into(),
-            )
-            .await?;
-        }
-        for tag in &doc.tags {
-            insert_content(&mut tx, self.backend, MetadefContent::Tags, id, &tag.into()).await?;
+        tx.commit().await?;
+        Ok(loaded)
+    }
+
+    /// Deletes every namespace, everything in them and every resource type.
+    pub async fn delete_all_metadefs(&self) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        for table in [
+            "metadef_objects",
+            "metadef_properties",
+            "metadef_tags",
+            "metadef_namespace_resource_types",
+            "metadef_namespaces",
+            "metadef_resource_types",
+        ] {
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM ").push(table);
+            sql.build()?.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -259,22 +282,9 @@ impl Database {
 
     /// Deletes a namespace and everything it holds; resource types stay.
     pub async fn delete_namespace(&self, name: &str) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM metadef_namespaces WHERE namespace = ")
-            .bind(name);
         let mut tx = self.begin_write().await?;
-        // The cascade is spelled out: it does not depend on each backend's
-        // foreign-key enforcement being switched on.
         let id = namespace_id(&mut tx, self.backend, name).await?;
-        for table in [
-            "metadef_objects",
-            "metadef_properties",
-            "metadef_tags",
-            "metadef_namespace_resource_types",
-        ] {
-            delete_rows(&mut tx, self.backend, table, id).await?;
-        }
-        sql.build()?.execute(&mut *tx).await?;
+        delete_namespace_rows(&mut tx, self.backend, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -695,12 +705,200 @@ async fn namespace_id(
     backend: Backend,
     name: &str,
 ) -> Result<i64, DbError> {
+    find_namespace_id(conn, backend, name)
+        .await?
+        .ok_or(DbError::NotFound)
+}
+
+/// The surrogate key of namespace `name`, if there is one.
+async fn find_namespace_id(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    name: &str,
+) -> Result<Option<i64>, DbError> {
     let mut sql = Sql::new(backend);
     sql.push("SELECT id FROM metadef_namespaces WHERE namespace = ")
         .bind(name);
     let row = sql.build()?.fetch_optional(&mut *conn).await?;
-    let row = row.ok_or(DbError::NotFound)?;
-    Ok(row.try_get("id")?)
+    Ok(row.map(|row| row.try_get("id")).transpose()?)
+}
+
+/// Inserts a namespace and everything it embeds. A taken name is a `Duplicate`.
+async fn insert_document(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    doc: &NamespaceDocument,
+    protect_new_resource_types: bool,
+) -> Result<(), DbError> {
+    let ns = &doc.namespace;
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO metadef_namespaces (namespace, display_name, description, visibility, \
+         protected, owner, created_at, updated_at) VALUES ",
+    )
+    .push_rows([ns], |row, ns| {
+        row.bind(ns.namespace.as_str())
+            .bind(ns.display_name.clone())
+            .bind(ns.description.clone())
+            .bind(ns.visibility.as_str())
+            .bind(flag(ns.protected))
+            .bind(ns.owner.clone())
+            .bind(micros(ns.created_at))
+            .bind(micros(ns.updated_at));
+    });
+    match sql.build()?.execute(&mut *conn).await {
+        Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
+        result => result?,
+    };
+    let id = namespace_id(conn, backend, &ns.namespace).await?;
+    for association in &doc.associations {
+        insert_association(conn, backend, id, association, protect_new_resource_types).await?;
+    }
+    for (content, rows) in content_rows(doc) {
+        for row in &rows {
+            insert_content(conn, backend, content, id, row).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The objects, properties and tags of a document, as rows.
+fn content_rows(doc: &NamespaceDocument) -> [(MetadefContent, Vec<ContentRow>); 3] {
+    [
+        (
+            MetadefContent::Objects,
+            doc.objects.iter().map(ContentRow::from).collect(),
+        ),
+        (
+            MetadefContent::Properties,
+            doc.properties.iter().map(ContentRow::from).collect(),
+        ),
+        (
+            MetadefContent::Tags,
+            doc.tags.iter().map(ContentRow::from).collect(),
+        ),
+    ]
+}
+
+/// Adds what namespace `id` lacks from `doc`; with `prefer_new`, also
+/// rewrites the namespace's fields and the rows both have (keeping their
+/// creation times). Nothing the document leaves out is removed.
+async fn merge_document(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    doc: &NamespaceDocument,
+    prefer_new: bool,
+) -> Result<(), DbError> {
+    if prefer_new {
+        let ns = &doc.namespace;
+        let mut sql = Sql::new(backend);
+        sql.push("UPDATE metadef_namespaces SET display_name = ")
+            .bind(ns.display_name.clone())
+            .push(", description = ")
+            .bind(ns.description.clone())
+            .push(", visibility = ")
+            .bind(ns.visibility.as_str())
+            .push(", protected = ")
+            .bind(flag(ns.protected))
+            .push(", owner = ")
+            .bind(ns.owner.clone())
+            .push(", updated_at = ")
+            .bind(micros(ns.updated_at))
+            .push(" WHERE id = ")
+            .bind(id);
+        sql.build()?.execute(&mut *conn).await?;
+    }
+
+    let mut select = Sql::new(backend);
+    select
+        .push(
+            "SELECT r.name FROM metadef_namespace_resource_types a \
+             JOIN metadef_resource_types r ON r.id = a.resource_type_id WHERE a.namespace_id = ",
+        )
+        .bind(id);
+    let associated = names(select.build()?.fetch_all(&mut *conn).await?)?;
+    for association in &doc.associations {
+        if !associated.contains(&association.name) {
+            insert_association(conn, backend, id, association, true).await?;
+        } else if prefer_new {
+            let mut sql = Sql::new(backend);
+            sql.push("UPDATE metadef_namespace_resource_types SET prefix = ")
+                .bind(association.prefix.clone())
+                .push(", properties_target = ")
+                .bind(association.properties_target.clone())
+                .push(", updated_at = ")
+                .bind(micros(association.updated_at))
+                .push(" WHERE namespace_id = ")
+                .bind(id)
+                .push(
+                    " AND resource_type_id = (SELECT id FROM metadef_resource_types WHERE name = ",
+                )
+                .bind(association.name.as_str())
+                .push(")");
+            sql.build()?.execute(&mut *conn).await?;
+        }
+    }
+
+    for (content, rows) in content_rows(doc) {
+        let mut select = Sql::new(backend);
+        select
+            .push("SELECT name FROM ")
+            .push(content.table())
+            .push(" WHERE namespace_id = ")
+            .bind(id);
+        let present = names(select.build()?.fetch_all(&mut *conn).await?)?;
+        for row in rows {
+            if !present.contains(&row.name) {
+                insert_content(conn, backend, content, id, &row).await?;
+            } else if prefer_new {
+                let mut sql = Sql::new(backend);
+                sql.push("UPDATE ")
+                    .push(content.table())
+                    .push(" SET updated_at = ")
+                    .bind(micros(row.updated_at));
+                for (column, value) in content.columns().iter().zip(row.values) {
+                    sql.push(", ").push(column).push(" = ").bind_value(value);
+                }
+                sql.push(" WHERE namespace_id = ")
+                    .bind(id)
+                    .push(" AND name = ")
+                    .bind(row.name.as_str());
+                sql.build()?.execute(&mut *conn).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn names(rows: Vec<AnyRow>) -> Result<HashSet<String>, DbError> {
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get("name"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Deletes namespace `id` and everything it holds. The cascade is spelled
+/// out: it does not depend on each backend's foreign-key enforcement being
+/// switched on.
+async fn delete_namespace_rows(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+) -> Result<(), DbError> {
+    for table in [
+        "metadef_objects",
+        "metadef_properties",
+        "metadef_tags",
+        "metadef_namespace_resource_types",
+    ] {
+        delete_rows(conn, backend, table, id).await?;
+    }
+    let mut sql = Sql::new(backend);
+    sql.push("DELETE FROM metadef_namespaces WHERE id = ")
+        .bind(id);
+    sql.build()?.execute(&mut *conn).await?;
+    Ok(())
 }
 
 async fn delete_rows(

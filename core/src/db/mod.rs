@@ -29,7 +29,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use error::DbError;
 pub use members::MemberStatus;
-pub use metadefs::MetadefContent;
+pub use metadefs::{LoadMode, Loaded, MetadefContent};
 
 /// The database server behind a [`Database`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -424,7 +424,9 @@ pub fn object(body: &Value, now: DateTime<Utc>) -> Result<MetadefObject, Invalid
     )?;
     Ok(MetadefObject {
         name: f.name("name")?,
-        description: f.string("description", MAX_DESCRIPTION)?,
+        // Unlike a namespace's, an object's description has no length limit
+        // in Glance's schema; bundled definitions exceed 500 characters.
+        description: f.string("description", usize::MAX)?,
         required: f.string_set("required")?,
         properties: f.properties("properties")?,
         created_at: now,
@@ -560,6 +562,13 @@ mod tests {
             let err = namespace_document(&body, now()).unwrap_err();
             assert!(err.to_string().contains(needle), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn object_description_is_not_limited_like_a_namespace_description() {
+        let long = "d".repeat(2000);
+        let o = object(&json!({"name": "o", "description": long}), now()).unwrap();
+        assert_eq!(o.description.map(|d| d.len()), Some(2000));
     }
 
     #[test]
