@@ -8,7 +8,7 @@ use glint_sdk::host::Store;
 use glint_sdk::{DataStream, ErrorKind, ReadRange};
 
 use crate::data::failing_item;
-use crate::{collect, odd_chunks, random_bytes, sha256};
+use crate::{Seeder, collect, odd_chunks, random_bytes, sha256};
 
 const MIB: usize = 1024 * 1024;
 
@@ -153,8 +153,13 @@ pub async fn empty_image(store: Store) {
 pub async fn ranged_reads(store: Store) {
     requires!(store, read, write, ranged_read);
     let data = random_bytes(2 * MIB + 333, 3);
-    let len = data.len() as u64;
     let location = put_ok(&store, "6f2b5a6e-0003-4000-8000-000000000001", &data).await;
+    assert_ranges(&store, &location, &data).await;
+}
+
+/// The ranged-read behaviour on `location`, which holds `data` (at least a few bytes).
+async fn assert_ranges(store: &Store, location: &str, data: &[u8]) {
+    let len = data.len() as u64;
     let ranges = [
         (0, Some(10)),
         (1, Some(MIB as u64)),
@@ -165,7 +170,7 @@ pub async fn ranged_reads(store: Store) {
     ];
     for (offset, length) in ranges {
         let range = ReadRange { offset, length };
-        let (total_size, got) = read_all(&store, &location, Some(range)).await;
+        let (total_size, got) = read_all(store, location, Some(range)).await;
         assert_eq!(total_size, len, "total_size with {range:?}");
         let end = length.map_or(len, |length| (offset + length).min(len));
         assert_eq!(
@@ -180,7 +185,7 @@ pub async fn ranged_reads(store: Store) {
             length: Some(1),
         };
         assert_kind(
-            store.get(&location, Some(range)).await,
+            store.get(location, Some(range)).await,
             ErrorKind::RangeNotSatisfiable,
             &format!("offset {offset} of a {len}-byte image"),
         );
@@ -398,5 +403,77 @@ pub async fn missing_capabilities_are_refused(store: Store) {
     }
     if checked == 0 {
         eprintln!("skipped: the driver has every capability");
+    }
+}
+
+// Cases for stores the kit cannot write through: the objects are placed from outside the driver.
+
+/// get: yields exactly the stored bytes; total_size is the whole object.
+pub async fn seeded_reads(store: Store, mut seeder: Seeder) {
+    requires!(store, read);
+    for (name, len, seed) in [
+        ("reads-large", 5 * MIB + 12_345, 21),
+        ("reads-small", 4096, 22),
+    ] {
+        let data = random_bytes(len, seed);
+        let location = seeder.put(name, &data);
+        assert_stored(&store, &location, &data).await;
+    }
+}
+
+/// get and size of an empty object; a range at offset 0 of it is not satisfiable.
+pub async fn seeded_empty_object(store: Store, mut seeder: Seeder) {
+    requires!(store, read);
+    let location = seeder.put("empty", b"");
+    assert_stored(&store, &location, b"").await;
+    if store.capabilities().size {
+        assert_eq!(store.size(&location).await.expect("size"), 0);
+    }
+    if store.capabilities().ranged_read {
+        let range = ReadRange {
+            offset: 0,
+            length: None,
+        };
+        assert_kind(
+            store.get(&location, Some(range)).await,
+            ErrorKind::RangeNotSatisfiable,
+            "range on an empty object",
+        );
+    }
+}
+
+/// get: yields `offset .. min(offset + length, total_size)`; total_size is the whole object;
+/// an offset at or beyond the end is `RangeNotSatisfiable`.
+pub async fn seeded_ranged_reads(store: Store, mut seeder: Seeder) {
+    requires!(store, read, ranged_read);
+    let data = random_bytes(2 * MIB + 333, 23);
+    let location = seeder.put("ranged", &data);
+    assert_ranges(&store, &location, &data).await;
+}
+
+/// size: the object's byte count.
+pub async fn seeded_size(store: Store, mut seeder: Seeder) {
+    requires!(store, size);
+    for (index, len) in [1, 4096, MIB + 1].into_iter().enumerate() {
+        let location = seeder.put(&format!("size-{index}"), &random_bytes(len, 24));
+        assert_eq!(store.size(&location).await.expect("size"), len as u64);
+    }
+}
+
+/// get and size: a missing object fails with `NotFound`.
+pub async fn seeded_missing_is_not_found(store: Store, seeder: Seeder) {
+    requires!(store, read);
+    let location = seeder.vacant("missing");
+    assert_kind(
+        store.get(&location, None).await,
+        ErrorKind::NotFound,
+        "get of a missing object",
+    );
+    if store.capabilities().size {
+        assert_kind(
+            store.size(&location).await,
+            ErrorKind::NotFound,
+            "size of a missing object",
+        );
     }
 }

@@ -10,6 +10,9 @@
 //!     |scratch: &std::path::Path| serde_json::json!({ "datadir": scratch })
 //! );
 //! ```
+//!
+//! A read-only driver uses [`store_readonly_conformance_suite!`], whose cases place their objects
+//! as files from outside the driver.
 
 pub mod cases;
 mod data;
@@ -53,6 +56,46 @@ macro_rules! store_conformance_suite {
     };
 }
 
+/// Expands to one `#[test]` per conformance case for a store the kit cannot write through (a
+/// read-only driver): the cases place their objects as files, from outside the driver.
+///
+/// `$plugin` and `$config` are as for [`store_conformance_suite!`]; `$place` maps the scratch
+/// directory and an object name (unique within one test process) to the location the driver
+/// reads that object at and the file that holds it (see [`Seeder`]).
+///
+/// ```ignore
+/// glint_testkit::store_readonly_conformance_suite!(
+///     glint_testkit::cdylib_path("glint_store_http"),
+///     |_: &std::path::Path| serde_json::json!({}),
+///     |_: &std::path::Path, name: &str| (format!("{URL}/{name}"), DOCROOT.join(name))
+/// );
+/// ```
+#[macro_export]
+macro_rules! store_readonly_conformance_suite {
+    ($plugin:expr, $config:expr, $place:expr) => {
+        $crate::store_readonly_conformance_suite!(@cases $plugin, $config, $place;
+            seeded_reads,
+            seeded_empty_object,
+            seeded_ranged_reads,
+            seeded_size,
+            seeded_missing_is_not_found,
+        );
+
+        #[test]
+        fn missing_capabilities_are_refused() {
+            $crate::run_case($plugin, $config, $crate::cases::missing_capabilities_are_refused);
+        }
+    };
+    (@cases $plugin:expr, $config:expr, $place:expr; $($case:ident,)+) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::run_seeded_case($plugin, $config, $place, $crate::cases::$case);
+            }
+        )+
+    };
+}
+
 /// Loads the plugin at `plugin`, opens a store on a fresh scratch directory, and runs `case` on a
 /// multi-threaded runtime like the server's.
 pub fn run_case<C, F>(
@@ -64,16 +107,78 @@ pub fn run_case<C, F>(
     F: Future<Output = ()>,
 {
     let scratch = tempfile::tempdir().expect("scratch directory");
-    let plugin = load_store_plugin(plugin.as_ref()).unwrap_or_else(|err| panic!("{err}"));
-    let store = plugin
-        .open("conformance", &config(scratch.path()))
-        .unwrap_or_else(|err| panic!("opening the store failed: {err}"));
+    let store = open_store(plugin.as_ref(), &config(scratch.path()));
+    block_on(case(store));
+}
+
+/// Like [`run_case`], for cases that place their objects through a [`Seeder`] built on `place`.
+pub fn run_seeded_case<C, F>(
+    plugin: impl AsRef<Path>,
+    config: impl FnOnce(&Path) -> serde_json::Value,
+    place: impl Fn(&Path, &str) -> (String, PathBuf) + 'static,
+    case: C,
+) where
+    C: FnOnce(Store, Seeder) -> F,
+    F: Future<Output = ()>,
+{
+    let scratch = tempfile::tempdir().expect("scratch directory");
+    let store = open_store(plugin.as_ref(), &config(scratch.path()));
+    let scratch_path = scratch.path().to_owned();
+    let seeder = Seeder {
+        place: Box::new(move |name| place(&scratch_path, name)),
+        placed: Vec::new(),
+    };
+    block_on(case(store, seeder));
+}
+
+fn open_store(plugin: &Path, config: &serde_json::Value) -> Store {
+    load_store_plugin(plugin)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .open("conformance", config)
+        .unwrap_or_else(|err| panic!("opening the store failed: {err}"))
+}
+
+fn block_on(case: impl Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("test runtime")
-        .block_on(case(store));
+        .block_on(case);
+}
+
+/// Places objects where a read-only driver finds them, as files; removes them when dropped, so a
+/// case leaves nothing behind even when it fails.
+pub struct Seeder {
+    place: Box<dyn Fn(&str) -> (String, PathBuf)>,
+    placed: Vec<PathBuf>,
+}
+
+impl Seeder {
+    /// Writes `data` as the object `name` and returns its location.
+    pub fn put(&mut self, name: &str, data: &[u8]) -> String {
+        let (location, file) = (self.place)(name);
+        std::fs::write(&file, data)
+            .unwrap_or_else(|err| panic!("placing {} failed: {err}", file.display()));
+        self.placed.push(file);
+        location
+    }
+
+    /// The location the object `name` would have; nothing is placed there.
+    pub fn vacant(&self, name: &str) -> String {
+        let (location, file) = (self.place)(name);
+        assert!(!file.exists(), "{} exists", file.display());
+        location
+    }
+}
+
+impl Drop for Seeder {
+    fn drop(&mut self) {
+        for file in &self.placed {
+            // Ignored failure: a leftover test object harms nothing.
+            let _ = std::fs::remove_file(file);
+        }
+    }
 }
 
 /// The path of the cdylib `lib<crate_name>.so` built into the same target directory and profile as
