@@ -147,10 +147,13 @@ fn block_on(case: impl Future<Output = ()>) {
         .block_on(case);
 }
 
+/// Maps an object name to its location and the file that holds it.
+type Place = dyn Fn(&str) -> (String, PathBuf);
+
 /// Places objects where a read-only driver finds them, as files; removes them when dropped, so a
 /// case leaves nothing behind even when it fails.
 pub struct Seeder {
-    place: Box<dyn Fn(&str) -> (String, PathBuf)>,
+    place: Box<Place>,
     placed: Vec<PathBuf>,
 }
 
