@@ -59,7 +59,12 @@ async fn every_response_carries_a_request_id_and_reuses_a_given_one() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["x-openstack-request-id"], "req-mine");
-    let r = g.get("/v2/images").header("X-Openstack-Request-ID", "r".repeat(65)).send().await.unwrap();
+    let r = g
+        .get("/v2/images")
+        .header("X-Openstack-Request-ID", "r".repeat(65))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::from_u16(431).unwrap());
 }
 

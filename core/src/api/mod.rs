@@ -118,7 +118,9 @@ async fn conventions<E: Endpoint>(
         Err(early) => early,
         Ok(()) if given_id.is_some_and(|id| id.len() > MAX_REQUEST_ID) => ApiError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            format!("The x-openstack-request-id header is longer than {MAX_REQUEST_ID} characters."),
+            format!(
+                "The x-openstack-request-id header is longer than {MAX_REQUEST_ID} characters."
+            ),
         )
         .render(accept.as_deref()),
         Ok(()) => {
