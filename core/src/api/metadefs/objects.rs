@@ -14,7 +14,8 @@ use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
 use crate::app::App;
-use crate::service::metadefs::objects;
+use crate::domain::metadefs::MetadefObject;
+use crate::service::metadefs::{content, objects};
 
 pub struct ObjectsApi;
 
@@ -33,7 +34,8 @@ impl ObjectsApi {
         namespace: Path<String>,
         body: JsonBody<Any<Value>>,
     ) -> Result<Created, ApiError> {
-        let created = objects::create(app.0, context(req), &namespace, &body.value).await?;
+        let created =
+            content::create::<MetadefObject>(app.0, context(req), &namespace, &body.value).await?;
         Ok(Created::Created(JsonDoc::new(object(&namespace, &created))))
     }
 
@@ -70,7 +72,8 @@ impl ObjectsApi {
         namespace: Path<String>,
         object_name: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found = objects::show(app.0, context(req), &namespace, &object_name).await?;
+        let found =
+            content::show::<MetadefObject>(app.0, context(req), &namespace, &object_name).await?;
         Ok(JsonDoc::new(object(&namespace, &found)))
     }
 
@@ -88,8 +91,14 @@ impl ObjectsApi {
         object_name: Path<String>,
         body: JsonBody<Any<Value>>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let saved =
-            objects::update(app.0, context(req), &namespace, &object_name, &body.value).await?;
+        let saved = content::update::<MetadefObject>(
+            app.0,
+            context(req),
+            &namespace,
+            &object_name,
+            &body.value,
+        )
+        .await?;
         Ok(JsonDoc::new(object(&namespace, &saved)))
     }
 
@@ -106,7 +115,7 @@ impl ObjectsApi {
         namespace: Path<String>,
         object_name: Path<String>,
     ) -> Result<NoContent, ApiError> {
-        objects::delete(app.0, context(req), &namespace, &object_name).await?;
+        content::delete::<MetadefObject>(app.0, context(req), &namespace, &object_name).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -14,7 +14,8 @@ use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
 use crate::app::App;
-use crate::service::metadefs::properties;
+use crate::domain::metadefs::Property;
+use crate::service::metadefs::{content, properties};
 
 pub struct PropertiesApi;
 
@@ -33,7 +34,8 @@ impl PropertiesApi {
         namespace: Path<String>,
         body: JsonBody<Any<Value>>,
     ) -> Result<Created, ApiError> {
-        let created = properties::create(app.0, context(req), &namespace, &body.value).await?;
+        let created =
+            content::create::<Property>(app.0, context(req), &namespace, &body.value).await?;
         Ok(Created::Created(JsonDoc::new(property(&created))))
     }
 
@@ -66,7 +68,8 @@ impl PropertiesApi {
         namespace: Path<String>,
         property_name: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found = properties::show(app.0, context(req), &namespace, &property_name).await?;
+        let found =
+            content::show::<Property>(app.0, context(req), &namespace, &property_name).await?;
         Ok(JsonDoc::new(property(&found)))
     }
 
@@ -84,9 +87,14 @@ impl PropertiesApi {
         property_name: Path<String>,
         body: JsonBody<Any<Value>>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let saved =
-            properties::update(app.0, context(req), &namespace, &property_name, &body.value)
-                .await?;
+        let saved = content::update::<Property>(
+            app.0,
+            context(req),
+            &namespace,
+            &property_name,
+            &body.value,
+        )
+        .await?;
         Ok(JsonDoc::new(property(&saved)))
     }
 
@@ -103,7 +111,7 @@ impl PropertiesApi {
         namespace: Path<String>,
         property_name: Path<String>,
     ) -> Result<NoContent, ApiError> {
-        properties::delete(app.0, context(req), &namespace, &property_name).await?;
+        content::delete::<Property>(app.0, context(req), &namespace, &property_name).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -14,8 +14,9 @@ use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
 use crate::app::App;
+use crate::domain::metadefs::Tag;
 use crate::domain::metadefs::TagQuery;
-use crate::service::metadefs::tags;
+use crate::service::metadefs::{content, tags};
 
 pub struct TagsApi;
 
@@ -128,7 +129,7 @@ impl TagsApi {
         namespace: Path<String>,
         tag_name: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found = tags::show(app.0, context(req), &namespace, &tag_name).await?;
+        let found = content::show::<Tag>(app.0, context(req), &namespace, &tag_name).await?;
         Ok(JsonDoc::new(tag(&found)))
     }
 
@@ -146,7 +147,8 @@ impl TagsApi {
         tag_name: Path<String>,
         body: JsonBody<Any<Value>>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let saved = tags::update(app.0, context(req), &namespace, &tag_name, &body.value).await?;
+        let saved =
+            content::update::<Tag>(app.0, context(req), &namespace, &tag_name, &body.value).await?;
         Ok(JsonDoc::new(tag(&saved)))
     }
 
@@ -163,7 +165,7 @@ impl TagsApi {
         namespace: Path<String>,
         tag_name: Path<String>,
     ) -> Result<NoContent, ApiError> {
-        tags::delete(app.0, context(req), &namespace, &tag_name).await?;
+        content::delete::<Tag>(app.0, context(req), &namespace, &tag_name).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -5,6 +5,7 @@
 //! 404, never a 403; every write needs an administrator; nothing in a
 //! protected namespace can be deleted.
 
+pub mod content;
 pub mod load;
 pub mod namespaces;
 pub mod objects;

@@ -1,32 +1,12 @@
-//! Objects of a namespace: create, list, show, replace, delete.
+//! Objects of a namespace. Create, show, replace and delete are the shared
+//! `content` operations; only the list is specific.
 
-use chrono::Utc;
-use serde_json::Value;
-
-use super::{
-    check_unprotected, check_writable_keys, gone, invalid, visible_namespace, writable_namespace,
-};
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::{DbError, MetadefContent};
-use crate::domain::metadefs::{self, MetadefObject};
-use crate::service::{ServiceError, ServiceResult};
+use crate::domain::metadefs::MetadefObject;
+use crate::service::ServiceResult;
 
-pub async fn create(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    body: &Value,
-) -> ServiceResult<MetadefObject> {
-    writable_namespace(app, ctx, namespace).await?;
-    check_writable_keys(body)?;
-    let object = metadefs::object(body, Utc::now()).map_err(invalid)?;
-    match app.db.create_object(namespace, &object).await {
-        Ok(()) => Ok(object),
-        Err(DbError::Duplicate) => Err(duplicate(&object.name, namespace)),
-        Err(e) => Err(gone(e, namespace)),
-    }
-}
+use super::visible_namespace;
 
 pub async fn list(
     app: &App,
@@ -35,68 +15,4 @@ pub async fn list(
 ) -> ServiceResult<Vec<MetadefObject>> {
     visible_namespace(app, ctx, namespace).await?;
     Ok(app.db.list_objects(namespace).await?)
-}
-
-pub async fn show(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    name: &str,
-) -> ServiceResult<MetadefObject> {
-    visible_namespace(app, ctx, namespace).await?;
-    app.db
-        .get_object(namespace, name)
-        .await?
-        .ok_or_else(|| not_found(name, namespace))
-}
-
-/// Replace an object (its name included) with the body.
-pub async fn update(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    name: &str,
-    body: &Value,
-) -> ServiceResult<MetadefObject> {
-    writable_namespace(app, ctx, namespace).await?;
-    check_writable_keys(body)?;
-    let object = metadefs::object(body, Utc::now()).map_err(invalid)?;
-    match app.db.update_object(namespace, name, &object).await {
-        Ok(saved) => Ok(saved),
-        Err(DbError::Duplicate) => Err(duplicate(&object.name, namespace)),
-        Err(DbError::NotFound) => Err(not_found(name, namespace)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn delete(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    name: &str,
-) -> ServiceResult<()> {
-    let ns = writable_namespace(app, ctx, namespace).await?;
-    check_unprotected(&ns, &format!("object {name}"))?;
-    if app
-        .db
-        .delete_named(namespace, MetadefContent::Objects, name)
-        .await
-        .map_err(|e| gone(e, namespace))?
-    {
-        Ok(())
-    } else {
-        Err(not_found(name, namespace))
-    }
-}
-
-fn not_found(name: &str, namespace: &str) -> ServiceError {
-    ServiceError::NotFound(format!(
-        "The metadata definition object with name={name} was not found in namespace={namespace}."
-    ))
-}
-
-fn duplicate(name: &str, namespace: &str) -> ServiceError {
-    ServiceError::Conflict(format!(
-        "A metadata definition object with name={name} already exists in namespace={namespace}."
-    ))
 }

@@ -1,14 +1,14 @@
-//! Tags of a namespace: create one or many, list, show, rename, delete.
+//! Tags of a namespace: created one by name or many from a body, and listed in pages. Show,
+//! rename and delete are the shared `content` operations.
 
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{
-    check_unprotected, check_writable_keys, gone, invalid, visible_namespace, writable_namespace,
-};
+use super::content::{self, Content};
+use super::{gone, invalid, visible_namespace, writable_namespace};
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::{DbError, MetadefContent};
+use crate::db::DbError;
 use crate::domain::metadefs::{self, Tag, TagQuery};
 use crate::service::{ServiceError, ServiceResult};
 
@@ -21,15 +21,7 @@ pub async fn create(
 ) -> ServiceResult<Tag> {
     writable_namespace(app, ctx, namespace).await?;
     let tag = metadefs::tag_name(name, Utc::now()).map_err(invalid)?;
-    match app
-        .db
-        .create_tags(namespace, std::slice::from_ref(&tag), false)
-        .await
-    {
-        Ok(()) => Ok(tag),
-        Err(DbError::Duplicate) => Err(duplicate(name, namespace)),
-        Err(e) => Err(gone(e, namespace)),
-    }
+    content::add(app, namespace, tag).await
 }
 
 /// Create the tags of a `{"tags": [...]}` body: added to the namespace's
@@ -66,72 +58,8 @@ pub async fn list(
             app.db
                 .get_tag(namespace, marker)
                 .await?
-                .ok_or_else(|| not_found(marker, namespace))?,
+                .ok_or_else(|| Tag::not_found(marker, namespace))?,
         );
     }
     Ok(app.db.list_tags(namespace, &query).await?)
-}
-
-pub async fn show(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    name: &str,
-) -> ServiceResult<Tag> {
-    visible_namespace(app, ctx, namespace).await?;
-    app.db
-        .get_tag(namespace, name)
-        .await?
-        .ok_or_else(|| not_found(name, namespace))
-}
-
-/// Rename a tag to the body's `name`.
-pub async fn update(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    name: &str,
-    body: &Value,
-) -> ServiceResult<Tag> {
-    writable_namespace(app, ctx, namespace).await?;
-    check_writable_keys(body)?;
-    let tag = metadefs::tag(body, Utc::now()).map_err(invalid)?;
-    match app.db.update_tag(namespace, name, &tag).await {
-        Ok(saved) => Ok(saved),
-        Err(DbError::Duplicate) => Err(duplicate(&tag.name, namespace)),
-        Err(DbError::NotFound) => Err(not_found(name, namespace)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn delete(
-    app: &App,
-    ctx: &RequestContext,
-    namespace: &str,
-    name: &str,
-) -> ServiceResult<()> {
-    let ns = writable_namespace(app, ctx, namespace).await?;
-    check_unprotected(&ns, &format!("tag {name}"))?;
-    if app
-        .db
-        .delete_named(namespace, MetadefContent::Tags, name)
-        .await
-        .map_err(|e| gone(e, namespace))?
-    {
-        Ok(())
-    } else {
-        Err(not_found(name, namespace))
-    }
-}
-
-fn not_found(name: &str, namespace: &str) -> ServiceError {
-    ServiceError::NotFound(format!(
-        "The metadata definition tag with name={name} was not found in namespace={namespace}."
-    ))
-}
-
-fn duplicate(name: &str, namespace: &str) -> ServiceError {
-    ServiceError::Conflict(format!(
-        "A metadata tag with name={name} already exists in namespace={namespace}."
-    ))
 }
