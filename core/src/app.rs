@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
 use crate::domain::rules::Formats;
@@ -14,10 +15,16 @@ pub struct App {
     pub db: Database,
     pub stores: StoreRegistry,
     pub formats: Formats,
+    pub auth: Authenticator,
 }
 
 impl App {
-    pub fn new(config: Config, db: Database, stores: StoreRegistry) -> Arc<Self> {
+    pub fn new(
+        config: Config,
+        db: Database,
+        stores: StoreRegistry,
+        auth: Authenticator,
+    ) -> Arc<Self> {
         let formats = Formats {
             container: config.image_format.container_formats.clone(),
             disk: config.image_format.disk_formats.clone(),
@@ -27,6 +34,7 @@ impl App {
             db,
             stores,
             formats,
+            auth,
         })
     }
 }

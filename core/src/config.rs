@@ -96,12 +96,109 @@ pub enum AuthStrategy {
     /// unauthenticated context. For standalone use only.
     #[default]
     Noauth,
+    /// Every request but version discovery carries a Keystone token in
+    /// `X-Auth-Token`, validated against `[auth.keystone]` the way
+    /// keystonemiddleware's auth_token does.
+    Keystone,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     pub strategy: AuthStrategy,
+    /// The Keystone to validate tokens with; required by `strategy = "keystone"`.
+    pub keystone: Option<KeystoneConfig>,
+}
+
+/// Keystone v3 settings: the service user Glint validates tokens as, and
+/// how long a validated token is trusted without asking Keystone again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeystoneConfig {
+    /// Keystone's v3 endpoint, e.g. `http://127.0.0.1:5000/v3`.
+    pub auth_url: String,
+    /// The service user (Glance's `[keystone_authtoken] username`).
+    pub username: String,
+    pub password: Secret,
+    /// The project the service token is scoped to.
+    pub project_name: String,
+    #[serde(default = "default_domain")]
+    pub user_domain_name: String,
+    #[serde(default = "default_domain")]
+    pub project_domain_name: String,
+    /// Sent to unauthenticated clients in `WWW-Authenticate: Keystone uri="…"`;
+    /// `auth_url` without its `/v3` when unset.
+    #[serde(default)]
+    pub www_authenticate_uri: Option<String>,
+    /// Longest time a validated token is trusted before asking Keystone again
+    /// (never past the token's own expiry), so a revoked token keeps working
+    /// at most this long.
+    #[serde(default = "default_token_cache_seconds")]
+    pub token_cache_seconds: u64,
+    /// Roles an `X-Service-Token` must have (any of them) to count.
+    #[serde(default = "default_service_token_roles")]
+    pub service_token_roles: Vec<String>,
+    /// Ignore a service token without one of `service_token_roles`; when
+    /// false, such a token is only logged.
+    #[serde(default = "default_true")]
+    pub service_token_roles_required: bool,
+    /// Timeout of each request to Keystone, in seconds.
+    #[serde(default = "default_keystone_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+impl KeystoneConfig {
+    /// The URI clients are sent to for a token.
+    pub fn www_authenticate_uri(&self) -> String {
+        self.www_authenticate_uri.clone().unwrap_or_else(|| {
+            let url = self.auth_url.trim_end_matches('/');
+            url.strip_suffix("/v3").unwrap_or(url).to_owned()
+        })
+    }
+}
+
+fn default_domain() -> String {
+    "Default".into()
+}
+
+fn default_token_cache_seconds() -> u64 {
+    300
+}
+
+fn default_service_token_roles() -> Vec<String> {
+    vec!["service".into()]
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_keystone_timeout_secs() -> u64 {
+    10
+}
+
+/// A password or other credential: readable through `expose` only, shown as
+/// `***` by `Debug` and `Serialize` so it never reaches a log or a dump.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("***")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,6 +290,11 @@ impl Config {
             Some(_) => {}
             None => self.default_store = self.stores.keys().next().cloned(),
         }
+        if self.auth.strategy == AuthStrategy::Keystone && self.auth.keystone.is_none() {
+            return Err(figment::Error::from(
+                "auth.strategy = \"keystone\" needs an [auth.keystone] table".to_string(),
+            ));
+        }
         if self.api.api_limit_max == 0 || self.api.limit_param_default == 0 {
             return Err(figment::Error::from(
                 "api.api_limit_max and api.limit_param_default must be positive".to_string(),
@@ -273,7 +375,31 @@ image_tag_quota = 128
 
 [auth]
 # "noauth": every request acts as an administrator without a project.
+# "keystone": requests carry a Keystone token (X-Auth-Token), validated
+# against [auth.keystone]; GET / needs none.
 strategy = "noauth"
+
+# Required by strategy = "keystone".
+# [auth.keystone]
+# Keystone's v3 endpoint.
+# auth_url = "http://127.0.0.1:5000/v3"
+# The service user tokens are validated as, and its project.
+# username = "glance"
+# password = "..."
+# project_name = "service"
+# user_domain_name = "Default"
+# project_domain_name = "Default"
+# Sent in WWW-Authenticate to clients without a valid token (default: auth_url without /v3).
+# www_authenticate_uri = "http://127.0.0.1:5000"
+# Seconds a validated token is trusted before Keystone is asked again
+# (never past its expiry): a revoked token keeps working at most this long.
+# token_cache_seconds = 300
+# An X-Service-Token counts only with one of these roles...
+# service_token_roles = ["service"]
+# ...unless this is false, in which case the mismatch is only logged.
+# service_token_roles_required = true
+# Timeout of each request to Keystone, in seconds.
+# timeout_secs = 10
 
 [image_format]
 container_formats = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
@@ -357,8 +483,32 @@ mod tests {
             assert!(Config::load(Some(Path::new("a.toml")), Overrides::default()).is_err());
             jail.create_file("b.toml", "[stores.os_glance_staging]\ndriver = \"file\"")?;
             assert!(Config::load(Some(Path::new("b.toml")), Overrides::default()).is_err());
+            jail.create_file("d.toml", "[auth]\nstrategy = \"keystone\"")?;
+            assert!(Config::load(Some(Path::new("d.toml")), Overrides::default()).is_err());
             jail.create_file("c.toml", "unknown_key = 1")?;
             assert!(Config::load(Some(Path::new("c.toml")), Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn keystone_settings_come_from_the_environment_and_hide_the_password() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GLINT_AUTH__STRATEGY", "keystone");
+            jail.set_env("GLINT_AUTH__KEYSTONE__AUTH_URL", "http://ks:5000/v3/");
+            jail.set_env("GLINT_AUTH__KEYSTONE__USERNAME", "glance");
+            jail.set_env("GLINT_AUTH__KEYSTONE__PASSWORD", "hunter2");
+            jail.set_env("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.auth.strategy, AuthStrategy::Keystone);
+            let ks = c.auth.keystone.as_ref().unwrap();
+            assert_eq!(ks.password.expose(), "hunter2");
+            assert_eq!(ks.user_domain_name, "Default");
+            assert_eq!(ks.token_cache_seconds, 300);
+            assert_eq!(ks.service_token_roles, ["service"]);
+            assert_eq!(ks.www_authenticate_uri(), "http://ks:5000");
+            assert!(!format!("{c:?}").contains("hunter2"));
+            assert!(!serde_json::to_string(&c).unwrap().contains("hunter2"));
             Ok(())
         });
     }

@@ -6,6 +6,7 @@ use poem::Server;
 use poem::listener::TcpListener;
 
 use crate::app::App;
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
 use crate::store::StoreRegistry;
@@ -15,6 +16,7 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         anyhow::anyhow!("cannot create data_dir {}: {e}", config.data_dir.display())
     })?;
+    let auth = Authenticator::new(&config.auth)?;
     let db = Database::connect(&config.database_url()).await?;
     let stores = StoreRegistry::open(&config);
     if stores.get(stores.default_id()).is_none() {
@@ -23,7 +25,7 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
             "the default store is not available: uploads will fail until it is"
         );
     }
-    Ok(App::new(config, db, stores))
+    Ok(App::new(config, db, stores, auth))
 }
 
 /// Serve the API until Ctrl-C or SIGTERM.

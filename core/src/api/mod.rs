@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use self::error::ApiError;
 use crate::app::App;
+use crate::auth::AuthError;
 use crate::context::RequestContext;
 
 #[derive(Tags)]
@@ -123,21 +124,57 @@ async fn conventions<E: Endpoint>(
             ),
         )
         .render(accept.as_deref()),
-        Ok(()) => {
-            req.extensions_mut()
-                .insert(RequestContext::noauth(request_id.clone()));
-            let path = req.uri().path().to_owned();
-            match routes.call(req).await {
-                Ok(resp) => resp.into_response(),
-                Err(e) => framework_error(e, &path, allowed).render(accept.as_deref()),
+        Ok(()) => match authenticate(app, &req, request_id.clone()).await {
+            Err(e) => e.render(accept.as_deref()),
+            Ok(ctx) => {
+                req.extensions_mut().insert(ctx);
+                let path = req.uri().path().to_owned();
+                match routes.call(req).await {
+                    Ok(resp) => resp.into_response(),
+                    Err(e) => framework_error(e, &path, allowed).render(accept.as_deref()),
+                }
             }
-        }
+        },
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-openstack-request-id", v);
     }
     tracing::debug!(%method, status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, request_id, "request");
     resp
+}
+
+/// The caller's context; version discovery needs no credentials, as in
+/// Glance where it answers before the auth middleware.
+async fn authenticate(
+    app: &App,
+    req: &Request,
+    request_id: String,
+) -> Result<RequestContext, ApiError> {
+    if matches!(req.uri().path(), "/" | "/versions") {
+        return Ok(RequestContext::anonymous(request_id));
+    }
+    app.auth
+        .context(request_id, req.headers())
+        .await
+        .map_err(|e| match e {
+            AuthError::Unauthenticated => {
+                let error = ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.",
+                );
+                match app.auth.challenge() {
+                    Some(challenge) => error.with_header(header::WWW_AUTHENTICATE, &challenge),
+                    None => error,
+                }
+            }
+            AuthError::Unavailable(reason) => {
+                tracing::error!(%reason, "cannot authenticate requests");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The identity service is unavailable; try again later.",
+                )
+            }
+        })
 }
 
 /// Checks and rewrites before routing; `Err` is the answer to send instead.

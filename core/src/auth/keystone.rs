@@ -1,0 +1,320 @@
+//! A Keystone v3 client validating callers' tokens as keystonemiddleware's
+//! auth_token does: Glint holds a service token of its own (password auth as
+//! the configured service user) and asks `GET /v3/auth/tokens` about each
+//! token it has not validated recently.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::cache::{TokenCache, TokenKey, cache_until};
+use super::{AuthError, Identity};
+use crate::config::KeystoneConfig;
+
+/// Most tokens kept validated at once.
+const CACHE_CAPACITY: usize = 10_000;
+
+pub struct Keystone {
+    http: reqwest::Client,
+    /// `auth_url` without a trailing slash.
+    base: String,
+    config: KeystoneConfig,
+    /// Held while a new service token is fetched, so only one request does it.
+    service_token: tokio::sync::Mutex<Option<ServiceToken>>,
+    cache: Mutex<TokenCache>,
+}
+
+struct ServiceToken {
+    token: String,
+    renew_at: Instant,
+}
+
+impl Keystone {
+    pub fn new(config: &KeystoneConfig) -> anyhow::Result<Self> {
+        let base = config.auth_url.trim_end_matches('/').to_owned();
+        reqwest::Url::parse(&base)
+            .map_err(|e| anyhow::anyhow!("auth.keystone.auth_url '{base}': {e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.timeout_secs))
+            .build()?;
+        Ok(Self {
+            http,
+            base,
+            config: config.clone(),
+            service_token: tokio::sync::Mutex::new(None),
+            cache: Mutex::new(TokenCache::new(CACHE_CAPACITY)),
+        })
+    }
+
+    pub fn www_authenticate_uri(&self) -> String {
+        self.config.www_authenticate_uri()
+    }
+
+    /// Who `token` belongs to, from the cache or from Keystone.
+    pub async fn validate(&self, token: &str) -> Result<Arc<Identity>, AuthError> {
+        let key = TokenKey::of(token);
+        if let Some(identity) = self.cache().get(&key, Instant::now()) {
+            return Ok(identity);
+        }
+        let identity = Arc::new(self.fetch_identity(token).await.inspect_err(|e| {
+            tracing::info!(token = %key.short(), error = %e, "token refused");
+        })?);
+        let ttl = Duration::from_secs(self.config.token_cache_seconds);
+        let now = Instant::now();
+        let until = cache_until(now, Utc::now(), identity.expires_at, ttl);
+        self.cache().insert(key, identity.clone(), until, now);
+        Ok(identity)
+    }
+
+    /// A service token's identity, when it is valid and (if required) has
+    /// one of the service roles; anything else is ignored, as with
+    /// keystonemiddleware under Glance's `delay_auth_decision`.
+    pub async fn validate_service_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<Arc<Identity>>, AuthError> {
+        let identity = match self.validate(token).await {
+            Ok(identity) => identity,
+            Err(AuthError::Unauthenticated) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let wanted = &self.config.service_token_roles;
+        if identity
+            .roles
+            .iter()
+            .any(|r| wanted.iter().any(|w| w.eq_ignore_ascii_case(r)))
+        {
+            return Ok(Some(identity));
+        }
+        let key = TokenKey::of(token);
+        if self.config.service_token_roles_required {
+            tracing::warn!(token = %key.short(), "service token without a service role: ignored");
+            Ok(None)
+        } else {
+            tracing::warn!(token = %key.short(), "service token without a service role: accepted");
+            Ok(Some(identity))
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, TokenCache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Ask Keystone. A 401 means Keystone no longer takes our service token:
+    /// renew it and ask once more.
+    async fn fetch_identity(&self, token: &str) -> Result<Identity, AuthError> {
+        for last_try in [false, true] {
+            let service = self.service_token().await?;
+            let resp = self
+                .http
+                .get(format!("{}/auth/tokens?nocatalog", self.base))
+                .header("x-auth-token", &service)
+                .header("x-subject-token", token)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            match resp.status() {
+                StatusCode::OK => {
+                    let body: TokenBody = resp.json().await.map_err(unavailable)?;
+                    return Ok(body.token.into_identity());
+                }
+                StatusCode::UNAUTHORIZED if !last_try => self.forget_service_token(&service).await,
+                status if status.is_client_error() => return Err(AuthError::Unauthenticated),
+                status => {
+                    return Err(AuthError::Unavailable(format!(
+                        "Keystone answered {status}"
+                    )));
+                }
+            }
+        }
+        Err(AuthError::Unauthenticated)
+    }
+
+    async fn service_token(&self) -> Result<String, AuthError> {
+        let mut slot = self.service_token.lock().await;
+        if let Some(current) = slot.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            return Ok(current.token.clone());
+        }
+        let fresh = self.issue_service_token().await?;
+        let token = fresh.token.clone();
+        *slot = Some(fresh);
+        Ok(token)
+    }
+
+    async fn forget_service_token(&self, stale: &str) {
+        let mut slot = self.service_token.lock().await;
+        if slot.as_ref().is_some_and(|t| t.token == stale) {
+            *slot = None;
+        }
+    }
+
+    /// Password auth as the service user, scoped to its project.
+    async fn issue_service_token(&self) -> Result<ServiceToken, AuthError> {
+        let c = &self.config;
+        let body = serde_json::json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": c.username,
+                "domain": {"name": c.user_domain_name},
+                "password": c.password.expose(),
+            }}},
+            "scope": {"project": {"name": c.project_name, "domain": {"name": c.project_domain_name}}},
+        }});
+        let resp = self
+            .http
+            .post(format!("{}/auth/tokens?nocatalog", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if resp.status() != StatusCode::CREATED {
+            tracing::error!(status = %resp.status(), user = %c.username, "Keystone refused the service credentials");
+            return Err(AuthError::Unavailable(format!(
+                "Keystone answered {} to the service credentials",
+                resp.status()
+            )));
+        }
+        let token = resp
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| AuthError::Unavailable("Keystone issued no X-Subject-Token".into()))?;
+        let body: TokenBody = resp.json().await.map_err(unavailable)?;
+        let lifetime = (body.token.expires_at - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        tracing::debug!(token = %TokenKey::of(&token).short(), "service token issued");
+        Ok(ServiceToken {
+            token,
+            renew_at: Instant::now() + renew_after(lifetime),
+        })
+    }
+}
+
+/// The service token is renewed once 80% of its lifetime has passed.
+fn renew_after(lifetime: Duration) -> Duration {
+    lifetime * 4 / 5
+}
+
+fn unavailable(e: reqwest::Error) -> AuthError {
+    AuthError::Unavailable(e.without_url().to_string())
+}
+
+/// `GET /v3/auth/tokens` answers `{"token": {...}}`.
+#[derive(Deserialize)]
+struct TokenBody {
+    token: Token,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    user: Scoped,
+    project: Option<Scoped>,
+    domain: Option<Id>,
+    /// `{"all": true}` for system-scoped tokens.
+    system: Option<HashMap<String, bool>>,
+    #[serde(default)]
+    roles: Vec<Role>,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct Scoped {
+    id: String,
+    domain: Option<Id>,
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Role {
+    name: String,
+}
+
+impl Token {
+    fn into_identity(self) -> Identity {
+        let system_scope = self
+            .system
+            .and_then(|s| s.into_iter().find_map(|(scope, on)| on.then_some(scope)));
+        Identity {
+            user_id: self.user.id,
+            user_domain_id: self.user.domain.map(|d| d.id),
+            project_domain_id: self
+                .project
+                .as_ref()
+                .and_then(|p| p.domain.as_ref())
+                .map(|d| d.id.clone()),
+            project_id: self.project.map(|p| p.id),
+            domain_id: self.domain.map(|d| d.id),
+            system_scope,
+            roles: self
+                .roles
+                .into_iter()
+                .map(|r| r.name.to_lowercase())
+                .collect(),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(json: serde_json::Value) -> Identity {
+        serde_json::from_value::<TokenBody>(json)
+            .unwrap()
+            .token
+            .into_identity()
+    }
+
+    #[test]
+    fn a_project_token_gives_ids_and_lower_cased_roles() {
+        let id = identity(serde_json::json!({"token": {
+            "methods": ["password"],
+            "user": {"id": "u1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
+            "project": {"id": "p1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
+            "roles": [{"id": "r1", "name": "Member"}, {"id": "r2", "name": "READER"}, {"id": "r3", "name": "admin"}],
+            "expires_at": "2030-01-01T12:00:00.000000Z",
+            "issued_at": "2030-01-01T08:00:00.000000Z"
+        }}));
+        assert_eq!(id.user_id, "u1");
+        assert_eq!(id.user_domain_id.as_deref(), Some("default"));
+        assert_eq!(id.project_id.as_deref(), Some("p1"));
+        assert_eq!(id.project_domain_id.as_deref(), Some("default"));
+        assert_eq!(id.roles, ["member", "reader", "admin"]);
+        assert_eq!(id.system_scope, None);
+        assert_eq!(id.expires_at.to_rfc3339(), "2030-01-01T12:00:00+00:00");
+    }
+
+    #[test]
+    fn a_system_token_has_the_all_scope_and_no_project() {
+        let id = identity(serde_json::json!({"token": {
+            "user": {"id": "u0", "domain": {"id": "default"}},
+            "system": {"all": true},
+            "roles": [{"id": "r", "name": "Admin"}],
+            "expires_at": "2030-01-01T12:00:00Z"
+        }}));
+        assert_eq!(id.system_scope.as_deref(), Some("all"));
+        assert_eq!(id.project_id, None);
+        assert_eq!(id.roles, ["admin"]);
+    }
+
+    #[test]
+    fn the_service_token_is_renewed_at_four_fifths_of_its_life() {
+        assert_eq!(
+            renew_after(Duration::from_secs(4 * 3600)),
+            Duration::from_secs(11520)
+        );
+        assert_eq!(renew_after(Duration::ZERO), Duration::ZERO);
+    }
+}

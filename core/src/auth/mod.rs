@@ -1,0 +1,102 @@
+//! Who is calling: the authentication strategies of `[auth]`, turning a
+//! request's headers into its `RequestContext`.
+//!
+//! With Keystone this is keystonemiddleware's auth_token followed by Glance's
+//! context middleware: the user token (`X-Auth-Token`) must be valid, an
+//! optional service token (`X-Service-Token`) adds its roles when valid.
+
+mod cache;
+pub mod keystone;
+
+use chrono::{DateTime, Utc};
+use poem::http::HeaderMap;
+
+use crate::config::{AuthConfig, AuthStrategy};
+use crate::context::RequestContext;
+
+pub use self::keystone::Keystone;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No token, or one Keystone does not accept.
+    #[error("the request carries no valid token")]
+    Unauthenticated,
+    /// Keystone could not be asked or gave an answer that cannot be used.
+    #[error("the identity service is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What a valid token says about its bearer. Role names are lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: String,
+    pub user_domain_id: Option<String>,
+    pub project_id: Option<String>,
+    pub project_domain_id: Option<String>,
+    /// Set for domain-scoped tokens.
+    pub domain_id: Option<String>,
+    /// `all` for system-scoped tokens.
+    pub system_scope: Option<String>,
+    pub roles: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The configured strategy, ready to authenticate requests.
+pub enum Authenticator {
+    Noauth,
+    Keystone(Keystone),
+}
+
+impl Authenticator {
+    pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
+        Ok(match (config.strategy, &config.keystone) {
+            (AuthStrategy::Noauth, _) => Self::Noauth,
+            (AuthStrategy::Keystone, Some(keystone)) => Self::Keystone(Keystone::new(keystone)?),
+            (AuthStrategy::Keystone, None) => {
+                anyhow::bail!("auth.strategy = \"keystone\" needs an [auth.keystone] table")
+            }
+        })
+    }
+
+    /// The caller of a request that needs authentication.
+    pub async fn context(
+        &self,
+        request_id: String,
+        headers: &HeaderMap,
+    ) -> Result<RequestContext, AuthError> {
+        let keystone = match self {
+            Self::Noauth => return Ok(RequestContext::noauth(request_id)),
+            Self::Keystone(keystone) => keystone,
+        };
+        let token = header(headers, "x-auth-token").ok_or(AuthError::Unauthenticated)?;
+        let user = keystone.validate(token).await?;
+        let service = match header(headers, "x-service-token") {
+            Some(token) => keystone.validate_service_token(token).await?,
+            None => None,
+        };
+        Ok(RequestContext::from_identity(
+            request_id,
+            &user,
+            service.as_deref(),
+        ))
+    }
+
+    /// `WWW-Authenticate` for a 401 answer, when the strategy has one.
+    pub fn challenge(&self) -> Option<String> {
+        match self {
+            Self::Noauth => None,
+            Self::Keystone(keystone) => Some(format!(
+                "Keystone uri=\"{}\"",
+                keystone.www_authenticate_uri()
+            )),
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}

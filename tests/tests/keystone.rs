@@ -1,0 +1,312 @@
+//! Keystone authentication against a real Keystone: started with the shared
+//! harness's keystone-up.sh when nothing answers on KEYSTONE_PORT (5000).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use glint_blackbox::{Client, Glint, StatusCode};
+use serde_json::{Value, json};
+
+/// Keystone's settings, as keystone-up.sh prints them (its defaults when it
+/// was already running).
+struct Keystone {
+    url: String,
+    admin_password: String,
+}
+
+fn keystone() -> &'static Keystone {
+    static KEYSTONE: OnceLock<Keystone> = OnceLock::new();
+    KEYSTONE.get_or_init(|| {
+        let port = std::env::var("KEYSTONE_PORT").unwrap_or_else(|_| "5000".into());
+        let mut settings: HashMap<String, String> = HashMap::new();
+        if !answers(&format!("http://127.0.0.1:{port}/v3")) {
+            let shared = std::env::var_os("GLINT_SHARED").map_or_else(
+                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+                PathBuf::from,
+            );
+            let script = shared.join("harness/keystone-up.sh");
+            let out = Command::new("bash")
+                .arg(&script)
+                .output()
+                .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+            assert!(
+                out.status.success(),
+                "{} failed:\n{}",
+                script.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            settings = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        }
+        let setting = |key: &str, default: String| {
+            settings
+                .get(key)
+                .cloned()
+                .or_else(|| std::env::var(key).ok())
+                .unwrap_or(default)
+        };
+        Keystone {
+            url: setting("KEYSTONE_URL", format!("http://127.0.0.1:{port}/v3")),
+            admin_password: setting("KEYSTONE_ADMIN_PASSWORD", "password".into()),
+        }
+    })
+}
+
+fn answers(url: &str) -> bool {
+    Command::new("curl")
+        .args(["-sf", "-m", "5", "-o", "/dev/null", url])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Password auth; `scope` is Keystone's scope object.
+async fn token(user: &str, password: &str, scope: Value) -> String {
+    let body = json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": scope,
+    }});
+    let r = Client::new()
+        .post(format!("{}/auth/tokens?nocatalog", keystone().url))
+        .json(&body)
+        .send()
+        .await
+        .expect("keystone auth");
+    assert_eq!(r.status(), StatusCode::CREATED, "token for {user}");
+    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
+}
+
+fn project(name: &str) -> Value {
+    json!({"project": {"name": name, "domain": {"id": "default"}}})
+}
+
+async fn demo_token() -> String {
+    token("demo", "demo-secret", project("demo")).await
+}
+
+async fn admin_system_token() -> String {
+    token(
+        "admin",
+        &keystone().admin_password,
+        json!({"system": {"all": true}}),
+    )
+    .await
+}
+
+/// A Keystone API call as the system administrator.
+async fn keystone_admin(method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let mut req = Client::new()
+        .request(method, format!("{}{path}", keystone().url))
+        .header("x-auth-token", admin_system_token().await);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.expect("keystone call");
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+async fn glint() -> Glint {
+    let url = keystone().url.clone();
+    Glint::start_with(&[
+        ("GLINT_AUTH__STRATEGY", "keystone"),
+        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
+        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
+        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
+        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
+        ("GLINT_AUTH__KEYSTONE__TOKEN_CACHE_SECONDS", "1"),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused_with_the_keystone_challenge() {
+    let g = glint().await;
+    let expected_uri = format!(
+        "Keystone uri=\"{}\"",
+        keystone().url.trim_end_matches("/v3")
+    );
+    for token in [None, Some("garbage"), Some("")] {
+        let mut req = g.get("/v2/images").header("accept", "application/json");
+        if let Some(token) = token {
+            req = req.header("x-auth-token", token);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "token {token:?}");
+        assert_eq!(r.headers()["www-authenticate"], expected_uri.as_str());
+        assert!(r.headers().contains_key("x-openstack-request-id"));
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "401 Unauthorized");
+    }
+    let r = g.get("/").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::MULTIPLE_CHOICES);
+    assert!(!g.log().contains("garbage"), "tokens never reach the log");
+}
+
+#[tokio::test]
+async fn images_belong_to_the_token_project_and_stay_private_to_it() {
+    let g = glint().await;
+    let demo = demo_token().await;
+    let r = g
+        .post("/v2/images")
+        .header("x-auth-token", &demo)
+        .json(&json!({"name": "demo-private", "disk_format": "raw", "container_format": "bare"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let image: Value = r.json().await.unwrap();
+    let id = image["id"].as_str().unwrap();
+
+    let projects = keystone_admin(reqwest::Method::GET, "/projects?name=demo", None).await;
+    let demo_project = projects["projects"][0]["id"].as_str().unwrap();
+    assert_eq!(image["owner"], demo_project);
+    assert_eq!(image["visibility"], "shared");
+
+    let list: Value = g
+        .get("/v2/images")
+        .header("x-auth-token", &demo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id)
+    );
+
+    // A member of another project: created for this test, removed after it.
+    let name = format!("glint-test-{}", uuid::Uuid::new_v4().simple());
+    let other_project = keystone_admin(
+        reqwest::Method::POST,
+        "/projects",
+        Some(json!({"project": {"name": name, "domain_id": "default"}})),
+    )
+    .await["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = keystone_admin(
+        reqwest::Method::POST,
+        "/users",
+        Some(json!({"user": {"name": name, "password": "other-secret", "domain_id": "default"}})),
+    )
+    .await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let roles = keystone_admin(reqwest::Method::GET, "/roles?name=member", None).await;
+    let member = roles["roles"][0]["id"].as_str().unwrap();
+    keystone_admin(
+        reqwest::Method::PUT,
+        &format!("/projects/{other_project}/users/{user}/roles/{member}"),
+        None,
+    )
+    .await;
+    let other = token(
+        &name,
+        "other-secret",
+        json!({"project": {"id": other_project}}),
+    )
+    .await;
+
+    let r = g
+        .get(&format!("/v2/images/{id}"))
+        .header("x-auth-token", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let list: Value = g
+        .get("/v2/images")
+        .header("x-auth-token", &other)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !list["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id)
+    );
+
+    // The system administrator sees every project's images.
+    let r = g
+        .get(&format!("/v2/images/{id}"))
+        .header("x-auth-token", admin_system_token().await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    keystone_admin(reqwest::Method::DELETE, &format!("/users/{user}"), None).await;
+    keystone_admin(
+        reqwest::Method::DELETE,
+        &format!("/projects/{other_project}"),
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_once_its_cache_entry_expires() {
+    let g = glint().await;
+    let demo = demo_token().await;
+    let list = || g.get("/v2/images").header("x-auth-token", &demo).send();
+    assert_eq!(list().await.unwrap().status(), StatusCode::OK);
+
+    let r = Client::new()
+        .delete(format!("{}/auth/tokens", keystone().url))
+        .header("x-auth-token", &demo)
+        .header("x-subject-token", &demo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(list().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_unreachable_keystone_gives_503_not_500() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let g = Glint::start_with(&[
+        ("GLINT_AUTH__STRATEGY", "keystone"),
+        (
+            "GLINT_AUTH__KEYSTONE__AUTH_URL",
+            &format!("http://127.0.0.1:{closed}/v3"),
+        ),
+        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
+        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
+        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
+    ])
+    .await;
+    let r = g
+        .get("/v2/images")
+        .header("x-auth-token", "any")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!g.log().contains("glance-password"));
+}
