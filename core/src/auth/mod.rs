@@ -44,14 +44,16 @@ pub struct Identity {
 /// The configured strategy, ready to authenticate requests.
 pub enum Authenticator {
     Noauth,
-    Keystone(Keystone),
+    Keystone(Box<Keystone>),
 }
 
 impl Authenticator {
     pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
         Ok(match (config.strategy, &config.keystone) {
             (AuthStrategy::Noauth, _) => Self::Noauth,
-            (AuthStrategy::Keystone, Some(keystone)) => Self::Keystone(Keystone::new(keystone)?),
+            (AuthStrategy::Keystone, Some(keystone)) => {
+                Self::Keystone(Box::new(Keystone::new(keystone)?))
+            }
             (AuthStrategy::Keystone, None) => {
                 anyhow::bail!("auth.strategy = \"keystone\" needs an [auth.keystone] table")
             }
