@@ -244,6 +244,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
 }
 
+// figment's own error type is large; configuration loads once, at start-up.
+#[allow(clippy::result_large_err)]
 impl Config {
     /// Layer defaults, the optional TOML file, the environment and flags.
     pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, figment::Error> {
@@ -407,6 +409,8 @@ disk_formats = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi
 "#;
 
 #[cfg(test)]
+// figment::Jail's closures return figment's (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

@@ -211,10 +211,10 @@ async fn wait_ready(child: &mut Child, client: &Client, url: &str) -> bool {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if let Ok(r) = client.get(url).send().await {
-            if r.status() == StatusCode::MULTIPLE_CHOICES {
-                return true;
-            }
+        if let Ok(r) = client.get(url).send().await
+            && r.status() == StatusCode::MULTIPLE_CHOICES
+        {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -419,7 +419,7 @@ impl Database {
         let rows = self
             .select_content(namespace, MetadefContent::Objects, Some(name))
             .await?;
-        rows.iter().next().map(object_from_row).transpose()
+        rows.first().map(object_from_row).transpose()
     }
 
     pub async fn get_property(
@@ -430,14 +430,14 @@ impl Database {
         let rows = self
             .select_content(namespace, MetadefContent::Properties, Some(name))
             .await?;
-        rows.iter().next().map(property_from_row).transpose()
+        rows.first().map(property_from_row).transpose()
     }
 
     pub async fn get_tag(&self, namespace: &str, name: &str) -> Result<Option<Tag>, DbError> {
         let rows = self
             .select_content(namespace, MetadefContent::Tags, Some(name))
             .await?;
-        rows.iter().next().map(tag_from_row).transpose()
+        rows.first().map(tag_from_row).transpose()
     }
 
     /// A namespace's objects, oldest first.

@@ -166,10 +166,10 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
             tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
             continue;
         };
-        if let Err(e) = store.delete(&location.url).await {
-            if e.kind != glint_sdk::ErrorKind::NotFound {
-                tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
-            }
+        if let Err(e) = store.delete(&location.url).await
+            && e.kind != glint_sdk::ErrorKind::NotFound
+        {
+            tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
         }
     }
     Ok(())

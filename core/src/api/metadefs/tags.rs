@@ -58,6 +58,7 @@ impl TagsApi {
     }
 
     /// List a namespace's tags, oldest last by default.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v2/metadefs/namespaces/:namespace/tags",
         method = "get",
