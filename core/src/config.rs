@@ -57,9 +57,13 @@ pub struct StoreConfig {
     /// Downloads try higher weights first.
     #[serde(default)]
     pub weight: i64,
-    /// Driver options, handed to the plugin as JSON.
-    #[serde(default)]
+    /// Driver options, handed to the plugin as JSON (an empty object when absent).
+    #[serde(default = "no_options")]
     pub options: serde_json::Value,
+}
+
+fn no_options() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -67,10 +67,14 @@ impl Glint {
                 "--data-dir",
             ])
             .arg(data_dir.path())
-            // The plugin freshly built for this test run, not a stale copy next to the binary.
+            // The plugins freshly built for this test run, not stale copies next to the binary.
             .env(
                 "GLINT_PLUGINS__PATHS",
-                format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")),
+                format!(
+                    "[{:?}, {:?}]",
+                    glint_testkit::cdylib_path("glint-store-file"),
+                    glint_testkit::cdylib_path("glint-store-http")
+                ),
             )
             .env("GLINT_LOG", "info,glint_core=debug")
             .stdin(Stdio::null())

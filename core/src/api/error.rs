@@ -212,7 +212,8 @@ impl From<ServiceError> for ApiError {
             }
             E::Conflict(_) | E::WrongStatus { .. } | E::Duplicate(_) => StatusCode::CONFLICT,
             E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            E::GoneDuringUpload(_) => StatusCode::GONE,
+            // Glance's StoreAddDisabled: the store exists but takes no data.
+            E::GoneDuringUpload(_) | E::StoreReadOnly(_) => StatusCode::GONE,
             E::RangeNotSatisfiable { size } => {
                 return ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, e.to_string())
                     .with_header(header::CONTENT_RANGE, &format!("bytes */{size}"));

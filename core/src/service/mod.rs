@@ -46,6 +46,8 @@ pub enum ServiceError {
     RangeNotSatisfiable { size: u64 },
     #[error("Unknown store '{0}'.")]
     UnknownStore(String),
+    #[error("Error in store configuration. Adding images to store '{0}' is disabled.")]
+    StoreReadOnly(String),
     #[error("The upload was interrupted: {0}")]
     UploadInterrupted(String),
     #[error(transparent)]

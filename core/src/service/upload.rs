@@ -51,6 +51,9 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
         )
         .temporary()
     })?;
+    if !store.capabilities().write {
+        return Err(ServiceError::StoreReadOnly(store_id));
+    }
     if !image.status.can_move_to(ImageStatus::Saving) {
         return Err(ServiceError::Conflict(format!(
             "Image status transition from {} to saving is not allowed",
