@@ -271,6 +271,11 @@ impl Config {
 
     /// Fill in what depends on other settings.
     fn finish(mut self) -> Result<Self, figment::Error> {
+        // Stores and the database see one absolute directory, whatever the
+        // working directory of later code (plugins require absolute paths).
+        self.data_dir = std::path::absolute(&self.data_dir).map_err(|e| {
+            figment::Error::from(format!("data_dir {}: {e}", self.data_dir.display()))
+        })?;
         if self.stores.is_empty() {
             self.stores.insert(
                 "file".into(),
@@ -369,7 +374,7 @@ paths = []
 # driver = "file"
 # description = "Local filesystem store"
 # weight = 0
-# options = { datadir = "./data/images" }
+# options = { datadir = "/var/lib/glint/images" }   # absolute
 
 [api]
 limit_param_default = 25
@@ -423,8 +428,17 @@ mod tests {
         let c = Config::default().finish().unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:9292");
         assert_eq!(c.default_store(), "file");
-        assert_eq!(c.stores["file"].options["datadir"], "./data/images");
-        assert!(c.database_url().starts_with("sqlite://./data/glint.db"));
+        // Relative to the working directory, made absolute (other tests move it: compare shapes).
+        assert!(c.data_dir.is_absolute() && c.data_dir.ends_with("data"));
+        let images = c.data_dir.join("images");
+        assert_eq!(
+            c.stores["file"].options["datadir"],
+            images.to_str().unwrap()
+        );
+        assert!(
+            c.database_url()
+                .starts_with(&format!("sqlite://{}/glint.db", c.data_dir.display()))
+        );
     }
 
     #[test]

@@ -60,13 +60,15 @@ impl Glint {
         for _attempt in 0..5 {
             let port = free_port();
             let mut cmd = Command::new(&bin);
+            // A relative data dir, as in the README's run command (`./data`).
             cmd.args([
                 "serve",
                 "--bind",
                 &format!("127.0.0.1:{port}"),
                 "--data-dir",
+                ".",
             ])
-            .arg(data_dir.path())
+            .current_dir(data_dir.path())
             // The plugins freshly built for this test run, not stale copies next to the binary.
             .env(
                 "GLINT_PLUGINS__PATHS",
