@@ -128,20 +128,18 @@ impl ImagesApi {
     ) -> Result<JsonDoc<ImagesDoc>, ApiError> {
         let ctx = context(req);
         let raw = req.uri().query().unwrap_or("");
-        let found = match list_params::parse(raw, ctx.scope(), &app.config.api)
+        let (found, next) = match list_params::parse(raw, ctx.scope(), &app.config.api)
             .map_err(ApiError::bad_request)?
         {
             Parsed::Query(query) => {
                 let limit = query.limit as usize;
                 let found = images::list(app.0, &query).await?;
-                let next = (limit > 0 && found.len() == limit)
-                    .then(|| found.last().map(|i| i.id))
-                    .flatten();
+                // A full page may have a successor; its last image is the marker.
+                let next = found.last().map(|i| i.id).filter(|_| found.len() == limit);
                 (found, next)
             }
             Parsed::Empty => (Vec::new(), None),
         };
-        let (found, next) = found;
         let params: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
             .into_owned()
             .filter(|(k, _)| k != "marker")

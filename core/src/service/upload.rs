@@ -14,7 +14,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use glint_sdk::{ErrorKind, StoreError};
 use uuid::Uuid;
 
-use super::hashing::{HASH_ALGO, Hasher};
+use super::hashing::{Digests, HASH_ALGO, Hasher};
 use super::images::{get_for_update, not_found_as};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
@@ -79,28 +79,32 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     saving.status = ImageStatus::Saving;
     let saving = claim(app, &saving, image.status).await?;
 
-    let failure = Arc::new(Mutex::new(None));
-    let hasher = Arc::new(Hasher::new());
-    let data = counted(
-        req.body,
-        Arc::clone(&hasher),
-        req.expected_size,
-        cap,
-        Arc::clone(&failure),
-    );
+    let end = Arc::new(Mutex::new(StreamEnd::default()));
+    let data = counted(req.body, req.expected_size, cap, Arc::clone(&end));
     let put = store.put(&id.to_string(), req.expected_size, data).await;
-    let outcome = match put {
-        Ok(outcome) => outcome,
-        Err(store_error) => {
+    let (digests, ours) = {
+        let mut end = end.lock().expect("no panics while held");
+        (end.digests.take(), end.failure.take())
+    };
+    let (outcome, digests) = match (put, digests) {
+        (Ok(outcome), Some(digests)) => (outcome, digests),
+        (Ok(outcome), None) => {
+            // A driver that reports success before reading the whole body has
+            // not stored this image.
+            let _ = store.delete(&outcome.location).await;
+            restore_queued(app, &saving).await;
+            return Err(StoreError::new(
+                ErrorKind::Unexpected,
+                format!("store '{store_id}' finished before the upload did"),
+            )
+            .into());
+        }
+        (Err(store_error), _) => {
             restore_queued(app, &saving).await;
             // A failure we raised inside the stream explains the store's error.
-            let ours = failure.lock().expect("no panics while held").take();
             return Err(ours.unwrap_or(ServiceError::Store(store_error)));
         }
     };
-    let hasher = Arc::try_unwrap(hasher)
-        .unwrap_or_else(|_| unreachable!("the store dropped the stream when put returned"));
-    let digests = hasher.finish().await;
 
     let mut active = saving.clone();
     active.status = ImageStatus::Active;
@@ -175,14 +179,23 @@ fn too_large(cap: u64) -> ServiceError {
     ))
 }
 
+/// How the body stream ended, for the upload to read once the store returns:
+/// the digests when every byte passed, or the reason we stopped it.
+#[derive(Default)]
+struct StreamEnd {
+    digests: Option<Digests>,
+    failure: Option<ServiceError>,
+}
+
 struct Counting {
     body: BoxStream<'static, std::io::Result<Bytes>>,
     buf: BytesMut,
     seen: u64,
-    hasher: Arc<Hasher>,
+    /// Present until the stream ends or fails.
+    hasher: Option<Hasher>,
     expected: Option<u64>,
     cap: u64,
-    failure: Arc<Mutex<Option<ServiceError>>>,
+    end: Arc<Mutex<StreamEnd>>,
     done: bool,
 }
 
@@ -190,14 +203,24 @@ impl Counting {
     /// Record why the upload must stop and tell the store so.
     fn fail(&mut self, e: ServiceError) -> Result<Bytes, StoreError> {
         let message = e.to_string();
-        *self.failure.lock().expect("no panics while held") = Some(e);
+        self.end.lock().expect("no panics while held").failure = Some(e);
         self.done = true;
+        self.hasher = None;
         Err(StoreError::new(ErrorKind::Unexpected, message))
+    }
+
+    /// Every byte has passed: publish the digests, end the stream.
+    async fn finish(&mut self) -> Option<Result<Bytes, StoreError>> {
+        if let Some(hasher) = self.hasher.take() {
+            let digests = hasher.finish().await;
+            self.end.lock().expect("no panics while held").digests = Some(digests);
+        }
+        None
     }
 
     async fn next_chunk(&mut self) -> Option<Result<Bytes, StoreError>> {
         if self.done {
-            return None;
+            return self.finish().await;
         }
         while self.buf.len() < CHUNK {
             match self.body.next().await {
@@ -210,7 +233,7 @@ impl Counting {
                         return Some(self.fail(size_mismatch(self.expected, self.seen)));
                     }
                     if self.buf.is_empty() && bytes.len() >= CHUNK {
-                        self.hasher.update(&bytes).await;
+                        hash(&self.hasher, &bytes).await;
                         return Some(Ok(bytes));
                     }
                     self.buf.extend_from_slice(&bytes);
@@ -228,11 +251,18 @@ impl Counting {
             }
         }
         if self.buf.is_empty() {
-            return None;
+            return self.finish().await;
         }
         let chunk = self.buf.split().freeze();
-        self.hasher.update(&chunk).await;
+        hash(&self.hasher, &chunk).await;
         Some(Ok(chunk))
+    }
+}
+
+/// Feed a chunk to the digests (borrowing only the hasher keeps the future `Send`).
+async fn hash(hasher: &Option<Hasher>, chunk: &Bytes) {
+    if let Some(hasher) = hasher {
+        hasher.update(chunk).await;
     }
 }
 
@@ -246,19 +276,18 @@ fn size_mismatch(expected: Option<u64>, seen: u64) -> ServiceError {
 /// The body as the store sees it: coalesced, counted, capped and hashed.
 fn counted(
     body: BoxStream<'static, std::io::Result<Bytes>>,
-    hasher: Arc<Hasher>,
     expected: Option<u64>,
     cap: u64,
-    failure: Arc<Mutex<Option<ServiceError>>>,
+    end: Arc<Mutex<StreamEnd>>,
 ) -> BoxStream<'static, Result<Bytes, StoreError>> {
     let state = Counting {
         body,
         buf: BytesMut::with_capacity(CHUNK),
         seen: 0,
-        hasher,
+        hasher: Some(Hasher::new()),
         expected,
         cap,
-        failure,
+        end,
         done: false,
     };
     stream::unfold(state, |mut st| async move {
