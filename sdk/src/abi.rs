@@ -9,8 +9,14 @@
 
 use abi_stable::sabi_types::VersionNumber;
 
-/// This SDK's plugin ABI version, `major.minor.0`.
+/// The store plugin ABI version of this SDK, `major.minor.0`.
 pub const ABI_VERSION: &str = "1.0.0";
+
+/// The metadef provider plugin ABI version of this SDK, `major.minor.0`. Metadef plugins export
+/// their own root module, so this version moves independently of the store plugin's: a change to
+/// one interface never refuses plugins of the other. The types both share (errors, the logger) can
+/// only change with a major bump of both.
+pub const METADEF_ABI_VERSION: &str = "1.0.0";
 
 /// Whether a host speaking ABI `host` accepts a plugin built for ABI `plugin`.
 pub fn is_compatible(plugin: VersionNumber, host: VersionNumber) -> bool {
@@ -40,9 +46,11 @@ mod tests {
 
     #[test]
     fn abi_version_parses() {
-        let parsed = abi_stable::sabi_types::VersionStrings::new(ABI_VERSION)
-            .parsed()
-            .unwrap();
-        assert_eq!(parsed.patch, 0, "the patch number carries no meaning");
+        for version in [ABI_VERSION, METADEF_ABI_VERSION] {
+            let parsed = abi_stable::sabi_types::VersionStrings::new(version)
+                .parsed()
+                .unwrap();
+            assert_eq!(parsed.patch, 0, "the patch number carries no meaning");
+        }
     }
 }

@@ -1,8 +1,10 @@
-//! Glint plugin SDK: the one crate a store plugin needs.
+//! Glint plugin SDK: the one crate a plugin needs.
 //!
-//! A plugin implements [`StoreDriver`] in safe Rust and exports it with [`export_store_plugin!`].
-//! The host loads plugins with [`host::load_store_plugin`] (cargo feature `host`). Design notes on
-//! every ABI decision are in `docs/abi.md`.
+//! A store plugin implements [`StoreDriver`] in safe Rust and exports it with
+//! [`export_store_plugin!`]; a metadef provider plugin implements [`metadef::MetadefProvider`] and
+//! exports it with [`export_metadef_provider!`]. The host loads plugins with
+//! [`host::load_store_plugin`] and [`host::load_metadef_plugin`] (cargo feature `host`). Design
+//! notes on every ABI decision are in `docs/abi.md`.
 //!
 //! ```ignore
 //! struct MyDriver { /* … */ }
@@ -19,6 +21,7 @@ mod error;
 pub mod ffi;
 #[cfg(feature = "host")]
 pub mod host;
+pub mod metadef;
 pub mod runtime;
 
 /// File-system helpers for drivers.
@@ -49,6 +52,22 @@ macro_rules! export_store_plugin {
         #[::abi_stable::export_root_module]
         fn glint_store_plugin_root_module() -> $crate::ffi::StorePluginModuleRef {
             $crate::ffi::store_plugin_module::<$driver>()
+        }
+    };
+}
+
+/// Exports a [`metadef::MetadefProvider`] as this library's metadef provider plugin.
+///
+/// Generates the stable-ABI root module of metadef plugins (distinct from the store plugin's: one
+/// library is one kind of plugin); every entry point it exposes catches panics and reports them as
+/// `Unexpected` errors. Use it exactly once, in a `cdylib` crate that depends on `abi_stable`
+/// directly.
+#[macro_export]
+macro_rules! export_metadef_provider {
+    ($provider:ty) => {
+        #[::abi_stable::export_root_module]
+        fn glint_metadef_plugin_root_module() -> $crate::ffi::MetadefPluginModuleRef {
+            $crate::ffi::metadef_plugin_module::<$provider>()
         }
     };
 }

@@ -6,6 +6,7 @@
 mod buffer;
 mod error;
 mod log;
+mod metadef;
 mod module;
 mod os;
 mod store;
@@ -14,6 +15,10 @@ mod stream;
 pub use buffer::FfiBuf;
 pub use error::{FfiError, FfiResult};
 pub use log::HostLogger;
+pub use metadef::{
+    FfiMetadefProvider, FfiMetadefProviderBox, FfiNamespaceEntry, MetadefPluginModule,
+    MetadefPluginModuleRef, metadef_plugin_module,
+};
 pub use module::{StorePluginModule, StorePluginModuleRef, store_plugin_module};
 pub use os::start_writeback;
 pub use store::{FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiStore, FfiStoreBox};
@@ -22,6 +27,8 @@ pub use stream::{FfiStream, FfiStreamBox, FfiStreamItem, export_stream, import_s
 pub(crate) use error::{guard, panicked};
 #[cfg(feature = "host")]
 pub(crate) use log::level_code;
-pub(crate) use store::export_store;
+#[cfg(feature = "host")]
+pub(crate) use metadef::import as metadef_import;
 #[cfg(feature = "host")]
 pub(crate) use store::import;
+pub(crate) use store::{export_store, guarded};

@@ -101,7 +101,7 @@ pub type FfiStoreBox = FfiStore_TO<'static, RBox<()>>;
 /// inside a panic guard, so a panicking driver yields an `Unexpected` error.
 struct Exported<D>(Arc<D>);
 
-fn guarded<T: Send + 'static>(
+pub(crate) fn guarded<T: Send + 'static>(
     operation: impl Future<Output = Result<T, StoreError>> + Send + 'static,
 ) -> FfiFuture<FfiResult<T>> {
     std::panic::AssertUnwindSafe(operation)
@@ -193,7 +193,7 @@ pub(crate) mod import {
 
     /// Awaits a plugin future. The plugin side already turns panics into errors; `FfiFuture`
     /// re-raises any panic that still crossed as a panic, and that is caught here.
-    async fn await_ffi<T>(future: FfiFuture<FfiResult<T>>) -> Result<T, StoreError> {
+    pub(crate) async fn await_ffi<T>(future: FfiFuture<FfiResult<T>>) -> Result<T, StoreError> {
         match AssertUnwindSafe(future).catch_unwind().await {
             Ok(result) => result.into_result().map_err(StoreError::from),
             Err(_) => Err(StoreError::new(

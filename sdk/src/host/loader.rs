@@ -16,22 +16,50 @@ use crate::StoreError;
 use crate::abi::{ABI_VERSION, is_compatible};
 use crate::ffi::{HostLogger, StorePluginModuleRef, level_code};
 
+/// Which interface a plugin library implements; each has its own root module and ABI version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// A store driver (`export_store_plugin!`).
+    Store,
+    /// A metadef provider (`export_metadef_provider!`).
+    Metadef,
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Store => "store",
+            PluginKind::Metadef => "metadef",
+        })
+    }
+}
+
 /// Why a plugin file was refused. Each message is one short paragraph naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be opened as a shared library.
-    #[error("cannot load store plugin {path}: {reason}")]
-    Open { path: PathBuf, reason: String },
-    /// The file is a library but not a Glint store plugin.
-    #[error("{path} is not a Glint store plugin: {reason}")]
-    NotAPlugin { path: PathBuf, reason: String },
+    #[error("cannot load {kind} plugin {path}: {reason}")]
+    Open {
+        kind: PluginKind,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The file is a library but not a Glint plugin of the expected kind.
+    #[error("{path} is not a Glint {kind} plugin: {reason}")]
+    NotAPlugin {
+        kind: PluginKind,
+        path: PathBuf,
+        reason: String,
+    },
     /// The plugin was built for a plugin ABI this host does not accept.
     #[error(
-        "store plugin {path} was built for plugin ABI {plugin_abi}, but this host speaks plugin ABI \
-         {host_abi} (glint-sdk {host_sdk}); the major versions must match and the plugin's minor \
-         version may not exceed the host's; rebuild the plugin against this host's glint-sdk"
+        "{kind} plugin {path} was built for {kind} plugin ABI {plugin_abi}, but this host speaks \
+         {kind} plugin ABI {host_abi} (glint-sdk {host_sdk}); the major versions must match and \
+         the plugin's minor version may not exceed the host's; rebuild the plugin against this \
+         host's glint-sdk"
     )]
     Incompatible {
+        kind: PluginKind,
         path: PathBuf,
         plugin_abi: String,
         host_abi: String,
@@ -39,18 +67,24 @@ pub enum LoadError {
     },
     /// The plugin claims a compatible ABI but its boundary types differ from the host's.
     #[error(
-        "store plugin {path} claims plugin ABI {plugin_abi} like this host (glint-sdk {host_sdk}), \
-         but the layout of its interface types differs; it was probably built from a modified or \
-         mismatched glint-sdk; rebuild it against this host's glint-sdk (details at debug level)"
+        "{kind} plugin {path} claims {kind} plugin ABI {plugin_abi} like this host (glint-sdk \
+         {host_sdk}), but the layout of its interface types differs; it was probably built from a \
+         modified or mismatched glint-sdk; rebuild it against this host's glint-sdk (details at \
+         debug level)"
     )]
     LayoutMismatch {
+        kind: PluginKind,
         path: PathBuf,
         plugin_abi: String,
         host_sdk: &'static str,
     },
     /// The plugin's initialisation failed.
-    #[error("store plugin {path} failed to initialise: {reason}")]
-    Init { path: PathBuf, reason: String },
+    #[error("{kind} plugin {path} failed to initialise: {reason}")]
+    Init {
+        kind: PluginKind,
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// A loaded store plugin library. Cloning is cheap.
@@ -107,10 +141,7 @@ impl fmt::Debug for StorePlugin {
 /// Loads the store plugin at `path`. Loading the same file again returns the loaded plugin; plugins
 /// are never unloaded. Never panics: every failure is a [`LoadError`].
 pub fn load_store_plugin(path: &Path) -> Result<StorePlugin, LoadError> {
-    let canonical = path.canonicalize().map_err(|err| LoadError::Open {
-        path: path.to_owned(),
-        reason: err.to_string(),
-    })?;
+    let canonical = canonical(path, PluginKind::Store)?;
     static LOADED: OnceLock<Mutex<HashMap<PathBuf, StorePlugin>>> = OnceLock::new();
     // Held while loading, so two threads loading one file initialise it once.
     let mut loaded = LOADED
@@ -120,15 +151,26 @@ pub fn load_store_plugin(path: &Path) -> Result<StorePlugin, LoadError> {
     if let Some(plugin) = loaded.get(&canonical) {
         return Ok(plugin.clone());
     }
-    let plugin =
-        catch_unwind(AssertUnwindSafe(|| load_uncached(&canonical))).unwrap_or_else(|_| {
-            Err(LoadError::Init {
-                path: canonical.clone(),
-                reason: "loading panicked".into(),
-            })
-        })?;
+    let module = load_root::<StorePluginModuleRef>(&canonical)?;
+    let plugin = StorePlugin {
+        inner: Arc::new(Loaded {
+            path: canonical.clone(),
+            module,
+            driver: module.driver_name().to_string(),
+            sdk_version: module.sdk_version().to_string(),
+        }),
+    };
     loaded.insert(canonical, plugin.clone());
     Ok(plugin)
+}
+
+/// The canonical path of a plugin file, or why it cannot be opened.
+pub(crate) fn canonical(path: &Path, kind: PluginKind) -> Result<PathBuf, LoadError> {
+    path.canonicalize().map_err(|err| LoadError::Open {
+        kind,
+        path: path.to_owned(),
+        reason: err.to_string(),
+    })
 }
 
 /// Loads every `lib*.so` file in `dir`, in name order; files that are not plugins yield errors.
@@ -137,6 +179,7 @@ pub fn discover_store_plugins(dir: &Path) -> Vec<Result<StorePlugin, LoadError>>
         Ok(entries) => entries,
         Err(err) => {
             return vec![Err(LoadError::Open {
+                kind: PluginKind::Store,
                 path: dir.to_owned(),
                 reason: format!("cannot read the plugin directory: {err}"),
             })];
@@ -154,53 +197,76 @@ pub fn discover_store_plugins(dir: &Path) -> Vec<Result<StorePlugin, LoadError>>
     paths.iter().map(|path| load_store_plugin(path)).collect()
 }
 
-fn load_uncached(path: &Path) -> Result<StorePlugin, LoadError> {
-    let header = lib_header_from_path(path).map_err(|err| refusal(path, err))?;
-    let name = header.root_mod_consts().name();
-    if name.as_str() != StorePluginModuleRef::NAME {
-        return Err(LoadError::NotAPlugin {
+/// A root module type of this SDK: what the loader needs to check and initialise it.
+pub(crate) trait PluginRoot: RootModule + Copy {
+    const PLUGIN_KIND: PluginKind;
+    /// The ABI version this host speaks for the interface.
+    const ABI_VERSION: &'static str;
+    fn set_logger(self) -> extern "C" fn(HostLogger);
+}
+
+impl PluginRoot for StorePluginModuleRef {
+    const PLUGIN_KIND: PluginKind = PluginKind::Store;
+    const ABI_VERSION: &'static str = ABI_VERSION;
+    fn set_logger(self) -> extern "C" fn(HostLogger) {
+        StorePluginModuleRef::set_logger(&self)
+    }
+}
+
+/// Opens the library at canonical `path` and checks that it is a compatible plugin of kind `M`;
+/// hands it the host's logger. Never panics.
+pub(crate) fn load_root<M: PluginRoot>(path: &Path) -> Result<M, LoadError> {
+    catch_unwind(AssertUnwindSafe(|| load_uncached::<M>(path))).unwrap_or_else(|_| {
+        Err(LoadError::Init {
+            kind: M::PLUGIN_KIND,
             path: path.to_owned(),
-            reason: format!(
-                "its root module is `{name}`, not `{}`",
-                StorePluginModuleRef::NAME
-            ),
+            reason: "loading panicked".into(),
+        })
+    })
+}
+
+fn load_uncached<M: PluginRoot>(path: &Path) -> Result<M, LoadError> {
+    let kind = M::PLUGIN_KIND;
+    let header = lib_header_from_path(path).map_err(|err| refusal::<M>(path, err))?;
+    let name = header.root_mod_consts().name();
+    if name.as_str() != M::NAME {
+        return Err(LoadError::NotAPlugin {
+            kind,
+            path: path.to_owned(),
+            reason: format!("its root module is `{name}`, not `{}`", M::NAME),
         });
     }
     let plugin_abi = header.version_strings();
     let plugin_version = plugin_abi.parsed().map_err(|err| LoadError::NotAPlugin {
+        kind,
         path: path.to_owned(),
         reason: format!("its ABI version `{plugin_abi}` is unreadable: {err}"),
     })?;
-    if !is_compatible(plugin_version, host_abi()) {
+    let host = host_abi(M::ABI_VERSION);
+    if !is_compatible(plugin_version, host) {
         return Err(LoadError::Incompatible {
+            kind,
             path: path.to_owned(),
             plugin_abi: short(plugin_version),
-            host_abi: short(host_abi()),
+            host_abi: short(host),
             host_sdk: env!("CARGO_PKG_VERSION"),
         });
     }
     // Our own rule replaces abi_stable's version rule, so only the layout is checked here.
     let module = header
-        .check_layout::<StorePluginModuleRef>()
-        .map_err(|err| refusal(path, err))?;
+        .check_layout::<M>()
+        .map_err(|err| refusal::<M>(path, err))?;
     (module.set_logger())(HostLogger {
         max_level: max_level(),
         log: forward_log,
     });
-    Ok(StorePlugin {
-        inner: Arc::new(Loaded {
-            path: path.to_owned(),
-            module,
-            driver: module.driver_name().to_string(),
-            sdk_version: module.sdk_version().to_string(),
-        }),
-    })
+    Ok(module)
 }
 
-fn host_abi() -> VersionNumber {
-    VersionStrings::new(ABI_VERSION)
+fn host_abi(version: &'static str) -> VersionNumber {
+    VersionStrings::new(version)
         .parsed()
-        .expect("ABI_VERSION is a valid version")
+        .expect("the SDK's ABI versions are valid versions")
 }
 
 fn short(version: VersionNumber) -> String {
@@ -209,30 +275,36 @@ fn short(version: VersionNumber) -> String {
 
 /// Condenses abi_stable's error (the layout report alone is about 30 KB) into one paragraph; the
 /// full text goes to the debug log.
-fn refusal(path: &Path, err: LibraryError) -> LoadError {
-    tracing::debug!(path = %path.display(), error = %err, "store plugin refused");
+fn refusal<M: PluginRoot>(path: &Path, err: LibraryError) -> LoadError {
+    let kind = M::PLUGIN_KIND;
+    tracing::debug!(path = %path.display(), error = %err, "{kind} plugin refused");
     let path = path.to_owned();
     match err {
         LibraryError::OpenError { err, .. } => LoadError::Open {
+            kind,
             path,
             reason: err.to_string(),
         },
         LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin {
+            kind,
             path,
             reason: "it exports no abi_stable root module".into(),
         },
         LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
             LoadError::NotAPlugin {
+                kind,
                 path,
                 reason: "it was built with an incompatible abi_stable version".into(),
             }
         }
         LibraryError::AbiInstability(_) => LoadError::LayoutMismatch {
+            kind,
             path,
-            plugin_abi: short(host_abi()),
+            plugin_abi: short(host_abi(M::ABI_VERSION)),
             host_sdk: env!("CARGO_PKG_VERSION"),
         },
         other => LoadError::Init {
+            kind,
             path,
             reason: first_line(&other.to_string()),
         },
