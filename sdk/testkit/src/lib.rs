@@ -13,9 +13,12 @@
 //!
 //! A read-only driver uses [`store_readonly_conformance_suite!`], whose cases place their objects
 //! as files from outside the driver.
+//!
+//! Metadef provider plugins have their own suite, [`metadef_provider_conformance_suite!`].
 
 pub mod cases;
 mod data;
+pub mod metadef;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -138,7 +141,7 @@ fn open_store(plugin: &Path, config: &serde_json::Value) -> Store {
         .unwrap_or_else(|err| panic!("opening the store failed: {err}"))
 }
 
-fn block_on(case: impl Future<Output = ()>) {
+pub(crate) fn block_on(case: impl Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
