@@ -1,9 +1,11 @@
 //! Image members: the projects a `shared` image is shared with.
 
-use sqlx::AnyConnection;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::codec::{id_text, micros, now};
+use super::codec::{id_text, invalid, micros, now, parse_id, timestamp};
 use super::error::is_unique_violation;
 use super::images::{Lock, fetch_image};
 use super::sql::Sql;
@@ -18,7 +20,24 @@ pub enum MemberStatus {
     Rejected,
 }
 
+/// One project's share of an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub image_id: Uuid,
+    /// The project the image is shared with.
+    pub member: String,
+    pub status: MemberStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 impl MemberStatus {
+    pub const ALL: [MemberStatus; 3] = [Self::Pending, Self::Accepted, Self::Rejected];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -83,6 +102,61 @@ impl Database {
         tx.commit().await?;
         Ok(())
     }
+}
+
+impl Database {
+    /// The members of an image, oldest first.
+    pub async fn list_members(&self, image_id: Uuid) -> Result<Vec<Member>, DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push(MEMBER_SELECT)
+            .push(" WHERE image_id = ")
+            .bind(id_text(image_id))
+            .push(" ORDER BY created_at, member");
+        let rows = sql.build()?.fetch_all(&self.reader).await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    /// One member of an image, if the image is shared with it.
+    pub async fn get_member(&self, image_id: Uuid, member: &str) -> Result<Option<Member>, DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push(MEMBER_SELECT)
+            .push(" WHERE image_id = ")
+            .bind(id_text(image_id))
+            .push(" AND member = ")
+            .bind(member);
+        let row = sql.build()?.fetch_optional(&self.reader).await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    /// Ends a share; `NotFound` if the image is not shared with `member`.
+    pub async fn delete_member(&self, image_id: Uuid, member: &str) -> Result<(), DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push("DELETE FROM image_members WHERE image_id = ")
+            .bind(id_text(image_id))
+            .push(" AND member = ")
+            .bind(member);
+        let mut tx = self.begin_write().await?;
+        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+const MEMBER_SELECT: &str =
+    "SELECT image_id, member, status, created_at, updated_at FROM image_members";
+
+fn member_from_row(row: &AnyRow) -> Result<Member, DbError> {
+    let image_id: String = row.try_get("image_id")?;
+    let status: String = row.try_get("status")?;
+    Ok(Member {
+        image_id: parse_id("image_id", &image_id)?,
+        member: row.try_get("member")?,
+        status: MemberStatus::parse(&status).ok_or_else(|| invalid("status", &status))?,
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+    })
 }
 
 /// Whether `member` is a member of the image, whatever its status.

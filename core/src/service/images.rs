@@ -4,13 +4,14 @@ use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::access::enforce_image;
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::patch::{self, Actor, Change, Dialect, PatchError};
 use crate::domain::rules::{self, KeyClass};
-use crate::domain::{Image, ListQuery, Visibility};
+use crate::domain::{Image, ImageStatus, ListQuery, Visibility};
 
 /// Create an image from a client's JSON object.
 pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceResult<Image> {
@@ -70,21 +71,54 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
 
 /// An image the caller may see, or `ImageNotFound`.
 pub async fn get(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
-    match app.db.get_image(id).await? {
-        Some(image) if can_see(ctx, &image) => Ok(image),
-        _ => Err(ServiceError::ImageNotFound(id)),
+    let Some(image) = app.db.get_image(id).await? else {
+        return Err(ServiceError::ImageNotFound(id));
+    };
+    if !visible(app, ctx, &image).await? {
+        return Err(ServiceError::ImageNotFound(id));
     }
+    enforce_image(app, ctx, "get_image", &image, String::new)?;
+    Ok(image)
 }
 
 /// An image the caller may change: 404 if invisible, 403 if only visible.
 pub async fn get_for_update(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
+    get_for(app, ctx, id, "modify_image").await
+}
+
+/// An image the caller may see and act on under `rule`.
+pub async fn get_for(
+    app: &App,
+    ctx: &RequestContext,
+    id: Uuid,
+    rule: &str,
+) -> ServiceResult<Image> {
     let image = get(app, ctx, id).await?;
-    if !can_modify(ctx, &image) {
-        return Err(ServiceError::Forbidden(
-            "You are not permitted to modify this image.".into(),
-        ));
-    }
+    enforce_image(app, ctx, rule, &image, || {
+        "You are not permitted to modify this image.".into()
+    })?;
     Ok(image)
+}
+
+/// Glance's visibility rule for one image: administrators see all; anyone
+/// sees public and community images and images without an owner; a project
+/// sees its own images and the shared images it is a member of, whatever
+/// its answer.
+async fn visible(app: &App, ctx: &RequestContext, image: &Image) -> ServiceResult<bool> {
+    if ctx.is_admin
+        || image.owner.is_none()
+        || matches!(image.visibility, Visibility::Public | Visibility::Community)
+    {
+        return Ok(true);
+    }
+    let Some(project) = ctx.project_id.as_deref() else {
+        return Ok(false);
+    };
+    if image.owner.as_deref() == Some(project) {
+        return Ok(true);
+    }
+    Ok(image.visibility == Visibility::Shared
+        && app.db.get_member(image.id, project).await?.is_some())
 }
 
 pub async fn list(app: &App, query: &ListQuery) -> ServiceResult<Vec<Image>> {
@@ -152,7 +186,7 @@ pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) ->
 /// Delete an image and then its data. The record goes first: a crash between
 /// the two steps leaves bytes for the scrubber, never a record without data.
 pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
-    let image = get_for_update(app, ctx, id).await?;
+    let image = get_for(app, ctx, id, "delete_image").await?;
     if image.protected {
         return Err(ServiceError::Protected(id));
     }
@@ -175,6 +209,43 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
     Ok(())
 }
 
+/// Make an active image's data unavailable to everyone but administrators.
+/// Deactivating a deactivated image changes nothing.
+pub async fn deactivate(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
+    set_activation(app, ctx, id, "deactivate", ImageStatus::Deactivated).await
+}
+
+/// Make a deactivated image's data available again. Reactivating an active
+/// image changes nothing.
+pub async fn reactivate(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
+    set_activation(app, ctx, id, "reactivate", ImageStatus::Active).await
+}
+
+async fn set_activation(
+    app: &App,
+    ctx: &RequestContext,
+    id: Uuid,
+    action: &str,
+    to: ImageStatus,
+) -> ServiceResult<()> {
+    let image = get(app, ctx, id).await?;
+    enforce_image(app, ctx, action, &image, || {
+        format!("You are not authorized to {action} this image.")
+    })?;
+    if image.status == to {
+        return Ok(());
+    }
+    if !image.status.can_move_to(to) {
+        return Err(ServiceError::Forbidden(format!(
+            "Not allowed to {action} image in status '{}'",
+            image.status
+        )));
+    }
+    let mut changed = image.clone();
+    changed.status = to;
+    save(app, &changed, &image).await.map(drop)
+}
+
 /// Save `image`, provided nobody moved its status since `current` was read.
 async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image> {
     match app.db.update_image(image, Some(current.status)).await {
@@ -185,16 +256,6 @@ async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image>
         ))),
         Err(e) => Err(not_found_as(e, image.id)),
     }
-}
-
-pub fn can_see(ctx: &RequestContext, image: &Image) -> bool {
-    ctx.is_admin
-        || matches!(image.visibility, Visibility::Public | Visibility::Community)
-        || (image.owner.is_some() && image.owner == ctx.project_id)
-}
-
-pub fn can_modify(ctx: &RequestContext, image: &Image) -> bool {
-    ctx.is_admin || (image.owner.is_some() && image.owner == ctx.project_id)
 }
 
 fn check_quotas(app: &App, image: &Image) -> ServiceResult<()> {

@@ -11,15 +11,16 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::{self, BoxStream, StreamExt};
-use glint_sdk::{ErrorKind, StoreError};
+use glint_sdk::{ErrorKind, PutOutcome, StoreError};
 use uuid::Uuid;
 
 use super::hashing::{Digests, HASH_ALGO, Hasher};
-use super::images::{get_for_update, not_found_as};
+use super::images::{get_for, not_found_as};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
+use crate::store::StoreHandle;
 use crate::domain::{Image, ImageStatus, Location};
 
 /// Chunks handed to the store are coalesced to about this size: fewer calls
@@ -37,7 +38,7 @@ pub struct UploadRequest {
 
 pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> ServiceResult<Image> {
     let id = req.image_id;
-    let image = get_for_update(app, ctx, id).await?;
+    let image = get_for(app, ctx, id, "upload_image").await?;
     let store_id = req
         .store
         .unwrap_or_else(|| app.stores.default_id().to_owned());
@@ -79,32 +80,14 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     saving.status = ImageStatus::Saving;
     let saving = claim(app, &saving, image.status).await?;
 
-    let end = Arc::new(Mutex::new(StreamEnd::default()));
-    let data = counted(req.body, req.expected_size, cap, Arc::clone(&end));
-    let put = store.put(&id.to_string(), req.expected_size, data).await;
-    let (digests, ours) = {
-        let mut end = end.lock().expect("no panics while held");
-        (end.digests.take(), end.failure.take())
-    };
-    let (outcome, digests) = match (put, digests) {
-        (Ok(outcome), Some(digests)) => (outcome, digests),
-        (Ok(outcome), None) => {
-            // A driver that reports success before reading the whole body has
-            // not stored this image.
-            let _ = store.delete(&outcome.location).await;
-            restore_queued(app, &saving).await;
-            return Err(StoreError::new(
-                ErrorKind::Unexpected,
-                format!("store '{store_id}' finished before the upload did"),
-            )
-            .into());
-        }
-        (Err(store_error), _) => {
-            restore_queued(app, &saving).await;
-            // A failure we raised inside the stream explains the store's error.
-            return Err(ours.unwrap_or(ServiceError::Store(store_error)));
-        }
-    };
+    let (outcome, digests) =
+        match put_hashed(store, id, req.body, req.expected_size, cap).await {
+            Ok(done) => done,
+            Err(e) => {
+                restore_queued(app, &saving).await;
+                return Err(e);
+            }
+        };
 
     let mut active = saving.clone();
     active.status = ImageStatus::Active;
@@ -140,6 +123,40 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             restore_queued(app, &saving).await;
             Err(e.into())
         }
+    }
+}
+
+/// Stream `body` into `store` as the data of image `id`, counted against
+/// `expected` and `cap` and hashed as it passes. On error nothing is left in
+/// the store.
+pub(crate) async fn put_hashed(
+    store: &StoreHandle,
+    id: Uuid,
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    expected: Option<u64>,
+    cap: u64,
+) -> ServiceResult<(PutOutcome, Digests)> {
+    let end = Arc::new(Mutex::new(StreamEnd::default()));
+    let data = counted(body, expected, cap, Arc::clone(&end));
+    let put = store.put(&id.to_string(), expected, data).await;
+    let (digests, ours) = {
+        let mut end = end.lock().expect("no panics while held");
+        (end.digests.take(), end.failure.take())
+    };
+    match (put, digests) {
+        (Ok(outcome), Some(digests)) => Ok((outcome, digests)),
+        (Ok(outcome), None) => {
+            // A driver that reports success before reading the whole body has
+            // not stored this image.
+            let _ = store.delete(&outcome.location).await;
+            Err(StoreError::new(
+                ErrorKind::Unexpected,
+                format!("store '{}' finished before the upload did", store.id()),
+            )
+            .into())
+        }
+        // A failure we raised inside the stream explains the store's error.
+        (Err(store_error), _) => Err(ours.unwrap_or(ServiceError::Store(store_error))),
     }
 }
 

@@ -1,0 +1,170 @@
+//! Image sharing: the projects a `shared` image is offered to, and their answers.
+//!
+//! Each operation runs Glance's steps in order: find the image (404 when the
+//! caller cannot see it), require `visibility=shared`, find the member, then
+//! check the rule, so that every refusal has Glance's status.
+
+use uuid::Uuid;
+
+use super::access::enforce_image;
+use super::images;
+use super::{ServiceError, ServiceResult};
+use crate::app::App;
+use crate::context::RequestContext;
+use crate::db::{DbError, Member, MemberStatus};
+use crate::domain::{Image, Visibility};
+
+/// Share an image with a project; the member starts `pending`.
+pub async fn create(
+    app: &App,
+    ctx: &RequestContext,
+    image_id: Uuid,
+    member: &str,
+) -> ServiceResult<Member> {
+    let image = images::get(app, ctx, image_id).await?;
+    let refused = || format!("Not allowed to create members for image {image_id}.");
+    require_shared(&image, refused)?;
+    enforce_image(app, ctx, "add_member", &image, refused)?;
+    let quota = app.config.api.image_member_quota;
+    if app.db.list_members(image_id).await?.len() >= quota {
+        return Err(ServiceError::OverLimit(format!(
+            "Image member limit exceeded for image {image_id}: Maximum number of image members exceeded. Allowed: {quota}."
+        )));
+    }
+    match app.db.add_member(image_id, member).await {
+        Ok(()) => {}
+        Err(DbError::Duplicate) => {
+            return Err(ServiceError::Conflict(format!(
+                "Member {member} is duplicated for image {image_id}"
+            )));
+        }
+        Err(e) => return Err(images::not_found_as(e, image_id)),
+    }
+    app.db
+        .get_member(image_id, member)
+        .await?
+        .ok_or_else(|| member_not_found(member, image_id))
+}
+
+/// The members the caller may see: all of them for the owner, its own entry
+/// for a member.
+pub async fn list(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceResult<Vec<Member>> {
+    let image = images::get(app, ctx, image_id).await?;
+    let refused =
+        || format!("Not allowed to list members for image {image_id}: Only shared images have members.");
+    require_shared(&image, refused)?;
+    enforce_image(app, ctx, "get_members", &image, || {
+        format!("Not allowed to list members for image {image_id}.")
+    })?;
+    let members = app.db.list_members(image_id).await?;
+    Ok(members
+        .into_iter()
+        .filter(|m| sees_member(ctx, &image, m))
+        .collect())
+}
+
+/// One member; whatever the caller may not see is 404 here.
+pub async fn show(
+    app: &App,
+    ctx: &RequestContext,
+    image_id: Uuid,
+    member: &str,
+) -> ServiceResult<Member> {
+    let image = images::get(app, ctx, image_id).await?;
+    let hidden = |e: ServiceError| match e {
+        ServiceError::Forbidden(m) => ServiceError::NotFound(m),
+        other => other,
+    };
+    require_shared(&image, || "Only shared images have members.".into()).map_err(hidden)?;
+    lookup(app, ctx, &image, member).await.map_err(hidden)
+}
+
+/// A member's answer: `pending`, `accepted` or `rejected`.
+pub async fn update(
+    app: &App,
+    ctx: &RequestContext,
+    image_id: Uuid,
+    member: &str,
+    status: &str,
+) -> ServiceResult<Member> {
+    let Some(status) = MemberStatus::parse(status) else {
+        return Err(ServiceError::Invalid(format!(
+            "Incorrect request: Invalid status: {status}"
+        )));
+    };
+    let image = images::get(app, ctx, image_id).await?;
+    let refused = || format!("Not allowed to update members for image {image_id}.");
+    require_shared(&image, refused)?;
+    lookup(app, ctx, &image, member).await?;
+    enforce_image(app, ctx, "modify_member", &image, refused)?;
+    app.db
+        .set_member_status(image_id, member, status)
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => member_not_found(member, image_id),
+            other => other.into(),
+        })?;
+    app.db
+        .get_member(image_id, member)
+        .await?
+        .ok_or_else(|| member_not_found(member, image_id))
+}
+
+/// End a share.
+pub async fn delete(
+    app: &App,
+    ctx: &RequestContext,
+    image_id: Uuid,
+    member: &str,
+) -> ServiceResult<()> {
+    let image = images::get(app, ctx, image_id).await?;
+    let refused = || format!("Not allowed to delete members for image {image_id}.");
+    require_shared(&image, refused)?;
+    lookup(app, ctx, &image, member).await?;
+    enforce_image(app, ctx, "delete_member", &image, refused)?;
+    app.db
+        .delete_member(image_id, member)
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => member_not_found(member, image_id),
+            other => other.into(),
+        })
+}
+
+/// The member entry, if the caller may see it.
+async fn lookup(
+    app: &App,
+    ctx: &RequestContext,
+    image: &Image,
+    member: &str,
+) -> ServiceResult<Member> {
+    let id = image.id;
+    enforce_image(app, ctx, "get_member", image, || {
+        format!("You are not authorized to lookup the members of the image {id}.")
+    })?;
+    match app.db.get_member(id, member).await? {
+        Some(m) if sees_member(ctx, image, &m) => Ok(m),
+        _ => Err(member_not_found(member, id)),
+    }
+}
+
+/// Owners and administrators see every member; a member sees itself.
+fn sees_member(ctx: &RequestContext, image: &Image, member: &Member) -> bool {
+    ctx.is_admin
+        || (ctx.project_id.is_some() && ctx.project_id == image.owner)
+        || ctx.project_id.as_deref() == Some(member.member.as_str())
+}
+
+fn require_shared(image: &Image, refused: impl FnOnce() -> String) -> ServiceResult<()> {
+    if image.visibility == Visibility::Shared {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(refused()))
+    }
+}
+
+fn member_not_found(member: &str, image_id: Uuid) -> ServiceError {
+    ServiceError::NotFound(format!(
+        "{member} not found in the member list of the image {image_id}."
+    ))
+}
