@@ -6,6 +6,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
 use crate::domain::rules::Formats;
+use crate::policy::Policy;
 use crate::store::StoreRegistry;
 
 /// Shared state of one server process. API nodes keep nothing else: all
@@ -16,6 +17,8 @@ pub struct App {
     pub stores: StoreRegistry,
     pub formats: Formats,
     pub auth: Authenticator,
+    /// The policy rules in force, parsed at start-up.
+    pub policy: Policy,
 }
 
 impl App {
@@ -24,6 +27,7 @@ impl App {
         db: Database,
         stores: StoreRegistry,
         auth: Authenticator,
+        policy: Policy,
     ) -> Arc<Self> {
         let formats = Formats {
             container: config.image_format.container_formats.clone(),
@@ -35,6 +39,7 @@ impl App {
             stores,
             formats,
             auth,
+            policy,
         })
     }
 }

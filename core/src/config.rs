@@ -28,6 +28,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub auth: AuthConfig,
     pub image_format: ImageFormatConfig,
+    pub policy: PolicyConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -205,6 +206,15 @@ impl Serialize for Secret {
     }
 }
 
+/// Who may do what (`glint policy defaults` prints the rules).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Rules overriding or adding to the defaults, in oslo.policy's format
+    /// (YAML or JSON: rule name → check string), as Glance's policy file.
+    pub file: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImageFormatConfig {
@@ -235,6 +245,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             auth: AuthConfig::default(),
             image_format: ImageFormatConfig::default(),
+            policy: PolicyConfig::default(),
         }
     }
 }
@@ -411,6 +422,12 @@ strategy = "noauth"
 # service_token_roles_required = true
 # Timeout of each request to Keystone, in seconds.
 # timeout_secs = 10
+
+[policy]
+# Rules overriding or adding to the default policy, in oslo.policy's format
+# (YAML or JSON, rule name: check string); `glint policy defaults` prints
+# the defaults. A rule that does not parse stops the server from starting.
+# file = "/etc/glint/policy.yaml"
 
 [image_format]
 container_formats = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]

@@ -49,8 +49,19 @@ enum Command {
         #[command(subcommand)]
         command: MetadefsCommand,
     },
+    /// Policy rules.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print the default rules as a policy file (YAML).
+    Defaults,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +137,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             let result = metadefs(&db, command).await;
             db.close().await;
             result
+        }
+        Command::Policy {
+            command: PolicyCommand::Defaults,
+        } => {
+            print!("{}", glint_core::policy::defaults_yaml());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {
             println!("{}", glint_core::api::spec());

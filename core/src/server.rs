@@ -17,6 +17,7 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
         anyhow::anyhow!("cannot create data_dir {}: {e}", config.data_dir.display())
     })?;
     let auth = Authenticator::new(&config.auth)?;
+    let policy = crate::policy::Policy::load(config.policy.file.as_deref())?;
     let db = Database::connect(&config.database_url()).await?;
     let stores = StoreRegistry::open(&config);
     if stores.get(stores.default_id()).is_none() {
@@ -25,7 +26,7 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
             "the default store is not available: uploads will fail until it is"
         );
     }
-    Ok(App::new(config, db, stores, auth))
+    Ok(App::new(config, db, stores, auth, policy))
 }
 
 /// Serve the API until Ctrl-C or SIGTERM.

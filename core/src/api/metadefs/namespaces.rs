@@ -115,7 +115,7 @@ impl NamespacesApi {
             marker,
             limit: page.limit,
         };
-        let found = namespaces::list(app.0, &query).await?;
+        let found = namespaces::list(app.0, ctx, &query).await?;
         let path = "/v2/metadefs/namespaces";
         let mut body = json!({
             "namespaces": found.iter().map(|listed| {

@@ -26,8 +26,12 @@ impl ResourceTypesApi {
         method = "get",
         operation_id = "listMetadefResourceTypes"
     )]
-    async fn list(&self, app: Data<&Arc<App>>) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found = resource_types::list(app.0).await?;
+    async fn list(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let found = resource_types::list(app.0, context(req)).await?;
         Ok(JsonDoc::new(json!({
             "resource_types": found.iter().map(resource_type).collect::<Vec<_>>(),
         })))

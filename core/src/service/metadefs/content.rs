@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{
-    check_unprotected, check_writable_keys, gone, invalid, visible_namespace, writable_namespace,
+    ContentOp, authorized_namespace, check_unprotected, check_writable_keys, content_rule, gone,
+    invalid,
 };
 use crate::app::App;
 use crate::context::RequestContext;
@@ -66,7 +67,13 @@ pub async fn create<C: Content>(
     namespace: &str,
     body: &Value,
 ) -> ServiceResult<C> {
-    writable_namespace(app, ctx, namespace).await?;
+    authorized_namespace(
+        app,
+        ctx,
+        namespace,
+        content_rule(C::TABLE, ContentOp::Create),
+    )
+    .await?;
     check_writable_keys(body)?;
     let item = C::parse(body, Utc::now()).map_err(invalid)?;
     add(app, namespace, item).await
@@ -87,7 +94,7 @@ pub async fn show<C: Content>(
     namespace: &str,
     name: &str,
 ) -> ServiceResult<C> {
-    visible_namespace(app, ctx, namespace).await?;
+    authorized_namespace(app, ctx, namespace, content_rule(C::TABLE, ContentOp::Show)).await?;
     C::fetch(&app.db, namespace, name)
         .await?
         .ok_or_else(|| C::not_found(name, namespace))
@@ -101,7 +108,13 @@ pub async fn update<C: Content>(
     name: &str,
     body: &Value,
 ) -> ServiceResult<C> {
-    writable_namespace(app, ctx, namespace).await?;
+    authorized_namespace(
+        app,
+        ctx,
+        namespace,
+        content_rule(C::TABLE, ContentOp::Update),
+    )
+    .await?;
     check_writable_keys(body)?;
     let item = C::parse(body, Utc::now()).map_err(invalid)?;
     match C::replace(&app.db, namespace, name, &item).await {
@@ -119,7 +132,8 @@ pub async fn delete<C: Content>(
     namespace: &str,
     name: &str,
 ) -> ServiceResult<()> {
-    let ns = writable_namespace(app, ctx, namespace).await?;
+    let rule = content_rule(C::TABLE, ContentOp::Delete);
+    let ns = authorized_namespace(app, ctx, namespace, rule).await?;
     check_unprotected(&ns, &format!("{} {name}", C::KIND))?;
     let deleted = app
         .db

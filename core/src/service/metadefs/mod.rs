@@ -1,8 +1,10 @@
 //! Metadata definitions: each operation as explicit steps over the database.
 //!
-//! Rules shared by every metadef resource (Glance's metadef policy defaults):
-//! reads need a namespace the caller may see, and one it may not see is a
-//! 404, never a 403; every write needs an administrator; nothing in a
+//! Rules shared by every metadef resource: each operation names its policy
+//! rule (`get_metadef_objects`, `add_metadef_tag`, ...) and checks it against
+//! the namespace it acts in. A namespace the caller may not see (the
+//! database's visibility, then the `get_metadef_namespace` rule) is a 404,
+//! never a 403; one it may see but not change is a 403. Nothing in a
 //! protected namespace can be deleted.
 
 pub mod content;
@@ -18,8 +20,9 @@ use serde_json::Value;
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::DbError;
+use crate::db::{DbError, MetadefContent};
 use crate::domain::metadefs::{self, Invalid, Namespace};
+use crate::policy::Target;
 
 /// Namespace `name`, if the caller may see it.
 pub async fn visible_namespace(
@@ -33,25 +36,67 @@ pub async fn visible_namespace(
     }
 }
 
-/// Namespace `name`, if the caller may see it and change what is in it.
+/// Namespace `name`, for an operation under policy `rule`: 404 when the
+/// caller may not see the namespace, 403 when it may see it but not do this.
+pub async fn authorized_namespace(
+    app: &App,
+    ctx: &RequestContext,
+    name: &str,
+    rule: &str,
+) -> ServiceResult<Namespace> {
+    let ns = visible_namespace(app, ctx, name).await?;
+    authorize(app, ctx, &ns, rule)?;
+    Ok(ns)
+}
+
+/// Checks policy `rule` against namespace `ns` (already known to exist).
+pub fn authorize(app: &App, ctx: &RequestContext, ns: &Namespace, rule: &str) -> ServiceResult<()> {
+    app.policy
+        .enforce_or_hide(rule, "get_metadef_namespace", ctx, &Target::namespace(ns))
+        .map_err(|denied| denied.or_not_found(|| namespace_not_found(&ns.namespace)))
+}
+
+/// Namespace `name`, if the caller may see it and change what is in it
+/// (the `metadef_admin` rule). Operations with a rule of their own use
+/// [`authorized_namespace`].
 pub async fn writable_namespace(
     app: &App,
     ctx: &RequestContext,
     name: &str,
 ) -> ServiceResult<Namespace> {
-    let ns = visible_namespace(app, ctx, name).await?;
-    require_admin(ctx)?;
-    Ok(ns)
+    authorized_namespace(app, ctx, name, "metadef_admin").await
 }
 
-/// Every metadef write is for administrators (`metadef_admin`).
-pub fn require_admin(ctx: &RequestContext) -> ServiceResult<()> {
-    if ctx.is_admin {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "You are not authorized to complete this action.".into(),
-        ))
+/// What can be done to the items of a namespace, each under its own rule.
+#[derive(Debug, Clone, Copy)]
+pub enum ContentOp {
+    List,
+    Show,
+    Create,
+    Update,
+    Delete,
+}
+
+/// The policy rule of `op` on objects, properties or tags.
+pub fn content_rule(content: MetadefContent, op: ContentOp) -> &'static str {
+    use ContentOp as O;
+    use MetadefContent as C;
+    match (content, op) {
+        (C::Objects, O::List) => "get_metadef_objects",
+        (C::Objects, O::Show) => "get_metadef_object",
+        (C::Objects, O::Create) => "add_metadef_object",
+        (C::Objects, O::Update) => "modify_metadef_object",
+        (C::Objects, O::Delete) => "delete_metadef_object",
+        (C::Properties, O::List) => "get_metadef_properties",
+        (C::Properties, O::Show) => "get_metadef_property",
+        (C::Properties, O::Create) => "add_metadef_property",
+        (C::Properties, O::Update) => "modify_metadef_property",
+        (C::Properties, O::Delete) => "remove_metadef_property",
+        (C::Tags, O::List) => "get_metadef_tags",
+        (C::Tags, O::Show) => "get_metadef_tag",
+        (C::Tags, O::Create) => "add_metadef_tag",
+        (C::Tags, O::Update) => "modify_metadef_tag",
+        (C::Tags, O::Delete) => "delete_metadef_tag",
     }
 }
 

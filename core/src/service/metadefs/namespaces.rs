@@ -5,8 +5,8 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::{
-    check_unprotected, check_writable_keys, gone, invalid, require_admin, visible_namespace,
-    writable_namespace,
+    authorize, authorized_namespace, check_unprotected, check_writable_keys, gone, invalid,
+    visible_namespace,
 };
 use crate::app::App;
 use crate::context::RequestContext;
@@ -14,6 +14,7 @@ use crate::db::{DbError, MetadefContent};
 use crate::domain::metadefs::{
     self, Association, MetadefObject, Namespace, NamespaceDocument, NamespaceQuery, Property,
 };
+use crate::policy::Target;
 use crate::service::{ServiceError, ServiceResult};
 
 /// A namespace with its associations, as lists show it.
@@ -28,9 +29,24 @@ pub async fn create(
     ctx: &RequestContext,
     body: &Value,
 ) -> ServiceResult<NamespaceDocument> {
-    require_admin(ctx)?;
+    let project = Target::project(ctx);
+    app.policy.enforce("add_metadef_namespace", ctx, &project)?;
     check_writable_keys(body)?;
     let mut doc = metadefs::namespace_document(body, Utc::now()).map_err(invalid)?;
+    // What the body embeds needs the rule of creating it on its own.
+    for (present, rule) in [
+        (
+            !doc.associations.is_empty(),
+            "add_metadef_resource_type_association",
+        ),
+        (!doc.objects.is_empty(), "add_metadef_object"),
+        (!doc.properties.is_empty(), "add_metadef_property"),
+        (!doc.tags.is_empty(), "add_metadef_tag"),
+    ] {
+        if present {
+            app.policy.enforce(rule, ctx, &project)?;
+        }
+    }
     if doc.namespace.owner.is_none() {
         doc.namespace.owner = ctx.project_id.clone();
     }
@@ -42,9 +58,24 @@ pub async fn create(
 }
 
 /// A page of the namespaces the caller may see, with their associations.
-pub async fn list(app: &App, query: &NamespaceQuery) -> ServiceResult<Vec<Listed>> {
+/// Namespaces the `get_metadef_namespace` rule hides are left out.
+pub async fn list(
+    app: &App,
+    ctx: &RequestContext,
+    query: &NamespaceQuery,
+) -> ServiceResult<Vec<Listed>> {
+    let project = Target::project(ctx);
+    app.policy
+        .enforce("get_metadef_namespaces", ctx, &project)?;
+    // Lists carry each namespace's associations.
+    app.policy
+        .enforce("list_metadef_resource_types", ctx, &project)?;
     let mut out = Vec::new();
     for namespace in app.db.list_namespaces(query).await? {
+        let target = Target::namespace(&namespace);
+        if !app.policy.check("get_metadef_namespace", ctx, &target) {
+            continue;
+        }
         let associations = app.db.list_associations(&namespace.namespace).await?;
         out.push(Listed {
             namespace,
@@ -67,7 +98,16 @@ pub async fn show(
     name: &str,
     resource_type: Option<&str>,
 ) -> ServiceResult<NamespaceDocument> {
-    let namespace = visible_namespace(app, ctx, name).await?;
+    let namespace = authorized_namespace(app, ctx, name, "get_metadef_namespace").await?;
+    // The document holds everything in the namespace: each kind has its rule.
+    for rule in [
+        "list_metadef_resource_types",
+        "get_metadef_objects",
+        "get_metadef_properties",
+        "get_metadef_tags",
+    ] {
+        authorize(app, ctx, &namespace, rule)?;
+    }
     let mut doc = NamespaceDocument {
         associations: app.db.list_associations(name).await?,
         objects: app.db.list_objects(name).await?,
@@ -119,7 +159,7 @@ pub async fn update(
     name: &str,
     body: &Value,
 ) -> ServiceResult<Namespace> {
-    writable_namespace(app, ctx, name).await?;
+    authorized_namespace(app, ctx, name, "modify_metadef_namespace").await?;
     check_writable_keys(body)?;
     let mut namespace = metadefs::namespace_update(body, Utc::now()).map_err(invalid)?;
     if namespace.owner.is_none() {
@@ -136,7 +176,7 @@ pub async fn update(
 }
 
 pub async fn delete(app: &App, ctx: &RequestContext, name: &str) -> ServiceResult<()> {
-    let ns = writable_namespace(app, ctx, name).await?;
+    let ns = authorized_namespace(app, ctx, name, "delete_metadef_namespace").await?;
     check_unprotected(&ns, &format!("namespace {name}"))?;
     app.db
         .delete_namespace(name)
@@ -145,14 +185,18 @@ pub async fn delete(app: &App, ctx: &RequestContext, name: &str) -> ServiceResul
 }
 
 /// Delete every object, property or tag of a namespace. A protected
-/// namespace refuses, as it would refuse its own deletion.
+/// namespace refuses, as it would refuse its own deletion; so does the
+/// policy, which checks the namespace's deletion rule (and for tags, theirs).
 pub async fn delete_content(
     app: &App,
     ctx: &RequestContext,
     name: &str,
     content: MetadefContent,
 ) -> ServiceResult<()> {
-    let ns = writable_namespace(app, ctx, name).await?;
+    let ns = authorized_namespace(app, ctx, name, "delete_metadef_namespace").await?;
+    if content == MetadefContent::Tags {
+        authorize(app, ctx, &ns, "delete_metadef_tags")?;
+    }
     check_unprotected(&ns, &format!("namespace {name}"))?;
     app.db
         .delete_content(name, content)

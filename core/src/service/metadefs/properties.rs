@@ -6,13 +6,15 @@ use crate::context::RequestContext;
 use crate::domain::metadefs::Property;
 use crate::service::ServiceResult;
 
-use super::visible_namespace;
+use super::{ContentOp, authorized_namespace, content_rule};
+use crate::db::MetadefContent;
 
 pub async fn list(
     app: &App,
     ctx: &RequestContext,
     namespace: &str,
 ) -> ServiceResult<Vec<Property>> {
-    visible_namespace(app, ctx, namespace).await?;
+    let rule = content_rule(MetadefContent::Properties, ContentOp::List);
+    authorized_namespace(app, ctx, namespace, rule).await?;
     Ok(app.db.list_properties(namespace).await?)
 }

@@ -3,17 +3,18 @@
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{
-    check_unprotected, check_writable_keys, gone, invalid, visible_namespace, writable_namespace,
-};
+use super::{authorized_namespace, check_unprotected, check_writable_keys, gone, invalid};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::metadefs::{self, Association, ResourceType};
+use crate::policy::Target;
 use crate::service::{ServiceError, ServiceResult};
 
 /// Every resource type, whichever namespaces use it.
-pub async fn list(app: &App) -> ServiceResult<Vec<ResourceType>> {
+pub async fn list(app: &App, ctx: &RequestContext) -> ServiceResult<Vec<ResourceType>> {
+    app.policy
+        .enforce("list_metadef_resource_types", ctx, &Target::project(ctx))?;
     Ok(app.db.list_resource_types().await?)
 }
 
@@ -22,7 +23,7 @@ pub async fn list_associations(
     ctx: &RequestContext,
     namespace: &str,
 ) -> ServiceResult<Vec<Association>> {
-    visible_namespace(app, ctx, namespace).await?;
+    authorized_namespace(app, ctx, namespace, "list_metadef_resource_types").await?;
     Ok(app.db.list_associations(namespace).await?)
 }
 
@@ -33,7 +34,7 @@ pub async fn associate(
     namespace: &str,
     body: &Value,
 ) -> ServiceResult<Association> {
-    writable_namespace(app, ctx, namespace).await?;
+    authorized_namespace(app, ctx, namespace, "add_metadef_resource_type_association").await?;
     check_writable_keys(body)?;
     let association = metadefs::association(body, Utc::now()).map_err(invalid)?;
     match app.db.create_association(namespace, &association).await {
@@ -52,7 +53,8 @@ pub async fn dissociate(
     namespace: &str,
     resource_type: &str,
 ) -> ServiceResult<()> {
-    let ns = writable_namespace(app, ctx, namespace).await?;
+    let rule = "remove_metadef_resource_type_association";
+    let ns = authorized_namespace(app, ctx, namespace, rule).await?;
     check_unprotected(&ns, &format!("resource-type-association {resource_type}"))?;
     if app.db.delete_association(namespace, resource_type).await? {
         Ok(())

@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::content::{self, Content};
-use super::{gone, invalid, visible_namespace, writable_namespace};
+use super::{authorized_namespace, gone, invalid};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
@@ -19,7 +19,7 @@ pub async fn create(
     namespace: &str,
     name: &str,
 ) -> ServiceResult<Tag> {
-    writable_namespace(app, ctx, namespace).await?;
+    authorized_namespace(app, ctx, namespace, "add_metadef_tag").await?;
     let tag = metadefs::tag_name(name, Utc::now()).map_err(invalid)?;
     content::add(app, namespace, tag).await
 }
@@ -33,7 +33,7 @@ pub async fn create_many(
     body: &Value,
     append: bool,
 ) -> ServiceResult<Vec<Tag>> {
-    writable_namespace(app, ctx, namespace).await?;
+    authorized_namespace(app, ctx, namespace, "add_metadef_tags").await?;
     let tags = metadefs::tags_body(body, Utc::now()).map_err(invalid)?;
     match app.db.create_tags(namespace, &tags, !append).await {
         Ok(()) => Ok(tags),
@@ -52,7 +52,7 @@ pub async fn list(
     mut query: TagQuery,
     marker: Option<&str>,
 ) -> ServiceResult<Vec<Tag>> {
-    visible_namespace(app, ctx, namespace).await?;
+    authorized_namespace(app, ctx, namespace, "get_metadef_tags").await?;
     if let Some(marker) = marker {
         query.marker = Some(
             app.db
