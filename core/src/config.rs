@@ -220,6 +220,12 @@ pub struct PolicyConfig {
 pub struct ImageFormatConfig {
     pub container_formats: Vec<String>,
     pub disk_formats: Vec<String>,
+    /// Inspect the data of `bare` images as it arrives and refuse content
+    /// that is not the image's `disk_format` (raw accepts anything). When
+    /// false a mismatch is only logged; safety checks refuse either way.
+    pub require_image_format_match: bool,
+    /// Safety checks (`mbr`) that only warn for content detected as `gpt`.
+    pub gpt_safety_checks_nonfatal: Vec<String>,
 }
 
 impl Default for ImageFormatConfig {
@@ -228,6 +234,8 @@ impl Default for ImageFormatConfig {
         Self {
             container_formats: list("ami,ari,aki,bare,ovf,ova,docker,compressed"),
             disk_formats: list("ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop"),
+            require_image_format_match: true,
+            gpt_safety_checks_nonfatal: Vec::new(),
         }
     }
 }
@@ -432,6 +440,12 @@ strategy = "noauth"
 [image_format]
 container_formats = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
 disk_formats = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
+# Inspect uploads of bare images and refuse data that is not the image's
+# disk_format (anything may be raw). False only logs a mismatch; failed safety
+# checks (a qcow2 backing file, VMDK extents naming other files, ...) refuse anyway.
+require_image_format_match = true
+# Safety checks that only warn for content detected as gpt: "mbr".
+gpt_safety_checks_nonfatal = []
 "#;
 
 #[cfg(test)]
