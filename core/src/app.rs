@@ -6,6 +6,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
 use crate::domain::rules::Formats;
+use crate::metadef_providers::MetadefProviders;
 use crate::policy::Policy;
 use crate::store::StoreRegistry;
 
@@ -19,6 +20,8 @@ pub struct App {
     pub auth: Authenticator,
     /// The policy rules in force, parsed at start-up.
     pub policy: Policy,
+    /// The namespaces metadef providers serve, read at start-up.
+    pub metadef_providers: MetadefProviders,
 }
 
 impl App {
@@ -28,6 +31,18 @@ impl App {
         stores: StoreRegistry,
         auth: Authenticator,
         policy: Policy,
+    ) -> Arc<Self> {
+        Self::with_metadef_providers(config, db, stores, auth, policy, MetadefProviders::empty())
+    }
+
+    /// Like [`App::new`], with the namespaces of metadef providers.
+    pub fn with_metadef_providers(
+        config: Config,
+        db: Database,
+        stores: StoreRegistry,
+        auth: Authenticator,
+        policy: Policy,
+        metadef_providers: MetadefProviders,
     ) -> Arc<Self> {
         let formats = Formats {
             container: config.image_format.container_formats.clone(),
@@ -40,6 +55,7 @@ impl App {
             formats,
             auth,
             policy,
+            metadef_providers,
         })
     }
 }

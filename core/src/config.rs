@@ -29,6 +29,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub image_format: ImageFormatConfig,
     pub policy: PolicyConfig,
+    /// Metadata definitions served from elsewhere than the database.
+    pub metadefs: MetadefsConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -58,6 +60,25 @@ pub struct StoreConfig {
     /// Downloads try higher weights first.
     #[serde(default)]
     pub weight: i64,
+    /// Driver options, handed to the plugin as JSON (an empty object when absent).
+    #[serde(default = "no_options")]
+    pub options: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetadefsConfig {
+    /// Named metadef providers: name → driver and options. Their namespaces
+    /// are served read-only beside the database's; a namespace name a
+    /// provider serves hides a database namespace of that name.
+    pub providers: BTreeMap<String, MetadefProviderConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadefProviderConfig {
+    /// Driver name, as the plugin declares it (`dir`, …).
+    pub driver: String,
     /// Driver options, handed to the plugin as JSON (an empty object when absent).
     #[serde(default = "no_options")]
     pub options: serde_json::Value,
@@ -254,6 +275,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             image_format: ImageFormatConfig::default(),
             policy: PolicyConfig::default(),
+            metadefs: MetadefsConfig::default(),
         }
     }
 }
@@ -394,6 +416,13 @@ paths = []
 # description = "Local filesystem store"
 # weight = 0
 # options = { datadir = "/var/lib/glint/images" }   # absolute
+
+# Named metadef providers (plugins libglint_metadef_*.so, found like store
+# plugins): their namespaces are served read-only beside the database's, and
+# a namespace name a provider serves hides a database namespace of that name.
+# [metadefs.providers.bundled]
+# driver = "dir"
+# options = { path = "/usr/share/glint/metadefs" }   # absolute; also visibility, owner
 
 [api]
 limit_param_default = 25

@@ -7,6 +7,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod domain;
+pub mod metadef_providers;
 pub mod format;
 pub mod policy;
 pub mod server;

@@ -26,7 +26,16 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
             "the default store is not available: uploads will fail until it is"
         );
     }
-    Ok(App::new(config, db, stores, auth, policy))
+    let metadef_providers = crate::metadef_providers::MetadefProviders::open(&config).await;
+    metadef_providers.warn_shadowed(&db).await;
+    Ok(App::with_metadef_providers(
+        config,
+        db,
+        stores,
+        auth,
+        policy,
+        metadef_providers,
+    ))
 }
 
 /// Serve the API until Ctrl-C or SIGTERM.

@@ -14,7 +14,7 @@ use super::{
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::{Database, DbError, MetadefContent};
-use crate::domain::metadefs::{self, Invalid, MetadefObject, Property, Tag};
+use crate::domain::metadefs::{self, Invalid, MetadefObject, NamespaceDocument, Property, Tag};
 use crate::service::{ServiceError, ServiceResult};
 
 /// One kind of item in a namespace.
@@ -43,6 +43,8 @@ pub trait Content: Sized + Send + Sync {
         name: &str,
         item: &Self,
     ) -> impl Future<Output = Result<Self, DbError>> + Send;
+    /// The item `name` of a provided namespace's document.
+    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self>;
 
     /// The 409 for a name already taken; Glance words it per kind.
     fn duplicate(name: &str, namespace: &str) -> ServiceError {
@@ -95,7 +97,7 @@ pub async fn show<C: Content>(
     name: &str,
 ) -> ServiceResult<C> {
     authorized_namespace(app, ctx, namespace, content_rule(C::TABLE, ContentOp::Show)).await?;
-    C::fetch(&app.db, namespace, name)
+    super::providers::fetch::<C>(app, namespace, name)
         .await?
         .ok_or_else(|| C::not_found(name, namespace))
 }
@@ -179,6 +181,9 @@ impl Content for MetadefObject {
     ) -> impl Future<Output = Result<Self, DbError>> + Send {
         db.update_object(namespace, name, item)
     }
+    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self> {
+        doc.objects.iter().find(|o| o.name == name).cloned()
+    }
 }
 
 impl Content for Property {
@@ -213,6 +218,9 @@ impl Content for Property {
     ) -> impl Future<Output = Result<Self, DbError>> + Send {
         db.update_property(namespace, name, item)
     }
+    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self> {
+        doc.properties.iter().find(|p| p.name == name).cloned()
+    }
 }
 
 impl Content for Tag {
@@ -243,6 +251,9 @@ impl Content for Tag {
         item: &Self,
     ) -> impl Future<Output = Result<Self, DbError>> + Send {
         db.update_tag(namespace, name, item)
+    }
+    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self> {
+        doc.tags.iter().find(|t| t.name == name).cloned()
     }
 
     fn duplicate(name: &str, namespace: &str) -> ServiceError {

@@ -12,6 +12,7 @@ pub mod load;
 pub mod namespaces;
 pub mod objects;
 pub mod properties;
+pub mod providers;
 pub mod resource_types;
 pub mod tags;
 
@@ -30,7 +31,7 @@ pub async fn visible_namespace(
     ctx: &RequestContext,
     name: &str,
 ) -> ServiceResult<Namespace> {
-    match app.db.get_namespace(name).await? {
+    match providers::get_namespace(app, name).await? {
         Some(ns) if metadefs::can_see(&ctx.scope(), &ns) => Ok(ns),
         _ => Err(namespace_not_found(name)),
     }
@@ -46,6 +47,7 @@ pub async fn authorized_namespace(
 ) -> ServiceResult<Namespace> {
     let ns = visible_namespace(app, ctx, name).await?;
     authorize(app, ctx, &ns, rule)?;
+    providers::refuse_write(app, name, rule)?;
     Ok(ns)
 }
 

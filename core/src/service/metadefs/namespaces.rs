@@ -50,6 +50,7 @@ pub async fn create(
     if doc.namespace.owner.is_none() {
         doc.namespace.owner = ctx.project_id.clone();
     }
+    super::providers::refuse_taken(app, &doc.namespace.namespace)?;
     match app.db.create_namespace(&doc, false).await {
         Ok(()) => Ok(doc),
         Err(DbError::Duplicate) => Err(duplicate(&doc.namespace.namespace)),
@@ -71,12 +72,12 @@ pub async fn list(
     app.policy
         .enforce("list_metadef_resource_types", ctx, &project)?;
     let mut out = Vec::new();
-    for namespace in app.db.list_namespaces(query).await? {
+    for namespace in super::providers::list_namespaces(app, query).await? {
         let target = Target::namespace(&namespace);
         if !app.policy.check("get_metadef_namespace", ctx, &target) {
             continue;
         }
-        let associations = app.db.list_associations(&namespace.namespace).await?;
+        let associations = super::providers::list_associations(app, &namespace.namespace).await?;
         out.push(Listed {
             namespace,
             associations,
@@ -109,10 +110,10 @@ pub async fn show(
         authorize(app, ctx, &namespace, rule)?;
     }
     let mut doc = NamespaceDocument {
-        associations: app.db.list_associations(name).await?,
-        objects: app.db.list_objects(name).await?,
-        properties: app.db.list_properties(name).await?,
-        tags: app.db.list_tags(name, &all_tags()).await?,
+        associations: super::providers::list_associations(app, name).await?,
+        objects: super::providers::list_objects(app, name).await?,
+        properties: super::providers::list_properties(app, name).await?,
+        tags: super::providers::list_tags(app, name, &all_tags()).await?,
         namespace,
     };
     let prefix = resource_type.and_then(|rt| {
@@ -165,6 +166,7 @@ pub async fn update(
     if namespace.owner.is_none() {
         namespace.owner = ctx.project_id.clone();
     }
+    super::providers::refuse_taken(app, &namespace.namespace)?;
     match app.db.update_namespace(name, &namespace).await {
         Ok(saved) => Ok(saved),
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(

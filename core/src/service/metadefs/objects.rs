@@ -16,5 +16,5 @@ pub async fn list(
 ) -> ServiceResult<Vec<MetadefObject>> {
     let rule = content_rule(MetadefContent::Objects, ContentOp::List);
     authorized_namespace(app, ctx, namespace, rule).await?;
-    Ok(app.db.list_objects(namespace).await?)
+    Ok(super::providers::list_objects(app, namespace).await?)
 }

@@ -16,5 +16,5 @@ pub async fn list(
 ) -> ServiceResult<Vec<Property>> {
     let rule = content_rule(MetadefContent::Properties, ContentOp::List);
     authorized_namespace(app, ctx, namespace, rule).await?;
-    Ok(app.db.list_properties(namespace).await?)
+    Ok(super::providers::list_properties(app, namespace).await?)
 }

@@ -15,7 +15,7 @@ use crate::service::{ServiceError, ServiceResult};
 pub async fn list(app: &App, ctx: &RequestContext) -> ServiceResult<Vec<ResourceType>> {
     app.policy
         .enforce("list_metadef_resource_types", ctx, &Target::project(ctx))?;
-    Ok(app.db.list_resource_types().await?)
+    Ok(super::providers::list_resource_types(app).await?)
 }
 
 pub async fn list_associations(
@@ -24,7 +24,7 @@ pub async fn list_associations(
     namespace: &str,
 ) -> ServiceResult<Vec<Association>> {
     authorized_namespace(app, ctx, namespace, "list_metadef_resource_types").await?;
-    Ok(app.db.list_associations(namespace).await?)
+    Ok(super::providers::list_associations(app, namespace).await?)
 }
 
 /// Associate a namespace with a resource type, creating the type if new.

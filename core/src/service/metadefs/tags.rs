@@ -55,11 +55,10 @@ pub async fn list(
     authorized_namespace(app, ctx, namespace, "get_metadef_tags").await?;
     if let Some(marker) = marker {
         query.marker = Some(
-            app.db
-                .get_tag(namespace, marker)
+            super::providers::fetch::<Tag>(app, namespace, marker)
                 .await?
                 .ok_or_else(|| Tag::not_found(marker, namespace))?,
         );
     }
-    Ok(app.db.list_tags(namespace, &query).await?)
+    Ok(super::providers::list_tags(app, namespace, &query).await?)
 }

@@ -1,0 +1,270 @@
+//! The metadef provider registry: finds metadef plugin libraries, opens the
+//! configured providers, and reads what they serve once, at start-up.
+//!
+//! Every document a provider returns is checked with the rules of
+//! `glint metadefs load` (those of a namespace create request); one that
+//! breaks a rule is logged with the provider's name for its source (a file
+//! name) and left out. Requests are then answered from this snapshot: a
+//! provider's namespaces change with a restart.
+//!
+//! A namespace name belongs to one place: the first provider (by name) that
+//! serves it. A later provider's namespace of the same name is left out with
+//! a warning, and a database namespace of that name is hidden while a
+//! provider serves it (and cannot be created or renamed to it).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use glint_sdk::host::{MetadefPlugin, MetadefSource, load_metadef_plugin};
+use glint_sdk::metadef::NamespaceEntry;
+
+use crate::config::Config;
+use crate::db::Database;
+use crate::domain::metadefs::NamespaceDocument;
+use crate::service::metadefs::load;
+
+/// Metadef plugin files follow this naming so that unrelated libraries (and
+/// store plugins) next to the executable are never opened as one.
+pub const PLUGIN_PREFIX: &str = "libglint_metadef_";
+
+/// A namespace a provider serves.
+#[derive(Debug, Clone)]
+pub struct Provided {
+    /// The provider's name in the configuration.
+    pub provider: String,
+    /// Where the provider got it (a file name), for messages.
+    pub source: String,
+    /// Its definition; every item carries the namespace's timestamps.
+    pub doc: NamespaceDocument,
+}
+
+/// Every namespace the configured providers serve, by name.
+#[derive(Debug, Clone, Default)]
+pub struct MetadefProviders {
+    namespaces: BTreeMap<String, Provided>,
+}
+
+impl MetadefProviders {
+    /// No providers: every namespace comes from the database.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Loads the metadef plugins, opens every configured provider and reads
+    /// its namespaces. A provider that fails to open or list is logged and
+    /// left out; the others still serve.
+    pub async fn open(config: &Config) -> Self {
+        let mut providers = Self::empty();
+        if config.metadefs.providers.is_empty() {
+            return providers;
+        }
+        let plugins = load_plugins(&config.plugin_dirs(), &config.plugins.paths);
+        let started = Utc::now();
+        for (name, pc) in &config.metadefs.providers {
+            let Some(plugin) = plugins.get(&pc.driver) else {
+                tracing::error!(provider = %name, driver = %pc.driver, "metadef provider not opened: no plugin provides driver '{}'", pc.driver);
+                continue;
+            };
+            let source = match plugin.open(name, &pc.options) {
+                Ok(source) => source,
+                Err(e) => {
+                    tracing::error!(provider = %name, driver = %pc.driver, "metadef provider not opened: {e}");
+                    continue;
+                }
+            };
+            if !source.read_only() {
+                tracing::warn!(provider = %name, "metadef provider says it is writable, but providers are served read-only");
+            }
+            providers.read(&source, started).await;
+        }
+        providers
+    }
+
+    /// Adds what `source` serves.
+    async fn read(&mut self, source: &MetadefSource, started: DateTime<Utc>) {
+        let provider = source.name();
+        let entries = match source.list_namespaces().await {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::error!(
+                    provider,
+                    "metadef provider left out: listing its namespaces failed: {e}"
+                );
+                return;
+            }
+        };
+        let mut served = 0;
+        for entry in entries {
+            if let Some(first) = self.namespaces.get(&entry.namespace) {
+                tracing::warn!(
+                    provider,
+                    "metadef provider {provider}: skipping {}: namespace {} is already served by provider {}",
+                    entry.source,
+                    entry.namespace,
+                    first.provider
+                );
+                continue;
+            }
+            match document(source, &entry, started).await {
+                Ok(doc) => {
+                    self.namespaces.insert(
+                        entry.namespace.clone(),
+                        Provided {
+                            provider: provider.to_owned(),
+                            source: entry.source,
+                            doc,
+                        },
+                    );
+                    served += 1;
+                }
+                Err(reason) => tracing::error!(
+                    provider,
+                    "metadef provider {provider}: skipping {}: {reason}",
+                    entry.source
+                ),
+            }
+        }
+        tracing::info!(
+            provider,
+            driver = source.driver(),
+            namespaces = served,
+            "metadef provider opened"
+        );
+    }
+
+    /// Logs each database namespace a provider hides.
+    pub async fn warn_shadowed(&self, db: &Database) {
+        for (name, provided) in &self.namespaces {
+            if let Ok(Some(_)) = db.get_namespace(name).await {
+                tracing::warn!(provider = %provided.provider, "the database namespace {name} is hidden: metadef provider {} serves a namespace of that name", provided.provider);
+            }
+        }
+    }
+
+    /// The namespace `name`, if a provider serves it.
+    pub fn get(&self, name: &str) -> Option<&Provided> {
+        self.namespaces.get(name)
+    }
+
+    /// Every provided namespace, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Provided> {
+        self.namespaces.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.namespaces.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty()
+    }
+}
+
+/// The namespace of `entry`, checked as `glint metadefs load` checks a file.
+async fn document(
+    source: &MetadefSource,
+    entry: &NamespaceEntry,
+    started: DateTime<Utc>,
+) -> Result<NamespaceDocument, String> {
+    let text = source
+        .get_namespace(&entry.namespace)
+        .await
+        .map_err(|e| format!("fetching namespace {} failed: {e}", entry.namespace))?;
+    let mut doc = load::parse(&text).map_err(|e| e.to_string())?;
+    let ns = &doc.namespace;
+    if ns.namespace != entry.namespace {
+        return Err(format!(
+            "the provider listed namespace {} but its document defines {}",
+            entry.namespace, ns.namespace
+        ));
+    }
+    if ns.visibility.as_str() != entry.visibility.as_str() || ns.owner != entry.owner {
+        tracing::warn!(
+            provider = source.name(),
+            "metadef provider {}: {}: the listed visibility or owner differs from the document's; the document's is used",
+            source.name(),
+            entry.source
+        );
+    }
+    // Whole seconds: what the database keeps (microseconds) can represent
+    // them exactly, so provided and stored namespaces page consistently.
+    let at = entry
+        .updated_at
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(|| DateTime::from_timestamp(started.timestamp(), 0).unwrap_or(started));
+    stamp(&mut doc, at);
+    Ok(doc)
+}
+
+/// Gives the namespace and everything in it the time `at`, and orders its
+/// items as the database lists items loaded together: by name.
+fn stamp(doc: &mut NamespaceDocument, at: DateTime<Utc>) {
+    let ns = &mut doc.namespace;
+    (ns.created_at, ns.updated_at) = (at, at);
+    for a in &mut doc.associations {
+        (a.created_at, a.updated_at) = (at, at);
+    }
+    for o in &mut doc.objects {
+        (o.created_at, o.updated_at) = (at, at);
+    }
+    for p in &mut doc.properties {
+        (p.created_at, p.updated_at) = (at, at);
+    }
+    for t in &mut doc.tags {
+        (t.created_at, t.updated_at) = (at, at);
+    }
+    doc.associations.sort_by(|a, b| a.name.cmp(&b.name));
+    doc.objects.sort_by(|a, b| a.name.cmp(&b.name));
+    doc.properties.sort_by(|a, b| a.name.cmp(&b.name));
+    doc.tags.sort_by(|a, b| a.name.cmp(&b.name));
+}
+
+/// Loads every explicit path named like a metadef plugin and every metadef
+/// plugin in `dirs`, keyed by driver name. The first plugin of a driver wins,
+/// so explicit paths beat discovered files.
+fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, MetadefPlugin> {
+    let mut files: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| is_plugin_file(p))
+        .cloned()
+        .collect();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_plugin_file(p))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    let mut plugins = BTreeMap::new();
+    for path in files {
+        match load_metadef_plugin(&path) {
+            Ok(plugin) => {
+                let driver = plugin.driver_name().to_owned();
+                if let Some(first) = plugins
+                    .get(&driver)
+                    .map(|p: &MetadefPlugin| p.path().to_path_buf())
+                {
+                    if first != plugin.path() {
+                        tracing::warn!(driver = %driver, ignored = %path.display(), used = %first.display(), "two plugins provide the same metadef driver");
+                    }
+                    continue;
+                }
+                tracing::debug!(driver = %driver, path = %path.display(), sdk = %plugin.sdk_version(), "metadef plugin loaded");
+                plugins.insert(driver, plugin);
+            }
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
+    plugins
+}
+
+/// Whether `p` is named like a metadef plugin file.
+pub fn is_plugin_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with(PLUGIN_PREFIX) && name.ends_with(std::env::consts::DLL_SUFFIX)
+}
