@@ -31,6 +31,9 @@ pub enum Created {
         /// The stores an upload or import may target.
         #[oai(header = "OpenStack-image-store-ids")]
         String,
+        /// The import methods this site offers.
+        #[oai(header = "OpenStack-image-import-methods")]
+        String,
     ),
 }
 
@@ -57,6 +60,7 @@ impl ImagesApi {
             JsonDoc::new(view::image(&image)),
             format!("/v2/images/{}", image.id),
             stores.join(","),
+            app.config.import.methods.join(","),
         ))
     }
 

@@ -195,6 +195,7 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
         .delete_image(id)
         .await
         .map_err(|e| not_found_as(e, id))?;
+    super::staging::remove(app, id).await;
     for location in &deleted.locations {
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
             tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
