@@ -7,6 +7,7 @@
 //! with it and the task abandons the write. A failed or abandoned write removes its temporary
 //! image; since that name is unique, a retry of the same id never waits for that clean-up.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,12 +16,15 @@ use futures::StreamExt;
 use glint_sdk::{DataStream, ErrorKind, StoreError, runtime};
 use tokio::sync::mpsc;
 
-use crate::ceph::{CephError, Image, IoCtx, errno};
+use crate::ceph::{AioWrite, CephError, Image, IoCtx, errno};
 use crate::driver::{SNAPSHOT, Shared};
 use crate::error::parse_error;
 
 /// Buffers queued between the put future and the writing thread.
 const QUEUE: usize = 64;
+
+/// Chunk writes in flight at once per put: overlaps the network round trips of one upload.
+const IN_FLIGHT: usize = 4;
 
 /// An unknown-size image grows by at least this much, doubling each time up to 8 GiB.
 const MAX_GROWTH: u64 = 8 << 30;
@@ -94,15 +98,12 @@ fn write_blocking(
         published: false,
     };
     let image = ioctx.open(&temporary, None).map_err(subject)?;
-    let mut chunks = Chunks {
-        image: &image,
-        zeroes: &shared.zeroes,
-        buffer: Vec::with_capacity(shared.zeroes.len()),
-        written: 0,
-        capacity: initial_size,
-        growth: shared.zeroes.len() as u64,
-        resizable: job.size_hint.is_none(),
-    };
+    let mut chunks = Chunks::new(
+        &image,
+        &shared.zeroes,
+        initial_size,
+        job.size_hint.is_none(),
+    );
     let mut size = 0u64;
     loop {
         match receiver.blocking_recv() {
@@ -121,7 +122,9 @@ fn write_blocking(
     if job.size_hint.is_some_and(|hint| size != hint) {
         return Err(size_mismatch(job, size, ""));
     }
-    if chunks.capacity != size {
+    let trim = chunks.capacity != size;
+    drop(chunks);
+    if trim {
         // Trim what growing in steps added past the end.
         image.resize(size).map_err(subject)?;
     }
@@ -147,13 +150,17 @@ fn write_blocking(
     })
 }
 
-/// Gathers the incoming buffers into chunk-size writes at increasing offsets; chunks of zeroes
-/// are not written (the image reads zeroes wherever nothing was written).
+/// Gathers the incoming buffers into chunk-size writes at increasing offsets, up to
+/// [`IN_FLIGHT`] of them at once; chunks of zeroes are not written (the image reads zeroes
+/// wherever nothing was written).
 struct Chunks<'a> {
     image: &'a Image,
     zeroes: &'a [u8],
     buffer: Vec<u8>,
-    /// Bytes of the image handled so far (written or skipped).
+    /// Writes in flight, oldest first, and buffers ready for reuse.
+    in_flight: VecDeque<AioWrite<'a>>,
+    spare: Vec<Vec<u8>>,
+    /// Bytes of the image handled so far (written, being written or skipped).
     written: u64,
     /// The image's current size.
     capacity: u64,
@@ -162,7 +169,21 @@ struct Chunks<'a> {
     resizable: bool,
 }
 
-impl Chunks<'_> {
+impl<'a> Chunks<'a> {
+    fn new(image: &'a Image, zeroes: &'a [u8], size: u64, resizable: bool) -> Self {
+        Chunks {
+            image,
+            zeroes,
+            buffer: Vec::with_capacity(zeroes.len()),
+            in_flight: VecDeque::with_capacity(IN_FLIGHT),
+            spare: Vec::new(),
+            written: 0,
+            capacity: size,
+            growth: zeroes.len() as u64,
+            resizable,
+        }
+    }
+
     fn push(&mut self, mut data: &[u8]) -> Result<(), CephError> {
         while !data.is_empty() {
             let take = (self.zeroes.len() - self.buffer.len()).min(data.len());
@@ -175,12 +196,23 @@ impl Chunks<'_> {
         Ok(())
     }
 
+    /// Writes what is buffered and waits for every write in flight.
     fn finish(&mut self) -> Result<(), CephError> {
-        if self.buffer.is_empty() {
-            Ok(())
-        } else {
-            self.flush_chunk()
+        if !self.buffer.is_empty() {
+            self.flush_chunk()?;
         }
+        self.drain(0)
+    }
+
+    /// Waits for the oldest writes until at most `keep` are in flight.
+    fn drain(&mut self, keep: usize) -> Result<(), CephError> {
+        while self.in_flight.len() > keep {
+            let write = self.in_flight.pop_front().expect("a write in flight");
+            let mut buffer = write.wait()?;
+            buffer.clear();
+            self.spare.push(buffer);
+        }
+        Ok(())
     }
 
     fn flush_chunk(&mut self) -> Result<(), CephError> {
@@ -189,14 +221,24 @@ impl Chunks<'_> {
         if self.buffer[..] != self.zeroes[..self.buffer.len()] {
             let end = self.written + len;
             if self.resizable && end > self.capacity {
+                // Resize only with no write in flight.
+                self.drain(0)?;
                 self.growth = (self.growth * 2).min(MAX_GROWTH);
                 self.capacity = end.max(self.capacity + self.growth);
                 self.image.resize(self.capacity)?;
             }
-            self.image.write(self.written, &self.buffer)?;
+            self.drain(IN_FLIGHT - 1)?;
+            let next = self
+                .spare
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(self.zeroes.len()));
+            let data = std::mem::replace(&mut self.buffer, next);
+            self.in_flight
+                .push_back(self.image.aio_write(self.written, data)?);
+        } else {
+            self.buffer.clear();
         }
         self.written += len;
-        self.buffer.clear();
         Ok(())
     }
 }

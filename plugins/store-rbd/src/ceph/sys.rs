@@ -9,6 +9,8 @@ use std::ffi::{c_char, c_int, c_void};
 pub type RadosT = *mut c_void;
 pub type IoctxT = *mut c_void;
 pub type ImageT = *mut c_void;
+pub type CompletionT = *mut c_void;
+pub type CompletionCallback = unsafe extern "C" fn(completion: CompletionT, arg: *mut c_void);
 
 /// `rbd_image_spec_t`.
 #[repr(C)]
@@ -113,6 +115,22 @@ unsafe extern "C" {
         op_flags: c_int,
     ) -> isize;
     pub fn rbd_flush(image: ImageT) -> c_int;
+    pub fn rbd_aio_create_completion(
+        cb_arg: *mut c_void,
+        complete_cb: Option<CompletionCallback>,
+        completion: *mut CompletionT,
+    ) -> c_int;
+    pub fn rbd_aio_write2(
+        image: ImageT,
+        off: u64,
+        len: usize,
+        buf: *const c_char,
+        completion: CompletionT,
+        op_flags: c_int,
+    ) -> c_int;
+    pub fn rbd_aio_wait_for_complete(completion: CompletionT) -> c_int;
+    pub fn rbd_aio_get_return_value(completion: CompletionT) -> isize;
+    pub fn rbd_aio_release(completion: CompletionT);
     pub fn rbd_diff_iterate2(
         image: ImageT,
         fromsnapname: *const c_char,
