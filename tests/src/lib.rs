@@ -44,6 +44,17 @@ impl Glint {
         Self::launch(data_dir, &[]).await
     }
 
+    /// Start on a prepared data directory with the `dir` metadef provider
+    /// plugin installed in `<data_dir>/plugins` and `config` (TOML text)
+    /// as the configuration file.
+    pub async fn start_with_metadefs(data_dir: tempfile::TempDir, config: &str) -> Self {
+        install_metadef_dir_plugin(data_dir.path());
+        let file = data_dir.path().join("glint.toml");
+        std::fs::write(&file, config).expect("write the configuration file");
+        let file = file.to_str().expect("a UTF-8 temporary path").to_owned();
+        Self::launch(data_dir, &[("GLINT_CONFIG", &file)]).await
+    }
+
     async fn launch(data_dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
         let bin = target_dir().join("glint");
         assert!(
@@ -79,9 +90,10 @@ impl Glint {
                 ),
             )
             .env("GLINT_LOG", "info,glint_core=debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"));
+            .stdin(Stdio::null());
+            // glint logs to stdout; both streams go to the log file.
+            let file = std::fs::File::create(&log).expect("log file");
+            cmd.stdout(file.try_clone().expect("log file")).stderr(file);
             for (k, v) in env {
                 cmd.env(k, v);
             }
@@ -209,6 +221,16 @@ impl Drop for Glint {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Copies the freshly built `dir` metadef provider plugin into
+/// `<data_dir>/plugins`, where `glint serve` finds it by its name.
+pub fn install_metadef_dir_plugin(data_dir: &Path) {
+    let plugin = glint_testkit::cdylib_path("glint-metadef-dir");
+    let dir = data_dir.join("plugins");
+    std::fs::create_dir_all(&dir).expect("create the plugin directory");
+    std::fs::copy(&plugin, dir.join("libglint_metadef_dir.so"))
+        .unwrap_or_else(|e| panic!("copy {}: {e}", plugin.display()));
 }
 
 async fn wait_ready(child: &mut Child, client: &Client, url: &str) -> bool {
