@@ -76,10 +76,19 @@ impl SwiftClient {
     }
 
     /// The object's headers, or `None` when it does not exist.
-    pub async fn head_object(&self, path: &ObjectPath<'_>) -> Result<Option<HeaderMap>, StoreError> {
+    pub async fn head_object(
+        &self,
+        path: &ObjectPath<'_>,
+    ) -> Result<Option<HeaderMap>, StoreError> {
         let subject = path.subject();
         let response = self
-            .send(&subject, Method::HEAD, path.container, Some(path.object), |r| r)
+            .send(
+                &subject,
+                Method::HEAD,
+                path.container,
+                Some(path.object),
+                |r| r,
+            )
             .await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -169,12 +178,18 @@ impl SwiftClient {
     ) -> Result<(), StoreError> {
         let subject = format!("manifest of {}", path.subject());
         let response = self
-            .send(&subject, Method::PUT, path.container, Some(path.object), |r| {
-                r.query(&[("multipart-manifest", "put")])
-                    .header(CONTENT_TYPE, "application/octet-stream")
-                    .header(IF_NONE_MATCH, "*")
-                    .body(manifest.clone())
-            })
+            .send(
+                &subject,
+                Method::PUT,
+                path.container,
+                Some(path.object),
+                |r| {
+                    r.query(&[("multipart-manifest", "put")])
+                        .header(CONTENT_TYPE, "application/octet-stream")
+                        .header(IF_NONE_MATCH, "*")
+                        .body(manifest.clone())
+                },
+            )
             .await?;
         if response.status() == StatusCode::PRECONDITION_FAILED {
             return Err(already_exists(path));
@@ -190,12 +205,16 @@ impl SwiftClient {
     ) -> Result<Response, StoreError> {
         let subject = path.subject();
         let response = self
-            .send(&subject, Method::GET, path.container, Some(path.object), |r| {
-                match range {
+            .send(
+                &subject,
+                Method::GET,
+                path.container,
+                Some(path.object),
+                |r| match range {
                     Some(range) => r.header(RANGE, range),
                     None => r,
-                }
-            })
+                },
+            )
             .await?;
         check(response, &subject).await
     }
@@ -204,7 +223,13 @@ impl SwiftClient {
     pub async fn delete_object(&self, path: &ObjectPath<'_>) -> Result<(), StoreError> {
         let subject = path.subject();
         let response = self
-            .send(&subject, Method::DELETE, path.container, Some(path.object), |r| r)
+            .send(
+                &subject,
+                Method::DELETE,
+                path.container,
+                Some(path.object),
+                |r| r,
+            )
             .await?;
         check(response, &subject).await.map(drop)
     }
@@ -214,10 +239,16 @@ impl SwiftClient {
     pub async fn delete_large_object(&self, path: &ObjectPath<'_>) -> Result<(), StoreError> {
         let subject = path.subject();
         let response = self
-            .send(&subject, Method::DELETE, path.container, Some(path.object), |r| {
-                r.query(&[("multipart-manifest", "delete")])
-                    .header(reqwest::header::ACCEPT, "application/json")
-            })
+            .send(
+                &subject,
+                Method::DELETE,
+                path.container,
+                Some(path.object),
+                |r| {
+                    r.query(&[("multipart-manifest", "delete")])
+                        .header(reqwest::header::ACCEPT, "application/json")
+                },
+            )
             .await?;
         let response = check(response, &subject).await?;
         // The status of a bulk delete is in its body: the reply itself is 200 once it started.
@@ -226,6 +257,13 @@ impl SwiftClient {
             .await
             .map_err(|err| transport_error(err, &subject))?;
         if report.response_status.starts_with("200") && report.errors.is_empty() {
+            if report.deleted == 0 && report.not_found > 0 {
+                // Deleted by someone else since it was found.
+                return Err(StoreError::new(
+                    ErrorKind::NotFound,
+                    format!("{subject} does not exist"),
+                ));
+            }
             return Ok(());
         }
         let status = report
@@ -298,12 +336,18 @@ impl SwiftClient {
     }
 
     fn lock_containers(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.containers.lock().unwrap_or_else(PoisonError::into_inner)
+        self.containers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// The URL of a container, or of an object in it, under the session's storage URL.
-fn object_url(session: &Arc<Session>, container: &str, object: Option<&str>) -> Result<Url, StoreError> {
+fn object_url(
+    session: &Arc<Session>,
+    container: &str,
+    object: Option<&str>,
+) -> Result<Url, StoreError> {
     let mut url = session.storage_url.clone();
     {
         let mut segments = url.path_segments_mut().map_err(|()| {
@@ -350,6 +394,10 @@ pub fn etag(headers: &HeaderMap) -> Option<String> {
 struct BulkDeleteReport {
     #[serde(rename = "Response Status")]
     response_status: String,
+    #[serde(rename = "Number Deleted", default)]
+    deleted: u64,
+    #[serde(rename = "Number Not Found", default)]
+    not_found: u64,
     #[serde(rename = "Errors", default)]
     errors: Vec<serde_json::Value>,
 }

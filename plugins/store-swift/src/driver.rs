@@ -163,7 +163,10 @@ async fn delete(client: &SwiftClient, location: &Location) -> Result<(), StoreEr
 }
 
 fn not_found(path: &ObjectPath<'_>) -> StoreError {
-    StoreError::new(ErrorKind::NotFound, format!("{} does not exist", path.subject()))
+    StoreError::new(
+        ErrorKind::NotFound,
+        format!("{} does not exist", path.subject()),
+    )
 }
 
 /// Image ids become object names: they must be usable as one.

@@ -65,7 +65,10 @@ fn with_temporary(error: StoreError, temporary: bool) -> StoreError {
 
 /// The first line of an error body, at most 200 characters.
 fn shorten(detail: &str) -> String {
-    let line = detail.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+    let line = detail
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
     let mut short: String = line.chars().take(200).collect();
     if short.len() < line.len() {
         short.push('…');
@@ -122,7 +125,10 @@ mod tests {
         assert!(err.temporary);
         let long = "x".repeat(500);
         let err = status_error(StatusCode::BAD_REQUEST, "s", &long);
-        assert!(err.message.ends_with('…') && err.message.len() < 300, "{err}");
+        assert!(
+            err.message.ends_with('…') && err.message.len() < 300,
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -218,8 +218,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::RangeNotSatisfiable);
         let wrong = headers(&[(CONTENT_RANGE, "bytes 0-99/1000")]);
         assert!(
-            Window::from_parts(StatusCode::PARTIAL_CONTENT, &wrong, range(100, None), "x")
-                .is_err()
+            Window::from_parts(StatusCode::PARTIAL_CONTENT, &wrong, range(100, None), "x").is_err()
         );
     }
 }

@@ -96,7 +96,8 @@ async fn put_single(
     );
     // The stream's own error (or a size mismatch) explains a failed request best.
     fed?;
-    sent.map(drop).map_err(|err| leftovers.not_ours(path.object, err))
+    sent.map(drop)
+        .map_err(|err| leftovers.not_ours(path.object, err))
 }
 
 async fn put_segmented(
@@ -107,11 +108,9 @@ async fn put_segmented(
     leftovers: &mut Leftovers,
 ) -> Result<(), StoreError> {
     // A known size bigger than MAX_SEGMENTS chunks gets bigger segments, as Glance does.
-    let segment_size = job
-        .size_hint
-        .map_or(job.chunk_size, |size| {
-            job.chunk_size.max(size.div_ceil(MAX_SEGMENTS))
-        });
+    let segment_size = job.size_hint.map_or(job.chunk_size, |size| {
+        job.chunk_size.max(size.div_ceil(MAX_SEGMENTS))
+    });
     let mut segments = Vec::new();
     while source.has_more().await? {
         let number = segments.len() as u64 + 1;
@@ -175,7 +174,11 @@ fn channel_body() -> (mpsc::Sender<Feed>, Body) {
 
 /// Sends up to `limit` bytes of `source` into a body, then ends it; returns the bytes sent.
 /// On an error the body is abandoned, which fails its request.
-async fn feed(source: &mut Source, sender: mpsc::Sender<Feed>, limit: u64) -> Result<u64, StoreError> {
+async fn feed(
+    source: &mut Source,
+    sender: mpsc::Sender<Feed>,
+    limit: u64,
+) -> Result<u64, StoreError> {
     let mut sent = 0;
     while sent < limit {
         let Some(chunk) = source.next(limit - sent).await? else {
