@@ -212,6 +212,7 @@ impl From<ServiceError> for ApiError {
             }
             E::Conflict(_) | E::WrongStatus { .. } | E::Duplicate(_) => StatusCode::CONFLICT,
             E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            E::InvalidImageData(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // Glance's StoreAddDisabled: the store exists but takes no data.
             E::GoneDuringUpload(_) | E::StoreReadOnly(_) => StatusCode::GONE,
             E::RangeNotSatisfiable { size } => {

@@ -50,6 +50,10 @@ pub enum ServiceError {
     StoreReadOnly(String),
     #[error("The upload was interrupted: {0}")]
     UploadInterrupted(String),
+    /// The data is not what the image's `disk_format` says, or is unsafe
+    /// (Glance's `InvalidImageData`).
+    #[error("{0}")]
+    InvalidImageData(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -2,8 +2,10 @@
 //!
 //! 1. find the image and the target store; check status, formats and size limits;
 //! 2. claim the image: `queued → saving` (compare-and-set, so one upload wins);
-//! 3. stream the body to the store, counting and hashing on the way;
-//! 4. record size, digests and location: `saving → active`;
+//! 3. stream the body to the store, counting, hashing and inspecting its
+//!    disk format on the way; data that is not the image's `disk_format`, or
+//!    is unsafe, fails the stream at its end, so the store keeps none of it;
+//! 4. record size, virtual size, digests and location: `saving → active`;
 //! 5. on any failure the store has removed its partial data and the image
 //!    goes back to `queued`, ready for a retry.
 
@@ -20,8 +22,9 @@ use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
-use crate::store::StoreHandle;
 use crate::domain::{Image, ImageStatus, Location};
+use crate::format::ImageCheck;
+use crate::store::StoreHandle;
 
 /// Chunks handed to the store are coalesced to about this size: fewer calls
 /// across the plugin boundary and fewer write syscalls, one small copy.
@@ -80,8 +83,13 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     saving.status = ImageStatus::Saving;
     let saving = claim(app, &saving, image.status).await?;
 
-    let (outcome, digests) =
-        match put_hashed(store, id, req.body, req.expected_size, cap).await {
+    let check = ImageCheck::for_image(
+        image.container_format.as_deref(),
+        image.disk_format.as_deref(),
+        &app.config.image_format,
+    );
+    let (outcome, digests, virtual_size) =
+        match put_inspected(store, id, req.body, req.expected_size, cap, check).await {
             Ok(done) => done,
             Err(e) => {
                 restore_queued(app, &saving).await;
@@ -92,6 +100,9 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     let mut active = saving.clone();
     active.status = ImageStatus::Active;
     active.size = Some(outcome.size as i64);
+    if let Some(v) = virtual_size {
+        active.virtual_size = Some(v);
+    }
     active.checksum = Some(digests.md5);
     active.os_hash_algo = Some(HASH_ALGO.to_owned());
     active.os_hash_value = Some(digests.sha512);
@@ -136,15 +147,29 @@ pub(crate) async fn put_hashed(
     expected: Option<u64>,
     cap: u64,
 ) -> ServiceResult<(PutOutcome, Digests)> {
+    let (outcome, digests, _) = put_inspected(store, id, body, expected, cap, None).await?;
+    Ok((outcome, digests))
+}
+
+/// [`put_hashed`], with the data's disk format checked as it passes when
+/// `check` is given; also yields the image's virtual size when it is known.
+pub(crate) async fn put_inspected(
+    store: &StoreHandle,
+    id: Uuid,
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    expected: Option<u64>,
+    cap: u64,
+    check: Option<ImageCheck>,
+) -> ServiceResult<(PutOutcome, Digests, Option<i64>)> {
     let end = Arc::new(Mutex::new(StreamEnd::default()));
-    let data = counted(body, expected, cap, Arc::clone(&end));
+    let data = counted(body, expected, cap, check, Arc::clone(&end));
     let put = store.put(&id.to_string(), expected, data).await;
-    let (digests, ours) = {
+    let (digests, ours, virtual_size) = {
         let mut end = end.lock().expect("no panics while held");
-        (end.digests.take(), end.failure.take())
+        (end.digests.take(), end.failure.take(), end.virtual_size)
     };
     match (put, digests) {
-        (Ok(outcome), Some(digests)) => Ok((outcome, digests)),
+        (Ok(outcome), Some(digests)) => Ok((outcome, digests, virtual_size)),
         (Ok(outcome), None) => {
             // A driver that reports success before reading the whole body has
             // not stored this image.
@@ -202,6 +227,7 @@ fn too_large(cap: u64) -> ServiceError {
 struct StreamEnd {
     digests: Option<Digests>,
     failure: Option<ServiceError>,
+    virtual_size: Option<i64>,
 }
 
 struct Counting {
@@ -210,6 +236,8 @@ struct Counting {
     seen: u64,
     /// Present until the stream ends or fails.
     hasher: Option<Hasher>,
+    /// Sees every byte as it arrives; decides when the body ends.
+    format: Option<ImageCheck>,
     expected: Option<u64>,
     cap: u64,
     end: Arc<Mutex<StreamEnd>>,
@@ -224,6 +252,25 @@ impl Counting {
         self.done = true;
         self.hasher = None;
         Err(StoreError::new(ErrorKind::Unexpected, message))
+    }
+
+    /// Every byte has arrived: decide on the disk format before the last
+    /// chunk goes to the store, so refused data is never kept.
+    fn check_format(&mut self) -> ServiceResult<()> {
+        let Some(format) = self.format.take() else {
+            return Ok(());
+        };
+        match format.finish() {
+            Ok(size) => {
+                let size = size.and_then(|s| i64::try_from(s).ok());
+                self.end.lock().expect("no panics while held").virtual_size = size;
+                Ok(())
+            }
+            Err(refusal) => {
+                tracing::warn!(reason = ?refusal, "image data refused by format inspection");
+                Err(ServiceError::InvalidImageData(refusal.to_string()))
+            }
+        }
     }
 
     /// Every byte has passed: publish the digests, end the stream.
@@ -249,6 +296,9 @@ impl Counting {
                     if self.expected.is_some_and(|e| self.seen > e) {
                         return Some(self.fail(size_mismatch(self.expected, self.seen)));
                     }
+                    if let Some(format) = self.format.as_mut() {
+                        format.feed(&bytes);
+                    }
                     if self.buf.is_empty() && bytes.len() >= CHUNK {
                         hash(&self.hasher, &bytes).await;
                         return Some(Ok(bytes));
@@ -262,6 +312,9 @@ impl Counting {
                     self.done = true;
                     if self.expected.is_some_and(|e| e != self.seen) {
                         return Some(self.fail(size_mismatch(self.expected, self.seen)));
+                    }
+                    if let Err(e) = self.check_format() {
+                        return Some(self.fail(e));
                     }
                     break;
                 }
@@ -295,6 +348,7 @@ fn counted(
     body: BoxStream<'static, std::io::Result<Bytes>>,
     expected: Option<u64>,
     cap: u64,
+    format: Option<ImageCheck>,
     end: Arc<Mutex<StreamEnd>>,
 ) -> BoxStream<'static, Result<Bytes, StoreError>> {
     let state = Counting {
@@ -302,6 +356,7 @@ fn counted(
         buf: BytesMut::with_capacity(CHUNK),
         seen: 0,
         hasher: Some(Hasher::new()),
+        format,
         expected,
         cap,
         end,

@@ -173,7 +173,7 @@ fn selects(query: &NamespaceQuery, p: &Provided) -> bool {
             p.doc
                 .associations
                 .iter()
-                .any(|a| wanted.iter().any(|w| *w == a.name))
+                .any(|a| wanted.contains(&a.name))
         })
 }
 
