@@ -1,6 +1,7 @@
 //! The rbd store: one RBD image per Glance image, with a protected snapshot `snap`.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use glint_sdk::{
     Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
@@ -25,13 +26,20 @@ pub struct RbdDriver {
     shared: Arc<Shared>,
 }
 
+/// The store's cluster connection, or why the last attempt failed.
+#[derive(Debug, Default)]
+struct Connection {
+    cluster: Option<Arc<Cluster>>,
+    last_failure: Option<(Instant, StoreError)>,
+}
+
 /// What every operation of one store needs, shared with its blocking tasks.
 #[derive(Debug)]
 pub struct Shared {
     pub config: RbdConfig,
     store_id: String,
     /// The connection, made at open or, if the cluster was unreachable then, on first use.
-    cluster: Mutex<Option<Arc<Cluster>>>,
+    cluster: Mutex<Connection>,
     /// One chunk of zeroes, to recognise chunks that need no write (thin provisioning).
     pub zeroes: Vec<u8>,
 }
@@ -45,7 +53,7 @@ impl StoreDriver for RbdDriver {
             zeroes: vec![0; config.chunk_bytes()],
             config,
             store_id: ctx.store_id,
-            cluster: Mutex::new(None),
+            cluster: Mutex::new(Connection::default()),
         });
         match shared
             .cluster()
@@ -149,13 +157,22 @@ impl Shared {
     }
 
     /// The cluster connection, connecting first if there is none (blocking).
+    ///
+    /// Operations that waited while another one tried to connect share its failure instead of
+    /// each waiting out `connect_timeout` again.
     pub fn cluster(&self) -> Result<Arc<Cluster>, StoreError> {
-        let mut cluster = self
+        let asked = Instant::now();
+        let mut connection = self
             .cluster
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(cluster) = cluster.as_ref() {
+        if let Some(cluster) = connection.cluster.as_ref() {
             return Ok(Arc::clone(cluster));
+        }
+        if let Some((failed_at, err)) = &connection.last_failure
+            && *failed_at >= asked
+        {
+            return Err(err.clone());
         }
         let options = ConnectOptions {
             conf: &self.config.ceph_conf,
@@ -163,11 +180,19 @@ impl Shared {
             keyring: self.config.keyring.as_deref(),
             timeout_secs: self.config.connect_timeout,
         };
-        let connected =
-            Cluster::connect(&options).map_err(|err| connect_error(err, self.user()))?;
-        tracing::debug!(store = %self.store_id, fsid = connected.fsid(), "connected to the Ceph cluster");
-        *cluster = Some(Arc::clone(&connected));
-        Ok(connected)
+        match Cluster::connect(&options) {
+            Ok(cluster) => {
+                tracing::debug!(store = %self.store_id, fsid = cluster.fsid(), "connected to the Ceph cluster");
+                connection.cluster = Some(Arc::clone(&cluster));
+                connection.last_failure = None;
+                Ok(cluster)
+            }
+            Err(err) => {
+                let err = connect_error(err, self.user());
+                connection.last_failure = Some((Instant::now(), err.clone()));
+                Err(err)
+            }
+        }
     }
 
     /// An I/O context on `pool`, or the store's pool.

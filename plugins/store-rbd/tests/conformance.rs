@@ -310,3 +310,59 @@ fn a_missing_snapshot_is_not_found() {
     assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
     rt.block_on(store.delete(&outcome.location)).unwrap();
 }
+
+/// The temporary images (`.<id>.tmp-…`) of `image_id` still in the pool.
+fn temporary_images(image_id: &str) -> Vec<String> {
+    let prefix = format!(".{image_id}.tmp-");
+    ceph()
+        .ioctx()
+        .list_images()
+        .unwrap()
+        .into_iter()
+        .filter(|name| name.starts_with(&prefix))
+        .collect()
+}
+
+#[test]
+fn failed_and_abandoned_puts_remove_their_temporary_images() {
+    let store = store();
+    let rt = runtime();
+    let data = random_bytes(3 * MIB, 71);
+
+    let failed = test_id("failed");
+    let failing = odd_chunks(&data)
+        .chain(stream::iter([Err(StoreError::new(
+            ErrorKind::Unavailable,
+            "gone",
+        ))]))
+        .boxed();
+    rt.block_on(store.put(&failed, None, failing)).unwrap_err();
+    // The error is returned only once the clean-up is done.
+    assert_eq!(temporary_images(&failed), Vec::<String>::new());
+
+    let abandoned = test_id("abandoned");
+    let stalled = odd_chunks(&data).chain(stream::pending()).boxed();
+    rt.block_on(async {
+        let put = tokio::spawn(store.put(&abandoned, None, stalled));
+        let mut written = Vec::new();
+        for _ in 0..100 {
+            written = temporary_images(&abandoned);
+            if !written.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(written.len(), 1, "the put writes one temporary image");
+        put.abort();
+        assert!(put.await.expect_err("aborted").is_cancelled());
+    });
+    let mut left = temporary_images(&abandoned);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        left = temporary_images(&abandoned);
+    }
+    assert_eq!(left, Vec::<String>::new(), "the abandoned put cleaned up");
+}
