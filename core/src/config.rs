@@ -46,7 +46,8 @@ pub struct PluginsConfig {
     /// Directories searched for `libglint_store_*.so`. `<data_dir>/plugins`
     /// and the directory of the `glint` executable are always searched.
     pub dirs: Vec<PathBuf>,
-    /// Plugin files loaded explicitly.
+    /// Plugin files loaded explicitly; those named `libglint_metadef_*.so`
+    /// are metadef provider plugins.
     pub paths: Vec<PathBuf>,
 }
 

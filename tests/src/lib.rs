@@ -44,6 +44,11 @@ impl Glint {
         Self::launch(data_dir, &[]).await
     }
 
+    /// Start on a prepared data directory with extra environment settings.
+    pub async fn start_in_with(data_dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
+        Self::launch(data_dir, env).await
+    }
+
     /// Start on a prepared data directory with the `dir` metadef provider
     /// plugin installed in `<data_dir>/plugins` and `config` (TOML text)
     /// as the configuration file.

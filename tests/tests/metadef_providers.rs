@@ -352,3 +352,27 @@ async fn a_bad_file_is_skipped_with_a_log_line() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn a_metadef_plugin_listed_in_plugin_paths_is_loaded_as_one() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let file = data_dir.path().join("glint.toml");
+    std::fs::write(&file, provider_config(&bundled_dir(), "")).unwrap();
+    let paths = format!(
+        "[{:?}, {:?}]",
+        glint_testkit::cdylib_path("glint-store-file"),
+        glint_testkit::cdylib_path("glint-metadef-dir")
+    );
+    let g = Glint::start_in_with(
+        data_dir,
+        &[
+            ("GLINT_CONFIG", file.to_str().unwrap()),
+            ("GLINT_PLUGINS__PATHS", &paths),
+        ],
+    )
+    .await;
+    let list = get(&g, "/v2/metadefs/namespaces?limit=100").await;
+    assert_eq!(names(&list, "namespaces").len(), BUNDLED_COUNT);
+    // The store registry leaves it alone: no refusal is logged.
+    assert!(!g.log().contains("is not a Glint"), "{}", g.log());
+}

@@ -80,7 +80,12 @@ impl StoreRegistry {
 /// `libglint_store_*.so`), keyed by driver name. The first plugin of a driver
 /// wins, so explicit paths beat discovered files.
 fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePlugin> {
-    let mut files: Vec<PathBuf> = paths.to_vec();
+    // Metadef plugins listed among the paths are the metadef registry's.
+    let mut files: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| !crate::metadef_providers::is_plugin_file(p))
+        .cloned()
+        .collect();
     for dir in dirs {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
