@@ -21,6 +21,8 @@ const TEMPAUTH_SWIFT: [(&str, &str); 4] = [
     ("SWIFT_BASE_PORT", "6210"),
     ("SWIFT_MEMCACHE_PORT", "11213"),
 ];
+/// The memcached of that Swift, where tempauth keeps its tokens.
+pub const TEMPAUTH_MEMCACHE_PORT: u16 = 11213;
 
 /// A Swift with tempauth, as swift-up.sh prints it.
 pub struct Swift {
