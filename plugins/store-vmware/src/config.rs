@@ -103,7 +103,11 @@ impl VmwareConfig {
     pub fn parse(options: serde_json::Value) -> Result<Self, StoreError> {
         let raw: RawConfig = serde_json::from_value(options)
             .map_err(|err| invalid(format!("invalid vmware store options: {err}")))?;
-        let host = raw.host.trim().trim_start_matches('[').trim_end_matches(']');
+        let host = raw
+            .host
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         if host.is_empty() || host.contains(['/', '@', '?', '#', ' ']) {
             return Err(invalid(format!(
                 "option `host` must be a host name or IP address, got {:?}",
@@ -208,7 +212,11 @@ fn parse_datastore(
     default_datacenter: Option<&str>,
     index: usize,
 ) -> Result<DatastoreSpec, StoreError> {
-    let bad = |reason: &str| invalid(format!("option `datastores` entry {index} ({entry}): {reason}"));
+    let bad = |reason: &str| {
+        invalid(format!(
+            "option `datastores` entry {index} ({entry}): {reason}"
+        ))
+    };
     let (datacenter, name, weight) = match entry {
         serde_json::Value::String(text) => {
             // As Glance: split from the right, so a datacenter path may itself hold colons.
@@ -254,7 +262,9 @@ fn parse_datastore(
     let datacenter = datacenter
         .map(|path| path.trim().trim_matches('/').to_owned())
         .filter(|path| !path.is_empty())
-        .ok_or_else(|| bad("no datacenter path: write \"<datacenter>:<datastore>\" or set `datacenter`"))?;
+        .ok_or_else(|| {
+            bad("no datacenter path: write \"<datacenter>:<datastore>\" or set `datacenter`")
+        })?;
     let name = name.trim().to_owned();
     if name.is_empty() || name.contains(['[', ']', '/']) {
         return Err(bad("the datastore name is empty or holds '[', ']' or '/'"));
@@ -274,9 +284,7 @@ fn parse_image_dir(dir: &str) -> Result<Vec<String>, StoreError> {
         .map(str::to_owned)
         .collect();
     let usable = |segment: &String| {
-        segment != "."
-            && segment != ".."
-            && !segment.chars().any(|c| c.is_control() || c == '\\')
+        segment != "." && segment != ".." && !segment.chars().any(|c| c.is_control() || c == '\\')
     };
     if segments.is_empty() || !segments.iter().all(usable) {
         return Err(invalid(format!(
@@ -390,7 +398,10 @@ mod tests {
         ];
         assert_eq!(got.len(), want.len());
         for ((dc, ds, weight), (want_dc, want_ds, want_weight)) in got.iter().zip(want) {
-            assert_eq!((dc.as_str(), ds.as_str(), *weight), (want_dc, want_ds, want_weight));
+            assert_eq!(
+                (dc.as_str(), ds.as_str(), *weight),
+                (want_dc, want_ds, want_weight)
+            );
         }
         assert_eq!(config.image_dir, ["images", "glance"]);
         assert_eq!(config.authority(), "[::1]:8989");
@@ -413,16 +424,23 @@ mod tests {
         assert!(message(with(json!({ "datastores": ["DC0:"] }))).contains("`datastores`"));
         assert!(message(with(json!({ "datastores": [7] }))).contains("`datastores`"));
         assert!(
-            message(with(json!({ "datastores": [{ "datastore": "x", "wieght": 1 }] })))
-                .contains("`wieght`")
+            message(with(
+                json!({ "datastores": [{ "datastore": "x", "wieght": 1 }] })
+            ))
+            .contains("`wieght`")
         );
         assert!(message(with(json!({ "datastores": ["a:b", "a:b:3"] }))).contains("twice"));
         assert!(message(with(json!({ "store_image_dir": "/" }))).contains("`store_image_dir`"));
-        assert!(message(with(json!({ "store_image_dir": "a/../b" }))).contains("`store_image_dir`"));
-        assert!(message(with(json!({ "insecure": true, "ca_file": "/ca.pem" }))).contains("`ca_file`"));
+        assert!(
+            message(with(json!({ "store_image_dir": "a/../b" }))).contains("`store_image_dir`")
+        );
+        assert!(
+            message(with(json!({ "insecure": true, "ca_file": "/ca.pem" }))).contains("`ca_file`")
+        );
         assert!(message(with(json!({ "api_retry_count": 101 }))).contains("`api_retry_count`"));
         assert!(
-            message(with(json!({ "task_poll_interval_ms": 1 }))).contains("`task_poll_interval_ms`")
+            message(with(json!({ "task_poll_interval_ms": 1 })))
+                .contains("`task_poll_interval_ms`")
         );
         assert!(message(with(json!({ "timeout_secs": 0 }))).contains("`timeout_secs`"));
     }
@@ -430,7 +448,10 @@ mod tests {
     #[test]
     fn debug_hides_the_password() {
         let shown = format!("{:?}", VmwareConfig::parse(base()).unwrap());
-        assert!(shown.contains("glance") && shown.contains("<hidden>"), "{shown}");
+        assert!(
+            shown.contains("glance") && shown.contains("<hidden>"),
+            "{shown}"
+        );
         assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 }

@@ -4,6 +4,7 @@
 //! renames it to the image's name with `MoveDatastoreFile_Task` (which refuses to replace a file),
 //! so a reader never sees a partial image and two puts of one id cannot both succeed.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::Arc;
@@ -86,7 +87,8 @@ impl StoreDriver for VmwareDriver {
         }
         let inner = Arc::clone(&self.inner);
         let id = image_id.to_owned();
-        let target = runtime::spawn(async move { inner.prepare_put(id, size_hint).await }).await??;
+        let target =
+            runtime::spawn(async move { inner.prepare_put(id, size_hint).await }).await??;
         let temp = Object {
             datastore: target.datastore,
             name: temporary_name(image_id),
@@ -98,7 +100,10 @@ impl StoreDriver for VmwareDriver {
             moving: false,
             armed: true,
         };
-        match self.upload(&target, &temp, size_hint, &mut data, &mut cleanup).await {
+        match self
+            .upload(&target, &temp, size_hint, &mut data, &mut cleanup)
+            .await
+        {
             Ok(size) => {
                 cleanup.armed = false;
                 tracing::debug!(image_id, size, path = %self.inner.layout.datastore_path(&target), "image stored");
@@ -170,10 +175,16 @@ impl VmwareDriver {
             transfer::put(&inner.vim, &url, size_hint, body(receiver), &put_subject).await
         }));
         // The host's stream is polled here, on the host's thread; the request reads the channel.
-        let sent = forward(data, sender, size_hint, &subject).await?;
+        let forwarded = forward(data, sender, size_hint, &subject).await;
+        // Awaited even after a failure (the body then fails at once), so the server is done with
+        // the temporary file before the cleanup removes it.
         let answered = request.join().await;
+        let sent = forwarded?;
         answered.map_err(|err| {
-            StoreError::new(ErrorKind::Unexpected, format!("{subject}: upload task failed: {err}"))
+            StoreError::new(
+                ErrorKind::Unexpected,
+                format!("{subject}: upload task failed: {err}"),
+            )
         })??;
 
         let inner = Arc::clone(&self.inner);
@@ -191,7 +202,11 @@ impl VmwareDriver {
         }
 
         cleanup.moving = true;
-        let (inner, temp, target) = (Arc::clone(&self.inner), cleanup.temp.clone(), target.clone());
+        let (inner, temp, target) = (
+            Arc::clone(&self.inner),
+            cleanup.temp.clone(),
+            target.clone(),
+        );
         runtime::spawn(async move { inner.rename(&temp, &target).await }).await??;
         Ok(sent)
     }
@@ -298,7 +313,9 @@ impl Cleanup {
                     match inner.delete(&self.target).await {
                         Ok(()) => {}
                         Err(err) if err.kind == ErrorKind::NotFound => {}
-                        Err(err) => tracing::warn!(error = %err, "cannot remove an unfinished image"),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot remove an unfinished image")
+                        }
                     }
                 }
             }
@@ -336,23 +353,24 @@ impl Inner {
     async fn connect(config: VmwareConfig) -> Result<Inner, StoreError> {
         let vim = Vim::connect(&config).await?;
         let mut datastores = Vec::new();
-        let mut datacenters: Vec<(String, Moref, Vec<(Moref, String)>)> = Vec::new();
+        // Datacenter path → its reference and its datastores (name and reference), looked up once.
+        let mut datacenters: HashMap<String, (Moref, Vec<(Moref, String)>)> = HashMap::new();
         for spec in &config.datastores {
-            if !datacenters.iter().any(|(path, _, _)| *path == spec.datacenter) {
-                let datacenter = vim.find_datacenter(&spec.datacenter).await?.ok_or_else(|| {
-                    invalid(format!(
-                        "option `datastores`: {} has no datacenter at inventory path {:?}",
-                        vim.server(),
-                        spec.datacenter
-                    ))
-                })?;
+            if !datacenters.contains_key(&spec.datacenter) {
+                let datacenter = vim
+                    .find_datacenter(&spec.datacenter)
+                    .await?
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "option `datastores`: {} has no datacenter at inventory path {:?}",
+                            vim.server(),
+                            spec.datacenter
+                        ))
+                    })?;
                 let found = vim.datastores(&datacenter).await?;
-                datacenters.push((spec.datacenter.clone(), datacenter, found));
+                datacenters.insert(spec.datacenter.clone(), (datacenter, found));
             }
-            let (_, datacenter, found) = datacenters
-                .iter()
-                .find(|(path, _, _)| *path == spec.datacenter)
-                .expect("looked up above");
+            let (datacenter, found) = &datacenters[&spec.datacenter];
             let moref = found
                 .iter()
                 .find(|(_, name)| *name == spec.name)
@@ -379,7 +397,11 @@ impl Inner {
     }
 
     /// Chooses the datastore for a new image and refuses an id already stored there.
-    async fn prepare_put(&self, image_id: String, size_hint: Option<u64>) -> Result<Object, StoreError> {
+    async fn prepare_put(
+        &self,
+        image_id: String,
+        size_hint: Option<u64>,
+    ) -> Result<Object, StoreError> {
         let datastore = self.select(size_hint.unwrap_or(0)).await?;
         let target = Object {
             datastore,
@@ -397,7 +419,11 @@ impl Inner {
     /// As Glance: the highest weight first; within one weight, the datastore with the most free
     /// space, if that is at least `size`; otherwise the next weight. None → `StorageFull`.
     async fn select(&self, size: u64) -> Result<usize, StoreError> {
-        let morefs: Vec<Moref> = self.datastores.iter().map(|ds| ds.datastore.clone()).collect();
+        let morefs: Vec<Moref> = self
+            .datastores
+            .iter()
+            .map(|ds| ds.datastore.clone())
+            .collect();
         let free = self.vim.free_space(&morefs).await?;
         let free_of = |index: usize| {
             free.iter()
@@ -437,7 +463,11 @@ impl Inner {
         let destination = self.layout.datastore_path(to);
         match self
             .vim
-            .move_file(&self.layout.datastore_path(from), &destination, &datastore.datacenter)
+            .move_file(
+                &self.layout.datastore_path(from),
+                &destination,
+                &datastore.datacenter,
+            )
             .await
         {
             Err(err) if err.kind == ErrorKind::AlreadyExists => Err(already_exists(&destination)),

@@ -116,7 +116,11 @@ mod tests {
         ];
         for (code, kind, temporary) in cases {
             let err = status_error(StatusCode::from_u16(code).unwrap(), "[ds] dir/x");
-            assert_eq!((err.kind, err.temporary), (kind, temporary), "status {code}");
+            assert_eq!(
+                (err.kind, err.temporary),
+                (kind, temporary),
+                "status {code}"
+            );
             assert!(err.message.starts_with("[ds] dir/x: "), "{err}");
         }
         assert!(retryable_status(StatusCode::SERVICE_UNAVAILABLE));
@@ -129,7 +133,10 @@ mod tests {
             kind: kind.to_owned(),
             message: String::new(),
         };
-        assert_eq!(fault_error(&fault("FileNotFound"), "x").kind, ErrorKind::NotFound);
+        assert_eq!(
+            fault_error(&fault("FileNotFound"), "x").kind,
+            ErrorKind::NotFound
+        );
         assert_eq!(
             fault_error(&fault("FileAlreadyExists"), "x").kind,
             ErrorKind::AlreadyExists
@@ -138,7 +145,10 @@ mod tests {
             fault_error(&fault("NoPermission"), "x").kind,
             ErrorKind::PermissionDenied
         );
-        assert_eq!(fault_error(&fault("NoDiskSpace"), "x").kind, ErrorKind::StorageFull);
+        assert_eq!(
+            fault_error(&fault("NoDiskSpace"), "x").kind,
+            ErrorKind::StorageFull
+        );
         let err = fault_error(&fault("HostCommunication"), "x");
         assert!(err.kind == ErrorKind::Unavailable && err.temporary);
         let err = fault_error(
@@ -149,6 +159,9 @@ mod tests {
             "delete [ds] a",
         );
         assert_eq!(err.kind, ErrorKind::Unexpected);
-        assert_eq!(err.message, "delete [ds] a: vSphere fault SystemError: boom");
+        assert_eq!(
+            err.message,
+            "delete [ds] a: vSphere fault SystemError: boom"
+        );
     }
 }

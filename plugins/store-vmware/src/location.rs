@@ -166,7 +166,9 @@ mod tests {
         let id = "6f2b5a6e-0001-4000-8000-000000000001";
         assert_eq!(
             layout.location(&object(0, id)),
-            format!("vsphere://127.0.0.1:8989/folder/openstack_glance/{id}?dcPath=DC0&dsName=LocalDS_0")
+            format!(
+                "vsphere://127.0.0.1:8989/folder/openstack_glance/{id}?dcPath=DC0&dsName=LocalDS_0"
+            )
         );
         assert_eq!(
             layout.url(&object(1, id)).as_str(),
@@ -201,9 +203,11 @@ mod tests {
         let layout = layout("127.0.0.1", 8989);
         let base = "vsphere://127.0.0.1:8989/folder/openstack_glance";
         for bad in [
-            format!("https://127.0.0.1:8989/folder/openstack_glance/a?dcPath=DC0&dsName=LocalDS_0"),
-            format!("vsphere://10.0.0.1:8989/folder/openstack_glance/a?dcPath=DC0&dsName=LocalDS_0"),
-            format!("vsphere://127.0.0.1/folder/openstack_glance/a?dcPath=DC0&dsName=LocalDS_0"),
+            "https://127.0.0.1:8989/folder/openstack_glance/a?dcPath=DC0&dsName=LocalDS_0"
+                .to_owned(),
+            "vsphere://10.0.0.1:8989/folder/openstack_glance/a?dcPath=DC0&dsName=LocalDS_0"
+                .to_owned(),
+            "vsphere://127.0.0.1/folder/openstack_glance/a?dcPath=DC0&dsName=LocalDS_0".to_owned(),
             format!("{base}/a?dcPath=DC0&dsName=OtherDS"),
             format!("{base}/a?dcPath=DC9&dsName=LocalDS_0"),
             format!("{base}/a?dcPath=DC0"),

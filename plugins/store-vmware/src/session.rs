@@ -111,11 +111,16 @@ impl Vim {
             login_lock: tokio::sync::Mutex::new(()),
         };
         let reply = vim
-            .post(soap::retrieve_service_content(), None, Idempotent::Yes, "RetrieveServiceContent")
+            .post(
+                soap::retrieve_service_content(),
+                None,
+                Idempotent::Yes,
+                "RetrieveServiceContent",
+            )
             .await?;
-        let content = reply
-            .0
-            .map_err(|fault| fault_error(&fault, &format!("{} RetrieveServiceContent", vim.server)))?;
+        let content = reply.0.map_err(|fault| {
+            fault_error(&fault, &format!("{} RetrieveServiceContent", vim.server))
+        })?;
         vim.content = service_content(&content, &vim.server)?;
         vim.login().await?;
         Ok(vim)
@@ -181,7 +186,10 @@ impl Vim {
         let cookie = cookie.ok_or_else(|| {
             StoreError::new(
                 ErrorKind::Unexpected,
-                format!("{}: the login answer set no {SESSION_COOKIE} cookie", self.server),
+                format!(
+                    "{}: the login answer set no {SESSION_COOKIE} cookie",
+                    self.server
+                ),
             )
         })?;
         *self.cookie.write().expect("cookie lock") = Some(cookie);
@@ -281,22 +289,29 @@ impl Vim {
         paths: &[&str],
         objects: &[Moref],
     ) -> Result<Vec<ObjectContent>, StoreError> {
-        let body = soap::retrieve_properties(&self.content.property_collector, kind, paths, objects);
+        let body =
+            soap::retrieve_properties(&self.content.property_collector, kind, paths, objects);
         let what = format!("RetrieveProperties {kind}");
         let mut relogged = false;
         loop {
             let stale = self.cookie();
             let contents = soap::object_contents(&self.call(&body, Idempotent::Yes, &what).await?);
-            let unauthenticated = contents
-                .iter()
-                .any(|content| content.missing.iter().any(|(_, fault)| fault == "NotAuthenticated"));
+            let unauthenticated = contents.iter().any(|content| {
+                content
+                    .missing
+                    .iter()
+                    .any(|(_, fault)| fault == "NotAuthenticated")
+            });
             if !unauthenticated {
                 return Ok(contents);
             }
             if relogged {
                 return Err(StoreError::new(
                     ErrorKind::PermissionDenied,
-                    format!("{} {what}: not authenticated even after a new login", self.server),
+                    format!(
+                        "{} {what}: not authenticated even after a new login",
+                        self.server
+                    ),
                 ));
             }
             relogged = true;
@@ -307,7 +322,9 @@ impl Vim {
     /// The datacenter at an inventory path (`DC0`, `folder/dc1`), if there is one.
     pub async fn find_datacenter(&self, path: &str) -> Result<Option<Moref>, StoreError> {
         let body = soap::find_by_inventory_path(&self.content.search_index, path);
-        let response = self.call(&body, Idempotent::Yes, "FindByInventoryPath").await?;
+        let response = self
+            .call(&body, Idempotent::Yes, "FindByInventoryPath")
+            .await?;
         Ok(response
             .child("returnval")
             .and_then(Moref::of)
@@ -317,7 +334,11 @@ impl Vim {
     /// The datastores of a datacenter, with their names.
     pub async fn datastores(&self, datacenter: &Moref) -> Result<Vec<(Moref, String)>, StoreError> {
         let contents = self
-            .retrieve("Datacenter", &["datastore"], std::slice::from_ref(datacenter))
+            .retrieve(
+                "Datacenter",
+                &["datastore"],
+                std::slice::from_ref(datacenter),
+            )
             .await?;
         let refs: Vec<Moref> = contents
             .iter()
@@ -343,7 +364,12 @@ impl Vim {
         Ok(contents
             .into_iter()
             .filter_map(|content| {
-                let free = content.prop("summary.freeSpace")?.text.trim().parse().ok()?;
+                let free = content
+                    .prop("summary.freeSpace")?
+                    .text
+                    .trim()
+                    .parse()
+                    .ok()?;
                 Some((content.obj?, free))
             })
             .collect())
@@ -374,16 +400,23 @@ impl Vim {
 
     /// Polls a task's `info.state` until it succeeds or fails; its fault becomes the error.
     async fn wait_for_task(&self, response: &Element, what: &str) -> Result<(), StoreError> {
-        let task = response.child("returnval").and_then(Moref::of).ok_or_else(|| {
-            StoreError::new(
-                ErrorKind::Unexpected,
-                format!("{} {what}: the answer names no task", self.server),
-            )
-        })?;
+        let task = response
+            .child("returnval")
+            .and_then(Moref::of)
+            .ok_or_else(|| {
+                StoreError::new(
+                    ErrorKind::Unexpected,
+                    format!("{} {what}: the answer names no task", self.server),
+                )
+            })?;
         let started = tokio::time::Instant::now();
         loop {
             let contents = self
-                .retrieve("Task", &["info.state", "info.error"], std::slice::from_ref(&task))
+                .retrieve(
+                    "Task",
+                    &["info.state", "info.error"],
+                    std::slice::from_ref(&task),
+                )
                 .await?;
             let content = contents.first();
             let state = content
@@ -405,7 +438,10 @@ impl Vim {
                 other => {
                     return Err(StoreError::new(
                         ErrorKind::Unexpected,
-                        format!("{} {what}: task {} in state {other:?}", self.server, task.value),
+                        format!(
+                            "{} {what}: task {} in state {other:?}",
+                            self.server, task.value
+                        ),
                     ));
                 }
             }
@@ -466,7 +502,9 @@ fn service_content(response: &Element, server: &str) -> Result<ServiceContent, S
             .ok_or_else(|| {
                 StoreError::new(
                     ErrorKind::Unexpected,
-                    format!("{server}: the service content names no {name}; is this a vSphere server?"),
+                    format!(
+                        "{server}: the service content names no {name}; is this a vSphere server?"
+                    ),
                 )
             })
     };
@@ -523,7 +561,10 @@ mod tests {
         assert_eq!(format!("{cookie:?}"), "<hidden>");
         assert!(cookie_header(&cookie).unwrap().is_sensitive());
         let mut empty = HeaderMap::new();
-        empty.append(SET_COOKIE, HeaderValue::from_static("vmware_soap_session=; Max-Age=0"));
+        empty.append(
+            SET_COOKIE,
+            HeaderValue::from_static("vmware_soap_session=; Max-Age=0"),
+        );
         assert!(session_cookie(&empty).is_none());
     }
 

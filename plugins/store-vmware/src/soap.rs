@@ -200,7 +200,9 @@ pub fn parse_reply(xml: &str) -> Result<Result<Element, Fault>, String> {
     if first.name != "Fault" {
         return Ok(Ok(first.clone()));
     }
-    let detail = first.child("detail").and_then(|detail| detail.children.first());
+    let detail = first
+        .child("detail")
+        .and_then(|detail| detail.children.first());
     let kind = detail
         .map(|detail| {
             detail.xsi_type.clone().unwrap_or_else(|| {
@@ -214,7 +216,10 @@ pub fn parse_reply(xml: &str) -> Result<Result<Element, Fault>, String> {
         .unwrap_or_else(|| "SoapFault".to_owned());
     Ok(Err(Fault {
         kind: strip_prefix(&kind).to_owned(),
-        message: first.child_text("faultstring").unwrap_or_default().to_owned(),
+        message: first
+            .child_text("faultstring")
+            .unwrap_or_default()
+            .to_owned(),
     }))
 }
 
@@ -261,7 +266,10 @@ pub fn object_contents(response: &Element) -> Vec<ObjectContent> {
             props: content
                 .children_named("propSet")
                 .filter_map(|prop| {
-                    Some((prop.child_text("name")?.to_owned(), prop.child("val")?.clone()))
+                    Some((
+                        prop.child_text("name")?.to_owned(),
+                        prop.child("val")?.clone(),
+                    ))
                 })
                 .collect(),
             missing: content
@@ -295,14 +303,19 @@ fn excerpt(xml: &str) -> String {
 pub fn parse(xml: &str) -> Result<Element, String> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
-    let bad = |err: &dyn std::fmt::Display| format!("malformed XML answer ({err}): {}", excerpt(xml));
+    let bad =
+        |err: &dyn std::fmt::Display| format!("malformed XML answer ({err}): {}", excerpt(xml));
     let mut stack: Vec<Element> = vec![Element::default()];
     loop {
         match reader.read_event().map_err(|err| bad(&err))? {
             Event::Start(start) => stack.push(element(&start).map_err(|err| bad(&err))?),
             Event::Empty(start) => {
                 let done = element(&start).map_err(|err| bad(&err))?;
-                stack.last_mut().expect("the document node").children.push(done);
+                stack
+                    .last_mut()
+                    .expect("the document node")
+                    .children
+                    .push(done);
             }
             Event::End(_) => {
                 if stack.len() < 2 {
@@ -313,11 +326,19 @@ pub fn parse(xml: &str) -> Result<Element, String> {
             }
             Event::Text(text) => {
                 let text = text.unescape().map_err(|err| bad(&err))?;
-                stack.last_mut().expect("the document node").text.push_str(&text);
+                stack
+                    .last_mut()
+                    .expect("the document node")
+                    .text
+                    .push_str(&text);
             }
             Event::CData(data) => {
                 let data = String::from_utf8_lossy(&data).into_owned();
-                stack.last_mut().expect("the document node").text.push_str(&data);
+                stack
+                    .last_mut()
+                    .expect("the document node")
+                    .text
+                    .push_str(&data);
             }
             Event::Eof => break,
             _ => {}
@@ -369,8 +390,14 @@ mod tests {
     fn values_are_escaped_in_requests() {
         let sm = Moref::new("SessionManager", "SessionManager");
         let xml = login(&sm, "dom\\<admin>", "p&'\"w");
-        assert!(xml.contains("<userName>dom\\&lt;admin&gt;</userName>"), "{xml}");
-        assert!(xml.contains("<password>p&amp;&apos;&quot;w</password>"), "{xml}");
+        assert!(
+            xml.contains("<userName>dom\\&lt;admin&gt;</userName>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<password>p&amp;&apos;&quot;w</password>"),
+            "{xml}"
+        );
         // The request is well-formed and carries the values back unchanged.
         let parsed = parse(&xml).unwrap();
         let call = &parsed.child("Body").unwrap().children[0];
@@ -397,7 +424,10 @@ mod tests {
         let xml = answer(
             "<soapenv:Fault><faultstring>x</faultstring><detail><NotAuthenticatedFault/></detail></soapenv:Fault>",
         );
-        assert_eq!(parse_reply(&xml).unwrap().unwrap_err().kind, "NotAuthenticated");
+        assert_eq!(
+            parse_reply(&xml).unwrap().unwrap_err().kind,
+            "NotAuthenticated"
+        );
         assert!(parse_reply("<html>busy</html>").is_err());
         assert!(parse_reply("not xml <<").is_err());
     }
@@ -423,6 +453,9 @@ mod tests {
         assert_eq!(fault.kind, "FileNotFound");
         assert_eq!(fault.message, "File /x was not found");
         assert_eq!(contents[1].obj, Some(Moref::new("Datastore", "ds&1")));
-        assert_eq!(contents[1].missing, [("name".to_owned(), "NotAuthenticated".to_owned())]);
+        assert_eq!(
+            contents[1].missing,
+            [("name".to_owned(), "NotAuthenticated".to_owned())]
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use std::io;
 
-use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use bytes::{Bytes, BytesMut};
+use futures::{FutureExt, Stream, StreamExt};
 use glint_sdk::{DataStream, ErrorKind, GetOutcome, ReadRange, StoreError};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, COOKIE, HeaderMap, RANGE};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -15,6 +15,8 @@ use crate::session::{Vim, backoff, cookie_header};
 
 /// Body chunks read ahead of the consumer (downloads) or of the server (uploads).
 pub const QUEUE: usize = 8;
+/// The largest buffer a download gathers from small chunks.
+const BATCH: usize = 256 * 1024;
 
 /// A `GET` or `HEAD` of a datastore file with the session cookie. A 401 logs in again once; a
 /// refused connection or a gateway error is retried up to `api_retry_count` times. Any status
@@ -198,6 +200,9 @@ impl Window {
 }
 
 /// Forwards the window's bytes of `body` to `sender`; stops when the consumer leaves.
+///
+/// TLS hands out records of 16 KiB at most: the small chunks that are ready at once are gathered
+/// into buffers of up to [`BATCH`] bytes (one copy), so each crossing to the host carries more.
 async fn pump(
     body: impl Stream<Item = reqwest::Result<Bytes>>,
     mut window: Window,
@@ -205,21 +210,36 @@ async fn pump(
     subject: String,
 ) {
     let mut body = std::pin::pin!(body);
+    let mut gathered = BytesMut::new();
     while window.take > 0 {
-        let mut chunk = match body.next().await {
-            Some(Ok(chunk)) => chunk,
-            Some(Err(err)) => {
-                // Ignored failure: the consumer is gone, nobody is left to tell.
-                let _ = sender.send(Err(transport_error(err, &subject))).await;
-                return;
-            }
+        let next = match body.next().now_or_never() {
+            Some(next) => next,
             None => {
-                let early_end = StoreError::new(
-                    ErrorKind::Unavailable,
-                    format!("{subject}: the body ended {} bytes early", window.take),
-                );
-                // Ignored failure: as above.
-                let _ = sender.send(Err(early_end.temporary())).await;
+                // Nothing more is ready: hand over what was gathered before waiting.
+                if !gathered.is_empty() && sender.send(Ok(gathered.split().freeze())).await.is_err()
+                {
+                    return;
+                }
+                body.next().await
+            }
+        };
+        let mut chunk = match next {
+            Some(Ok(chunk)) => chunk,
+            failed => {
+                let err = match failed {
+                    Some(Err(err)) => transport_error(err, &subject),
+                    _ => StoreError::new(
+                        ErrorKind::Unavailable,
+                        format!("{subject}: the body ended {} bytes early", window.take),
+                    )
+                    .temporary(),
+                };
+                // The bytes that did arrive go first, then the error. Ignored failures: the
+                // consumer is gone, nobody is left to tell.
+                if !gathered.is_empty() {
+                    let _ = sender.send(Ok(gathered.split().freeze())).await;
+                }
+                let _ = sender.send(Err(err)).await;
                 return;
             }
         };
@@ -228,7 +248,19 @@ async fn pump(
         let _ = chunk.split_to(skipped as usize);
         chunk.truncate(window.take.min(chunk.len() as u64) as usize);
         window.take -= chunk.len() as u64;
-        if !chunk.is_empty() && sender.send(Ok(chunk)).await.is_err() {
+        let ready = if gathered.is_empty() && chunk.len() >= BATCH / 2 {
+            chunk
+        } else {
+            if gathered.is_empty() {
+                gathered.reserve(BATCH);
+            }
+            gathered.extend_from_slice(&chunk);
+            if gathered.len() < BATCH && window.take > 0 {
+                continue;
+            }
+            gathered.split().freeze()
+        };
+        if !ready.is_empty() && sender.send(Ok(ready)).await.is_err() {
             return;
         }
     }
@@ -238,7 +270,11 @@ fn content_length(headers: &HeaderMap, subject: &str) -> Result<u64, StoreError>
     headers
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse().ok())
-        .ok_or_else(|| unexpected(format!("{subject}: the server sent no valid Content-Length")))
+        .ok_or_else(|| {
+            unexpected(format!(
+                "{subject}: the server sent no valid Content-Length"
+            ))
+        })
 }
 
 /// `Content-Range: bytes <first>-<last>/<total>` as `(first, last, total)`.
@@ -285,27 +321,72 @@ mod tests {
         assert_eq!(header(5, None), "bytes=5-");
         assert_eq!(header(7, Some(u64::MAX)), format!("bytes=7-{}", i64::MAX));
         // Past what a server parses: still a well-formed header, which it refuses with 416.
-        assert_eq!(header(u64::MAX, Some(1)), format!("bytes={0}-{0}", u64::MAX));
+        assert_eq!(
+            header(u64::MAX, Some(1)),
+            format!("bytes={0}-{0}", u64::MAX)
+        );
     }
 
     #[test]
     fn windows_of_partial_and_whole_answers() {
         let partial = headers(&[(CONTENT_RANGE, "bytes 100-199/1000")]);
-        let window =
-            Window::from_parts(StatusCode::PARTIAL_CONTENT, &partial, range(100, Some(100)), "x")
-                .unwrap();
-        assert_eq!((window.total_size, window.skip, window.take), (1000, 0, 100));
+        let window = Window::from_parts(
+            StatusCode::PARTIAL_CONTENT,
+            &partial,
+            range(100, Some(100)),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(
+            (window.total_size, window.skip, window.take),
+            (1000, 0, 100)
+        );
         let err = Window::from_parts(StatusCode::PARTIAL_CONTENT, &partial, range(50, None), "x")
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unexpected);
 
         let whole = headers(&[(CONTENT_LENGTH, "1000")]);
-        let window = Window::from_parts(StatusCode::OK, &whole, range(990, Some(100)), "x").unwrap();
-        assert_eq!((window.total_size, window.skip, window.take), (1000, 990, 10));
+        let window =
+            Window::from_parts(StatusCode::OK, &whole, range(990, Some(100)), "x").unwrap();
+        assert_eq!(
+            (window.total_size, window.skip, window.take),
+            (1000, 990, 10)
+        );
         let err = Window::from_parts(StatusCode::OK, &whole, range(1000, None), "x").unwrap_err();
         assert_eq!(err.kind, ErrorKind::RangeNotSatisfiable);
         let err = Window::from_parts(StatusCode::OK, &HeaderMap::new(), None, "x").unwrap_err();
         assert!(err.message.contains("Content-Length"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn pump_gathers_small_ready_chunks() {
+        let data = glint_testkit::random_bytes(100 * 4096, 9);
+        let chunks: Vec<reqwest::Result<Bytes>> = data
+            .chunks(4096)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let (sender, mut receiver) = mpsc::channel(QUEUE);
+        let window = Window {
+            total_size: data.len() as u64,
+            skip: 0,
+            take: data.len() as u64,
+        };
+        pump(
+            futures::stream::iter(chunks),
+            window,
+            sender,
+            "x".to_owned(),
+        )
+        .await;
+        let mut sizes = Vec::new();
+        let mut got = Vec::new();
+        while let Some(chunk) = receiver.recv().await {
+            let chunk = chunk.unwrap();
+            sizes.push(chunk.len());
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(sizes, [BATCH, data.len() - BATCH]);
+        assert!(got == data);
     }
 
     #[tokio::test]
@@ -336,6 +417,9 @@ mod tests {
         pump(short, window, sender, "x".to_owned()).await;
         assert_eq!(receiver.recv().await.unwrap().unwrap(), "abc");
         let err = receiver.recv().await.unwrap().unwrap_err();
-        assert!(err.temporary && err.message.contains("2 bytes early"), "{err}");
+        assert!(
+            err.temporary && err.message.contains("2 bytes early"),
+            "{err}"
+        );
     }
 }

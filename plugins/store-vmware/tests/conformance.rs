@@ -189,15 +189,24 @@ fn config_errors_are_config_invalid_naming_the_option() {
         options
     };
     let cases = [
-        (with("vmware_server_host", json!("x")), "`vmware_server_host`"),
+        (
+            with("vmware_server_host", json!("x")),
+            "`vmware_server_host`",
+        ),
         (with("ca_file", json!("/nonexistent/ca.pem")), "`ca_file`"),
         (with("datastores", json!(["DC0"])), "`datastores`"),
         (
-            with("datastores", json!([format!("{}:NoSuchDS", vcsim.datacenter)])),
+            with(
+                "datastores",
+                json!([format!("{}:NoSuchDS", vcsim.datacenter)]),
+            ),
             "NoSuchDS",
         ),
         (
-            with("datastores", json!([format!("NoSuchDC:{}", vcsim.datastore)])),
+            with(
+                "datastores",
+                json!([format!("NoSuchDC:{}", vcsim.datastore)]),
+            ),
             "NoSuchDC",
         ),
     ];

@@ -81,7 +81,11 @@ impl Admin {
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_success(), "{method}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{method}: {}",
+            response.status()
+        );
         response
     }
 
@@ -138,11 +142,8 @@ impl Admin {
     async fn end_other_sessions(&self) -> Vec<String> {
         let others = self.other_sessions().await;
         for key in &others {
-            self.send(
-                "TerminateSession",
-                &format!("<sessionId>{key}</sessionId>"),
-            )
-            .await;
+            self.send("TerminateSession", &format!("<sessionId>{key}</sessionId>"))
+                .await;
         }
         others
     }
