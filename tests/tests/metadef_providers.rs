@@ -376,3 +376,44 @@ async fn a_metadef_plugin_listed_in_plugin_paths_is_loaded_as_one() {
     // The store registry leaves it alone: no refusal is logged.
     assert!(!g.log().contains("is not a Glint"), "{}", g.log());
 }
+
+#[tokio::test]
+async fn a_name_served_by_two_providers_belongs_to_the_first_by_name() {
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(
+        files.path().join("hypervisor.json"),
+        r#"{"namespace": "OS::Compute::Hypervisor", "display_name": "second copy"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        files.path().join("extra.json"),
+        r#"{"namespace": "Glint::Extra", "visibility": "public"}"#,
+    )
+    .unwrap();
+    let config = format!(
+        "{}[metadefs.providers.zeta]\ndriver = \"dir\"\noptions = {{ path = {:?}, owner = \"p1\" }}\n",
+        provider_config(&bundled_dir(), ""),
+        files.path().to_str().unwrap()
+    );
+    let g = Glint::start_with_metadefs(tempfile::tempdir().unwrap(), &config).await;
+    let hypervisor = get(&g, "/v2/metadefs/namespaces/OS::Compute::Hypervisor").await;
+    assert_eq!(hypervisor["display_name"], "Hypervisor Selection");
+    let extra = get(&g, "/v2/metadefs/namespaces/Glint::Extra").await;
+    assert_eq!(extra["owner"], "p1", "the owner option applies");
+    let all = walk(&g, "/v2/metadefs/namespaces?limit=50").await;
+    assert_eq!(all.len(), BUNDLED_COUNT + 1);
+    assert!(
+        g.log()
+            .contains("namespace OS::Compute::Hypervisor is already served by provider bundled"),
+        "{}",
+        g.log()
+    );
+    // Each provider names itself in its refusals.
+    let r = g
+        .delete("/v2/metadefs/namespaces/Glint::Extra")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("'zeta'"));
+}
