@@ -169,12 +169,10 @@ fn selects(query: &NamespaceQuery, p: &Provided) -> bool {
     let ns = &p.doc.namespace;
     metadefs::can_see(&query.scope, ns)
         && query.visibility.is_none_or(|v| ns.visibility == v)
-        && query.resource_types.as_ref().is_none_or(|wanted| {
-            p.doc
-                .associations
-                .iter()
-                .any(|a| wanted.contains(&a.name))
-        })
+        && query
+            .resource_types
+            .as_ref()
+            .is_none_or(|wanted| p.doc.associations.iter().any(|a| wanted.contains(&a.name)))
 }
 
 /// Every resource type: the database's, and those provided namespaces are
