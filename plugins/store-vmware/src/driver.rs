@@ -389,9 +389,18 @@ impl Inner {
                 datastore: moref,
             });
         }
+        let layout = Layout::new(&config);
+        // The file service may not create directories on every server: make sure they exist.
+        // Not fatal: a user allowed to write files but not directories may still find them there.
+        for (index, found) in datastores.iter().enumerate() {
+            let directory = layout.directory_path(index);
+            if let Err(err) = vim.make_directory(&directory, &found.datacenter).await {
+                tracing::warn!(%directory, error = %err, "cannot create the image directory");
+            }
+        }
         Ok(Inner {
             vim,
-            layout: Layout::new(&config),
+            layout,
             datastores,
         })
     }

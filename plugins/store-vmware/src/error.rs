@@ -26,6 +26,13 @@ pub fn transport_error(err: reqwest::Error, subject: &str) -> StoreError {
         let _ = write!(message, ": {cause}");
         source = cause.source();
     }
+    if kind == ErrorKind::Unavailable && message.contains("certificate verify failed") {
+        // Retrying cannot help: the server's certificate is not trusted.
+        message.push_str(
+            " (the server's TLS certificate is not trusted: set `ca_file` to its CA certificate)",
+        );
+        return StoreError::new(kind, message);
+    }
     with_temporary(StoreError::new(kind, message), temporary)
 }
 

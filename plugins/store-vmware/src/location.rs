@@ -45,6 +45,15 @@ impl Layout {
         )
     }
 
+    /// `[datastore] dir`, the image directory of a datastore.
+    pub fn directory_path(&self, datastore: usize) -> String {
+        format!(
+            "[{}] {}",
+            self.datastores[datastore].name,
+            self.image_dir.join("/")
+        )
+    }
+
     /// The file's address on the datastore file service.
     pub fn url(&self, object: &Object) -> Url {
         self.folder_url("https", object)

@@ -375,6 +375,18 @@ impl Vim {
             .collect())
     }
 
+    /// Creates a datastore directory (`[ds] dir`) with its parents; one that exists is fine.
+    pub async fn make_directory(&self, path: &str, datacenter: &Moref) -> Result<(), StoreError> {
+        let body = soap::make_directory(&self.content.file_manager, path, datacenter);
+        match self
+            .call(&body, Idempotent::Yes, &format!("MakeDirectory {path}"))
+            .await
+        {
+            Err(err) if err.kind == ErrorKind::AlreadyExists => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
     /// Deletes a datastore file (`[ds] dir/name`) and waits for the task.
     pub async fn delete_file(&self, path: &str, datacenter: &Moref) -> Result<(), StoreError> {
         let body = soap::delete_datastore_file(&self.content.file_manager, path, datacenter);

@@ -121,6 +121,19 @@ pub fn retrieve_properties(
     envelope("RetrieveProperties", property_collector, &spec)
 }
 
+/// Creates a datastore directory and its missing parents.
+pub fn make_directory(file_manager: &Moref, name: &str, datacenter: &Moref) -> String {
+    envelope(
+        "MakeDirectory",
+        file_manager,
+        &format!(
+            "<name>{}</name>{}<createParentDirectories>true</createParentDirectories>",
+            escape(name),
+            datacenter.xml("datacenter")
+        ),
+    )
+}
+
 pub fn delete_datastore_file(file_manager: &Moref, name: &str, datacenter: &Moref) -> String {
     envelope(
         "DeleteDatastoreFile_Task",

@@ -85,6 +85,27 @@ fn locations_are_vsphere_urls_without_credentials() {
 }
 
 #[test]
+fn opening_creates_the_image_directory() {
+    let vcsim = vcsim();
+    let dir = image_dir("mkdir/nested");
+    let listing = || {
+        let pem = std::fs::read(&vcsim.ca_file).unwrap();
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let url = format!(
+            "https://{}:{}/folder{dir}/?dcPath={}&dsName={}",
+            vcsim.host, vcsim.port, vcsim.datacenter, vcsim.datastore
+        );
+        runtime().block_on(async { client.get(url).send().await.unwrap().status() })
+    };
+    assert_eq!(listing(), 404, "{dir} exists before the store is opened");
+    let _store = open(&vcsim.options(&dir));
+    assert_eq!(listing(), 200, "{dir} after the store is opened");
+}
+
+#[test]
 fn insecure_skips_certificate_verification() {
     let vcsim = vcsim();
     let mut options = vcsim.options(&image_dir("insecure"));
@@ -92,7 +113,11 @@ fn insecure_skips_certificate_verification() {
     // Without the simulator's CA the self-signed certificate is refused.
     let err = open_error(options.clone());
     assert_eq!(err.kind, ErrorKind::Unavailable, "{err}");
-    assert!(err.message.contains("certificate"), "{err}");
+    assert!(!err.temporary, "retrying cannot help: {err}");
+    assert!(
+        err.message.contains("certificate") && err.message.contains("`ca_file`"),
+        "{err}"
+    );
 
     options["insecure"] = json!(true);
     let store = open(&options);
