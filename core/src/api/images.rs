@@ -137,7 +137,7 @@ impl ImagesApi {
         {
             Parsed::Query(query) => {
                 let limit = query.limit as usize;
-                let found = images::list(app.0, &query).await?;
+                let found = images::list(app.0, context(req), &query).await?;
                 // A full page may have a successor; its last image is the marker.
                 let next = found.last().map(|i| i.id).filter(|_| found.len() == limit);
                 (found, next)

@@ -74,9 +74,13 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
                 })
             }
             "member_status" => {
-                if !["accepted", "pending", "rejected", "all"].contains(&value.as_str()) {
-                    return Err(format!("Invalid status value: {value}"));
-                }
+                q.member_status = match value.as_str() {
+                    "accepted" => Some("accepted"),
+                    "pending" => Some("pending"),
+                    "rejected" => Some("rejected"),
+                    "all" => None,
+                    _ => return Err(format!("Invalid status value: {value}")),
+                };
             }
             "owner" => q.owner = Some(value.clone()),
             "tag" => q.tags.push(value.clone()),

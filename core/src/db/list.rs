@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::codec::{IMAGE_COLUMNS, flag, id_text, image_from_row, micros};
 use super::images::{Lock, fetch_image, load_children};
-use super::members::{MemberStatus, is_member};
+use super::members::is_member;
 use super::sql::{Sql, Value};
 use super::{Backend, Database, DbError};
 use crate::domain::{
@@ -32,7 +32,7 @@ impl Database {
             .push(IMAGE_COLUMNS)
             .push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
             .push_word(ImageStatus::Killed.as_str());
-        push_visibility(&mut sql, &query.scope, query.visibility);
+        push_visibility(&mut sql, &query.scope, query.visibility, query.member_status);
         push_filters(&mut sql, query);
         if let Some(marker) = &marker {
             sql.push(" AND ");
@@ -87,7 +87,12 @@ async fn visible_marker(
 /// requested visibility; admins start from every image. Without a filter,
 /// community images are shown to their owner only. The cases below are
 /// that union and filter worked out per caller.
-fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter>) {
+fn push_visibility(
+    sql: &mut Sql,
+    scope: &Scope,
+    filter: Option<VisibilityFilter>,
+    member_status: Option<&'static str>,
+) {
     use Visibility::{Community, Private, Public, Shared};
 
     let admin = scope.is_admin;
@@ -107,7 +112,7 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
         (Some(VisibilityFilter::Only(Shared)), Some(project)) => {
             sql.push("i.visibility = ").push_word(Shared.as_str());
             sql.push(" AND (i.owner = ").bind(project).push(" OR ");
-            push_accepted_member(sql, project);
+            push_member(sql, project, member_status);
             sql.push(")");
         }
         // Private and shared images always have an owning project to match.
@@ -124,7 +129,7 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
                 .push_word(Community.as_str())
                 .push(")");
             sql.push(" OR i.owner = ").bind(project).push(" OR ");
-            push_accepted_member(sql, project);
+            push_member(sql, project, member_status);
             sql.push(")");
         }
         (Some(VisibilityFilter::All), None) => {
@@ -146,7 +151,7 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
         (None, Some(project)) => {
             sql.push("(i.visibility = ").push_word(Public.as_str());
             sql.push(" OR i.owner = ").bind(project).push(" OR ");
-            push_accepted_member(sql, project);
+            push_member(sql, project, member_status);
             sql.push(")");
         }
         // Glance would also list every shared image that has any member here,
@@ -157,16 +162,17 @@ fn push_visibility(sql: &mut Sql, scope: &Scope, filter: Option<VisibilityFilter
     }
 }
 
-/// Shared with `project`, and accepted. The visibility test sits inside the
+/// Shared with `project`, with the given answer (any when `None`). The visibility test sits inside the
 /// subquery so that no branch of the surrounding OR can be answered from the
 /// visibility index alone: SQLite would otherwise merge index lookups per
 /// branch and sort, instead of walking the sort index and stopping at `limit`.
-fn push_accepted_member(sql: &mut Sql, project: &str) {
+fn push_member(sql: &mut Sql, project: &str, status: Option<&'static str>) {
     sql.push("EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member = ")
-        .bind(project)
-        .push(" AND m.status = ")
-        .push_word(MemberStatus::Accepted.as_str())
-        .push(" AND i.visibility = ")
+        .bind(project);
+    if let Some(status) = status {
+        sql.push(" AND m.status = ").push_word(status);
+    }
+    sql.push(" AND i.visibility = ")
         .push_word(Visibility::Shared.as_str())
         .push(")");
 }
@@ -508,7 +514,7 @@ mod tests {
             is_admin: false,
             project_id: Some("p".into()),
         };
-        push_visibility(&mut sql, &scope, None);
+        push_visibility(&mut sql, &scope, None, Some("accepted"));
         assert_eq!(
             sql.text(),
             " AND (i.visibility = 'public' OR i.owner = ? OR EXISTS (SELECT 1 FROM image_members m \

@@ -137,6 +137,9 @@ pub struct ListQuery {
     pub updated_at: Vec<(CmpOp, DateTime<Utc>)>,
     /// Equality on extra properties; all must match.
     pub properties: Vec<(String, String)>,
+    /// Which answers to a share list a shared image for its member:
+    /// `accepted` by default, `None` for any (`member_status=all`).
+    pub member_status: Option<&'static str>,
 }
 
 impl ListQuery {
@@ -163,6 +166,7 @@ impl ListQuery {
             created_at: Vec::new(),
             updated_at: Vec::new(),
             properties: Vec::new(),
+            member_status: Some("accepted"),
         }
     }
 }

@@ -5,6 +5,7 @@ use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::domain::{Image, Visibility};
+use crate::policy::Target;
 
 /// The attributes of an image that image rules read (`%(project_id)s`,
 /// `%(member_id)s`, `%(visibility)s`, ...).
@@ -42,33 +43,11 @@ impl ImageTarget {
 
 /// Whether `rule` allows the caller on `target`.
 pub fn allowed(app: &App, ctx: &RequestContext, rule: &str, target: &ImageTarget) -> bool {
-    let _ = app;
-    default_allows(rule, ctx, target)
-}
-
-/// Glance 33's default image rules.
-fn default_allows(rule: &str, ctx: &RequestContext, t: &ImageTarget) -> bool {
-    if ctx.is_admin {
-        return true;
+    let mut t = Target::image(target.owner.as_deref(), target.visibility.as_str());
+    if let Some(member) = target.member.as_deref() {
+        t = t.with("member_id", member);
     }
-    let role = |r: &str| ctx.roles.iter().any(|have| have == r);
-    let project = ctx.project_id.as_deref();
-    let is = |v: &Option<String>| project.is_some() && v.as_deref() == project;
-    let seen = is(&t.owner) || is(&t.member) || t.visibility != Visibility::Private;
-    match rule {
-        "get_image" => role("reader") && seen,
-        "download_image" | "download_from_store" => role("member") && seen,
-        "get_member" | "get_members" => role("reader") && (is(&t.owner) || is(&t.member)),
-        "modify_member" => role("member") && is(&t.member),
-        "add_image_location" => role("service") || (role("member") && is(&t.owner)),
-        "fetch_image_location" | "stores_info_detail" => role("service"),
-        "get_image_location" => role("reader") && is(&t.owner),
-        "modify_image" | "delete_image" | "upload_image" | "add_member" | "delete_member"
-        | "deactivate" | "reactivate" | "communitize_image" | "set_image_location" => {
-            role("member") && is(&t.owner)
-        }
-        _ => false,
-    }
+    app.policy.check(rule, ctx, &t)
 }
 
 /// Enforce an image rule, turning a refusal into 404 when the caller may not

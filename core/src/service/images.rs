@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::access::enforce_image;
+use super::access::{ImageTarget, allowed, enforce_image};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -49,18 +49,16 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
             }
         }
     }
-    if !ctx.is_admin {
-        if image.owner != ctx.project_id {
-            return Err(ServiceError::Forbidden(
-                "You are not permitted to create images owned by another project.".into(),
-            ));
-        }
-        if image.visibility == Visibility::Public {
-            return Err(ServiceError::Forbidden(
-                "You are not authorized to publicize images.".into(),
-            ));
-        }
+    let target = ImageTarget::proposed(ctx, image.owner.as_deref(), image.visibility);
+    if !allowed(app, ctx, "add_image", &target) {
+        return Err(ServiceError::Forbidden(match &image.owner {
+            Some(owner) if image.owner != ctx.project_id => {
+                format!("You are not permitted to create images owned by '{owner}'")
+            }
+            _ => "You are not authorized to complete add_image action.".into(),
+        }));
     }
+    enforce_visibility(app, ctx, &target, image.visibility)?;
     check_quotas(app, &image)?;
     match app.db.create_image(&image).await {
         Ok(()) => Ok(image),
@@ -121,7 +119,13 @@ async fn visible(app: &App, ctx: &RequestContext, image: &Image) -> ServiceResul
         && app.db.get_member(image.id, project).await?.is_some())
 }
 
-pub async fn list(app: &App, query: &ListQuery) -> ServiceResult<Vec<Image>> {
+pub async fn list(app: &App, ctx: &RequestContext, query: &ListQuery) -> ServiceResult<Vec<Image>> {
+    let target = ImageTarget::proposed(ctx, None, Visibility::Private);
+    if !allowed(app, ctx, "get_images", &target) {
+        return Err(ServiceError::Forbidden(
+            "You are not authorized to complete get_images action.".into(),
+        ));
+    }
     Ok(app.db.list_images(query).await?)
 }
 
@@ -149,6 +153,9 @@ pub async fn update(
     .map_err(patch_error)?;
     if image == current {
         return Ok(current);
+    }
+    if image.visibility != current.visibility {
+        enforce_visibility(app, ctx, &ImageTarget::of(ctx, &current), image.visibility)?;
     }
     check_quotas(app, &image)?;
     save(app, &image, &current).await
@@ -256,6 +263,27 @@ async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image>
             image.id
         ))),
         Err(e) => Err(not_found_as(e, image.id)),
+    }
+}
+
+/// Making an image public or community has a rule of its own.
+fn enforce_visibility(
+    app: &App,
+    ctx: &RequestContext,
+    target: &ImageTarget,
+    visibility: Visibility,
+) -> ServiceResult<()> {
+    let rule = match visibility {
+        Visibility::Public => "publicize_image",
+        Visibility::Community => "communitize_image",
+        Visibility::Private | Visibility::Shared => return Ok(()),
+    };
+    if allowed(app, ctx, rule, target) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "You are not authorized to complete {rule} action."
+        )))
     }
 }
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs the Tempest image suite (tempest.api.image and the glance-tempest-plugin
+# RBAC tests) against a Glint started here with Keystone auth, the way the
+# shared harness expects an image service: stores `fast` and `slow` (file) and
+# `web` (http, read-only), web-download allowed to the fixture server only,
+# Glance's stock metadefs loaded.
+#
+#   tests/tempest/run.sh                 # the whole suite (~10 min on 2 cores)
+#   TEMPEST_REGEX='^tempest\.api\.image' tests/tempest/run.sh
+#
+# Prints the harness's last line, `N passed, N failed, N skipped`; exits
+# non-zero when a test failed. TEMPEST_GLINT_BIN picks the binary (default: the
+# workspace's debug build), TEMPEST_GLINT_PORT the port (9494).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+shared=${GLINT_SHARED:-$root/../shared}
+harness=$shared/harness
+port=${TEMPEST_GLINT_PORT:-9494}
+bin=${TEMPEST_GLINT_BIN:-$root/target/debug/glint}
+deps=$root/target/debug
+
+log() { printf '== %s\n' "$*" >&2; }
+
+[ -x "$bin" ] || { log "missing $bin: build the workspace first"; exit 2; }
+
+eval "$(bash "$harness/keystone-up.sh" | sed 's/^/export /')"
+
+state=$(mktemp -d /tmp/glint-tempest.XXXXXX)
+mkdir -p "$state/fast" "$state/slow"
+cat > "$state/glint.toml" <<TOML
+bind = "127.0.0.1:$port"
+data_dir = "$state/data"
+default_store = "fast"
+
+[plugins]
+paths = ["$deps/libglint_store_file.so", "$deps/libglint_store_http.so"]
+
+[stores.fast]
+driver = "file"
+description = "Fast file store"
+options = { datadir = "$state/fast" }
+
+[stores.slow]
+driver = "file"
+description = "Slow file store"
+options = { datadir = "$state/slow" }
+
+[stores.web]
+driver = "http"
+description = "Read-only web store"
+
+[import_filtering]
+allowed_hosts = ["127.0.0.1"]
+allowed_ports = [80, 443, ${IMGSRV_PORT:-9394}]
+
+[auth]
+strategy = "keystone"
+
+[auth.keystone]
+auth_url = "$KEYSTONE_URL"
+username = "$KEYSTONE_GLANCE_USER"
+password = "$KEYSTONE_GLANCE_PASSWORD"
+project_name = "$KEYSTONE_SERVICE_PROJECT"
+TOML
+
+export GLINT_CONFIG=$state/glint.toml
+"$bin" metadefs load "$shared/reference/metadefs" >&2
+GLINT_LOG=${GLINT_LOG:-info} "$bin" serve > "$state/glint.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [ "${TEMPEST_GLINT_KEEP:-0}" != 1 ]; then rm -rf "$state"; fi
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/versions" && break
+  kill -0 "$pid" 2>/dev/null || { cat "$state/glint.log" >&2; exit 1; }
+  sleep 0.1
+done
+log "glint (pid $pid) on 127.0.0.1:$port, state in $state"
+
+set +e
+bash "$harness/tempest-run.sh" "http://127.0.0.1:$port" | tee "$state/tempest.out"
+status=${PIPESTATUS[0]}
+set -e
+if grep -q ' 500 \|Traceback\|panicked' "$state/glint.log"; then
+  log "glint logged server errors:"; grep -m 20 ' 500 \|panicked' "$state/glint.log" >&2 || true
+fi
+cp "$state/glint.log" "${TEMPEST_GLINT_LOG:-/tmp/glint-tempest-last.log}"
+exit "$status"
