@@ -287,6 +287,12 @@ impl Policy {
         Ok(())
     }
 
+    /// Whether `ctx` counts as an administrator under the rules in force
+    /// (`context_is_admin`; Glance decides its context's `is_admin` so).
+    pub fn is_admin(&self, ctx: &RequestContext) -> bool {
+        self.check("context_is_admin", ctx, &Target::new())
+    }
+
     /// The check string of rule `name` in force, if defined.
     pub fn rule(&self, name: &str) -> Option<&str> {
         self.by_name
@@ -575,6 +581,8 @@ mod tests {
         assert!(!p.check("add_metadef_namespace", &system, &Target::project(&system)));
         // Rules without scope types still evaluate for them.
         assert!(p.check("context_is_admin", &system, &Target::new()));
+        assert!(p.is_admin(&system));
+        assert!(!p.is_admin(&ctx(&["member"], Some("p1"))));
         let mut domain = ctx(&["admin"], None);
         domain.domain_id = Some("default".into());
         assert!(!p.check("get_images", &domain, &Target::project(&domain)));
