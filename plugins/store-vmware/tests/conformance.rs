@@ -252,3 +252,33 @@ fn unreachable_server_is_temporarily_unavailable() {
     assert_eq!(err.kind, ErrorKind::Unavailable, "{err}");
     assert!(err.temporary, "{err}");
 }
+
+#[test]
+fn concurrent_puts_of_one_id_let_exactly_one_win() {
+    let store = open(&vcsim().options(&image_dir("race")));
+    let id = "6f2b5a6e-1005-4000-8000-000000000001";
+    let first = random_bytes(3 * 1024 * 1024, 43);
+    let second = random_bytes(3 * 1024 * 1024, 44);
+    runtime().block_on(async {
+        // Both usually pass the existence check before either publishes; then the rename
+        // (which never replaces a file) decides.
+        let (a, b) = tokio::join!(
+            store.put(id, Some(first.len() as u64), odd_chunks(&first)),
+            store.put(id, Some(second.len() as u64), odd_chunks(&second)),
+        );
+        let (location, winner) = match (a, b) {
+            (Ok(won), Err(lost)) => {
+                assert_eq!(lost.kind, ErrorKind::AlreadyExists, "{lost}");
+                (won.location, &first)
+            }
+            (Err(lost), Ok(won)) => {
+                assert_eq!(lost.kind, ErrorKind::AlreadyExists, "{lost}");
+                (won.location, &second)
+            }
+            (a, b) => panic!("expected one success and one AlreadyExists: {a:?} / {b:?}"),
+        };
+        let read = collect(store.get(&location, None).await.unwrap().data).await;
+        assert!(read == winner[..], "the winner's bytes are stored, intact");
+        store.delete(&location).await.unwrap();
+    });
+}
