@@ -23,8 +23,19 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Named stores (Glance's `enabled_backends`): id → driver and options.
     pub stores: BTreeMap<String, StoreConfig>,
-    /// The store uploads go to; the first store by name when unset.
+    /// The store uploads go to; the first configured store when unset.
     pub default_store: Option<String>,
+    /// Store ids in the order the configuration file lists them, then any
+    /// given only by environment variables, by id. Discovery lists stores in
+    /// this order, as Glance lists `enabled_backends`.
+    #[serde(skip)]
+    pub store_order: Vec<String>,
+    /// Adding image locations (`POST /v2/images/{id}/locations`).
+    pub locations: LocationsConfig,
+    /// Which URLs the server may be asked to fetch data from (Glance's
+    /// `[import_filtering_opts]`). An allowed list, when not empty, wins over
+    /// its disallowed list.
+    pub import_filtering: ImportFilteringConfig,
     pub api: ApiConfig,
     pub auth: AuthConfig,
     pub image_format: ImageFormatConfig,
@@ -85,6 +96,54 @@ pub struct MetadefProviderConfig {
     pub options: serde_json::Value,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocationsConfig {
+    /// Compute `checksum` and `os_hash_value` of an added location by reading
+    /// its data in the background (Glance's `do_secure_hash`); when false the
+    /// caller's `validation_data` is taken as is.
+    pub do_secure_hash: bool,
+    /// Attempts at reading an added location's data for its hash (Glance's `http_retries`).
+    pub http_retries: u32,
+}
+
+impl Default for LocationsConfig {
+    fn default() -> Self {
+        Self {
+            do_secure_hash: true,
+            http_retries: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImportFilteringConfig {
+    pub allowed_schemes: Vec<String>,
+    pub disallowed_schemes: Vec<String>,
+    /// Host names or IP addresses.
+    pub allowed_hosts: Vec<String>,
+    pub disallowed_hosts: Vec<String>,
+    /// Checked only for URLs that name a port.
+    pub allowed_ports: Vec<u16>,
+    pub disallowed_ports: Vec<u16>,
+}
+
+impl Default for ImportFilteringConfig {
+    fn default() -> Self {
+        Self {
+            allowed_schemes: vec!["http".into(), "https".into()],
+            disallowed_schemes: Vec::new(),
+            allowed_hosts: Vec::new(),
+            disallowed_hosts: Vec::new(),
+            allowed_ports: vec![80, 443],
+            disallowed_ports: Vec::new(),
+        }
+    }
+}
+
+/// The image cache: copies of image data on this node's disk, filled by
+/// downloads and by `PUT /v2/cache/{image_id}`, served to later downloads.
 fn no_options() -> serde_json::Value {
     serde_json::Value::Object(serde_json::Map::new())
 }
@@ -272,6 +331,9 @@ impl Default for Config {
             plugins: PluginsConfig::default(),
             stores: BTreeMap::new(),
             default_store: None,
+            store_order: Vec::new(),
+            locations: LocationsConfig::default(),
+            import_filtering: ImportFilteringConfig::default(),
             api: ApiConfig::default(),
             auth: AuthConfig::default(),
             image_format: ImageFormatConfig::default(),
@@ -304,11 +366,12 @@ impl Config {
             let key = key.as_str().to_ascii_lowercase();
             key != "log" && key != "config" && !key.starts_with("test_")
         });
-        figment
+        let mut config = figment
             .merge(env)
             .merge(Serialized::globals(overrides))
-            .extract::<Config>()?
-            .finish()
+            .extract::<Config>()?;
+        config.store_order = file.map(stores_in_file_order).unwrap_or_default();
+        config.finish()
     }
 
     /// Fill in what depends on other settings.
@@ -329,6 +392,12 @@ impl Config {
                 },
             );
         }
+        self.store_order.retain(|id| self.stores.contains_key(id));
+        for id in self.stores.keys() {
+            if !self.store_order.contains(id) {
+                self.store_order.push(id.clone());
+            }
+        }
         if let Some(bad) = self.stores.keys().find(|id| id.starts_with("os_glance_")) {
             return Err(figment::Error::from(format!(
                 "store id '{bad}' is reserved: ids starting with os_glance_ are not allowed"
@@ -341,7 +410,7 @@ impl Config {
                 )));
             }
             Some(_) => {}
-            None => self.default_store = self.stores.keys().next().cloned(),
+            None => self.default_store = self.store_order.first().cloned(),
         }
         if self.auth.strategy == AuthStrategy::Keystone && self.auth.keystone.is_none() {
             return Err(figment::Error::from(
@@ -385,6 +454,21 @@ impl Config {
     }
 }
 
+/// The `[stores.*]` ids of a TOML file in the order it lists them; empty when
+/// the file cannot be read (figment reports that error itself).
+fn stores_in_file_order(file: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    match table.get("stores") {
+        Some(toml::Value::Table(stores)) => stores.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The commented default configuration file, for `glint config defaults`.
 pub const DEFAULTS_TOML: &str = r#"# Glint configuration. Every key is optional; shown here with its default.
 # Environment variables override this file: GLINT_BIND, GLINT_DATABASE__URL, ...
@@ -395,7 +479,7 @@ bind = "127.0.0.1:9292"
 data_dir = "./data"
 # Base URL used in the versions document (default: the request's host).
 # public_endpoint = "https://images.example.org"
-# The store uploads go to (default: the first store by name).
+# The store uploads go to (default: the first store configured).
 # default_store = "file"
 
 [database]
@@ -424,6 +508,23 @@ paths = []
 # [metadefs.providers.bundled]
 # driver = "dir"
 # options = { path = "/usr/share/glint/metadefs" }   # absolute; also visibility, owner
+
+[locations]
+# Hash an added location's data in the background (checksum, os_hash_value).
+do_secure_hash = true
+# Attempts at reading an added location's data for its hash.
+http_retries = 3
+
+# URLs the server may be asked to read from (added locations). A non-empty
+# allowed list wins over its disallowed list; ports are checked only when
+# the URL names one.
+[import_filtering]
+allowed_schemes = ["http", "https"]
+disallowed_schemes = []
+allowed_hosts = []
+disallowed_hosts = []
+allowed_ports = [80, 443]
+disallowed_ports = []
 
 [api]
 limit_param_default = 25
@@ -546,6 +647,7 @@ mod tests {
             assert_eq!(c.api.api_limit_max, 50);
             assert_eq!(c.default_store(), "b");
             assert_eq!(c.data_dir, PathBuf::from("/srv"));
+            assert_eq!(c.store_order, ["a", "b"]);
             let c = Config::load(
                 Some(Path::new("glint.toml")),
                 Overrides {
@@ -555,6 +657,21 @@ mod tests {
             )
             .unwrap();
             assert_eq!(c.bind.port(), 3000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn stores_keep_the_file_order_and_the_first_is_the_default() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "glint.toml",
+                "[stores.slow]\ndriver = \"file\"\n[stores.fast]\ndriver = \"file\"\n",
+            )?;
+            jail.set_env("GLINT_STORES__ENV__DRIVER", "http");
+            let c = Config::load(Some(Path::new("glint.toml")), Overrides::default()).unwrap();
+            assert_eq!(c.store_order, ["slow", "fast", "env"]);
+            assert_eq!(c.default_store(), "slow");
             Ok(())
         });
     }

@@ -100,6 +100,10 @@ impl ImageDataApi {
         app: Data<&Arc<App>>,
         req: &Request,
         image_id: Path<String>,
+        /// Stores to read from first, comma-separated; the image's other
+        /// copies remain a fallback. An unknown store is refused (400).
+        #[oai(name = "prefer")]
+        prefer: poem_openapi::param::Query<Option<String>>,
     ) -> Result<DownloadResponse, ApiError> {
         let id = super::image_id(&image_id)?;
         let range = if let Some(r) = req.header(header::RANGE) {
@@ -121,7 +125,16 @@ impl ImageDataApi {
                 .into());
             }
         };
-        let Some(dl) = download::download(app.0, context(req), id, range).await? else {
+        let prefer: Vec<String> = prefer
+            .0
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let Some(dl) = download::download(app.0, context(req), id, range, &prefer).await? else {
             return Ok(DownloadResponse::NoData);
         };
         let body = Binary(Body::from_bytes_stream(

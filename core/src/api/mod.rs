@@ -7,9 +7,11 @@ pub mod error;
 pub mod image_data;
 pub mod images;
 pub mod list_params;
+pub mod locations;
 pub mod metadefs;
 pub mod range;
 pub mod schemas;
+pub mod stores;
 pub mod versions;
 pub mod view;
 
@@ -38,12 +40,16 @@ pub enum ApiTags {
     Schemas,
     /// Metadata definitions: namespaces, objects, properties, tags, resource types.
     Metadefs,
+    /// Named stores: discovery, and an image's copy in one store.
+    Stores,
 }
 
 type Apis = (
     versions::VersionsApi,
     images::ImagesApi,
     image_data::ImageDataApi,
+    locations::LocationsApi,
+    stores::StoresApi,
     schemas::SchemasApi,
     metadefs::namespaces::NamespacesApi,
     metadefs::objects::ObjectsApi,
@@ -58,6 +64,8 @@ fn apis() -> Apis {
         versions::VersionsApi,
         images::ImagesApi,
         image_data::ImageDataApi,
+        locations::LocationsApi,
+        stores::StoresApi,
         schemas::SchemasApi,
         metadefs::namespaces::NamespacesApi,
         metadefs::objects::ObjectsApi,

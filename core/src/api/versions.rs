@@ -74,23 +74,4 @@ impl VersionsApi {
     async fn versions(&self, app: Data<&Arc<App>>, req: &Request) -> JsonDoc<Any<Value>> {
         JsonDoc::new(document(app.0, req))
     }
-
-    /// The stores images can be uploaded to.
-    #[oai(path = "/v2/info/stores", method = "get", operation_id = "listStores")]
-    async fn stores(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
-        let default = app.stores.default_id();
-        let stores: Vec<Value> = app
-            .stores
-            .infos()
-            .map(|s| {
-                let mut v =
-                    json!({"id": s.id, "description": s.description.clone().unwrap_or_default()});
-                if s.id == default {
-                    v["default"] = json!(true);
-                }
-                v
-            })
-            .collect();
-        JsonDoc::new(json!({ "stores": stores }))
-    }
 }

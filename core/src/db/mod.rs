@@ -16,6 +16,7 @@ mod codec;
 mod error;
 mod images;
 mod list;
+mod locations;
 mod members;
 mod metadefs;
 mod sql;

@@ -59,13 +59,32 @@ pub struct Download {
 }
 
 /// `Ok(None)` when the image has no data (Glance answers 204).
+///
+/// Copies are read in Glance's order: by store weight, highest first (equal
+/// weights keep the order the copies were added in); with `prefer` (the
+/// `?prefer=a,b` stores), the copies in those stores come first, in that same
+/// order, and the others stay as a fallback. When a copy cannot be read, the
+/// next one is tried.
 pub async fn download(
     app: &App,
     ctx: &RequestContext,
     id: Uuid,
     range: Option<RangeRequest>,
+    prefer: &[String],
 ) -> ServiceResult<Option<Download>> {
     let image = get(app, ctx, id).await?;
+    if !prefer.is_empty() {
+        app.policy.enforce(
+            "download_from_store",
+            ctx,
+            &super::locations::target(&image),
+        )?;
+        if let Some(unknown) = prefer.iter().find(|s| !app.config.stores.contains_key(*s)) {
+            return Err(ServiceError::Invalid(format!(
+                "Store '{unknown}' is not configured."
+            )));
+        }
+    }
     if image.status == ImageStatus::Deactivated && !ctx.is_admin {
         return Err(ServiceError::Forbidden(
             "The requested image has been deactivated. Image data download is forbidden.".into(),
@@ -91,13 +110,17 @@ pub async fn download(
         length: Some(s.last - s.first + 1),
     });
 
-    // Highest store weight first; the next copy is tried when one fails.
     let mut locations: Vec<_> = image
         .locations
         .iter()
         .filter(|l| l.status == "active")
+        .cloned()
         .collect();
-    locations.sort_by_key(|l| std::cmp::Reverse(l.store().map_or(0, |s| app.stores.weight(s))));
+    app.stores.sort_locations(&mut locations);
+    let (mut locations, others): (Vec<_>, Vec<_>) = locations
+        .into_iter()
+        .partition(|l| l.store().is_some_and(|s| prefer.iter().any(|p| p == s)));
+    locations.extend(others);
     let mut last_error = None;
     for location in locations {
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {

@@ -3,7 +3,9 @@
 pub mod download;
 pub mod hashing;
 pub mod images;
+pub mod locations;
 pub mod metadefs;
+pub mod stores;
 pub mod upload;
 
 use glint_sdk::StoreError;
