@@ -19,8 +19,8 @@ use std::time::{Duration as Elapsed, Instant};
 use chrono::{DateTime, Duration, Utc};
 use glint_core::db::{Backend, Database, DbError, MemberStatus};
 use glint_core::domain::{
-    CmpOp, Image, ImageStatus, ListQuery, Location, Scope, SortDir, SortKey, Visibility,
-    VisibilityFilter,
+    CmpOp, Image, ImageStatus, ListQuery, Location, Scope, SortDir, SortKey, Task, TaskStatus,
+    Visibility, VisibilityFilter,
 };
 use uuid::Uuid;
 
@@ -46,6 +46,10 @@ db_test_suite!(
     limit_caps_the_page,
     analyze_keeps_lists_working,
     members_add_and_answer,
+    members_list_show_and_delete,
+    member_status_filter_lists_pending_shares,
+    tasks_round_trip_and_list_by_image,
+    usage_counts_per_owner_and_status,
     concurrent_creates_and_updates_all_succeed,
     concurrent_compare_and_set_has_one_winner,
     #[ignore = "timing: 10,000 images; run with --ignored --nocapture"]
@@ -997,6 +1001,108 @@ mod cases {
             .await
             .unwrap();
         assert!(listed(&db, &q).await.is_empty());
+    }
+
+    pub async fn members_list_show_and_delete(db: Database) {
+        let mut image = new_image(Some("A"));
+        image.visibility = Visibility::Shared;
+        let image = create(&db, image).await;
+        for member in ["B", "C"] {
+            db.add_member(image.id, member).await.unwrap();
+        }
+        db.set_member_status(image.id, "C", MemberStatus::Accepted)
+            .await
+            .unwrap();
+        let members = db.list_members(image.id).await.unwrap();
+        let names: Vec<&str> = members.iter().map(|m| m.member.as_str()).collect();
+        assert_eq!(names, ["B", "C"]);
+        assert_eq!(members[0].status, MemberStatus::Pending);
+        assert_eq!(members[1].status, MemberStatus::Accepted);
+        assert!(members[1].updated_at >= members[1].created_at);
+        let c = db.get_member(image.id, "C").await.unwrap().unwrap();
+        assert_eq!(c, members[1]);
+        assert!(db.get_member(image.id, "D").await.unwrap().is_none());
+        db.delete_member(image.id, "B").await.unwrap();
+        assert!(matches!(
+            db.delete_member(image.id, "B").await,
+            Err(DbError::NotFound)
+        ));
+        assert_eq!(db.list_members(image.id).await.unwrap().len(), 1);
+    }
+
+    pub async fn member_status_filter_lists_pending_shares(db: Database) {
+        let mut image = new_image(Some("A"));
+        image.visibility = Visibility::Shared;
+        let image = create(&db, image).await;
+        db.add_member(image.id, "B").await.unwrap();
+        let mut q = query(user("B"));
+        q.visibility = Some(VisibilityFilter::Only(Visibility::Shared));
+        assert!(listed(&db, &q).await.is_empty(), "accepted by default");
+        q.member_status = Some("pending");
+        assert_eq!(listed(&db, &q).await, vec![image.id]);
+        q.member_status = None;
+        assert_eq!(listed(&db, &q).await, vec![image.id], "member_status=all");
+        q.member_status = Some("rejected");
+        assert!(listed(&db, &q).await.is_empty());
+    }
+
+    pub async fn tasks_round_trip_and_list_by_image(db: Database) {
+        let image = create(&db, new_image(Some("A"))).await;
+        let mut input = serde_json::Map::new();
+        input.insert("image_id".into(), serde_json::json!(image.id));
+        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
+        let mut first = Task::new("api_image_import", input.clone(), now);
+        first.owner = Some("A".into());
+        first.image_id = Some(image.id);
+        first.request_id = Some("req-1".into());
+        db.create_task(&first).await.unwrap();
+        assert_eq!(db.get_task(first.id).await.unwrap().unwrap(), first);
+
+        first.status = TaskStatus::Failure;
+        first.message = "the store said no".into();
+        first.result = Some(input.clone());
+        first.expires_at = Some(now + Duration::hours(48));
+        first.updated_at = now + Duration::seconds(1);
+        db.update_task(&first).await.unwrap();
+        assert_eq!(db.get_task(first.id).await.unwrap().unwrap(), first);
+
+        let mut second = Task::new("api_image_import", input, now + Duration::seconds(2));
+        second.image_id = Some(image.id);
+        db.create_task(&second).await.unwrap();
+        let ids: Vec<Uuid> = db
+            .image_tasks(image.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(ids, [second.id, first.id], "newest first");
+        assert!(db.image_tasks(Uuid::new_v4()).await.unwrap().is_empty());
+        let mut gone = second.clone();
+        gone.id = Uuid::new_v4();
+        assert!(matches!(db.update_task(&gone).await, Err(DbError::NotFound)));
+    }
+
+    pub async fn usage_counts_per_owner_and_status(db: Database) {
+        for (status, size) in [
+            (ImageStatus::Active, 3 << 20),
+            (ImageStatus::Deactivated, 1 << 20),
+            (ImageStatus::Uploading, 2 << 20),
+            (ImageStatus::Saving, 0),
+            (ImageStatus::Queued, 0),
+        ] {
+            let mut image = new_image(Some("U"));
+            image.status = status;
+            image.size = (size > 0).then_some(size);
+            create(&db, image).await;
+        }
+        create(&db, new_image(Some("other"))).await;
+        let usage = db.usage("U").await.unwrap();
+        assert_eq!(usage.stored_bytes, 4 << 20);
+        assert_eq!(usage.staged_bytes, 2 << 20);
+        assert_eq!(usage.images, 5);
+        assert_eq!(usage.uploading, 2);
+        assert_eq!(db.usage("nobody").await.unwrap(), Default::default());
     }
 
     /// Many tasks writing at once: on SQLite they queue for the single writer

@@ -310,3 +310,77 @@ async fn an_unreachable_keystone_gives_503_not_500() {
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(!g.log().contains("glance-password"));
 }
+
+#[tokio::test]
+async fn project_quotas_refuse_with_413_and_usage_reports_them() {
+    let url = keystone().url.clone();
+    let g = Glint::start_with(&[
+        ("GLINT_AUTH__STRATEGY", "keystone"),
+        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
+        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
+        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
+        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
+        ("GLINT_QUOTAS__ENABLED", "true"),
+        ("GLINT_QUOTAS__IMAGE_COUNT_TOTAL", "2"),
+        ("GLINT_QUOTAS__IMAGE_SIZE_TOTAL", "1"),
+    ])
+    .await;
+    let demo = demo_token().await;
+    let create = || async {
+        g.post("/v2/images")
+            .header("x-auth-token", &demo)
+            .json(&json!({"disk_format": "raw", "container_format": "bare"}))
+            .send()
+            .await
+            .unwrap()
+    };
+    let first: Value = create().await.json().await.unwrap();
+    let second: Value = create().await.json().await.unwrap();
+    let third = create().await;
+    assert_eq!(third.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = third.text().await.unwrap();
+    assert!(body.contains("image_count_total"), "{body}");
+
+    let upload = |id: String, len: usize| {
+        let demo = demo.clone();
+        let g = &g;
+        async move {
+            g.put(&format!("/v2/images/{id}/file"))
+                .header("x-auth-token", &demo)
+                .header("content-type", "application/octet-stream")
+                .body(vec![7u8; len])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Under the 1 MiB limit before the upload: allowed, and now 2 MiB are used.
+    let id1 = first["id"].as_str().unwrap().to_owned();
+    let id2 = second["id"].as_str().unwrap().to_owned();
+    assert_eq!(upload(id1, 2 << 20).await, StatusCode::NO_CONTENT);
+    assert_eq!(upload(id2.clone(), 10).await, StatusCode::PAYLOAD_TOO_LARGE);
+    let image: Value = g
+        .get(&format!("/v2/images/{id2}"))
+        .header("x-auth-token", &demo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(image["status"], "queued", "a refused upload leaves the image queued");
+
+    let usage: Value = g
+        .get("/v2/info/usage")
+        .header("x-auth-token", &demo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["usage"]["image_count_total"], json!({"limit": 2, "usage": 2}));
+    assert_eq!(usage["usage"]["image_size_total"], json!({"limit": 1, "usage": 2}));
+    assert_eq!(usage["usage"]["image_count_uploading"], json!({"limit": -1, "usage": 0}));
+}

@@ -16,6 +16,7 @@ use super::{ApiTags, context};
 use crate::app::App;
 use crate::domain::Task;
 use crate::service::import::{self, ImportRequest};
+use crate::service::quota;
 
 pub struct ImportApi;
 
@@ -127,6 +128,21 @@ impl ImportApi {
         Ok(JsonDoc::new(json!({
             "tasks": tasks.iter().map(task).collect::<Vec<_>>(),
         })))
+    }
+
+    /// The caller's project's quota usage (empty when quotas are off).
+    #[oai(path = "/v2/info/usage", method = "get", operation_id = "showUsage")]
+    async fn usage(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let usage = quota::usage(app.0, context(req)).await?;
+        let mut out = serde_json::Map::new();
+        for (resource, limit, used) in usage {
+            out.insert(resource.name().into(), json!({"limit": limit, "usage": used}));
+        }
+        Ok(JsonDoc::new(json!({"usage": out})))
     }
 
     /// The import methods this site offers.

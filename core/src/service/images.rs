@@ -5,6 +5,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::access::{ImageTarget, allowed, enforce_image};
+use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -60,6 +61,7 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
     }
     enforce_visibility(app, ctx, &target, image.visibility)?;
     check_quotas(app, &image)?;
+    quota::enforce(app, ctx, Resource::ImageCountTotal, 1).await?;
     match app.db.create_image(&image).await {
         Ok(()) => Ok(image),
         Err(DbError::Duplicate) => Err(ServiceError::Duplicate(id)),
@@ -203,6 +205,7 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
         .await
         .map_err(|e| not_found_as(e, id))?;
     super::staging::remove(app, id).await;
+    app.cache.forget(id).await;
     for location in &deleted.locations {
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
             tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
@@ -251,7 +254,11 @@ async fn set_activation(
     }
     let mut changed = image.clone();
     changed.status = to;
-    save(app, &changed, &image).await.map(drop)
+    save(app, &changed, &image).await?;
+    if to == ImageStatus::Deactivated {
+        app.cache.forget(id).await;
+    }
+    Ok(())
 }
 
 /// Save `image`, provided nobody moved its status since `current` was read.

@@ -33,6 +33,7 @@ use super::access::enforce_image;
 use super::hashing::HASH_ALGO;
 use super::images::{self, not_found_as};
 use super::upload::put_hashed;
+use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult, locations, staging, stores};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -159,7 +160,15 @@ pub async fn stage(
             "Image exceeds the storage quota: the size limit is {cap} bytes."
         )));
     }
+    quota::enforce(
+        app,
+        ctx,
+        Resource::ImageStageTotal,
+        expected.unwrap_or(0) >> 20,
+    )
+    .await?;
     let image = images::get_for_update(app, ctx, id).await?;
+    quota::enforce(app, ctx, Resource::ImageCountUploading, 1).await?;
     if image.status != ImageStatus::Queued {
         return Err(ServiceError::Conflict(format!(
             "Image status transition from {} to uploading is not allowed",
@@ -218,6 +227,7 @@ pub async fn start(
     id: Uuid,
     req: ImportRequest,
 ) -> ServiceResult<()> {
+    quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
     let image = images::get(app, ctx, id).await?;
     let method = req.method.name();
     let conflict = |m: String| Err(ServiceError::Conflict(m));
