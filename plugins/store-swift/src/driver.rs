@@ -145,17 +145,17 @@ async fn delete(client: &SwiftClient, location: &Location) -> Result<(), StoreEr
     if header("x-static-large-object").is_some_and(|value| value.eq_ignore_ascii_case("true")) {
         return client.delete_large_object(&path).await;
     }
-    if let Some(manifest) = header("x-object-manifest") {
-        if let Some((container, prefix)) = manifest.split_once('/') {
-            for name in client.list(container, prefix).await? {
-                let segment = ObjectPath {
-                    container,
-                    object: &name,
-                };
-                match client.delete_object(&segment).await {
-                    Err(err) if err.kind != ErrorKind::NotFound => return Err(err),
-                    _ => {}
-                }
+    if let Some(manifest) = header("x-object-manifest")
+        && let Some((container, prefix)) = manifest.split_once('/')
+    {
+        for name in client.list(container, prefix).await? {
+            let segment = ObjectPath {
+                container,
+                object: &name,
+            };
+            match client.delete_object(&segment).await {
+                Err(err) if err.kind != ErrorKind::NotFound => return Err(err),
+                _ => {}
             }
         }
     }
