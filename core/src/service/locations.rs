@@ -147,7 +147,8 @@ pub async fn add_location(
         .enforce("add_image_location", ctx, &target(&image))?;
     let is_http = matches!(scheme(url).as_deref(), Some("http" | "https"));
     let http_store = app.stores.infos().any(|s| s.driver == "http");
-    if !has_service_role(ctx) && !(is_http && http_store) {
+    let http_allowed = is_http && http_store;
+    if !(has_service_role(ctx) || http_allowed) {
         return Err(ServiceError::Forbidden(
             "http store must be enabled to use location API by normal user.".into(),
         ));
