@@ -506,3 +506,21 @@ fn missing_objects_are_not_found_and_foreign_locations_refused() {
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
     });
 }
+
+#[test]
+fn a_user_without_write_rights_is_permission_denied() {
+    // tempauth's test:tester3 is no admin of the account: it may not create containers or objects.
+    let (mut options, _) = fresh("no-rights", false);
+    options["user"] = json!("test:tester3");
+    options["key"] = json!("testing3");
+    let store = open(&options);
+    let err = runtime()
+        .block_on(store.put(
+            "7a5e0b1c-000d-4000-8000-000000000001",
+            Some(3),
+            odd_chunks(&Bytes::from_static(b"abc")),
+        ))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
+    assert!(!err.message.contains("testing3"), "{err}");
+}
