@@ -80,21 +80,38 @@ impl Drop for Served {
 
 /// A site with a file store (default) and the http store `web`; the URL
 /// filter lets through the nginx port on 127.0.0.1 only.
-async fn site() -> Glint {
-    let images = tempfile::tempdir().unwrap().keep();
+struct Site {
+    glint: Glint,
+    _images: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Site {
+    type Target = Glint;
+
+    fn deref(&self) -> &Glint {
+        &self.glint
+    }
+}
+
+async fn site() -> Site {
+    let images = tempfile::tempdir().unwrap();
     let port = format!("[{}]", nginx().port);
-    Glint::start_with(&[
+    let glint = Glint::start_with(&[
         ("GLINT_STORES__LOCAL__DRIVER", "file"),
         (
             "GLINT_STORES__LOCAL__OPTIONS__DATADIR",
-            images.to_str().unwrap(),
+            images.path().to_str().unwrap(),
         ),
         ("GLINT_STORES__WEB__DRIVER", "http"),
         ("GLINT_DEFAULT_STORE", "local"),
         ("GLINT_IMPORT_FILTERING__ALLOWED_PORTS", port.as_str()),
         ("GLINT_IMPORT_FILTERING__ALLOWED_HOSTS", "[\"127.0.0.1\"]"),
     ])
-    .await
+    .await;
+    Site {
+        glint,
+        _images: images,
+    }
 }
 
 async fn create(g: &Glint) -> String {
