@@ -192,31 +192,40 @@ pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) ->
     }
 }
 
-/// Delete an image and then its data. The record goes first: a crash between
-/// the two steps leaves bytes for the scrubber, never a record without data.
+/// Delete an image's data, then its record, as Glance does: a store that
+/// refuses because the data is in use (an RBD snapshot with clones) answers
+/// 409 and the image stays as it was. Data a store cannot reach now is left
+/// for the scrubber; the record goes regardless.
 pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
     let image = get_for(app, ctx, id, "delete_image").await?;
     if image.protected {
         return Err(ServiceError::Protected(id));
     }
-    let deleted = app
-        .db
+    for location in &image.locations {
+        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
+            tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
+            continue;
+        };
+        match store.delete(&location.url).await {
+            Ok(()) => {}
+            Err(e) if e.kind == glint_sdk::ErrorKind::NotFound => {}
+            Err(e) if e.kind == glint_sdk::ErrorKind::InUse => {
+                return Err(ServiceError::Conflict(format!(
+                    "Image {id} could not be deleted because it is in use: {}",
+                    e.message
+                )));
+            }
+            Err(e) => {
+                tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
+            }
+        }
+    }
+    app.db
         .delete_image(id)
         .await
         .map_err(|e| not_found_as(e, id))?;
     super::staging::remove(app, id).await;
     app.cache.forget(id).await;
-    for location in &deleted.locations {
-        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
-            tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
-            continue;
-        };
-        if let Err(e) = store.delete(&location.url).await
-            && e.kind != glint_sdk::ErrorKind::NotFound
-        {
-            tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
-        }
-    }
     Ok(())
 }
 

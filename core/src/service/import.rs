@@ -339,6 +339,39 @@ pub async fn start(
     Ok(())
 }
 
+/// A legacy `import` task (`POST /v2/tasks`): the image was just created
+/// from the task's input; lock it, mark it importing, and fetch its data
+/// from `uri` into the default store in the background.
+pub(crate) async fn start_task_import(
+    app: &Arc<App>,
+    image: Image,
+    uri: String,
+    pinned: (String, SocketAddr),
+    mut task: Task,
+) -> ServiceResult<()> {
+    let id = image.id;
+    let store = app.stores.default_id().to_owned();
+    let mut next = image.clone();
+    next.properties.insert(LOCK.into(), task.id.to_string());
+    next.properties.insert(IMPORTING.into(), store.clone());
+    next.status = ImageStatus::Importing;
+    if let Err(e) = app.db.update_image(&next, Some(image.status)).await {
+        fail_task(app, &mut task, "The image changed before the import could start.").await;
+        return Err(not_found_as(e, id));
+    }
+    let job = Job {
+        app: Arc::clone(app),
+        image_id: id,
+        method: Method::WebDownload { uri },
+        stores: vec![store],
+        all_must_succeed: true,
+        pinned: Some(pinned),
+        task,
+    };
+    tokio::spawn(job.run());
+    Ok(())
+}
+
 /// Whether the task named by an image's lock is still at work.
 async fn lock_is_held(app: &App, task_id: &str) -> ServiceResult<bool> {
     let Ok(task_id) = Uuid::parse_str(task_id) else {
@@ -395,7 +428,7 @@ fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
 /// Glance's URI filter for web-download, then the address the fetch must
 /// use: the host is resolved once, here, and loopback or link-local
 /// addresses are refused unless the host is explicitly allowed.
-async fn check_uri(app: &App, uri: &str) -> ServiceResult<(String, SocketAddr)> {
+pub(crate) async fn check_uri(app: &App, uri: &str) -> ServiceResult<(String, SocketAddr)> {
     let refused = || {
         ServiceError::Invalid(format!(
             "URI for web-download does not pass filtering: {}",

@@ -1,0 +1,117 @@
+//! The legacy tasks API: `/v2/tasks` (administrators only).
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::types::Any;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::{Value, json};
+
+use super::body::{JsonBody, JsonDoc};
+use super::error::ApiError;
+use super::import::task;
+use super::{ApiTags, context};
+use crate::app::App;
+use crate::service::tasks;
+
+pub struct TasksApi;
+
+/// `{"type": "import", "input": {"import_from": URL, "import_from_format": "qcow2", "image_properties": {...}}}`
+#[derive(Debug, Object)]
+#[oai(rename = "TaskCreate")]
+pub struct TaskCreateDoc {
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub input: Any<Value>,
+}
+
+#[derive(ApiResponse)]
+pub enum TaskCreated {
+    /// The task, `pending`.
+    #[oai(status = 201)]
+    Created(
+        JsonDoc<Any<Value>>,
+        /// `/v2/tasks/{id}`
+        #[oai(header = "Location")]
+        String,
+    ),
+}
+
+#[OpenApi(tag = "ApiTags::Images")]
+impl TasksApi {
+    /// Create an `import` task: a new image whose data is fetched from a URL.
+    #[oai(path = "/v2/tasks", method = "post", operation_id = "createTask")]
+    async fn create(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        body: JsonBody<TaskCreateDoc>,
+    ) -> Result<TaskCreated, ApiError> {
+        let created = tasks::create(app.0, context(req), &body.value).await?;
+        Ok(TaskCreated::Created(
+            JsonDoc::new(task(&created)),
+            format!("/v2/tasks/{}", created.id),
+        ))
+    }
+
+    /// List tasks, newest first; filters `type` and `status`, paged by `marker`.
+    #[oai(path = "/v2/tasks", method = "get", operation_id = "listTasks")]
+    async fn list(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        /// Page size.
+        #[oai(name = "limit")]
+        _limit: Query<Option<String>>,
+        /// Id of the last task of the previous page.
+        #[oai(name = "marker")]
+        _marker: Query<Option<String>>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        let api = &app.config.api;
+        let query = tasks::query(context(req), &params, api.limit_param_default, api.api_limit_max)?;
+        let found = tasks::list(app.0, context(req), &query).await?;
+        let views: Vec<Value> = found
+            .iter()
+            .map(|t| {
+                let mut v = task(t);
+                if let Some(map) = v.as_object_mut() {
+                    for hidden in ["input", "result", "message"] {
+                        map.remove(hidden);
+                    }
+                }
+                v
+            })
+            .collect();
+        let mut body = json!({"tasks": views, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"});
+        if found.len() as u32 == query.limit
+            && let Some(last) = found.last()
+        {
+            body["next"] = json!(format!("/v2/tasks?marker={}", last.id));
+        }
+        Ok(JsonDoc::new(body))
+    }
+
+    /// One task.
+    #[oai(path = "/v2/tasks/:task_id", method = "get", operation_id = "showTask")]
+    async fn show(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        task_id: Path<String>,
+    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        let id = uuid::Uuid::parse_str(&task_id).map_err(|_| {
+            ApiError::new(
+                poem::http::StatusCode::NOT_FOUND,
+                format!("Failed to find task {}", task_id.0),
+            )
+        })?;
+        let found = tasks::show(app.0, context(req), id).await?;
+        Ok(JsonDoc::new(task(&found)))
+    }
+}
