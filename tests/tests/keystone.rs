@@ -245,14 +245,23 @@ async fn images_belong_to_the_token_project_and_stay_private_to_it() {
             .any(|i| i["id"] == id)
     );
 
-    // The system administrator sees every project's images.
+    // A project administrator sees every project's images; a system-scoped
+    // token does not pass Glance's project-scoped rules, and the image is hidden.
+    let project_admin = token("admin", &keystone().admin_password, project("admin")).await;
+    let r = g
+        .get(&format!("/v2/images/{id}"))
+        .header("x-auth-token", project_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     let r = g
         .get(&format!("/v2/images/{id}"))
         .header("x-auth-token", admin_system_token().await)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     keystone_admin(reqwest::Method::DELETE, &format!("/users/{user}"), None).await;
     keystone_admin(
