@@ -612,6 +612,7 @@ fn truncated_images_never_panic_and_short_headers_are_refused() {
             "vmdk",
             imgs.create("b.vmdk", "vmdk", "subformat=monolithicSparse", "16M"),
         ),
+        ("vmdk", vmdk_with_footer(&imgs)),
         ("iso", iso(10, &mbr(&[PROTECTIVE]))),
     ];
     for (format, data) in &samples {
@@ -654,6 +655,7 @@ fn corrupt_headers_never_panic() {
         imgs.convert("a.vmdk", "vmdk", "subformat=streamOptimized"),
         imgs.create("b.vmdk", "vmdk", "subformat=monolithicSparse", "16M"),
         imgs.create("a.vdi", "vdi", "", "16M"),
+        vmdk_with_footer(&imgs),
         iso(10, &mbr(&[PROTECTIVE])),
     ];
     let mut x = 0x2545_f491_4f6c_dd1du64;
