@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::Authenticator;
+use crate::cache::ImageCache;
 use crate::config::Config;
 use crate::db::Database;
 use crate::domain::rules::Formats;
@@ -22,6 +23,8 @@ pub struct App {
     pub policy: Policy,
     /// The namespaces metadef providers serve, read at start-up.
     pub metadef_providers: MetadefProviders,
+    /// This node's image cache.
+    pub cache: ImageCache,
 }
 
 impl App {
@@ -48,7 +51,9 @@ impl App {
             container: config.image_format.container_formats.clone(),
             disk: config.image_format.disk_formats.clone(),
         };
+        let cache = ImageCache::new(&config, db.clone());
         Arc::new(Self {
+            cache,
             config,
             db,
             stores,

@@ -40,8 +40,14 @@ pub struct Config {
     pub auth: AuthConfig,
     pub image_format: ImageFormatConfig,
     pub policy: PolicyConfig,
+    /// Interoperable import (`POST /v2/images/{id}/import`).
+    pub import: ImportConfig,
+    /// Per-project limits (Glance's unified limits).
+    pub quotas: QuotaConfig,
     /// Metadata definitions served from elsewhere than the database.
     pub metadefs: MetadefsConfig,
+    /// The image cache of this API node (Glance's `image_cache_*`).
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -77,23 +83,52 @@ pub struct StoreConfig {
     pub options: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Glance's four unified limits, per project; -1 is no limit. Off unless
+/// `enabled` (Glance's `use_keystone_limits`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct MetadefsConfig {
-    /// Named metadef providers: name → driver and options. Their namespaces
-    /// are served read-only beside the database's; a namespace name a
-    /// provider serves hides a database namespace of that name.
-    pub providers: BTreeMap<String, MetadefProviderConfig>,
+pub struct QuotaConfig {
+    pub enabled: bool,
+    /// MiB of image data a project may store.
+    pub image_size_total: i64,
+    /// MiB a project may have in staging.
+    pub image_stage_total: i64,
+    /// Images a project may have.
+    pub image_count_total: i64,
+    /// Uploads, stages and imports a project may run at once.
+    pub image_count_uploading: i64,
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            image_size_total: -1,
+            image_stage_total: -1,
+            image_count_total: -1,
+            image_count_uploading: -1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetadefProviderConfig {
-    /// Driver name, as the plugin declares it (`dir`, …).
-    pub driver: String,
-    /// Driver options, handed to the plugin as JSON (an empty object when absent).
-    #[serde(default = "no_options")]
-    pub options: serde_json::Value,
+#[serde(deny_unknown_fields, default)]
+pub struct ImportConfig {
+    /// The import methods offered (Glance's `enabled_import_methods`):
+    /// `glance-direct`, `web-download`, `copy-image`.
+    pub methods: Vec<String>,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self {
+            methods: vec![
+                "glance-direct".into(),
+                "web-download".into(),
+                "copy-image".into(),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +179,95 @@ impl Default for ImportFilteringConfig {
 
 /// The image cache: copies of image data on this node's disk, filled by
 /// downloads and by `PUT /v2/cache/{image_id}`, served to later downloads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Cache downloaded and queued images; when false the `/v2/cache` API
+    /// answers 404 and downloads always read the stores.
+    pub enabled: bool,
+    /// Where cached files live; `<data_dir>/cache` when unset.
+    pub dir: Option<PathBuf>,
+    /// Size in bytes above which the least recently used images are evicted
+    /// (after each fill and every `prune_interval_secs`). A threshold, not a
+    /// hard limit: a fill in progress may go past it.
+    pub max_size: u64,
+    /// This node's name in the shared cache index (Glance's
+    /// `worker_self_reference_url`); `http://<host name>:<port>` when unset.
+    /// Nodes sharing one database must have different names.
+    pub node_url: Option<String>,
+    /// Seconds an unfinished cache file may stay before the cleaner removes it.
+    pub stall_time_secs: u64,
+    /// Images fetched into the cache at the same time.
+    pub prefetch_workers: usize,
+    /// Seconds between runs of the pruner, the cleaner and the retry of
+    /// queued images.
+    pub prune_interval_secs: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: None,
+            max_size: 10 << 30,
+            node_url: None,
+            stall_time_secs: 86_400,
+            prefetch_workers: 2,
+            prune_interval_secs: 300,
+        }
+    }
+}
+
+impl Config {
+    /// The cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
+    }
+
+    /// This node's name in the cache index.
+    pub fn cache_node_url(&self) -> String {
+        if let Some(url) = &self.cache.node_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let ip = self.bind.ip();
+        let host = if ip.is_unspecified() || ip.is_loopback() {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_else(|| ip.to_string())
+        } else if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        };
+        format!("http://{host}:{}", self.bind.port())
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetadefsConfig {
+    /// Named metadef providers: name → driver and options. Their namespaces
+    /// are served read-only beside the database's; a namespace name a
+    /// provider serves hides a database namespace of that name.
+    pub providers: BTreeMap<String, MetadefProviderConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadefProviderConfig {
+    /// Driver name, as the plugin declares it (`dir`, …).
+    pub driver: String,
+    /// Driver options, handed to the plugin as JSON (an empty object when absent).
+    #[serde(default = "no_options")]
+    pub options: serde_json::Value,
+}
+
 fn no_options() -> serde_json::Value {
     serde_json::Value::Object(serde_json::Map::new())
 }
@@ -161,6 +285,10 @@ pub struct ApiConfig {
     pub image_property_quota: usize,
     /// Most tags per image.
     pub image_tag_quota: usize,
+    /// Most projects an image may be shared with.
+    pub image_member_quota: usize,
+    /// Most locations per image.
+    pub image_location_quota: usize,
 }
 
 impl Default for ApiConfig {
@@ -171,6 +299,8 @@ impl Default for ApiConfig {
             image_size_cap: 1 << 40,
             image_property_quota: 128,
             image_tag_quota: 128,
+            image_member_quota: 128,
+            image_location_quota: 10,
         }
     }
 }
@@ -338,7 +468,10 @@ impl Default for Config {
             auth: AuthConfig::default(),
             image_format: ImageFormatConfig::default(),
             policy: PolicyConfig::default(),
+            import: ImportConfig::default(),
+            quotas: QuotaConfig::default(),
             metadefs: MetadefsConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -361,10 +494,15 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        // GLINT_LOG and GLINT_CONFIG are read elsewhere; GLINT_TEST_* belong to the test suites.
+        // GLINT_LOG and GLINT_CONFIG are read elsewhere; GLINT_TEST_*, GLINT_SHARED
+        // and GLINT_HARNESS_* belong to the test suites and their tools.
         let env = Env::prefixed("GLINT_").split("__").filter(|key| {
             let key = key.as_str().to_ascii_lowercase();
-            key != "log" && key != "config" && !key.starts_with("test_")
+            key != "log"
+                && key != "config"
+                && key != "shared"
+                && !key.starts_with("test_")
+                && !key.starts_with("harness_")
         });
         let mut config = figment
             .merge(env)
@@ -415,6 +553,12 @@ impl Config {
         if self.auth.strategy == AuthStrategy::Keystone && self.auth.keystone.is_none() {
             return Err(figment::Error::from(
                 "auth.strategy = \"keystone\" needs an [auth.keystone] table".to_string(),
+            ));
+        }
+        if self.cache.prefetch_workers == 0 || self.cache.prune_interval_secs == 0 {
+            return Err(figment::Error::from(
+                "cache.prefetch_workers and cache.prune_interval_secs must be positive"
+                    .to_string(),
             ));
         }
         if self.api.api_limit_max == 0 || self.api.limit_param_default == 0 {
@@ -567,6 +711,24 @@ strategy = "noauth"
 # (YAML or JSON, rule name: check string); `glint policy defaults` prints
 # the defaults. A rule that does not parse stops the server from starting.
 # file = "/etc/glint/policy.yaml"
+
+[cache]
+# Keep copies of downloaded and queued images (PUT /v2/cache/{image_id}) on
+# this node's disk and serve later downloads from them.
+enabled = true
+# Default: <data_dir>/cache
+# dir = "/var/cache/glint"
+# Bytes above which the least recently used images are evicted (10 GiB).
+max_size = 10737418240
+# This node's name in the cache index shared through the database; nodes
+# sharing a database need different names. Default: http://<host name>:<port>
+# node_url = "http://api1.example.org:9292"
+# Seconds an unfinished cache file may stay before it is removed.
+stall_time_secs = 86400
+# Images fetched into the cache at the same time.
+prefetch_workers = 2
+# Seconds between runs of the pruner and the cleaner.
+prune_interval_secs = 300
 
 [image_format]
 container_formats = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]

@@ -28,14 +28,9 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     }
     let metadef_providers = crate::metadef_providers::MetadefProviders::open(&config).await;
     metadef_providers.warn_shadowed(&db).await;
-    Ok(App::with_metadef_providers(
-        config,
-        db,
-        stores,
-        auth,
-        policy,
-        metadef_providers,
-    ))
+    let app = App::with_metadef_providers(config, db, stores, auth, policy, metadef_providers);
+    crate::cache::worker::start(&app);
+    Ok(app)
 }
 
 /// Serve the API until Ctrl-C or SIGTERM.

@@ -2,16 +2,21 @@
 //! conventions Glance clients rely on (request ids, version prefixes, error
 //! bodies by `Accept`, 405 with `Allow`).
 
+pub mod actions;
 pub mod body;
+pub mod cache;
 pub mod error;
 pub mod image_data;
 pub mod images;
+pub mod import;
 pub mod list_params;
 pub mod locations;
+pub mod members;
 pub mod metadefs;
 pub mod range;
 pub mod schemas;
 pub mod stores;
+pub mod tasks;
 pub mod versions;
 pub mod view;
 
@@ -42,6 +47,8 @@ pub enum ApiTags {
     Metadefs,
     /// Named stores: discovery, and an image's copy in one store.
     Stores,
+    /// The image cache of this API node.
+    Cache,
 }
 
 type Apis = (
@@ -50,7 +57,12 @@ type Apis = (
     image_data::ImageDataApi,
     locations::LocationsApi,
     stores::StoresApi,
+    members::MembersApi,
+    actions::ActionsApi,
+    // poem-openapi implements OpenApi for tuples of up to 16: nest.
+    (import::ImportApi, cache::CacheApi, tasks::TasksApi),
     schemas::SchemasApi,
+    schemas::SharingSchemasApi,
     metadefs::namespaces::NamespacesApi,
     metadefs::objects::ObjectsApi,
     metadefs::properties::PropertiesApi,
@@ -66,7 +78,11 @@ fn apis() -> Apis {
         image_data::ImageDataApi,
         locations::LocationsApi,
         stores::StoresApi,
+        members::MembersApi,
+        actions::ActionsApi,
+        (import::ImportApi, cache::CacheApi, tasks::TasksApi),
         schemas::SchemasApi,
+        schemas::SharingSchemasApi,
         metadefs::namespaces::NamespacesApi,
         metadefs::objects::ObjectsApi,
         metadefs::properties::PropertiesApi,

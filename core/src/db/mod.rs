@@ -12,6 +12,7 @@
 //! queue in-process instead of failing with `SQLITE_BUSY`, and readers never
 //! wait for them (WAL).
 
+mod cache;
 mod codec;
 mod error;
 mod images;
@@ -20,6 +21,8 @@ mod locations;
 mod members;
 mod metadefs;
 mod sql;
+mod tasks;
+mod usage;
 
 use std::time::Duration;
 
@@ -28,9 +31,12 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnectionMetadata;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+pub use cache::CachedImage;
 pub use error::DbError;
-pub use members::MemberStatus;
+pub use members::{Member, MemberStatus};
 pub use metadefs::{LoadMode, Loaded, MetadefContent};
+pub use tasks::TaskQuery;
+pub use usage::Usage;
 
 /// The database server behind a [`Database`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +156,7 @@ impl Database {
     /// when the database is opened, so a long-running SQLite deployment
     /// should call this now and then, and anyone after a bulk import.
     pub async fn analyze(&self) -> Result<(), DbError> {
-        const TABLES: &str = "images, image_properties, image_tags, image_locations, image_members";
+        const TABLES: &str = "images, image_properties, image_tags, image_locations, image_members, tasks";
         let statement = match self.backend {
             Backend::Sqlite => "ANALYZE".to_owned(),
             Backend::Postgres => format!("ANALYZE {TABLES}"),

@@ -5,7 +5,7 @@ use futures::stream::BoxStream;
 use glint_sdk::{ErrorKind, ReadRange, StoreError};
 use uuid::Uuid;
 
-use super::images::get;
+use super::images::get_for;
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -72,7 +72,7 @@ pub async fn download(
     range: Option<RangeRequest>,
     prefer: &[String],
 ) -> ServiceResult<Option<Download>> {
-    let image = get(app, ctx, id).await?;
+    let image = get_for(app, ctx, id, "download_image").await?;
     if !prefer.is_empty() {
         app.policy.enforce(
             "download_from_store",
@@ -105,6 +105,9 @@ pub async fn download(
                 .ok_or(ServiceError::RangeNotSatisfiable { size })?,
         ),
     };
+    if let Some(cached) = app.cache.serve(&image, span).await {
+        return Ok(Some(cached));
+    }
     let read_range = span.map(|s| ReadRange {
         offset: s.first,
         length: Some(s.last - s.first + 1),
@@ -133,7 +136,7 @@ pub async fn download(
                     span,
                     length,
                     checksum: image.checksum.clone(),
-                    data: got.data,
+                    data: app.cache.tee(&image, span, got.data),
                 }));
             }
             Err(e) => {

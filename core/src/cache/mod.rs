@@ -1,0 +1,516 @@
+//! The image cache: copies of image data on this API node's disk, served to
+//! later downloads instead of reading the stores (Glance's image cache with
+//! its `centralized_db` driver).
+//!
+//! # Layout
+//!
+//! Under the cache directory (`[cache] dir`, `<data_dir>/cache` by default):
+//!
+//! - `<image id>`: a complete, verified copy. Only files that passed the
+//!   checks below are ever given this name, so a reader never sees a partial
+//!   file.
+//! - `incomplete/<image id>.<random>`: a copy being written. When the data
+//!   ends, its size must be the image's `size` and its md5 the image's
+//!   `checksum`; then it is renamed into place, else removed.
+//! - `queue/<image id>`: an empty file per image queued for caching
+//!   (`PUT /v2/cache/{image_id}`), listed oldest first, as Glance's queue.
+//!
+//! # Index
+//!
+//! Hits, last access and last fill of each cached image are rows of the
+//! `cached_images` table, keyed by this node's name (`[cache] node_url`), as
+//! Glance's `centralized_db` driver keeps them. Several API nodes sharing one
+//! database therefore keep separate caches and separate statistics, and
+//! `GET /v2/cache/nodes/{image_id}` can say which nodes hold an image.
+//! The files stay the truth for serving: a download is served from a cached
+//! file only when its size is the image's; the cleaner drops rows without a
+//! file and files without a row.
+//!
+//! # Filling, pruning, cleaning
+//!
+//! - A download of an active image that is not cached copies the bytes to
+//!   the cache while they stream to the client ([`ImageCache::tee`]); the
+//!   copy is written on a blocking thread fed through a short bounded
+//!   channel, so memory stays bounded and a slow disk slows the download
+//!   rather than buffering. A client that disconnects leaves no file behind.
+//! - Queued images are fetched by a background worker ([`worker`]) with
+//!   `prefetch_workers` fetches at a time, woken as soon as an image is queued.
+//! - When the cache holds more than `max_size` bytes, the least recently
+//!   used images are evicted: after each fill and every `prune_interval_secs`.
+//! - Unfinished files are removed at start and, once older than
+//!   `stall_time_secs`, periodically; so are cached copies of images that
+//!   are no longer active (deleted elsewhere, deactivated).
+//! - Deleting or deactivating an image through this node removes its copy
+//!   at once ([`ImageCache::forget`]).
+
+mod fill;
+pub mod manage;
+pub mod worker;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use glint_sdk::{ErrorKind, StoreError};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::db::{CachedImage, Database};
+use crate::domain::{Image, ImageStatus};
+use crate::service::download::{Download, Span};
+
+/// Bytes per chunk when serving a cached file.
+const READ_CHUNK: usize = 1 << 20;
+
+/// What `DELETE /v2/cache` empties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClearTarget {
+    Both,
+    Cache,
+    Queue,
+}
+
+/// The cache of this node. Cloning is cheap: clones share one cache.
+#[derive(Clone)]
+pub struct ImageCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    enabled: bool,
+    dir: PathBuf,
+    incomplete: PathBuf,
+    invalid: PathBuf,
+    queue: PathBuf,
+    node: String,
+    max_size: u64,
+    stall_time: Duration,
+    prefetch_workers: usize,
+    prune_interval: Duration,
+    db: Database,
+    /// Images with a fill in progress in this process.
+    filling: Mutex<HashSet<Uuid>>,
+    /// Images the worker is fetching.
+    prefetching: Mutex<HashSet<Uuid>>,
+    /// Wakes the prefetch worker.
+    wake: tokio::sync::Notify,
+    /// One prune at a time.
+    pruning: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for ImageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageCache")
+            .field("enabled", &self.inner.enabled)
+            .field("dir", &self.inner.dir)
+            .field("node", &self.inner.node)
+            .finish()
+    }
+}
+
+/// `GET /v2/cache`: what this node caches and what it has queued.
+#[derive(Debug, Clone)]
+pub struct CacheState {
+    pub cached: Vec<CachedImage>,
+    pub queued: Vec<Uuid>,
+}
+
+/// A failure of the cache's own disk or index.
+fn cache_error(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::new(ErrorKind::Unexpected, format!("image cache: {what}: {e}"))
+}
+
+impl ImageCache {
+    /// The cache the configuration describes. A directory that cannot be
+    /// created disables the cache (logged), it does not stop the server.
+    pub fn new(config: &Config, db: Database) -> Self {
+        let dir = config.cache_dir();
+        let mut enabled = config.cache.enabled;
+        let (incomplete, invalid, queue) = (
+            dir.join("incomplete"),
+            dir.join("invalid"),
+            dir.join("queue"),
+        );
+        if enabled {
+            for d in [&dir, &incomplete, &invalid, &queue] {
+                if let Err(e) = std::fs::create_dir_all(d) {
+                    tracing::error!(dir = %d.display(), error = %e, "cannot create the image cache directory; the cache is disabled");
+                    enabled = false;
+                    break;
+                }
+            }
+        }
+        Self {
+            inner: Arc::new(Inner {
+                enabled,
+                dir,
+                incomplete,
+                invalid,
+                queue,
+                node: config.cache_node_url(),
+                max_size: config.cache.max_size,
+                stall_time: Duration::from_secs(config.cache.stall_time_secs),
+                prefetch_workers: config.cache.prefetch_workers,
+                prune_interval: Duration::from_secs(config.cache.prune_interval_secs),
+                db,
+                filling: Mutex::new(HashSet::new()),
+                prefetching: Mutex::new(HashSet::new()),
+                wake: tokio::sync::Notify::new(),
+                pruning: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.inner.enabled
+    }
+
+    /// This node's name in the cache index.
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    fn path(&self, id: Uuid) -> PathBuf {
+        self.inner.dir.join(id.hyphenated().to_string())
+    }
+
+    fn queue_path(&self, id: Uuid) -> PathBuf {
+        self.inner.queue.join(id.hyphenated().to_string())
+    }
+
+    pub fn is_cached(&self, id: Uuid) -> bool {
+        self.inner.enabled && self.path(id).is_file()
+    }
+
+    fn is_being_cached(&self, id: Uuid) -> bool {
+        lock(&self.inner.filling).contains(&id)
+    }
+
+    pub fn is_queued(&self, id: Uuid) -> bool {
+        self.queue_path(id).is_file()
+    }
+
+    /// Cached images (from the index) and queued ones (oldest first).
+    pub async fn state(&self) -> Result<CacheState, StoreError> {
+        let cached = self
+            .inner
+            .db
+            .cache_list(&self.inner.node)
+            .await
+            .map_err(|e| cache_error("listing cached images", e))?;
+        Ok(CacheState {
+            cached,
+            queued: self.queued(),
+        })
+    }
+
+    /// Queued image ids, oldest first.
+    pub fn queued(&self) -> Vec<Uuid> {
+        let mut items: Vec<(SystemTime, Uuid)> = files_in(&self.inner.queue)
+            .into_iter()
+            .filter_map(|(path, meta)| {
+                let id = uuid_name(&path)?;
+                Some((meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), id))
+            })
+            .collect();
+        items.sort();
+        items.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Queue an image for caching and wake the worker; `false` when it is
+    /// cached, being cached or queued already.
+    pub fn queue(&self, id: Uuid) -> Result<bool, StoreError> {
+        if self.is_cached(id) || self.is_being_cached(id) || self.is_queued(id) {
+            tracing::info!(image = %id, "not queueing: already cached, being cached or queued");
+            return Ok(false);
+        }
+        std::fs::File::create(self.queue_path(id))
+            .map_err(|e| cache_error("queueing an image", e))?;
+        self.inner.wake.notify_one();
+        Ok(true)
+    }
+
+    /// Remove an image's cached copy and its index row.
+    pub async fn delete_cached(&self, id: Uuid) -> Result<(), StoreError> {
+        remove_file(&self.path(id)).map_err(|e| cache_error("deleting a cached image", e))?;
+        self.inner
+            .db
+            .cache_delete(&self.inner.node, id)
+            .await
+            .map_err(|e| cache_error("deleting a cached image", e))?;
+        Ok(())
+    }
+
+    /// Take an image off the queue.
+    pub fn delete_queued(&self, id: Uuid) -> Result<(), StoreError> {
+        remove_file(&self.queue_path(id)).map_err(|e| cache_error("unqueueing an image", e))
+    }
+
+    /// Empty the cache, the queue or both; the number of entries removed.
+    pub async fn clear(&self, target: ClearTarget) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        if matches!(target, ClearTarget::Both | ClearTarget::Queue) {
+            for (path, _) in files_in(&self.inner.queue) {
+                remove_file(&path).map_err(|e| cache_error("clearing the queue", e))?;
+                removed += 1;
+            }
+        }
+        if matches!(target, ClearTarget::Both | ClearTarget::Cache) {
+            for (path, _) in files_in(&self.inner.dir) {
+                if uuid_name(&path).is_some() {
+                    remove_file(&path).map_err(|e| cache_error("clearing the cache", e))?;
+                    removed += 1;
+                }
+            }
+            self.inner
+                .db
+                .cache_delete_all(&self.inner.node)
+                .await
+                .map_err(|e| cache_error("clearing the cache", e))?;
+        }
+        Ok(removed)
+    }
+
+    /// Drop an image from the cache and the queue, logging what fails: the
+    /// image was deleted or deactivated and its copy must not be served.
+    pub async fn forget(&self, id: Uuid) {
+        if !self.inner.enabled {
+            return;
+        }
+        if let Err(e) = self.delete_cached(id).await {
+            tracing::warn!(image = %id, error = %e, "could not remove the cached copy");
+        }
+        if let Err(e) = self.delete_queued(id) {
+            tracing::warn!(image = %id, error = %e, "could not unqueue the image");
+        }
+    }
+
+    /// The image served from the cache, when this node holds a complete copy
+    /// of it; counts the hit. `span` is the resolved range, if any.
+    pub async fn serve(&self, image: &Image, span: Option<Span>) -> Option<Download> {
+        if !self.inner.enabled || image.status != ImageStatus::Active {
+            return None;
+        }
+        let size = u64::try_from(image.size?).ok()?;
+        let path = self.path(image.id);
+        let mut file = tokio::fs::File::open(&path).await.ok()?;
+        let len = file.metadata().await.ok()?.len();
+        if len != size {
+            tracing::warn!(image = %image.id, cached = len, size, "cached copy has the wrong size; removing it");
+            let _ = self.delete_cached(image.id).await;
+            return None;
+        }
+        let (first, length) = match span {
+            Some(s) => (s.first, s.last - s.first + 1),
+            None => (0, size),
+        };
+        if first > 0 && file.seek(std::io::SeekFrom::Start(first)).await.is_err() {
+            return None;
+        }
+        if let Err(e) = self.inner.db.cache_hit(&self.inner.node, image.id).await {
+            tracing::warn!(image = %image.id, error = %e, "could not count a cache hit");
+        }
+        tracing::debug!(image = %image.id, "serving image data from the cache");
+        Some(Download {
+            span,
+            length,
+            checksum: image.checksum.clone(),
+            data: read_stream(file, length),
+        })
+    }
+
+    /// `data`, read from a store for a download of `image`, copied into the
+    /// cache as it passes when it is the whole of an active image that is
+    /// not cached or being cached yet (a range is never cached).
+    pub fn tee(
+        &self,
+        image: &Image,
+        span: Option<Span>,
+        data: BoxStream<'static, Result<Bytes, StoreError>>,
+    ) -> BoxStream<'static, Result<Bytes, StoreError>> {
+        if !self.inner.enabled
+            || span.is_some()
+            || image.status != ImageStatus::Active
+            || self.is_cached(image.id)
+        {
+            return data;
+        }
+        match fill::Fill::start(self, image) {
+            Some(fill) => fill.tee(data),
+            None => data,
+        }
+    }
+
+    /// Evict least recently used images until the cache holds at most
+    /// `max_size` bytes: the number of files and bytes evicted.
+    pub async fn prune(&self) -> Result<(u64, u64), StoreError> {
+        let _one = self.inner.pruning.lock().await;
+        let mut current = self.size();
+        if current <= self.inner.max_size {
+            return Ok((0, 0));
+        }
+        let entries = self
+            .inner
+            .db
+            .cache_least_recently_used(&self.inner.node)
+            .await
+            .map_err(|e| cache_error("pruning", e))?;
+        let (mut files, mut bytes) = (0, 0);
+        for entry in entries {
+            if current <= self.inner.max_size {
+                break;
+            }
+            let size = std::fs::metadata(self.path(entry.image_id)).map_or(0, |m| m.len());
+            self.delete_cached(entry.image_id).await?;
+            tracing::info!(image = %entry.image_id, size, "evicted from the image cache");
+            current = current.saturating_sub(size);
+            files += 1;
+            bytes += size;
+        }
+        Ok((files, bytes))
+    }
+
+    /// Bytes held by complete cached files.
+    pub fn size(&self) -> u64 {
+        files_in(&self.inner.dir)
+            .into_iter()
+            .filter(|(path, _)| uuid_name(path).is_some())
+            .map(|(_, meta)| meta.len())
+            .sum()
+    }
+
+    /// Remove unfinished files (all of them when `at_start`, else those
+    /// older than the stall time or no longer being written), invalid files,
+    /// files without an index row and rows without a file, and the copies of
+    /// images that are no longer active.
+    pub async fn clean(&self, at_start: bool) -> Result<(), StoreError> {
+        let now = SystemTime::now();
+        for (path, meta) in files_in(&self.inner.incomplete) {
+            let id = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.get(..36))
+                .and_then(|n| Uuid::parse_str(n).ok());
+            let stalled = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|age| age >= self.inner.stall_time);
+            let writing = id.is_some_and(|id| self.is_being_cached(id));
+            if at_start || stalled || !writing {
+                tracing::info!(file = %path.display(), "removing an unfinished cache file");
+                let _ = remove_file(&path);
+            }
+        }
+        for (path, _) in files_in(&self.inner.invalid) {
+            let _ = remove_file(&path);
+        }
+        let rows = self
+            .inner
+            .db
+            .cache_list(&self.inner.node)
+            .await
+            .map_err(|e| cache_error("cleaning", e))?;
+        let indexed: HashSet<Uuid> = rows.iter().map(|r| r.image_id).collect();
+        for (path, _) in files_in(&self.inner.dir) {
+            if let Some(id) = uuid_name(&path)
+                && !indexed.contains(&id)
+                && !self.is_being_cached(id)
+            {
+                tracing::info!(image = %id, "removing a cached file the index does not know");
+                let _ = remove_file(&path);
+            }
+        }
+        for row in rows {
+            let id = row.image_id;
+            if !self.path(id).is_file() {
+                if !self.is_being_cached(id) {
+                    let _ = self.inner.db.cache_delete(&self.inner.node, id).await;
+                }
+                continue;
+            }
+            match self.inner.db.get_image(id).await {
+                Ok(Some(image)) if image.status == ImageStatus::Active => {}
+                Ok(_) => {
+                    tracing::info!(image = %id, "removing the cached copy of an image that is no longer active");
+                    self.delete_cached(id).await?;
+                }
+                Err(e) => return Err(cache_error("cleaning", e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Regular files directly in `dir`, with their metadata.
+fn files_in(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            meta.is_file().then(|| (e.path(), meta))
+        })
+        .collect()
+}
+
+/// The image id a cache or queue file is named after.
+fn uuid_name(path: &Path) -> Option<Uuid> {
+    let name = path.file_name()?.to_str()?;
+    (name.len() == 36)
+        .then(|| Uuid::parse_str(name).ok())
+        .flatten()
+}
+
+/// Remove a file; one that is already gone is fine.
+fn remove_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// `length` bytes of `file` from its current position, in chunks.
+fn read_stream(
+    file: tokio::fs::File,
+    length: u64,
+) -> BoxStream<'static, Result<Bytes, StoreError>> {
+    futures::stream::try_unfold((file, length), |(mut file, remaining)| async move {
+        if remaining == 0 {
+            return Ok(None);
+        }
+        let want = remaining.min(READ_CHUNK as u64) as usize;
+        let mut buf = vec![0u8; want];
+        let mut filled = 0;
+        while filled < want {
+            let n = file
+                .read(&mut buf[filled..])
+                .await
+                .map_err(|e| cache_error("reading a cached image", e))?;
+            if n == 0 {
+                return Err(cache_error(
+                    "reading a cached image",
+                    "the file ended early",
+                ));
+            }
+            filled += n;
+        }
+        Ok(Some((Bytes::from(buf), (file, remaining - want as u64))))
+    })
+    .boxed()
+}

@@ -1,0 +1,151 @@
+//! The cache's background work: fetching queued images (woken as soon as an
+//! image is queued, `prefetch_workers` at a time) and, every
+//! `prune_interval_secs`, cleaning and pruning. Both loops end when the
+//! server's state is dropped.
+
+use std::sync::{Arc, Weak};
+
+use glint_sdk::StoreError;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use super::fill::Fill;
+use super::{ImageCache, lock};
+use crate::app::App;
+use crate::domain::ImageStatus;
+
+/// Start the cache's background work for `app`; nothing when the cache is
+/// disabled. Unfinished files of an earlier run are removed first.
+pub fn start(app: &Arc<App>) {
+    let cache = app.cache.clone();
+    if !cache.enabled() {
+        return;
+    }
+    tracing::info!(dir = %cache.dir().display(), node = cache.node(), "image cache enabled");
+    let weak = Arc::downgrade(app);
+    tokio::spawn(maintain(cache.clone(), weak.clone()));
+    tokio::spawn(prefetch(cache, weak));
+}
+
+async fn maintain(cache: ImageCache, app: Weak<App>) {
+    let mut at_start = true;
+    loop {
+        if let Err(e) = cache.clean(at_start).await {
+            tracing::warn!(error = %e, "cleaning the image cache failed");
+        }
+        at_start = false;
+        if let Err(e) = cache.prune().await {
+            tracing::warn!(error = %e, "pruning the image cache failed");
+        }
+        tokio::time::sleep(cache.inner.prune_interval).await;
+        if app.strong_count() == 0 {
+            return;
+        }
+        // Queued images whose fetch failed are tried again.
+        cache.inner.wake.notify_one();
+    }
+}
+
+async fn prefetch(cache: ImageCache, app: Weak<App>) {
+    let slots = Arc::new(Semaphore::new(cache.inner.prefetch_workers));
+    loop {
+        for id in cache.queued() {
+            if !lock(&cache.inner.prefetching).insert(id) {
+                continue;
+            }
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let Some(app) = app.upgrade() else {
+                return;
+            };
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                if let Err(e) = fetch(&app, &cache, id).await {
+                    tracing::warn!(image = %id, error = %e, "could not cache the queued image; it stays queued");
+                }
+                lock(&cache.inner.prefetching).remove(&id);
+                drop(slot);
+            });
+        }
+        cache.inner.wake.notified().await;
+        if app.strong_count() == 0 {
+            return;
+        }
+    }
+}
+
+/// Read one queued image from its stores into the cache. An image that is
+/// gone or not active leaves the queue; a store failure leaves it queued.
+async fn fetch(app: &App, cache: &ImageCache, id: Uuid) -> Result<(), StoreError> {
+    let image = match app.db.get_image(id).await {
+        Ok(image) => image,
+        Err(e) => return Err(super::cache_error("reading the image", e)),
+    };
+    let Some(image) = image.filter(|i| i.status == ImageStatus::Active) else {
+        tracing::warn!(image = %id, "queued image is not active (or gone); not caching it");
+        let _ = cache.delete_queued(id);
+        return Ok(());
+    };
+    if cache.is_cached(id) {
+        let _ = cache.delete_queued(id);
+        return Ok(());
+    }
+    let mut locations: Vec<_> = image
+        .locations
+        .iter()
+        .filter(|l| l.status == "active")
+        .cloned()
+        .collect();
+    app.stores.sort_locations(&mut locations);
+    let mut last_error = None;
+    for location in locations {
+        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
+            continue;
+        };
+        let got = match store.get(&location.url, None).await {
+            Ok(got) => got,
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        // Being filled by a download right now: that fill dequeues it.
+        let Some(mut fill) = Fill::start(cache, &image) else {
+            return Ok(());
+        };
+        let mut data = got.data;
+        let mut failed = None;
+        while let Some(chunk) = futures::StreamExt::next(&mut data).await {
+            match chunk {
+                Ok(chunk) => {
+                    if !fill.feed(chunk).await {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failed {
+            drop(fill);
+            last_error = Some(e);
+            continue;
+        }
+        return match fill.finish().await? {
+            true => Ok(()),
+            false => Err(super::cache_error(
+                "fetching a queued image",
+                "the data read does not match the image's size and checksum",
+            )),
+        };
+    }
+    Err(last_error.unwrap_or_else(|| {
+        super::cache_error(
+            "fetching a queued image",
+            "no store holding it is available",
+        )
+    }))
+}
