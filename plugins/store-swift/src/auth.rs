@@ -115,11 +115,7 @@ impl Authenticator {
             Credentials::V3 { .. } => self.keystone().await?,
         };
         let storage_url = self.endpoint.clone().unwrap_or(storage_url);
-        let renew_at = lifetime.map(|lifetime| {
-            // Renew a few minutes early, or half-way through a short-lived token.
-            let early = lifetime.saturating_sub(RENEW_BEFORE).max(lifetime / 2);
-            Instant::now() + early
-        });
+        let renew_at = lifetime.map(|lifetime| Instant::now() + renew_after(lifetime));
         Ok(Session {
             token,
             storage_url,
@@ -246,6 +242,12 @@ async fn refused(status: StatusCode, subject: &str, response: reqwest::Response)
     status_error(status, subject, &detail)
 }
 
+/// How long a token of `lifetime` is used: until a few minutes before it expires, or half-way
+/// through a short-lived one.
+fn renew_after(lifetime: Duration) -> Duration {
+    lifetime.saturating_sub(RENEW_BEFORE).max(lifetime / 2)
+}
+
 fn header(headers: &HeaderMap, name: &str, subject: &str) -> Result<String, StoreError> {
     headers
         .get(name)
@@ -360,6 +362,17 @@ mod tests {
             catalog_endpoint(&catalog, "image", Interface::Public, None),
             None
         );
+    }
+
+    #[test]
+    fn tokens_are_renewed_before_they_expire() {
+        let hours = |h: u64| Duration::from_secs(h * 3600);
+        assert_eq!(renew_after(hours(4)), hours(4) - RENEW_BEFORE);
+        assert_eq!(
+            renew_after(Duration::from_secs(400)),
+            Duration::from_secs(200)
+        );
+        assert_eq!(renew_after(Duration::ZERO), Duration::ZERO);
     }
 
     #[test]
