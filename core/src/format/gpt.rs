@@ -26,11 +26,14 @@ impl Gpt {
     /// parameter block (two FATs, fixed-disk media) tells it apart.
     fn is_fat(&self) -> bool {
         let d = self.mbr.data();
-        d[0x10] == 2 && d[0x15] == FIXED_DISK_MEDIA
+        d.get(0x10) == Some(&2) && d.get(0x15) == Some(&FIXED_DISK_MEDIA)
     }
 
     fn check_partitions(&self) -> Result<(), String> {
         let d = self.mbr.data();
+        if d.len() < 512 {
+            return Err("Incomplete MBR".into());
+        }
         let mut used = Vec::new();
         let mut gpt = false;
         for i in 0..4 {
@@ -85,7 +88,9 @@ impl Format for Gpt {
     }
 
     fn matches(&self) -> bool {
-        self.mbr.complete() && self.mbr.data()[510..512] == [0x55, 0xaa] && !self.is_fat()
+        self.mbr.complete()
+            && self.mbr.data().get(510..512) == Some(&[0x55, 0xaa])
+            && !self.is_fat()
     }
 
     fn safety_check(&self) -> Vec<SafetyFailure> {

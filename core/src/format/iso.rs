@@ -57,7 +57,7 @@ impl Format for Iso {
 
     fn virtual_size(&self, _: u64) -> Result<u64, FormatError> {
         let d = self.descriptor.data();
-        if !self.matches() || d[0] != 1 {
+        if !self.matches() || d.first() != Some(&1) {
             return Ok(0);
         }
         let blocks = le_u32(d, 80).unwrap_or(0) as u64;

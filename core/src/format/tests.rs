@@ -745,3 +745,35 @@ fn memory_stays_bounded_by_the_header_windows() {
     let held: usize = i.held_bytes();
     assert!(held < 2 << 20, "inspectors hold {held} bytes");
 }
+
+#[test]
+fn every_inspector_answers_every_question_at_any_point() {
+    let imgs = Images::new();
+    let samples = [
+        pattern(4096, 1),
+        imgs.create("a.qcow2", "qcow2", "", "16M"),
+        vmdk_with_footer(&imgs),
+        mbr(&[PROTECTIVE]),
+        b"LUKS\xba\xbe".to_vec(),
+        b"conectix".to_vec(),
+        b"vhdxfile".to_vec(),
+    ];
+    for data in &samples {
+        for len in [0, 1, 6, 8, 64, 100, 511, 600, 4096] {
+            let cut = &data[..len.min(data.len())];
+            for name in ALL_FORMATS {
+                let mut f = inspector(name).unwrap();
+                let _ = f.feed(0, cut);
+                let ask = |f: &dyn Format| {
+                    let _ = (f.complete(), f.matches(), f.held(), f.wants());
+                    let _ = f.virtual_size(cut.len() as u64);
+                    let _ = f.safety_check();
+                };
+                ask(f.as_ref());
+                f.end();
+                let _ = f.settle();
+                ask(f.as_ref());
+            }
+        }
+    }
+}

@@ -217,6 +217,9 @@ impl Vmdk {
             .and_then(|h| SparseHeader::parse(h.data()))
             .ok_or_else(unexpected)?;
         let d = footer.data();
+        if d.len() < FOOTER {
+            return Err(unexpected());
+        }
         let f = SparseHeader::parse(d.get(512..).unwrap_or_default()).ok_or_else(unexpected)?;
         if h.magic != f.magic {
             return Err("Header and footer signature do not match".into());
