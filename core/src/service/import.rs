@@ -32,7 +32,8 @@ use uuid::Uuid;
 use super::access::enforce_image;
 use super::hashing::HASH_ALGO;
 use super::images::{self, not_found_as};
-use super::upload::put_hashed;
+use super::upload::put_inspected;
+use crate::format::ImageCheck;
 use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult, locations, staging, stores};
 use crate::app::App;
@@ -592,7 +593,13 @@ impl Job {
 
         let (body, size) = staging::read(app, id).await?;
         let cap = app.config.api.image_size_cap;
-        let (outcome, digests) = put_hashed(&store, id, body, Some(size), cap).await?;
+        let check = ImageCheck::for_image(
+            image.container_format.as_deref(),
+            image.disk_format.as_deref(),
+            &app.config.image_format,
+        );
+        let (outcome, digests, virtual_size) =
+            put_inspected(&store, id, body, Some(size), cap, check).await?;
         let mut metadata = outcome.metadata.clone();
         metadata.insert("store".into(), store_id.into());
         let location = Location {
@@ -609,6 +616,7 @@ impl Job {
         }
         let saved = modify(app, id, |img| {
             img.size = Some(outcome.size as i64);
+            img.virtual_size = virtual_size.or(img.virtual_size);
             img.checksum = Some(digests.md5.clone());
             img.os_hash_algo = Some(HASH_ALGO.to_owned());
             img.os_hash_value = Some(digests.sha512.clone());

@@ -39,8 +39,17 @@ pub async fn write(job: Job, mut data: DataStream) -> Result<u64, StoreError> {
     let (sender, receiver) = mpsc::channel::<Option<Bytes>>(QUEUE);
     let written = runtime::spawn_blocking(move || write_blocking(&job, receiver));
     while let Some(chunk) = data.next().await {
-        // A stream error returns here, dropping the sender: the writer removes its file.
-        if sender.send(Some(chunk?)).await.is_err() {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                // Closing the channel abandons the write; waiting for the writer means its
+                // temporary file is gone before the error is returned.
+                drop(sender);
+                let _ = written.await;
+                return Err(e);
+            }
+        };
+        if sender.send(Some(chunk)).await.is_err() {
             // The writer stopped early; its result says why.
             break;
         }
