@@ -52,6 +52,113 @@ impl SchemasApi {
     }
 }
 
+#[OpenApi(tag = "ApiTags::Schemas")]
+impl SharingSchemasApi {
+    /// The JSON-Schema of one image member.
+    #[oai(
+        path = "/v2/schemas/member",
+        method = "get",
+        operation_id = "showMemberSchema"
+    )]
+    async fn member(&self) -> JsonDoc<Any<Value>> {
+        JsonDoc::new(member_schema())
+    }
+
+    /// The JSON-Schema of an image's member list.
+    #[oai(
+        path = "/v2/schemas/members",
+        method = "get",
+        operation_id = "showMembersSchema"
+    )]
+    async fn members(&self) -> JsonDoc<Any<Value>> {
+        JsonDoc::new(json!({
+            "name": "members",
+            "properties": {
+                "members": {"type": "array", "items": member_schema()},
+                "schema": {"type": "string"},
+            },
+            "links": [{"rel": "describedby", "href": "{schema}"}],
+        }))
+    }
+
+    /// The JSON-Schema of one task.
+    #[oai(path = "/v2/schemas/task", method = "get", operation_id = "showTaskSchema")]
+    async fn task(&self) -> JsonDoc<Any<Value>> {
+        JsonDoc::new(task_schema())
+    }
+
+    /// The JSON-Schema of a page of tasks.
+    #[oai(path = "/v2/schemas/tasks", method = "get", operation_id = "showTasksSchema")]
+    async fn tasks(&self) -> JsonDoc<Any<Value>> {
+        let mut task = task_schema();
+        if let Some(props) = task["properties"].as_object_mut() {
+            for hidden in ["input", "result", "message"] {
+                props.remove(hidden);
+            }
+        }
+        JsonDoc::new(json!({
+            "name": "tasks",
+            "properties": {
+                "tasks": {"type": "array", "items": task},
+                "schema": {"type": "string"},
+                "first": {"type": "string"},
+                "next": {"type": "string"},
+            },
+            "links": [
+                {"rel": "first", "href": "{first}"},
+                {"rel": "next", "href": "{next}"},
+                {"rel": "describedby", "href": "{schema}"},
+            ],
+        }))
+    }
+}
+
+/// Member and task schemas (documents that do not depend on configuration).
+pub struct SharingSchemasApi;
+
+fn member_schema() -> Value {
+    json!({
+        "name": "member",
+        "properties": {
+            "created_at": {"type": "string", "description": "Date and time of image member creation"},
+            "image_id": {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$", "description": "An identifier for the image"},
+            "member_id": {"type": "string", "description": "An identifier for the image member (tenantId)"},
+            "status": {"type": "string", "enum": ["pending", "accepted", "rejected"], "description": "The status of this image member"},
+            "updated_at": {"type": "string", "description": "Date and time of last modification of image member"},
+            "schema": {"type": "string", "readOnly": true},
+        },
+    })
+}
+
+fn task_schema() -> Value {
+    let text = |description: &str| json!({"type": "string", "description": description});
+    json!({
+        "name": "task",
+        "properties": {
+            "id": {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$", "description": "An identifier for the task"},
+            "type": {"type": "string", "enum": ["import", "api_image_import", "location_import"], "description": "The type of task represented by this content"},
+            "status": {"type": "string", "enum": ["pending", "processing", "success", "failure"], "description": "The current status of this task"},
+            "input": {"type": ["null", "object"], "description": "The parameters required by task, JSON blob"},
+            "result": {"type": ["null", "object"], "description": "The result of current task, JSON blob"},
+            "owner": text("An identifier for the owner of this task"),
+            "message": text("Human-readable informative message only included when appropriate (usually on failure)"),
+            "image_id": text("Image associated with the task"),
+            "request_id": text("Request ID of the request that created the task"),
+            "user_id": text("User associated with the task"),
+            "expires_at": {"type": ["null", "string"], "description": "Datetime when this resource would be subject to removal"},
+            "created_at": text("Datetime when this resource was created"),
+            "updated_at": text("Datetime when this resource was updated"),
+            "self": {"type": "string"},
+            "schema": {"type": "string"},
+        },
+        "required": ["type", "input"],
+        "links": [
+            {"rel": "self", "href": "{self}"},
+            {"rel": "describedby", "href": "{schema}"},
+        ],
+    })
+}
+
 fn nullable_enum(values: &[String], description: &str) -> Value {
     let mut values: Vec<Value> = values.iter().map(|v| json!(v)).collect();
     values.insert(0, Value::Null);

@@ -6,7 +6,9 @@ pub mod metadefs;
 pub mod patch;
 pub mod rules;
 pub mod status;
+pub mod task;
 
 pub use image::{Image, Location, Visibility};
 pub use list::{CmpOp, ListQuery, Scope, SortDir, SortKey, VisibilityFilter};
 pub use status::ImageStatus;
+pub use task::{Task, TaskStatus};

@@ -36,7 +36,7 @@ use crate::app::App;
 use crate::config::ImportFilteringConfig;
 use crate::context::RequestContext;
 use crate::db::DbError;
-use crate::domain::{Image, ImageStatus, Location};
+use crate::domain::{Image, ImageStatus, Location, Task, TaskStatus};
 use crate::policy::Target;
 
 /// Schemes never accepted from clients: they would expose the server's own
@@ -195,11 +195,57 @@ pub async fn add_location(
         Err(DbError::NotFound) => return Err(ServiceError::ImageNotFound(id)),
         Err(e) => return Err(e.into()),
     };
+    // Clients follow the check as a `location_import` task of the image.
+    let mut input = Map::new();
+    input.insert("image_id".into(), id.to_string().into());
+    input.insert("loc_url".into(), redact(url).into());
+    input.insert(
+        "validation_data".into(),
+        validation.as_ref().map_or(Value::Null, |v| {
+            serde_json::json!({"os_hash_algo": v.os_hash_algo, "os_hash_value": v.os_hash_value})
+        }),
+    );
+    let mut task = Task::new("location_import", input, chrono::Utc::now());
+    task.owner = ctx.project_id.clone();
+    task.image_id = Some(id);
+    task.user_id = ctx.user_id.clone();
+    task.request_id = Some(ctx.request_id.clone());
+    task.status = if secure {
+        TaskStatus::Processing
+    } else {
+        TaskStatus::Success
+    };
+    app.db.create_task(&task).await?;
     if secure {
         let app = Arc::clone(app);
-        tokio::spawn(async move { hash_in_background(&app, saved, validation).await });
+        tokio::spawn(async move {
+            let outcome = hash_in_background(&app, saved, validation).await;
+            finish_task(&app, task, outcome).await;
+        });
     }
     Ok(())
+}
+
+/// Records how the location check ended.
+async fn finish_task(app: &App, mut task: Task, outcome: Result<(), String>) {
+    let now = chrono::Utc::now();
+    match outcome {
+        Ok(()) => {
+            task.status = TaskStatus::Success;
+            let mut result = Map::new();
+            result.insert("image_id".into(), task.image_id.map(|i| i.to_string()).into());
+            task.result = Some(result);
+        }
+        Err(message) => {
+            task.status = TaskStatus::Failure;
+            task.message = message;
+        }
+    }
+    task.updated_at = now;
+    task.expires_at = Some(now + chrono::Duration::hours(48));
+    if let Err(e) = app.db.update_task(&task).await {
+        tracing::warn!(task = %task.id, error = %e, "could not record the location check's outcome");
+    }
 }
 
 /// Records a new copy of an image's data: `location` (its `store` metadata
@@ -273,7 +319,11 @@ async fn check_url(app: &App, url: &str) -> ServiceResult<(String, u64)> {
 /// image: verified → `active`; mismatch or unreadable → back to `queued`
 /// without the location when `validation_data` was given, else it stays
 /// `active` without a hash, as Glance leaves it.
-async fn hash_in_background(app: &App, image: Image, validation: Option<ValidationData>) {
+async fn hash_in_background(
+    app: &App,
+    image: Image,
+    validation: Option<ValidationData>,
+) -> Result<(), String> {
     let id = image.id;
     let algo = image
         .os_hash_algo
@@ -332,8 +382,10 @@ async fn hash_in_background(app: &App, image: Image, validation: Option<Validati
             queued.os_hash_algo = None;
             queued.os_hash_value = None;
             settle(app, &queued).await;
+            return Err("The image data does not match the validation data.".into());
         }
     }
+    Ok(())
 }
 
 /// Moves an `importing` image on; another request may have got there first.

@@ -1,11 +1,17 @@
 //! Orchestration: each API operation as explicit steps over the database and the stores.
 
+pub mod access;
 pub mod download;
 pub mod hashing;
 pub mod images;
+pub mod import;
 pub mod locations;
+pub mod members;
+pub mod quota;
 pub mod metadefs;
 pub mod stores;
+pub mod staging;
+pub mod tasks;
 pub mod upload;
 
 use glint_sdk::StoreError;

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::hashing::{Digests, HASH_ALGO, Hasher};
 use super::images::{get_for, not_found_as};
+use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -79,6 +80,8 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
         return Err(too_large(cap));
     }
 
+    quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
+    quota::enforce(app, ctx, Resource::ImageCountUploading, 1).await?;
     let mut saving = image.clone();
     saving.status = ImageStatus::Saving;
     let saving = claim(app, &saving, image.status).await?;
@@ -138,21 +141,9 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 }
 
 /// Stream `body` into `store` as the data of image `id`, counted against
-/// `expected` and `cap` and hashed as it passes. On error nothing is left in
-/// the store.
-pub(crate) async fn put_hashed(
-    store: &StoreHandle,
-    id: Uuid,
-    body: BoxStream<'static, std::io::Result<Bytes>>,
-    expected: Option<u64>,
-    cap: u64,
-) -> ServiceResult<(PutOutcome, Digests)> {
-    let (outcome, digests, _) = put_inspected(store, id, body, expected, cap, None).await?;
-    Ok((outcome, digests))
-}
-
-/// [`put_hashed`], with the data's disk format checked as it passes when
-/// `check` is given; also yields the image's virtual size when it is known.
+/// `expected` and `cap` and hashed as it passes, with the data's disk format
+/// checked when `check` is given; also yields the image's virtual size when
+/// it is known. On error nothing is left in the store.
 pub(crate) async fn put_inspected(
     store: &StoreHandle,
     id: Uuid,
