@@ -6,6 +6,7 @@ use crate::auth::Authenticator;
 use crate::cache::ImageCache;
 use crate::config::Config;
 use crate::db::Database;
+use crate::domain::protections::PropertyProtections;
 use crate::domain::rules::Formats;
 use crate::metadef_providers::MetadefProviders;
 use crate::policy::Policy;
@@ -25,6 +26,8 @@ pub struct App {
     pub metadef_providers: MetadefProviders,
     /// This node's image cache.
     pub cache: ImageCache,
+    /// Who may touch which extra properties.
+    pub protections: PropertyProtections,
 }
 
 impl App {
@@ -35,7 +38,15 @@ impl App {
         auth: Authenticator,
         policy: Policy,
     ) -> Arc<Self> {
-        Self::with_metadef_providers(config, db, stores, auth, policy, MetadefProviders::empty())
+        Self::with_metadef_providers(
+            config,
+            db,
+            stores,
+            auth,
+            policy,
+            MetadefProviders::empty(),
+            PropertyProtections::none(),
+        )
     }
 
     /// Like [`App::new`], with the namespaces of metadef providers.
@@ -46,6 +57,7 @@ impl App {
         auth: Authenticator,
         policy: Policy,
         metadef_providers: MetadefProviders,
+        protections: PropertyProtections,
     ) -> Arc<Self> {
         let formats = Formats {
             container: config.image_format.container_formats.clone(),
@@ -61,6 +73,7 @@ impl App {
             auth,
             policy,
             metadef_providers,
+            protections,
         })
     }
 }

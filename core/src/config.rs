@@ -289,6 +289,9 @@ pub struct ApiConfig {
     pub image_member_quota: usize,
     /// Most locations per image.
     pub image_location_quota: usize,
+    /// Glance's property protections file (INI; see `domain::protections`);
+    /// none by default: every extra property is open.
+    pub property_protection_file: Option<PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -301,6 +304,7 @@ impl Default for ApiConfig {
             image_tag_quota: 128,
             image_member_quota: 128,
             image_location_quota: 10,
+            property_protection_file: None,
         }
     }
 }

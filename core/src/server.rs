@@ -6,6 +6,7 @@ use poem::Server;
 use poem::listener::TcpListener;
 
 use crate::app::App;
+use crate::domain::protections::PropertyProtections;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
@@ -28,7 +29,19 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     }
     let metadef_providers = crate::metadef_providers::MetadefProviders::open(&config).await;
     metadef_providers.warn_shadowed(&db).await;
-    let app = App::with_metadef_providers(config, db, stores, auth, policy, metadef_providers);
+    let protections = match &config.api.property_protection_file {
+        Some(file) => PropertyProtections::load(file).map_err(anyhow::Error::msg)?,
+        None => PropertyProtections::none(),
+    };
+    let app = App::with_metadef_providers(
+        config,
+        db,
+        stores,
+        auth,
+        policy,
+        metadef_providers,
+        protections,
+    );
     crate::cache::worker::start(&app);
     Ok(app)
 }

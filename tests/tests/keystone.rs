@@ -393,3 +393,82 @@ async fn project_quotas_refuse_with_413_and_usage_reports_them() {
     assert_eq!(usage["usage"]["image_size_total"], json!({"limit": 1, "usage": 2}));
     assert_eq!(usage["usage"]["image_count_uploading"], json!({"limit": -1, "usage": 0}));
 }
+
+#[tokio::test]
+async fn property_protections_hide_and_refuse_by_role() {
+    let url = keystone().url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("property-protections.conf");
+    std::fs::write(
+        &file,
+        "[^x_admin_]\ncreate = admin\nread = admin\nupdate = admin\ndelete = admin\n\n\
+         [^x_frozen$]\ncreate = @\nread = @\nupdate = !\ndelete = !\n\n\
+         [.*]\ncreate = @\nread = @\nupdate = @\ndelete = @\n",
+    )
+    .unwrap();
+    let g = Glint::start_with(&[
+        ("GLINT_AUTH__STRATEGY", "keystone"),
+        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
+        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
+        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
+        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
+        ("GLINT_API__PROPERTY_PROTECTION_FILE", file.to_str().unwrap()),
+    ])
+    .await;
+    let demo = demo_token().await;
+    let admin = token("admin", &keystone().admin_password, project("admin")).await;
+
+    let r = g
+        .post("/v2/images")
+        .header("x-auth-token", &demo)
+        .json(&json!({"x_admin_code": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("x_admin_code"));
+
+    let image: Value = g
+        .post("/v2/images")
+        .header("x-auth-token", &demo)
+        .json(&json!({"x_frozen": "a", "x_open": "b"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/v2/images/{}", image["id"].as_str().unwrap());
+    let patch = |token: &str, ops: Value| {
+        g.patch(&path, ops).header("x-auth-token", token.to_owned()).send()
+    };
+    let r = patch(&demo, json!([{"op": "replace", "path": "/x_frozen", "value": "c"}]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no one may update x_frozen");
+    let r = patch(&admin, json!([{"op": "add", "path": "/x_admin_code", "value": "42"}]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["x_admin_code"], "42");
+
+    // The member no longer sees the property, and its own changes keep it.
+    let r = patch(&demo, json!([{"op": "replace", "path": "/x_open", "value": "d"}]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let seen: Value = r.json().await.unwrap();
+    assert!(seen.get("x_admin_code").is_none(), "{seen}");
+    assert_eq!(seen["x_open"], "d");
+    let as_admin: Value = g
+        .get(&path)
+        .header("x-auth-token", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(as_admin["x_admin_code"], "42");
+    assert_eq!(as_admin["x_open"], "d");
+}

@@ -57,7 +57,7 @@ impl ImagesApi {
         let image = images::create(app.0, context(req), &body.value).await?;
         let stores: Vec<&str> = app.stores.infos().map(|s| s.id.as_str()).collect();
         Ok(Created::Created(
-            JsonDoc::new(view::image(&image)),
+            JsonDoc::new(view::image(&images::readable(app.0, context(req), image.clone()))),
             format!("/v2/images/{}", image.id),
             stores.join(","),
             app.config.import.methods.join(","),
@@ -164,7 +164,10 @@ impl ImagesApi {
             }
         };
         let mut body = json!({
-            "images": found.iter().map(view::image).collect::<Vec<_>>(),
+            "images": found
+                .into_iter()
+                .map(|i| view::image(&images::readable(app.0, ctx, i)))
+                .collect::<Vec<_>>(),
             "first": encode(None),
             "schema": "/v2/schemas/images",
         });
@@ -188,7 +191,11 @@ impl ImagesApi {
     ) -> Result<JsonDoc<ImageDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         let image = images::get(app.0, context(req), id).await?;
-        Ok(JsonDoc::new(view::image(&image)))
+        Ok(JsonDoc::new(view::image(&images::readable(
+            app.0,
+            context(req),
+            image,
+        ))))
     }
 
     /// Update an image with a JSON-patch document (add, replace, remove).
@@ -206,7 +213,11 @@ impl ImagesApi {
     ) -> Result<JsonDoc<ImageDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         let image = images::update(app.0, context(req), id, &body.value, body.dialect).await?;
-        Ok(JsonDoc::new(view::image(&image)))
+        Ok(JsonDoc::new(view::image(&images::readable(
+            app.0,
+            context(req),
+            image,
+        ))))
     }
 
     /// Delete an image and its data.

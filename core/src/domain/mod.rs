@@ -4,6 +4,7 @@ pub mod image;
 pub mod list;
 pub mod metadefs;
 pub mod patch;
+pub mod protections;
 pub mod rules;
 pub mod status;
 pub mod task;

@@ -50,6 +50,7 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
             }
         }
     }
+    check_property_changes(app, ctx, None, &image)?;
     let target = ImageTarget::proposed(ctx, image.owner.as_deref(), image.visibility);
     if !allowed(app, ctx, "add_image", &target) {
         return Err(ServiceError::Forbidden(match &image.owner {
@@ -156,6 +157,7 @@ pub async fn update(
     if image == current {
         return Ok(current);
     }
+    check_property_changes(app, ctx, Some(&current), &image)?;
     if image.visibility != current.visibility {
         enforce_visibility(app, ctx, &ImageTarget::of(ctx, &current), image.visibility)?;
     }
@@ -280,6 +282,60 @@ async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image>
         ))),
         Err(e) => Err(not_found_as(e, image.id)),
     }
+}
+
+/// The caller's roles for property protections, service roles included.
+fn protection_roles(ctx: &RequestContext) -> Vec<String> {
+    ctx.roles.iter().chain(&ctx.service_roles).cloned().collect()
+}
+
+/// Property protections on a create (`before` is `None`) or an update:
+/// new properties need `create`, changed ones `update`, removed ones
+/// `delete`; a refusal is Glance's 403 "reserved".
+fn check_property_changes(
+    app: &App,
+    ctx: &RequestContext,
+    before: Option<&Image>,
+    after: &Image,
+) -> ServiceResult<()> {
+    use crate::domain::protections::Op;
+    let rules = &app.protections;
+    if !rules.enabled() {
+        return Ok(());
+    }
+    let roles = protection_roles(ctx);
+    let readable = |k: &str| rules.allows(k, Op::Read, &roles);
+    for (key, value) in &after.properties {
+        let op = match before.and_then(|b| b.properties.get(key)) {
+            Some(old) if old == value => continue,
+            Some(_) if readable(key) => Op::Update,
+            _ => Op::Create,
+        };
+        if !rules.allows(key, op, &roles) {
+            return Err(ServiceError::Reserved(key.clone()));
+        }
+    }
+    if let Some(before) = before {
+        for key in before.properties.keys() {
+            if !after.properties.contains_key(key) && !rules.allows(key, Op::Delete, &roles) {
+                return Err(ServiceError::Reserved(key.clone()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The image as the caller may read it: properties the protections hide
+/// from it are left out.
+pub fn readable(app: &App, ctx: &RequestContext, mut image: Image) -> Image {
+    use crate::domain::protections::Op;
+    if app.protections.enabled() {
+        let roles = protection_roles(ctx);
+        image
+            .properties
+            .retain(|k, _| app.protections.allows(k, Op::Read, &roles));
+    }
+    image
 }
 
 /// Making an image public or community has a rule of its own.
