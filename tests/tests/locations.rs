@@ -206,15 +206,27 @@ async fn validation_data_is_checked_against_the_data() {
     assert_eq!(img["os_hash_value"], sha256);
     assert_eq!(img["checksum"], md5_hex(&data));
 
-    // A hash of other data: the image goes back to queued, without the location.
+    // A hash of other data: the image goes back to queued with no hash; as in
+    // Glance, the http location stays (the http store cannot delete it).
     let id = create(&g).await;
     let wrong = "ab".repeat(32);
     let body = json!({"url": served.url,
                       "validation_data": {"os_hash_algo": "sha256", "os_hash_value": wrong}});
     assert_eq!(add(&g, &id, body).await.0, StatusCode::ACCEPTED);
     let img = wait_for(&g, &id, |img| img["status"] == "queued").await;
-    assert!(img.get("stores").is_none(), "{img}");
+    assert_eq!(img["stores"], "web", "{img}");
     assert_eq!(img["os_hash_value"], Value::Null);
+    assert_eq!(img["checksum"], Value::Null);
+    let tasks: Value = g
+        .get(&format!("/v2/images/{id}/tasks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks["tasks"][0]["type"], "location_import");
+    assert_eq!(tasks["tasks"][0]["status"], "failure");
 
     // Malformed validation data is refused outright.
     for bad in [

@@ -210,7 +210,12 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
         };
         match store.delete(&location.url).await {
             Ok(()) => {}
-            Err(e) if e.kind == glint_sdk::ErrorKind::NotFound => {}
+            // Not ours to remove: a read-only store (http) only points at the data.
+            Err(e)
+                if matches!(
+                    e.kind,
+                    glint_sdk::ErrorKind::NotFound | glint_sdk::ErrorKind::Unsupported
+                ) => {}
             Err(e) if e.kind == glint_sdk::ErrorKind::InUse => {
                 return Err(ServiceError::Conflict(format!(
                     "Image {id} could not be deleted because it is in use: {}",

@@ -376,7 +376,8 @@ async fn hash_in_background(
             }
             let mut queued = image.clone();
             queued.status = ImageStatus::Queued;
-            queued.locations.clear();
+            // As in Glance, the location stays: the http store that holds it
+            // cannot delete, and clients see it in `stores`.
             queued.size = None;
             queued.checksum = None;
             queued.os_hash_algo = None;
