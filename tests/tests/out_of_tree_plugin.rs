@@ -17,23 +17,31 @@ fn example_dir() -> PathBuf {
         .join("examples/out-of-tree-store")
 }
 
-/// Builds the example as a vendor would, in a target directory of its own under the workspace's
-/// (`target/out-of-tree`, kept between runs), and returns the path of its library.
-fn build_example() -> PathBuf {
+/// The example's own target directory under the workspace's (`target/out-of-tree`), kept between
+/// runs, and the profile this test was built with.
+fn example_target() -> (PathBuf, String) {
     let profile_dir = target_dir();
     let profile = profile_dir
         .file_name()
         .expect("target/<profile>")
-        .to_owned();
+        .to_string_lossy()
+        .into_owned();
     let target = profile_dir
         .parent()
         .expect("target/<profile> has a parent")
         .join("out-of-tree");
+    (target, profile)
+}
+
+/// Runs `cargo <subcommand> --locked` in the example's folder, as a vendor would, and fails the
+/// test with cargo's output when it fails.
+fn cargo_in_example(subcommand: &str) {
+    let (target, profile) = example_target();
     // The cargo that runs this test, so the pinned toolchain builds the plugin too.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .arg("build")
+        .arg(subcommand)
         // The example's own Cargo.lock pins what it builds, as the workspace's does under CI.
         .arg("--locked")
         .current_dir(example_dir())
@@ -42,20 +50,29 @@ fn build_example() -> PathBuf {
         command.arg("--release");
     }
     let started = Instant::now();
-    let output = command.output().expect("run cargo build for the example");
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("cargo {subcommand} for the example: {err}"));
     assert!(
         output.status.success(),
-        "cargo build in {} failed ({}); if it says the lock file needs updating, run \
-         `cargo update --workspace` in that folder and commit its Cargo.lock:\n{}",
+        "cargo {subcommand} in {} failed ({}); if it says the lock file needs updating, run \
+         `cargo update --workspace` in that folder and commit its Cargo.lock:\n{}\n{}",
         example_dir().display(),
         output.status,
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     eprintln!(
-        "examples/out-of-tree-store built in {:.1?}",
+        "cargo {subcommand} in examples/out-of-tree-store took {:.1?}",
         started.elapsed()
     );
-    let library = target.join(&profile).join("libglint_store_dirhash.so");
+}
+
+/// Builds the example and returns the path of its library.
+fn build_example() -> PathBuf {
+    cargo_in_example("build");
+    let (target, profile) = example_target();
+    let library = target.join(profile).join("libglint_store_dirhash.so");
     assert!(library.exists(), "{} is missing", library.display());
     library
 }
@@ -126,7 +143,7 @@ async fn a_plugin_built_outside_the_workspace_stores_images() {
     assert_eq!(img["stores"], "hashed");
     let shard = root.join(&id[..2]);
     assert_eq!(std::fs::read(shard.join(&id)).unwrap(), data);
-    assert_eq!(listing(&shard), [id.clone()]);
+    assert_eq!(listing(&shard), [id.as_str()]);
     assert_eq!(listing(&root.join(".incoming")), Vec::<String>::new());
 
     // Download, whole and ranged, reads the same bytes back through the plugin.
@@ -154,4 +171,11 @@ async fn a_plugin_built_outside_the_workspace_stores_images() {
     assert_eq!(listing(&shard), Vec::<String>::new());
     let r = g.get(&format!("/v2/images/{id}")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn the_example_passes_the_conformance_suite_from_its_own_folder() {
+    // What the example's README tells vendors to run: the SDK's conformance suite (and the
+    // driver's own tests) through the real loader, with `glint-testkit` as a dev-dependency.
+    cargo_in_example("test");
 }
