@@ -54,6 +54,11 @@ struct FillGuard {
 impl Drop for FillGuard {
     fn drop(&mut self) {
         lock(&self.cache.inner.filling).remove(&self.id);
+        // A queued image whose fill by a download was abandoned: the worker
+        // skipped it while that fill ran, so it takes it up now.
+        if self.cache.is_queued(self.id) {
+            self.cache.inner.wake.notify_one();
+        }
     }
 }
 

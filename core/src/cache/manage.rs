@@ -115,7 +115,7 @@ pub async fn nodes(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<V
 /// files and the copies of images that are no longer active.
 pub async fn clean(app: &App, ctx: &RequestContext) -> ServiceResult<()> {
     enforce(app, ctx, "cache_clean")?;
-    app.cache.clean(false).await.map_err(cache_failure)
+    app.cache.clean().await.map_err(cache_failure)
 }
 
 /// `POST /v2/cache/prune` (`cache_prune`): evict least recently used images

@@ -388,11 +388,11 @@ impl ImageCache {
             .sum()
     }
 
-    /// Remove unfinished files (all of them when `at_start`, else those
-    /// older than the stall time or no longer being written), invalid files,
-    /// files without an index row and rows without a file, and the copies of
+    /// Remove unfinished files that are no longer being written (all of
+    /// them at start) or older than the stall time, invalid files, files
+    /// without an index row and rows without a file, and the copies of
     /// images that are no longer active.
-    pub async fn clean(&self, at_start: bool) -> Result<(), StoreError> {
+    pub async fn clean(&self) -> Result<(), StoreError> {
         let now = SystemTime::now();
         for (path, meta) in files_in(&self.inner.incomplete) {
             let id = path
@@ -406,7 +406,7 @@ impl ImageCache {
                 .and_then(|m| now.duration_since(m).ok())
                 .is_some_and(|age| age >= self.inner.stall_time);
             let writing = id.is_some_and(|id| self.is_being_cached(id));
-            if at_start || stalled || !writing {
+            if stalled || !writing {
                 tracing::info!(file = %path.display(), "removing an unfinished cache file");
                 let _ = remove_file(&path);
             }
@@ -513,4 +513,43 @@ fn read_stream(
         Ok(Some((Bytes::from(buf), (file, remaining - want as u64))))
     })
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_image_ids_name_cached_files() {
+        let id = Uuid::new_v4();
+        assert_eq!(uuid_name(&PathBuf::from(format!("/c/{id}"))), Some(id));
+        assert_eq!(uuid_name(Path::new("/c/incomplete")), None);
+        assert_eq!(uuid_name(&PathBuf::from(format!("/c/{id}.part"))), None);
+        assert_eq!(
+            uuid_name(&PathBuf::from(format!("/c/{}", id.simple()))),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cached_file_is_read_in_chunks_from_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data: Vec<u8> = (0..(3 * READ_CHUNK + 5)).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+
+        let mut file = tokio::fs::File::open(&path).await.unwrap();
+        file.seek(std::io::SeekFrom::Start(7)).await.unwrap();
+        let chunks: Vec<Bytes> = read_stream(file, 2 * READ_CHUNK as u64)
+            .map(|c| c.unwrap())
+            .collect()
+            .await;
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks.concat(), &data[7..7 + 2 * READ_CHUNK]);
+
+        // A file shorter than promised is an error, not a short answer.
+        let file = tokio::fs::File::open(&path).await.unwrap();
+        let results: Vec<_> = read_stream(file, data.len() as u64 + 1).collect().await;
+        assert!(results.last().unwrap().is_err());
+    }
 }

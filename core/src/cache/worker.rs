@@ -28,12 +28,10 @@ pub fn start(app: &Arc<App>) {
 }
 
 async fn maintain(cache: ImageCache, app: Weak<App>) {
-    let mut at_start = true;
     loop {
-        if let Err(e) = cache.clean(at_start).await {
+        if let Err(e) = cache.clean().await {
             tracing::warn!(error = %e, "cleaning the image cache failed");
         }
-        at_start = false;
         if let Err(e) = cache.prune().await {
             tracing::warn!(error = %e, "pruning the image cache failed");
         }
