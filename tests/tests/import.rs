@@ -160,7 +160,7 @@ impl Fixtures {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
             .current_dir(dir.path())
             .stdout(Stdio::null())
@@ -173,6 +173,8 @@ impl Fixtures {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("http.server did not start on {port}");
     }
 
