@@ -227,23 +227,38 @@ fn finish_in_background(fill: Option<Fill>) {
     }
 }
 
-/// The writer thread: chunks to the file and the md5, until `Done`.
+/// The writer thread: chunks to the file, and to the md5 on a thread of
+/// its own so that hashing and writing overlap, until `Done`.
 fn write(mut file: std::fs::File, mut rx: mpsc::Receiver<Msg>) -> Written {
-    let mut md5 = Hasher::new(MessageDigest::md5()).map_err(std::io::Error::other)?;
+    let (hash_tx, hash_rx) = std::sync::mpsc::sync_channel::<Bytes>(QUEUE);
+    let hasher = std::thread::spawn(move || -> std::io::Result<String> {
+        let mut md5 = Hasher::new(MessageDigest::md5()).map_err(std::io::Error::other)?;
+        while let Ok(chunk) = hash_rx.recv() {
+            md5.update(&chunk).map_err(std::io::Error::other)?;
+        }
+        Ok(hex::encode(md5.finish().map_err(std::io::Error::other)?))
+    });
     let mut len = 0u64;
+    let mut done = false;
     while let Some(msg) = rx.blocking_recv() {
         match msg {
             Msg::Chunk(chunk) => {
+                if hash_tx.send(chunk.clone()).is_err() {
+                    break;
+                }
                 file.write_all(&chunk)?;
-                md5.update(&chunk).map_err(std::io::Error::other)?;
                 len += chunk.len() as u64;
             }
             Msg::Done => {
                 file.sync_all()?;
-                let digest = md5.finish().map_err(std::io::Error::other)?;
-                return Ok(Some((len, hex::encode(digest))));
+                done = true;
+                break;
             }
         }
     }
-    Ok(None)
+    drop(hash_tx);
+    let md5 = hasher
+        .join()
+        .map_err(|_| std::io::Error::other("the md5 thread panicked"))??;
+    Ok(done.then_some((len, md5)))
 }
