@@ -26,7 +26,7 @@ struct Inner {
     store_id: String,
     config: SwiftConfig,
     client: Arc<SwiftClient>,
-    locks: IdLocks,
+    locks: Arc<IdLocks>,
 }
 
 impl StoreDriver for SwiftDriver {
@@ -43,7 +43,7 @@ impl StoreDriver for SwiftDriver {
                 store_id: ctx.store_id,
                 config,
                 client,
-                locks: IdLocks::default(),
+                locks: Arc::default(),
             }),
         })
     }
@@ -72,7 +72,13 @@ impl StoreDriver for SwiftDriver {
         Spawned(runtime::handle().spawn(async move {
             let container = inner.config.container_for(&image_id);
             let lock = inner.locks.lock(&image_id).await;
-            let mut leftovers = Leftovers::new(inner.client.clone(), container.clone(), lock);
+            let mut leftovers = Leftovers::new(
+                inner.client.clone(),
+                container.clone(),
+                image_id.clone(),
+                inner.locks.clone(),
+                lock,
+            );
             let job = PutJob {
                 container,
                 object: image_id,

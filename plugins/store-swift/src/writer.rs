@@ -5,11 +5,15 @@
 //! recorded in [`Leftovers`]: a failed put deletes them before it returns, a dropped put deletes
 //! them from a task on the plugin's runtime. Puts of one image id are serialised by [`IdLocks`],
 //! and that cleanup holds the id's lock until it is done, so a retry of the id never meets the
-//! leftovers of an abandoned attempt.
+//! leftovers of an abandoned attempt. Objects that cannot be deleted then (Swift went down in the
+//! middle of the put) are kept as the id's orphans: a background task deletes them once Swift
+//! answers again, unless the next put of the id takes them over first (it overwrites those it
+//! writes again and deletes the rest).
 
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -72,7 +76,7 @@ pub async fn put(
     };
     match result {
         Ok(()) => {
-            leftovers.disarm();
+            leftovers.disarm().await;
             Ok(source.total)
         }
         Err(err) => {
@@ -267,16 +271,33 @@ impl Source {
 pub struct Leftovers {
     client: Arc<SwiftClient>,
     container: String,
+    image_id: String,
+    locks: Arc<IdLocks>,
     names: Vec<String>,
+    /// Orphans of an earlier put of this id: deleted whatever happens, except those this put
+    /// writes again and keeps.
+    adopted: Vec<String>,
     lock: Option<OwnedMutexGuard<()>>,
 }
 
 impl Leftovers {
-    pub fn new(client: Arc<SwiftClient>, container: String, lock: OwnedMutexGuard<()>) -> Self {
+    /// Arms the cleanup of a put of `image_id` into `container`, holding the id's `lock`; takes
+    /// over the orphans earlier puts of the id left in that container.
+    pub fn new(
+        client: Arc<SwiftClient>,
+        container: String,
+        image_id: String,
+        locks: Arc<IdLocks>,
+        lock: OwnedMutexGuard<()>,
+    ) -> Self {
+        let adopted = locks.take_orphans(&image_id, &container);
         Leftovers {
             client,
             container,
+            image_id,
+            locks,
             names: Vec::new(),
+            adopted,
             lock: Some(lock),
         }
     }
@@ -294,37 +315,129 @@ impl Leftovers {
         err
     }
 
-    fn disarm(&mut self) {
-        self.names.clear();
+    /// The put succeeded: what it wrote stays; adopted orphans it did not write again go.
+    async fn disarm(&mut self) {
+        let written = std::mem::take(&mut self.names);
+        let mut stale = std::mem::take(&mut self.adopted);
+        stale.retain(|name| !written.contains(name));
+        self.remove_or_keep(stale).await;
     }
 
     /// Deletes what was recorded, now.
     async fn clean(&mut self) {
-        let names = std::mem::take(&mut self.names);
-        remove(&self.client, &self.container, names).await;
+        let names = self.all();
+        self.remove_or_keep(names).await;
+    }
+
+    fn all(&mut self) -> Vec<String> {
+        let mut names = std::mem::take(&mut self.adopted);
+        for name in std::mem::take(&mut self.names) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    async fn remove_or_keep(&mut self, names: Vec<String>) {
+        remove_or_keep(
+            &self.client,
+            &self.locks,
+            &self.image_id,
+            &self.container,
+            names,
+        )
+        .await;
     }
 }
 
 impl Drop for Leftovers {
     fn drop(&mut self) {
-        if self.names.is_empty() {
+        let names = self.all();
+        if names.is_empty() {
             return;
         }
         // The put was dropped midway: clean up on the plugin's runtime, holding the id's lock.
         let client = self.client.clone();
+        let locks = self.locks.clone();
+        let image_id = std::mem::take(&mut self.image_id);
         let container = std::mem::take(&mut self.container);
-        let names = std::mem::take(&mut self.names);
         let lock = self.lock.take();
         runtime::handle().spawn(async move {
-            remove(&client, &container, names).await;
+            remove_or_keep(&client, &locks, &image_id, &container, names).await;
             drop(lock);
         });
     }
 }
 
-/// Deletes `names` (the manifest first, so no reader sees a broken object); missing ones are fine.
-async fn remove(client: &SwiftClient, container: &str, mut names: Vec<String>) {
+/// Deletes `names`; those Swift does not let go of now become orphans of `image_id`, retried
+/// in the background.
+async fn remove_or_keep(
+    client: &Arc<SwiftClient>,
+    locks: &Arc<IdLocks>,
+    image_id: &str,
+    container: &str,
+    names: Vec<String>,
+) {
+    let failed = remove(client, container, names).await;
+    if failed.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        container,
+        objects = failed.len(),
+        "swift: cannot remove what a failed put wrote; retrying in the background"
+    );
+    locks.keep_orphans(image_id, container, failed);
+    let (client, locks, image_id) = (client.clone(), locks.clone(), image_id.to_owned());
+    runtime::handle().spawn(async move { retry_orphans(&client, &locks, &image_id).await });
+}
+
+/// The longest pause between two attempts at deleting orphans.
+const ORPHAN_RETRY_MAX: Duration = Duration::from_secs(30);
+/// How long orphans are retried before they are left for the next put of the id.
+const ORPHAN_RETRY_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// Deletes the orphans of `image_id` once Swift lets go of them; stops when a put of the id has
+/// taken them over. Waits for no lock: while a put of the id runs, it only tries again later.
+async fn retry_orphans(client: &Arc<SwiftClient>, locks: &IdLocks, image_id: &str) {
+    let give_up = Instant::now() + ORPHAN_RETRY_FOR;
+    let mut pause = Duration::from_millis(500);
+    loop {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(ORPHAN_RETRY_MAX);
+        let Some(_lock) = locks.try_lock(image_id) else {
+            continue;
+        };
+        let Some((container, names)) = locks.take_all_orphans(image_id) else {
+            return;
+        };
+        let count = names.len();
+        let failed = remove(client, &container, names).await;
+        if failed.is_empty() {
+            tracing::info!(
+                container = %container,
+                objects = count,
+                "swift: removed what a failed put had left"
+            );
+            return;
+        }
+        locks.keep_orphans(image_id, &container, failed);
+        if Instant::now() > give_up {
+            tracing::warn!(
+                container = %container,
+                "swift: giving up removing what a failed put left; the next put of the image removes it"
+            );
+            return;
+        }
+    }
+}
+
+/// Deletes `names` (the manifest first, so no reader sees a broken object); missing ones are
+/// fine. Returns those that could not be deleted.
+async fn remove(client: &SwiftClient, container: &str, mut names: Vec<String>) -> Vec<String> {
     names.reverse();
+    let mut failed = Vec::new();
     for name in names {
         let path = ObjectPath {
             container,
@@ -333,31 +446,76 @@ async fn remove(client: &SwiftClient, container: &str, mut names: Vec<String>) {
         match client.delete_object(&path).await {
             Ok(()) => tracing::debug!(object = %name, "swift: removed what a failed put wrote"),
             Err(err) if err.kind == ErrorKind::NotFound => {}
-            Err(err) => tracing::warn!(
-                object = %name,
-                error = %err,
-                "swift: cannot remove what a failed put wrote"
-            ),
+            Err(err) => {
+                tracing::debug!(object = %name, error = %err, "swift: cannot remove an object yet");
+                failed.push(name);
+            }
         }
     }
+    // Back in write order, so the manifest is again deleted first next time.
+    failed.reverse();
+    failed
 }
 
 /// One lock per image id being written, so puts of one id (and the cleanup of an abandoned one)
-/// never overlap within this store.
+/// never overlap within this store; and the objects failed puts of an id could not delete.
 #[derive(Default)]
 pub struct IdLocks {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Image id → (container, object names).
+    orphans: Mutex<HashMap<String, (String, Vec<String>)>>,
 }
 
 impl IdLocks {
     pub async fn lock(&self, image_id: &str) -> OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
-            // Forget ids nobody holds or waits for any more.
-            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-            locks.entry(image_id.to_owned()).or_default().clone()
-        };
-        lock.lock_owned().await
+        self.entry(image_id).lock_owned().await
+    }
+
+    fn try_lock(&self, image_id: &str) -> Option<OwnedMutexGuard<()>> {
+        self.entry(image_id).try_lock_owned().ok()
+    }
+
+    fn entry(&self, image_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        // Forget ids nobody holds or waits for any more.
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        locks.entry(image_id.to_owned()).or_default().clone()
+    }
+
+    fn keep_orphans(&self, image_id: &str, container: &str, names: Vec<String>) {
+        let mut orphans = self.orphans.lock().unwrap_or_else(PoisonError::into_inner);
+        let (kept_in, kept) = orphans
+            .entry(image_id.to_owned())
+            .or_insert_with(|| (container.to_owned(), Vec::new()));
+        if kept_in != container {
+            // Another container (the configuration changed): the newer ones win the slot.
+            *kept_in = container.to_owned();
+            kept.clear();
+        }
+        for name in names {
+            if !kept.contains(&name) {
+                kept.push(name);
+            }
+        }
+    }
+
+    fn take_all_orphans(&self, image_id: &str) -> Option<(String, Vec<String>)> {
+        self.orphans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(image_id)
+    }
+
+    /// The orphans of `image_id` in `container`, now the caller's to delete.
+    fn take_orphans(&self, image_id: &str, container: &str) -> Vec<String> {
+        let mut orphans = self.orphans.lock().unwrap_or_else(PoisonError::into_inner);
+        match orphans.get(image_id) {
+            Some((kept_in, _)) if kept_in == container => orphans
+                .remove(image_id)
+                .map(|(_, names)| names)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 }
 
