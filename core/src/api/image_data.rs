@@ -22,6 +22,13 @@ use crate::service::{ServiceError, download, upload};
 
 pub struct ImageDataApi;
 
+/// An error answered to a request whose body may not have been read to its end (a refused
+/// upload, or one a store failed midway): the connection closes after the answer, and says so,
+/// so that the client does not send its next request on a connection the server is closing.
+pub(super) fn closing(e: ApiError) -> ApiError {
+    e.with_header(header::CONNECTION, "close")
+}
+
 #[derive(ApiResponse)]
 pub enum DownloadResponse {
     /// The whole image.
@@ -72,10 +79,12 @@ impl ImageDataApi {
         #[oai(name = "X-Image-Meta-Store")]
         store: poem_openapi::param::Header<Option<String>>,
     ) -> Result<NoContent, ApiError> {
-        let id = super::image_id(&image_id)?;
+        let id = super::image_id(&image_id).map_err(closing)?;
         let expected_size = match image_size.0 {
             Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
-                ApiError::bad_request(format!("Invalid x-openstack-image-size: '{s}'"))
+                closing(ApiError::bad_request(format!(
+                    "Invalid x-openstack-image-size: '{s}'"
+                )))
             })?),
             None => body.content_length,
         };
@@ -85,7 +94,9 @@ impl ImageDataApi {
             expected_size,
             body: body.stream,
         };
-        upload::upload(app.0, context(req), request).await?;
+        upload::upload(app.0, context(req), request)
+            .await
+            .map_err(|e| closing(e.into()))?;
         Ok(NoContent::NoContent)
     }
 

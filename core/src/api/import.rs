@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::body::{DataBody, JsonBody, JsonDoc};
 use super::error::ApiError;
+use super::image_data::closing;
 use super::members::NoContent;
 use super::{ApiTags, context};
 use crate::app::App;
@@ -78,14 +79,18 @@ impl ImportApi {
         #[oai(name = "x-openstack-image-size")]
         image_size: Header<Option<String>>,
     ) -> Result<NoContent, ApiError> {
-        let id = super::image_id(&image_id)?;
+        let id = super::image_id(&image_id).map_err(closing)?;
         let expected = match image_size.0 {
             Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
-                ApiError::bad_request(format!("Invalid x-openstack-image-size: '{s}'"))
+                closing(ApiError::bad_request(format!(
+                    "Invalid x-openstack-image-size: '{s}'"
+                )))
             })?),
             None => body.content_length,
         };
-        import::stage(app.0, context(req), id, body.stream, expected).await?;
+        import::stage(app.0, context(req), id, body.stream, expected)
+            .await
+            .map_err(|e| closing(e.into()))?;
         Ok(NoContent::NoContent)
     }
 
@@ -140,13 +145,20 @@ impl ImportApi {
         let usage = quota::usage(app.0, context(req)).await?;
         let mut out = serde_json::Map::new();
         for (resource, limit, used) in usage {
-            out.insert(resource.name().into(), json!({"limit": limit, "usage": used}));
+            out.insert(
+                resource.name().into(),
+                json!({"limit": limit, "usage": used}),
+            );
         }
         Ok(JsonDoc::new(json!({"usage": out})))
     }
 
     /// The import methods this site offers.
-    #[oai(path = "/v2/info/import", method = "get", operation_id = "listImportMethods")]
+    #[oai(
+        path = "/v2/info/import",
+        method = "get",
+        operation_id = "listImportMethods"
+    )]
     async fn methods(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
         JsonDoc::new(json!({
             "import-methods": {
