@@ -55,7 +55,8 @@ impl Site {
             ceph.options(),
             vcsim.options(&vmware_dir),
         ];
-        let mut config = String::from("default_store = \"file\"\n");
+        // No image cache: every download reads a store.
+        let mut config = String::from("default_store = \"file\"\n\n[cache]\nenabled = false\n");
         for ((store, weight), options) in STORES.iter().zip(&options) {
             config.push_str(&format!(
                 "\n[stores.{store}]\ndriver = \"{store}\"\nweight = {weight}\noptions = {}\n",
@@ -173,12 +174,16 @@ impl Site {
         r.bytes().await.unwrap().to_vec()
     }
 
-    /// Lines of Glint's log saying a copy could not be read (so another one was).
+    /// Lines of Glint's log saying a copy could not be read (so another one was), or that a
+    /// download was served from the image cache rather than a store.
     fn fallbacks(&self) -> usize {
         self.glint
             .log()
             .lines()
-            .filter(|line| line.contains("could not read image data from this location"))
+            .filter(|line| {
+                line.contains("could not read image data from this location")
+                    || line.contains("serving image data from the cache")
+            })
             .count()
     }
 
