@@ -10,7 +10,11 @@
 use abi_stable::sabi_types::VersionNumber;
 
 /// The store plugin ABI version of this SDK, `major.minor.0`.
-pub const ABI_VERSION: &str = "1.0.0";
+///
+/// - 1.0: `put`, `get`, `delete`, `size`.
+/// - 1.1: the caller's context (`put_as`, `get_as`, `delete_as`, `size_as`) and `set_acls`, with
+///   the capability bits saying which a driver has.
+pub const ABI_VERSION: &str = "1.1.0";
 
 /// The metadef provider plugin ABI version of this SDK, `major.minor.0`. Metadef plugins export
 /// their own root module, so this version moves independently of the store plugin's: a change to

@@ -2,7 +2,10 @@
 
 use std::future::Future;
 
-use crate::{Capabilities, DataStream, GetOutcome, OpenContext, PutOutcome, ReadRange, StoreError};
+use crate::{
+    Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreError,
+};
 
 /// A storage backend for image data.
 ///
@@ -84,5 +87,77 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     fn size(&self, location: &str) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let _ = location;
         async { Err(StoreError::unsupported("size")) }
+    }
+
+    /// What this driver does with the caller of an operation (ABI 1.1).
+    ///
+    /// # Behavior
+    /// - Called once when the store is opened, like [`StoreDriver::capabilities`]. With
+    ///   `per_request_context`, the host calls the `*_as` methods below for every operation made on
+    ///   behalf of a caller; without it, only the plain ones. With `acls`, the host calls
+    ///   `set_acls` after the image's sharing changes.
+    fn context_capabilities(&self) -> ContextCapabilities {
+        ContextCapabilities::default()
+    }
+
+    /// [`StoreDriver::put`] on behalf of the caller `ctx` (same behaviour).
+    fn put_as(
+        &self,
+        ctx: &RequestContext,
+        image_id: &str,
+        size_hint: Option<u64>,
+        data: DataStream,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send {
+        let _ = ctx;
+        self.put(image_id, size_hint, data)
+    }
+
+    /// [`StoreDriver::get`] on behalf of the caller `ctx` (same behaviour).
+    fn get_as(
+        &self,
+        ctx: &RequestContext,
+        location: &str,
+        range: Option<ReadRange>,
+    ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send {
+        let _ = ctx;
+        self.get(location, range)
+    }
+
+    /// [`StoreDriver::delete`] on behalf of the caller `ctx` (same behaviour).
+    fn delete_as(
+        &self,
+        ctx: &RequestContext,
+        location: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = ctx;
+        self.delete(location)
+    }
+
+    /// [`StoreDriver::size`] on behalf of the caller `ctx` (same behaviour).
+    fn size_as(
+        &self,
+        ctx: &RequestContext,
+        location: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = ctx;
+        self.size(location)
+    }
+
+    /// Grants read access to the data at `location` as `acl` says, replacing earlier grants
+    /// (Glance's `set_acls`), on behalf of the caller `ctx`.
+    ///
+    /// # Behavior
+    /// - Afterwards, the projects of `acl.read_projects` (every caller when `acl.public`) may read
+    ///   the data with their own credentials, and projects granted before but not named any more
+    ///   may not.
+    /// - A missing object fails with `NotFound`.
+    fn set_acls(
+        &self,
+        ctx: &RequestContext,
+        location: &str,
+        acl: &Acl,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (ctx, location, acl);
+        async { Err(StoreError::unsupported("set_acls")) }
     }
 }

@@ -32,7 +32,10 @@ mod types;
 
 pub use driver::StoreDriver;
 pub use error::{ErrorKind, StoreError};
-pub use types::{Capabilities, DataStream, GetOutcome, OpenContext, PutOutcome, ReadRange};
+pub use types::{
+    Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext,
+};
 
 // Re-exported so plugins use the exact versions the SDK was built with.
 pub use abi_stable;

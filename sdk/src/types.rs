@@ -80,3 +80,111 @@ impl OpenContext {
         }
     }
 }
+
+/// What a driver does with the caller of an operation (store plugin ABI 1.1). Separate from
+/// [`Capabilities`] so drivers written for ABI 1.0 build unchanged.
+///
+/// Construct it with `..ContextCapabilities::default()` so new flags (default false) do not break
+/// drivers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContextCapabilities {
+    /// The driver acts with the caller's credentials: the host calls the `*_as` methods of
+    /// [`crate::StoreDriver`] with a [`RequestContext`] instead of the plain ones.
+    pub per_request_context: bool,
+    /// `set_acls` works: the driver grants read access to the image's data to the projects the
+    /// host names (Glance's `set_acls`).
+    pub acls: bool,
+}
+
+/// The caller of one store operation, for drivers with
+/// [`ContextCapabilities::per_request_context`]: Glance's request context as glance_store sees it.
+///
+/// The token is a live credential: `Debug` never shows it, and a driver must never log it.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestContext {
+    /// The caller's validated token (`X-Auth-Token`); empty when the host has none.
+    pub auth_token: String,
+    /// The project the token is scoped to.
+    pub project_id: Option<String>,
+    /// The token's service catalog as Keystone's JSON list (`token.catalog`), when the host has it.
+    pub service_catalog_json: Option<String>,
+}
+
+impl RequestContext {
+    /// The context of a caller holding `auth_token`, scoped to `project_id`.
+    pub fn new(auth_token: impl Into<String>, project_id: Option<String>) -> Self {
+        Self {
+            auth_token: auth_token.into(),
+            project_id,
+            service_catalog_json: None,
+        }
+    }
+
+    /// The same context with the token's service catalog (Keystone's JSON list).
+    pub fn with_service_catalog(mut self, catalog_json: impl Into<String>) -> Self {
+        self.service_catalog_json = Some(catalog_json.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field(
+                "auth_token",
+                &if self.auth_token.is_empty() {
+                    "<none>"
+                } else {
+                    "<hidden>"
+                },
+            )
+            .field("project_id", &self.project_id)
+            .field(
+                "service_catalog_json",
+                &self
+                    .service_catalog_json
+                    .as_ref()
+                    .map(|c| format!("<{} bytes>", c.len())),
+            )
+            .finish()
+    }
+}
+
+/// Who may read an image's data, as the host computes it from the image (Glance's `set_acls`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Acl {
+    /// Public or community images: every authenticated caller may read.
+    pub public: bool,
+    /// Projects the image is shared with (its members), when not public.
+    pub read_projects: Vec<String>,
+}
+
+impl Acl {
+    /// The access of an image: `public`, else readable by `read_projects`.
+    pub fn new(public: bool, read_projects: Vec<String>) -> Self {
+        Self {
+            public,
+            read_projects,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_context_debug_hides_the_token() {
+        let ctx = RequestContext::new("gAAAAA-secret", Some("p1".into()))
+            .with_service_catalog(r#"[{"type":"object-store"}]"#);
+        let shown = format!("{ctx:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(!shown.contains("object-store"), "{shown}");
+        assert!(
+            shown.contains("p1") && shown.contains("<hidden>"),
+            "{shown}"
+        );
+    }
+}

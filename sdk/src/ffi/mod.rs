@@ -11,6 +11,7 @@ mod module;
 mod os;
 mod store;
 mod stream;
+pub mod v1_0;
 
 pub use buffer::FfiBuf;
 pub use error::{FfiError, FfiResult};
@@ -21,7 +22,9 @@ pub use metadef::{
 };
 pub use module::{StorePluginModule, StorePluginModuleRef, store_plugin_module};
 pub use os::start_writeback;
-pub use store::{FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiStore, FfiStoreBox};
+pub use store::{
+    FfiAcl, FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiRequestContext, FfiStore, FfiStoreBox,
+};
 pub use stream::{FfiStream, FfiStreamBox, FfiStreamItem, export_stream, import_stream};
 
 pub(crate) use error::{guard, panicked};

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use abi_stable::StableAbi;
 use abi_stable::sabi_trait;
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RBox, ROption, RString};
+use abi_stable::std_types::{RBox, ROption, RString, RVec};
 use async_ffi::{FfiFuture, FutureExt as _};
 use futures::FutureExt as _;
 
 use super::{FfiError, FfiResult, FfiStreamBox, export_stream, guard, import_stream, panicked};
-use crate::{Capabilities, ReadRange, StoreDriver, StoreError};
+use crate::{
+    Acl, Capabilities, ContextCapabilities, ErrorKind, ReadRange, RequestContext, StoreDriver,
+    StoreError,
+};
 
 // `Capabilities` cross as bit flags, so a newer SDK can add flags without changing the layout; a
 // flag an older plugin does not know is simply absent (false). Bits are never reused.
@@ -19,14 +22,19 @@ const WRITE: u64 = 1 << 1;
 const DELETE: u64 = 1 << 2;
 const SIZE: u64 = 1 << 3;
 const RANGED_READ: u64 = 1 << 4;
+// ABI 1.1: the `ContextCapabilities` flags.
+const PER_REQUEST_CONTEXT: u64 = 1 << 5;
+const ACLS: u64 = 1 << 6;
 
-fn encode_capabilities(caps: Capabilities) -> u64 {
+fn encode_capabilities(caps: Capabilities, context: ContextCapabilities) -> u64 {
     [
         (caps.read, READ),
         (caps.write, WRITE),
         (caps.delete, DELETE),
         (caps.size, SIZE),
         (caps.ranged_read, RANGED_READ),
+        (context.per_request_context, PER_REQUEST_CONTEXT),
+        (context.acls, ACLS),
     ]
     .into_iter()
     .filter(|(present, _)| *present)
@@ -43,6 +51,89 @@ fn decode_capabilities(bits: u64) -> Capabilities {
         size: has(SIZE),
         ranged_read: has(RANGED_READ),
     }
+}
+
+#[cfg(any(feature = "host", test))]
+fn decode_context_capabilities(bits: u64) -> ContextCapabilities {
+    ContextCapabilities {
+        per_request_context: bits & PER_REQUEST_CONTEXT != 0,
+        acls: bits & ACLS != 0,
+    }
+}
+
+/// [`RequestContext`] across the boundary (ABI 1.1). Empty strings stand for absent values. It has
+/// no `Debug`: the token must not reach a log by accident.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FfiRequestContext {
+    auth_token: RString,
+    project_id: RString,
+    service_catalog_json: RString,
+}
+
+impl From<&RequestContext> for FfiRequestContext {
+    fn from(ctx: &RequestContext) -> Self {
+        FfiRequestContext {
+            auth_token: ctx.auth_token.as_str().into(),
+            project_id: ctx.project_id.as_deref().unwrap_or_default().into(),
+            service_catalog_json: ctx
+                .service_catalog_json
+                .as_deref()
+                .unwrap_or_default()
+                .into(),
+        }
+    }
+}
+
+impl From<FfiRequestContext> for RequestContext {
+    fn from(ctx: FfiRequestContext) -> Self {
+        let present = |value: RString| Some(String::from(value)).filter(|v| !v.is_empty());
+        RequestContext {
+            auth_token: ctx.auth_token.into(),
+            project_id: present(ctx.project_id),
+            service_catalog_json: present(ctx.service_catalog_json),
+        }
+    }
+}
+
+/// [`Acl`] across the boundary (ABI 1.1).
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FfiAcl {
+    public: bool,
+    read_projects: RVec<RString>,
+}
+
+impl From<&Acl> for FfiAcl {
+    fn from(acl: &Acl) -> Self {
+        FfiAcl {
+            public: acl.public,
+            read_projects: acl
+                .read_projects
+                .iter()
+                .map(|p| p.as_str().into())
+                .collect(),
+        }
+    }
+}
+
+impl From<FfiAcl> for Acl {
+    fn from(acl: FfiAcl) -> Self {
+        Acl {
+            public: acl.public,
+            read_projects: acl.read_projects.into_iter().map(String::from).collect(),
+        }
+    }
+}
+
+/// What a host gets when it calls a method a plugin built for an older ABI minor lacks (the host
+/// checks the capability bits first, so this is a safety net).
+fn absent<T: Send + 'static>(method: &str) -> FfiFuture<FfiResult<T>> {
+    let err = FfiError::from(StoreError::new(
+        ErrorKind::Unsupported,
+        format!("the plugin was built for an older store plugin ABI and has no `{method}`"),
+    ));
+    async move { FfiResult::RErr(err) }.into_ffi()
 }
 
 /// [`ReadRange`] across the boundary.
@@ -92,6 +183,50 @@ pub trait FfiStore: Send + Sync {
 
     #[sabi(last_prefix_field)]
     fn size(&self, location: RString) -> FfiFuture<FfiResult<u64>>;
+
+    // ABI 1.1. Methods after the last prefix field may be absent from an older plugin's vtable:
+    // their default bodies are what the host gets then (abi_stable's optional accessors).
+
+    fn put_as(
+        &self,
+        ctx: FfiRequestContext,
+        image_id: RString,
+        size_hint: ROption<u64>,
+        data: FfiStreamBox,
+    ) -> FfiFuture<FfiResult<FfiPutOutcome>> {
+        drop((ctx, image_id, size_hint, data));
+        absent("put_as")
+    }
+
+    fn get_as(
+        &self,
+        ctx: FfiRequestContext,
+        location: RString,
+        range: ROption<FfiReadRange>,
+    ) -> FfiFuture<FfiResult<FfiGetOutcome>> {
+        drop((ctx, location, range));
+        absent("get_as")
+    }
+
+    fn delete_as(&self, ctx: FfiRequestContext, location: RString) -> FfiFuture<FfiResult<()>> {
+        drop((ctx, location));
+        absent("delete_as")
+    }
+
+    fn size_as(&self, ctx: FfiRequestContext, location: RString) -> FfiFuture<FfiResult<u64>> {
+        drop((ctx, location));
+        absent("size_as")
+    }
+
+    fn set_acls(
+        &self,
+        ctx: FfiRequestContext,
+        location: RString,
+        acl: FfiAcl,
+    ) -> FfiFuture<FfiResult<()>> {
+        drop((ctx, location, acl));
+        absent("set_acls")
+    }
 }
 
 /// An owned, type-erased [`FfiStore`].
@@ -117,7 +252,12 @@ pub(crate) fn guarded<T: Send + 'static>(
 
 impl<D: StoreDriver> FfiStore for Exported<D> {
     fn capabilities(&self) -> FfiResult<u64> {
-        guard(|| Ok(encode_capabilities(self.0.capabilities())))
+        guard(|| {
+            Ok(encode_capabilities(
+                self.0.capabilities(),
+                self.0.context_capabilities(),
+            ))
+        })
     }
 
     fn put(
@@ -131,13 +271,7 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
             let outcome = driver
                 .put(&image_id, size_hint.into_option(), import_stream(data))
                 .await?;
-            Ok(FfiPutOutcome {
-                location: outcome.location.into(),
-                size: outcome.size,
-                metadata_json: serde_json::Value::Object(outcome.metadata)
-                    .to_string()
-                    .into(),
-            })
+            Ok(export_put_outcome(outcome))
         })
     }
 
@@ -148,11 +282,7 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
     ) -> FfiFuture<FfiResult<FfiGetOutcome>> {
         let driver = Arc::clone(&self.0);
         guarded(async move {
-            let range = range.into_option().map(|range| ReadRange {
-                offset: range.offset,
-                length: range.length.into_option(),
-            });
-            let outcome = driver.get(&location, range).await?;
+            let outcome = driver.get(&location, import_range(range)).await?;
             Ok(FfiGetOutcome {
                 total_size: outcome.total_size,
                 data: export_stream(outcome.data),
@@ -169,6 +299,101 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
         let driver = Arc::clone(&self.0);
         guarded(async move { driver.size(&location).await })
     }
+
+    fn put_as(
+        &self,
+        ctx: FfiRequestContext,
+        image_id: RString,
+        size_hint: ROption<u64>,
+        data: FfiStreamBox,
+    ) -> FfiFuture<FfiResult<FfiPutOutcome>> {
+        let driver = Arc::clone(&self.0);
+        guarded(async move {
+            let ctx = RequestContext::from(ctx);
+            let outcome = driver
+                .put_as(
+                    &ctx,
+                    &image_id,
+                    size_hint.into_option(),
+                    import_stream(data),
+                )
+                .await?;
+            Ok(export_put_outcome(outcome))
+        })
+    }
+
+    fn get_as(
+        &self,
+        ctx: FfiRequestContext,
+        location: RString,
+        range: ROption<FfiReadRange>,
+    ) -> FfiFuture<FfiResult<FfiGetOutcome>> {
+        let driver = Arc::clone(&self.0);
+        guarded(async move {
+            let ctx = RequestContext::from(ctx);
+            let outcome = driver.get_as(&ctx, &location, import_range(range)).await?;
+            Ok(FfiGetOutcome {
+                total_size: outcome.total_size,
+                data: export_stream(outcome.data),
+            })
+        })
+    }
+
+    fn delete_as(&self, ctx: FfiRequestContext, location: RString) -> FfiFuture<FfiResult<()>> {
+        let driver = Arc::clone(&self.0);
+        guarded(async move { driver.delete_as(&ctx.into(), &location).await })
+    }
+
+    fn size_as(&self, ctx: FfiRequestContext, location: RString) -> FfiFuture<FfiResult<u64>> {
+        let driver = Arc::clone(&self.0);
+        guarded(async move { driver.size_as(&ctx.into(), &location).await })
+    }
+
+    fn set_acls(
+        &self,
+        ctx: FfiRequestContext,
+        location: RString,
+        acl: FfiAcl,
+    ) -> FfiFuture<FfiResult<()>> {
+        let driver = Arc::clone(&self.0);
+        guarded(async move {
+            driver
+                .set_acls(&ctx.into(), &location, &Acl::from(acl))
+                .await
+        })
+    }
+}
+
+fn export_put_outcome(outcome: crate::PutOutcome) -> FfiPutOutcome {
+    FfiPutOutcome::from(outcome)
+}
+
+impl From<crate::PutOutcome> for FfiPutOutcome {
+    fn from(outcome: crate::PutOutcome) -> Self {
+        FfiPutOutcome {
+            location: outcome.location.into(),
+            size: outcome.size,
+            metadata_json: serde_json::Value::Object(outcome.metadata)
+                .to_string()
+                .into(),
+        }
+    }
+}
+
+impl From<crate::GetOutcome> for FfiGetOutcome {
+    fn from(outcome: crate::GetOutcome) -> Self {
+        FfiGetOutcome {
+            total_size: outcome.total_size,
+            data: export_stream(outcome.data),
+        }
+    }
+}
+
+fn import_range(range: ROption<FfiReadRange>) -> Option<ReadRange> {
+    range.into_option().map(|range| ReadRange {
+        offset: range.offset,
+        length: range.length.into_option(),
+    })
 }
 
 /// Wraps an opened driver for the host.
@@ -185,10 +410,14 @@ pub(crate) mod import {
     use async_ffi::FfiFuture;
     use futures::FutureExt as _;
 
-    use super::{FfiReadRange, FfiStoreBox, decode_capabilities};
+    use super::{
+        FfiAcl, FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiRequestContext, FfiStoreBox,
+        decode_capabilities, decode_context_capabilities,
+    };
     use crate::ffi::{FfiResult, export_stream, import_stream};
     use crate::{
-        Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
+        Acl, Capabilities, ContextCapabilities, DataStream, ErrorKind, GetOutcome, PutOutcome,
+        ReadRange, RequestContext, StoreError,
     };
 
     /// Awaits a plugin future. The plugin side already turns panics into errors; `FfiFuture`
@@ -203,11 +432,13 @@ pub(crate) mod import {
         }
     }
 
-    pub(crate) fn capabilities(store: &FfiStoreBox) -> Result<Capabilities, StoreError> {
+    pub(crate) fn capabilities(
+        store: &FfiStoreBox,
+    ) -> Result<(Capabilities, ContextCapabilities), StoreError> {
         store
             .capabilities()
             .into_result()
-            .map(decode_capabilities)
+            .map(|bits| (decode_capabilities(bits), decode_context_capabilities(bits)))
             .map_err(StoreError::from)
     }
 
@@ -218,7 +449,26 @@ pub(crate) mod import {
         data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
         let future = store.put(image_id.into(), size_hint.into(), export_stream(data));
-        let outcome = await_ffi(future).await?;
+        import_put_outcome(await_ffi(future).await?)
+    }
+
+    pub(crate) async fn put_as(
+        store: &FfiStoreBox,
+        ctx: &RequestContext,
+        image_id: &str,
+        size_hint: Option<u64>,
+        data: DataStream,
+    ) -> Result<PutOutcome, StoreError> {
+        let future = store.put_as(
+            FfiRequestContext::from(ctx),
+            image_id.into(),
+            size_hint.into(),
+            export_stream(data),
+        );
+        import_put_outcome(await_ffi(future).await?)
+    }
+
+    fn import_put_outcome(outcome: FfiPutOutcome) -> Result<PutOutcome, StoreError> {
         let metadata = match serde_json::from_str(&outcome.metadata_json) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => {
@@ -240,16 +490,36 @@ pub(crate) mod import {
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
-        let range = range.map(|range| FfiReadRange {
+        let future = store.get(location.into(), ROption::from(export_range(range)));
+        Ok(import_get_outcome(await_ffi(future).await?))
+    }
+
+    pub(crate) async fn get_as(
+        store: &FfiStoreBox,
+        ctx: &RequestContext,
+        location: &str,
+        range: Option<ReadRange>,
+    ) -> Result<GetOutcome, StoreError> {
+        let future = store.get_as(
+            FfiRequestContext::from(ctx),
+            location.into(),
+            ROption::from(export_range(range)),
+        );
+        Ok(import_get_outcome(await_ffi(future).await?))
+    }
+
+    fn export_range(range: Option<ReadRange>) -> Option<FfiReadRange> {
+        range.map(|range| FfiReadRange {
             offset: range.offset,
             length: range.length.into(),
-        });
-        let future = store.get(location.into(), ROption::from(range));
-        let outcome = await_ffi(future).await?;
-        Ok(GetOutcome {
+        })
+    }
+
+    fn import_get_outcome(outcome: FfiGetOutcome) -> GetOutcome {
+        GetOutcome {
             total_size: outcome.total_size,
             data: import_stream(outcome.data),
-        })
+        }
     }
 
     pub(crate) async fn delete(store: &FfiStoreBox, location: &str) -> Result<(), StoreError> {
@@ -258,6 +528,31 @@ pub(crate) mod import {
 
     pub(crate) async fn size(store: &FfiStoreBox, location: &str) -> Result<u64, StoreError> {
         await_ffi(store.size(location.into())).await
+    }
+
+    pub(crate) async fn delete_as(
+        store: &FfiStoreBox,
+        ctx: &RequestContext,
+        location: &str,
+    ) -> Result<(), StoreError> {
+        await_ffi(store.delete_as(ctx.into(), location.into())).await
+    }
+
+    pub(crate) async fn size_as(
+        store: &FfiStoreBox,
+        ctx: &RequestContext,
+        location: &str,
+    ) -> Result<u64, StoreError> {
+        await_ffi(store.size_as(ctx.into(), location.into())).await
+    }
+
+    pub(crate) async fn set_acls(
+        store: &FfiStoreBox,
+        ctx: &RequestContext,
+        location: &str,
+        acl: &Acl,
+    ) -> Result<(), StoreError> {
+        await_ffi(store.set_acls(ctx.into(), location.into(), FfiAcl::from(acl))).await
     }
 }
 
@@ -274,16 +569,48 @@ mod tests {
             size: true,
             ranged_read: true,
         };
-        assert_eq!(decode_capabilities(encode_capabilities(all)), all);
+        let none = ContextCapabilities::default();
+        assert_eq!(decode_capabilities(encode_capabilities(all, none)), all);
         let read_only = Capabilities {
             read: true,
             ..Capabilities::default()
         };
-        assert_eq!(encode_capabilities(read_only), 1);
+        assert_eq!(encode_capabilities(read_only, none), 1);
         assert_eq!(
             decode_capabilities(1 | 1 << 40),
             read_only,
             "unknown bits are ignored"
         );
+    }
+
+    #[test]
+    fn context_capability_bits_are_their_own() {
+        let context = ContextCapabilities {
+            per_request_context: true,
+            acls: true,
+        };
+        let bits = encode_capabilities(Capabilities::default(), context);
+        assert_eq!(bits, 1 << 5 | 1 << 6);
+        assert_eq!(decode_context_capabilities(bits), context);
+        assert_eq!(decode_capabilities(bits), Capabilities::default());
+        assert_eq!(
+            decode_context_capabilities(0b1_1111),
+            ContextCapabilities::default(),
+            "a 1.0 plugin's bits say nothing about contexts"
+        );
+    }
+
+    #[test]
+    fn request_contexts_cross_with_absent_values_as_empty_strings() {
+        let ctx = RequestContext::new("tok", Some("p1".into()));
+        let back = RequestContext::from(FfiRequestContext::from(&ctx));
+        assert_eq!(back, ctx);
+        let anonymous = RequestContext::default();
+        assert_eq!(
+            RequestContext::from(FfiRequestContext::from(&anonymous)),
+            anonymous
+        );
+        let acl = Acl::new(false, vec!["a".into(), "b".into()]);
+        assert_eq!(Acl::from(FfiAcl::from(&acl)), acl);
     }
 }

@@ -6,7 +6,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use abi_stable::library::{
+    LibHeader, LibraryError, RootModule, RootModuleError, lib_header_from_path,
+};
 use abi_stable::sabi_types::{VersionNumber, VersionStrings};
 use abi_stable::std_types::RStr;
 use tracing::Level;
@@ -14,7 +16,7 @@ use tracing::Level;
 use super::Store;
 use crate::StoreError;
 use crate::abi::{ABI_VERSION, is_compatible};
-use crate::ffi::{HostLogger, StorePluginModuleRef, level_code};
+use crate::ffi::{HostLogger, StorePluginModuleRef, level_code, v1_0};
 
 /// Which interface a plugin library implements; each has its own root module and ABI version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +205,13 @@ pub(crate) trait PluginRoot: RootModule + Copy {
     /// The ABI version this host speaks for the interface.
     const ABI_VERSION: &'static str;
     fn set_logger(self) -> extern "C" fn(HostLogger);
+
+    /// Runs abi_stable's layout check for a plugin built for ABI `plugin` (already known to be
+    /// compatible by our version rule) and returns its root module.
+    fn check_layout(header: &LibHeader, plugin: VersionNumber) -> Result<Self, LibraryError> {
+        let _ = plugin;
+        header.check_layout::<Self>()
+    }
 }
 
 impl PluginRoot for StorePluginModuleRef {
@@ -210,6 +219,21 @@ impl PluginRoot for StorePluginModuleRef {
     const ABI_VERSION: &'static str = ABI_VERSION;
     fn set_logger(self) -> extern "C" fn(HostLogger) {
         StorePluginModuleRef::set_logger(&self)
+    }
+
+    /// abi_stable refuses prefix types shorter than the host's, so a 1.0 plugin is checked against
+    /// the frozen 1.0 interface (`ffi::v1_0`) and then used as the current one.
+    fn check_layout(header: &LibHeader, plugin: VersionNumber) -> Result<Self, LibraryError> {
+        if plugin.minor > 0 {
+            return header.check_layout::<Self>();
+        }
+        header.ensure_layout::<v1_0::StorePluginModuleRef>()?;
+        // SAFETY: the library's root module has the 1.0 layout, just checked. The current module
+        // has the same fields; its `FfiStore` vtable only appends methods after the last prefix
+        // field, which are read through accessors that check the plugin's own vtable metadata
+        // and take the methods' default bodies when absent.
+        unsafe { header.unchecked_layout::<Self>() }
+            .map_err(RootModuleError::into_library_error::<Self>)
     }
 }
 
@@ -253,9 +277,7 @@ fn load_uncached<M: PluginRoot>(path: &Path) -> Result<M, LoadError> {
         });
     }
     // Our own rule replaces abi_stable's version rule, so only the layout is checked here.
-    let module = header
-        .check_layout::<M>()
-        .map_err(|err| refusal::<M>(path, err))?;
+    let module = M::check_layout(header, plugin_version).map_err(|err| refusal::<M>(path, err))?;
     (module.set_logger())(HostLogger {
         max_level: max_level(),
         log: forward_log,

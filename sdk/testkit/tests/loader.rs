@@ -99,7 +99,7 @@ fn another_abi_major_is_refused_naming_both_versions() {
     assert!(matches!(err, LoadError::Incompatible { .. }), "{err:?}");
     let message = assert_short(&err, &path);
     assert!(message.contains("plugin ABI 2.0"), "{message}");
-    assert!(message.contains("plugin ABI 1.0"), "{message}");
+    assert!(message.contains("plugin ABI 1.1"), "{message}");
 }
 
 #[test]
