@@ -33,6 +33,12 @@ pub struct RbdConfig {
     /// (default 30, 1 to 3600).
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout: u64,
+    /// The librados file to load, when not `librados.so.2` from the system's library path.
+    #[serde(default)]
+    pub librados_path: Option<PathBuf>,
+    /// The librbd file to load, when not `librbd.so.1` from the system's library path.
+    #[serde(default)]
+    pub librbd_path: Option<PathBuf>,
 }
 
 fn default_pool() -> String {
@@ -94,6 +100,20 @@ impl RbdConfig {
                 )));
             }
         }
+        // Not opened here: loading the library reports a missing or unusable file itself.
+        for (option, path) in [
+            ("librados_path", config.librados_path.as_ref()),
+            ("librbd_path", config.librbd_path.as_ref()),
+        ] {
+            if let Some(path) = path
+                && (!path.is_absolute() || path.to_str().is_none())
+            {
+                return Err(invalid(format!(
+                    "option `{option}` must be an absolute UTF-8 path, got {}",
+                    path.display()
+                )));
+            }
+        }
         if !config.chunk_size.is_power_of_two() || config.chunk_size > 32 {
             return Err(invalid(format!(
                 "option `chunk_size` must be a power of two from 1 to 32 (MiB), got {}",
@@ -147,6 +167,8 @@ mod tests {
         assert_eq!(config.chunk_bytes(), 8 << 20);
         assert_eq!(config.order(), 23);
         assert_eq!(config.connect_timeout, 30);
+        assert_eq!(config.librados_path, None);
+        assert_eq!(config.librbd_path, None);
     }
 
     #[test]
@@ -171,6 +193,11 @@ mod tests {
         assert!(message(with(json!({ "connect_timeout": 0 }))).contains("`connect_timeout`"));
         assert!(message(with(json!({ "keyring": "/nonexistent/keyring" }))).contains("`keyring`"));
         assert!(message(with(json!({ "keyring": "relative" }))).contains("`keyring`"));
+        assert!(message(with(json!({ "librbd_path": "librbd.so.1" }))).contains("`librbd_path`"));
+        assert!(
+            message(with(json!({ "librados_path": "lib/librados.so.2" })))
+                .contains("`librados_path`")
+        );
         assert!(message(json!({ "ceph_conf": "/nonexistent/ceph.conf" })).contains("`ceph_conf`"));
     }
 

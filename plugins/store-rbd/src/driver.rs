@@ -8,7 +8,7 @@ use glint_sdk::{
     StoreDriver, StoreError, runtime,
 };
 
-use crate::ceph::{CephError, Cluster, ConnectOptions, Image, IoCtx, errno};
+use crate::ceph::{self, CephError, Cluster, ConnectOptions, Image, IoCtx, errno};
 use crate::config::RbdConfig;
 use crate::error::{connect_error, parse_error};
 use crate::location::Location;
@@ -49,6 +49,16 @@ impl StoreDriver for RbdDriver {
 
     fn open(ctx: OpenContext, config: serde_json::Value) -> Result<Self, StoreError> {
         let config = RbdConfig::parse(config)?;
+        ceph::load_libraries(
+            config.librados_path.as_deref(),
+            config.librbd_path.as_deref(),
+        )
+        .map_err(|err| {
+            StoreError::new(
+                ErrorKind::ConfigInvalid,
+                format!("store '{}' (rbd) {err}", ctx.store_id),
+            )
+        })?;
         let shared = Arc::new(Shared {
             zeroes: vec![0; config.chunk_bytes()],
             config,

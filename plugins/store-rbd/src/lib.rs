@@ -2,8 +2,9 @@
 //! `snap` for copy-on-write clones, as Glance's rbd store keeps them. See `docs.md`.
 //!
 //! Bindings: this crate declares the few librados/librbd C functions it calls itself
-//! (`ceph::sys`, linked against the system's `librados.so` and `librbd.so`, Debian's
-//! `librados-dev`/`librbd-dev`) and wraps them in the small safe [`ceph`] module. No maintained
+//! (`ceph::sys`, looked up at run time in `librados.so.2` and `librbd.so.1`, Debian's
+//! `librados2`/`librbd1`, when the first rbd store opens) and wraps them in the small safe
+//! [`ceph`] module. Nothing is linked, so building needs no Ceph package. No maintained
 //! high-level librbd crate exists, and a bindgen-based `-sys` crate would add libclang to the
 //! build for about thirty functions.
 

@@ -1,5 +1,6 @@
 //! A small safe layer over librados and librbd: a connected cluster, a pool's I/O context, an
-//! open image. The only `unsafe` of this crate lives here and in [`sys`].
+//! open image. The only `unsafe` of this crate lives here and in `sys`, which loads the two
+//! libraries at run time ([`load_libraries`]).
 //!
 //! Every call blocks the calling thread until the cluster answers: the driver makes them on the
 //! plugin's blocking threads only. The module is public so that tests and tools can inspect
@@ -11,6 +12,17 @@ use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+
+pub use sys::{Lib, LibraryError};
+
+/// Loads librados and librbd for the process, if not loaded yet: the named files, or else
+/// `librados.so.2` and `librbd.so.1` (then `librados.so`, `librbd.so`) from the system's library
+/// path. Every function this module calls is looked up now. The first load serves the whole
+/// process and is never unloaded; a later call naming a file checks that it is that same
+/// library. [`Cluster::connect`] loads the system's libraries itself when nothing was loaded.
+pub fn load_libraries(librados: Option<&Path>, librbd: Option<&Path>) -> Result<(), LibraryError> {
+    sys::load(sys::Paths { librados, librbd }).map(drop)
+}
 
 /// A failed librados/librbd call: which function, and the errno it returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +75,7 @@ pub mod errno {
     pub const ERANGE: i32 = 34;
     pub const ENAMETOOLONG: i32 = 36;
     pub const ENOTEMPTY: i32 = 39;
+    pub const ELIBACC: i32 = 79;
     pub const ENOTCONN: i32 = 107;
     pub const ESHUTDOWN: i32 = 108;
     pub const ETIMEDOUT: i32 = 110;
@@ -94,6 +107,7 @@ pub struct ConnectOptions<'a> {
 /// A connected cluster handle (`rados_t`), shut down when dropped.
 pub struct Cluster {
     raw: sys::RadosT,
+    api: &'static sys::Api,
     fsid: String,
 }
 
@@ -113,13 +127,23 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         // SAFETY: `raw` came from `rados_create2`; every I/O context and image holds an `Arc` of
         // this cluster, so none is left when it is shut down.
-        unsafe { sys::rados_shutdown(self.raw) };
+        unsafe { (self.api.rados_shutdown)(self.raw) };
     }
 }
 
 impl Cluster {
     /// Creates a handle, reads the configuration, and connects (blocking up to the timeout).
+    ///
+    /// Without a [`load_libraries`] before, this loads the system's libraries; when they
+    /// cannot be loaded it fails with `ELIBACC` as `dlopen`, and logs the loader's message.
     pub fn connect(options: &ConnectOptions<'_>) -> Result<Arc<Cluster>, CephError> {
+        let api = sys::load(sys::Paths::default()).map_err(|err| {
+            tracing::error!(%err, "cannot load the Ceph libraries");
+            CephError {
+                op: "dlopen",
+                errno: errno::ELIBACC,
+            }
+        })?;
         let name = c_string(
             "rados_create2",
             &format!("client.{}", options.user.unwrap_or("admin")),
@@ -127,11 +151,13 @@ impl Cluster {
         let cluster_name = c_string("rados_create2", "ceph")?;
         let mut raw: sys::RadosT = std::ptr::null_mut();
         // SAFETY: valid out-pointer and NUL-terminated strings that outlive the call.
-        let code = unsafe { sys::rados_create2(&mut raw, cluster_name.as_ptr(), name.as_ptr(), 0) };
+        let code =
+            unsafe { (api.rados_create2)(&mut raw, cluster_name.as_ptr(), name.as_ptr(), 0) };
         CephError::check("rados_create2", code.into())?;
         // From here on, `Drop` shuts the handle down on every error path.
         let mut cluster = Cluster {
             raw,
+            api,
             fsid: String::new(),
         };
         let conf = c_string(
@@ -142,7 +168,7 @@ impl Cluster {
             })?,
         )?;
         // SAFETY: `raw` is a live, unconnected handle; `conf` is NUL-terminated.
-        let code = unsafe { sys::rados_conf_read_file(cluster.raw, conf.as_ptr()) };
+        let code = unsafe { (api.rados_conf_read_file)(cluster.raw, conf.as_ptr()) };
         CephError::check("rados_conf_read_file", code.into())?;
         if let Some(keyring) = options.keyring {
             let path = keyring.to_str().ok_or(CephError {
@@ -164,11 +190,11 @@ impl Cluster {
             cluster.set(option, &timeout)?;
         }
         // SAFETY: `raw` is a configured, unconnected handle.
-        let code = unsafe { sys::rados_connect(cluster.raw) };
+        let code = unsafe { (api.rados_connect)(cluster.raw) };
         CephError::check("rados_connect", code.into())?;
         let mut buf = [0 as c_char; 64];
         // SAFETY: `buf` is writable for its length; librados NUL-terminates on success.
-        let code = unsafe { sys::rados_cluster_fsid(cluster.raw, buf.as_mut_ptr(), buf.len()) };
+        let code = unsafe { (api.rados_cluster_fsid)(cluster.raw, buf.as_mut_ptr(), buf.len()) };
         CephError::check("rados_cluster_fsid", code.into())?;
         // SAFETY: a successful call wrote a NUL-terminated string into `buf`.
         cluster.fsid = unsafe { CStr::from_ptr(buf.as_ptr()) }
@@ -181,7 +207,7 @@ impl Cluster {
         let option = c_string("rados_conf_set", option)?;
         let value = c_string("rados_conf_set", value)?;
         // SAFETY: live handle; both strings are NUL-terminated and outlive the call.
-        let code = unsafe { sys::rados_conf_set(self.raw, option.as_ptr(), value.as_ptr()) };
+        let code = unsafe { (self.api.rados_conf_set)(self.raw, option.as_ptr(), value.as_ptr()) };
         CephError::check("rados_conf_set", code.into()).map(drop)
     }
 
@@ -195,10 +221,11 @@ impl Cluster {
         let pool = c_string("rados_ioctx_create", pool)?;
         let mut raw: sys::IoctxT = std::ptr::null_mut();
         // SAFETY: connected handle, NUL-terminated name, valid out-pointer.
-        let code = unsafe { sys::rados_ioctx_create(self.raw, pool.as_ptr(), &mut raw) };
+        let code = unsafe { (self.api.rados_ioctx_create)(self.raw, pool.as_ptr(), &mut raw) };
         CephError::check("rados_ioctx_create", code.into())?;
         Ok(Arc::new(IoCtx {
             raw,
+            api: self.api,
             _cluster: Arc::clone(self),
         }))
     }
@@ -207,6 +234,7 @@ impl Cluster {
 /// An I/O context on one pool (`rados_ioctx_t`), destroyed when dropped.
 pub struct IoCtx {
     raw: sys::IoctxT,
+    api: &'static sys::Api,
     _cluster: Arc<Cluster>,
 }
 
@@ -220,7 +248,7 @@ impl Drop for IoCtx {
     fn drop(&mut self) {
         // SAFETY: `raw` came from `rados_ioctx_create`; every image holds an `Arc` of this
         // context, so none is open when it is destroyed.
-        unsafe { sys::rados_ioctx_destroy(self.raw) };
+        unsafe { (self.api.rados_ioctx_destroy)(self.raw) };
     }
 }
 
@@ -240,7 +268,7 @@ impl IoCtx {
         let mut order = order as c_int;
         // SAFETY: live context, NUL-terminated name, valid in/out order.
         let code = unsafe {
-            sys::rbd_create2(
+            (self.api.rbd_create2)(
                 self.raw,
                 name.as_ptr(),
                 size,
@@ -259,7 +287,7 @@ impl IoCtx {
         let mut order: c_int = 0;
         // SAFETY: live contexts and NUL-terminated names; order 0 means "the parent's".
         let code = unsafe {
-            sys::rbd_clone2(
+            (self.api.rbd_clone2)(
                 self.raw,
                 parent.as_ptr(),
                 snapshot.as_ptr(),
@@ -278,7 +306,7 @@ impl IoCtx {
     pub fn remove_image(&self, name: &str) -> Result<(), CephError> {
         let name = c_string("rbd_remove", name)?;
         // SAFETY: live context, NUL-terminated name.
-        let code = unsafe { sys::rbd_remove(self.raw, name.as_ptr()) };
+        let code = unsafe { (self.api.rbd_remove)(self.raw, name.as_ptr()) };
         CephError::check("rbd_remove", code.into()).map(drop)
     }
 
@@ -287,7 +315,7 @@ impl IoCtx {
         let from = c_string("rbd_rename", from)?;
         let to = c_string("rbd_rename", to)?;
         // SAFETY: live context, NUL-terminated names.
-        let code = unsafe { sys::rbd_rename(self.raw, from.as_ptr(), to.as_ptr()) };
+        let code = unsafe { (self.api.rbd_rename)(self.raw, from.as_ptr(), to.as_ptr()) };
         CephError::check("rbd_rename", code.into()).map(drop)
     }
 
@@ -295,7 +323,7 @@ impl IoCtx {
     pub fn trash_image(&self, name: &str) -> Result<(), CephError> {
         let name = c_string("rbd_trash_move", name)?;
         // SAFETY: live context, NUL-terminated name.
-        let code = unsafe { sys::rbd_trash_move(self.raw, name.as_ptr(), 0) };
+        let code = unsafe { (self.api.rbd_trash_move)(self.raw, name.as_ptr(), 0) };
         CephError::check("rbd_trash_move", code.into()).map(drop)
     }
 
@@ -307,7 +335,7 @@ impl IoCtx {
             let mut count = capacity;
             // SAFETY: `specs` has room for `count` entries; librbd fills at most that many, or
             // answers ERANGE with the count it needs.
-            let code = unsafe { sys::rbd_list2(self.raw, specs.as_mut_ptr(), &mut count) };
+            let code = unsafe { (self.api.rbd_list2)(self.raw, specs.as_mut_ptr(), &mut count) };
             if code == -errno::ERANGE {
                 capacity = count.max(capacity * 2).max(16);
                 continue;
@@ -325,14 +353,14 @@ impl IoCtx {
                 })
                 .collect();
             // SAFETY: frees the strings librbd allocated for these entries, exactly once.
-            unsafe { sys::rbd_image_spec_list_cleanup(specs.as_mut_ptr(), count) };
+            unsafe { (self.api.rbd_image_spec_list_cleanup)(specs.as_mut_ptr(), count) };
             return Ok(names);
         }
     }
 
     /// Opens an image for writing, or at `snapshot` (read-only by nature).
     pub fn open(self: &Arc<Self>, name: &str, snapshot: Option<&str>) -> Result<Image, CephError> {
-        self.open_with("rbd_open", sys::rbd_open, name, snapshot)
+        self.open_with("rbd_open", self.api.rbd_open, name, snapshot)
     }
 
     /// Opens an image read-only (no watch on its header), at `snapshot` or its head.
@@ -343,7 +371,7 @@ impl IoCtx {
     ) -> Result<Image, CephError> {
         self.open_with(
             "rbd_open_read_only",
-            sys::rbd_open_read_only,
+            self.api.rbd_open_read_only,
             name,
             snapshot,
         )
@@ -379,6 +407,7 @@ impl IoCtx {
         CephError::check(op, code.into())?;
         Ok(Image {
             raw,
+            api: self.api,
             _ioctx: Arc::clone(self),
         })
     }
@@ -387,6 +416,7 @@ impl IoCtx {
 /// An open image (`rbd_image_t`), closed when dropped.
 pub struct Image {
     raw: sys::ImageT,
+    api: &'static sys::Api,
     _ioctx: Arc<IoCtx>,
 }
 
@@ -403,7 +433,7 @@ impl fmt::Debug for Image {
 impl Drop for Image {
     fn drop(&mut self) {
         // SAFETY: `raw` is an open image handle, closed exactly once here.
-        let code = unsafe { sys::rbd_close(self.raw) };
+        let code = unsafe { (self.api.rbd_close)(self.raw) };
         if code < 0 {
             tracing::warn!(errno = -code, "rbd_close failed");
         }
@@ -414,6 +444,7 @@ impl Drop for Image {
 /// is never freed while librbd may still read it.
 pub struct AioWrite<'image> {
     completion: sys::CompletionT,
+    api: &'static sys::Api,
     data: Vec<u8>,
     _image: std::marker::PhantomData<&'image Image>,
 }
@@ -430,9 +461,9 @@ impl AioWrite<'_> {
     fn finish(&mut self) -> Result<(), CephError> {
         // SAFETY: a live completion of a queued write, released exactly once here.
         let code = unsafe {
-            sys::rbd_aio_wait_for_complete(self.completion);
-            let code = sys::rbd_aio_get_return_value(self.completion);
-            sys::rbd_aio_release(self.completion);
+            (self.api.rbd_aio_wait_for_complete)(self.completion);
+            let code = (self.api.rbd_aio_get_return_value)(self.completion);
+            (self.api.rbd_aio_release)(self.completion);
             code
         };
         CephError::check("rbd_aio_write2", code as i64).map(drop)
@@ -474,7 +505,7 @@ impl Image {
     pub fn size(&self) -> Result<u64, CephError> {
         let mut size = 0u64;
         // SAFETY: open handle, valid out-pointer.
-        let code = unsafe { sys::rbd_get_size(self.raw, &mut size) };
+        let code = unsafe { (self.api.rbd_get_size)(self.raw, &mut size) };
         CephError::check("rbd_get_size", code.into())?;
         Ok(size)
     }
@@ -482,7 +513,7 @@ impl Image {
     /// Grows or shrinks the image.
     pub fn resize(&self, size: u64) -> Result<(), CephError> {
         // SAFETY: open handle.
-        let code = unsafe { sys::rbd_resize(self.raw, size) };
+        let code = unsafe { (self.api.rbd_resize)(self.raw, size) };
         CephError::check("rbd_resize", code.into()).map(drop)
     }
 
@@ -490,7 +521,7 @@ impl Image {
     pub fn write(&self, offset: u64, data: &[u8]) -> Result<(), CephError> {
         // SAFETY: open handle; `data` is readable for its length during the call.
         let code = unsafe {
-            sys::rbd_write2(
+            (self.api.rbd_write2)(
                 self.raw,
                 offset,
                 data.len(),
@@ -513,13 +544,14 @@ impl Image {
     pub fn aio_write(&self, offset: u64, data: Vec<u8>) -> Result<AioWrite<'_>, CephError> {
         let mut completion: sys::CompletionT = std::ptr::null_mut();
         // SAFETY: valid out-pointer; no callback, so no argument is ever dereferenced.
-        let code =
-            unsafe { sys::rbd_aio_create_completion(std::ptr::null_mut(), None, &mut completion) };
+        let code = unsafe {
+            (self.api.rbd_aio_create_completion)(std::ptr::null_mut(), None, &mut completion)
+        };
         CephError::check("rbd_aio_create_completion", code.into())?;
         // SAFETY: open handle; `data` moves into the returned `AioWrite`, whose `Drop` waits for
         // the completion before the buffer is freed, and which cannot outlive this image.
         let code = unsafe {
-            sys::rbd_aio_write2(
+            (self.api.rbd_aio_write2)(
                 self.raw,
                 offset,
                 data.len(),
@@ -530,11 +562,12 @@ impl Image {
         };
         if let Err(err) = CephError::check("rbd_aio_write2", code.into()) {
             // SAFETY: the write was not queued, so nothing else refers to the completion.
-            unsafe { sys::rbd_aio_release(completion) };
+            unsafe { (self.api.rbd_aio_release)(completion) };
             return Err(err);
         }
         Ok(AioWrite {
             completion,
+            api: self.api,
             data,
             _image: std::marker::PhantomData,
         })
@@ -553,7 +586,7 @@ impl Image {
         // SAFETY: open handle; `spare` is writable for at least `len` bytes, and librbd writes at
         // most `len`.
         let code = unsafe {
-            sys::rbd_read2(
+            (self.api.rbd_read2)(
                 self.raw,
                 offset,
                 len,
@@ -571,33 +604,34 @@ impl Image {
     /// Waits until every acknowledged write is on the OSDs.
     pub fn flush(&self) -> Result<(), CephError> {
         // SAFETY: open handle.
-        let code = unsafe { sys::rbd_flush(self.raw) };
+        let code = unsafe { (self.api.rbd_flush)(self.raw) };
         CephError::check("rbd_flush", code.into()).map(drop)
     }
 
     pub fn snap_create(&self, snapshot: &str) -> Result<(), CephError> {
-        self.snap_call("rbd_snap_create", sys::rbd_snap_create, snapshot)
+        self.snap_call("rbd_snap_create", self.api.rbd_snap_create, snapshot)
     }
 
     pub fn snap_remove(&self, snapshot: &str) -> Result<(), CephError> {
-        self.snap_call("rbd_snap_remove", sys::rbd_snap_remove, snapshot)
+        self.snap_call("rbd_snap_remove", self.api.rbd_snap_remove, snapshot)
     }
 
     pub fn snap_protect(&self, snapshot: &str) -> Result<(), CephError> {
-        self.snap_call("rbd_snap_protect", sys::rbd_snap_protect, snapshot)
+        self.snap_call("rbd_snap_protect", self.api.rbd_snap_protect, snapshot)
     }
 
     /// Fails with `EBUSY` while clones of the snapshot exist, `EINVAL` if it is not protected.
     pub fn snap_unprotect(&self, snapshot: &str) -> Result<(), CephError> {
-        self.snap_call("rbd_snap_unprotect", sys::rbd_snap_unprotect, snapshot)
+        self.snap_call("rbd_snap_unprotect", self.api.rbd_snap_unprotect, snapshot)
     }
 
     pub fn snap_is_protected(&self, snapshot: &str) -> Result<bool, CephError> {
         let snapshot = c_string("rbd_snap_is_protected", snapshot)?;
         let mut protected: c_int = 0;
         // SAFETY: open handle, NUL-terminated name, valid out-pointer.
-        let code =
-            unsafe { sys::rbd_snap_is_protected(self.raw, snapshot.as_ptr(), &mut protected) };
+        let code = unsafe {
+            (self.api.rbd_snap_is_protected)(self.raw, snapshot.as_ptr(), &mut protected)
+        };
         CephError::check("rbd_snap_is_protected", code.into())?;
         Ok(protected != 0)
     }
@@ -610,7 +644,8 @@ impl Image {
             let mut count = capacity;
             // SAFETY: `specs` has room for `count` entries; librbd fills at most that many, or
             // answers ERANGE with the count it needs.
-            let code = unsafe { sys::rbd_list_children3(self.raw, specs.as_mut_ptr(), &mut count) };
+            let code =
+                unsafe { (self.api.rbd_list_children3)(self.raw, specs.as_mut_ptr(), &mut count) };
             if code == -errno::ERANGE {
                 capacity = count.max(capacity * 2).max(4);
                 continue;
@@ -633,7 +668,7 @@ impl Image {
                 .map(|spec| format!("{}/{}", text(spec.pool_name), text(spec.image_name)))
                 .collect();
             // SAFETY: frees the strings librbd allocated for these entries, exactly once.
-            unsafe { sys::rbd_linked_image_spec_list_cleanup(specs.as_mut_ptr(), count) };
+            unsafe { (self.api.rbd_linked_image_spec_list_cleanup)(specs.as_mut_ptr(), count) };
             return Ok(names);
         }
     }
@@ -660,7 +695,7 @@ impl Image {
         // SAFETY: open handle; NULL "from" snapshot means "since creation"; the callback only
         // touches `extents`, which outlives the call.
         let code = unsafe {
-            sys::rbd_diff_iterate2(
+            (self.api.rbd_diff_iterate2)(
                 self.raw,
                 std::ptr::null(),
                 0,
