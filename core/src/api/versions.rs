@@ -24,14 +24,42 @@ pub enum VersionsResponse {
 
 /// Minor versions, newest first, with whether each is advertised here.
 /// Named stores are always on (multi-store), the image cache is not yet.
-const VERSIONS: &[&str] = &[
-    "2.17", "2.15", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4",
-    "2.3", "2.2", "2.1", "2.0",
+/// Every version a `/v2.N` prefix may name.
+const KNOWN: &[&str] = &[
+    "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12",
+    "2.13", "2.14", "2.15", "2.16", "2.17", "2.18",
 ];
 
-/// Is `2.N` (from a `/v2.N/` URL prefix) a version this server accepts?
 pub fn accepts(minor: &str) -> bool {
-    VERSIONS.contains(&minor)
+    KNOWN.contains(&minor)
+}
+
+/// The versions `GET /` lists, newest first, as Glance 33 lists them for the
+/// features enabled: the cache API adds 2.14, 2.16 and 2.18 (then CURRENT);
+/// several stores, which Glint always has, add 2.8 to 2.13.
+fn listed(cache: bool) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if cache {
+        out.extend([
+            ("2.18", "CURRENT"),
+            ("2.17", "SUPPORTED"),
+            ("2.16", "SUPPORTED"),
+            ("2.15", "SUPPORTED"),
+            ("2.14", "SUPPORTED"),
+        ]);
+    } else {
+        out.push(("2.15", "SUPPORTED"));
+    }
+    for v in ["2.13", "2.12", "2.11", "2.10", "2.9", "2.8"] {
+        out.push((v, "SUPPORTED"));
+    }
+    if !cache {
+        out.push(("2.17", "CURRENT"));
+    }
+    for v in ["2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"] {
+        out.push((v, "SUPPORTED"));
+    }
+    out
 }
 
 pub fn document(app: &App, req: &Request) -> Value {
@@ -43,13 +71,12 @@ pub fn document(app: &App, req: &Request) -> Value {
         format!("http://{host}")
     });
     let base = base.trim_end_matches('/');
-    let versions: Vec<Value> = VERSIONS
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
+    let versions: Vec<Value> = listed(app.config.cache.enabled)
+        .into_iter()
+        .map(|(v, status)| {
             json!({
                 "id": format!("v{v}"),
-                "status": if i == 0 { "CURRENT" } else { "SUPPORTED" },
+                "status": status,
                 "links": [{"rel": "self", "href": format!("{base}/v2/")}],
             })
         })
