@@ -42,6 +42,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Interoperable import (`POST /v2/images/{id}/import`).
     pub import: ImportConfig,
+    /// The glance-download import method (Glance's `[glance_download_properties]`).
+    pub glance_download: GlanceDownloadConfig,
     /// Per-project limits (Glance's unified limits).
     pub quotas: QuotaConfig,
     /// Metadata definitions served from elsewhere than the database.
@@ -115,8 +117,26 @@ impl Default for QuotaConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ImportConfig {
     /// The import methods offered (Glance's `enabled_import_methods`):
-    /// `glance-direct`, `web-download`, `copy-image`.
+    /// `glance-direct`, `web-download`, `copy-image`, and `glance-download`
+    /// (offered only when listed).
     pub methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlanceDownloadConfig {
+    /// Prefixes of the remote image's properties copied onto the local image.
+    pub extra_properties: Vec<String>,
+}
+
+impl Default for GlanceDownloadConfig {
+    fn default() -> Self {
+        Self {
+            extra_properties: ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"]
+                .map(str::to_owned)
+                .to_vec(),
+        }
+    }
 }
 
 impl Default for ImportConfig {
@@ -473,6 +493,7 @@ impl Default for Config {
             image_format: ImageFormatConfig::default(),
             policy: PolicyConfig::default(),
             import: ImportConfig::default(),
+            glance_download: GlanceDownloadConfig::default(),
             quotas: QuotaConfig::default(),
             metadefs: MetadefsConfig::default(),
             cache: CacheConfig::default(),
@@ -561,8 +582,7 @@ impl Config {
         }
         if self.cache.prefetch_workers == 0 || self.cache.prune_interval_secs == 0 {
             return Err(figment::Error::from(
-                "cache.prefetch_workers and cache.prune_interval_secs must be positive"
-                    .to_string(),
+                "cache.prefetch_workers and cache.prune_interval_secs must be positive".to_string(),
             ));
         }
         if self.api.api_limit_max == 0 || self.api.limit_param_default == 0 {
@@ -709,6 +729,12 @@ strategy = "noauth"
 # service_token_roles_required = true
 # Timeout of each request to Keystone, in seconds.
 # timeout_secs = 10
+
+# The glance-download import method (enabled when [import] methods lists
+# "glance-download"): remote image properties whose names start with one of
+# these prefixes are copied onto the imported image.
+[glance_download]
+extra_properties = ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"]
 
 [policy]
 # Rules overriding or adding to the default policy, in oslo.policy's format

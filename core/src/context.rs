@@ -1,6 +1,6 @@
 //! Who is making a request, as the API and the services see it.
 
-use crate::auth::Identity;
+use crate::auth::{Identity, UserToken};
 
 /// The caller of one request.
 #[derive(Clone, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub struct RequestContext {
     pub roles: Vec<String>,
     /// Roles of a valid `X-Service-Token`, lower-cased.
     pub service_roles: Vec<String>,
+    /// The caller's own token, for calls made on its behalf; redacted in `Debug`.
+    pub auth_token: Option<UserToken>,
 }
 
 impl RequestContext {
@@ -44,6 +46,7 @@ impl RequestContext {
             system_scope: None,
             roles: Vec::new(),
             service_roles: Vec::new(),
+            auth_token: None,
         }
     }
 
@@ -61,6 +64,7 @@ impl RequestContext {
             system_scope: user.system_scope.clone(),
             roles: user.roles.clone(),
             service_roles: service.map(|s| s.roles.clone()).unwrap_or_default(),
+            auth_token: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl std::fmt::Debug for RequestContext {
             .field("system_scope", &self.system_scope)
             .field("roles", &self.roles)
             .field("service_roles", &self.service_roles)
+            .field("auth_token", &self.auth_token)
             .finish()
     }
 }

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::cache::{TokenCache, TokenKey, cache_until};
-use super::{AuthError, Identity};
+use super::{AuthError, CatalogEndpoint, Identity, UserToken};
 use crate::config::KeystoneConfig;
 
 /// Most tokens kept validated at once.
@@ -136,6 +136,40 @@ impl Keystone {
         Err(AuthError::Unauthenticated)
     }
 
+    /// `GET /v3/auth/catalog` with the caller's own token.
+    pub async fn catalog(&self, token: &UserToken) -> Result<Vec<CatalogEndpoint>, AuthError> {
+        let resp = self
+            .http
+            .get(format!("{}/auth/catalog", self.base))
+            .header("x-auth-token", token.expose())
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match resp.status() {
+            StatusCode::OK => {}
+            status if status.is_client_error() => return Err(AuthError::Unauthenticated),
+            status => {
+                return Err(AuthError::Unavailable(format!(
+                    "Keystone answered {status}"
+                )));
+            }
+        }
+        let body: CatalogBody = resp.json().await.map_err(unavailable)?;
+        Ok(body
+            .catalog
+            .into_iter()
+            .flat_map(|service| {
+                let kind = service.kind;
+                service.endpoints.into_iter().map(move |e| CatalogEndpoint {
+                    service_type: kind.clone(),
+                    region: e.region_id.or(e.region),
+                    interface: e.interface,
+                    url: e.url,
+                })
+            })
+            .collect())
+    }
+
     async fn service_token(&self) -> Result<String, AuthError> {
         let mut slot = self.service_token.lock().await;
         if let Some(current) = slot.as_ref().filter(|t| Instant::now() < t.renew_at) {
@@ -204,6 +238,31 @@ fn renew_after(lifetime: Duration) -> Duration {
 
 fn unavailable(e: reqwest::Error) -> AuthError {
     AuthError::Unavailable(e.without_url().to_string())
+}
+
+/// `GET /v3/auth/catalog` answers `{"catalog": [{"type", "endpoints"}]}`.
+#[derive(Deserialize)]
+struct CatalogBody {
+    #[serde(default)]
+    catalog: Vec<CatalogService>,
+}
+
+#[derive(Deserialize)]
+struct CatalogService {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    endpoints: Vec<CatalogEntry>,
+}
+
+#[derive(Deserialize)]
+struct CatalogEntry {
+    #[serde(default)]
+    region_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    interface: String,
+    url: String,
 }
 
 /// `GET /v3/auth/tokens` answers `{"token": {...}}`.

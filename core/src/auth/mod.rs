@@ -26,6 +26,37 @@ pub enum AuthError {
     Unavailable(String),
 }
 
+/// A caller's own token, kept for the calls Glint makes on the caller's
+/// behalf (glance-download). Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserToken(String);
+
+impl UserToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself, for an `X-Auth-Token` header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UserToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserToken(<redacted>)")
+    }
+}
+
+/// One endpoint of a service in a token's catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEndpoint {
+    pub service_type: String,
+    pub region: Option<String>,
+    pub interface: String,
+    pub url: String,
+}
+
 /// What a valid token says about its bearer. Role names are lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -76,11 +107,17 @@ impl Authenticator {
             Some(token) => keystone.validate_service_token(token).await?,
             None => None,
         };
-        Ok(RequestContext::from_identity(
-            request_id,
-            &user,
-            service.as_deref(),
-        ))
+        let mut ctx = RequestContext::from_identity(request_id, &user, service.as_deref());
+        ctx.auth_token = Some(UserToken::new(token));
+        Ok(ctx)
+    }
+
+    /// The service catalog of a caller's token (Keystone only).
+    pub async fn catalog(&self, token: &UserToken) -> Result<Vec<CatalogEndpoint>, AuthError> {
+        match self {
+            Self::Noauth => Err(AuthError::Unauthenticated),
+            Self::Keystone(keystone) => keystone.catalog(token).await,
+        }
     }
 
     /// `WWW-Authenticate` for a 401 answer, when the strategy has one.
@@ -101,4 +138,18 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_token_never_shows_in_debug_output() {
+        let mut ctx = RequestContext::anonymous("req-1".into());
+        ctx.auth_token = Some(UserToken::new("gAAAA-secret-token"));
+        let shown = format!("{ctx:?} {:?}", ctx.auth_token);
+        assert!(!shown.contains("secret"), "{shown}");
+        assert_eq!(ctx.auth_token.unwrap().expose(), "gAAAA-secret-token");
+    }
 }

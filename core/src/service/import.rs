@@ -1,5 +1,5 @@
 //! Interoperable image import: `PUT /stage` and `POST /import` with the
-//! glance-direct, web-download and copy-image methods.
+//! glance-direct, web-download, copy-image and glance-download methods.
 //!
 //! `start` runs Glance's checks in Glance's order, records an
 //! `api_image_import` task, takes the image's import lock
@@ -7,7 +7,11 @@
 //! the task then runs in the background, step by step:
 //!
 //! 1. get the data: the staged file (glance-direct), a fetch of the URI into
-//!    staging (web-download), or an existing copy (copy-image);
+//!    staging (web-download), an existing copy (copy-image), or, with the
+//!    caller's token, the metadata and data of an image of another region's
+//!    image service (glance-download: the endpoint comes from the caller's
+//!    Keystone catalog; the formats and the `[glance_download]
+//!    extra_properties` are copied onto the image);
 //! 2. write it to each target store in turn, hashing as it passes; each
 //!    stored copy becomes a location, and the store moves from
 //!    `os_glance_importing_to_stores` to the image's `stores`, or to
@@ -32,14 +36,16 @@ use uuid::Uuid;
 use super::access::enforce_image;
 use super::hashing::HASH_ALGO;
 use super::images::{self, not_found_as};
-use super::upload::put_inspected;
-use crate::format::ImageCheck;
 use super::quota::{self, Resource};
+use super::upload::put_inspected;
 use super::{ServiceError, ServiceResult, locations, staging, stores};
 use crate::app::App;
+use crate::auth::UserToken;
 use crate::context::RequestContext;
 use crate::db::DbError;
+use crate::domain::rules::{KeyClass, classify};
 use crate::domain::{Image, ImageStatus, Location, Task, TaskStatus};
+use crate::format::ImageCheck;
 
 /// The image property holding the id of the task that owns the image.
 pub const LOCK: &str = "os_glance_import_task";
@@ -54,6 +60,37 @@ pub enum Method {
     GlanceDirect,
     WebDownload { uri: String },
     CopyImage,
+    GlanceDownload(RemoteImage),
+}
+
+/// The image a glance-download import reads, as the body names it; checked
+/// by `start` (Glance checks it after the image's status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteImage {
+    pub image_id: Option<String>,
+    pub region: Option<String>,
+    /// `public` unless the body says otherwise.
+    pub interface: String,
+}
+
+impl RemoteImage {
+    fn check(&self) -> ServiceResult<(Uuid, &str)> {
+        let bad = |m: String| Err(ServiceError::Invalid(m));
+        let Some(region) = self.region.as_deref() else {
+            return bad("'glance_region' needs to be set for glance-download import method".into());
+        };
+        let Some(image_id) = self.image_id.as_deref() else {
+            return bad(
+                "'glance_image_id' needs to be set for glance-download import method".into(),
+            );
+        };
+        match Uuid::parse_str(image_id) {
+            Ok(id) => Ok((id, region)),
+            Err(_) => bad(format!(
+                "Remote image id does not look like a UUID: {image_id}"
+            )),
+        }
+    }
 }
 
 impl Method {
@@ -62,6 +99,7 @@ impl Method {
             Self::GlanceDirect => "glance-direct",
             Self::WebDownload { .. } => "web-download",
             Self::CopyImage => "copy-image",
+            Self::GlanceDownload(_) => "glance-download",
         }
     }
 }
@@ -81,7 +119,7 @@ pub struct ImportRequest {
 
 impl ImportRequest {
     /// Glance's body checks (400s), against the enabled methods.
-    pub fn parse(app: &App, body: Value, header_store: Option<String>) -> ServiceResult<Self> {
+    pub fn parse(app: &App, mut body: Value, header_store: Option<String>) -> ServiceResult<Self> {
         let bad = |m: &str| ServiceError::Invalid(m.to_owned());
         let Some(method) = body.get("method") else {
             return Err(bad("Import request requires a 'method' field."));
@@ -114,6 +152,26 @@ impl ImportRequest {
                     .unwrap_or_default()
                     .to_owned(),
             },
+            "glance-download" => {
+                let text = |key: &str| {
+                    method.get(key).map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                };
+                let interface = text("glance_service_interface").unwrap_or_else(|| "public".into());
+                let remote = RemoteImage {
+                    image_id: text("glance_image_id"),
+                    region: text("glance_region"),
+                    interface: interface.clone(),
+                };
+                // The task's input records the interface used, as Glance's does.
+                if let Some(Value::Object(m)) = body.get_mut("method") {
+                    m.entry("glance_service_interface")
+                        .or_insert_with(|| Value::String(interface));
+                }
+                Method::GlanceDownload(remote)
+            }
             other => {
                 return Err(ServiceError::Invalid(format!(
                     "Unknown import method name '{other}'."
@@ -150,7 +208,13 @@ pub async fn stage(
     body: BoxStream<'static, std::io::Result<Bytes>>,
     expected: Option<u64>,
 ) -> ServiceResult<Image> {
-    if !app.config.import.methods.iter().any(|m| m == "glance-direct") {
+    if !app
+        .config
+        .import
+        .methods
+        .iter()
+        .any(|m| m == "glance-direct")
+    {
         return Err(ServiceError::NotFound(
             "'glance-direct' method is not available at this site.".into(),
         ));
@@ -178,7 +242,11 @@ pub async fn stage(
     }
     let mut uploading = image.clone();
     uploading.status = ImageStatus::Uploading;
-    let uploading = match app.db.update_image(&uploading, Some(ImageStatus::Queued)).await {
+    let uploading = match app
+        .db
+        .update_image(&uploading, Some(ImageStatus::Queued))
+        .await
+    {
         Ok(saved) => saved,
         Err(DbError::Conflict) => {
             return Err(ServiceError::Conflict(format!(
@@ -194,7 +262,10 @@ pub async fn stage(
             // Nothing staged: the image is queued again, as Glance leaves it.
             let mut queued = uploading.clone();
             queued.status = ImageStatus::Queued;
-            let _ = app.db.update_image(&queued, Some(ImageStatus::Uploading)).await;
+            let _ = app
+                .db
+                .update_image(&queued, Some(ImageStatus::Uploading))
+                .await;
             return Err(e);
         }
     };
@@ -202,7 +273,10 @@ pub async fn stage(
         staging::remove(app, id).await;
         let mut queued = uploading.clone();
         queued.status = ImageStatus::Queued;
-        let _ = app.db.update_image(&queued, Some(ImageStatus::Uploading)).await;
+        let _ = app
+            .db
+            .update_image(&queued, Some(ImageStatus::Uploading))
+            .await;
         return Err(ServiceError::Invalid(format!(
             "Image size mismatch: the request declared {} bytes but {size} were sent.",
             expected.unwrap_or_default()
@@ -210,7 +284,11 @@ pub async fn stage(
     }
     let mut staged = uploading.clone();
     staged.size = Some(size as i64);
-    match app.db.update_image(&staged, Some(ImageStatus::Uploading)).await {
+    match app
+        .db
+        .update_image(&staged, Some(ImageStatus::Uploading))
+        .await
+    {
         Ok(saved) => Ok(saved),
         Err(e) => {
             // Deleted (or moved on) while staging: the data belongs to nobody.
@@ -240,7 +318,9 @@ pub async fn start(
         (Method::CopyImage, _) => {
             return conflict("Only images with status active can be targeted for copying".into());
         }
-        (Method::WebDownload { .. }, status) if status != ImageStatus::Queued => {
+        (Method::WebDownload { .. } | Method::GlanceDownload(_), status)
+            if status != ImageStatus::Queued =>
+        {
             return conflict(format!(
                 "Image needs to be in 'queued' state to use '{method}' method"
             ));
@@ -257,6 +337,9 @@ pub async fn start(
     }
     if image.disk_format.is_none() {
         return conflict("'disk_format' needs to be set before import".into());
+    }
+    if let Method::GlanceDownload(remote) = &req.method {
+        remote.check()?;
     }
     let rule = match req.method {
         Method::CopyImage => "copy_image",
@@ -306,8 +389,7 @@ pub async fn start(
     // Lock, status and progress properties change together, or not at all.
     let mut next = image.clone();
     next.properties.insert(LOCK.into(), task.id.to_string());
-    next.properties
-        .insert(IMPORTING.into(), targets.join(","));
+    next.properties.insert(IMPORTING.into(), targets.join(","));
     let failed: Vec<String> = split(next.properties.get(FAILED))
         .into_iter()
         .filter(|s| !targets.contains(s))
@@ -318,7 +400,12 @@ pub async fn start(
     }
     next.properties.remove("os_glance_stage_host");
     if let Err(e) = app.db.update_image(&next, Some(image.status)).await {
-        fail_task(app, &mut task, "The image changed before the import could start.").await;
+        fail_task(
+            app,
+            &mut task,
+            "The image changed before the import could start.",
+        )
+        .await;
         return match e {
             DbError::Conflict => conflict(format!(
                 "New operation on image '{id}' is not permitted as prior operation is still in progress"
@@ -334,6 +421,9 @@ pub async fn start(
         stores: targets,
         all_must_succeed: req.all_stores_must_succeed,
         pinned,
+        token: ctx.auth_token.clone(),
+        caller: Some(ctx.clone()),
+        restore: None,
         task,
     };
     tokio::spawn(job.run());
@@ -357,7 +447,12 @@ pub(crate) async fn start_task_import(
     next.properties.insert(IMPORTING.into(), store.clone());
     next.status = ImageStatus::Importing;
     if let Err(e) = app.db.update_image(&next, Some(image.status)).await {
-        fail_task(app, &mut task, "The image changed before the import could start.").await;
+        fail_task(
+            app,
+            &mut task,
+            "The image changed before the import could start.",
+        )
+        .await;
         return Err(not_found_as(e, id));
     }
     let job = Job {
@@ -367,6 +462,9 @@ pub(crate) async fn start_task_import(
         stores: vec![store],
         all_must_succeed: true,
         pinned: Some(pinned),
+        token: None,
+        caller: None,
+        restore: None,
         task,
     };
     tokio::spawn(job.run());
@@ -409,8 +507,7 @@ fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
         match (&req.stores, &req.header_store) {
             (Some(_), Some(_)) => {
                 return Err(ServiceError::Invalid(
-                    "Stores parameter and x-image-meta-store header can't be both specified"
-                        .into(),
+                    "Stores parameter and x-image-meta-store header can't be both specified".into(),
                 ));
             }
             (Some(stores), None) => stores.clone(),
@@ -420,7 +517,9 @@ fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
     };
     for store in &stores {
         if !app.config.stores.contains_key(store) {
-            return Err(ServiceError::Conflict(format!("Unknown scheme '{store}' found in URI")));
+            return Err(ServiceError::Conflict(format!(
+                "Unknown scheme '{store}' found in URI"
+            )));
         }
     }
     Ok(stores)
@@ -442,7 +541,10 @@ pub(crate) async fn check_uri(app: &App, uri: &str) -> ServiceResult<(String, So
     let url = reqwest::Url::parse(uri).map_err(|_| refused())?;
     let host = url.host_str().ok_or_else(refused)?.to_owned();
     let port = url.port_or_known_default().ok_or_else(refused)?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let addr = tokio::net::lookup_host((bare.as_str(), port))
         .await
         .map_err(|_| refused())?
@@ -467,7 +569,9 @@ fn is_internal(ip: IpAddr) -> bool {
             v6.is_loopback()
                 || v6.is_unspecified()
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
         }
     }
 }
@@ -492,7 +596,24 @@ struct Job {
     stores: Vec<String>,
     all_must_succeed: bool,
     pinned: Option<(String, SocketAddr)>,
+    /// The caller's token (glance-download reads the remote image with it).
+    token: Option<UserToken>,
+    /// The caller, for stores that write with the caller's token (Swift's
+    /// multi-tenant mode); `None` for legacy task imports.
+    caller: Option<RequestContext>,
+    /// What glance-download changed on the image, put back if the import fails.
+    restore: Option<Restore>,
     task: Task,
+}
+
+/// The image's formats and properties before glance-download copied the
+/// remote image's over them.
+#[derive(Debug, Clone)]
+struct Restore {
+    disk_format: Option<String>,
+    container_format: Option<String>,
+    /// Each copied property with its earlier value, if it had one.
+    properties: Vec<(String, Option<String>)>,
 }
 
 impl Job {
@@ -509,7 +630,12 @@ impl Job {
         match (outcome, released) {
             (Ok(()), Ok(())) => {
                 self.task.status = TaskStatus::Success;
-                self.task.result = Some(json!({"image_id": id}).as_object().cloned().unwrap_or_default());
+                self.task.result = Some(
+                    json!({"image_id": id})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
                 self.task.updated_at = Utc::now();
                 self.task.expires_at = Some(Utc::now() + chrono::Duration::hours(TASK_TTL_HOURS));
                 if let Err(e) = self.app.db.update_task(&self.task).await {
@@ -530,10 +656,19 @@ impl Job {
         let app = Arc::clone(&self.app);
         let id = self.image_id;
         if let Method::WebDownload { uri } = &self.method {
-            let (host, addr) = self.pinned.clone().ok_or_else(|| {
-                ServiceError::Invalid("web-download URI was not checked".into())
-            })?;
-            if let Err(e) = fetch_to_staging(&app, id, uri, &host, addr).await {
+            let (host, addr) = self
+                .pinned
+                .clone()
+                .ok_or_else(|| ServiceError::Invalid("web-download URI was not checked".into()))?;
+            if let Err(e) = fetch_to_staging(&app, id, uri, &host, addr, None).await {
+                self.revert(&[]).await;
+                return Err(e);
+            }
+        }
+        if let Method::GlanceDownload(remote) = &self.method {
+            let remote = remote.clone();
+            if let Err(e) = self.glance_download(&remote).await {
+                staging::remove(&app, id).await;
                 self.revert(&[]).await;
                 return Err(e);
             }
@@ -566,25 +701,171 @@ impl Job {
         Ok(())
     }
 
+    /// glance-download step 1: find the remote image service in the caller's
+    /// catalog, read the remote image's metadata, fetch its data into
+    /// staging, then copy its formats and extra properties onto the image.
+    async fn glance_download(&mut self, remote: &RemoteImage) -> ServiceResult<()> {
+        let app = Arc::clone(&self.app);
+        let id = self.image_id;
+        let failed = |why: String| ServiceError::Invalid(format!("glance-download failed: {why}"));
+        let (remote_id, region) = remote.check()?;
+        let token = self
+            .token
+            .clone()
+            .ok_or_else(|| failed("the request carried no Keystone token".into()))?;
+        let catalog = app
+            .auth
+            .catalog(&token)
+            .await
+            .map_err(|e| failed(format!("could not read the service catalog: {e}")))?;
+        let endpoint = catalog
+            .iter()
+            .find(|e| {
+                e.service_type == "image"
+                    && e.region.as_deref() == Some(region)
+                    && e.interface == remote.interface
+            })
+            .map(|e| e.url.trim_end_matches('/').to_owned())
+            .ok_or_else(|| {
+                failed(format!(
+                    "no {} image service endpoint for region '{region}' in the catalog",
+                    remote.interface
+                ))
+            })?;
+        let metadata_uri = format!("{endpoint}/v2/images/{remote_id}");
+        let data_uri = format!("{metadata_uri}/file");
+        let (host, addr) = check_uri(&app, &data_uri).await.map_err(|_| {
+            failed(format!(
+                "processed URI for glance-download does not pass filtering: {}",
+                locations::redact(&data_uri)
+            ))
+        })?;
+
+        let client = pinned_client(&host, addr).map_err(|e| failed(e.to_string()))?;
+        let response = client
+            .get(&metadata_uri)
+            .header("x-auth-token", token.expose())
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(failed(format!(
+                "the remote image service answered {} for image {remote_id}",
+                response.status()
+            )));
+        }
+        let data: Map<String, Value> = response.json().await.map_err(|e| {
+            failed(format!(
+                "unreadable remote image metadata: {}",
+                e.without_url()
+            ))
+        })?;
+        let status = data
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if status != "active" {
+            return Err(failed(format!(
+                "Source image status should be active instead of {status}"
+            )));
+        }
+        let size = data.get("size").and_then(Value::as_u64).ok_or_else(|| {
+            failed(format!(
+                "the size of remote image {remote_id} could not be determined"
+            ))
+        })?;
+        let disk_format = data
+            .get("disk_format")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let container_format = data
+            .get("container_format")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let prefixes = &app.config.glance_download.extra_properties;
+        let copied: Vec<(String, String)> = data
+            .iter()
+            .filter(|(key, _)| {
+                classify(key) == KeyClass::Extra
+                    && prefixes.iter().any(|p| key.starts_with(p.as_str()))
+            })
+            .map(|(key, value)| {
+                let value = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (key.clone(), value)
+            })
+            .collect();
+
+        let written = fetch_to_staging(&app, id, &data_uri, &host, addr, Some(&token)).await?;
+        if written != size {
+            return Err(failed(format!(
+                "downloaded data size {written} is different from expected {size}"
+            )));
+        }
+
+        let mut restore = None;
+        modify(&app, id, |img| {
+            restore = Some(Restore {
+                disk_format: img.disk_format.clone(),
+                container_format: img.container_format.clone(),
+                properties: copied
+                    .iter()
+                    .map(|(k, _)| (k.clone(), img.properties.get(k).cloned()))
+                    .collect(),
+            });
+            if disk_format.is_some() {
+                img.disk_format = disk_format.clone();
+            }
+            if container_format.is_some() {
+                img.container_format = container_format.clone();
+            }
+            for (key, value) in &copied {
+                img.properties.insert(key.clone(), value.clone());
+            }
+            Ok(())
+        })
+        .await?;
+        self.restore = restore;
+        Ok(())
+    }
+
     /// Write the data to one store and record the new location; the first
     /// copy of an imported image also makes it active.
     async fn copy_into(&self, store_id: &str) -> ServiceResult<Location> {
         let app = &self.app;
         let id = self.image_id;
-        let store = stores::open_store(app, store_id)?.clone();
+        let store = stores::open_store(app, store_id)?;
+        let store = match &self.caller {
+            Some(ctx) => store.acting_for(ctx),
+            None => store.clone(),
+        };
         if !store.capabilities().write {
             return Err(ServiceError::StoreReadOnly(store_id.to_owned()));
         }
-        let image = app.db.get_image(id).await?.ok_or(ServiceError::ImageNotFound(id))?;
+        let image = app
+            .db
+            .get_image(id)
+            .await?
+            .ok_or(ServiceError::ImageNotFound(id))?;
         if matches!(self.method, Method::CopyImage) {
             let from = image
                 .locations
                 .iter()
-                .find(|l| l.status == "active" && l.store().is_some_and(|s| app.stores.get(s).is_some()))
+                .find(|l| {
+                    l.status == "active" && l.store().is_some_and(|s| app.stores.get(s).is_some())
+                })
                 .cloned()
-                .ok_or_else(|| ServiceError::Conflict(format!("Image {id} has no readable copy.")))?;
-            let location = stores::copy_image_data(app, &image, &from, store_id).await?;
-            if let Err(e) = locations::add(app, id, store_id, &location.url, location.metadata.clone()).await {
+                .ok_or_else(|| {
+                    ServiceError::Conflict(format!("Image {id} has no readable copy."))
+                })?;
+            let location =
+                stores::copy_image_data(app, self.caller.as_ref(), &image, &from, store_id).await?;
+            if let Err(e) =
+                locations::add(app, id, store_id, &location.url, location.metadata.clone()).await
+            {
                 let _ = store.delete(&location.url).await;
                 return Err(e);
             }
@@ -671,6 +952,16 @@ impl Job {
         let reverted = modify(app, self.image_id, |img| {
             img.locations.retain(|l| !urls.contains(l.url.as_str()));
             img.properties.insert(IMPORTING.into(), String::new());
+            if let Some(restore) = &self.restore {
+                img.disk_format = restore.disk_format.clone();
+                img.container_format = restore.container_format.clone();
+                for (key, before) in &restore.properties {
+                    match before {
+                        Some(value) => img.properties.insert(key.clone(), value.clone()),
+                        None => img.properties.remove(key),
+                    };
+                }
+            }
             if !copy {
                 img.status = ImageStatus::Queued;
                 img.locations.clear();
@@ -713,7 +1004,11 @@ async fn modify(
     mut change: impl FnMut(&mut Image) -> ServiceResult<()>,
 ) -> ServiceResult<Image> {
     for _ in 0..10 {
-        let current = app.db.get_image(id).await?.ok_or(ServiceError::ImageNotFound(id))?;
+        let current = app
+            .db
+            .get_image(id)
+            .await?
+            .ok_or(ServiceError::ImageNotFound(id))?;
         let mut next = current.clone();
         change(&mut next)?;
         if next == current {
@@ -740,14 +1035,26 @@ async fn fail_task(app: &App, task: &mut Task, message: &str) {
     }
 }
 
-/// web-download step 1: fetch `uri` into staging through the address it was
+/// An HTTP client that reaches `host` only at `addr`, the address it was
 /// checked at (no second DNS answer can redirect it), refusing redirects.
+fn pinned_client(host: &str, addr: SocketAddr) -> reqwest::Result<reqwest::Client> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(30))
+        .resolve(bare, addr)
+        .build()
+}
+
+/// web-download (and glance-download) step 1: fetch `uri` into staging
+/// through a pinned client, with the caller's token when one is given.
 async fn fetch_to_staging(
     app: &App,
     id: Uuid,
     uri: &str,
     host: &str,
     addr: SocketAddr,
+    token: Option<&UserToken>,
 ) -> ServiceResult<u64> {
     let failed = |why: String| {
         ServiceError::Invalid(format!(
@@ -755,15 +1062,12 @@ async fn fetch_to_staging(
             locations::redact(uri)
         ))
     };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(30))
-        .resolve(bare, addr)
-        .build()
-        .map_err(|e| failed(e.to_string()))?;
-    let response = client
-        .get(uri)
+    let client = pinned_client(host, addr).map_err(|e| failed(e.to_string()))?;
+    let mut request = client.get(uri);
+    if let Some(token) = token {
+        request = request.header("x-auth-token", token.expose());
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| failed(e.without_url().to_string()))?;
