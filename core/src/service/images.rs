@@ -96,7 +96,7 @@ pub async fn get_for(
 ) -> ServiceResult<Image> {
     let image = get(app, ctx, id).await?;
     enforce_image(app, ctx, rule, &image, || {
-        "You are not permitted to modify this image.".into()
+        format!("You are not authorized to complete {rule} action.")
     })?;
     Ok(image)
 }
@@ -257,7 +257,7 @@ async fn set_activation(
 ) -> ServiceResult<()> {
     let image = get(app, ctx, id).await?;
     enforce_image(app, ctx, action, &image, || {
-        format!("You are not authorized to {action} this image.")
+        format!("You are not authorized to complete {action} action.")
     })?;
     if image.status == to {
         return Ok(());

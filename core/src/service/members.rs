@@ -24,7 +24,7 @@ pub async fn create(
     let image = images::get(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to create members for image {image_id}.");
     require_shared(&image, refused)?;
-    enforce_image(app, ctx, "add_member", &image, refused)?;
+    enforce_image(app, ctx, "add_member", &image, || not_authorized("add_member"))?;
     let quota = app.config.api.image_member_quota;
     if app.db.list_members(image_id).await?.len() >= quota {
         return Err(ServiceError::OverLimit(format!(
@@ -53,9 +53,7 @@ pub async fn list(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceRes
     let refused =
         || format!("Not allowed to list members for image {image_id}: Only shared images have members.");
     require_shared(&image, refused)?;
-    enforce_image(app, ctx, "get_members", &image, || {
-        format!("Not allowed to list members for image {image_id}.")
-    })?;
+    enforce_image(app, ctx, "get_members", &image, || not_authorized("get_members"))?;
     let members = app.db.list_members(image_id).await?;
     Ok(members
         .into_iter()
@@ -96,7 +94,7 @@ pub async fn update(
     let refused = || format!("Not allowed to update members for image {image_id}.");
     require_shared(&image, refused)?;
     lookup(app, ctx, &image, member).await?;
-    enforce_image(app, ctx, "modify_member", &image, refused)?;
+    enforce_image(app, ctx, "modify_member", &image, || not_authorized("modify_member"))?;
     app.db
         .set_member_status(image_id, member, status)
         .await
@@ -121,7 +119,7 @@ pub async fn delete(
     let refused = || format!("Not allowed to delete members for image {image_id}.");
     require_shared(&image, refused)?;
     lookup(app, ctx, &image, member).await?;
-    enforce_image(app, ctx, "delete_member", &image, refused)?;
+    enforce_image(app, ctx, "delete_member", &image, || not_authorized("delete_member"))?;
     app.db
         .delete_member(image_id, member)
         .await
@@ -153,6 +151,11 @@ fn sees_member(ctx: &RequestContext, image: &Image, member: &Member) -> bool {
     ctx.is_admin
         || (ctx.project_id.is_some() && ctx.project_id == image.owner)
         || ctx.project_id.as_deref() == Some(member.member.as_str())
+}
+
+/// Glance's words for a refused rule.
+fn not_authorized(rule: &str) -> String {
+    format!("You are not authorized to complete {rule} action.")
 }
 
 fn require_shared(image: &Image, refused: impl FnOnce() -> String) -> ServiceResult<()> {
