@@ -378,7 +378,10 @@ async fn project_quotas_refuse_with_413_and_usage_reports_them() {
         .json()
         .await
         .unwrap();
-    assert_eq!(image["status"], "queued", "a refused upload leaves the image queued");
+    assert_eq!(
+        image["status"], "queued",
+        "a refused upload leaves the image queued"
+    );
 
     let usage: Value = g
         .get("/v2/info/usage")
@@ -389,9 +392,18 @@ async fn project_quotas_refuse_with_413_and_usage_reports_them() {
         .json()
         .await
         .unwrap();
-    assert_eq!(usage["usage"]["image_count_total"], json!({"limit": 2, "usage": 2}));
-    assert_eq!(usage["usage"]["image_size_total"], json!({"limit": 1, "usage": 2}));
-    assert_eq!(usage["usage"]["image_count_uploading"], json!({"limit": -1, "usage": 0}));
+    assert_eq!(
+        usage["usage"]["image_count_total"],
+        json!({"limit": 2, "usage": 2})
+    );
+    assert_eq!(
+        usage["usage"]["image_size_total"],
+        json!({"limit": 1, "usage": 2})
+    );
+    assert_eq!(
+        usage["usage"]["image_count_uploading"],
+        json!({"limit": -1, "usage": 0})
+    );
 }
 
 #[tokio::test]
@@ -412,7 +424,10 @@ async fn property_protections_hide_and_refuse_by_role() {
         ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
         ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
         ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
-        ("GLINT_API__PROPERTY_PROTECTION_FILE", file.to_str().unwrap()),
+        (
+            "GLINT_API__PROPERTY_PROTECTION_FILE",
+            file.to_str().unwrap(),
+        ),
     ])
     .await;
     let demo = demo_token().await;
@@ -440,22 +455,37 @@ async fn property_protections_hide_and_refuse_by_role() {
         .unwrap();
     let path = format!("/v2/images/{}", image["id"].as_str().unwrap());
     let patch = |token: &str, ops: Value| {
-        g.patch(&path, ops).header("x-auth-token", token.to_owned()).send()
+        g.patch(&path, ops)
+            .header("x-auth-token", token.to_owned())
+            .send()
     };
-    let r = patch(&demo, json!([{"op": "replace", "path": "/x_frozen", "value": "c"}]))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no one may update x_frozen");
-    let r = patch(&admin, json!([{"op": "add", "path": "/x_admin_code", "value": "42"}]))
-        .await
-        .unwrap();
+    let r = patch(
+        &demo,
+        json!([{"op": "replace", "path": "/x_frozen", "value": "c"}]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "no one may update x_frozen"
+    );
+    let r = patch(
+        &admin,
+        json!([{"op": "add", "path": "/x_admin_code", "value": "42"}]),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["x_admin_code"], "42");
 
     // The member no longer sees the property, and its own changes keep it.
-    let r = patch(&demo, json!([{"op": "replace", "path": "/x_open", "value": "d"}]))
-        .await
-        .unwrap();
+    let r = patch(
+        &demo,
+        json!([{"op": "replace", "path": "/x_open", "value": "d"}]),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let seen: Value = r.json().await.unwrap();
     assert!(seen.get("x_admin_code").is_none(), "{seen}");
