@@ -14,7 +14,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::config::{Credentials, Domain, Interface, Project};
+use crate::config::{CatalogFilter, Credentials, Domain, Interface, Project};
 use crate::error::{status_error, transport_error, unexpected};
 
 /// A session is renewed this long before its token expires.
@@ -39,6 +39,16 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
+    /// A caller's session (multi-tenant mode): their token, for the account at `storage_url`.
+    /// It is never renewed: the caller's token lives as long as the caller made it.
+    pub fn for_caller(token: &str, storage_url: Url) -> Self {
+        Session {
+            token: token.to_owned(),
+            storage_url,
+            renew_at: None,
+        }
+    }
+
     fn is_fresh(&self) -> bool {
         self.renew_at.is_none_or(|at| Instant::now() < at)
     }
@@ -47,9 +57,11 @@ impl Session {
 /// Authenticates a store and keeps its current session.
 pub struct Authenticator {
     http: reqwest::Client,
-    auth_url: Url,
-    credentials: Credentials,
+    auth_url: Option<Url>,
+    credentials: Option<Credentials>,
     endpoint: Option<Url>,
+    /// A caller's session, used as is (multi-tenant mode): nothing to renew.
+    fixed: Option<Arc<Session>>,
     current: Mutex<Option<Arc<Session>>>,
     /// Held while authenticating, so concurrent requests wait for one new session.
     renewing: tokio::sync::Mutex<()>,
@@ -58,8 +70,8 @@ pub struct Authenticator {
 impl Authenticator {
     pub fn new(
         http: reqwest::Client,
-        auth_url: Url,
-        credentials: Credentials,
+        auth_url: Option<Url>,
+        credentials: Option<Credentials>,
         endpoint: Option<Url>,
     ) -> Self {
         Authenticator {
@@ -67,13 +79,30 @@ impl Authenticator {
             auth_url,
             credentials,
             endpoint,
+            fixed: None,
             current: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
         }
     }
 
+    /// An authenticator that always answers `session` (a caller's).
+    pub fn fixed(http: reqwest::Client, session: Arc<Session>) -> Self {
+        Authenticator {
+            fixed: Some(session),
+            ..Authenticator::new(http, None, None, None)
+        }
+    }
+
+    /// Whether a refused token can be replaced by authenticating again.
+    pub fn renews(&self) -> bool {
+        self.fixed.is_none()
+    }
+
     /// The current session, authenticating first when there is none or it is about to expire.
     pub async fn session(&self) -> Result<Arc<Session>, StoreError> {
+        if let Some(session) = &self.fixed {
+            return Ok(session.clone());
+        }
         if let Some(session) = self.fresh() {
             return Ok(session);
         }
@@ -98,6 +127,12 @@ impl Authenticator {
         }
     }
 
+    fn auth_url(&self) -> Result<&Url, StoreError> {
+        self.auth_url
+            .as_ref()
+            .ok_or_else(|| crate::config::invalid("option `auth_url` is required".into()))
+    }
+
     fn fresh(&self) -> Option<Arc<Session>> {
         self.lock()
             .as_ref()
@@ -111,8 +146,15 @@ impl Authenticator {
 
     async fn authenticate(&self) -> Result<Session, StoreError> {
         let (token, storage_url, lifetime) = match &self.credentials {
-            Credentials::V1 { user, key } => self.tempauth(user, key).await?,
-            Credentials::V3 { .. } => self.keystone().await?,
+            Some(Credentials::V1 { user, key }) => self.tempauth(user, key).await?,
+            Some(Credentials::V3 { .. }) => self.keystone().await?,
+            None => {
+                return Err(StoreError::new(
+                    ErrorKind::PermissionDenied,
+                    "this multi-tenant store has no credentials of its own (options `user` and \
+                     `key`): the operation needs the caller's token",
+                ));
+            }
         };
         let storage_url = self.endpoint.clone().unwrap_or(storage_url);
         let renew_at = lifetime.map(|lifetime| Instant::now() + renew_after(lifetime));
@@ -129,10 +171,11 @@ impl Authenticator {
         user: &str,
         key: &str,
     ) -> Result<(String, Url, Option<Duration>), StoreError> {
-        let subject = format!("authentication of {user} at {}", self.auth_url);
+        let auth_url = self.auth_url()?;
+        let subject = format!("authentication of {user} at {auth_url}");
         let response = self
             .http
-            .get(self.auth_url.clone())
+            .get(auth_url.clone())
             .header("X-Auth-User", user)
             .header("X-Auth-Key", key)
             .send()
@@ -158,7 +201,7 @@ impl Authenticator {
     /// Keystone v3 password authentication scoped to a project; the storage URL comes from the
     /// catalog (or the `endpoint` option).
     async fn keystone(&self) -> Result<(String, Url, Option<Duration>), StoreError> {
-        let Credentials::V3 {
+        let Some(Credentials::V3 {
             user,
             password,
             user_domain,
@@ -166,12 +209,13 @@ impl Authenticator {
             region,
             interface,
             service_type,
-        } = &self.credentials
+        }) = &self.credentials
         else {
             unreachable!("keystone() is called for v3 credentials only");
         };
-        let subject = format!("Keystone authentication of {user} at {}", self.auth_url);
-        let mut url = self.auth_url.clone();
+        let auth_url = self.auth_url()?;
+        let subject = format!("Keystone authentication of {user} at {auth_url}");
+        let mut url = auth_url.clone();
         url.path_segments_mut()
             .map_err(|()| unexpected(format!("{subject}: the auth_url cannot have a path")))?
             .pop_if_empty()
@@ -297,6 +341,59 @@ struct CatalogEndpoint {
     url: String,
     region: Option<String>,
     region_id: Option<String>,
+}
+
+/// The object-store endpoint of a Keystone catalog given as JSON text (the list of
+/// `token.catalog`), or `None` when it has none matching `filter`.
+pub fn catalog_storage_url(
+    catalog_json: &str,
+    filter: &CatalogFilter,
+) -> Result<Option<Url>, StoreError> {
+    let catalog: Vec<CatalogEntry> = serde_json::from_str(catalog_json)
+        .map_err(|err| unexpected(format!("the caller's service catalog is unreadable: {err}")))?;
+    Ok(catalog_endpoint(
+        &catalog,
+        &filter.service_type,
+        filter.interface,
+        filter.region.as_deref(),
+    ))
+}
+
+/// The caller's service catalog, asked of Keystone with the caller's token
+/// (`GET <auth_url>/auth/catalog`), as JSON text of its list.
+pub async fn fetch_catalog(
+    http: &reqwest::Client,
+    auth_url: &Url,
+    token: &str,
+) -> Result<String, StoreError> {
+    let subject = format!("the caller's service catalog at {auth_url}");
+    let mut url = auth_url.clone();
+    url.path_segments_mut()
+        .map_err(|()| unexpected(format!("{subject}: the auth_url cannot have a path")))?
+        .pop_if_empty()
+        .extend(["auth", "catalog"]);
+    let response = http
+        .get(url)
+        .header("X-Auth-Token", token)
+        .send()
+        .await
+        .map_err(|err| transport_error(err, &subject))?;
+    let status = response.status();
+    if !status.is_success() {
+        // Ignored failure: the status alone explains enough.
+        let detail = response.text().await.unwrap_or_default();
+        return Err(status_error(status, &subject, &detail));
+    }
+    let reply: CatalogReply = response
+        .json()
+        .await
+        .map_err(|err| unexpected(format!("{subject}: unreadable reply: {err}")))?;
+    Ok(reply.catalog.to_string())
+}
+
+#[derive(Deserialize)]
+struct CatalogReply {
+    catalog: serde_json::Value,
 }
 
 /// The first endpoint of `service_type` on `interface` (in `region`, when given).

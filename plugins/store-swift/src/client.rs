@@ -75,6 +75,50 @@ impl SwiftClient {
         })
     }
 
+    /// A client acting with a caller's session (multi-tenant mode), sharing this one's connections.
+    pub fn for_caller(&self, session: Session) -> SwiftClient {
+        SwiftClient {
+            http: self.http.clone(),
+            auth: Authenticator::fixed(self.http.clone(), Arc::new(session)),
+            create_container_on_put: self.create_container_on_put,
+            containers: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The HTTP client, for requests beside Swift's (Keystone's catalog).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The store's own session (authenticating when needed).
+    pub async fn own_session(&self) -> Result<Arc<Session>, StoreError> {
+        self.auth.session().await
+    }
+
+    /// Replaces the read ACL of `container` (`X-Container-Read`) and clears its write ACL, as
+    /// Glance's `set_acls` does.
+    pub async fn set_container_read(&self, container: &str, read: &str) -> Result<(), StoreError> {
+        let subject = format!("ACL of container {container}");
+        let response = self
+            .send(&subject, Method::POST, container, None, |r| {
+                r.header("X-Container-Read", read)
+                    .header("X-Container-Write", "")
+                    .header(CONTENT_LENGTH, 0)
+            })
+            .await?;
+        check(response, &subject).await.map(drop)
+    }
+
+    /// Deletes an empty container.
+    pub async fn delete_container(&self, container: &str) -> Result<(), StoreError> {
+        let subject = format!("container {container}");
+        let response = self
+            .send(&subject, Method::DELETE, container, None, |r| r)
+            .await?;
+        self.lock_containers().remove(container);
+        check(response, &subject).await.map(drop)
+    }
+
     /// The object's headers, or `None` when it does not exist.
     pub async fn head_object(
         &self,
@@ -326,7 +370,7 @@ impl SwiftClient {
                 .send()
                 .await
                 .map_err(|err| transport_error(err, subject))?;
-            if response.status() != StatusCode::UNAUTHORIZED || retried {
+            if response.status() != StatusCode::UNAUTHORIZED || retried || !self.auth.renews() {
                 return Ok(response);
             }
             tracing::debug!(subject, "swift: token refused; authenticating again");

@@ -54,6 +54,8 @@ struct RawConfig {
     #[serde(default)]
     insecure: bool,
     ca_file: Option<PathBuf>,
+    #[serde(default)]
+    multi_tenant: bool,
 }
 
 fn default_auth_version() -> String {
@@ -160,13 +162,30 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Which catalog endpoint is the object store (Keystone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogFilter {
+    pub service_type: String,
+    pub interface: Interface,
+    pub region: Option<String>,
+}
+
 /// Checked options of a swift store. `Debug` never shows the key or password.
 #[derive(Clone, Debug)]
 pub struct SwiftConfig {
-    pub auth_url: Url,
-    pub credentials: Credentials,
+    /// Absent only in multi-tenant mode, where callers bring their tokens.
+    pub auth_url: Option<Url>,
+    /// The store's own credentials; absent only in multi-tenant mode.
+    pub credentials: Option<Credentials>,
     /// A storage URL used instead of the one authentication returns.
     pub endpoint: Option<Url>,
+    /// Multi-tenant mode: each image in its caller's account, with the caller's token.
+    pub multi_tenant: bool,
+    /// Multi-tenant mode: the `endpoint` option as written, `{project_id}` standing for the
+    /// caller's project.
+    pub endpoint_template: Option<String>,
+    /// Where the object store is in a Keystone catalog.
+    pub catalog: CatalogFilter,
     pub container: String,
     pub create_container_on_put: bool,
     pub multiple_containers_seed: usize,
@@ -187,85 +206,77 @@ impl SwiftConfig {
                 .filter(|value| !value.is_empty())
                 .ok_or_else(|| invalid(format!("option `{option}` is required")))
         };
-        let auth_url = parse_url(&required(raw.auth_url, "auth_url")?, "auth_url")?;
-        let user = required(raw.user, "user")?;
-        let key = required(raw.key, "key")?;
-        let credentials = match raw.auth_version.as_str() {
-            "1" | "1.0" => {
-                let keystone_only = [
-                    ("project_name", raw.project_name.is_some()),
-                    ("project_id", raw.project_id.is_some()),
-                    ("user_domain_id", raw.user_domain_id.is_some()),
-                    ("user_domain_name", raw.user_domain_name.is_some()),
-                    ("project_domain_id", raw.project_domain_id.is_some()),
-                    ("project_domain_name", raw.project_domain_name.is_some()),
-                    ("region", raw.region.is_some()),
-                ];
-                if let Some((option, _)) = keystone_only.iter().find(|(_, set)| *set) {
-                    return Err(invalid(format!(
-                        "option `{option}` applies to Keystone (`auth_version` = \"3\") only"
-                    )));
-                }
-                Credentials::V1 { user, key }
+        let multi_tenant = raw.multi_tenant;
+        if multi_tenant {
+            if raw.auth_version != "3" {
+                return Err(invalid(
+                    "option `multi_tenant` needs Keystone (`auth_version` = \"3\"): callers bring Keystone tokens"
+                        .into(),
+                ));
             }
-            "3" => {
-                let user_domain = domain(raw.user_domain_id, raw.user_domain_name, "user")?;
-                let project = match (raw.project_id, raw.project_name) {
-                    (Some(_), Some(_)) => {
-                        return Err(invalid(
-                            "options `project_id` and `project_name` exclude each other".into(),
-                        ));
-                    }
-                    (Some(id), None) => {
-                        if raw.project_domain_id.is_some() || raw.project_domain_name.is_some() {
-                            return Err(invalid(
-                                "option `project_domain_id`/`project_domain_name` applies to `project_name` only"
-                                    .into(),
-                            ));
-                        }
-                        Project::Id(required(Some(id), "project_id")?)
-                    }
-                    (None, Some(name)) => Project::Name {
-                        name: required(Some(name), "project_name")?,
-                        domain: domain(raw.project_domain_id, raw.project_domain_name, "project")?,
-                    },
-                    (None, None) => {
-                        return Err(invalid(
-                            "option `project_name` (or `project_id`) is required with Keystone (`auth_version` = \"3\")"
-                                .into(),
-                        ));
-                    }
-                };
-                let interface = match raw.endpoint_type.as_str() {
-                    "public" | "publicURL" => Interface::Public,
-                    "internal" | "internalURL" => Interface::Internal,
-                    "admin" | "adminURL" => Interface::Admin,
-                    other => {
-                        return Err(invalid(format!(
-                            "option `endpoint_type` must be publicURL, internalURL or adminURL, got {other:?}"
-                        )));
-                    }
-                };
-                Credentials::V3 {
-                    user,
-                    password: key,
-                    user_domain,
-                    project,
-                    region: raw.region,
-                    interface,
-                    service_type: required(Some(raw.service_type), "service_type")?,
-                }
+            if raw.multiple_containers_seed > 0 {
+                return Err(invalid(
+                    "options `multi_tenant` and `multiple_containers_seed` exclude each other: \
+                     in multi-tenant mode each image has a container of its own"
+                        .into(),
+                ));
             }
+        }
+        let interface = match raw.endpoint_type.as_str() {
+            "public" | "publicURL" => Interface::Public,
+            "internal" | "internalURL" => Interface::Internal,
+            "admin" | "adminURL" => Interface::Admin,
             other => {
                 return Err(invalid(format!(
-                    "option `auth_version` must be \"1\" (tempauth) or \"3\" (Keystone), got {other:?}"
+                    "option `endpoint_type` must be publicURL, internalURL or adminURL, got {other:?}"
                 )));
             }
         };
-        let endpoint = raw
-            .endpoint
-            .map(|endpoint| parse_url(&endpoint, "endpoint"))
-            .transpose()?;
+        let catalog = CatalogFilter {
+            service_type: required(Some(raw.service_type.clone()), "service_type")?,
+            interface,
+            region: raw.region.clone(),
+        };
+        let auth_url = match raw.auth_url.clone() {
+            None if multi_tenant => None,
+            auth_url => Some(parse_url(&required(auth_url, "auth_url")?, "auth_url")?),
+        };
+        // A multi-tenant store needs no credentials of its own: callers bring their tokens.
+        let own_credentials = !multi_tenant || raw.user.is_some() || raw.key.is_some();
+        let credentials = if own_credentials {
+            Some(credentials(raw.clone(), catalog.clone())?)
+        } else {
+            None
+        };
+        if credentials.is_some() && auth_url.is_none() {
+            return Err(invalid(
+                "option `auth_url` is required with `user` and `key`".into(),
+            ));
+        }
+        let (endpoint, endpoint_template) = match raw.endpoint {
+            Some(template) if multi_tenant => {
+                parse_url(&template.replace("{project_id}", "p"), "endpoint")?;
+                (None, Some(template))
+            }
+            Some(endpoint) if endpoint.contains("{project_id}") => {
+                return Err(invalid(
+                    "option `endpoint` may name `{project_id}` in multi-tenant mode only".into(),
+                ));
+            }
+            endpoint => (
+                endpoint
+                    .map(|endpoint| parse_url(&endpoint, "endpoint"))
+                    .transpose()?,
+                None,
+            ),
+        };
+        if multi_tenant && endpoint_template.is_none() && auth_url.is_none() {
+            return Err(invalid(
+                "a multi-tenant store needs `endpoint` (with `{project_id}`) or `auth_url` to find \
+                 each caller's storage URL when the host passes no service catalog"
+                    .into(),
+            ));
+        }
         if raw.multiple_containers_seed > SEED_LIMIT {
             return Err(invalid(format!(
                 "option `multiple_containers_seed` must be between 0 and {SEED_LIMIT}, got {}",
@@ -299,6 +310,9 @@ impl SwiftConfig {
             auth_url,
             credentials,
             endpoint,
+            multi_tenant,
+            endpoint_template,
+            catalog,
             container: raw.container,
             create_container_on_put: raw.create_container_on_put,
             multiple_containers_seed: raw.multiple_containers_seed,
@@ -323,6 +337,79 @@ impl SwiftConfig {
         let suffix: String = id.chars().take(seed + dashes).collect();
         format!("{}_{suffix}", self.container)
     }
+}
+
+/// The store's own credentials, from the options.
+fn credentials(raw: RawConfig, catalog: CatalogFilter) -> Result<Credentials, StoreError> {
+    let required = |value: Option<String>, option: &str| {
+        value
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| invalid(format!("option `{option}` is required")))
+    };
+    let user = required(raw.user, "user")?;
+    let key = required(raw.key, "key")?;
+    Ok(match raw.auth_version.as_str() {
+        "1" | "1.0" => {
+            let keystone_only = [
+                ("project_name", raw.project_name.is_some()),
+                ("project_id", raw.project_id.is_some()),
+                ("user_domain_id", raw.user_domain_id.is_some()),
+                ("user_domain_name", raw.user_domain_name.is_some()),
+                ("project_domain_id", raw.project_domain_id.is_some()),
+                ("project_domain_name", raw.project_domain_name.is_some()),
+                ("region", raw.region.is_some()),
+            ];
+            if let Some((option, _)) = keystone_only.iter().find(|(_, set)| *set) {
+                return Err(invalid(format!(
+                    "option `{option}` applies to Keystone (`auth_version` = \"3\") only"
+                )));
+            }
+            Credentials::V1 { user, key }
+        }
+        "3" => {
+            let user_domain = domain(raw.user_domain_id, raw.user_domain_name, "user")?;
+            let project = match (raw.project_id, raw.project_name) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        "options `project_id` and `project_name` exclude each other".into(),
+                    ));
+                }
+                (Some(id), None) => {
+                    if raw.project_domain_id.is_some() || raw.project_domain_name.is_some() {
+                        return Err(invalid(
+                        "option `project_domain_id`/`project_domain_name` applies to `project_name` only"
+                            .into(),
+                    ));
+                    }
+                    Project::Id(required(Some(id), "project_id")?)
+                }
+                (None, Some(name)) => Project::Name {
+                    name: required(Some(name), "project_name")?,
+                    domain: domain(raw.project_domain_id, raw.project_domain_name, "project")?,
+                },
+                (None, None) => {
+                    return Err(invalid(
+                    "option `project_name` (or `project_id`) is required with Keystone (`auth_version` = \"3\")"
+                        .into(),
+                ));
+                }
+            };
+            Credentials::V3 {
+                user,
+                password: key,
+                user_domain,
+                project,
+                region: catalog.region,
+                interface: catalog.interface,
+                service_type: catalog.service_type,
+            }
+        }
+        other => {
+            return Err(invalid(format!(
+                "option `auth_version` must be \"1\" (tempauth) or \"3\" (Keystone), got {other:?}"
+            )));
+        }
+    })
 }
 
 fn domain(id: Option<String>, name: Option<String>, whose: &str) -> Result<Domain, StoreError> {
@@ -418,14 +505,14 @@ mod tests {
         assert_eq!(config.large_object_chunk_size, 200 << 20);
         assert_eq!(config.timeout_secs, 60);
         let config = SwiftConfig::parse(v3()).unwrap();
-        let Credentials::V3 {
+        let Some(Credentials::V3 {
             user_domain,
             project,
             interface,
             service_type,
             region,
             ..
-        } = config.credentials
+        }) = config.credentials
         else {
             panic!("auth_version defaults to 3");
         };
@@ -498,5 +585,50 @@ mod tests {
         // Dashes within the seed characters do not count towards the seed.
         assert_eq!(config(9).container_for(id), "glance_3a1b2c3d-4");
         assert_eq!(config(32).container_for(id).len(), "glance_".len() + 36);
+    }
+
+    #[test]
+    fn multi_tenant_needs_no_credentials_of_its_own() {
+        let config = SwiftConfig::parse(json!({
+            "multi_tenant": true,
+            "endpoint": "http://127.0.0.1:8080/v1/AUTH_{project_id}",
+        }))
+        .unwrap();
+        assert!(config.multi_tenant && config.credentials.is_none());
+        assert_eq!(config.endpoint, None);
+        assert_eq!(
+            config.endpoint_template.as_deref(),
+            Some("http://127.0.0.1:8080/v1/AUTH_{project_id}")
+        );
+        let config =
+            SwiftConfig::parse(json!({ "multi_tenant": true, "auth_url": "http://ks:5000/v3" }))
+                .unwrap();
+        assert!(config.credentials.is_none() && config.auth_url.is_some());
+        // With credentials, they are checked as usual.
+        let config = SwiftConfig::parse(with(v3(), "multi_tenant", json!(true))).unwrap();
+        assert!(config.credentials.is_some());
+    }
+
+    #[test]
+    fn multi_tenant_errors_name_the_options() {
+        let mt = || json!({ "multi_tenant": true, "auth_url": "http://ks:5000/v3" });
+        assert!(message(json!({ "multi_tenant": true })).contains("`endpoint`"));
+        assert!(message(with(mt(), "auth_version", json!("1"))).contains("`multi_tenant`"));
+        assert!(
+            message(with(mt(), "multiple_containers_seed", json!(2)))
+                .contains("`multiple_containers_seed`")
+        );
+        assert!(message(with(mt(), "user", json!("glance"))).contains("`key`"));
+        assert!(
+            message(with(mt(), "endpoint", json!("ftp://x/{project_id}"))).contains("`endpoint`")
+        );
+        assert!(
+            message(with(
+                v3(),
+                "endpoint",
+                json!("http://x/v1/AUTH_{project_id}")
+            ))
+            .contains("multi-tenant")
+        );
     }
 }
