@@ -129,7 +129,7 @@ pub async fn download(
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
             continue;
         };
-        match store.get(&location.url, read_range).await {
+        match store.acting_for(ctx).get(&location.url, read_range).await {
             Ok(got) => {
                 let length = span.map_or(got.total_size, |s| s.last - s.first + 1);
                 return Ok(Some(Download {

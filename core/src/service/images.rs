@@ -162,7 +162,11 @@ pub async fn update(
         enforce_visibility(app, ctx, &ImageTarget::of(ctx, &current), image.visibility)?;
     }
     check_quotas(app, &image)?;
-    save(app, &image, &current).await
+    let saved = save(app, &image, &current).await?;
+    if saved.visibility != current.visibility {
+        super::members::set_acls(app, ctx, &saved).await;
+    }
+    Ok(saved)
 }
 
 /// Add a tag (idempotent).
@@ -208,7 +212,7 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
             tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
             continue;
         };
-        match store.delete(&location.url).await {
+        match store.acting_for(ctx).delete(&location.url).await {
             Ok(()) => {}
             // Not ours to remove: a read-only store (http) only points at the data.
             Err(e)

@@ -67,7 +67,7 @@ pub async fn delete_from_store(
             "Image {image_id} is not stored in store {store_id}."
         )));
     };
-    let store = open_store(app, store_id)?;
+    let store = open_store(app, store_id)?.acting_for(ctx);
     match store.delete(&location.url).await {
         Ok(()) => {}
         // Already gone: only the record is left to remove.
@@ -102,13 +102,21 @@ pub async fn delete_from_store(
 ///
 /// The data streams from one store to the other; nothing is held in memory.
 /// A copy whose size differs from the image's is removed again and refused.
+///
+/// With `caller`, both stores act for it (drivers that use the caller's
+/// token, as Swift's multi-tenant mode, read and write with it).
 pub async fn copy_image_data(
     app: &App,
+    caller: Option<&RequestContext>,
     image: &Image,
     from: &Location,
     to_store_id: &str,
 ) -> ServiceResult<Location> {
-    let target = open_store(app, to_store_id)?;
+    let acting = |store: &StoreHandle| match caller {
+        Some(ctx) => store.acting_for(ctx),
+        None => store.clone(),
+    };
+    let target = acting(open_store(app, to_store_id)?);
     if !target.capabilities().write {
         return Err(ServiceError::StoreReadOnly(to_store_id.to_owned()));
     }
@@ -118,7 +126,7 @@ pub async fn copy_image_data(
             image.id
         ))
     })?;
-    let source = open_store(app, source_id)?;
+    let source = acting(open_store(app, source_id)?);
     let got = source.get(&from.url, None).await?;
     let expected = image.size.map(|s| s as u64);
     if expected.is_some_and(|s| s != got.total_size) {

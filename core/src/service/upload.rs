@@ -49,13 +49,17 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     if !app.config.stores.contains_key(&store_id) {
         return Err(ServiceError::UnknownStore(store_id));
     }
-    let store = app.stores.get(&store_id).ok_or_else(|| {
-        StoreError::new(
-            ErrorKind::Unavailable,
-            format!("store '{store_id}' is not available"),
-        )
-        .temporary()
-    })?;
+    let store = app
+        .stores
+        .get(&store_id)
+        .ok_or_else(|| {
+            StoreError::new(
+                ErrorKind::Unavailable,
+                format!("store '{store_id}' is not available"),
+            )
+            .temporary()
+        })?
+        .acting_for(ctx);
     if !store.capabilities().write {
         return Err(ServiceError::StoreReadOnly(store_id));
     }
@@ -92,7 +96,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
         &app.config.image_format,
     );
     let (outcome, digests, virtual_size) =
-        match put_inspected(store, id, req.body, req.expected_size, cap, check).await {
+        match put_inspected(&store, id, req.body, req.expected_size, cap, check).await {
             Ok(done) => done,
             Err(e) => {
                 restore_queued(app, &saving).await;

@@ -2,11 +2,16 @@
 //! something else from the host's point of view, it is restated here, once.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use glint_sdk::host::Store;
 use glint_sdk::{
-    Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
+    Acl, Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
 };
+
+use futures::FutureExt as _;
+
+use crate::context::RequestContext;
 
 /// An opened store as the services use it. Cloning is cheap.
 ///
@@ -14,9 +19,14 @@ use glint_sdk::{
 /// - a `put` that fails with `NotFound` met a store whose backing location
 ///   (directory, container, pool) is gone: the store is unavailable
 ///   (temporary), not the image missing, so clients get 503 and may retry.
+/// - a handle made by [`StoreHandle::acting_for`] passes the caller (token
+///   and project) to drivers that act with it (Swift's multi-tenant mode);
+///   other drivers never see it.
 #[derive(Clone, Debug)]
 pub struct StoreHandle {
     inner: Store,
+    /// The caller of the operations, for drivers that want one.
+    caller: Option<Arc<glint_sdk::RequestContext>>,
 }
 
 /// The plugin's store underneath, for code that needs none of the rules above.
@@ -30,7 +40,48 @@ impl std::ops::Deref for StoreHandle {
 
 impl StoreHandle {
     pub(super) fn new(inner: Store) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            caller: None,
+        }
+    }
+
+    /// This store, with `ctx` as the caller of its operations: drivers that
+    /// act with the caller's token get it (Glance's request context). Without
+    /// a token (noauth), the plain operations run.
+    pub fn acting_for(&self, ctx: &RequestContext) -> Self {
+        let caller = ctx.auth_token.as_ref().map(|token| {
+            Arc::new(glint_sdk::RequestContext::new(
+                token.expose(),
+                ctx.project_id.clone(),
+            ))
+        });
+        Self {
+            inner: self.inner.clone(),
+            caller,
+        }
+    }
+
+    /// Grants read access to the data at `location` as `acl` says (Glance's
+    /// `set_acls`), as the caller. A store that keeps no ACLs, or a handle
+    /// without a caller, has nothing to do.
+    pub fn set_acls(
+        &self,
+        location: &str,
+        acl: &Acl,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let set = match &self.caller {
+            Some(caller) if self.inner.context_capabilities().acls => {
+                Some(self.inner.set_acls(caller, location, acl))
+            }
+            _ => None,
+        };
+        async move {
+            match set {
+                Some(set) => set.await,
+                None => Ok(()),
+            }
+        }
     }
 
     /// The store's id in the configuration.
@@ -54,7 +105,10 @@ impl StoreHandle {
         size_hint: Option<u64>,
         data: DataStream,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send + 'static {
-        let put = self.inner.put(image_id, size_hint, data);
+        let put = match &self.caller {
+            Some(caller) => self.inner.put_as(caller, image_id, size_hint, data).left_future(),
+            None => self.inner.put(image_id, size_hint, data).right_future(),
+        };
         let id = self.inner.id().to_owned();
         async move {
             put.await.map_err(|e| match e.kind {
@@ -74,7 +128,10 @@ impl StoreHandle {
         location: &str,
         range: Option<ReadRange>,
     ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send + 'static {
-        self.inner.get(location, range)
+        match &self.caller {
+            Some(caller) => self.inner.get_as(caller, location, range).left_future(),
+            None => self.inner.get(location, range).right_future(),
+        }
     }
 
     /// Deletes the object at `location`.
@@ -82,7 +139,10 @@ impl StoreHandle {
         &self,
         location: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.inner.delete(location)
+        match &self.caller {
+            Some(caller) => self.inner.delete_as(caller, location).left_future(),
+            None => self.inner.delete(location).right_future(),
+        }
     }
 
     /// The size of the object at `location`.
@@ -90,6 +150,9 @@ impl StoreHandle {
         &self,
         location: &str,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'static {
-        self.inner.size(location)
+        match &self.caller {
+            Some(caller) => self.inner.size_as(caller, location).left_future(),
+            None => self.inner.size(location).right_future(),
+        }
     }
 }
