@@ -223,7 +223,7 @@ async fn swift_going_down_mid_upload_answers_503_leaves_the_image_queued_and_a_r
         account
             .wait_for_objects(&container, std::slice::from_ref(&before))
             .await,
-        [before.clone()],
+        std::slice::from_ref(&before),
         "segments of the interrupted upload are left"
     );
     let (status, got) = download(&glint, &before).await;
