@@ -66,17 +66,23 @@ TOML
 
 export GLINT_CONFIG=$state/glint.toml
 "$bin" metadefs load "$shared/reference/metadefs" >&2
-GLINT_LOG=${GLINT_LOG:-info} "$bin" serve > "$state/glint.log" 2>&1 &
-pid=$!
+pid=
 cleanup() {
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
   if [ "${TEMPEST_GLINT_KEEP:-0}" != 1 ]; then rm -rf "$state"; fi
 }
 trap cleanup EXIT
+if curl -sf -o /dev/null "http://127.0.0.1:$port/versions"; then
+  log "something already answers on 127.0.0.1:$port: set TEMPEST_GLINT_PORT"; exit 1
+fi
+GLINT_LOG=${GLINT_LOG:-info} "$bin" serve > "$state/glint.log" 2>&1 &
+pid=$!
 for _ in $(seq 1 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/versions" && break
   kill -0 "$pid" 2>/dev/null || { cat "$state/glint.log" >&2; exit 1; }
+  curl -sf -o /dev/null "http://127.0.0.1:$port/versions" && break
   sleep 0.1
 done
 log "glint (pid $pid) on 127.0.0.1:$port, state in $state"
