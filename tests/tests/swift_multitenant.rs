@@ -282,6 +282,31 @@ async fn images_live_in_the_owners_account_and_sharing_sets_swift_read_acls() {
     let (status, _) = swift_get(&object, &other.token).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    // Public (as administrators may make it): every project reads; private again: none.
+    let project_admin = caller(
+        "admin",
+        &cloud().admin_password,
+        json!({ "project": { "name": "admin", "domain": { "id": "default" } } }),
+    )
+    .await;
+    for (visibility, expected) in [
+        ("public", StatusCode::OK),
+        ("private", StatusCode::FORBIDDEN),
+    ] {
+        let r = g
+            .patch(
+                &format!("/v2/images/{id}"),
+                json!([{ "op": "replace", "path": "/visibility", "value": visibility }]),
+            )
+            .header("x-auth-token", if visibility == "public" { &project_admin.token } else { &demo.token })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{visibility}: {}", g.log());
+        let (status, _) = swift_get(&object, &other.token).await;
+        assert_eq!(status, expected, "{visibility}");
+    }
+
     // Deleted: the object and its container are gone from demo's account.
     let r = g
         .delete(&format!("/v2/images/{id}"))
@@ -298,6 +323,7 @@ async fn images_live_in_the_owners_account_and_sharing_sets_swift_read_acls() {
     // No token reached the log, debug level included.
     let log = g.log();
     assert!(!log.contains(&demo.token) && !log.contains(&other.token));
+    assert!(!log.contains(&project_admin.token));
 
     admin(reqwest::Method::DELETE, &format!("/users/{user_id}"), None).await;
     admin(
