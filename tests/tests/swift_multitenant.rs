@@ -99,7 +99,11 @@ async fn admin(method: reqwest::Method, path: &str, body: Option<Value>) -> Valu
         request = request.json(&body);
     }
     let response = request.send().await.unwrap();
-    assert!(response.status().is_success(), "{path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
     response.json().await.unwrap_or(Value::Null)
 }
 
@@ -140,7 +144,10 @@ async fn glint(container: &str) -> (Glint, tempfile::TempDir) {
     std::fs::write(&file, config).unwrap();
     let glint = Glint::start_with(&[
         ("GLINT_CONFIG", file.to_str().unwrap()),
-        ("GLINT_PLUGINS__PATHS", &backends::plugin_paths(&["glint-store-swift"])),
+        (
+            "GLINT_PLUGINS__PATHS",
+            &backends::plugin_paths(&["glint-store-swift"]),
+        ),
         ("GLINT_AUTH__STRATEGY", "keystone"),
         ("GLINT_AUTH__KEYSTONE__AUTH_URL", &cloud.keystone_url),
         ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
@@ -177,7 +184,9 @@ async fn images_live_in_the_owners_account_and_sharing_sets_swift_read_acls() {
     let user_id = admin(
         reqwest::Method::POST,
         "/users",
-        Some(json!({ "user": { "name": name, "password": "other-secret", "domain_id": "default" } })),
+        Some(
+            json!({ "user": { "name": name, "password": "other-secret", "domain_id": "default" } }),
+        ),
     )
     .await["user"]["id"]
         .as_str()
@@ -222,7 +231,10 @@ async fn images_live_in_the_owners_account_and_sharing_sets_swift_read_acls() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", g.log());
 
     // The object is in demo's account, in the image's own container: Swift says so to demo.
-    assert!(demo.swift_url.ends_with(&format!("/AUTH_{}", demo.project_id)));
+    assert!(
+        demo.swift_url
+            .ends_with(&format!("/AUTH_{}", demo.project_id))
+    );
     let object = format!("{}/{container}_{id}/{id}", demo.swift_url);
     let (status, body) = swift_get(&object, &demo.token).await;
     assert_eq!(status, StatusCode::OK, "{object}");
@@ -298,7 +310,14 @@ async fn images_live_in_the_owners_account_and_sharing_sets_swift_read_acls() {
                 &format!("/v2/images/{id}"),
                 json!([{ "op": "replace", "path": "/visibility", "value": visibility }]),
             )
-            .header("x-auth-token", if visibility == "public" { &project_admin.token } else { &demo.token })
+            .header(
+                "x-auth-token",
+                if visibility == "public" {
+                    &project_admin.token
+                } else {
+                    &demo.token
+                },
+            )
             .send()
             .await
             .unwrap();

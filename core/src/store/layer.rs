@@ -106,7 +106,10 @@ impl StoreHandle {
         data: DataStream,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send + 'static {
         let put = match &self.caller {
-            Some(caller) => self.inner.put_as(caller, image_id, size_hint, data).left_future(),
+            Some(caller) => self
+                .inner
+                .put_as(caller, image_id, size_hint, data)
+                .left_future(),
             None => self.inner.put(image_id, size_hint, data).right_future(),
         };
         let id = self.inner.id().to_owned();
