@@ -41,8 +41,9 @@ impl StoreDriver for SwiftDriver {
     fn open(ctx: OpenContext, config: serde_json::Value) -> Result<Self, StoreError> {
         let config = SwiftConfig::parse(config)?;
         let client = Arc::new(SwiftClient::new(&config)?);
-        // Authentication waits for the first request: a Swift that is down now only makes
-        // requests fail (temporarily) until it is back, instead of leaving the store out.
+        if config.auth_url.is_some() && config.credentials.is_some() {
+            check_credentials(&ctx.store_id, &client)?;
+        }
         tracing::info!(store = %ctx.store_id, ?config, "swift store opened");
         Ok(SwiftDriver {
             inner: Arc::new(Inner {
@@ -530,6 +531,39 @@ mod tests {
                 read_acl(&Acl::new(false, vec![bad.into()])).is_err(),
                 "{bad}"
             );
+        }
+    }
+}
+
+/// Authenticates once while the store opens: credentials the auth service refuses leave the
+/// store out with a message naming the options. A Swift or Keystone that cannot be reached now
+/// does not: the store opens and its requests fail (temporarily) until it is back.
+fn check_credentials(store_id: &str, client: &Arc<SwiftClient>) -> Result<(), StoreError> {
+    let client = Arc::clone(client);
+    // `open` may run on a host runtime thread, where blocking on a runtime is not allowed.
+    let outcome = std::thread::spawn(move || {
+        glint_sdk::runtime::handle().block_on(async move { client.own_session().await.map(drop) })
+    })
+    .join()
+    .unwrap_or_else(|_| {
+        Err(StoreError::new(
+            ErrorKind::Unexpected,
+            "the credential check panicked",
+        ))
+    });
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::PermissionDenied | ErrorKind::ConfigInvalid
+            ) =>
+        {
+            Err(StoreError::new(ErrorKind::ConfigInvalid, e.message))
+        }
+        Err(e) => {
+            tracing::warn!(store = %store_id, error = %e, "swift store opened without checking its credentials: the auth service did not answer");
+            Ok(())
         }
     }
 }

@@ -143,14 +143,11 @@ fn the_internal_endpoint_works_too() {
 }
 
 #[test]
-fn wrong_password_is_permission_denied_without_the_password() {
+fn a_wrong_password_leaves_the_store_out_without_the_password() {
     let mut options = options("keystone-wrong");
     options["key"] = json!("not-the-password-42");
-    let store = open(&options);
-    let err = runtime()
-        .block_on(store.size("swift+config://swift/glance/x"))
-        .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
+    let err = refused(&options);
+    assert_eq!(err.kind, ErrorKind::ConfigInvalid, "{err}");
     assert!(
         err.message.contains("glance") && err.message.contains("`key`"),
         "{err}"
@@ -162,13 +159,19 @@ fn wrong_password_is_permission_denied_without_the_password() {
 fn unknown_region_is_config_invalid_naming_the_options() {
     let mut options = options("keystone-region");
     options["region"] = json!("Nowhere");
-    let store = open(&options);
-    let err = runtime()
-        .block_on(store.size("swift+config://swift/glance/x"))
-        .unwrap_err();
+    let err = refused(&options);
     assert_eq!(err.kind, ErrorKind::ConfigInvalid, "{err}");
     assert!(
         err.message.contains("`region`") && err.message.contains("Nowhere"),
         "{err}"
     );
+}
+
+/// The error opening a store with `options` gives: credentials and catalog are checked then.
+fn refused(options: &serde_json::Value) -> glint_sdk::StoreError {
+    glint_sdk::host::load_store_plugin(&support::plugin())
+        .expect("the swift plugin loads")
+        .open("swift", options)
+        .err()
+        .expect("the store is refused")
 }
