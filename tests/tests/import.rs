@@ -118,7 +118,10 @@ impl Site {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("import of {id} did not finish: {}", self.glint.show(id).await);
+        panic!(
+            "import of {id} did not finish: {}",
+            self.glint.show(id).await
+        );
     }
 
     async fn download(&self, id: &str, query: &str) -> Vec<u8> {
@@ -161,7 +164,13 @@ impl Fixtures {
             .unwrap()
             .port();
         let mut child = Command::new("python3")
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -234,12 +243,24 @@ async fn import_checks_come_in_glances_order_with_glances_statuses() {
     let cases = [
         (json!({}), StatusCode::BAD_REQUEST),
         (json!({"method": {}}), StatusCode::BAD_REQUEST),
-        (json!({"method": {"name": "glance-download"}}), StatusCode::BAD_REQUEST),
-        (json!({"method": {"name": "glance-direct"}, "all_stores": "yes"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"method": {"name": "glance-download"}}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"method": {"name": "glance-direct"}, "all_stores": "yes"}),
+            StatusCode::BAD_REQUEST,
+        ),
         // Not staged yet.
-        (json!({"method": {"name": "glance-direct"}}), StatusCode::CONFLICT),
+        (
+            json!({"method": {"name": "glance-direct"}}),
+            StatusCode::CONFLICT,
+        ),
         // copy-image needs an active image.
-        (json!({"method": {"name": "copy-image"}, "stores": ["slow"]}), StatusCode::CONFLICT),
+        (
+            json!({"method": {"name": "copy-image"}, "stores": ["slow"]}),
+            StatusCode::CONFLICT,
+        ),
         (
             json!({"method": {"name": "web-download", "uri": "http://127.0.0.1:9/x"}, "stores": ["nowhere"]}),
             StatusCode::CONFLICT,
@@ -275,7 +296,10 @@ async fn web_download_fetches_allowed_urls_only() {
     ] {
         let id = s.create().await;
         let (status, text) = s
-            .import(&id, json!({"method": {"name": "web-download", "uri": refused}}))
+            .import(
+                &id,
+                json!({"method": {"name": "web-download", "uri": refused}}),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {text}");
         assert!(text.contains("does not pass filtering"), "{text}");
@@ -302,7 +326,10 @@ async fn web_download_fetches_allowed_urls_only() {
     let id = s.create().await;
     let missing = format!("http://127.0.0.1:{}/missing.raw", fixtures.port);
     let (status, _) = s
-        .import(&id, json!({"method": {"name": "web-download", "uri": missing}}))
+        .import(
+            &id,
+            json!({"method": {"name": "web-download", "uri": missing}}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let img = s.settled(&id).await;
@@ -330,12 +357,18 @@ async fn copy_image_adds_a_store_and_refuses_one_already_holding_it() {
     s.settled(&id).await;
 
     let (status, text) = s
-        .import(&id, json!({"method": {"name": "copy-image"}, "stores": ["fast"]}))
+        .import(
+            &id,
+            json!({"method": {"name": "copy-image"}, "stores": ["fast"]}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
 
     let (status, text) = s
-        .import(&id, json!({"method": {"name": "copy-image"}, "all_stores": true}))
+        .import(
+            &id,
+            json!({"method": {"name": "copy-image"}, "all_stores": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
     let img = s.settled(&id).await;
@@ -348,7 +381,10 @@ async fn copy_image_adds_a_store_and_refuses_one_already_holding_it() {
 
     // Every writable store already holds it: nothing to do, still 202.
     let (status, _) = s
-        .import(&id, json!({"method": {"name": "copy-image"}, "all_stores": true}))
+        .import(
+            &id,
+            json!({"method": {"name": "copy-image"}, "all_stores": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 }
@@ -371,7 +407,11 @@ async fn a_failed_store_with_all_stores_must_succeed_reverts_the_import() {
     assert_eq!(img["status"], "queued", "{img}");
     assert_eq!(img["os_glance_failed_import"], "web");
     assert!(img.get("stores").is_none(), "{img}");
-    assert!(files_in(s.fast.path()).is_empty(), "{:?}", files_in(s.fast.path()));
+    assert!(
+        files_in(s.fast.path()).is_empty(),
+        "{:?}",
+        files_in(s.fast.path())
+    );
     assert!(s.staged().is_empty());
     assert_eq!(s.tasks(&id).await[0]["status"], "failure");
 }
@@ -402,7 +442,10 @@ async fn a_failed_store_without_all_stores_must_succeed_keeps_the_good_copies() 
 async fn deleting_a_staged_image_removes_its_staged_data() {
     let s = site(9).await;
     let id = s.create().await;
-    assert_eq!(s.stage(&id, &pattern(4096, 1)).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.stage(&id, &pattern(4096, 1)).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(s.staged().len(), 1);
     let r = s
         .glint

@@ -48,7 +48,11 @@ async fn without_the_cache_2_17_is_current_and_the_cache_versions_are_not_listed
         .collect();
     assert_eq!(listed[0], ("v2.15", "SUPPORTED"));
     assert!(listed.contains(&("v2.17", "CURRENT")));
-    assert!(!listed.iter().any(|(id, _)| ["v2.14", "v2.16", "v2.18"].contains(id)));
+    assert!(
+        !listed
+            .iter()
+            .any(|(id, _)| ["v2.14", "v2.16", "v2.18"].contains(id))
+    );
 }
 
 #[tokio::test]
