@@ -6,10 +6,10 @@ use poem::Server;
 use poem::listener::TcpListener;
 
 use crate::app::App;
-use crate::domain::protections::PropertyProtections;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
+use crate::domain::protections::PropertyProtections;
 use crate::store::StoreRegistry;
 
 /// Open everything the configuration names.

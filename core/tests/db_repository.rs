@@ -1080,7 +1080,10 @@ mod cases {
         assert!(db.image_tasks(Uuid::new_v4()).await.unwrap().is_empty());
         let mut gone = second.clone();
         gone.id = Uuid::new_v4();
-        assert!(matches!(db.update_task(&gone).await, Err(DbError::NotFound)));
+        assert!(matches!(
+            db.update_task(&gone).await,
+            Err(DbError::NotFound)
+        ));
     }
 
     pub async fn usage_counts_per_owner_and_status(db: Database) {

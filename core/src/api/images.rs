@@ -57,7 +57,11 @@ impl ImagesApi {
         let image = images::create(app.0, context(req), &body.value).await?;
         let stores: Vec<&str> = app.stores.infos().map(|s| s.id.as_str()).collect();
         Ok(Created::Created(
-            JsonDoc::new(view::image(&images::readable(app.0, context(req), image.clone()))),
+            JsonDoc::new(view::image(&images::readable(
+                app.0,
+                context(req),
+                image.clone(),
+            ))),
             format!("/v2/images/{}", image.id),
             stores.join(","),
             app.config.import.methods.join(","),

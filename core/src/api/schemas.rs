@@ -82,13 +82,21 @@ impl SharingSchemasApi {
     }
 
     /// The JSON-Schema of one task.
-    #[oai(path = "/v2/schemas/task", method = "get", operation_id = "showTaskSchema")]
+    #[oai(
+        path = "/v2/schemas/task",
+        method = "get",
+        operation_id = "showTaskSchema"
+    )]
     async fn task(&self) -> JsonDoc<Any<Value>> {
         JsonDoc::new(task_schema())
     }
 
     /// The JSON-Schema of a page of tasks.
-    #[oai(path = "/v2/schemas/tasks", method = "get", operation_id = "showTasksSchema")]
+    #[oai(
+        path = "/v2/schemas/tasks",
+        method = "get",
+        operation_id = "showTasksSchema"
+    )]
     async fn tasks(&self) -> JsonDoc<Any<Value>> {
         let mut task = task_schema();
         if let Some(props) = task["properties"].as_object_mut() {

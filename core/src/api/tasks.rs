@@ -74,7 +74,12 @@ impl TasksApi {
                 .into_owned()
                 .collect();
         let api = &app.config.api;
-        let query = tasks::query(context(req), &params, api.limit_param_default, api.api_limit_max)?;
+        let query = tasks::query(
+            context(req),
+            &params,
+            api.limit_param_default,
+            api.api_limit_max,
+        )?;
         let found = tasks::list(app.0, context(req), &query).await?;
         let views: Vec<Value> = found
             .iter()

@@ -32,7 +32,12 @@ impl Database {
             .push(IMAGE_COLUMNS)
             .push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
             .push_word(ImageStatus::Killed.as_str());
-        push_visibility(&mut sql, &query.scope, query.visibility, query.member_status);
+        push_visibility(
+            &mut sql,
+            &query.scope,
+            query.visibility,
+            query.member_status,
+        );
         push_filters(&mut sql, query);
         if let Some(marker) = &marker {
             sql.push(" AND ");

@@ -117,7 +117,11 @@ impl Database {
     }
 
     /// One member of an image, if the image is shared with it.
-    pub async fn get_member(&self, image_id: Uuid, member: &str) -> Result<Option<Member>, DbError> {
+    pub async fn get_member(
+        &self,
+        image_id: Uuid,
+        member: &str,
+    ) -> Result<Option<Member>, DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push(MEMBER_SELECT)
             .push(" WHERE image_id = ")

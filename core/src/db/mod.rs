@@ -156,7 +156,8 @@ impl Database {
     /// when the database is opened, so a long-running SQLite deployment
     /// should call this now and then, and anyone after a bulk import.
     pub async fn analyze(&self) -> Result<(), DbError> {
-        const TABLES: &str = "images, image_properties, image_tags, image_locations, image_members, tasks";
+        const TABLES: &str =
+            "images, image_properties, image_tags, image_locations, image_members, tasks";
         let statement = match self.backend {
             Backend::Sqlite => "ANALYZE".to_owned(),
             Backend::Postgres => format!("ANALYZE {TABLES}"),

@@ -26,14 +26,22 @@ impl Database {
             Backend::MySql => "SIGNED",
             Backend::Sqlite | Backend::Postgres => "BIGINT",
         };
-        let total = |expr: &str, name: &str| {
-            format!("CAST(COALESCE(SUM({expr}), 0) AS {int}) AS {name}")
-        };
+        let total =
+            |expr: &str, name: &str| format!("CAST(COALESCE(SUM({expr}), 0) AS {int}) AS {name}");
         let statement = format!(
             "SELECT {}, {}, COUNT(*) AS images, {} FROM images WHERE deleted = 0 AND owner = ",
-            total("CASE WHEN status IN ('active', 'deactivated') THEN size ELSE 0 END", "stored"),
-            total("CASE WHEN status IN ('uploading', 'importing') THEN size ELSE 0 END", "staged"),
-            total("CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END", "uploading"),
+            total(
+                "CASE WHEN status IN ('active', 'deactivated') THEN size ELSE 0 END",
+                "stored"
+            ),
+            total(
+                "CASE WHEN status IN ('uploading', 'importing') THEN size ELSE 0 END",
+                "staged"
+            ),
+            total(
+                "CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END",
+                "uploading"
+            ),
         );
         let mut sql = Sql::new(self.backend);
         sql.push(&statement).bind(owner);

@@ -77,8 +77,12 @@ impl PropertyProtections {
 
     /// Reads the operator's file; any mistake in it is an error naming it.
     pub fn load(file: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read property protection file {}: {e}", file.display()))?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            format!(
+                "cannot read property protection file {}: {e}",
+                file.display()
+            )
+        })?;
         Self::parse(&text).map_err(|e| format!("property protection file {}: {e}", file.display()))
     }
 
@@ -205,7 +209,10 @@ delete = @
         let billing = roles(&["billing"]);
         assert!(!p.allows("x_billing_code", Op::Create, &member));
         assert!(p.allows("x_billing_code", Op::Read, &member));
-        assert!(p.allows("x_billing_code", Op::Create, &billing), "roles compare case-insensitively");
+        assert!(
+            p.allows("x_billing_code", Op::Create, &billing),
+            "roles compare case-insensitively"
+        );
         assert!(!p.allows("x_billing_code", Op::Delete, &billing));
         assert!(p.allows("x_frozen", Op::Create, &member));
         assert!(!p.allows("x_frozen", Op::Update, &roles(&["admin"])));
@@ -215,7 +222,8 @@ delete = @
 
     #[test]
     fn unmatched_properties_are_closed_and_no_file_is_open() {
-        let p = PropertyProtections::parse("[^a$]\ncreate=@\nread=@\nupdate=@\ndelete=@\n").unwrap();
+        let p =
+            PropertyProtections::parse("[^a$]\ncreate=@\nread=@\nupdate=@\ndelete=@\n").unwrap();
         assert!(!p.allows("b", Op::Read, &roles(&["admin"])));
         assert!(PropertyProtections::none().allows("b", Op::Delete, &[]));
     }
@@ -224,8 +232,14 @@ delete = @
     fn mistakes_are_reported_with_the_section() {
         for (text, needle) in [
             ("[a]\ncreate=@\nread=@\nupdate=@\n", "no `delete`"),
-            ("[a]\ncreate=@,!\nread=@\nupdate=@\ndelete=@\n", "mutually exclusive"),
-            ("[(]\ncreate=@\nread=@\nupdate=@\ndelete=@\n", "not a valid regular expression"),
+            (
+                "[a]\ncreate=@,!\nread=@\nupdate=@\ndelete=@\n",
+                "mutually exclusive",
+            ),
+            (
+                "[(]\ncreate=@\nread=@\nupdate=@\ndelete=@\n",
+                "not a valid regular expression",
+            ),
             ("create=@\n", "before any [section]"),
         ] {
             let e = PropertyProtections::parse(text).unwrap_err();

@@ -295,7 +295,11 @@ async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image>
 
 /// The caller's roles for property protections, service roles included.
 fn protection_roles(ctx: &RequestContext) -> Vec<String> {
-    ctx.roles.iter().chain(&ctx.service_roles).cloned().collect()
+    ctx.roles
+        .iter()
+        .chain(&ctx.service_roles)
+        .cloned()
+        .collect()
 }
 
 /// Property protections on a create (`before` is `None`) or an update:

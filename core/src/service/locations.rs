@@ -233,7 +233,10 @@ async fn finish_task(app: &App, mut task: Task, outcome: Result<(), String>) {
         Ok(()) => {
             task.status = TaskStatus::Success;
             let mut result = Map::new();
-            result.insert("image_id".into(), task.image_id.map(|i| i.to_string()).into());
+            result.insert(
+                "image_id".into(),
+                task.image_id.map(|i| i.to_string()).into(),
+            );
             task.result = Some(result);
         }
         Err(message) => {

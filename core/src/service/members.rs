@@ -24,7 +24,9 @@ pub async fn create(
     let image = images::get(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to create members for image {image_id}.");
     require_shared(&image, refused)?;
-    enforce_image(app, ctx, "add_member", &image, || not_authorized("add_member"))?;
+    enforce_image(app, ctx, "add_member", &image, || {
+        not_authorized("add_member")
+    })?;
     let quota = app.config.api.image_member_quota;
     if app.db.list_members(image_id).await?.len() >= quota {
         return Err(ServiceError::OverLimit(format!(
@@ -51,10 +53,15 @@ pub async fn create(
 /// for a member.
 pub async fn list(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceResult<Vec<Member>> {
     let image = images::get(app, ctx, image_id).await?;
-    let refused =
-        || format!("Not allowed to list members for image {image_id}: Only shared images have members.");
+    let refused = || {
+        format!(
+            "Not allowed to list members for image {image_id}: Only shared images have members."
+        )
+    };
     require_shared(&image, refused)?;
-    enforce_image(app, ctx, "get_members", &image, || not_authorized("get_members"))?;
+    enforce_image(app, ctx, "get_members", &image, || {
+        not_authorized("get_members")
+    })?;
     let members = app.db.list_members(image_id).await?;
     Ok(members
         .into_iter()
@@ -95,7 +102,9 @@ pub async fn update(
     let refused = || format!("Not allowed to update members for image {image_id}.");
     require_shared(&image, refused)?;
     lookup(app, ctx, &image, member).await?;
-    enforce_image(app, ctx, "modify_member", &image, || not_authorized("modify_member"))?;
+    enforce_image(app, ctx, "modify_member", &image, || {
+        not_authorized("modify_member")
+    })?;
     app.db
         .set_member_status(image_id, member, status)
         .await
@@ -120,7 +129,9 @@ pub async fn delete(
     let refused = || format!("Not allowed to delete members for image {image_id}.");
     require_shared(&image, refused)?;
     lookup(app, ctx, &image, member).await?;
-    enforce_image(app, ctx, "delete_member", &image, || not_authorized("delete_member"))?;
+    enforce_image(app, ctx, "delete_member", &image, || {
+        not_authorized("delete_member")
+    })?;
     app.db
         .delete_member(image_id, member)
         .await

@@ -7,10 +7,10 @@ pub mod images;
 pub mod import;
 pub mod locations;
 pub mod members;
-pub mod quota;
 pub mod metadefs;
-pub mod stores;
+pub mod quota;
 pub mod staging;
+pub mod stores;
 pub mod tasks;
 pub mod upload;
 

@@ -115,7 +115,9 @@ async fn remove_path(path: &Path) {
     match tokio::fs::remove_file(path).await {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove staged data"),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove staged data")
+        }
     }
 }
 

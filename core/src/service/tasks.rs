@@ -14,7 +14,14 @@ use crate::db::TaskQuery;
 use crate::domain::{Task, TaskStatus};
 use crate::policy::Target;
 
-const SORT_KEYS: [&str; 6] = ["created_at", "updated_at", "id", "type", "status", "expires_at"];
+const SORT_KEYS: [&str; 6] = [
+    "created_at",
+    "updated_at",
+    "id",
+    "type",
+    "status",
+    "expires_at",
+];
 
 fn enforce_access(app: &App, ctx: &RequestContext) -> ServiceResult<()> {
     app.policy
@@ -69,9 +76,7 @@ pub async fn show(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Ta
     app.policy.enforce("get_task", ctx, &Target::project(ctx))?;
     match app.db.get_task(id).await? {
         Some(task) if ctx.is_admin || task.owner == ctx.project_id => Ok(task),
-        _ => Err(ServiceError::NotFound(format!(
-            "Failed to find task {id}"
-        ))),
+        _ => Err(ServiceError::NotFound(format!("Failed to find task {id}"))),
     }
 }
 
@@ -120,9 +125,8 @@ pub fn query(
                 q.kind = Some(value.clone());
             }
             "marker" => {
-                q.marker = Some(
-                    Uuid::parse_str(value).map_err(|_| bad("Invalid marker format".into()))?,
-                );
+                q.marker =
+                    Some(Uuid::parse_str(value).map_err(|_| bad("Invalid marker format".into()))?);
             }
             "limit" => {
                 let limit: i64 = value
@@ -142,7 +146,8 @@ pub fn query(
 /// `GET /v2/tasks`.
 pub async fn list(app: &App, ctx: &RequestContext, q: &TaskQuery) -> ServiceResult<Vec<Task>> {
     enforce_access(app, ctx)?;
-    app.policy.enforce("get_tasks", ctx, &Target::project(ctx))?;
+    app.policy
+        .enforce("get_tasks", ctx, &Target::project(ctx))?;
     match app.db.list_tasks(q).await {
         Ok(tasks) => Ok(tasks),
         Err(crate::db::DbError::MarkerNotFound) => Err(ServiceError::Invalid(
