@@ -514,27 +514,6 @@ impl<T> Drop for Spawned<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn read_acls_follow_glance() {
-        assert_eq!(read_acl(&Acl::new(true, vec!["a".into()])).unwrap(), "*:*");
-        assert_eq!(
-            read_acl(&Acl::new(false, vec!["a1".into(), "b2".into()])).unwrap(),
-            "a1:*,b2:*"
-        );
-        assert_eq!(read_acl(&Acl::default()).unwrap(), "");
-        for bad in ["a,b", "a:*", "", "x y"] {
-            assert!(
-                read_acl(&Acl::new(false, vec![bad.into()])).is_err(),
-                "{bad}"
-            );
-        }
-    }
-}
-
 /// Authenticates once while the store opens: credentials the auth service refuses leave the
 /// store out with a message naming the options. A Swift or Keystone that cannot be reached now
 /// does not: the store opens and its requests fail (temporarily) until it is back.
@@ -564,6 +543,27 @@ fn check_credentials(store_id: &str, client: &Arc<SwiftClient>) -> Result<(), St
         Err(e) => {
             tracing::warn!(store = %store_id, error = %e, "swift store opened without checking its credentials: the auth service did not answer");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_acls_follow_glance() {
+        assert_eq!(read_acl(&Acl::new(true, vec!["a".into()])).unwrap(), "*:*");
+        assert_eq!(
+            read_acl(&Acl::new(false, vec!["a1".into(), "b2".into()])).unwrap(),
+            "a1:*,b2:*"
+        );
+        assert_eq!(read_acl(&Acl::default()).unwrap(), "");
+        for bad in ["a,b", "a:*", "", "x y"] {
+            assert!(
+                read_acl(&Acl::new(false, vec![bad.into()])).is_err(),
+                "{bad}"
+            );
         }
     }
 }

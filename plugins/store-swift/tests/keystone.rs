@@ -172,6 +172,5 @@ fn refused(options: &serde_json::Value) -> glint_sdk::StoreError {
     glint_sdk::host::load_store_plugin(&support::plugin())
         .expect("the swift plugin loads")
         .open("swift", options)
-        .err()
-        .expect("the store is refused")
+        .expect_err("the store is refused")
 }
