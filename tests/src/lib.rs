@@ -1,6 +1,8 @@
 //! Black-box test support: start the real `glint` binary on a free loopback
 //! port with its own data directory, and talk to it over HTTP.
 
+pub mod keystone;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use glint_blackbox::keystone::{keystone, project_scope, start_glint, token};
 use glint_blackbox::{Glint, StatusCode, md5_hex, pattern};
 use serde_json::Value;
 
@@ -514,82 +515,14 @@ async fn a_disabled_cache_is_neither_offered_nor_filled() {
     assert!(!off.data_dir.path().join("cache").exists());
 }
 
-/// Keystone's URL and admin password, starting Keystone with the shared
-/// harness's keystone-up.sh when nothing answers on KEYSTONE_PORT (5000).
-fn keystone() -> &'static (String, String) {
-    static KEYSTONE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    KEYSTONE.get_or_init(|| {
-        let port = std::env::var("KEYSTONE_PORT").unwrap_or_else(|_| "5000".into());
-        let answers = std::process::Command::new("curl")
-            .args(["-sf", "-m", "5", "-o", "/dev/null"])
-            .arg(format!("http://127.0.0.1:{port}/v3"))
-            .status()
-            .is_ok_and(|s| s.success());
-        let mut settings = std::collections::HashMap::new();
-        if !answers {
-            let shared = std::env::var_os("GLINT_SHARED").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-                PathBuf::from,
-            );
-            let script = shared.join("harness/keystone-up.sh");
-            let out = std::process::Command::new("bash")
-                .arg(&script)
-                .output()
-                .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-            assert!(
-                out.status.success(),
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            settings = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        }
-        let setting = |key: &str, default: String| {
-            settings
-                .get(key)
-                .cloned()
-                .or_else(|| std::env::var(key).ok())
-                .unwrap_or(default)
-        };
-        (
-            setting("KEYSTONE_URL", format!("http://127.0.0.1:{port}/v3")),
-            setting("KEYSTONE_ADMIN_PASSWORD", "password".into()),
-        )
-    })
-}
-
 async fn project_token(user: &str, password: &str, project: &str) -> String {
-    let body = serde_json::json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"id": "default"}}},
-    }});
-    let r = glint_blackbox::Client::new()
-        .post(format!("{}/auth/tokens?nocatalog", keystone().0))
-        .json(&body)
-        .send()
-        .await
-        .expect("keystone auth");
-    assert_eq!(r.status(), StatusCode::CREATED, "token for {user}");
-    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
+    token(user, password, project_scope(project)).await
 }
 
 #[tokio::test]
 async fn only_administrators_manage_the_cache() {
-    let (url, admin_password) = keystone().clone();
-    let g = Glint::start_with(&[
-        ("GLINT_AUTH__STRATEGY", "keystone"),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
-    ])
-    .await;
-    let admin = project_token("admin", &admin_password, "admin").await;
+    let g = start_glint(&[]).await;
+    let admin = project_token("admin", &keystone().admin_password, "admin").await;
     let member = project_token("demo", "demo-secret", "demo").await;
 
     // The member's own image, which the member may download.

@@ -16,7 +16,6 @@
 //! Keystone is started with the shared harness's keystone-up.sh when
 //! nothing answers on KEYSTONE_PORT (5000).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -24,7 +23,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use glint_blackbox::{Client, Glint, StatusCode, md5_hex, pattern, target_dir};
+use glint_blackbox::keystone::{keystone, keystone_admin, start_glint, token};
+use glint_blackbox::{Glint, StatusCode, md5_hex, pattern, target_dir};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -40,97 +40,6 @@ const CLIENT_PACKAGES: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------- Keystone
-
-/// Keystone's settings, as keystone-up.sh prints them (its defaults when it
-/// was already running).
-struct Keystone {
-    url: String,
-    admin_password: String,
-}
-
-fn keystone() -> &'static Keystone {
-    static KEYSTONE: OnceLock<Keystone> = OnceLock::new();
-    KEYSTONE.get_or_init(|| {
-        let port = std::env::var("KEYSTONE_PORT").unwrap_or_else(|_| "5000".into());
-        let mut settings: HashMap<String, String> = HashMap::new();
-        if !answers(&format!("http://127.0.0.1:{port}/v3")) {
-            let shared = std::env::var_os("GLINT_SHARED").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-                PathBuf::from,
-            );
-            let script = shared.join("harness/keystone-up.sh");
-            let out = Command::new("bash")
-                .arg(&script)
-                .output()
-                .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-            assert!(
-                out.status.success(),
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            settings = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        }
-        let setting = |key: &str, default: String| {
-            settings
-                .get(key)
-                .cloned()
-                .or_else(|| std::env::var(key).ok())
-                .unwrap_or(default)
-        };
-        Keystone {
-            url: setting("KEYSTONE_URL", format!("http://127.0.0.1:{port}/v3")),
-            admin_password: setting("KEYSTONE_ADMIN_PASSWORD", "password".into()),
-        }
-    })
-}
-
-fn answers(url: &str) -> bool {
-    Command::new("curl")
-        .args(["-sf", "-m", "5", "-o", "/dev/null", url])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Password auth at Keystone; `scope` is Keystone's scope object.
-async fn token(user: &str, password: &str, scope: Value) -> String {
-    let body = json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": scope,
-    }});
-    let r = Client::new()
-        .post(format!("{}/auth/tokens?nocatalog", keystone().url))
-        .json(&body)
-        .send()
-        .await
-        .expect("keystone auth");
-    assert_eq!(r.status(), StatusCode::CREATED, "token for {user}");
-    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
-}
-
-/// A Keystone API call with a system-scoped administrator token.
-async fn keystone_admin(method: Method, path: &str, body: Option<Value>) -> Value {
-    let admin = token(
-        "admin",
-        &keystone().admin_password,
-        json!({"system": {"all": true}}),
-    )
-    .await;
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", keystone().url))
-        .header("x-auth-token", admin);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.expect("keystone call");
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
-}
 
 /// A Keystone user with the member role on one project.
 struct User {
@@ -406,16 +315,7 @@ async fn site() -> Site {
         ),
     )
     .unwrap();
-    let url = keystone().url.clone();
-    let glint = Glint::start_with(&[
-        ("GLINT_CONFIG", file.to_str().unwrap()),
-        ("GLINT_AUTH__STRATEGY", "keystone"),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
-    ])
-    .await;
+    let glint = start_glint(&[("GLINT_CONFIG", file.to_str().unwrap())]).await;
     Site {
         glint,
         web,

@@ -3,128 +3,12 @@
 //! an image service endpoint of a region made for the test, and the local
 //! server imports from it with the caller's token.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::FutureExt;
-use glint_blackbox::{Client, Glint, StatusCode, md5_hex, pattern};
+use glint_blackbox::keystone::{demo_token, keystone_admin, start_glint};
+use glint_blackbox::{Glint, StatusCode, md5_hex, pattern};
 use serde_json::{Value, json};
-
-struct Keystone {
-    url: String,
-    admin_password: String,
-}
-
-/// Keystone's settings: started with the shared harness's keystone-up.sh
-/// when nothing answers on KEYSTONE_PORT (5000).
-fn keystone() -> &'static Keystone {
-    static KEYSTONE: OnceLock<Keystone> = OnceLock::new();
-    KEYSTONE.get_or_init(|| {
-        let port = std::env::var("KEYSTONE_PORT").unwrap_or_else(|_| "5000".into());
-        let mut settings: HashMap<String, String> = HashMap::new();
-        if !answers(&format!("http://127.0.0.1:{port}/v3")) {
-            let shared = std::env::var_os("GLINT_SHARED").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-                PathBuf::from,
-            );
-            let script = shared.join("harness/keystone-up.sh");
-            let out = Command::new("bash")
-                .arg(&script)
-                .output()
-                .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-            assert!(
-                out.status.success(),
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            settings = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        }
-        let setting = |key: &str, default: String| {
-            settings
-                .get(key)
-                .cloned()
-                .or_else(|| std::env::var(key).ok())
-                .unwrap_or(default)
-        };
-        Keystone {
-            url: setting("KEYSTONE_URL", format!("http://127.0.0.1:{port}/v3")),
-            admin_password: setting("KEYSTONE_ADMIN_PASSWORD", "password".into()),
-        }
-    })
-}
-
-fn answers(url: &str) -> bool {
-    Command::new("curl")
-        .args(["-sf", "-m", "5", "-o", "/dev/null", url])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-async fn token(user: &str, password: &str, scope: Value) -> String {
-    let body = json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": scope,
-    }});
-    let r = Client::new()
-        .post(format!("{}/auth/tokens?nocatalog", keystone().url))
-        .json(&body)
-        .send()
-        .await
-        .expect("keystone auth");
-    assert_eq!(r.status(), StatusCode::CREATED, "token for {user}");
-    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
-}
-
-async fn demo_token() -> String {
-    token(
-        "demo",
-        "demo-secret",
-        json!({"project": {"name": "demo", "domain": {"id": "default"}}}),
-    )
-    .await
-}
-
-/// A Keystone API call as the system administrator.
-async fn keystone_admin(method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let admin = token(
-        "admin",
-        &keystone().admin_password,
-        json!({"system": {"all": true}}),
-    )
-    .await;
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", keystone().url))
-        .header("x-auth-token", admin);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.expect("keystone call");
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
-}
-
-/// A Glint server validating tokens with Keystone; `extra` adds settings.
-async fn glint(extra: &[(&str, &str)]) -> Glint {
-    let url = keystone().url.clone();
-    let mut env = vec![
-        ("GLINT_AUTH__STRATEGY", "keystone"),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", url.as_str()),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
-    ];
-    env.extend_from_slice(extra);
-    Glint::start_with(&env).await
-}
 
 /// What the test added to Keystone's catalog, removed at the end.
 struct Registration {
@@ -262,10 +146,10 @@ fn staged(g: &Glint) -> Vec<String> {
 
 #[tokio::test]
 async fn glance_download_imports_an_image_of_another_region() {
-    let remote = glint(&[]).await;
+    let remote = start_glint(&[]).await;
     let port = remote.url.rsplit(':').next().unwrap().to_owned();
     let ports = format!("[80, 443, {port}]");
-    let local = glint(&[
+    let local = start_glint(&[
         (
             "GLINT_IMPORT__METHODS",
             r#"["glance-direct", "web-download", "copy-image", "glance-download"]"#,

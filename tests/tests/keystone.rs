@@ -1,128 +1,17 @@
 //! Keystone authentication against a real Keystone: started with the shared
 //! harness's keystone-up.sh when nothing answers on KEYSTONE_PORT (5000).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use glint_blackbox::keystone::{
+    admin_system_token, demo_token, keystone, keystone_admin, project_scope, start_glint, token,
+};
 use glint_blackbox::{Client, Glint, StatusCode};
 use serde_json::{Value, json};
 
-/// Keystone's settings, as keystone-up.sh prints them (its defaults when it
-/// was already running).
-struct Keystone {
-    url: String,
-    admin_password: String,
-}
-
-fn keystone() -> &'static Keystone {
-    static KEYSTONE: OnceLock<Keystone> = OnceLock::new();
-    KEYSTONE.get_or_init(|| {
-        let port = std::env::var("KEYSTONE_PORT").unwrap_or_else(|_| "5000".into());
-        let mut settings: HashMap<String, String> = HashMap::new();
-        if !answers(&format!("http://127.0.0.1:{port}/v3")) {
-            let shared = std::env::var_os("GLINT_SHARED").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-                PathBuf::from,
-            );
-            let script = shared.join("harness/keystone-up.sh");
-            let out = Command::new("bash")
-                .arg(&script)
-                .output()
-                .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-            assert!(
-                out.status.success(),
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            settings = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        }
-        let setting = |key: &str, default: String| {
-            settings
-                .get(key)
-                .cloned()
-                .or_else(|| std::env::var(key).ok())
-                .unwrap_or(default)
-        };
-        Keystone {
-            url: setting("KEYSTONE_URL", format!("http://127.0.0.1:{port}/v3")),
-            admin_password: setting("KEYSTONE_ADMIN_PASSWORD", "password".into()),
-        }
-    })
-}
-
-fn answers(url: &str) -> bool {
-    Command::new("curl")
-        .args(["-sf", "-m", "5", "-o", "/dev/null", url])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Password auth; `scope` is Keystone's scope object.
-async fn token(user: &str, password: &str, scope: Value) -> String {
-    let body = json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": scope,
-    }});
-    let r = Client::new()
-        .post(format!("{}/auth/tokens?nocatalog", keystone().url))
-        .json(&body)
-        .send()
-        .await
-        .expect("keystone auth");
-    assert_eq!(r.status(), StatusCode::CREATED, "token for {user}");
-    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
-}
-
-fn project(name: &str) -> Value {
-    json!({"project": {"name": name, "domain": {"id": "default"}}})
-}
-
-async fn demo_token() -> String {
-    token("demo", "demo-secret", project("demo")).await
-}
-
-async fn admin_system_token() -> String {
-    token(
-        "admin",
-        &keystone().admin_password,
-        json!({"system": {"all": true}}),
-    )
-    .await
-}
-
-/// A Keystone API call as the system administrator.
-async fn keystone_admin(method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", keystone().url))
-        .header("x-auth-token", admin_system_token().await);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.expect("keystone call");
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
-}
-
+/// Glint with Keystone auth, caching validated tokens for one second.
 async fn glint() -> Glint {
-    let url = keystone().url.clone();
-    Glint::start_with(&[
-        ("GLINT_AUTH__STRATEGY", "keystone"),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
-        ("GLINT_AUTH__KEYSTONE__TOKEN_CACHE_SECONDS", "1"),
-    ])
-    .await
+    start_glint(&[("GLINT_AUTH__KEYSTONE__TOKEN_CACHE_SECONDS", "1")]).await
 }
 
 #[tokio::test]
@@ -247,7 +136,7 @@ async fn images_belong_to_the_token_project_and_stay_private_to_it() {
 
     // A project administrator sees every project's images; a system-scoped
     // token does not pass Glance's project-scoped rules, and the image is hidden.
-    let project_admin = token("admin", &keystone().admin_password, project("admin")).await;
+    let project_admin = token("admin", &keystone().admin_password, project_scope("admin")).await;
     let r = g
         .get(&format!("/v2/images/{id}"))
         .header("x-auth-token", project_admin)
@@ -322,13 +211,7 @@ async fn an_unreachable_keystone_gives_503_not_500() {
 
 #[tokio::test]
 async fn project_quotas_refuse_with_413_and_usage_reports_them() {
-    let url = keystone().url.clone();
-    let g = Glint::start_with(&[
-        ("GLINT_AUTH__STRATEGY", "keystone"),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
+    let g = start_glint(&[
         ("GLINT_QUOTAS__ENABLED", "true"),
         ("GLINT_QUOTAS__IMAGE_COUNT_TOTAL", "2"),
         ("GLINT_QUOTAS__IMAGE_SIZE_TOTAL", "1"),
@@ -408,7 +291,6 @@ async fn project_quotas_refuse_with_413_and_usage_reports_them() {
 
 #[tokio::test]
 async fn property_protections_hide_and_refuse_by_role() {
-    let url = keystone().url.clone();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("property-protections.conf");
     std::fs::write(
@@ -418,20 +300,13 @@ async fn property_protections_hide_and_refuse_by_role() {
          [.*]\ncreate = @\nread = @\nupdate = @\ndelete = @\n",
     )
     .unwrap();
-    let g = Glint::start_with(&[
-        ("GLINT_AUTH__STRATEGY", "keystone"),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", &url),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance"),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password"),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service"),
-        (
-            "GLINT_API__PROPERTY_PROTECTION_FILE",
-            file.to_str().unwrap(),
-        ),
-    ])
+    let g = start_glint(&[(
+        "GLINT_API__PROPERTY_PROTECTION_FILE",
+        file.to_str().unwrap(),
+    )])
     .await;
     let demo = demo_token().await;
-    let admin = token("admin", &keystone().admin_password, project("admin")).await;
+    let admin = token("admin", &keystone().admin_password, project_scope("admin")).await;
 
     let r = g
         .post("/v2/images")

@@ -3,100 +3,14 @@
 //! administrator may read and change. Keystone is started with the shared
 //! harness's keystone-up.sh when nothing answers on KEYSTONE_PORT (5000).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 
-use glint_blackbox::{Client, Glint, StatusCode, target_dir};
+use glint_blackbox::keystone::{
+    admin_system_token, glint_env, keystone, keystone_admin_as, project_scope, token,
+};
+use glint_blackbox::{Glint, StatusCode, target_dir};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-struct Keystone {
-    url: String,
-    admin_password: String,
-}
-
-fn keystone() -> &'static Keystone {
-    static KEYSTONE: OnceLock<Keystone> = OnceLock::new();
-    KEYSTONE.get_or_init(|| {
-        let port = std::env::var("KEYSTONE_PORT").unwrap_or_else(|_| "5000".into());
-        let mut settings: HashMap<String, String> = HashMap::new();
-        if !answers(&format!("http://127.0.0.1:{port}/v3")) {
-            let shared = std::env::var_os("GLINT_SHARED").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-                PathBuf::from,
-            );
-            let script = shared.join("harness/keystone-up.sh");
-            let out = Command::new("bash")
-                .arg(&script)
-                .output()
-                .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-            assert!(
-                out.status.success(),
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            settings = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        }
-        let setting = |key: &str, default: String| {
-            settings
-                .get(key)
-                .cloned()
-                .or_else(|| std::env::var(key).ok())
-                .unwrap_or(default)
-        };
-        Keystone {
-            url: setting("KEYSTONE_URL", format!("http://127.0.0.1:{port}/v3")),
-            admin_password: setting("KEYSTONE_ADMIN_PASSWORD", "password".into()),
-        }
-    })
-}
-
-fn answers(url: &str) -> bool {
-    Command::new("curl")
-        .args(["-sf", "-m", "5", "-o", "/dev/null", url])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-async fn token(user: &str, password: &str, scope: Value) -> String {
-    let body = json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": scope,
-    }});
-    let r = Client::new()
-        .post(format!("{}/auth/tokens?nocatalog", keystone().url))
-        .json(&body)
-        .send()
-        .await
-        .expect("keystone auth");
-    assert_eq!(r.status(), StatusCode::CREATED, "token for {user}");
-    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
-}
-
-fn project_scope(name: &str) -> Value {
-    json!({"project": {"name": name, "domain": {"id": "default"}}})
-}
-
-/// A Keystone API call with a system administrator's token.
-async fn keystone_admin(system: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", keystone().url))
-        .header("x-auth-token", system);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.expect("keystone call");
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
-}
 
 /// Tokens of each persona, and what to remove from Keystone afterwards.
 struct Personas {
@@ -118,16 +32,11 @@ struct Personas {
 impl Personas {
     async fn new() -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let system = token(
-            "admin",
-            &keystone().admin_password,
-            json!({"system": {"all": true}}),
-        )
-        .await;
+        let system = admin_system_token().await;
         let id_of = |v: &Value, key: &str| v[key]["id"].as_str().unwrap().to_owned();
         let admin_token = &system;
         let role = |name: &'static str| async move {
-            let roles = keystone_admin(
+            let roles = keystone_admin_as(
                 admin_token,
                 Method::GET,
                 &format!("/roles?name={name}"),
@@ -136,12 +45,12 @@ impl Personas {
             .await;
             roles["roles"][0]["id"].as_str().unwrap().to_owned()
         };
-        let demo = keystone_admin(&system, Method::GET, "/projects?name=demo", None).await;
+        let demo = keystone_admin_as(&system, Method::GET, "/projects?name=demo", None).await;
         let demo_project = demo["projects"][0]["id"].as_str().unwrap().to_owned();
 
         let reader_name = format!("glint-reader-{suffix}");
         let reader_user = id_of(
-            &keystone_admin(
+            &keystone_admin_as(
                 &system,
                 Method::POST,
                 "/users",
@@ -151,7 +60,7 @@ impl Personas {
             "user",
         );
         let reader_role = role("reader").await;
-        keystone_admin(
+        keystone_admin_as(
             &system,
             Method::PUT,
             &format!("/projects/{demo_project}/users/{reader_user}/roles/{reader_role}"),
@@ -161,7 +70,7 @@ impl Personas {
 
         let outsider_name = format!("glint-outsider-{suffix}");
         let outsider_project = id_of(
-            &keystone_admin(
+            &keystone_admin_as(
                 &system,
                 Method::POST,
                 "/projects",
@@ -171,7 +80,7 @@ impl Personas {
             "project",
         );
         let outsider_user = id_of(
-            &keystone_admin(
+            &keystone_admin_as(
                 &system,
                 Method::POST,
                 "/users",
@@ -181,7 +90,7 @@ impl Personas {
             "user",
         );
         let member_role = role("member").await;
-        keystone_admin(
+        keystone_admin_as(
             &system,
             Method::PUT,
             &format!("/projects/{outsider_project}/users/{outsider_user}/roles/{member_role}"),
@@ -209,10 +118,10 @@ impl Personas {
     async fn remove(self) {
         let system = &self.system;
         for user in &self.users {
-            keystone_admin(system, Method::DELETE, &format!("/users/{user}"), None).await;
+            keystone_admin_as(system, Method::DELETE, &format!("/users/{user}"), None).await;
         }
         for project in &self.projects {
-            keystone_admin(
+            keystone_admin_as(
                 system,
                 Method::DELETE,
                 &format!("/projects/{project}"),
@@ -223,18 +132,8 @@ impl Personas {
     }
 }
 
-fn keystone_env() -> Vec<(&'static str, String)> {
-    vec![
-        ("GLINT_AUTH__STRATEGY", "keystone".into()),
-        ("GLINT_AUTH__KEYSTONE__AUTH_URL", keystone().url.clone()),
-        ("GLINT_AUTH__KEYSTONE__USERNAME", "glance".into()),
-        ("GLINT_AUTH__KEYSTONE__PASSWORD", "glance-password".into()),
-        ("GLINT_AUTH__KEYSTONE__PROJECT_NAME", "service".into()),
-    ]
-}
-
 async fn glint(extra: &[(&'static str, String)]) -> Glint {
-    let mut env = keystone_env();
+    let mut env = glint_env();
     env.extend(extra.iter().cloned());
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Glint::start_with(&env).await
