@@ -18,7 +18,18 @@ shared=${GLINT_SHARED:-$root/../shared}
 harness=$shared/harness
 port=${TEMPEST_GLINT_PORT:-9494}
 bin=${TEMPEST_GLINT_BIN:-$root/target/debug/glint}
-deps=$root/target/debug
+
+# The store plugins `cargo test` built: under deps/ (cargo build also copies them up a level).
+plugin() {
+  local name=libglint_store_$1.so dir
+  for dir in "$root/target/debug/deps" "$root/target/debug"; do
+    [ -f "$dir/$name" ] && { echo "$dir/$name"; return; }
+  done
+  echo "missing $name under $root/target/debug: build the workspace first" >&2
+  exit 2
+}
+file_plugin=$(plugin file)
+http_plugin=$(plugin http)
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -34,7 +45,7 @@ data_dir = "$state/data"
 default_store = "fast"
 
 [plugins]
-paths = ["$deps/libglint_store_file.so", "$deps/libglint_store_http.so"]
+paths = ["$file_plugin", "$http_plugin"]
 
 [stores.fast]
 driver = "file"
@@ -86,6 +97,18 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 log "glint (pid $pid) on 127.0.0.1:$port, state in $state"
+# Every store must have opened, or the suite measures nothing useful.
+stores=$(curl -sf "http://127.0.0.1:$port/v2/info/stores" -H "X-Auth-Token: $(
+  curl -sf -o /dev/null -D - "$KEYSTONE_URL/auth/tokens" -H 'Content-Type: application/json' \
+    -d "{\"auth\": {\"identity\": {\"methods\": [\"password\"], \"password\": {\"user\": {\"name\": \"$KEYSTONE_GLANCE_USER\", \"domain\": {\"id\": \"default\"}, \"password\": \"$KEYSTONE_GLANCE_PASSWORD\"}}}, \"scope\": {\"project\": {\"name\": \"$KEYSTONE_SERVICE_PROJECT\", \"domain\": {\"id\": \"default\"}}}}}" |
+    tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p'
+)")
+for store in fast slow web; do
+  case "$stores" in
+    *"\"$store\""*) ;;
+    *) log "store $store did not open:"; cat "$state/glint.log" >&2; exit 1 ;;
+  esac
+done
 
 set +e
 bash "$harness/tempest-run.sh" "http://127.0.0.1:$port" | tee "$state/tempest.out"
