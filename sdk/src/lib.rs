@@ -21,6 +21,8 @@ mod error;
 pub mod ffi;
 #[cfg(feature = "host")]
 pub mod host;
+#[doc = "Ranged reads over HTTP for drivers."]
+pub mod http;
 pub mod metadef;
 pub mod runtime;
 
