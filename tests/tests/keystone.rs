@@ -1,6 +1,8 @@
 //! Keystone authentication against a real Keystone: started with the shared
 //! harness's keystone-up.sh when nothing answers on KEYSTONE_PORT (5000).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use glint_blackbox::keystone::{
@@ -179,6 +181,84 @@ async fn a_revoked_token_stops_working_once_its_cache_entry_expires() {
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(list().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A TCP link to Keystone that the test can cut, as a network partition would: open
+/// connections are dropped and new ones are closed at once.
+struct Link {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Link {
+    async fn to_keystone() -> Link {
+        let url = reqwest::Url::parse(&keystone().url).unwrap();
+        let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let link = Link {
+            port: listener.local_addr().unwrap().port(),
+            cut: Arc::default(),
+            open: Arc::default(),
+        };
+        let (cut, open) = (link.cut.clone(), link.open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if cut.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let target = target.clone();
+                let forward = tokio::spawn(async move {
+                    let mut outbound = tokio::net::TcpStream::connect(target).await?;
+                    tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await
+                });
+                open.lock().unwrap().push(forward.abort_handle());
+            }
+        });
+        link
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/v3", self.port)
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for forward in self.open.lock().unwrap().drain(..) {
+            forward.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_is_answered_from_the_cache_without_asking_keystone_again() {
+    let link = Link::to_keystone().await;
+    let g = start_glint(&[("GLINT_AUTH__KEYSTONE__AUTH_URL", &link.url())]).await;
+    let list = |token: &'static str| g.get("/v2/images").header("x-auth-token", token).send();
+    assert_eq!(
+        list("made-up-token-1").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    link.cut();
+    // Keystone is out of reach now: a token it never saw cannot be checked...
+    assert_eq!(
+        list("made-up-token-2").await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // ...but the one it refused is still refused, from the cache.
+    let r = list("made-up-token-1").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("www-authenticate"));
+    // An unreachable Keystone's failure was not remembered as a refusal.
+    assert_eq!(
+        list("made-up-token-2").await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert!(
+        !g.log().contains("made-up-token"),
+        "tokens never reach the log"
+    );
 }
 
 #[tokio::test]

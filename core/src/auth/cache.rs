@@ -1,4 +1,5 @@
-//! Validated tokens, kept until Keystone must be asked again.
+//! Keystone's verdicts on tokens, kept until Keystone must be asked again: the identity of a
+//! valid token, and the fact that a token was refused.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,13 +37,13 @@ pub fn cache_until(
     now + left.min(ttl)
 }
 
-/// A bounded map of validated tokens and the instant each stops counting.
-pub struct TokenCache {
-    entries: HashMap<TokenKey, (Arc<Identity>, Instant)>,
+/// A bounded map of tokens to what is known of them (`V`) and the instant each stops counting.
+pub struct TokenCache<V = Arc<Identity>> {
+    entries: HashMap<TokenKey, (V, Instant)>,
     capacity: usize,
 }
 
-impl TokenCache {
+impl<V: Clone> TokenCache<V> {
     pub fn new(capacity: usize) -> Self {
         Self {
             entries: HashMap::new(),
@@ -50,9 +51,9 @@ impl TokenCache {
         }
     }
 
-    pub fn get(&mut self, key: &TokenKey, now: Instant) -> Option<Arc<Identity>> {
+    pub fn get(&mut self, key: &TokenKey, now: Instant) -> Option<V> {
         match self.entries.get(key) {
-            Some((identity, until)) if now < *until => Some(identity.clone()),
+            Some((value, until)) if now < *until => Some(value.clone()),
             Some(_) => {
                 self.entries.remove(key);
                 None
@@ -61,9 +62,9 @@ impl TokenCache {
         }
     }
 
-    /// Keep `identity` until `until`. When full, expired entries go first,
+    /// Keep `value` until `until`. When full, expired entries go first,
     /// then the one that would expire soonest.
-    pub fn insert(&mut self, key: TokenKey, identity: Arc<Identity>, until: Instant, now: Instant) {
+    pub fn insert(&mut self, key: TokenKey, value: V, until: Instant, now: Instant) {
         if until <= now {
             return;
         }
@@ -80,7 +81,7 @@ impl TokenCache {
                 }
             }
         }
-        self.entries.insert(key, (identity, until));
+        self.entries.insert(key, (value, until));
     }
 }
 

@@ -17,6 +17,9 @@ use crate::config::KeystoneConfig;
 
 /// Most tokens kept validated at once.
 const CACHE_CAPACITY: usize = 10_000;
+/// Most refused tokens remembered at once. Kept apart from the valid ones, so a caller sending
+/// made-up tokens evicts only its own.
+const REFUSED_CAPACITY: usize = 10_000;
 
 pub struct Keystone {
     http: reqwest::Client,
@@ -26,6 +29,16 @@ pub struct Keystone {
     /// Held while a new service token is fetched, so only one request does it.
     service_token: tokio::sync::Mutex<Option<ServiceToken>>,
     cache: Mutex<TokenCache>,
+    /// Tokens Keystone said are not valid (unknown, expired, revoked): answered 401 without
+    /// asking again, as keystonemiddleware does, for `token_cache_seconds`.
+    refused: Mutex<TokenCache<()>>,
+}
+
+/// What Keystone said of a token.
+enum Lookup {
+    Valid(Identity),
+    /// Not a token Keystone knows as valid: the same answer next time.
+    NotFound,
 }
 
 struct ServiceToken {
@@ -47,6 +60,7 @@ impl Keystone {
             config: config.clone(),
             service_token: tokio::sync::Mutex::new(None),
             cache: Mutex::new(TokenCache::new(CACHE_CAPACITY)),
+            refused: Mutex::new(TokenCache::new(REFUSED_CAPACITY)),
         })
     }
 
@@ -54,19 +68,34 @@ impl Keystone {
         self.config.www_authenticate_uri()
     }
 
-    /// Who `token` belongs to, from the cache or from Keystone.
+    /// Who `token` belongs to, from the caches or from Keystone. Keystone's refusal is
+    /// remembered like its approval; a Keystone that could not answer is not.
     pub async fn validate(&self, token: &str) -> Result<Arc<Identity>, AuthError> {
         let key = TokenKey::of(token);
-        if let Some(identity) = self.cache().get(&key, Instant::now()) {
+        let now = Instant::now();
+        if let Some(identity) = lock(&self.cache).get(&key, now) {
             return Ok(identity);
         }
-        let identity = Arc::new(self.fetch_identity(token).await.inspect_err(|e| {
-            tracing::info!(token = %key.short(), error = %e, "token refused");
-        })?);
+        if lock(&self.refused).get(&key, now).is_some() {
+            return Err(AuthError::Unauthenticated);
+        }
         let ttl = Duration::from_secs(self.config.token_cache_seconds);
+        let identity = match self.fetch_identity(token).await {
+            Ok(Lookup::Valid(identity)) => Arc::new(identity),
+            Ok(Lookup::NotFound) => {
+                tracing::info!(token = %key.short(), "token refused: Keystone does not know it");
+                let now = Instant::now();
+                lock(&self.refused).insert(key, (), now + ttl, now);
+                return Err(AuthError::Unauthenticated);
+            }
+            Err(err) => {
+                tracing::info!(token = %key.short(), error = %err, "token refused");
+                return Err(err);
+            }
+        };
         let now = Instant::now();
         let until = cache_until(now, Utc::now(), identity.expires_at, ttl);
-        self.cache().insert(key, identity.clone(), until, now);
+        lock(&self.cache).insert(key, identity.clone(), until, now);
         Ok(identity)
     }
 
@@ -100,15 +129,10 @@ impl Keystone {
         }
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, TokenCache> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Ask Keystone. A 401 means Keystone no longer takes our service token:
-    /// renew it and ask once more.
-    async fn fetch_identity(&self, token: &str) -> Result<Identity, AuthError> {
+    /// renew it and ask once more. A 404 is Keystone's verdict on the token itself (unknown,
+    /// expired or revoked); other refusals may be about the request, and are not remembered.
+    async fn fetch_identity(&self, token: &str) -> Result<Lookup, AuthError> {
         for last_try in [false, true] {
             let service = self.service_token().await?;
             let resp = self
@@ -122,8 +146,9 @@ impl Keystone {
             match resp.status() {
                 StatusCode::OK => {
                     let body: TokenBody = resp.json().await.map_err(unavailable)?;
-                    return Ok(body.token.into_identity());
+                    return Ok(Lookup::Valid(body.token.into_identity()));
                 }
+                StatusCode::NOT_FOUND => return Ok(Lookup::NotFound),
                 StatusCode::UNAUTHORIZED if !last_try => self.forget_service_token(&service).await,
                 status if status.is_client_error() => return Err(AuthError::Unauthenticated),
                 status => {
@@ -376,4 +401,10 @@ mod tests {
         );
         assert_eq!(renew_after(Duration::ZERO), Duration::ZERO);
     }
+}
+
+fn lock<V>(cache: &Mutex<TokenCache<V>>) -> std::sync::MutexGuard<'_, TokenCache<V>> {
+    cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
