@@ -350,6 +350,12 @@ impl Token {
     }
 }
 
+fn lock<V>(cache: &Mutex<TokenCache<V>>) -> std::sync::MutexGuard<'_, TokenCache<V>> {
+    cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,10 +407,4 @@ mod tests {
         );
         assert_eq!(renew_after(Duration::ZERO), Duration::ZERO);
     }
-}
-
-fn lock<V>(cache: &Mutex<TokenCache<V>>) -> std::sync::MutexGuard<'_, TokenCache<V>> {
-    cache
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
