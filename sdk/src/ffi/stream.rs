@@ -29,26 +29,35 @@ pub type FfiStreamBox = FfiStream_TO<'static, RBox<()>>;
 
 /// Exports a local stream. After a panic the stream is dropped and reports its end, so a broken
 /// producer is never polled again.
-struct Exported(Option<DataStream>);
+///
+/// The other side polls on its own threads, where this side's tokio has no runtime context: a
+/// stream that needs one (a `tokio::fs::File`, a timer) would panic there. So the stream is
+/// polled inside the runtime that was current when it was exported, if any.
+struct Exported {
+    stream: Option<DataStream>,
+    runtime: Option<tokio::runtime::Handle>,
+}
 
 impl FfiStream for Exported {
     fn poll_next(&mut self, cx: &mut FfiContext<'_>) -> FfiPoll<FfiStreamItem> {
-        let Some(stream) = self.0.as_mut() else {
+        let Some(stream) = self.stream.as_mut() else {
             return FfiPoll::Ready(RNone);
         };
+        let runtime = &self.runtime;
         match catch_unwind(AssertUnwindSafe(|| {
+            let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
             cx.with_context(|cx| stream.poll_next_unpin(cx))
         })) {
             Ok(Poll::Pending) => FfiPoll::Pending,
             Ok(Poll::Ready(None)) => {
-                self.0 = None;
+                self.stream = None;
                 FfiPoll::Ready(RNone)
             }
             Ok(Poll::Ready(Some(item))) => {
                 FfiPoll::Ready(RSome(item.map(FfiBuf::from).map_err(FfiError::from).into()))
             }
             Err(payload) => {
-                self.0 = None;
+                self.stream = None;
                 FfiPoll::Ready(RSome(
                     Err(FfiError::from(panicked(payload.as_ref()))).into(),
                 ))
@@ -57,9 +66,14 @@ impl FfiStream for Exported {
     }
 }
 
-/// Wraps a local stream for the other side.
+/// Wraps a local stream for the other side; it will be polled in the current tokio runtime, if
+/// there is one.
 pub fn export_stream(stream: DataStream) -> FfiStreamBox {
-    FfiStreamBox::from_value(Exported(Some(stream)), TD_Opaque)
+    let exported = Exported {
+        stream: Some(stream),
+        runtime: tokio::runtime::Handle::try_current().ok(),
+    };
+    FfiStreamBox::from_value(exported, TD_Opaque)
 }
 
 /// A stream received from the other side, seen as an ordinary [`DataStream`].
@@ -114,5 +128,43 @@ mod tests {
         let panic = items[2].as_ref().unwrap_err();
         assert_eq!(panic.kind, ErrorKind::Unexpected);
         assert!(panic.message.contains("producer bug"), "{panic}");
+    }
+
+    /// A stream reading a `tokio::fs::File` needs its runtime's context (the reads run on its
+    /// blocking pool); the other side polls it from a thread that has none.
+    #[test]
+    fn an_exported_stream_is_polled_in_the_runtime_it_was_exported_from() {
+        use tokio::io::AsyncReadExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        std::fs::write(&path, b"staged bytes").unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let exported = runtime.block_on(async {
+            let file = tokio::fs::File::open(&path).await.unwrap();
+            let source: DataStream = stream::unfold(file, |mut file| async move {
+                let mut buf = bytes::BytesMut::with_capacity(64);
+                match file.read_buf(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(_) => Some((Ok(buf.freeze()), file)),
+                    Err(err) => Some((
+                        Err(StoreError::new(ErrorKind::Unexpected, err.to_string())),
+                        file,
+                    )),
+                }
+            })
+            .boxed();
+            export_stream(source)
+        });
+        // A plain thread, as a plugin's runtime thread is to the host's tokio.
+        let items =
+            std::thread::spawn(move || block_on(import_stream(exported).collect::<Vec<_>>()))
+                .join()
+                .unwrap();
+        let bytes: Vec<u8> = items
+            .into_iter()
+            .flat_map(|item| item.expect("read in the exporting runtime").to_vec())
+            .collect();
+        assert_eq!(bytes, b"staged bytes");
     }
 }
