@@ -8,7 +8,7 @@ mod backends;
 
 use std::sync::OnceLock;
 
-use glint_blackbox::{Client, Glint, StatusCode, pattern};
+use glint_blackbox::{Client, Glint, StatusCode, md5_hex, pattern};
 use serde_json::{Value, json};
 
 /// Keystone's URL and region, after Keystone and the Keystone-mode Swift are up.
@@ -120,6 +120,11 @@ async fn swift_get(url: &str, token: &str) -> (StatusCode, Vec<u8>) {
 }
 
 async fn glint(container: &str) -> (Glint, tempfile::TempDir) {
+    glint_with(container, "[cache]\nenabled = false\n").await
+}
+
+/// Glint over the multi-tenant store, with `extra` TOML sections (`[cache]` among them).
+async fn glint_with(container: &str, extra: &str) -> (Glint, tempfile::TempDir) {
     let cloud = cloud();
     let options = json!({
         "multi_tenant": true,
@@ -136,7 +141,7 @@ async fn glint(container: &str) -> (Glint, tempfile::TempDir) {
         .map(|(key, value)| format!("{key} = {value}"))
         .collect();
     let config = format!(
-        "default_store = \"swift\"\n\n[cache]\nenabled = false\n\n[stores.swift]\ndriver = \"swift\"\noptions = {{ {} }}\n",
+        "default_store = \"swift\"\n\n{extra}\n[stores.swift]\ndriver = \"swift\"\noptions = {{ {} }}\n",
         fields.join(", ")
     );
     let config_dir = tempfile::tempdir().unwrap();
@@ -351,4 +356,216 @@ async fn images_live_in_the_owners_account_and_sharing_sets_swift_read_acls() {
         None,
     )
     .await;
+}
+
+/// Serves `data` at `/image` over plain HTTP from a thread of its own, for the legacy import
+/// task to fetch; one request per connection.
+fn serve_once_per_connection(data: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                data.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&data);
+        }
+    });
+    format!("http://127.0.0.1:{port}/image")
+}
+
+/// Polls `id` as `token` until `done` holds of it (or fails after a minute).
+async fn wait_for(g: &Glint, id: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..600 {
+        let image: Value = g
+            .get(&format!("/v2/images/{id}"))
+            .header("x-auth-token", token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if done(&image) {
+            return image;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("image {id} never got there:\n{}", g.log());
+}
+
+/// The store reads and writes as the caller, not as itself (it has no account of its own in
+/// this mode), for the work that runs after the request: checking and hashing an added
+/// location, a legacy import task, and the cache's prefetch.
+#[tokio::test(flavor = "multi_thread")]
+async fn background_work_reaches_swift_with_the_callers_token() {
+    let container = backends::container_name("mtbg");
+    let (g, _config) = glint_with(
+        &container,
+        "[cache]\nenabled = true\n\n[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = []\n",
+    )
+    .await;
+    let project =
+        |name: &str| json!({ "project": { "name": name, "domain": { "id": "default" } } });
+    let demo = caller("demo", "demo-secret", project("demo")).await;
+    let (service_token, _) = login("glance", "glance-password", project("service")).await;
+    let project_admin = caller("admin", &cloud().admin_password, project("admin")).await;
+
+    // demo's image, in demo's account.
+    let create = |name: &str| {
+        g.post("/v2/images")
+            .header("x-auth-token", &demo.token)
+            .json(&json!({ "name": name, "disk_format": "raw", "container_format": "bare" }))
+            .send()
+    };
+    let first: Value = create("first").await.unwrap().json().await.unwrap();
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    let data = pattern(300 << 10, 17);
+    let r = g
+        .put(&format!("/v2/images/{first_id}/file"))
+        .header("x-auth-token", &demo.token)
+        .header("content-type", "application/octet-stream")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", g.log());
+
+    // A service acting for demo (demo's token, its own service token, as Nova sends them)
+    // points a second image of demo's at the same object: Glint sizes it and hashes it in
+    // the background, reading with demo's token.
+    let as_service = |request: reqwest::RequestBuilder| {
+        request
+            .header("x-auth-token", &demo.token)
+            .header("x-service-token", &service_token)
+    };
+    // (Listing locations is for services and administrators.)
+    let r = g
+        .get(&format!("/v2/images/{first_id}/locations"))
+        .header("x-auth-token", &project_admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", g.log());
+    let locations: Value = r.json().await.unwrap();
+    let url = locations[0]["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        url,
+        format!("swift+{}/{container}_{first_id}/{first_id}", demo.swift_url)
+    );
+    let second: Value = create("second").await.unwrap().json().await.unwrap();
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let r = as_service(g.post(&format!("/v2/images/{second_id}/locations")))
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", g.log());
+    let second = wait_for(&g, &second_id, &demo.token, |image| {
+        image["checksum"].is_string()
+    })
+    .await;
+    assert_eq!(second["status"], "active");
+    assert_eq!(second["size"], data.len());
+    assert_eq!(second["checksum"], md5_hex(&data));
+
+    // A legacy import task of the cloud's administrator writes into the administrator's
+    // project's account, with its token.
+    let source = pattern(200 << 10, 23);
+    let r = g
+        .post("/v2/tasks")
+        .header("x-auth-token", &project_admin.token)
+        .json(&json!({ "type": "import", "input": {
+            "import_from": serve_once_per_connection(source.clone()),
+            "import_from_format": "raw",
+            "image_properties": { "name": "task", "disk_format": "raw", "container_format": "bare" },
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", g.log());
+    let task: Value = r.json().await.unwrap();
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    let mut task = task;
+    for _ in 0..600 {
+        if task["status"] != "pending" && task["status"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        task = g
+            .get(&format!("/v2/tasks/{task_id}"))
+            .header("x-auth-token", &project_admin.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    assert_eq!(task["status"], "success", "{task}\n{}", g.log());
+    let task_image = task["result"]["image_id"].as_str().unwrap().to_owned();
+    let object = format!(
+        "{}/{container}_{task_image}/{task_image}",
+        project_admin.swift_url
+    );
+    assert!(object.contains(&format!("AUTH_{}", project_admin.project_id)));
+    let (status, body) = swift_get(&object, &project_admin.token).await;
+    assert_eq!(status, StatusCode::OK, "{object}");
+    assert!(body == source);
+
+    // The administrator queues demo's first image for the cache: the prefetch reads it with
+    // the administrator's token (Swift lets a reseller administrator into every account).
+    let r = g
+        .put(&format!("/v2/cache/{first_id}"))
+        .header("x-auth-token", &project_admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", g.log());
+    let mut cached = false;
+    for _ in 0..600 {
+        let state: Value = g
+            .get("/v2/cache")
+            .header("x-auth-token", &project_admin.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if state["cached_images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["image_id"] == first_id.as_str())
+        {
+            cached = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(cached, "the queued image was never cached:\n{}", g.log());
+
+    let log = g.log();
+    for token in [&demo.token, &service_token, &project_admin.token] {
+        assert!(!log.contains(token.as_str()), "no token reaches the log");
+    }
+    for (id, token) in [
+        (&second_id, &demo.token),
+        (&first_id, &demo.token),
+        (&task_image, &project_admin.token),
+    ] {
+        let r = g
+            .delete(&format!("/v2/images/{id}"))
+            .header("x-auth-token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", g.log());
+    }
 }

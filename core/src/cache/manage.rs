@@ -58,7 +58,7 @@ pub async fn queue(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<(
             "Only images with status active can be targeted for queueing".into(),
         ));
     }
-    app.cache.queue(id).map_err(cache_failure)?;
+    app.cache.queue(id, Some(ctx)).map_err(cache_failure)?;
     Ok(())
 }
 

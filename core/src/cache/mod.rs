@@ -47,7 +47,7 @@ mod fill;
 pub mod manage;
 pub mod worker;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -60,6 +60,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
 use crate::config::Config;
+use crate::context::RequestContext;
 use crate::db::{CachedImage, Database};
 use crate::domain::{Image, ImageStatus};
 use crate::service::download::{Download, Span};
@@ -97,6 +98,10 @@ struct Inner {
     filling: Mutex<HashSet<Uuid>>,
     /// Images the worker is fetching.
     prefetching: Mutex<HashSet<Uuid>>,
+    /// Who queued each image queued by this process, so that the worker reads it as them from
+    /// stores that act with the caller's token (Swift's multi-tenant mode). Held in memory
+    /// only: tokens are never written down, and after a restart the worker reads as itself.
+    queued_by: Mutex<HashMap<Uuid, RequestContext>>,
     /// Wakes the prefetch worker.
     wake: tokio::sync::Notify,
     /// One prune at a time.
@@ -160,6 +165,7 @@ impl ImageCache {
                 db,
                 filling: Mutex::new(HashSet::new()),
                 prefetching: Mutex::new(HashSet::new()),
+                queued_by: Mutex::new(HashMap::new()),
                 wake: tokio::sync::Notify::new(),
                 pruning: tokio::sync::Mutex::new(()),
             }),
@@ -226,17 +232,25 @@ impl ImageCache {
         items.into_iter().map(|(_, id)| id).collect()
     }
 
-    /// Queue an image for caching and wake the worker; `false` when it is
-    /// cached, being cached or queued already.
-    pub fn queue(&self, id: Uuid) -> Result<bool, StoreError> {
+    /// Queue an image for caching, as `caller` when given, and wake the worker; `false` when
+    /// it is cached, being cached or queued already.
+    pub fn queue(&self, id: Uuid, caller: Option<&RequestContext>) -> Result<bool, StoreError> {
         if self.is_cached(id) || self.is_being_cached(id) || self.is_queued(id) {
             tracing::info!(image = %id, "not queueing: already cached, being cached or queued");
             return Ok(false);
         }
         std::fs::File::create(self.queue_path(id))
             .map_err(|e| cache_error("queueing an image", e))?;
+        if let Some(caller) = caller {
+            lock(&self.inner.queued_by).insert(id, caller.clone());
+        }
         self.inner.wake.notify_one();
         Ok(true)
+    }
+
+    /// Who queued `id` in this process, if anyone did.
+    pub(crate) fn queued_by(&self, id: Uuid) -> Option<RequestContext> {
+        lock(&self.inner.queued_by).get(&id).cloned()
     }
 
     /// Remove an image's cached copy and its index row.
@@ -252,6 +266,7 @@ impl ImageCache {
 
     /// Take an image off the queue.
     pub fn delete_queued(&self, id: Uuid) -> Result<(), StoreError> {
+        lock(&self.inner.queued_by).remove(&id);
         remove_file(&self.queue_path(id)).map_err(|e| cache_error("unqueueing an image", e))
     }
 
@@ -259,6 +274,7 @@ impl ImageCache {
     pub async fn clear(&self, target: ClearTarget) -> Result<u64, StoreError> {
         let mut removed = 0;
         if matches!(target, ClearTarget::Both | ClearTarget::Queue) {
+            lock(&self.inner.queued_by).clear();
             for (path, _) in files_in(&self.inner.queue) {
                 remove_file(&path).map_err(|e| cache_error("clearing the queue", e))?;
                 removed += 1;

@@ -96,10 +96,15 @@ async fn fetch(app: &App, cache: &ImageCache, id: Uuid) -> Result<(), StoreError
         .cloned()
         .collect();
     app.stores.sort_locations(&mut locations);
+    let queued_by = cache.queued_by(id);
     let mut last_error = None;
     for location in locations {
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
             continue;
+        };
+        let store = match &queued_by {
+            Some(caller) => store.acting_for(caller),
+            None => store.clone(),
         };
         let got = match store.get(&location.url, None).await {
             Ok(got) => got,

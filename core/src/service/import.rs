@@ -432,9 +432,10 @@ pub async fn start(
 
 /// A legacy `import` task (`POST /v2/tasks`): the image was just created
 /// from the task's input; lock it, mark it importing, and fetch its data
-/// from `uri` into the default store in the background.
+/// from `uri` into the default store in the background, written as `ctx`.
 pub(crate) async fn start_task_import(
     app: &Arc<App>,
+    ctx: &RequestContext,
     image: Image,
     uri: String,
     pinned: (String, SocketAddr),
@@ -463,7 +464,7 @@ pub(crate) async fn start_task_import(
         all_must_succeed: true,
         pinned: Some(pinned),
         token: None,
-        caller: None,
+        caller: Some(ctx.clone()),
         restore: None,
         task,
     };

@@ -154,7 +154,7 @@ pub async fn add_location(
         ));
     }
 
-    let (store_id, size) = check_url(app, url).await?;
+    let (store_id, size) = check_url(app, ctx, url).await?;
     let mut metadata = Map::new();
     metadata.insert("store".into(), store_id.clone().into());
     let location = Location {
@@ -218,8 +218,9 @@ pub async fn add_location(
     app.db.create_task(&task).await?;
     if secure {
         let app = Arc::clone(app);
+        let caller = ctx.clone();
         tokio::spawn(async move {
-            let outcome = hash_in_background(&app, saved, validation).await;
+            let outcome = hash_in_background(&app, &caller, saved, validation).await;
             finish_task(&app, task, outcome).await;
         });
     }
@@ -288,7 +289,7 @@ pub async fn add(
 
 /// The store serving `url` and the size of the data there, or why the URL
 /// cannot be a location (400; 503 when the store cannot be reached).
-async fn check_url(app: &App, url: &str) -> ServiceResult<(String, u64)> {
+async fn check_url(app: &App, ctx: &RequestContext, url: &str) -> ServiceResult<(String, u64)> {
     let invalid = || ServiceError::Invalid("Invalid location".into());
     let scheme = scheme(url).ok_or_else(invalid)?;
     if RESTRICTED_SCHEMES.contains(&scheme.as_str()) {
@@ -303,7 +304,11 @@ async fn check_url(app: &App, url: &str) -> ServiceResult<(String, u64)> {
             redact(url)
         )));
     }
-    let store = app.stores.get(&info.id).ok_or_else(invalid)?;
+    let store = app
+        .stores
+        .get(&info.id)
+        .ok_or_else(invalid)?
+        .acting_for(ctx);
     match store.size(url).await {
         Ok(0) => Err(invalid()),
         Ok(size) => Ok((info.id.clone(), size)),
@@ -324,6 +329,7 @@ async fn check_url(app: &App, url: &str) -> ServiceResult<(String, u64)> {
 /// `active` without a hash, as Glance leaves it.
 async fn hash_in_background(
     app: &App,
+    caller: &RequestContext,
     image: Image,
     validation: Option<ValidationData>,
 ) -> Result<(), String> {
@@ -335,7 +341,7 @@ async fn hash_in_background(
     let attempts = app.config.locations.http_retries.max(1);
     let mut digests = None;
     for attempt in 1..=attempts {
-        match digest_location(app, &image, &algo).await {
+        match digest_location(app, caller, &image, &algo).await {
             Ok(d) => {
                 digests = Some(d);
                 break;
@@ -406,9 +412,11 @@ async fn settle(app: &App, image: &Image) {
     }
 }
 
-/// md5 and `algo` of the data at the image's first location, hex.
+/// md5 and `algo` of the data at the image's first location, hex, read as `caller` (the
+/// caller who added the location: a multi-tenant store reads with its token).
 async fn digest_location(
     app: &App,
+    caller: &RequestContext,
     image: &Image,
     algo: &str,
 ) -> Result<(String, String), StoreError> {
@@ -420,9 +428,8 @@ async fn digest_location(
     let store = location
         .store()
         .and_then(|s| app.stores.get(s))
-        .ok_or_else(|| {
-            StoreError::new(ErrorKind::Unavailable, "the location's store is not open")
-        })?;
+        .ok_or_else(|| StoreError::new(ErrorKind::Unavailable, "the location's store is not open"))?
+        .acting_for(caller);
     let digest = match algo {
         "sha1" => MessageDigest::sha1(),
         "sha256" => MessageDigest::sha256(),

@@ -66,7 +66,7 @@ pub async fn create(app: &Arc<App>, ctx: &RequestContext, body: &Value) -> Servi
     let image = images::create(app, ctx, &properties).await?;
     task.image_id = Some(image.id);
     app.db.create_task(&task).await?;
-    import::start_task_import(app, image, uri, pinned, task.clone()).await?;
+    import::start_task_import(app, ctx, image, uri, pinned, task.clone()).await?;
     Ok(task)
 }
 
