@@ -323,12 +323,54 @@ impl SwiftClient {
 
     /// The names of the objects in `container` that start with `prefix`, in order.
     pub async fn list(&self, container: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let subject = format!("listing of container {container}");
-        let mut names: Vec<String> = Vec::new();
+        Ok(self
+            .list_entries(container, prefix)
+            .await?
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect())
+    }
+
+    /// The objects in `container` that start with `prefix`, in order, with what the listing
+    /// tells of each.
+    pub async fn list_entries(
+        &self,
+        container: &str,
+        prefix: &str,
+    ) -> Result<Vec<Listed>, StoreError> {
+        self.listing(
+            &format!("listing of container {container}"),
+            container,
+            prefix,
+        )
+        .await
+    }
+
+    /// The names of the account's containers that start with `prefix`, in order.
+    pub async fn containers(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .listing("listing of the account", "", prefix)
+            .await?
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect())
+    }
+
+    /// Every page of a JSON listing of `container` (the account when empty).
+    async fn listing(
+        &self,
+        subject: &str,
+        container: &str,
+        prefix: &str,
+    ) -> Result<Vec<Listed>, StoreError> {
+        let mut entries: Vec<Listed> = Vec::new();
         loop {
-            let marker = names.last().cloned().unwrap_or_default();
+            let marker = entries
+                .last()
+                .map(|entry| entry.name.clone())
+                .unwrap_or_default();
             let response = self
-                .send(&subject, Method::GET, container, None, |r| {
+                .send(subject, Method::GET, container, None, |r| {
                     r.query(&[
                         ("format", "json"),
                         ("prefix", prefix),
@@ -337,15 +379,19 @@ impl SwiftClient {
                     ])
                 })
                 .await?;
-            let page: Vec<ListedObject> = check(response, &subject)
+            if response.status() == StatusCode::NO_CONTENT {
+                // Nothing listed (older Swifts answer an empty listing so).
+                return Ok(entries);
+            }
+            let page: Vec<Listed> = check(response, subject)
                 .await?
                 .json()
                 .await
-                .map_err(|err| transport_error(err, &subject))?;
+                .map_err(|err| transport_error(err, subject))?;
             let full = page.len() == LISTING_LIMIT;
-            names.extend(page.into_iter().map(|object| object.name));
+            entries.extend(page);
             if !full {
-                return Ok(names);
+                return Ok(entries);
             }
         }
     }
@@ -400,7 +446,11 @@ fn object_url(
                 session.storage_url
             ))
         })?;
-        segments.pop_if_empty().push(container);
+        segments.pop_if_empty();
+        // No container: the account itself.
+        if !container.is_empty() {
+            segments.push(container);
+        }
         if let Some(object) = object {
             segments.extend(object.split('/'));
         }
@@ -446,7 +496,12 @@ struct BulkDeleteReport {
     errors: Vec<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
-struct ListedObject {
-    name: String,
+/// An entry of a container or account listing.
+#[derive(Debug, Deserialize)]
+pub struct Listed {
+    pub name: String,
+    /// When the object was last written, in UTC (`2026-11-28T06:19:52.123450`); absent for
+    /// containers.
+    #[serde(default)]
+    pub last_modified: Option<String>,
 }

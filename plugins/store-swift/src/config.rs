@@ -2,10 +2,13 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use glint_sdk::{ErrorKind, StoreError};
 use reqwest::Url;
 use serde::Deserialize;
+
+pub use crate::sweep::SweepSchedule;
 
 /// Glance's default `swift_store_large_object_size`: 5 GiB.
 const DEFAULT_LARGE_OBJECT_SIZE: u64 = 5 << 30;
@@ -56,6 +59,10 @@ struct RawConfig {
     ca_file: Option<PathBuf>,
     #[serde(default)]
     multi_tenant: bool,
+    #[serde(default = "default_orphan_sweep_interval_secs")]
+    orphan_sweep_interval_secs: u64,
+    #[serde(default = "default_orphan_min_age_secs")]
+    orphan_min_age_secs: u64,
 }
 
 fn default_auth_version() -> String {
@@ -81,6 +88,12 @@ fn default_large_object_chunk_size() -> u64 {
 }
 fn default_timeout_secs() -> u64 {
     60
+}
+fn default_orphan_sweep_interval_secs() -> u64 {
+    3600
+}
+fn default_orphan_min_age_secs() -> u64 {
+    24 * 3600
 }
 
 /// A domain, by id or by name.
@@ -194,6 +207,9 @@ pub struct SwiftConfig {
     pub timeout_secs: u64,
     pub insecure: bool,
     pub ca_file: Option<PathBuf>,
+    /// The orphan segment sweep (`orphan_sweep_interval_secs`, 0 turns it off, and
+    /// `orphan_min_age_secs`).
+    pub sweep: SweepSchedule,
 }
 
 impl SwiftConfig {
@@ -321,6 +337,11 @@ impl SwiftConfig {
             timeout_secs: raw.timeout_secs,
             insecure: raw.insecure,
             ca_file: raw.ca_file,
+            sweep: SweepSchedule {
+                interval: (raw.orphan_sweep_interval_secs > 0)
+                    .then(|| Duration::from_secs(raw.orphan_sweep_interval_secs)),
+                min_age: Duration::from_secs(raw.orphan_min_age_secs),
+            },
         })
     }
 

@@ -45,6 +45,7 @@ impl StoreDriver for SwiftDriver {
             check_credentials(&ctx.store_id, &client)?;
         }
         tracing::info!(store = %ctx.store_id, ?config, "swift store opened");
+        crate::sweep::start(ctx.store_id.clone(), &config, &client);
         Ok(SwiftDriver {
             inner: Arc::new(Inner {
                 store_id: ctx.store_id,

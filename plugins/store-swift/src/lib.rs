@@ -7,6 +7,7 @@ mod driver;
 mod error;
 mod location;
 mod reader;
+mod sweep;
 mod writer;
 
 glint_sdk::export_store_plugin!(driver::SwiftDriver);

@@ -372,6 +372,59 @@ fn multiple_containers_mode_names_containers_after_the_image_id() {
     });
 }
 
+/// Segments whose manifest was never written (their put's cleanup was lost with its process)
+/// are found by the sweep from Swift's listings; images, their segments, young orphans and
+/// objects that are not segments stay.
+#[test]
+fn the_orphan_sweep_removes_old_manifestless_segments_only() {
+    let (mut options, base) = fresh("sweep", true);
+    options["multiple_containers_seed"] = json!(1);
+    options["orphan_sweep_interval_secs"] = json!(0);
+    let writer = open(&options);
+    runtime().block_on(async {
+        let account = account().await;
+        let container = format!("{base}_7");
+        let image = "7a5e0b1c-0009-4000-8000-000000000001";
+        let data = random_bytes(2 * SEGMENT + 10, 61);
+        let outcome = writer.put(image, None, odd_chunks(&data)).await.unwrap();
+        let orphan = "7b5e0b1c-0009-4000-8000-000000000002";
+        for name in segment_names(orphan, 2)
+            .into_iter()
+            .chain(["notes-00001".to_owned()])
+        {
+            account.put(&container, &name, vec![1; 100], &[]).await;
+        }
+        let mut image_objects = vec![image.to_owned()];
+        image_objects.extend(segment_names(image, 3));
+        let mut everything = image_objects.clone();
+        everything.extend(segment_names(orphan, 2));
+        everything.push("notes-00001".to_owned());
+        everything.sort();
+        assert_eq!(account.objects(&container).await, everything);
+
+        // Orphans younger than the minimum age stay.
+        options["orphan_sweep_interval_secs"] = json!(1);
+        options["orphan_min_age_secs"] = json!(3600);
+        let patient = open(&options);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(account.objects(&container).await, everything);
+        drop(patient);
+
+        // Old enough: the orphan's segments go, nothing else.
+        options["orphan_min_age_secs"] = json!(0);
+        let sweeper = open(&options);
+        let mut kept = image_objects.clone();
+        kept.push("notes-00001".to_owned());
+        kept.sort();
+        assert_eq!(account.wait_for_objects(&container, &kept).await, kept);
+        assert_eq!(
+            sha256(&read(&sweeper, &outcome.location, None).await.unwrap()),
+            sha256(&data)
+        );
+        account.purge(&container).await;
+    });
+}
+
 #[test]
 fn missing_container_without_create_container_on_put_is_config_invalid() {
     let (mut options, container) = fresh("no-create", false);
