@@ -109,14 +109,8 @@ impl SharingSchemasApi {
             "properties": {
                 "tasks": {"type": "array", "items": task},
                 "schema": {"type": "string"},
-                "first": {"type": "string"},
-                "next": {"type": "string"},
             },
-            "links": [
-                {"rel": "first", "href": "{first}"},
-                {"rel": "next", "href": "{next}"},
-                {"rel": "describedby", "href": "{schema}"},
-            ],
+            "links": [{"rel": "describedby", "href": "{schema}"}],
         }))
     }
 }
@@ -151,19 +145,43 @@ fn task_schema() -> Value {
             "owner": text("An identifier for the owner of this task"),
             "message": text("Human-readable informative message only included when appropriate (usually on failure)"),
             "image_id": text("Image associated with the task"),
-            "request_id": text("Request ID of the request that created the task"),
+            "request_id": text("Human-readable informative request-id"),
             "user_id": text("User associated with the task"),
             "expires_at": {"type": ["null", "string"], "description": "Datetime when this resource would be subject to removal"},
             "created_at": text("Datetime when this resource was created"),
             "updated_at": text("Datetime when this resource was updated"),
-            "self": {"type": "string"},
-            "schema": {"type": "string"},
+            "self": {"readOnly": true, "type": "string"},
+            "schema": {"readOnly": true, "type": "string"},
         },
-        "required": ["type", "input"],
-        "links": [
-            {"rel": "self", "href": "{self}"},
-            {"rel": "describedby", "href": "{schema}"},
-        ],
+    })
+}
+
+/// `locations`, with the `validation_data` a caller may give when adding one.
+fn locations_schema() -> Value {
+    let validation_data = json!({
+        "description": "Values to be used to populate the corresponding image properties. If the image status is not 'queued', values must exactly match those already contained in the image properties.",
+        "type": "object",
+        "writeOnly": true,
+        "additionalProperties": false,
+        "properties": {
+            "checksum": {"type": "string", "minLength": 32, "maxLength": 32},
+            "os_hash_algo": {"type": "string", "maxLength": 64},
+            "os_hash_value": {"type": "string", "maxLength": 128},
+        },
+        "required": ["os_hash_algo", "os_hash_value"],
+    });
+    json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "url": {"type": "string", "maxLength": 255},
+                "metadata": {"type": "object"},
+                "validation_data": validation_data,
+            },
+            "required": ["url", "metadata"],
+        },
+        "description": "A set of URLs to access the image file kept in external store",
     })
 }
 
@@ -205,15 +223,13 @@ pub fn image_schema(app: &App) -> Value {
             "updated_at": time("Date and time of the last image modification"),
             "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}, "description": "List of strings related to the image"},
             "direct_url": read_only(json!({"type": "string", "description": "URL to access the image file kept in external store"})),
-            "min_ram": {"type": "integer", "minimum": 0, "description": "Amount of ram (in MB) required to boot image."},
-            "min_disk": {"type": "integer", "minimum": 0, "description": "Amount of disk space (in GB) required to boot image."},
+            "min_ram": {"type": "integer", "description": "Amount of ram (in MB) required to boot image."},
+            "min_disk": {"type": "integer", "description": "Amount of disk space (in GB) required to boot image."},
             "self": read_only(json!({"type": "string", "description": "An image self url"})),
             "file": read_only(json!({"type": "string", "description": "An image file url"})),
             "stores": read_only(json!({"type": "string", "description": "Store in which image data resides.  Only present when the operator has enabled multiple stores.  May be a comma-separated list of store identifiers."})),
             "schema": read_only(json!({"type": "string", "description": "An image schema url"})),
-            "locations": {"type": "array", "items": {"type": "object", "properties": {
-                "url": {"type": "string", "maxLength": 255}, "metadata": {"type": "object"}}, "required": ["url", "metadata"]},
-                "description": "A set of URLs to access the image file kept in external store"},
+            "locations": locations_schema(),
         },
         "links": [
             {"rel": "self", "href": "{self}"},

@@ -31,6 +31,8 @@ impl MetadefSchemasApi {
     }
 }
 
+/// The schema called `name`, as Glance serves it: a single resource, or a list of them whose
+/// item is that resource's schema, with the shared `definitions` lifted to the top.
 fn schema(name: &str) -> Option<Value> {
     let one = |name: &str| match name {
         "namespace" => Some(namespace()),
@@ -51,13 +53,16 @@ fn schema(name: &str) -> Option<Value> {
         "tags" => ("tag", "tags"),
         _ => return None,
     };
-    let item = one(single)?;
+    let mut item = one(single)?;
+    let definitions = item.as_object_mut()?.remove("definitions");
     let items = if name == "properties" {
+        // In a list, a property's name is its key.
+        item["required"] = json!(["type", "title"]);
         json!({"type": "object", "additionalProperties": item})
     } else {
         json!({"type": "array", "items": item})
     };
-    Some(json!({
+    let mut list = json!({
         "name": key,
         "properties": {
             key: items,
@@ -70,121 +75,235 @@ fn schema(name: &str) -> Option<Value> {
             {"rel": "next", "href": "{next}"},
             {"rel": "describedby", "href": "{schema}"},
         ],
-    }))
+    });
+    if let Some(definitions) = definitions {
+        list["definitions"] = definitions;
+    }
+    Some(list)
 }
 
 fn name_string() -> Value {
     json!({"type": "string", "maxLength": MAX_NAME})
 }
 
-fn timestamps(mut properties: Value) -> Value {
-    for key in ["created_at", "updated_at"] {
-        properties[key] = json!({"type": "string", "readOnly": true, "format": "date-time"});
+/// `created_at` and `updated_at`, described for `what` ("namespace", "object", …).
+fn timestamps(mut properties: Value, created: &str, modified: &str) -> Value {
+    for (key, description) in [("created_at", created), ("updated_at", modified)] {
+        properties[key] = json!({
+            "type": "string",
+            "readOnly": true,
+            "description": description,
+            "format": "date-time",
+        });
     }
     properties
 }
 
-fn property_definition() -> Value {
+fn links_to_self(mut properties: Value) -> Value {
+    for key in ["schema", "self"] {
+        properties[key] = json!({"readOnly": true, "type": "string"});
+    }
+    properties
+}
+
+/// The reusable parts the schemas refer to with `$ref`. `stringArray` lists at least one string
+/// where a property's `required` stands alone, and maybe none inside namespaces and objects.
+fn definitions(with_property: bool, non_empty_arrays: bool) -> Value {
+    let mut string_array =
+        json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true});
+    if non_empty_arrays {
+        string_array["minItems"] = json!(1);
+    }
+    let mut definitions = json!({
+        "positiveInteger": {"type": "integer", "minimum": 0},
+        "positiveIntegerDefault0": {
+            "allOf": [{"$ref": "#/definitions/positiveInteger"}, {"default": 0}]
+        },
+        "stringArray": string_array,
+    });
+    if with_property {
+        definitions["property"] = json!({
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "type"],
+                "properties": property_fields(),
+            },
+        });
+    }
+    definitions
+}
+
+/// What a property definition may say (JSON-Schema's own keywords, and Glance's `operators`
+/// and `readonly`).
+fn property_fields() -> Value {
     let types = json!([
         "array", "boolean", "integer", "number", "object", "string", null
     ]);
     json!({
-        "type": "object",
-        "required": ["title", "type"],
-        "properties": {
-            "name": name_string(),
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "operators": {"type": "array", "items": {"type": "string"}},
-            "type": {"type": "string", "enum": types},
-            "required": {"type": "array", "items": {"type": "string"}, "uniqueItems": true},
-            "minimum": {"type": "number"},
-            "maximum": {"type": "number"},
-            "maxLength": {"type": "integer", "minimum": 0},
-            "minLength": {"type": "integer", "minimum": 0},
-            "pattern": {"type": "string", "format": "regex"},
-            "enum": {"type": "array"},
-            "readonly": {"type": "boolean"},
-            "default": {},
-            "items": {"type": "object", "properties": {"type": {"type": "string", "enum": types}, "enum": {"type": "array"}}},
-            "maxItems": {"type": "integer", "minimum": 0},
-            "minItems": {"type": "integer", "minimum": 0},
-            "uniqueItems": {"type": "boolean", "default": false},
-            "additionalItems": {"type": "boolean"},
+        "name": name_string(),
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "operators": {"type": "array", "items": {"type": "string"}},
+        "type": {"type": "string", "enum": types},
+        "required": {"$ref": "#/definitions/stringArray"},
+        "minimum": {"type": "number"},
+        "maximum": {"type": "number"},
+        "maxLength": {"$ref": "#/definitions/positiveInteger"},
+        "minLength": {"$ref": "#/definitions/positiveIntegerDefault0"},
+        "pattern": {"type": "string", "format": "regex"},
+        "enum": {"type": "array"},
+        "readonly": {"type": "boolean"},
+        "default": {},
+        "items": {
+            "type": "object",
+            "properties": {"type": {"type": "string", "enum": types}, "enum": {"type": "array"}},
         },
-    })
-}
-
-fn association_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["name"],
-        "properties": timestamps(json!({
-            "name": name_string(),
-            "prefix": name_string(),
-            "properties_target": name_string(),
-        })),
+        "maxItems": {"$ref": "#/definitions/positiveInteger"},
+        "minItems": {"$ref": "#/definitions/positiveIntegerDefault0"},
+        "uniqueItems": {"type": "boolean", "default": false},
+        "additionalItems": {"type": "boolean"},
     })
 }
 
 fn namespace() -> Value {
+    let plain = |fields: Value| json!({"type": "object", "properties": fields});
+    let string = || json!({"type": "string"});
+    let properties = links_to_self(timestamps(
+        json!({
+            "namespace": {
+                "type": "string",
+                "description": "The unique namespace text.",
+                "maxLength": MAX_NAME,
+            },
+            "display_name": {
+                "type": "string",
+                "description": "The user friendly name for the namespace. Used by UI if available.",
+                "maxLength": MAX_NAME,
+            },
+            "description": {
+                "type": "string",
+                "description": "Provides a user friendly description of the namespace.",
+                "maxLength": 500,
+            },
+            "visibility": {
+                "type": "string",
+                "description": "Scope of namespace accessibility.",
+                "enum": ["public", "private"],
+            },
+            "protected": {
+                "type": "boolean",
+                "description": "If true, namespace will not be deletable.",
+            },
+            "owner": {
+                "type": "string",
+                "description": "Owner of the namespace.",
+                "maxLength": 255,
+            },
+            // Nested resources as a namespace is written in one go (a definition file).
+            "resource_type_associations": {
+                "type": "array",
+                "items": plain(json!({
+                    "name": string(),
+                    "prefix": string(),
+                    "properties_target": string(),
+                })),
+            },
+            "properties": {"$ref": "#/definitions/property"},
+            "objects": {
+                "type": "array",
+                "items": plain(json!({
+                    "name": string(),
+                    "description": string(),
+                    "required": {"$ref": "#/definitions/stringArray"},
+                    "properties": {"$ref": "#/definitions/property"},
+                })),
+            },
+            "tags": {"type": "array", "items": plain(json!({"name": string()}))},
+        }),
+        "Date and time of namespace creation",
+        "Date and time of the last namespace modification",
+    ));
     json!({
         "name": "namespace",
+        "properties": properties,
         "additionalProperties": false,
+        "definitions": definitions(true, false),
         "required": ["namespace"],
-        "properties": timestamps(json!({
-            "namespace": name_string(),
-            "display_name": name_string(),
-            "description": {"type": "string", "maxLength": 500},
-            "visibility": {"type": "string", "enum": ["public", "private"]},
-            "protected": {"type": "boolean"},
-            "owner": {"type": "string", "maxLength": 255},
-            "schema": {"type": "string", "readOnly": true},
-            "self": {"type": "string", "readOnly": true},
-            "resource_type_associations": {"type": "array", "items": association_schema()},
-            "properties": {"type": "object", "additionalProperties": property_definition()},
-            "objects": {"type": "array", "items": object()},
-            "tags": {"type": "array", "items": tag()},
-        })),
     })
 }
 
 fn object() -> Value {
-    json!({
-        "name": "object",
-        "additionalProperties": false,
-        "required": ["name"],
-        "properties": timestamps(json!({
+    let properties = links_to_self(timestamps(
+        json!({
             "name": name_string(),
             "description": {"type": "string"},
-            "required": {"type": "array", "items": {"type": "string"}, "uniqueItems": true},
-            "properties": {"type": "object", "additionalProperties": property_definition()},
-            "schema": {"type": "string", "readOnly": true},
-            "self": {"type": "string", "readOnly": true},
-        })),
+            "required": {"$ref": "#/definitions/stringArray"},
+            "properties": {"$ref": "#/definitions/property"},
+        }),
+        "Date and time of object creation",
+        "Date and time of the last object modification",
+    ));
+    json!({
+        "name": "object",
+        "properties": properties,
+        "additionalProperties": false,
+        "definitions": definitions(true, false),
+        "required": ["name"],
     })
 }
 
 fn property() -> Value {
-    let mut def = property_definition();
-    def["name"] = json!("property");
-    def["required"] = json!(["name", "title", "type"]);
-    def
+    json!({
+        "name": "property",
+        "properties": property_fields(),
+        "additionalProperties": false,
+        "definitions": definitions(false, true),
+        "required": ["type", "title", "name"],
+    })
 }
 
 fn resource_type() -> Value {
-    let mut schema = association_schema();
-    schema["name"] = json!("resource_type_association");
-    schema["additionalProperties"] = json!(false);
-    schema
+    let described = |description: &str| json!({"type": "string", "description": description, "maxLength": MAX_NAME});
+    let properties = timestamps(
+        json!({
+            "name": described(
+                "Resource type names should be aligned with Heat resource types whenever \
+                 possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html"
+            ),
+            "prefix": described(
+                "Specifies the prefix to use for the given resource type. Any properties in \
+                 the namespace should be prefixed with this prefix when being applied to the \
+                 specified resource type. Must include prefix separator (e.g. a colon :)."
+            ),
+            "properties_target": described(
+                "Some resource types allow more than one key / value pair per instance.  For \
+                 example, Cinder allows user and image metadata on volumes. Only the image \
+                 properties metadata is evaluated by Nova (scheduling or drivers). This \
+                 property allows a namespace target to remove the ambiguity."
+            ),
+        }),
+        "Date and time of resource type association",
+        "Date and time of the last resource type association modification",
+    );
+    json!({
+        "name": "resource_type_association",
+        "properties": properties,
+        "additionalProperties": false,
+        "required": ["name"],
+    })
 }
 
 fn tag() -> Value {
     json!({
         "name": "tag",
+        "properties": timestamps(
+            json!({"name": name_string()}),
+            "Date and time of tag creation",
+            "Date and time of the last tag modification",
+        ),
         "additionalProperties": false,
         "required": ["name"],
-        "properties": timestamps(json!({"name": name_string()})),
     })
 }
 
