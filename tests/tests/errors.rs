@@ -61,11 +61,11 @@ async fn malformed_create_requests_are_400_and_create_nothing() {
     let bad_bodies: Vec<(&str, &str)> = vec![
         ("{not json", "Malformed JSON"),
         ("", "Body expected"),
-        ("\"a string\"", "Malformed JSON"),
+        ("\"a string\"", "Unexpected body type. Expected list/dict."),
         ("[1,2]", "does not match schema"),
         (r#"{"name": 5}"#, "does not match schema"),
         (r#"{"protected": "yes"}"#, "does not match schema"),
-        (r#"{"min_ram": -1}"#, "minimum"),
+        (r#"{"min_ram": -1}"#, "Cannot be a negative value"),
         (r#"{"min_disk": "1"}"#, "does not match schema"),
         (r#"{"id": "not-a-uuid"}"#, "does not match schema"),
         (r#"{"visibility": "everyone"}"#, "does not match schema"),

@@ -60,7 +60,9 @@ async fn read_json(request: &Request, body: &mut RequestBody) -> Result<Value, A
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::bad_request("Malformed JSON in request body."))?;
     if !(value.is_object() || value.is_array()) {
-        return Err(ApiError::bad_request("Malformed JSON in request body."));
+        return Err(ApiError::bad_request(
+            "Unexpected body type. Expected list/dict.",
+        ));
     }
     Ok(value)
 }
@@ -141,14 +143,12 @@ impl<'a, D: Type> ApiExtractor<'a> for PatchBody<D> {
             Some(MEDIA_TYPE_V21) => Dialect::V21,
             Some(MEDIA_TYPE_V20) => Dialect::V20,
             _ => {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported Content-Type",
+                let expected = format!("{MEDIA_TYPE_V20}, {MEDIA_TYPE_V21}");
+                return Err(ApiError::unsupported_media(
+                    media.as_deref().unwrap_or_default(),
+                    format!("Image PATCH expects Content-Type one of: {expected}"),
                 )
-                .with_header(
-                    header::HeaderName::from_static("accept-patch"),
-                    &format!("{MEDIA_TYPE_V21}, {MEDIA_TYPE_V20}"),
-                )
+                .with_header(header::HeaderName::from_static("accept-patch"), &expected)
                 .into());
             }
         };
@@ -190,9 +190,10 @@ impl<'a> ApiExtractor<'a> for DataBody {
     ) -> poem::Result<Self> {
         let media = media_type(request);
         if media.as_deref() != Some("application/octet-stream") {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported Content-Type",
+            let media = media.as_deref().unwrap_or_default();
+            return Err(ApiError::unsupported_media(
+                media,
+                format!("Invalid content type {media}"),
             )
             .into());
         }

@@ -25,12 +25,28 @@ pub struct ErrorBody {
     pub title: String,
 }
 
-/// An HTTP error answer: status, explanation and any headers it must carry.
+/// An HTTP error answer: status, text and any headers it must carry.
+///
+/// The text follows webob's body template, which Glance's answers show: an `explanation`,
+/// then a line break, then a `detail`. Glance passes most messages as the explanation; some as
+/// the detail, after the status's stock explanation ([`ApiError::detailed`]).
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub explanation: String,
+    pub detail: String,
+    layout: Layout,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// The two body templates of webob that Glance's answers use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `explanation<br /><br />\ndetail\n\n`
+    Standard,
+    /// `explanation<br /><br />\ndetail` (405 and 415, whose explanation names the method or
+    /// the media type).
+    Bare,
 }
 
 impl ApiError {
@@ -38,7 +54,60 @@ impl ApiError {
         Self {
             status,
             explanation: explanation.into(),
+            detail: String::new(),
+            layout: Layout::Standard,
             headers: Vec::new(),
+        }
+    }
+
+    /// An answer whose message is the detail under the status's stock explanation, as Glance
+    /// words some refusals (`Access was denied to this resource.` … `Property x may not be
+    /// removed.`).
+    pub fn detailed(status: StatusCode, detail: impl Into<String>) -> Self {
+        let explanation = match status {
+            StatusCode::BAD_REQUEST => {
+                "The server could not comply with the request since it is either malformed or otherwise incorrect."
+            }
+            StatusCode::FORBIDDEN => "Access was denied to this resource.",
+            StatusCode::NOT_FOUND => "The resource could not be found.",
+            StatusCode::CONFLICT => "There was a conflict when trying to complete your request.",
+            _ => status.canonical_reason().unwrap_or("Error"),
+        };
+        Self {
+            detail: detail.into(),
+            ..Self::new(status, explanation)
+        }
+    }
+
+    /// 405 for `method`.
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self {
+            layout: Layout::Bare,
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("The method {method} is not allowed for this resource. "),
+            )
+        }
+    }
+
+    /// 415 for a body of `media` type, with what was expected.
+    pub fn unsupported_media(media: &str, detail: impl Into<String>) -> Self {
+        Self {
+            detail: detail.into(),
+            layout: Layout::Bare,
+            ..Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("The request media type {media} is not supported by this server.\n"),
+            )
+        }
+    }
+
+    /// The body template filled in; `escape` applies to the explanation and the detail.
+    fn text(&self, escape: fn(&str) -> String) -> String {
+        let (explanation, detail) = (escape(&self.explanation), escape(&self.detail));
+        match self.layout {
+            Layout::Standard => format!("{explanation}<br /><br />\n{detail}\n\n"),
+            Layout::Bare => format!("{explanation}<br /><br />\n{detail}"),
         }
     }
 
@@ -60,7 +129,7 @@ impl ApiError {
         let (content_type, body) = match preferred_format(accept) {
             Format::Json => {
                 let body = serde_json::json!({
-                    "message": format!("{}<br /><br />\n\n\n", self.explanation),
+                    "message": self.text(str::to_owned),
                     "code": code,
                     "title": self.title(),
                 });
@@ -69,13 +138,19 @@ impl ApiError {
             Format::Html => (
                 "text/html; charset=UTF-8",
                 format!(
-                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}<br /><br />\n\n\n\n </body>\n</html>",
-                    html_escape(&self.explanation)
+                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}\n </body>\n</html>",
+                    self.text(html_escape)
                 ),
             ),
+            // webob's plain text: the template's line breaks become spaces, its `<br />` breaks.
             Format::Text => (
                 "text/plain; charset=UTF-8",
-                format!("{code}\n\n{}\n\n   ", self.explanation),
+                format!(
+                    "{code}\n\n{}",
+                    self.text(str::to_owned)
+                        .replace('\n', " ")
+                        .replace("<br />", "\n")
+                ),
             ),
         };
         let mut resp = Response::builder()
@@ -143,7 +218,11 @@ fn html_escape(s: &str) -> String {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status, self.explanation)
+        write!(f, "{}: {}", self.status, self.explanation.trim_end())?;
+        if !self.detail.is_empty() {
+            write!(f, " {}", self.detail)?;
+        }
+        Ok(())
     }
 }
 
@@ -204,6 +283,13 @@ impl ApiResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         use ServiceError as E;
+        if let E::AsDetail(inner) = e {
+            let plain = ApiError::from(*inner);
+            return Self {
+                headers: plain.headers,
+                ..ApiError::detailed(plain.status, plain.explanation)
+            };
+        }
         let status = match &e {
             E::ImageNotFound(_) | E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Invalid(_) | E::UnknownStore(_) | E::UploadInterrupted(_) => StatusCode::BAD_REQUEST,
@@ -233,6 +319,7 @@ impl From<ServiceError> for ApiError {
                 }
             },
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::AsDetail(_) => unreachable!("unwrapped above"),
         };
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             // Details of internal failures go to the log, not to the client.

@@ -39,15 +39,15 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
             "marker" => {
                 q.marker = Some(
                     uuid::Uuid::parse_str(value)
-                        .map_err(|_| "Invalid marker. Image could not be found.".to_owned())?,
+                        .map_err(|_| format!("No image found with ID {value}"))?,
                 )
             }
             "sort_key" => sort_keys.push(sort_key(value)?),
             "sort_dir" => sort_dirs.push(sort_dir(value)?),
             "sort" => sort = Some(value.clone()),
-            "name" => q.names = eq_or_in(key, value)?,
+            "name" => q.names = eq_or_in(value)?,
             "id" => {
-                q.ids = eq_or_in(key, value)?.map(|ids| {
+                q.ids = eq_or_in(value)?.map(|ids| {
                     ids.iter()
                         .filter_map(|s| uuid::Uuid::parse_str(s).ok())
                         .collect::<Vec<_>>()
@@ -55,15 +55,15 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
                 empty |= q.ids.as_ref().is_some_and(Vec::is_empty);
             }
             "status" => {
-                q.statuses = eq_or_in(key, value)?.map(|v| {
+                q.statuses = eq_or_in(value)?.map(|v| {
                     v.iter()
                         .filter_map(|s| ImageStatus::parse(s))
                         .collect::<Vec<_>>()
                 });
                 empty |= q.statuses.as_ref().is_some_and(Vec::is_empty);
             }
-            "container_format" => q.container_formats = eq_or_in(key, value)?,
-            "disk_format" => q.disk_formats = eq_or_in(key, value)?,
+            "container_format" => q.container_formats = eq_or_in(value)?,
+            "disk_format" => q.disk_formats = eq_or_in(value)?,
             "visibility" => {
                 q.visibility = Some(match value.as_str() {
                     "all" => VisibilityFilter::All,
@@ -79,13 +79,13 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
                     "pending" => Some("pending"),
                     "rejected" => Some("rejected"),
                     "all" => None,
-                    _ => return Err(format!("Invalid status value: {value}")),
+                    _ => return Err(format!("Invalid status: {value}")),
                 };
             }
             "owner" => q.owner = Some(value.clone()),
             "tag" => q.tags.push(value.clone()),
-            "size_min" => q.size_min = Some(int(key, value)?),
-            "size_max" => q.size_max = Some(int(key, value)?),
+            "size_min" => q.size_min = Some(int(value)?),
+            "size_max" => q.size_max = Some(int(value)?),
             "protected" => q.protected = Some(boolean(key, value)?),
             "os_hidden" => q.os_hidden = Some(boolean(key, value)?),
             "checksum" => q.checksum = Some(value.clone()),
@@ -127,20 +127,21 @@ fn sorting(
 ) -> R<Vec<(SortKey, SortDir)>> {
     if let Some(sort) = sort {
         if !keys.is_empty() || !dirs.is_empty() {
-            return Err("The 'sort' argument is not allowed with 'sort_key' or 'sort_dir'.".into());
+            return Err("Old and new sorting syntax cannot be combined".into());
         }
-        let mut out = Vec::new();
-        for item in sort.split(',') {
-            let (k, d) = match item.split_once(':') {
-                Some((k, d)) => (sort_key(k)?, sort_dir(d)?),
-                None => (sort_key(item)?, SortDir::Desc),
-            };
-            if out.iter().any(|(seen, _)| *seen == k) {
-                return Err(format!("Sort key {} is given twice.", k.as_str()));
-            }
-            out.push((k, d));
-        }
-        return Ok(out);
+        // `key`, `key:` and `key:dir`; a key given twice sorts by its first direction.
+        return sort
+            .trim()
+            .split(',')
+            .map(|item| {
+                let (k, d) = item.split_once(':').unwrap_or((item, ""));
+                let dir = match d.trim() {
+                    "" => SortDir::Desc,
+                    d => sort_dir(d)?,
+                };
+                Ok((sort_key(k)?, dir))
+            })
+            .collect();
     }
     let keys = if keys.is_empty() {
         vec![SortKey::CreatedAt]
@@ -156,14 +157,12 @@ fn sorting(
 }
 
 /// `value`, `eq:value` or `in:a,"b,c"`; any other operator is refused.
-fn eq_or_in(key: &str, value: &str) -> R<Option<Vec<String>>> {
+fn eq_or_in(value: &str) -> R<Option<Vec<String>>> {
     match value.split_once(':') {
         None => Ok(Some(vec![value.to_owned()])),
         Some(("eq", v)) => Ok(Some(vec![v.to_owned()])),
         Some(("in", list)) => Ok(Some(split_quoted(list)?)),
-        Some((op, _)) => Err(format!(
-            "Unable to filter by unknown operator '{op}'. (filter: {key})"
-        )),
+        Some((op, _)) => Err(format!("Unable to filter by unknown operator '{op}'.")),
     }
 }
 
@@ -199,10 +198,12 @@ fn split_quoted(list: &str) -> R<Vec<String>> {
     Ok(out)
 }
 
-fn int(key: &str, value: &str) -> R<i64> {
+/// A `size_min`/`size_max` bound.
+fn int(value: &str) -> R<i64> {
     value
+        .trim()
         .parse()
-        .map_err(|_| format!("Invalid value for {key}: '{value}' is not an integer."))
+        .map_err(|_| "Unable to filter on a range with a non-numeric value.".to_owned())
 }
 
 fn boolean(key: &str, value: &str) -> R<bool> {
@@ -215,15 +216,18 @@ fn boolean(key: &str, value: &str) -> R<bool> {
     }
 }
 
-/// `op:ISO8601` or a bare ISO 8601 time (equality).
+/// `op:ISO8601` or a bare ISO 8601 time (equality). As Glance: the time is checked before the
+/// operator.
 fn date_filter(key: &str, value: &str) -> R<(CmpOp, DateTime<Utc>)> {
     if let Some(t) = iso_time(value) {
         return Ok((CmpOp::Eq, t));
     }
-    let bad = || format!("Invalid {key} value: {value}");
+    let bad = || format!("Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation.");
     let (op, time) = value.split_once(':').ok_or_else(bad)?;
-    let op = CmpOp::parse(op).ok_or_else(|| format!("Invalid operator '{op}' for {key}"))?;
-    Ok((op, iso_time(time).ok_or_else(bad)?))
+    let time = iso_time(time).ok_or_else(bad)?;
+    let op =
+        CmpOp::parse(op).ok_or_else(|| "Unable to filter on a unknown operator.".to_owned())?;
+    Ok((op, time))
 }
 
 fn iso_time(s: &str) -> Option<DateTime<Utc>> {
@@ -291,6 +295,18 @@ mod tests {
                 (SortKey::Name, SortDir::Asc),
                 (SortKey::Size, SortDir::Desc)
             ]
+        );
+        // As Glance: an empty direction is the default, and a repeated key is no error.
+        assert_eq!(
+            q("sort=name:,name:asc").unwrap().sort,
+            vec![
+                (SortKey::Name, SortDir::Desc),
+                (SortKey::Name, SortDir::Asc)
+            ]
+        );
+        assert_eq!(
+            q("sort=name:asc&sort_key=name").unwrap_err(),
+            "Old and new sorting syntax cannot be combined"
         );
         for bad in [
             "sort_key=owner",

@@ -153,9 +153,10 @@ async fn conventions<E: Endpoint>(
             Ok(ctx) => {
                 req.extensions_mut().insert(ctx);
                 let path = req.uri().path().to_owned();
+                let method = req.method().clone();
                 match routes.call(req).await {
                     Ok(resp) => resp.into_response(),
-                    Err(e) => framework_error(e, &path, allowed).render(accept.as_deref()),
+                    Err(e) => framework_error(e, &method, &path, allowed).render(accept.as_deref()),
                 }
             }
         },
@@ -263,7 +264,12 @@ fn has_body(req: &Request) -> bool {
 }
 
 /// Errors raised by poem or poem-openapi rather than by a handler.
-fn framework_error(e: poem::Error, path: &str, allowed: &AllowTable) -> ApiError {
+fn framework_error(
+    e: poem::Error,
+    method: &poem::http::Method,
+    path: &str,
+    allowed: &AllowTable,
+) -> ApiError {
     if let Some(api) = e.downcast_ref::<ApiError>() {
         return api.clone();
     }
@@ -273,16 +279,11 @@ fn framework_error(e: poem::Error, path: &str, allowed: &AllowTable) -> ApiError
         }
         StatusCode::METHOD_NOT_ALLOWED => {
             let allow = allowed.allowed(path).join(", ");
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "The method is not allowed for this resource.",
-            )
-            .with_header(header::ALLOW, &allow)
+            ApiError::method_not_allowed(method.as_str()).with_header(header::ALLOW, &allow)
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported Content-Type",
-        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::unsupported_media("", "Unsupported Content-Type")
+        }
         status if status.is_client_error() => ApiError::new(status, e.to_string()),
         status => {
             tracing::error!(error = %e, "unhandled error");

@@ -436,6 +436,17 @@ pub fn object(body: &Value, now: DateTime<Utc>) -> Result<MetadefObject, Invalid
 
 /// A property body: a property definition that also carries its `name`.
 pub fn property(body: &Value, now: DateTime<Utc>) -> Result<Property, Invalid> {
+    // The schema's `required` order, which decides the first one reported missing.
+    if let Value::Object(fields) = body
+        && let Some(missing) = ["type", "title"]
+            .into_iter()
+            .find(|key| !fields.contains_key(*key))
+    {
+        return Err(Invalid {
+            schema: "property",
+            reason: format!("'{missing}' is a required property"),
+        });
+    }
     let name = match body.get("name") {
         Some(Value::String(n)) => n.clone(),
         Some(other) => {

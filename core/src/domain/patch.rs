@@ -44,18 +44,23 @@ pub struct Change {
     pub value: Option<Value>,
 }
 
-/// Why a patch was refused; each maps to one HTTP status.
+/// Why a patch was refused; each maps to one HTTP status. The `…Detail` kinds are the ones
+/// Glance words as the detail under the status's stock explanation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PatchError {
     /// 400
     BadRequest(String),
     /// 403
     Forbidden(String),
+    /// 403, worded as a detail.
+    ForbiddenDetail(String),
     /// 409
     Conflict(String),
+    /// 409, worded as a detail.
+    ConflictDetail(String),
 }
 
-const OPS: &str = "['replace', 'add', 'remove']";
+const OPS: &str = "add, remove, replace";
 
 /// Parse a patch document of the given dialect.
 pub fn parse(doc: &Value, dialect: Dialect) -> Result<Vec<Change>, PatchError> {
@@ -100,7 +105,7 @@ pub fn parse(doc: &Value, dialect: Dialect) -> Result<Vec<Change>, PatchError> {
                     found.ok_or_else(|| bad("Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".".into()))?
                 }
             };
-            let key = decode_pointer(path)?;
+            let key = decode_pointer(path, op)?;
             let value = obj.get("value").cloned();
             match op {
                 Op::Add | Op::Replace if value.is_none() => {
@@ -114,8 +119,10 @@ pub fn parse(doc: &Value, dialect: Dialect) -> Result<Vec<Change>, PatchError> {
         .collect()
 }
 
-/// Decode a one-level JSON pointer (`/name`, with `~0`/`~1` escapes).
-fn decode_pointer(pointer: &str) -> Result<String, PatchError> {
+/// Decode a one-level JSON pointer (`/name`, with `~0`/`~1` escapes). `locations` is the one
+/// attribute with positions: `add` and `remove` name one (`/locations/0`, `/locations/-`),
+/// `replace` the whole list; the position itself is not kept, as locations are not patchable.
+fn decode_pointer(pointer: &str, op: Op) -> Result<String, PatchError> {
     let bad = |m: String| Err(PatchError::BadRequest(m));
     let Some(rest) = pointer.strip_prefix('/') else {
         return bad(format!("Pointer `{pointer}` does not start with \"/\"."));
@@ -124,6 +131,9 @@ fn decode_pointer(pointer: &str) -> Result<String, PatchError> {
         return bad(format!(
             "Pointer `{pointer}` does not contains valid token."
         ));
+    }
+    if adjacent_slashes(rest) {
+        return bad(format!("Pointer `{pointer}` contains adjacent \"/\"."));
     }
     if pointer.len() > 1 && pointer.ends_with('/') {
         return bad(format!("Pointer `{pointer}` end with \"/\"."));
@@ -136,12 +146,62 @@ fn decode_pointer(pointer: &str) -> Result<String, PatchError> {
             ));
         }
     }
-    if rest.contains('/') {
+    let depth = rest.split('/').count();
+    let wanted = match (rest.split('/').next().map(str::trim), op) {
+        (Some("locations"), Op::Add | Op::Remove) => 2,
+        _ => 1,
+    };
+    if depth != wanted {
         return bad(format!(
             "Invalid JSON pointer for this resource: '{pointer}'"
         ));
     }
-    Ok(rest.replace("~1", "/").replace("~0", "~").trim().to_owned())
+    let root = rest.split('/').next().unwrap_or_default();
+    Ok(root.replace("~1", "/").replace("~0", "~").trim().to_owned())
+}
+
+/// Changes to `locations`, which Glint never shows on images (Glance's
+/// `show_multiple_locations = false`): refused as Glance refuses them, after the same checks of
+/// the value. Locations are added through `POST /v2/images/{id}/locations`.
+fn refuse_locations(change: &Change) -> Result<(), PatchError> {
+    let is_location = |value: &Value| {
+        value.get("url").is_some_and(Value::is_string)
+            && value.get("metadata").is_some_and(Value::is_object)
+    };
+    let invalid = || {
+        PatchError::BadRequest(
+            "Provided object does not match schema 'image': a location needs a string 'url' \
+             and an object 'metadata'"
+                .into(),
+        )
+    };
+    let verb = match (change.op, &change.value) {
+        (Op::Add, Some(value)) if !is_location(value) => return Err(invalid()),
+        (Op::Add, _) => "add",
+        (Op::Remove, _) => "remove",
+        (Op::Replace, Some(Value::Array(items))) if items.iter().any(|item| !is_location(item)) => {
+            return Err(invalid());
+        }
+        (Op::Replace, Some(Value::Array(items))) if !items.is_empty() => "update",
+        (Op::Replace, Some(Value::Array(_) | Value::Null)) => {
+            return Err(PatchError::ForbiddenDetail(
+                "Cannot set locations to empty list.".into(),
+            ));
+        }
+        (Op::Replace, _) => return Err(invalid()),
+    };
+    Err(PatchError::Forbidden(format!(
+        "It's not allowed to {verb} locations if locations are invisible."
+    )))
+}
+
+/// Whether two `/` follow each other, with nothing but white space between them.
+fn adjacent_slashes(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('/').collect();
+    parts.len() > 2
+        && parts[1..parts.len() - 1]
+            .iter()
+            .any(|between| between.trim().is_empty())
 }
 
 /// Who is applying the patch, as far as the patch rules care.
@@ -174,6 +234,9 @@ fn apply_one(
 ) -> Result<(), PatchError> {
     let key = change.key.as_str();
     let schema = |e: rules::SchemaViolation| PatchError::BadRequest(e.to_string());
+    if key == "locations" {
+        return refuse_locations(change);
+    }
     match rules::classify(key) {
         KeyClass::ReadOnly => {
             return Err(PatchError::Forbidden(format!(
@@ -187,13 +250,13 @@ fn apply_one(
         }
         KeyClass::Base => {
             let Some(value) = &change.value else {
-                return Err(PatchError::Forbidden(format!(
-                    "Properties '{key}' cannot be removed: it is a base property."
+                return Err(PatchError::ForbiddenDetail(format!(
+                    "Property {key} may not be removed."
                 )));
             };
             match key {
                 "owner" if !actor.is_admin => {
-                    return Err(PatchError::Forbidden(
+                    return Err(PatchError::ForbiddenDetail(
                         "Owner can't be updated by non admin.".into(),
                     ));
                 }
@@ -220,12 +283,12 @@ fn apply_one(
             let exists = image.properties.contains_key(key);
             match change.op {
                 Op::Add if exists && dialect == Dialect::V20 => {
-                    return Err(PatchError::Conflict(format!(
+                    return Err(PatchError::ConflictDetail(format!(
                         "Property {key} already present."
                     )));
                 }
                 Op::Replace | Op::Remove if !exists => {
-                    return Err(PatchError::Conflict(format!(
+                    return Err(PatchError::ConflictDetail(format!(
                         "Property {key} does not exist."
                     )));
                 }
@@ -314,7 +377,7 @@ mod tests {
             USER,
         )
         .unwrap_err();
-        assert!(matches!(err, PatchError::Conflict(_)));
+        assert!(matches!(err, PatchError::ConflictDetail(_)));
         run(
             &mut img,
             json!([{"replace": "/k", "value": "3"}]),
@@ -334,7 +397,7 @@ mod tests {
         ] {
             assert!(matches!(
                 run(&mut img, doc, Dialect::V21, USER),
-                Err(PatchError::Conflict(_))
+                Err(PatchError::ConflictDetail(_))
             ));
         }
     }
@@ -355,7 +418,10 @@ mod tests {
                 json!([{"op": "add", "path": "/deleted", "value": "v"}]),
                 "reserved",
             ),
-            (json!([{"op": "remove", "path": "/name"}]), "base property"),
+            (
+                json!([{"op": "remove", "path": "/name"}]),
+                "may not be removed",
+            ),
             (
                 json!([{"op": "replace", "path": "/owner", "value": "p2"}]),
                 "non admin",
@@ -366,7 +432,9 @@ mod tests {
             ),
         ] {
             match run(&mut img, doc.clone(), Dialect::V21, USER) {
-                Err(PatchError::Forbidden(m)) => assert!(m.contains(needle), "{doc}: {m}"),
+                Err(PatchError::Forbidden(m) | PatchError::ForbiddenDetail(m)) => {
+                    assert!(m.contains(needle), "{doc}: {m}")
+                }
                 other => panic!("{doc}: {other:?}"),
             }
         }
@@ -433,5 +501,72 @@ mod tests {
             ),
             Err(PatchError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn locations_are_refused_as_invisible_after_their_shape_is_checked() {
+        let location = json!({"url": "http://x/y", "metadata": {}});
+        for (doc, expected) in [
+            (
+                json!([{"op": "add", "path": "/locations/-", "value": location}]),
+                Err(PatchError::Forbidden(
+                    "It's not allowed to add locations if locations are invisible.".into(),
+                )),
+            ),
+            (
+                json!([{"op": "remove", "path": "/locations/0"}]),
+                Err(PatchError::Forbidden(
+                    "It's not allowed to remove locations if locations are invisible.".into(),
+                )),
+            ),
+            (
+                json!([{"op": "replace", "path": "/locations", "value": [location]}]),
+                Err(PatchError::Forbidden(
+                    "It's not allowed to update locations if locations are invisible.".into(),
+                )),
+            ),
+            (
+                json!([{"op": "replace", "path": "/locations", "value": []}]),
+                Err(PatchError::ForbiddenDetail(
+                    "Cannot set locations to empty list.".into(),
+                )),
+            ),
+        ] {
+            let mut img = image();
+            assert_eq!(
+                run(&mut img, doc.clone(), Dialect::V21, ADMIN),
+                expected,
+                "{doc}"
+            );
+        }
+        for doc in [
+            // add and remove name a position, replace the whole list.
+            json!([{"op": "add", "path": "/locations", "value": location}]),
+            json!([{"op": "remove", "path": "/locations"}]),
+            json!([{"op": "replace", "path": "/locations/0", "value": [location]}]),
+            json!([{"op": "add", "path": "/locations/0/url", "value": "x"}]),
+            // A location has a URL and metadata.
+            json!([{"op": "add", "path": "/locations/-", "value": {"url": "http://x"}}]),
+            json!([{"op": "replace", "path": "/locations", "value": [{"metadata": {}}]}]),
+            json!([{"op": "add", "path": "/a//b", "value": "x"}]),
+        ] {
+            let mut img = image();
+            assert!(
+                matches!(
+                    run(&mut img, doc.clone(), Dialect::V21, ADMIN),
+                    Err(PatchError::BadRequest(_))
+                ),
+                "{doc}"
+            );
+        }
+        assert_eq!(
+            parse(
+                &json!([{"op": "add", "path": "/a/ /b", "value": 1}]),
+                Dialect::V21
+            ),
+            Err(PatchError::BadRequest(
+                "Pointer `/a/ /b` contains adjacent \"/\".".into()
+            ))
+        );
     }
 }

@@ -75,15 +75,20 @@ pub struct Formats {
 
 /// A value that breaks the schema, phrased like Glance's validator.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaViolation(pub String);
+pub enum SchemaViolation {
+    /// Against the image schema.
+    Schema(String),
+    /// One of Glance's own value checks, which come after the schema's and speak for
+    /// themselves.
+    Value(String),
+}
 
 impl std::fmt::Display for SchemaViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Provided object does not match schema 'image': {}",
-            self.0
-        )
+        match self {
+            Self::Schema(m) => write!(f, "Provided object does not match schema 'image': {m}"),
+            Self::Value(m) => f.write_str(m),
+        }
     }
 }
 
@@ -95,7 +100,7 @@ fn describe(v: &Value) -> String {
 }
 
 fn type_error(key: &str, v: &Value, expected: &str) -> SchemaViolation {
-    SchemaViolation(format!(
+    SchemaViolation::Schema(format!(
         "{} is not of type {expected}. Failed validating 'type' in schema['properties']['{key}']",
         describe(v)
     ))
@@ -104,9 +109,9 @@ fn type_error(key: &str, v: &Value, expected: &str) -> SchemaViolation {
 fn opt_string(key: &str, v: &Value) -> Result<Option<String>, SchemaViolation> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) if s.chars().count() > MAX_STRING => Err(SchemaViolation(format!(
-            "'{key}' is too long (at most {MAX_STRING} characters)"
-        ))),
+        Value::String(s) if s.chars().count() > MAX_STRING => Err(SchemaViolation::Schema(
+            format!("'{key}' is too long (at most {MAX_STRING} characters)"),
+        )),
         Value::String(s) => Ok(Some(s.clone())),
         other => Err(type_error(key, other, "'null', 'string'")),
     }
@@ -119,8 +124,8 @@ fn boolean(key: &str, v: &Value) -> Result<bool, SchemaViolation> {
 fn non_negative(key: &str, v: &Value) -> Result<i64, SchemaViolation> {
     match v.as_i64() {
         Some(n) if n >= 0 => Ok(n),
-        Some(n) => Err(SchemaViolation(format!(
-            "{n} is less than the minimum of 0 in schema['properties']['{key}']"
+        Some(n) => Err(SchemaViolation::Value(format!(
+            "Invalid value '{n}' for parameter '{key}': Cannot be a negative value"
         ))),
         None => Err(type_error(key, v, "'integer'")),
     }
@@ -133,7 +138,7 @@ fn format_value(
 ) -> Result<Option<String>, SchemaViolation> {
     let value = opt_string(key, v)?;
     match &value {
-        Some(f) if !allowed.iter().any(|a| a == f) => Err(SchemaViolation(format!(
+        Some(f) if !allowed.iter().any(|a| a == f) => Err(SchemaViolation::Schema(format!(
             "'{f}' is not one of {allowed:?}. Failed validating 'enum' in schema['properties']['{key}']"
         ))),
         _ => Ok(value),
@@ -149,7 +154,7 @@ pub fn tags(v: &Value) -> Result<Vec<String>, SchemaViolation> {
         .iter()
         .map(|t| match t {
             Value::String(s) if s.chars().count() <= MAX_STRING => Ok(s.clone()),
-            Value::String(_) => Err(SchemaViolation(format!(
+            Value::String(_) => Err(SchemaViolation::Schema(format!(
                 "tag is too long (at most {MAX_STRING} characters)"
             ))),
             other => Err(type_error("tags", other, "'string'")),
@@ -160,7 +165,7 @@ pub fn tags(v: &Value) -> Result<Vec<String>, SchemaViolation> {
 /// Check a single tag given in a URL.
 pub fn tag(t: &str) -> Result<(), SchemaViolation> {
     if t.chars().count() > MAX_STRING {
-        return Err(SchemaViolation(format!(
+        return Err(SchemaViolation::Schema(format!(
             "tag is too long (at most {MAX_STRING} characters)"
         )));
     }
@@ -179,7 +184,7 @@ pub fn set_base(
         "owner" => image.owner = opt_string(key, v)?,
         "visibility" => {
             image.visibility = v.as_str().and_then(Visibility::parse).ok_or_else(|| {
-                SchemaViolation(format!(
+                SchemaViolation::Schema(format!(
                     "{} is not one of ['community', 'public', 'private', 'shared']. Failed validating 'enum' in schema['properties']['visibility']",
                     describe(v)
                 ))
@@ -200,8 +205,8 @@ pub fn set_base(
 /// Validate an extra property: its key length and a string value.
 pub fn extra(key: &str, v: &Value) -> Result<String, SchemaViolation> {
     if key.chars().count() > MAX_STRING {
-        return Err(SchemaViolation(format!(
-            "property name '{key}' is too long (at most {MAX_STRING} characters)"
+        return Err(SchemaViolation::Value(format!(
+            "Custom property should not be greater than {MAX_STRING} characters."
         )));
     }
     match v {

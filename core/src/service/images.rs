@@ -38,8 +38,22 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
     for (key, value) in fields {
         match rules::classify(key) {
             KeyClass::ReadOnly if key == "id" => {}
+            // Glance checks these two against the schema only, then drops them: the image's
+            // own (still empty) hash is what every answer shows.
+            KeyClass::ReadOnly if matches!(key.as_str(), "os_hash_algo" | "os_hash_value") => {
+                if !matches!(value, Value::Null | Value::String(_)) {
+                    return Err(ServiceError::Invalid(format!(
+                        "Provided object does not match schema 'image': {value} is not of type 'null', 'string'"
+                    )));
+                }
+            }
             KeyClass::ReadOnly => return Err(ServiceError::ReadOnly(key.clone())),
-            KeyClass::Reserved => return Err(ServiceError::Reserved(key.clone())),
+            // Glance refuses `locations` in its image factory, the rest when it reads the body,
+            // in other words.
+            KeyClass::Reserved if key == "locations" => {
+                return Err(ServiceError::Reserved(key.clone()));
+            }
+            KeyClass::Reserved => return Err(ServiceError::Reserved(key.clone()).as_detail()),
             KeyClass::Base => {
                 rules::set_base(&mut image, key, value, &app.formats).map_err(invalid)?
             }
@@ -129,7 +143,14 @@ pub async fn list(app: &App, ctx: &RequestContext, query: &ListQuery) -> Service
             "You are not authorized to complete get_images action.".into(),
         ));
     }
-    Ok(app.db.list_images(query).await?)
+    match app.db.list_images(query).await {
+        Ok(images) => Ok(images),
+        Err(DbError::MarkerNotFound) => Err(ServiceError::Invalid(format!(
+            "No image found with ID {}",
+            query.marker.map(|m| m.to_string()).unwrap_or_default()
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Apply a JSON-patch document.
@@ -192,9 +213,10 @@ pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) ->
     {
         Ok(())
     } else {
-        Err(ServiceError::NotFound(format!(
-            "Tag {tag} not found for image {id}."
-        )))
+        // Glance says no more than that.
+        Err(ServiceError::NotFound(
+            "The resource could not be found.".into(),
+        ))
     }
 }
 
@@ -243,20 +265,39 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
 /// Make an active image's data unavailable to everyone but administrators.
 /// Deactivating a deactivated image changes nothing.
 pub async fn deactivate(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
-    set_activation(app, ctx, id, "deactivate", ImageStatus::Deactivated).await
+    set_activation(
+        app,
+        ctx,
+        id,
+        "deactivate",
+        ImageStatus::Active,
+        ImageStatus::Deactivated,
+    )
+    .await
 }
 
 /// Make a deactivated image's data available again. Reactivating an active
 /// image changes nothing.
 pub async fn reactivate(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
-    set_activation(app, ctx, id, "reactivate", ImageStatus::Active).await
+    set_activation(
+        app,
+        ctx,
+        id,
+        "reactivate",
+        ImageStatus::Deactivated,
+        ImageStatus::Active,
+    )
+    .await
 }
 
+/// Moves an image `from` one status `to` the other; an image already there is left alone, and
+/// any other status is refused (403, as Glance answers), whatever else the state machine allows.
 async fn set_activation(
     app: &App,
     ctx: &RequestContext,
     id: Uuid,
     action: &str,
+    from: ImageStatus,
     to: ImageStatus,
 ) -> ServiceResult<()> {
     let image = get(app, ctx, id).await?;
@@ -266,7 +307,7 @@ async fn set_activation(
     if image.status == to {
         return Ok(());
     }
-    if !image.status.can_move_to(to) {
+    if image.status != from {
         return Err(ServiceError::Forbidden(format!(
             "Not allowed to {action} image in status '{}'",
             image.status
@@ -397,7 +438,9 @@ fn patch_error(e: PatchError) -> ServiceError {
     match e {
         PatchError::BadRequest(m) => ServiceError::Invalid(m),
         PatchError::Forbidden(m) => ServiceError::Forbidden(m),
+        PatchError::ForbiddenDetail(m) => ServiceError::Forbidden(m).as_detail(),
         PatchError::Conflict(m) => ServiceError::Conflict(m),
+        PatchError::ConflictDetail(m) => ServiceError::Conflict(m).as_detail(),
     }
 }
 

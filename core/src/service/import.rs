@@ -530,10 +530,23 @@ fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
 /// use: the host is resolved once, here, and loopback or link-local
 /// addresses are refused unless the host is explicitly allowed.
 pub(crate) async fn check_uri(app: &App, uri: &str) -> ServiceResult<(String, SocketAddr)> {
+    check_uri_for(app, uri, "web-download").await
+}
+
+/// [`check_uri`], naming `purpose` (`web-download`, `legacy import task`) when refusing.
+pub(crate) async fn check_uri_for(
+    app: &App,
+    uri: &str,
+    purpose: &str,
+) -> ServiceResult<(String, SocketAddr)> {
     let refused = || {
+        // No URI at all reads as Glance's `None`.
+        let shown = match uri {
+            "" => "None".to_owned(),
+            uri => locations::redact(uri),
+        };
         ServiceError::Invalid(format!(
-            "URI for web-download does not pass filtering: {}",
-            locations::redact(uri)
+            "URI for {purpose} does not pass filtering: {shown}"
         ))
     };
     if !locations::uri_allowed(&app.config.import_filtering, uri).await {
@@ -1026,7 +1039,7 @@ async fn modify(
     )))
 }
 
-async fn fail_task(app: &App, task: &mut Task, message: &str) {
+pub(crate) async fn fail_task(app: &App, task: &mut Task, message: &str) {
     task.status = TaskStatus::Failure;
     task.message = message.to_owned();
     task.updated_at = Utc::now();

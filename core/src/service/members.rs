@@ -14,6 +14,15 @@ use crate::context::RequestContext;
 use crate::db::{DbError, Member, MemberStatus};
 use crate::domain::{Image, Visibility};
 
+/// The image whose members are asked about; one the caller cannot see is "not found" in the
+/// members API's own words.
+async fn image_of(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceResult<Image> {
+    images::get(app, ctx, image_id).await.map_err(|e| match e {
+        ServiceError::ImageNotFound(id) => ServiceError::NotFound(format!("Image {id} not found.")),
+        other => other,
+    })
+}
+
 /// Share an image with a project; the member starts `pending`.
 pub async fn create(
     app: &App,
@@ -21,7 +30,7 @@ pub async fn create(
     image_id: Uuid,
     member: &str,
 ) -> ServiceResult<Member> {
-    let image = images::get(app, ctx, image_id).await?;
+    let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to create members for image {image_id}.");
     require_shared(&image, refused)?;
     enforce_image(app, ctx, "add_member", &image, || {
@@ -52,7 +61,7 @@ pub async fn create(
 /// The members the caller may see: all of them for the owner, its own entry
 /// for a member.
 pub async fn list(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceResult<Vec<Member>> {
-    let image = images::get(app, ctx, image_id).await?;
+    let image = image_of(app, ctx, image_id).await?;
     let refused = || {
         format!(
             "Not allowed to list members for image {image_id}: Only shared images have members."
@@ -76,7 +85,7 @@ pub async fn show(
     image_id: Uuid,
     member: &str,
 ) -> ServiceResult<Member> {
-    let image = images::get(app, ctx, image_id).await?;
+    let image = image_of(app, ctx, image_id).await?;
     let hidden = |e: ServiceError| match e {
         ServiceError::Forbidden(m) => ServiceError::NotFound(m),
         other => other,
@@ -98,7 +107,7 @@ pub async fn update(
             "Incorrect request: Invalid status: {status}"
         )));
     };
-    let image = images::get(app, ctx, image_id).await?;
+    let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to update members for image {image_id}.");
     require_shared(&image, refused)?;
     lookup(app, ctx, &image, member).await?;
@@ -125,7 +134,7 @@ pub async fn delete(
     image_id: Uuid,
     member: &str,
 ) -> ServiceResult<()> {
-    let image = images::get(app, ctx, image_id).await?;
+    let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to delete members for image {image_id}.");
     require_shared(&image, refused)?;
     lookup(app, ctx, &image, member).await?;

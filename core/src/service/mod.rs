@@ -66,6 +66,16 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Db(DbError),
+    /// Glance words this refusal as the detail under its status's stock explanation.
+    #[error("{0}")]
+    AsDetail(Box<ServiceError>),
+}
+
+impl ServiceError {
+    /// This error, worded as Glance's detail (see [`ServiceError::AsDetail`]).
+    pub fn as_detail(self) -> Self {
+        ServiceError::AsDetail(Box::new(self))
+    }
 }
 
 impl From<DbError> for ServiceError {

@@ -43,31 +43,58 @@ pub async fn create(app: &Arc<App>, ctx: &RequestContext, body: &Value) -> Servi
             "Provided object does not match schema 'task': '{kind}' is not one of ['import']"
         )));
     }
-    for key in ["import_from", "import_from_format", "image_properties"] {
-        if !input.contains_key(key) {
-            return Err(bad(format!("Input does not contain '{key}' field")));
-        }
+    // As Glance: the source is checked now, the rest of the input when the task runs.
+    let uri = legacy_source(input.get("import_from"))?;
+    let pinned = import::check_uri_for(app, &uri, "legacy import task").await?;
+    let mut task = Task::new("import", input.clone(), Utc::now());
+    task.owner = ctx.project_id.clone();
+    task.user_id = ctx.user_id.clone();
+    task.request_id = Some(ctx.request_id.clone());
+    if let Some(missing) = ["import_from", "import_from_format", "image_properties"]
+        .into_iter()
+        .find(|key| !input.contains_key(*key))
+    {
+        app.db.create_task(&task).await?;
+        let message = format!("Input does not contain '{missing}' field");
+        import::fail_task(app, &mut task, &message).await;
+        return Ok(task);
     }
-    let uri = input
-        .get("import_from")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let pinned = import::check_uri(app, &uri).await?;
     let properties = input
         .get("image_properties")
         .cloned()
         .unwrap_or(Value::Object(Map::new()));
 
-    let mut task = Task::new("import", input.clone(), Utc::now());
-    task.owner = ctx.project_id.clone();
-    task.user_id = ctx.user_id.clone();
-    task.request_id = Some(ctx.request_id.clone());
     let image = images::create(app, ctx, &properties).await?;
     task.image_id = Some(image.id);
     app.db.create_task(&task).await?;
     import::start_task_import(app, ctx, image, uri, pinned, task.clone()).await?;
     Ok(task)
+}
+
+/// The `import_from` of a legacy import task, if it can be one: an http(s) URL (400 otherwise,
+/// with Glance's reasons).
+fn legacy_source(import_from: Option<&Value>) -> ServiceResult<String> {
+    let bad = |m: String| Err(ServiceError::Invalid(m));
+    let uri = match import_from {
+        None | Some(Value::Null) => return bad("Invalid location: None".into()),
+        Some(Value::String(uri)) if uri.is_empty() => return bad("Invalid location: ".into()),
+        Some(Value::String(uri)) => uri,
+        Some(other) => return bad(format!("Invalid location: {other}")),
+    };
+    if uri.starts_with("http://") || uri.starts_with("https://") {
+        Ok(uri.clone())
+    } else if uri.starts_with("file:///") || uri.starts_with("filesystem:///") {
+        bad(
+            "File based imports are not allowed. Please use a non-local source of image data."
+                .into(),
+        )
+    } else {
+        bad(
+            "The given uri is not valid. Please specify a valid uri from the following list of \
+             supported uri ['http']"
+                .into(),
+        )
+    }
 }
 
 /// `GET /v2/tasks/{id}`.

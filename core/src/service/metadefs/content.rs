@@ -54,11 +54,12 @@ pub trait Content: Sized + Send + Sync {
         ))
     }
 
-    fn not_found(name: &str, namespace: &str) -> ServiceError {
-        ServiceError::NotFound(format!(
-            "The metadata definition {} with name={name} was not found in namespace={namespace}.",
-            Self::KIND
-        ))
+    /// The 404 for a missing item, in Glance's words for each kind.
+    fn not_found(name: &str, _namespace: &str) -> ServiceError {
+        ServiceError::NotFound(match Self::KIND {
+            "property" => format!("Could not find property {name}"),
+            kind => format!("Could not find metadata {kind} {name}"),
+        })
     }
 }
 
@@ -136,6 +137,13 @@ pub async fn delete<C: Content>(
 ) -> ServiceResult<()> {
     let rule = content_rule(C::TABLE, ContentOp::Delete);
     let ns = authorized_namespace(app, ctx, namespace, rule).await?;
+    // A missing item is 404 even in a protected namespace, as Glance looks it up first.
+    if super::providers::fetch::<C>(app, namespace, name)
+        .await?
+        .is_none()
+    {
+        return Err(C::not_found(name, namespace));
+    }
     check_unprotected(&ns, &format!("{} {name}", C::KIND))?;
     let deleted = app
         .db
@@ -258,7 +266,8 @@ impl Content for Tag {
 
     fn duplicate(name: &str, namespace: &str) -> ServiceError {
         ServiceError::Conflict(format!(
-            "A metadata tag with name={name} already exists in namespace={namespace}."
+            "A metadata tag with name={name} already exists in namespace={namespace}. \
+             (Please note that metadata tag names are case insensitive)."
         ))
     }
 }

@@ -1,0 +1,344 @@
+//! Answers where Glance 33 does something other than the obvious, found by sending the same
+//! requests to the reference Glance and to Glint: which status, which wording, which layout of
+//! the error body, which schema. Each expectation here was Glance's answer.
+
+use glint_blackbox::{Glint, StatusCode};
+use serde_json::{Value, json};
+
+async fn queued_image(g: &Glint) -> String {
+    let image = g
+        .create(json!({"name": "p", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    image["id"].as_str().unwrap().to_owned()
+}
+
+/// `message` of a JSON error answer, after checking its status.
+async fn message(response: reqwest::Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    body["message"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn deactivate_and_reactivate_move_only_between_active_and_deactivated() {
+    let g = Glint::start().await;
+    let id = queued_image(&g).await;
+    for action in ["reactivate", "deactivate"] {
+        let r = g
+            .post(&format!("/v2/images/{id}/actions/{action}"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            message(r, StatusCode::FORBIDDEN).await,
+            format!("Not allowed to {action} image in status 'queued'<br /><br />\n\n\n")
+        );
+        assert_eq!(g.show(&id).await["status"], "queued", "after {action}");
+    }
+}
+
+#[tokio::test]
+async fn some_refusals_are_worded_as_a_detail_under_the_stock_explanation() {
+    let g = Glint::start().await;
+    let id = queued_image(&g).await;
+    let remove_name = || {
+        g.patch(
+            &format!("/v2/images/{id}"),
+            json!([{"op": "remove", "path": "/name"}]),
+        )
+    };
+    let r = remove_name()
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::FORBIDDEN).await,
+        "Access was denied to this resource.<br /><br />\nProperty name may not be removed.\n\n"
+    );
+    let r = remove_name()
+        .header("accept", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        "403 Forbidden\n\nAccess was denied to this resource.\n\n Property name may not be removed.  "
+    );
+    let r = g
+        .patch(
+            &format!("/v2/images/{id}"),
+            json!([{"op": "remove", "path": "/nonexistent"}]),
+        )
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::CONFLICT).await,
+        "There was a conflict when trying to complete your request.<br /><br />\nProperty nonexistent does not exist.\n\n"
+    );
+    // Most messages are the explanation itself.
+    let r = g
+        .patch(
+            &format!("/v2/images/{id}"),
+            json!([{"op": "replace", "path": "/status", "value": "active"}]),
+        )
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::FORBIDDEN).await,
+        "Attribute 'status' is read-only.<br /><br />\n\n\n"
+    );
+}
+
+#[tokio::test]
+async fn wrong_methods_and_media_types_name_what_was_sent() {
+    let g = Glint::start().await;
+    let id = queued_image(&g).await;
+    let r = g
+        .delete("/v2/images")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["allow"], "GET, POST");
+    assert_eq!(
+        message(r, StatusCode::METHOD_NOT_ALLOWED).await,
+        "The method DELETE is not allowed for this resource. <br /><br />\n"
+    );
+
+    let r = g
+        .client
+        .patch(g.url(&format!("/v2/images/{id}")))
+        .json(&json!([{"op": "replace", "path": "/name", "value": "x"}]))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let expected = "application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch";
+    assert_eq!(r.headers()["accept-patch"], expected);
+    assert!(
+        r.text().await.unwrap().ends_with(&format!(
+            "  The request media type application/json is not supported by this server.\n<br /><br />\nImage PATCH expects Content-Type one of: {expected}\n </body>\n</html>"
+        ))
+    );
+
+    let r = g
+        .put(&format!("/v2/images/{id}/file"))
+        .header("content-type", "text/plain")
+        .header("accept", "text/plain")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "415 Unsupported Media Type\n\nThe request media type text/plain is not supported by this server. \n\n Invalid content type text/plain"
+    );
+}
+
+#[tokio::test]
+async fn locations_cannot_be_patched_while_they_are_hidden() {
+    let g = Glint::start().await;
+    let id = queued_image(&g).await;
+    let patch = |ops: Value| {
+        g.patch(&format!("/v2/images/{id}"), ops)
+            .header("accept", "application/json")
+            .send()
+    };
+    let location = json!({"url": "http://127.0.0.1/x", "metadata": {}});
+    let r = patch(json!([{"op": "add", "path": "/locations/-", "value": location}]))
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::FORBIDDEN).await,
+        "It's not allowed to add locations if locations are invisible.<br /><br />\n\n\n"
+    );
+    let r = patch(json!([{"op": "replace", "path": "/locations", "value": []}]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = patch(json!([{"op": "add", "path": "/locations", "value": location}]))
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::BAD_REQUEST).await,
+        "Invalid JSON pointer for this resource: '/locations'<br /><br />\n\n\n"
+    );
+    assert_eq!(g.show(&id).await["status"], "queued");
+}
+
+#[tokio::test]
+async fn list_and_create_accept_what_glance_accepts() {
+    let g = Glint::start().await;
+    let id = queued_image(&g).await;
+    // A sort key given twice, and a sort key without a direction.
+    for query in ["sort=name:asc,name:desc", "sort=name:"] {
+        let r = g.get(&format!("/v2/images?{query}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{query}");
+    }
+    // Hash fields on create are checked against the schema, then dropped.
+    let created = g
+        .create(json!({"name": "h", "os_hash_algo": "sha512", "os_hash_value": "abc"}))
+        .await;
+    assert_eq!(created["os_hash_algo"], Value::Null);
+    assert_eq!(created["os_hash_value"], Value::Null);
+    let r = g
+        .post("/v2/images")
+        .header("accept", "application/json")
+        .json(&json!({"os_hash_algo": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Filters that cannot be read.
+    for (query, wording) in [
+        (
+            "created_at=gt:yesterday",
+            "Bad \"created_at\" query filter format. Use ISO 8601 DateTime notation.",
+        ),
+        (
+            "created_at=near:2020-01-01T00:00:00Z",
+            "Unable to filter on a unknown operator.",
+        ),
+        (
+            "size_min=big",
+            "Unable to filter on a range with a non-numeric value.",
+        ),
+        ("marker=nope", "No image found with ID nope"),
+    ] {
+        let r = g
+            .get(&format!("/v2/images?{query}"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            message(r, StatusCode::BAD_REQUEST).await,
+            format!("{wording}<br /><br />\n\n\n"),
+            "{query}"
+        );
+    }
+    let r = g
+        .get(&format!("/v2/images/{}/members", uuid_of(&id)))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::NOT_FOUND).await,
+        format!("Image {} not found.<br /><br />\n\n\n", uuid_of(&id))
+    );
+}
+
+/// Another image id than `id`, for a lookup that must miss.
+fn uuid_of(id: &str) -> String {
+    let mut other: Vec<char> = id.chars().collect();
+    other[0] = if other[0] == '0' { '1' } else { '0' };
+    other.into_iter().collect()
+}
+
+#[tokio::test]
+async fn schemas_are_glances_documents() {
+    let g = &Glint::start().await;
+    let get = |path: &'static str| async move {
+        g.get(path)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let image = get("/v2/schemas/image").await;
+    assert_eq!(image["properties"]["min_ram"].get("minimum"), None);
+    let validation = &image["properties"]["locations"]["items"]["properties"]["validation_data"];
+    assert_eq!(
+        validation["required"],
+        json!(["os_hash_algo", "os_hash_value"])
+    );
+    assert_eq!(validation["writeOnly"], true);
+
+    let tasks = get("/v2/schemas/tasks").await;
+    assert_eq!(
+        tasks["links"],
+        json!([{"rel": "describedby", "href": "{schema}"}])
+    );
+    assert_eq!(tasks["properties"].as_object().unwrap().len(), 2);
+
+    // Metadef schemas share their parts through `definitions`.
+    let namespace = get("/v2/schemas/metadefs/namespace").await;
+    assert_eq!(
+        namespace["properties"]["properties"],
+        json!({"$ref": "#/definitions/property"})
+    );
+    assert_eq!(
+        namespace["definitions"]["property"]["additionalProperties"]["required"],
+        json!(["title", "type"])
+    );
+    let property = get("/v2/schemas/metadefs/property").await;
+    assert_eq!(property["required"], json!(["type", "title", "name"]));
+    assert_eq!(property["definitions"]["stringArray"]["minItems"], 1);
+    let properties = get("/v2/schemas/metadefs/properties").await;
+    assert_eq!(
+        properties["properties"]["properties"]["additionalProperties"]["required"],
+        json!(["type", "title"])
+    );
+    assert_eq!(properties["definitions"], property["definitions"]);
+}
+
+#[tokio::test]
+async fn legacy_import_tasks_check_the_source_now_and_the_rest_when_they_run() {
+    let g = Glint::start().await;
+    let create = |input: Value| {
+        g.post("/v2/tasks")
+            .header("accept", "application/json")
+            .json(&json!({"type": "import", "input": input}))
+            .send()
+    };
+    for (input, wording) in [
+        (json!({}), "Invalid location: None"),
+        (
+            json!({"import_from": "file:///etc/passwd"}),
+            "File based imports are not allowed. Please use a non-local source of image data.",
+        ),
+        (
+            json!({"import_from": "ftp://example.com/x"}),
+            "The given uri is not valid. Please specify a valid uri from the following list of supported uri ['http']",
+        ),
+    ] {
+        let r = create(input.clone()).await.unwrap();
+        assert_eq!(
+            message(r, StatusCode::BAD_REQUEST).await,
+            format!("{wording}<br /><br />\n\n\n"),
+            "{input}"
+        );
+    }
+    // A source that passes, without the rest of the input: the task exists, and failed.
+    let r = create(json!({"import_from": "http://93.184.215.14/image"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let task: Value = r.json().await.unwrap();
+    assert_eq!(task["status"], "failure");
+    assert_eq!(
+        task["message"],
+        "Input does not contain 'import_from_format' field"
+    );
+    assert_eq!(task["image_id"], Value::Null);
+    let images: Value = g
+        .get("/v2/images")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(images["images"], json!([]), "no image was made");
+}
