@@ -342,3 +342,146 @@ async fn legacy_import_tasks_check_the_source_now_and_the_rest_when_they_run() {
         .unwrap();
     assert_eq!(images["images"], json!([]), "no image was made");
 }
+
+#[tokio::test]
+async fn locations_are_absolute_and_ranges_are_refused_in_glances_words() {
+    let g = Glint::start().await;
+    let r = g
+        .post("/v2/images")
+        .json(&json!({"name": "r", "disk_format": "raw", "container_format": "bare"}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = g
+        .post("/v2/images")
+        .json(&json!({"name": "l"}))
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let other = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(location, g.url(&format!("/v2/images/{other}")));
+
+    let r = g
+        .put(&format!("/v2/images/{id}/file"))
+        .header("content-type", "application/octet-stream")
+        .body(vec![7u8; 100])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    for (range, status, wording) in [
+        (
+            "bytes=100-",
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "The Range requested is not available.<br /><br />\nInvalid start position in Range header. Start position MUST be in the inclusive range [0, 99].\n\n",
+        ),
+        (
+            "bytes=9-1",
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "The Range requested is not available.<br /><br />\nInvalid Range header.\n\n",
+        ),
+        (
+            "bytes=0-1,5-6",
+            StatusCode::BAD_REQUEST,
+            "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead.<br /><br />\n\n\n",
+        ),
+    ] {
+        let r = g
+            .get(&format!("/v2/images/{id}/file"))
+            .header("range", range)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(message(r, status).await, wording, "{range}");
+    }
+    let r = g
+        .post(&format!("/v2/images/{id}/import"))
+        .header("accept", "application/json")
+        .json(&json!({"method": {"name": "copy-image"}, "stores": ["nowhere"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::CONFLICT).await,
+        "Store for identifier nowhere not found<br /><br />\n\n\n"
+    );
+}
+
+#[tokio::test]
+async fn metadef_writes_answer_with_what_was_written() {
+    let g = Glint::start().await;
+    let r = g
+        .post("/v2/metadefs/namespaces")
+        .json(&json!({
+            "namespace": "Parity::NS",
+            "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "pfx_"}],
+            "properties": {"size": {"title": "Size", "type": "integer"}},
+            "objects": [{"name": "bare"}, {"name": "full", "required": [], "properties": {}}],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(
+        created["objects"],
+        json!([{"name": "bare"}, {"name": "full", "required": [], "properties": {}}])
+    );
+    // Stored, an object has every field.
+    let stored: Value = g
+        .get("/v2/metadefs/namespaces/Parity::NS/objects/bare")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["required"], json!([]));
+    let r = g
+        .put("/v2/metadefs/namespaces/Parity::NS/objects/bare")
+        .json(&json!({"name": "bare", "description": "d"}))
+        .send()
+        .await
+        .unwrap();
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(updated["description"], "d");
+    assert!(updated.get("properties").is_none() && updated.get("required").is_none());
+
+    // A property asked for with its resource type's prefix.
+    let prefixed = |name: &str| {
+        g.get(&format!(
+            "/v2/metadefs/namespaces/Parity::NS/properties/{name}?resource_type=OS::Glance::Image"
+        ))
+        .header("accept", "application/json")
+        .send()
+    };
+    let found: Value = prefixed("pfx_size").await.unwrap().json().await.unwrap();
+    assert_eq!(found["name"], "size");
+    let r = prefixed("size").await.unwrap();
+    assert_eq!(
+        message(r, StatusCode::NOT_FOUND).await,
+        "Property size does not start with the expected resource type association prefix of 'pfx_'.<br /><br />\n\n\n"
+    );
+
+    // A tag given twice in one batch is the conflict of a name already taken.
+    let r = g
+        .post("/v2/metadefs/namespaces/Parity::NS/tags")
+        .header("accept", "application/json")
+        .json(&json!({"tags": [{"name": "a"}, {"name": "b"}, {"name": "a"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::CONFLICT).await,
+        "A metadata tag with name=a already exists in namespace=Parity::NS. (Please note that metadata tag names are case insensitive).<br /><br />\n\n\n"
+    );
+}

@@ -18,7 +18,7 @@ async fn create_returns_every_base_key_and_a_location() {
     assert_eq!(r.headers()["openstack-image-store-ids"], "file");
     let img: Value = r.json().await.unwrap();
     let id = img["id"].as_str().unwrap();
-    assert_eq!(location, format!("/v2/images/{id}"));
+    assert_eq!(location, g.url(&format!("/v2/images/{id}")));
     for key in [
         "name",
         "status",

@@ -33,7 +33,10 @@ async fn namespace_create_show_update_delete() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    assert_eq!(r.headers()["location"], "/v2/metadefs/namespaces/OS::Test");
+    assert_eq!(
+        r.headers()["location"],
+        g.url("/v2/metadefs/namespaces/OS::Test").as_str()
+    );
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["self"], "/v2/metadefs/namespaces/OS::Test");
     assert_eq!(created["schema"], "/v2/schemas/metadefs/namespace");
@@ -207,7 +210,8 @@ async fn objects_properties_and_associations() {
     let (status, created) = send(g.post(&format!("{base}/objects")).json(&object)).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(created["schema"], "/v2/schemas/metadefs/object");
-    assert_eq!(created["required"], json!([]));
+    // The answer holds what was written; `required` was not.
+    assert_eq!(created.get("required"), None);
     let (status, _) = send(g.post(&format!("{base}/objects")).json(&object)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, renamed) = send(

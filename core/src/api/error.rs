@@ -71,6 +71,7 @@ impl ApiError {
             StatusCode::FORBIDDEN => "Access was denied to this resource.",
             StatusCode::NOT_FOUND => "The resource could not be found.",
             StatusCode::CONFLICT => "There was a conflict when trying to complete your request.",
+            StatusCode::RANGE_NOT_SATISFIABLE => "The Range requested is not available.",
             _ => status.canonical_reason().unwrap_or("Error"),
         };
         Self {
@@ -127,14 +128,17 @@ impl ApiError {
     pub fn render(&self, accept: Option<&str>) -> Response {
         let code = format!("{} {}", self.status.as_u16(), self.title());
         let (content_type, body) = match preferred_format(accept) {
-            Format::Json => {
-                let body = serde_json::json!({
-                    "message": self.text(str::to_owned),
-                    "code": code,
-                    "title": self.title(),
-                });
-                ("application/json", body.to_string())
-            }
+            // Python's `json.dumps`: these keys in this order, `, ` and `: ` between them,
+            // and non-ASCII characters escaped.
+            Format::Json => (
+                "application/json",
+                format!(
+                    "{{\"message\": {}, \"code\": {}, \"title\": {}}}",
+                    python_json_string(&self.text(str::to_owned)),
+                    python_json_string(&code),
+                    python_json_string(self.title()),
+                ),
+            ),
             Format::Html => (
                 "text/html; charset=UTF-8",
                 format!(
@@ -163,8 +167,12 @@ impl ApiError {
         resp
     }
 
+    /// The reason phrase, as webob has it (its 416 predates RFC 7233's wording).
     fn title(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("Error")
+        match self.status {
+            StatusCode::RANGE_NOT_SATISFIABLE => "Request Range Not Satisfiable",
+            status => status.canonical_reason().unwrap_or("Error"),
+        }
     }
 }
 
@@ -208,6 +216,23 @@ fn preferred_format(accept: Option<&str>) -> Format {
         }
     }
     best.map_or(Format::Text, |(_, f)| f)
+}
+
+/// `s` as a JSON string with every non-ASCII character escaped (`\u00e9`), as Python writes it.
+fn python_json_string(s: &str) -> String {
+    let quoted = serde_json::Value::from(s).to_string();
+    let mut out = String::with_capacity(quoted.len());
+    for c in quoted.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 fn html_escape(s: &str) -> String {
@@ -301,8 +326,8 @@ impl From<ServiceError> for ApiError {
             E::InvalidImageData(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // Glance's StoreAddDisabled: the store exists but takes no data.
             E::GoneDuringUpload(_) | E::StoreReadOnly(_) => StatusCode::GONE,
-            E::RangeNotSatisfiable { size } => {
-                return ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, e.to_string())
+            E::RangeNotSatisfiable { size, detail } => {
+                return ApiError::detailed(StatusCode::RANGE_NOT_SATISFIABLE, detail.clone())
                     .with_header(header::CONTENT_RANGE, &format!("bytes */{size}"));
             }
             E::Store(se) => match se.kind {
@@ -392,5 +417,45 @@ mod tests {
         .into();
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.explanation.contains("secret"));
+    }
+
+    #[test]
+    fn json_is_written_as_python_writes_it() {
+        let (_, body) = body_of(
+            ApiError::new(StatusCode::NOT_FOUND, "caf\u{e9} \u{1f600} \"q\"")
+                .render(Some("application/json")),
+        );
+        assert_eq!(
+            body,
+            r#"{"message": "caf\u00e9 \ud83d\ude00 \"q\"<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}"#
+        );
+    }
+
+    #[test]
+    fn detail_and_bare_layouts_in_every_format() {
+        let detailed = ApiError::detailed(StatusCode::FORBIDDEN, "Property x may not be removed.");
+        let (_, json) = body_of(detailed.render(Some("application/json")));
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            json["message"],
+            "Access was denied to this resource.<br /><br />\nProperty x may not be removed.\n\n"
+        );
+        let (_, text) = body_of(detailed.render(Some("text/plain")));
+        assert_eq!(
+            text,
+            "403 Forbidden\n\nAccess was denied to this resource.\n\n Property x may not be removed.  "
+        );
+        let (_, html) = body_of(ApiError::method_not_allowed("PUT").render(None));
+        assert!(
+            html.ends_with(
+                "  The method PUT is not allowed for this resource. <br /><br />\n\n </body>\n</html>"
+            ),
+            "{html}"
+        );
+        let (_, json) = body_of(
+            ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "x").render(Some("application/json")),
+        );
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["code"], "416 Request Range Not Satisfiable");
     }
 }

@@ -125,13 +125,21 @@ impl ImageDataApi {
         let range = match range.transpose() {
             Ok(r) => r,
             Err(RangeError::MultiRange) => {
-                return Err(ApiError::bad_request("Multiple ranges are not supported."));
+                return Err(ApiError::bad_request(
+                    "Requests with multiple ranges are not supported in Glance. You may make \
+                     multiple single-range requests instead.",
+                ));
             }
             Err(RangeError::Unsatisfiable) => {
                 // Glance answers 416 for an unreadable range whatever the image.
                 let image = crate::service::images::get(app.0, context(req), id).await?;
+                let header = match req.header(header::RANGE) {
+                    Some(_) => "Range",
+                    None => "Content-Range",
+                };
                 return Err(ServiceError::RangeNotSatisfiable {
                     size: image.size.unwrap_or(0) as u64,
+                    detail: format!("Invalid {header} header."),
                 }
                 .into());
             }

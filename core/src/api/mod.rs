@@ -132,6 +132,7 @@ async fn conventions<E: Endpoint>(
 ) -> Response {
     let accept = req.header(header::ACCEPT).map(str::to_owned);
     let method = req.method().clone();
+    let origin = versions::request_url(app, &req);
     let started = std::time::Instant::now();
     let given_id = req.header("x-openstack-request-id").map(str::to_owned);
     let request_id = given_id
@@ -153,7 +154,6 @@ async fn conventions<E: Endpoint>(
             Ok(ctx) => {
                 req.extensions_mut().insert(ctx);
                 let path = req.uri().path().to_owned();
-                let method = req.method().clone();
                 match routes.call(req).await {
                     Ok(resp) => resp.into_response(),
                     Err(e) => framework_error(e, &method, &path, allowed).render(accept.as_deref()),
@@ -163,6 +163,16 @@ async fn conventions<E: Endpoint>(
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-openstack-request-id", v);
+    }
+    // Handlers give paths; the Location a client gets is absolute, as webob makes it.
+    let relative = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|location| location.starts_with('/'))
+        .map(|location| format!("{origin}{location}"));
+    if let Some(v) = relative.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        resp.headers_mut().insert(header::LOCATION, v);
     }
     tracing::debug!(%method, status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, request_id, "request");
     resp

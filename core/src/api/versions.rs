@@ -62,14 +62,21 @@ fn listed(cache: bool) -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// The URL the request reached this server at (`http://<Host>`), as WSGI servers rebuild it.
+pub fn request_url(app: &App, req: &Request) -> String {
+    let host = req
+        .header("host")
+        .map(str::to_owned)
+        .unwrap_or_else(|| app.config.bind.to_string());
+    format!("http://{host}")
+}
+
 pub fn document(app: &App, req: &Request) -> Value {
-    let base = app.config.public_endpoint.clone().unwrap_or_else(|| {
-        let host = req
-            .header("host")
-            .map(str::to_owned)
-            .unwrap_or_else(|| app.config.bind.to_string());
-        format!("http://{host}")
-    });
+    let base = app
+        .config
+        .public_endpoint
+        .clone()
+        .unwrap_or_else(|| request_url(app, req));
     let base = base.trim_end_matches('/');
     let versions: Vec<Value> = listed(app.config.cache.enabled)
         .into_iter()

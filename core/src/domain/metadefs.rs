@@ -486,10 +486,11 @@ pub fn tag_name(name: &str, now: DateTime<Utc>) -> Result<Tag, Invalid> {
     tag(&serde_json::json!({ "name": name }), now)
 }
 
-/// The tags of a bulk create body: `{"tags": [{name}, …]}`.
+/// The tags of a bulk create body: `{"tags": [{name}, …]}`, in order, repeats included (a
+/// repeated name is the store's conflict, as with a name already taken).
 pub fn tags_body(body: &Value, now: DateTime<Utc>) -> Result<Vec<Tag>, Invalid> {
     let f = Fields::new("tags", body, &["tags"])?;
-    tag_list(f.array("tags")?, now)
+    f.array("tags")?.iter().map(|item| tag(item, now)).collect()
 }
 
 fn tag_list(items: &[Value], now: DateTime<Utc>) -> Result<Vec<Tag>, Invalid> {

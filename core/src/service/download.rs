@@ -102,7 +102,14 @@ pub async fn download(
         None => None,
         Some(r) => Some(
             r.resolve(size)
-                .ok_or(ServiceError::RangeNotSatisfiable { size })?,
+                .ok_or_else(|| ServiceError::RangeNotSatisfiable {
+                    size,
+                    detail: format!(
+                        "Invalid start position in Range header. Start position MUST be in the \
+                         inclusive range [0, {}].",
+                        size.saturating_sub(1)
+                    ),
+                })?,
         ),
     };
     if let Some(cached) = app.cache.serve(&image, span).await {

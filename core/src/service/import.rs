@@ -519,7 +519,7 @@ fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
     for store in &stores {
         if !app.config.stores.contains_key(store) {
             return Err(ServiceError::Conflict(format!(
-                "Unknown scheme '{store}' found in URI"
+                "Store for identifier {store} not found"
             )));
         }
     }

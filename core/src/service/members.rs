@@ -102,11 +102,6 @@ pub async fn update(
     member: &str,
     status: &str,
 ) -> ServiceResult<Member> {
-    let Some(status) = MemberStatus::parse(status) else {
-        return Err(ServiceError::Invalid(format!(
-            "Incorrect request: Invalid status: {status}"
-        )));
-    };
     let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to update members for image {image_id}.");
     require_shared(&image, refused)?;
@@ -114,6 +109,12 @@ pub async fn update(
     enforce_image(app, ctx, "modify_member", &image, || {
         not_authorized("modify_member")
     })?;
+    // The status is read last, as Glance sets it.
+    let Some(status) = MemberStatus::parse(status) else {
+        return Err(ServiceError::Invalid(format!(
+            "Incorrect request: Invalid status: {status}"
+        )));
+    };
     app.db
         .set_member_status(image_id, member, status)
         .await

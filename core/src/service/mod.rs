@@ -50,8 +50,9 @@ pub enum ServiceError {
         "Image {0} could not be found after upload. The image may have been deleted during the upload."
     )]
     GoneDuringUpload(Uuid),
-    #[error("Requested range not satisfiable")]
-    RangeNotSatisfiable { size: u64 },
+    /// 416; `detail` says why, in Glance's words.
+    #[error("{detail}")]
+    RangeNotSatisfiable { size: u64, detail: String },
     #[error("Unknown store '{0}'.")]
     UnknownStore(String),
     #[error("Error in store configuration. Adding images to store '{0}' is disabled.")]

@@ -85,6 +85,44 @@ pub fn document(doc: &NamespaceDocument) -> Value {
     Value::Object(v)
 }
 
+/// A namespace as Glance answers its creation: its objects as the request wrote them (the
+/// fields it gave, without timestamps or links), the rest as stored.
+pub fn document_as_written(doc: &NamespaceDocument, body: &Value) -> Value {
+    let mut v = document(doc);
+    let written = |name: &str| {
+        body.get("objects")?
+            .as_array()?
+            .iter()
+            .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
+    };
+    if let Some(Value::Array(objects)) = v.get_mut("objects") {
+        for stored in objects.iter_mut() {
+            let name = stored["name"].as_str().unwrap_or_default().to_owned();
+            let given = written(&name);
+            if let Value::Object(fields) = stored {
+                fields.retain(|key, _| {
+                    key == "name" || given.is_some_and(|given| given.get(key).is_some())
+                });
+            }
+        }
+    }
+    v
+}
+
+/// An object as Glance answers a write of it: the optional fields only when the request gave
+/// them.
+pub fn object_as_written(namespace: &str, o: &MetadefObject, body: &Value) -> Value {
+    let mut v = object(namespace, o);
+    if let Value::Object(fields) = &mut v {
+        for key in ["description", "required", "properties"] {
+            if body.get(key).is_none() {
+                fields.remove(key);
+            }
+        }
+    }
+    v
+}
+
 pub fn association(a: &Association) -> Value {
     let mut v = Map::new();
     v.insert("name".into(), json!(a.name));

@@ -9,7 +9,9 @@ use poem_openapi::types::Any;
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::{Value, json};
 
-use super::{NoContent, document, link, namespace, namespace_href, paging, query_pairs};
+use super::{
+    NoContent, document, document_as_written, link, namespace, namespace_href, paging, query_pairs,
+};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
@@ -49,7 +51,7 @@ impl NamespacesApi {
     ) -> Result<NamespaceCreated, ApiError> {
         let doc = namespaces::create(app.0, context(req), &body.value).await?;
         Ok(NamespaceCreated::Created(
-            JsonDoc::new(document(&doc)),
+            JsonDoc::new(document_as_written(&doc, &body.value)),
             namespace_href(&doc.namespace.namespace),
         ))
     }

@@ -9,7 +9,7 @@ use poem_openapi::param::Path;
 use poem_openapi::types::Any;
 use serde_json::{Value, json};
 
-use super::{Created, NoContent, object};
+use super::{Created, NoContent, object, object_as_written};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
@@ -36,7 +36,11 @@ impl ObjectsApi {
     ) -> Result<Created, ApiError> {
         let created =
             content::create::<MetadefObject>(app.0, context(req), &namespace, &body.value).await?;
-        Ok(Created::Created(JsonDoc::new(object(&namespace, &created))))
+        Ok(Created::Created(JsonDoc::new(object_as_written(
+            &namespace,
+            &created,
+            &body.value,
+        ))))
     }
 
     /// List a namespace's objects.
@@ -99,7 +103,11 @@ impl ObjectsApi {
             &body.value,
         )
         .await?;
-        Ok(JsonDoc::new(object(&namespace, &saved)))
+        Ok(JsonDoc::new(object_as_written(
+            &namespace,
+            &saved,
+            &body.value,
+        )))
     }
 
     /// Delete an object (not in a protected namespace).

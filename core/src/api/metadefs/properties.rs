@@ -5,7 +5,7 @@ use std::sync::Arc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::types::Any;
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
 use crate::app::App;
 use crate::domain::metadefs::Property;
-use crate::service::metadefs::{content, properties};
+use crate::service::metadefs::{content, properties, resource_types};
 
 pub struct PropertiesApi;
 
@@ -67,9 +67,25 @@ impl PropertiesApi {
         req: &Request,
         namespace: Path<String>,
         property_name: Path<String>,
+        /// A resource type the namespace is associated with: `property_name` then carries
+        /// that association's prefix, which is removed before the lookup.
+        resource_type: Query<Option<String>>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found =
-            content::show::<Property>(app.0, context(req), &namespace, &property_name).await?;
+        let found = match resource_type.0.as_deref().filter(|t| !t.is_empty()) {
+            Some(resource_type) => {
+                resource_types::show_prefixed_property(
+                    app.0,
+                    context(req),
+                    &namespace,
+                    &property_name,
+                    resource_type,
+                )
+                .await?
+            }
+            None => {
+                content::show::<Property>(app.0, context(req), &namespace, &property_name).await?
+            }
+        };
         Ok(JsonDoc::new(property(&found)))
     }
 

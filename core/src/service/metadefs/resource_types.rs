@@ -64,3 +64,40 @@ pub async fn dissociate(
         )))
     }
 }
+
+/// The property `name` of a namespace as one of its resource types sees it: with the prefix of
+/// that association (Glance's `GET …/properties/{name}?resource_type=`).
+pub async fn show_prefixed_property(
+    app: &App,
+    ctx: &RequestContext,
+    namespace: &str,
+    name: &str,
+    resource_type: &str,
+) -> ServiceResult<metadefs::Property> {
+    authorized_namespace(app, ctx, namespace, "get_metadef_property").await?;
+    authorized_namespace(app, ctx, namespace, "get_metadef_resource_type").await?;
+    let associations = super::providers::list_associations(app, namespace).await?;
+    let Some(association) = associations.iter().find(|a| a.name == resource_type) else {
+        let known = super::providers::list_resource_types(app)
+            .await?
+            .iter()
+            .any(|t| t.name == resource_type);
+        return Err(ServiceError::NotFound(if known {
+            format!(
+                "The metadata definition resource-type association of resource-type={resource_type} to namespace={namespace}, was not found."
+            )
+        } else {
+            format!(
+                "The metadata definition resource-type with name={resource_type}, was not found."
+            )
+        }));
+    };
+    let prefix = association.prefix.as_deref().unwrap_or_default();
+    let Some(bare) = name.strip_prefix(prefix).filter(|_| !prefix.is_empty()) else {
+        return Err(ServiceError::NotFound(format!(
+            "Property {name} does not start with the expected resource type association prefix of '{}'.",
+            association.prefix.as_deref().unwrap_or("None")
+        )));
+    };
+    super::content::show::<metadefs::Property>(app, ctx, namespace, bare).await
+}

@@ -9,7 +9,8 @@ use super::{authorized_namespace, gone, invalid};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
-use crate::domain::metadefs::{self, Tag, TagQuery};
+use crate::domain::SortDir;
+use crate::domain::metadefs::{self, MetadefSortKey, Tag, TagQuery};
 use crate::service::{ServiceError, ServiceResult};
 
 /// Create one tag, named in the path.
@@ -35,6 +36,28 @@ pub async fn create_many(
 ) -> ServiceResult<Vec<Tag>> {
     authorized_namespace(app, ctx, namespace, "add_metadef_tags").await?;
     let tags = metadefs::tags_body(body, Utc::now()).map_err(invalid)?;
+    // The first name given twice, or (when appending) already there, is the conflict.
+    let mut taken: Vec<String> = if append {
+        let all = TagQuery {
+            sort_key: MetadefSortKey::Name,
+            sort_dir: SortDir::Asc,
+            marker: None,
+            limit: u32::MAX,
+        };
+        super::providers::list_tags(app, namespace, &all)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for tag in &tags {
+        if taken.contains(&tag.name) {
+            return Err(Tag::duplicate(&tag.name, namespace));
+        }
+        taken.push(tag.name.clone());
+    }
     match app.db.create_tags(namespace, &tags, !append).await {
         Ok(()) => Ok(tags),
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(
