@@ -88,6 +88,14 @@ async fn loaded_definitions_are_served_and_exported() {
 
     let objects = get(&g, "/v2/metadefs/namespaces/OS::Software::DBMS/objects").await;
     assert_eq!(objects["objects"].as_array().unwrap().len(), 12);
+    // Glance shows a default as text (`"default": 8` in the file reads "8"); the export below
+    // keeps the number.
+    let filter = get(
+        &g,
+        "/v2/metadefs/namespaces/OS::Compute::AggregateIoOpsFilter",
+    )
+    .await;
+    assert_eq!(filter["properties"]["max_io_ops_per_host"]["default"], "8");
     let types = get(&g, "/v2/metadefs/resource_types").await;
     assert!(
         types["resource_types"]
@@ -103,6 +111,11 @@ async fn loaded_definitions_are_served_and_exported() {
     let file = exported.path().join("OS::Compute::Hypervisor.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     assert_eq!(doc["properties"], ns["properties"]);
+    let file = exported
+        .path()
+        .join("OS::Compute::AggregateIoOpsFilter.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(doc["properties"]["max_io_ops_per_host"]["default"], 8);
     assert_eq!(
         std::fs::read_dir(exported.path()).unwrap().count(),
         BUNDLED_COUNT

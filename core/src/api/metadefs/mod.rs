@@ -150,7 +150,18 @@ pub fn object(namespace: &str, o: &MetadefObject) -> Value {
     v.insert("name".into(), json!(o.name));
     insert_some(&mut v, "description", &o.description);
     v.insert("required".into(), json!(o.required));
-    v.insert("properties".into(), Value::Object(o.properties.clone()));
+    let shown = o
+        .properties
+        .iter()
+        .map(|(name, def)| {
+            let def = match def {
+                Value::Object(def) => Value::Object(shown_definition(def.clone())),
+                other => other.clone(),
+            };
+            (name.clone(), def)
+        })
+        .collect();
+    v.insert("properties".into(), Value::Object(shown));
     v.insert("schema".into(), json!("/v2/schemas/metadefs/object"));
     v.insert(
         "self".into(),
@@ -163,7 +174,7 @@ pub fn object(namespace: &str, o: &MetadefObject) -> Value {
 
 /// One property as its own resource: its definition and its name.
 pub fn property(p: &Property) -> Value {
-    let mut v = p.schema.clone();
+    let mut v = shown_definition(p.schema.clone());
     v.insert("name".into(), json!(p.name));
     Value::Object(v)
 }
@@ -172,9 +183,46 @@ pub fn property(p: &Property) -> Value {
 pub fn properties(list: &[Property]) -> Value {
     Value::Object(
         list.iter()
-            .map(|p| (p.name.clone(), Value::Object(p.schema.clone())))
+            .map(|p| {
+                let def = shown_definition(p.schema.clone());
+                (p.name.clone(), Value::Object(def))
+            })
             .collect(),
     )
+}
+
+/// A property definition as Glance's API shows it: its `default` is text, as Python's `str`
+/// writes it (`8` is `"8"`, `false` is `"False"`), and a list or object default shows as
+/// `null`. What is stored (and exported) stays as written.
+fn shown_definition(mut def: Map<String, Value>) -> Map<String, Value> {
+    if let Some(default) = def.get_mut("default") {
+        *default = match default.take() {
+            Value::Bool(true) => json!("True"),
+            Value::Bool(false) => json!("False"),
+            Value::Number(n) => json!(python_number(&n)),
+            text @ (Value::String(_) | Value::Null) => text,
+            Value::Array(_) | Value::Object(_) => Value::Null,
+        };
+    }
+    def
+}
+
+/// A JSON number as Python's `str` writes the value `json.loads` makes of it.
+fn python_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if !(n.is_i64() || n.is_u64()) => {
+            let text = format!("{f:?}");
+            // Python writes exponents with a sign and at least two digits: `1e+20`.
+            match text.split_once('e') {
+                Some((mantissa, exp)) => {
+                    let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+                    format!("{mantissa}e{sign}{digits:0>2}")
+                }
+                None => text,
+            }
+        }
+        _ => n.to_string(),
+    }
 }
 
 pub fn tag(t: &Tag) -> Value {
@@ -265,4 +313,31 @@ pub fn query_pairs(req: &poem::Request) -> Vec<(String, String)> {
     form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
         .into_owned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_show_as_python_writes_them() {
+        let shown = |default: Value| {
+            let mut def = Map::new();
+            def.insert("default".into(), default);
+            shown_definition(def)["default"].clone()
+        };
+        assert_eq!(shown(json!(8)), json!("8"));
+        assert_eq!(shown(json!(-3)), json!("-3"));
+        assert_eq!(shown(json!(false)), json!("False"));
+        assert_eq!(shown(json!(true)), json!("True"));
+        assert_eq!(shown(json!(1.5)), json!("1.5"));
+        assert_eq!(shown(json!(2.0)), json!("2.0"));
+        assert_eq!(shown(json!(1e20)), json!("1e+20"));
+        assert_eq!(shown(json!(1.5e-7)), json!("1.5e-07"));
+        assert_eq!(shown(json!("virtio")), json!("virtio"));
+        assert_eq!(shown(json!(["x"])), Value::Null);
+        assert_eq!(shown(json!({"a": 1})), Value::Null);
+        assert_eq!(shown(Value::Null), Value::Null);
+        assert!(shown_definition(Map::new()).get("default").is_none());
+    }
 }
