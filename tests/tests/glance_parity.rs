@@ -485,3 +485,36 @@ async fn metadef_writes_answer_with_what_was_written() {
         "A metadata tag with name=a already exists in namespace=Parity::NS. (Please note that metadata tag names are case insensitive).<br /><br />\n\n\n"
     );
 }
+
+#[tokio::test]
+async fn options_is_answered_empty_before_authentication_and_task_pages_keep_their_query() {
+    let g = Glint::start().await;
+    let r = g
+        .client
+        .request(reqwest::Method::OPTIONS, g.url("/v2/images"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().len(), 0);
+
+    let list: Value = g
+        .get("/v2/tasks?limit=1&type=import")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["first"], "/v2/tasks?limit=1&type=import");
+    let r = g
+        .get("/v2/tasks/7a5e0b1c-0001-4000-8000-000000000001")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        message(r, StatusCode::NOT_FOUND).await,
+        "Could not find task 7a5e0b1c-0001-4000-8000-000000000001<br /><br />\n\n\n"
+    );
+}

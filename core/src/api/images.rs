@@ -150,33 +150,22 @@ impl ImagesApi {
         };
         let params: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
             .into_owned()
-            .filter(|(k, _)| k != "marker")
             .collect();
-        let encode = |extra: Option<(&str, String)>| {
-            let mut s = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &params {
-                s.append_pair(k, v);
-            }
-            if let Some((k, v)) = extra {
-                s.append_pair(k, &v);
-            }
-            let q = s.finish();
-            if q.is_empty() {
-                "/v2/images".to_owned()
-            } else {
-                format!("/v2/images?{q}")
-            }
-        };
         let mut body = json!({
             "images": found
                 .into_iter()
                 .map(|i| view::image(&images::readable(app.0, ctx, i)))
                 .collect::<Vec<_>>(),
-            "first": encode(None),
+            "first": super::link("/v2/images", &params, None),
             "schema": "/v2/schemas/images",
         });
         if let Some(next) = next {
-            body["next"] = json!(encode(Some(("marker", next.to_string()))));
+            let marker = next.to_string();
+            body["next"] = json!(super::link(
+                "/v2/images",
+                &params,
+                Some(("marker", &marker))
+            ));
         }
         Ok(JsonDoc::new(body))
     }

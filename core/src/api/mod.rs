@@ -130,6 +130,13 @@ async fn conventions<E: Endpoint>(
     allowed: &AllowTable,
     mut req: Request,
 ) -> Response {
+    // Glance's CORS middleware answers every OPTIONS, before authentication, with an empty
+    // 200 (and, when it is configured, the CORS headers, which Glint does not offer).
+    if req.method() == Method::OPTIONS {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .body(Vec::<u8>::new());
+    }
     let accept = req.header(header::ACCEPT).map(str::to_owned);
     let method = req.method().clone();
     let origin = versions::request_url(app, &req);
@@ -354,4 +361,29 @@ pub fn context(req: &Request) -> &RequestContext {
 pub fn image_id(s: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(s)
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("No image found with ID {s}")))
+}
+
+/// A page link of a list: `path` with the request's query minus `marker`, plus `extra` (the
+/// next page's marker), as Glance writes `first` and `next`.
+pub fn link(path: &str, pairs: &[(String, String)], extra: Option<(&str, &str)>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(k, _)| k != "marker") {
+        s.append_pair(k, v);
+    }
+    if let Some((k, v)) = extra {
+        s.append_pair(k, v);
+    }
+    let query = s.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// The request's query, decoded, in order.
+pub fn query_pairs(req: &poem::Request) -> Vec<(String, String)> {
+    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
 }

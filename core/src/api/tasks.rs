@@ -69,10 +69,7 @@ impl TasksApi {
         #[oai(name = "marker")]
         _marker: Query<Option<String>>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let params: Vec<(String, String)> =
-            form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-                .into_owned()
-                .collect();
+        let params = super::query_pairs(req);
         let api = &app.config.api;
         let query = tasks::query(
             context(req),
@@ -93,11 +90,16 @@ impl TasksApi {
                 v
             })
             .collect();
-        let mut body = json!({"tasks": views, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"});
+        let mut body = json!({
+            "tasks": views,
+            "first": super::link("/v2/tasks", &params, None),
+            "schema": "/v2/schemas/tasks",
+        });
         if found.len() as u32 == query.limit
             && let Some(last) = found.last()
         {
-            body["next"] = json!(format!("/v2/tasks?marker={}", last.id));
+            let marker = last.id.to_string();
+            body["next"] = json!(super::link("/v2/tasks", &params, Some(("marker", &marker))));
         }
         Ok(JsonDoc::new(body))
     }
@@ -113,7 +115,7 @@ impl TasksApi {
         let id = uuid::Uuid::parse_str(&task_id).map_err(|_| {
             ApiError::new(
                 poem::http::StatusCode::NOT_FOUND,
-                format!("Failed to find task {}", task_id.0),
+                format!("Could not find task {}", task_id.0),
             )
         })?;
         let found = tasks::show(app.0, context(req), id).await?;

@@ -103,7 +103,7 @@ pub async fn show(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Ta
     app.policy.enforce("get_task", ctx, &Target::project(ctx))?;
     match app.db.get_task(id).await? {
         Some(task) if ctx.is_admin || task.owner == ctx.project_id => Ok(task),
-        _ => Err(ServiceError::NotFound(format!("Failed to find task {id}"))),
+        _ => Err(ServiceError::NotFound(format!("Could not find task {id}"))),
     }
 }
 
@@ -130,7 +130,7 @@ pub fn query(
                 q.sort_key = SORT_KEYS
                     .into_iter()
                     .find(|k| k == value)
-                    .ok_or_else(|| bad(format!("Invalid sort_key: {value}")))?;
+                    .ok_or_else(|| bad("Sort key supplied was not valid.".into()))?;
             }
             "sort_dir" => {
                 q.ascending = match value.as_str() {
@@ -177,9 +177,10 @@ pub async fn list(app: &App, ctx: &RequestContext, q: &TaskQuery) -> ServiceResu
         .enforce("get_tasks", ctx, &Target::project(ctx))?;
     match app.db.list_tasks(q).await {
         Ok(tasks) => Ok(tasks),
-        Err(crate::db::DbError::MarkerNotFound) => Err(ServiceError::Invalid(
-            "Invalid marker. Task could not be found.".into(),
-        )),
+        Err(crate::db::DbError::MarkerNotFound) => Err(ServiceError::Invalid(format!(
+            "Task with the given id {} was not found",
+            q.marker.map(|m| m.to_string()).unwrap_or_default()
+        ))),
         Err(e) => Err(e.into()),
     }
 }

@@ -292,29 +292,6 @@ pub fn paging(
     })
 }
 
-/// `path` with the request's query, minus `marker`, plus `extra`.
-pub fn link(path: &str, pairs: &[(String, String)], extra: Option<(&str, &str)>) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(k, _)| k != "marker") {
-        s.append_pair(k, v);
-    }
-    if let Some((k, v)) = extra {
-        s.append_pair(k, v);
-    }
-    let query = s.finish();
-    if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{query}")
-    }
-}
-
-pub fn query_pairs(req: &poem::Request) -> Vec<(String, String)> {
-    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

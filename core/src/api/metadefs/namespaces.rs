@@ -9,12 +9,11 @@ use poem_openapi::types::Any;
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::{Value, json};
 
-use super::{
-    NoContent, document, document_as_written, link, namespace, namespace_href, paging, query_pairs,
-};
+use super::{NoContent, document, document_as_written, namespace, namespace_href, paging};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
+use crate::api::{link, query_pairs};
 use crate::app::App;
 use crate::db::MetadefContent;
 use crate::domain::metadefs::{NamespaceQuery, NamespaceVisibility};

@@ -9,9 +9,10 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::types::Any;
 use serde_json::{Value, json};
 
-use super::{Created, NoContent, paging, query_pairs, tag, tag_names};
+use super::{Created, NoContent, paging, tag, tag_names};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
+use crate::api::query_pairs;
 use crate::api::{ApiTags, context};
 use crate::app::App;
 use crate::domain::metadefs::Tag;
