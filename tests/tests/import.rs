@@ -334,6 +334,9 @@ async fn web_download_fetches_allowed_urls_only() {
     assert_eq!(status, StatusCode::ACCEPTED);
     let img = s.settled(&id).await;
     assert_eq!(img["status"], "queued");
+    // The data never arrived: the target store is recorded as failed, as Glance does.
+    assert_eq!(img["os_glance_failed_import"], "fast");
+    assert_eq!(img["os_glance_importing_to_stores"], "");
     assert!(s.staged().is_empty());
     let tasks = s.tasks(&id).await;
     assert_eq!(tasks[0]["status"], "failure");

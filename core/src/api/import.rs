@@ -39,7 +39,7 @@ pub enum Accepted {
     Accepted,
 }
 
-/// A task as `GET /v2/images/{id}/tasks` shows it.
+/// A task as the tasks API (`/v2/tasks`) shows it.
 pub fn task(t: &Task) -> Value {
     let time = super::view::timestamp;
     json!({
@@ -59,6 +59,39 @@ pub fn task(t: &Task) -> Value {
         "self": format!("/v2/tasks/{}", t.id),
         "schema": "/v2/schemas/task",
     })
+}
+
+/// A task as `GET /v2/images/{id}/tasks` shows it: Glance answers with its database rows, so
+/// timestamps are Python's `isoformat` of naive UTC times, the soft-delete columns are there,
+/// and there are no links.
+pub fn image_task(t: &Task) -> Value {
+    json!({
+        "id": t.id,
+        "type": t.kind,
+        "status": t.status.as_str(),
+        "owner": t.owner,
+        "expires_at": t.expires_at.as_ref().map(isoformat),
+        "created_at": isoformat(&t.created_at),
+        "updated_at": isoformat(&t.updated_at),
+        "deleted_at": null,
+        "deleted": false,
+        "image_id": t.image_id,
+        "request_id": t.request_id,
+        "user_id": t.user_id,
+        "input": t.input,
+        "result": t.result,
+        "message": t.message,
+    })
+}
+
+/// Python's `datetime.isoformat()` of a naive UTC time: microseconds only when there are some.
+fn isoformat(t: &chrono::DateTime<chrono::Utc>) -> String {
+    let naive = t.naive_utc();
+    if naive.and_utc().timestamp_subsec_micros() == 0 {
+        naive.format("%Y-%m-%dT%H:%M:%S").to_string()
+    } else {
+        naive.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    }
 }
 
 #[OpenApi(tag = "ApiTags::Images")]
@@ -131,7 +164,7 @@ impl ImportApi {
         let id = super::image_id(&image_id)?;
         let tasks = import::image_tasks(app.0, context(req), id).await?;
         Ok(JsonDoc::new(json!({
-            "tasks": tasks.iter().map(task).collect::<Vec<_>>(),
+            "tasks": tasks.iter().map(image_task).collect::<Vec<_>>(),
         })))
     }
 

@@ -675,6 +675,7 @@ impl Job {
                 .clone()
                 .ok_or_else(|| ServiceError::Invalid("web-download URI was not checked".into()))?;
             if let Err(e) = fetch_to_staging(&app, id, uri, &host, addr, None).await {
+                self.fail_every_store().await;
                 self.revert(&[]).await;
                 return Err(e);
             }
@@ -683,6 +684,7 @@ impl Job {
             let remote = remote.clone();
             if let Err(e) = self.glance_download(&remote).await {
                 staging::remove(&app, id).await;
+                self.fail_every_store().await;
                 self.revert(&[]).await;
                 return Err(e);
             }
@@ -948,6 +950,15 @@ impl Job {
         })
         .await
         .map(drop)
+    }
+
+    /// The data never arrived: every target store failed, as Glance records it.
+    async fn fail_every_store(&self) {
+        for store in &self.stores {
+            if let Err(e) = self.progress(store, false).await {
+                tracing::warn!(image = %self.image_id, error = %e, "could not record a failed import");
+            }
+        }
     }
 
     /// Undo a failed import: remove the copies it wrote; an imported image
