@@ -518,3 +518,15 @@ async fn options_is_answered_empty_before_authentication_and_task_pages_keep_the
         "Could not find task 7a5e0b1c-0001-4000-8000-000000000001<br /><br />\n\n\n"
     );
 }
+
+#[tokio::test]
+async fn head_is_not_a_route_except_for_version_discovery() {
+    let g = Glint::start().await;
+    let r = g.client.head(g.url("/v2/images")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET, POST");
+    let r = g.client.head(g.url("/v2/bogus")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = g.client.head(g.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::MULTIPLE_CHOICES);
+}

@@ -158,6 +158,17 @@ async fn conventions<E: Endpoint>(
         .render(accept.as_deref()),
         Ok(()) => match authenticate(app, &req, request_id.clone()).await {
             Err(e) => e.render(accept.as_deref()),
+            // Glance routes no HEAD (version discovery aside, which answers any method).
+            Ok(_)
+                if method == Method::HEAD
+                    && !matches!(req.uri().path(), "/" | "/versions")
+                    && !allowed.allowed(req.uri().path()).is_empty() =>
+            {
+                let allow = allowed.allowed(req.uri().path()).join(", ");
+                ApiError::method_not_allowed("HEAD")
+                    .with_header(header::ALLOW, &allow)
+                    .render(accept.as_deref())
+            }
             Ok(ctx) => {
                 req.extensions_mut().insert(ctx);
                 let path = req.uri().path().to_owned();
