@@ -49,6 +49,7 @@ db_test_suite!(
     members_list_show_and_delete,
     member_status_filter_lists_pending_shares,
     tasks_round_trip_and_list_by_image,
+    task_progress_is_written_only_while_the_task_runs,
     usage_counts_per_owner_and_status,
     concurrent_creates_and_updates_all_succeed,
     concurrent_compare_and_set_has_one_winner,
@@ -1084,6 +1085,40 @@ mod cases {
             db.update_task(&gone).await,
             Err(DbError::NotFound)
         ));
+    }
+
+    pub async fn task_progress_is_written_only_while_the_task_runs(db: Database) {
+        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
+        let mut task = Task::new("api_image_import", serde_json::Map::new(), now);
+        db.create_task(&task).await.unwrap();
+        // Pending: not yet at work, nothing written.
+        db.set_task_progress(task.id, "Copied 1 MiB", now)
+            .await
+            .unwrap();
+        assert_eq!(db.get_task(task.id).await.unwrap().unwrap().message, "");
+
+        task.status = TaskStatus::Processing;
+        db.update_task(&task).await.unwrap();
+        let later = now + Duration::seconds(60);
+        db.set_task_progress(task.id, "Copied 7 MiB", later)
+            .await
+            .unwrap();
+        let running = db.get_task(task.id).await.unwrap().unwrap();
+        assert_eq!(running.message, "Copied 7 MiB");
+        assert_eq!(running.updated_at, later);
+        assert_eq!(running.status, TaskStatus::Processing);
+
+        // Finished: a late report leaves the end's message alone.
+        task.status = TaskStatus::Success;
+        task.message = "Copied 9 MiB".into();
+        db.update_task(&task).await.unwrap();
+        db.set_task_progress(task.id, "Copied 8 MiB", later)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.get_task(task.id).await.unwrap().unwrap().message,
+            "Copied 9 MiB"
+        );
     }
 
     pub async fn usage_counts_per_owner_and_status(db: Database) {

@@ -230,6 +230,8 @@ async fn staged_data_imports_with_glance_direct_and_the_stage_is_cleared() {
 
     let tasks = s.tasks(&id).await;
     assert_eq!(tasks.len(), 1);
+    // Glance's progress report, from the bytes that went into the store.
+    assert_eq!(tasks[0]["message"], "Copied 3 MiB");
     assert_eq!(tasks[0]["type"], "api_image_import");
     assert_eq!(tasks[0]["status"], "success");
     assert_eq!(tasks[0]["image_id"], id.as_str());

@@ -99,6 +99,29 @@ impl Database {
         Ok(())
     }
 
+    /// Records an import's progress as the task's message, while the task is still at work (a
+    /// finished task keeps what its end wrote).
+    pub async fn set_task_progress(
+        &self,
+        id: Uuid,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push("UPDATE tasks SET message = ")
+            .bind(message)
+            .push(", updated_at = ")
+            .bind(micros(now))
+            .push(" WHERE id = ")
+            .bind(id_text(id))
+            .push(" AND status = ")
+            .bind(TaskStatus::Processing.as_str());
+        let mut tx = self.begin_write().await?;
+        sql.build()?.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The tasks that worked on an image, newest first.
     pub async fn image_tasks(&self, image_id: Uuid) -> Result<Vec<Task>, DbError> {
         let mut sql = Sql::new(self.backend);

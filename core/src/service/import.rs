@@ -24,6 +24,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -472,6 +473,23 @@ pub(crate) async fn start_task_import(
     Ok(())
 }
 
+/// How often a running import writes its progress into its task (Glance's interval).
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Glance's progress message.
+fn copied_message(bytes: u64) -> String {
+    format!("Copied {} MiB", bytes >> 20)
+}
+
+/// A spawned task, aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Whether the task named by an image's lock is still at work.
 async fn lock_is_held(app: &App, task_id: &str) -> ServiceResult<bool> {
     let Ok(task_id) = Uuid::parse_str(task_id) else {
@@ -692,9 +710,15 @@ impl Job {
         let mut written: Vec<Location> = Vec::new();
         let mut failures = 0usize;
         for store_id in self.stores.clone() {
-            match self.copy_into(&store_id).await {
+            let copied = Arc::new(AtomicU64::new(0));
+            let reporting = self.report_progress(Arc::clone(&copied));
+            let copy = self.copy_into(&store_id, &copied).await;
+            drop(reporting);
+            match copy {
                 Ok(location) => {
                     written.push(location);
+                    // As Glance's import reports it; the task's end keeps the last one.
+                    self.task.message = copied_message(copied.load(Ordering::Relaxed));
                     self.progress(&store_id, true).await?;
                 }
                 Err(e) => {
@@ -848,9 +872,30 @@ impl Job {
         Ok(())
     }
 
+    /// Writes "Copied N MiB" into the task every minute while a copy runs (`copied` counts its
+    /// bytes), as Glance's import reports progress; stops when the returned guard is dropped.
+    fn report_progress(&self, copied: Arc<AtomicU64>) -> AbortOnDrop {
+        let (app, task_id) = (Arc::clone(&self.app), self.task.id);
+        AbortOnDrop(tokio::spawn(async move {
+            let mut every = tokio::time::interval(PROGRESS_INTERVAL);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let message = copied_message(copied.load(Ordering::Relaxed));
+                if let Err(e) = app
+                    .db
+                    .set_task_progress(task_id, &message, Utc::now())
+                    .await
+                {
+                    tracing::debug!(task = %task_id, error = %e, "could not record the import's progress");
+                }
+            }
+        }))
+    }
+
     /// Write the data to one store and record the new location; the first
-    /// copy of an imported image also makes it active.
-    async fn copy_into(&self, store_id: &str) -> ServiceResult<Location> {
+    /// copy of an imported image also makes it active. `copied` counts the bytes written.
+    async fn copy_into(&self, store_id: &str, copied: &Arc<AtomicU64>) -> ServiceResult<Location> {
         let app = &self.app;
         let id = self.image_id;
         let store = stores::open_store(app, store_id)?;
@@ -885,10 +930,19 @@ impl Job {
                 let _ = store.delete(&location.url).await;
                 return Err(e);
             }
+            copied.store(image.size.unwrap_or(0).max(0) as u64, Ordering::Relaxed);
             return Ok(location);
         }
 
         let (body, size) = staging::read(app, id).await?;
+        let counter = Arc::clone(copied);
+        let body = body
+            .inspect(move |chunk| {
+                if let Ok(chunk) = chunk {
+                    counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                }
+            })
+            .boxed();
         let cap = app.config.api.image_size_cap;
         let check = ImageCheck::for_image(
             image.container_format.as_deref(),
