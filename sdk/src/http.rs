@@ -41,6 +41,15 @@ pub fn range_header(range: ReadRange) -> String {
     }
 }
 
+/// An object's size from a `Content-Length` header value (a `HEAD` answer's, say); `subject`
+/// names the object in the error, which is `Unexpected` when the value is missing or not a
+/// byte count.
+pub fn content_length(value: Option<&str>, subject: &str) -> Result<u64, StoreError> {
+    value
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| unexpected(format!("{subject}: no valid Content-Length")))
+}
+
 /// What a `GET` answer said about its body, as the header values arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
@@ -75,12 +84,7 @@ impl Window {
         range: Option<ReadRange>,
         subject: &str,
     ) -> Result<Window, StoreError> {
-        let content_length = || {
-            answer
-                .content_length
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .ok_or_else(|| unexpected(format!("{subject}: no valid Content-Length")))
-        };
+        let content_length = || content_length(answer.content_length, subject);
         let Some(range) = range else {
             let total_size = content_length()?;
             return Ok(Window {
@@ -278,6 +282,16 @@ mod tests {
             range_header(range(u64::MAX, Some(1)).unwrap()),
             format!("bytes={0}-{0}", u64::MAX)
         );
+    }
+
+    #[test]
+    fn content_lengths_are_byte_counts() {
+        assert_eq!(content_length(Some(" 42"), "x").unwrap(), 42);
+        for value in [None, Some("-1"), Some("ten"), Some("")] {
+            let err = content_length(value, "obj").unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Unexpected, "{value:?}");
+            assert_eq!(err.message, "obj: no valid Content-Length");
+        }
     }
 
     #[test]

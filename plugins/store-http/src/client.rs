@@ -116,35 +116,9 @@ impl HttpClient {
 
 /// The object's size, from a `Content-Length` header.
 fn content_length(headers: &HeaderMap, subject: &str) -> Result<u64, StoreError> {
-    header(headers, CONTENT_LENGTH)
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| {
-            StoreError::new(
-                ErrorKind::Unexpected,
-                format!("{subject}: the server sent no valid Content-Length"),
-            )
-        })
+    http::content_length(header(headers, CONTENT_LENGTH), subject)
 }
 
 fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name)?.to_str().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn a_missing_or_bad_content_length_is_an_error() {
-        for value in [None, Some("-1"), Some("ten")] {
-            let headers: HeaderMap = value
-                .map(|value| (CONTENT_LENGTH, HeaderValue::from_static(value)))
-                .into_iter()
-                .collect();
-            let err = content_length(&headers, "http://h/x").unwrap_err();
-            assert_eq!(err.kind, ErrorKind::Unexpected);
-            assert!(err.message.starts_with("http://h/x: "), "{err}");
-        }
-    }
 }

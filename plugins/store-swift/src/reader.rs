@@ -5,7 +5,7 @@ use glint_sdk::{DataStream, ReadRange, StoreError};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, HeaderMap};
 use reqwest::{Response, StatusCode};
 
-use crate::error::{transport_error, unexpected};
+use crate::error::transport_error;
 
 pub use glint_sdk::http::range_header;
 
@@ -30,9 +30,7 @@ pub fn stream(
 
 /// The object's size, from the `Content-Length` of a `HEAD` answer.
 pub fn content_length(headers: &HeaderMap, subject: &str) -> Result<u64, StoreError> {
-    header(headers, CONTENT_LENGTH)
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| unexpected(format!("{subject}: Swift sent no valid Content-Length")))
+    http::content_length(header(headers, CONTENT_LENGTH), subject)
 }
 
 fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<&str> {
