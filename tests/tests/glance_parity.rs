@@ -12,6 +12,16 @@ async fn queued_image(g: &Glint) -> String {
     image["id"].as_str().unwrap().to_owned()
 }
 
+/// The message `request` is refused with (as JSON), after checking the status.
+async fn refused(request: reqwest::RequestBuilder, status: StatusCode) -> String {
+    let r = request
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    message(r, status).await
+}
+
 /// `message` of a JSON error answer, after checking its status.
 async fn message(response: reqwest::Response, status: StatusCode) -> String {
     assert_eq!(response.status(), status);
@@ -24,14 +34,12 @@ async fn deactivate_and_reactivate_move_only_between_active_and_deactivated() {
     let g = Glint::start().await;
     let id = queued_image(&g).await;
     for action in ["reactivate", "deactivate"] {
-        let r = g
-            .post(&format!("/v2/images/{id}/actions/{action}"))
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            message(r, StatusCode::FORBIDDEN).await,
+            refused(
+                g.post(&format!("/v2/images/{id}/actions/{action}")),
+                StatusCode::FORBIDDEN
+            )
+            .await,
             format!("Not allowed to {action} image in status 'queued'<br /><br />\n\n\n")
         );
         assert_eq!(g.show(&id).await["status"], "queued", "after {action}");
@@ -48,13 +56,8 @@ async fn some_refusals_are_worded_as_a_detail_under_the_stock_explanation() {
             json!([{"op": "remove", "path": "/name"}]),
         )
     };
-    let r = remove_name()
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        message(r, StatusCode::FORBIDDEN).await,
+        refused(remove_name(), StatusCode::FORBIDDEN).await,
         "Access was denied to this resource.<br /><br />\nProperty name may not be removed.\n\n"
     );
     let r = remove_name()
@@ -66,31 +69,27 @@ async fn some_refusals_are_worded_as_a_detail_under_the_stock_explanation() {
         r.text().await.unwrap(),
         "403 Forbidden\n\nAccess was denied to this resource.\n\n Property name may not be removed.  "
     );
-    let r = g
-        .patch(
-            &format!("/v2/images/{id}"),
-            json!([{"op": "remove", "path": "/nonexistent"}]),
-        )
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        message(r, StatusCode::CONFLICT).await,
+        refused(
+            g.patch(
+                &format!("/v2/images/{id}"),
+                json!([{"op": "remove", "path": "/nonexistent"}]),
+            ),
+            StatusCode::CONFLICT
+        )
+        .await,
         "There was a conflict when trying to complete your request.<br /><br />\nProperty nonexistent does not exist.\n\n"
     );
     // Most messages are the explanation itself.
-    let r = g
-        .patch(
-            &format!("/v2/images/{id}"),
-            json!([{"op": "replace", "path": "/status", "value": "active"}]),
-        )
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        message(r, StatusCode::FORBIDDEN).await,
+        refused(
+            g.patch(
+                &format!("/v2/images/{id}"),
+                json!([{"op": "replace", "path": "/status", "value": "active"}]),
+            ),
+            StatusCode::FORBIDDEN
+        )
+        .await,
         "Attribute 'status' is read-only.<br /><br />\n\n\n"
     );
 }
@@ -213,26 +212,22 @@ async fn list_and_create_accept_what_glance_accepts() {
         ),
         ("marker=nope", "No image found with ID nope"),
     ] {
-        let r = g
-            .get(&format!("/v2/images?{query}"))
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            message(r, StatusCode::BAD_REQUEST).await,
+            refused(
+                g.get(&format!("/v2/images?{query}")),
+                StatusCode::BAD_REQUEST
+            )
+            .await,
             format!("{wording}<br /><br />\n\n\n"),
             "{query}"
         );
     }
-    let r = g
-        .get(&format!("/v2/images/{}/members", uuid_of(&id)))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        message(r, StatusCode::NOT_FOUND).await,
+        refused(
+            g.get(&format!("/v2/images/{}/members", uuid_of(&id))),
+            StatusCode::NOT_FOUND
+        )
+        .await,
         format!("Image {} not found.<br /><br />\n\n\n", uuid_of(&id))
     );
 }
@@ -507,14 +502,12 @@ async fn options_is_answered_empty_before_authentication_and_task_pages_keep_the
         .await
         .unwrap();
     assert_eq!(list["first"], "/v2/tasks?limit=1&type=import");
-    let r = g
-        .get("/v2/tasks/7a5e0b1c-0001-4000-8000-000000000001")
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        message(r, StatusCode::NOT_FOUND).await,
+        refused(
+            g.get("/v2/tasks/7a5e0b1c-0001-4000-8000-000000000001"),
+            StatusCode::NOT_FOUND
+        )
+        .await,
         "Could not find task 7a5e0b1c-0001-4000-8000-000000000001<br /><br />\n\n\n"
     );
 }
