@@ -74,8 +74,8 @@ pub async fn show_prefixed_property(
     name: &str,
     resource_type: &str,
 ) -> ServiceResult<metadefs::Property> {
-    authorized_namespace(app, ctx, namespace, "get_metadef_property").await?;
-    authorized_namespace(app, ctx, namespace, "get_metadef_resource_type").await?;
+    let ns = authorized_namespace(app, ctx, namespace, "get_metadef_property").await?;
+    super::authorize(app, ctx, &ns, "get_metadef_resource_type")?;
     let associations = super::providers::list_associations(app, namespace).await?;
     let Some(association) = associations.iter().find(|a| a.name == resource_type) else {
         let known = super::providers::list_resource_types(app)
