@@ -11,6 +11,7 @@ use poem::{Response, error::ResponseError};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::{ApiResponse, Object, types::Type};
 
+use crate::domain::TransitionError;
 use crate::service::ServiceError;
 
 /// Glance's JSON error body (webob's JSON formatter).
@@ -322,6 +323,8 @@ impl From<ServiceError> for ApiError {
                 StatusCode::FORBIDDEN
             }
             E::Conflict(_) | E::WrongStatus { .. } | E::Duplicate(_) => StatusCode::CONFLICT,
+            E::Transition(TransitionError::NotAllowed { .. }) => StatusCode::CONFLICT,
+            E::Transition(TransitionError::MissingFormats { .. }) => StatusCode::BAD_REQUEST,
             E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
             E::InvalidImageData(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // Glance's StoreAddDisabled: the store exists but takes no data.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::status::ImageStatus;
+use super::status::{ImageStatus, StatusChange, TransitionError};
 
 /// Who may see an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,6 +81,35 @@ pub struct Image {
 }
 
 impl Image {
+    /// Moves the image to `to` if the state machine allows it from its current
+    /// status, and, when data is about to arrive, both formats are set (Glance's
+    /// status setter). This is the only place an image's status changes; the
+    /// returned change carries the status the stored row must still have.
+    pub fn move_to(&mut self, to: ImageStatus) -> Result<StatusChange, TransitionError> {
+        let change = self.status.check_move(to)?;
+        if self.status.needs_formats_to_leave(to) {
+            let missing: Vec<&'static str> = [
+                ("disk_format", self.disk_format.is_none()),
+                ("container_format", self.container_format.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(name, absent)| absent.then_some(name))
+            .collect();
+            if !missing.is_empty() {
+                return Err(TransitionError::MissingFormats { missing });
+            }
+        }
+        self.status = to;
+        Ok(change)
+    }
+
+    /// [`Image::move_to`] on a copy: the image as it will be, and the change.
+    pub fn moved_to(&self, to: ImageStatus) -> Result<(Image, StatusChange), TransitionError> {
+        let mut next = self.clone();
+        let change = next.move_to(to)?;
+        Ok((next, change))
+    }
+
     /// A fresh `queued` image with Glance's defaults.
     pub fn new(id: Uuid, owner: Option<String>, now: DateTime<Utc>) -> Self {
         Self {
@@ -106,5 +135,50 @@ impl Image {
             properties: BTreeMap::new(),
             locations: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued() -> Image {
+        Image::new(Uuid::nil(), None, Utc::now())
+    }
+
+    #[test]
+    fn move_to_changes_the_status_and_reports_where_from() {
+        let mut image = queued();
+        image.disk_format = Some("raw".into());
+        image.container_format = Some("bare".into());
+        let change = image.move_to(ImageStatus::Saving).unwrap();
+        assert_eq!((change.from, change.to), (ImageStatus::Queued, ImageStatus::Saving));
+        assert_eq!(image.status, ImageStatus::Saving);
+    }
+
+    #[test]
+    fn a_refused_move_leaves_the_image_as_it_was() {
+        let mut image = queued();
+        let err = image.move_to(ImageStatus::Saving).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Properties disk_format, container_format must be set prior to saving data."
+        );
+        assert_eq!(image.status, ImageStatus::Queued);
+        image.disk_format = Some("raw".into());
+        assert_eq!(
+            image.move_to(ImageStatus::Active).unwrap_err().to_string(),
+            "Property container_format must be set prior to saving data."
+        );
+        assert!(matches!(
+            image.move_to(ImageStatus::Deactivated),
+            Err(TransitionError::NotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn leaving_for_deletion_needs_no_formats() {
+        let (next, _) = queued().moved_to(ImageStatus::Deleted).unwrap();
+        assert_eq!(next.status, ImageStatus::Deleted);
     }
 }

@@ -11,5 +11,5 @@ pub mod task;
 
 pub use image::{Image, Location, Visibility};
 pub use list::{CmpOp, ListQuery, Scope, SortDir, SortKey, VisibilityFilter};
-pub use status::ImageStatus;
+pub use status::{ImageStatus, StatusChange, TransitionError};
 pub use task::{Task, TaskStatus};

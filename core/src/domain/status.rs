@@ -76,6 +76,42 @@ impl ImageStatus {
     }
 }
 
+/// A move the state machine allowed: the status the image had and the one it
+/// now has. Writers pass `from` to the database as the status the stored row
+/// must still have, so two racing requests cannot both make the same move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusChange {
+    pub from: ImageStatus,
+    pub to: ImageStatus,
+}
+
+/// Why the state machine refused a move.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("Image status transition from {from} to {to} is not allowed")]
+    NotAllowed { from: ImageStatus, to: ImageStatus },
+    /// Data may only arrive once both formats are known; names the missing ones.
+    #[error("{}", missing_formats_message(.missing))]
+    MissingFormats { missing: Vec<&'static str> },
+}
+
+fn missing_formats_message(missing: &[&'static str]) -> String {
+    let noun = if missing.len() == 1 { "Property" } else { "Properties" };
+    format!("{noun} {} must be set prior to saving data.", missing.join(", "))
+}
+
+impl ImageStatus {
+    /// Checks a move by the state machine alone (formats are checked by
+    /// [`crate::domain::Image::move_to`], which knows them).
+    pub fn check_move(self, to: ImageStatus) -> Result<StatusChange, TransitionError> {
+        if self.can_move_to(to) {
+            Ok(StatusChange { from: self, to })
+        } else {
+            Err(TransitionError::NotAllowed { from: self, to })
+        }
+    }
+}
+
 impl std::fmt::Display for ImageStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -117,6 +153,13 @@ mod tests {
         assert!(Active.can_move_to(Deactivated));
         assert!(Deactivated.can_move_to(Active));
         assert!(!Queued.can_move_to(Deactivated));
+    }
+
+    #[test]
+    fn check_move_returns_the_change_or_names_both_ends() {
+        assert_eq!(Queued.check_move(Saving), Ok(super::StatusChange { from: Queued, to: Saving }));
+        let err = Saving.check_move(Saving).unwrap_err();
+        assert_eq!(err.to_string(), "Image status transition from saving to saving is not allowed");
     }
 
     #[test]

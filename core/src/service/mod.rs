@@ -18,7 +18,7 @@ use glint_sdk::StoreError;
 use uuid::Uuid;
 
 use crate::db::DbError;
-use crate::domain::ImageStatus;
+use crate::domain::{ImageStatus, TransitionError};
 
 /// Everything an operation can fail with, in the domain's words. The API layer
 /// maps each variant to an HTTP status in exactly one place (`api::error`).
@@ -40,6 +40,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("Image {id} is not in a state that allows this: it is {status}.")]
     WrongStatus { id: Uuid, status: ImageStatus },
+    /// The state machine refused a status change.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
     #[error("Image with identifier {0} already exists!")]
     Duplicate(Uuid),
     #[error("Image {0} is protected and cannot be deleted.")]
