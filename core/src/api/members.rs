@@ -9,10 +9,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::body::{JsonBody, JsonDoc};
-use super::error::ApiError;
+use super::error::{ApiError, RequestError};
 use super::{ApiTags, context};
 use crate::app::App;
-use crate::db::Member;
+use crate::domain::Member;
 use crate::service::members;
 
 pub struct MembersApi;
@@ -87,21 +87,15 @@ impl MembersApi {
     ) -> Result<JsonDoc<MemberDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         if !body.value.is_object() {
-            return Err(ApiError::bad_request(
-                r#"Expected a member in the form: {"member": "image_id"}"#,
-            ));
+            return Err(RequestError::MemberForm.into());
         }
         let project = match body.value.get("member") {
-            None => return Err(ApiError::bad_request("Member to be added not specified")),
+            None => return Err(RequestError::MemberMissing.into()),
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(Value::String(_)) | Some(Value::Null) => {
-                return Err(ApiError::bad_request("Member can't be empty"));
+                return Err(RequestError::MemberEmpty.into());
             }
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    r#"Expected a member in the form: {"member": "image_id"}"#,
-                ));
-            }
+            Some(_) => return Err(RequestError::MemberForm.into()),
         };
         let m = members::create(app.0, context(req), id, &project).await?;
         Ok(JsonDoc::new(member(&m)))
@@ -161,12 +155,10 @@ impl MembersApi {
     ) -> Result<JsonDoc<MemberDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         if !body.value.is_object() {
-            return Err(ApiError::bad_request(
-                r#"Expected a status in the form: {"status": "status"}"#,
-            ));
+            return Err(RequestError::MemberStatusForm.into());
         }
         let status = match body.value.get("status") {
-            None => return Err(ApiError::bad_request("Status not specified")),
+            None => return Err(RequestError::MemberStatusMissing.into()),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };

@@ -1,6 +1,5 @@
 //! Image members: the projects a `shared` image is shared with.
 
-use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
@@ -10,42 +9,7 @@ use super::error::is_unique_violation;
 use super::images::{Lock, fetch_image};
 use super::sql::Sql;
 use super::{Backend, Database, DbError};
-
-/// A member's answer to the share; only `Accepted` puts the image in the
-/// member's lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberStatus {
-    Pending,
-    Accepted,
-    Rejected,
-}
-
-/// One project's share of an image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub image_id: Uuid,
-    /// The project the image is shared with.
-    pub member: String,
-    pub status: MemberStatus,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl MemberStatus {
-    pub const ALL: [MemberStatus; 3] = [Self::Pending, Self::Accepted, Self::Rejected];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-        }
-    }
-}
+use crate::domain::{Member, MemberStatus};
 
 impl Database {
     /// Shares an image with `member` (a project id), status `pending`.

@@ -31,9 +31,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnectionMetadata;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+pub use crate::domain::{Member, MemberStatus};
 pub use cache::CachedImage;
 pub use error::DbError;
-pub use members::{Member, MemberStatus};
 pub use metadefs::{LoadMode, Loaded, MetadefContent};
 pub use tasks::TaskQuery;
 pub use usage::Usage;

@@ -152,7 +152,10 @@ mod tests {
         image.disk_format = Some("raw".into());
         image.container_format = Some("bare".into());
         let change = image.move_to(ImageStatus::Saving).unwrap();
-        assert_eq!((change.from, change.to), (ImageStatus::Queued, ImageStatus::Saving));
+        assert_eq!(
+            (change.from, change.to),
+            (ImageStatus::Queued, ImageStatus::Saving)
+        );
         assert_eq!(image.status, ImageStatus::Saving);
     }
 

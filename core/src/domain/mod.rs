@@ -2,6 +2,7 @@
 
 pub mod image;
 pub mod list;
+pub mod member;
 pub mod metadefs;
 pub mod patch;
 pub mod protections;
@@ -11,5 +12,6 @@ pub mod task;
 
 pub use image::{Image, Location, Visibility};
 pub use list::{CmpOp, ListQuery, Scope, SortDir, SortKey, VisibilityFilter};
+pub use member::{Member, MemberStatus};
 pub use status::{ImageStatus, StatusChange, TransitionError};
 pub use task::{Task, TaskStatus};

@@ -96,8 +96,15 @@ pub enum TransitionError {
 }
 
 fn missing_formats_message(missing: &[&'static str]) -> String {
-    let noun = if missing.len() == 1 { "Property" } else { "Properties" };
-    format!("{noun} {} must be set prior to saving data.", missing.join(", "))
+    let noun = if missing.len() == 1 {
+        "Property"
+    } else {
+        "Properties"
+    };
+    format!(
+        "{noun} {} must be set prior to saving data.",
+        missing.join(", ")
+    )
 }
 
 impl ImageStatus {
@@ -157,9 +164,18 @@ mod tests {
 
     #[test]
     fn check_move_returns_the_change_or_names_both_ends() {
-        assert_eq!(Queued.check_move(Saving), Ok(super::StatusChange { from: Queued, to: Saving }));
+        assert_eq!(
+            Queued.check_move(Saving),
+            Ok(super::StatusChange {
+                from: Queued,
+                to: Saving
+            })
+        );
         let err = Saving.check_move(Saving).unwrap_err();
-        assert_eq!(err.to_string(), "Image status transition from saving to saving is not allowed");
+        assert_eq!(
+            err.to_string(),
+            "Image status transition from saving to saving is not allowed"
+        );
     }
 
     #[test]

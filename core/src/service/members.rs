@@ -11,14 +11,14 @@ use super::images;
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::{DbError, Member, MemberStatus};
-use crate::domain::{Image, Visibility};
+use crate::db::DbError;
+use crate::domain::{Image, Member, MemberStatus, Visibility};
 
 /// The image whose members are asked about; one the caller cannot see is "not found" in the
 /// members API's own words.
 async fn image_of(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceResult<Image> {
     images::get(app, ctx, image_id).await.map_err(|e| match e {
-        ServiceError::ImageNotFound(id) => ServiceError::NotFound(format!("Image {id} not found.")),
+        ServiceError::ImageNotFound(id) => ServiceError::MemberImageNotFound(id),
         other => other,
     })
 }
@@ -38,16 +38,18 @@ pub async fn create(
     })?;
     let quota = app.config.api.image_member_quota;
     if app.db.list_members(image_id).await?.len() >= quota {
-        return Err(ServiceError::OverLimit(format!(
-            "Image member limit exceeded for image {image_id}: Maximum number of image members exceeded. Allowed: {quota}."
-        )));
+        return Err(ServiceError::MemberLimit {
+            image: image_id,
+            limit: quota,
+        });
     }
     match app.db.add_member(image_id, member).await {
         Ok(()) => {}
         Err(DbError::Duplicate) => {
-            return Err(ServiceError::Conflict(format!(
-                "Member {member} is duplicated for image {image_id}"
-            )));
+            return Err(ServiceError::DuplicateMember {
+                image: image_id,
+                member: member.to_owned(),
+            });
         }
         Err(e) => return Err(images::not_found_as(e, image_id)),
     }
@@ -111,9 +113,7 @@ pub async fn update(
     })?;
     // The status is read last, as Glance sets it.
     let Some(status) = MemberStatus::parse(status) else {
-        return Err(ServiceError::Invalid(format!(
-            "Incorrect request: Invalid status: {status}"
-        )));
+        return Err(ServiceError::MemberStatus(status.to_owned()));
     };
     app.db
         .set_member_status(image_id, member, status)
@@ -229,7 +229,8 @@ fn require_shared(image: &Image, refused: impl FnOnce() -> String) -> ServiceRes
 }
 
 fn member_not_found(member: &str, image_id: Uuid) -> ServiceError {
-    ServiceError::NotFound(format!(
-        "{member} not found in the member list of the image {image_id}."
-    ))
+    ServiceError::MemberNotFound {
+        image: image_id,
+        member: member.to_owned(),
+    }
 }

@@ -63,22 +63,8 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     if !store.capabilities().write {
         return Err(ServiceError::StoreReadOnly(store_id));
     }
-    if !image.status.can_move_to(ImageStatus::Saving) {
-        return Err(ServiceError::Conflict(format!(
-            "Image status transition from {} to saving is not allowed",
-            image.status
-        )));
-    }
-    for (name, value) in [
-        ("container_format", &image.container_format),
-        ("disk_format", &image.disk_format),
-    ] {
-        if value.is_none() {
-            return Err(ServiceError::Invalid(format!(
-                "Property {name} must be set prior to saving data."
-            )));
-        }
-    }
+    // The state machine first (409), then the formats data needs (400), as Glance checks them.
+    let (saving, change) = image.moved_to(ImageStatus::Saving)?;
     let cap = app.config.api.image_size_cap;
     if req.expected_size.is_some_and(|s| s > cap) {
         return Err(too_large(cap));
@@ -86,9 +72,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
     quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
     quota::enforce(app, ctx, Resource::ImageCountUploading, 1).await?;
-    let mut saving = image.clone();
-    saving.status = ImageStatus::Saving;
-    let saving = claim(app, &saving, image.status).await?;
+    let saving = claim(app, &saving, change.from).await?;
 
     let check = ImageCheck::for_image(
         image.container_format.as_deref(),
@@ -104,8 +88,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             }
         };
 
-    let mut active = saving.clone();
-    active.status = ImageStatus::Active;
+    let (mut active, change) = saving.moved_to(ImageStatus::Active)?;
     active.size = Some(outcome.size as i64);
     if let Some(v) = virtual_size {
         active.virtual_size = Some(v);
@@ -121,11 +104,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
         status: "active".into(),
     }];
 
-    match app
-        .db
-        .update_image(&active, Some(ImageStatus::Saving))
-        .await
-    {
+    match app.db.update_image(&active, Some(change.from)).await {
         Ok(saved) => Ok(saved),
         Err(e @ (DbError::NotFound | DbError::Conflict)) => {
             // Deleted (or otherwise moved on) while we were writing: our bytes
@@ -184,25 +163,23 @@ pub(crate) async fn put_inspected(
 async fn claim(app: &App, saving: &Image, from: ImageStatus) -> ServiceResult<Image> {
     match app.db.update_image(saving, Some(from)).await {
         Ok(saved) => Ok(saved),
-        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!(
-            "Image {} is already being uploaded.",
-            saving.id
-        ))),
+        Err(DbError::Conflict) => Err(ServiceError::AlreadyUploading(saving.id)),
         Err(e) => Err(not_found_as(e, saving.id)),
     }
 }
 
 /// Undo `claim` after a failed upload.
 async fn restore_queued(app: &App, saving: &Image) {
-    let mut queued = saving.clone();
-    queued.status = ImageStatus::Queued;
+    let (mut queued, change) = match saving.moved_to(ImageStatus::Queued) {
+        Ok(moved) => moved,
+        Err(e) => {
+            tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued");
+            return;
+        }
+    };
     queued.size = None;
     queued.virtual_size = None;
-    match app
-        .db
-        .update_image(&queued, Some(ImageStatus::Saving))
-        .await
-    {
+    match app.db.update_image(&queued, Some(change.from)).await {
         Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
         Err(e) => {
             tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued")
@@ -211,9 +188,7 @@ async fn restore_queued(app: &App, saving: &Image) {
 }
 
 fn too_large(cap: u64) -> ServiceError {
-    ServiceError::OverLimit(format!(
-        "Image exceeds the storage quota: the size limit is {cap} bytes."
-    ))
+    ServiceError::SizeCap(cap)
 }
 
 /// How the body stream ended, for the upload to read once the store returns:
@@ -332,10 +307,10 @@ async fn hash(hasher: &Option<Hasher>, chunk: &Bytes) {
 }
 
 fn size_mismatch(expected: Option<u64>, seen: u64) -> ServiceError {
-    ServiceError::Invalid(format!(
-        "Image size mismatch: the request declared {} bytes but {seen} or more were sent.",
-        expected.unwrap_or(0)
-    ))
+    ServiceError::SizeMismatch {
+        declared: expected.unwrap_or(0),
+        seen,
+    }
 }
 
 /// The body as the store sees it: coalesced, counted, capped and hashed.
