@@ -16,16 +16,17 @@
 //!
 //! # Using it
 //!
-//! [`Policy::enforce`] answers `Ok(())` or a [`Denied`] that converts with
-//! `?` into a `ServiceError` or an `ApiError` (403 with Glance's message,
-//! `You are not authorized to complete get_image action.`). Glance hides what
-//! a caller may not see: [`Policy::enforce_or_hide`] denies with 404 when the
-//! caller may not even read the resource (its visibility rule fails too).
+//! [`Policy::enforce`] answers `Ok(())` or a [`Denied`] naming the rule. The
+//! policy knows nothing of HTTP: the service layer turns a `Denied` into its
+//! error (`?` works), and `api::error` decides the status (403 with Glance's
+//! message, `You are not authorized to complete get_image action.`). Glance
+//! hides what a caller may not see: [`Policy::enforce_or_hide`] marks the
+//! denial `hidden` when the caller may not even read the resource (its
+//! visibility rule fails too), which the API answers with 404.
 //!
 //! ```
 //! use glint_core::context::RequestContext;
 //! use glint_core::policy::{Policy, Target};
-//! use glint_core::service::ServiceError;
 //!
 //! let policy = Policy::defaults();
 //! let mut ctx = RequestContext::anonymous("req-1".into());
@@ -43,17 +44,13 @@
 //!     .unwrap_err();
 //! assert!(!denied.hidden);
 //!
-//! // A private image of another project is hidden: 404, in the caller's words.
+//! // A private image of another project is hidden: the API answers 404.
 //! let private = Target::image(Some("p2"), "private");
-//! let err = policy
+//! let denied = policy
 //!     .enforce_or_hide("delete_image", "get_image", &ctx, &private)
-//!     .map_err(|d| d.or_not_found(|| ServiceError::NotFound("No image found".into())))
 //!     .unwrap_err();
-//! assert!(matches!(err, ServiceError::NotFound(_)));
+//! assert!(denied.hidden);
 //! ```
-//!
-//! Handlers returning `ApiError` use `?` directly:
-//! `app.policy.enforce("get_images", ctx, &Target::project(ctx))?;`.
 
 mod base;
 mod cache;
@@ -70,9 +67,7 @@ use std::path::Path;
 
 pub use target::{Target, Value};
 
-use crate::api::error::ApiError;
 use crate::context::RequestContext;
-use crate::service::ServiceError;
 use check::Check;
 
 /// A rule as Glance defines it by default.
@@ -142,17 +137,6 @@ pub struct Denied {
     pub hidden: bool,
 }
 
-impl Denied {
-    /// The service error, with the caller's own 404 for a hidden resource.
-    pub fn or_not_found(self, not_found: impl FnOnce() -> ServiceError) -> ServiceError {
-        if self.hidden {
-            not_found()
-        } else {
-            self.into()
-        }
-    }
-}
-
 impl std::fmt::Display for Denied {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -160,22 +144,6 @@ impl std::fmt::Display for Denied {
             "You are not authorized to complete {} action.",
             self.rule
         )
-    }
-}
-
-impl From<Denied> for ServiceError {
-    fn from(d: Denied) -> Self {
-        if d.hidden {
-            ServiceError::NotFound("The resource could not be found.".into())
-        } else {
-            ServiceError::Forbidden(d.to_string())
-        }
-    }
-}
-
-impl From<Denied> for ApiError {
-    fn from(d: Denied) -> Self {
-        ServiceError::from(d).into()
     }
 }
 
@@ -616,24 +584,18 @@ mod tests {
             .enforce_or_hide("delete_image", "get_image", &reader, &public)
             .unwrap_err();
         assert!(!d.hidden);
-        assert!(matches!(ServiceError::from(d), ServiceError::Forbidden(_)));
         let d = p
             .enforce_or_hide("delete_image", "get_image", &reader, &private)
             .unwrap_err();
         assert!(d.hidden);
-        let api: ApiError = d.into();
-        assert_eq!(api.status, poem::http::StatusCode::NOT_FOUND);
         let d = p
             .enforce_or_hide("get_image", "get_image", &reader, &private)
             .unwrap_err();
         assert!(d.hidden);
-        let api: ApiError = p
-            .enforce("publicize_image", &reader, &public)
-            .unwrap_err()
-            .into();
-        assert_eq!(api.status, poem::http::StatusCode::FORBIDDEN);
+        let d = p.enforce("publicize_image", &reader, &public).unwrap_err();
+        assert!(!d.hidden);
         assert_eq!(
-            api.explanation,
+            d.to_string(),
             "You are not authorized to complete publicize_image action."
         );
     }

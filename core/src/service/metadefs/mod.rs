@@ -18,7 +18,7 @@ pub mod tags;
 
 use serde_json::Value;
 
-use super::{ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult, denied_or_not_found};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::{DbError, MetadefContent};
@@ -55,7 +55,7 @@ pub async fn authorized_namespace(
 pub fn authorize(app: &App, ctx: &RequestContext, ns: &Namespace, rule: &str) -> ServiceResult<()> {
     app.policy
         .enforce_or_hide(rule, "get_metadef_namespace", ctx, &Target::namespace(ns))
-        .map_err(|denied| denied.or_not_found(|| namespace_not_found(&ns.namespace)))
+        .map_err(|denied| denied_or_not_found(denied, || namespace_not_found(&ns.namespace)))
 }
 
 /// Namespace `name`, if the caller may see it and change what is in it
