@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
-use poem::http::{StatusCode, header};
+use poem::http::header;
 use poem::{IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::Payload;
 use poem_openapi::registry::{
@@ -18,7 +18,7 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::error::{ApiError, RequestError};
 use crate::domain::patch::{Dialect, MEDIA_TYPE_V20, MEDIA_TYPE_V21};
 
 /// Largest JSON request body accepted; images metadata is small.
@@ -38,31 +38,23 @@ fn media_type(request: &Request) -> Option<String> {
 }
 
 async fn read_json(request: &Request, body: &mut RequestBody) -> Result<Value, ApiError> {
-    let body = body
-        .take()
-        .map_err(|_| ApiError::bad_request("Body expected in request."))?;
+    let body = body.take().map_err(|_| RequestError::BodyExpected)?;
     let limit = request
         .header(header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
     if limit.is_some_and(|l| l > MAX_JSON) {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large.",
-        ));
+        return Err(RequestError::BodyTooLarge.into());
     }
     let bytes = body
         .into_bytes_limit(MAX_JSON)
         .await
-        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large."))?;
+        .map_err(|_| RequestError::BodyTooLarge)?;
     if bytes.is_empty() {
-        return Err(ApiError::bad_request("Body expected in request."));
+        return Err(RequestError::BodyExpected.into());
     }
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|_| ApiError::bad_request("Malformed JSON in request body."))?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| RequestError::MalformedJson)?;
     if !(value.is_object() || value.is_array()) {
-        return Err(ApiError::bad_request(
-            "Unexpected body type. Expected list/dict.",
-        ));
+        return Err(RequestError::NotListOrDict.into());
     }
     Ok(value)
 }

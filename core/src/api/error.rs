@@ -12,6 +12,8 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::{ApiResponse, Object, types::Type};
 
 use crate::domain::TransitionError;
+use crate::domain::patch::PatchError;
+use crate::policy::Denied;
 use crate::service::ServiceError;
 
 /// Glance's JSON error body (webob's JSON formatter).
@@ -306,6 +308,112 @@ impl ApiResponse for ApiError {
     }
 }
 
+/// Refusals the HTTP layer decides itself, before or around a handler: the
+/// request's framing, headers and body shape. Their statuses and wording live
+/// here with the services' ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("The server does not support this method.")]
+    MethodNotImplemented,
+    #[error("The x-openstack-request-id header is longer than {max} characters.")]
+    RequestIdTooLong { max: usize },
+    #[error(
+        "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."
+    )]
+    Unauthenticated { challenge: Option<String> },
+    #[error("The identity service is unavailable; try again later.")]
+    AuthUnavailable,
+    #[error("A body is not expected with this request.")]
+    BodyNotExpected,
+    #[error("Body expected in request.")]
+    BodyExpected,
+    #[error("Request body too large.")]
+    BodyTooLarge,
+    #[error("Malformed JSON in request body.")]
+    MalformedJson,
+    #[error("Unexpected body type. Expected list/dict.")]
+    NotListOrDict,
+    #[error("The resource could not be found.")]
+    NoSuchResource,
+    /// A path segment that cannot be an image id.
+    #[error("No image found with ID {0}")]
+    NotAnImageId(String),
+    #[error(r#"Expected a member in the form: {{"member": "image_id"}}"#)]
+    MemberForm,
+    #[error("Member to be added not specified")]
+    MemberMissing,
+    #[error("Member can't be empty")]
+    MemberEmpty,
+    #[error(r#"Expected a status in the form: {{"status": "status"}}"#)]
+    MemberStatusForm,
+    #[error("Status not specified")]
+    MemberStatusMissing,
+    #[error("Invalid x-openstack-image-size: '{0}'")]
+    BadImageSize(String),
+    #[error(
+        "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead."
+    )]
+    MultipleRanges,
+    #[error("limit param must be an integer")]
+    LimitNotInteger,
+    #[error("limit param must be positive")]
+    LimitNegative,
+    #[error("Invalid sort key: {0}")]
+    SortKey(String),
+    #[error("Invalid sort direction: {0}")]
+    SortDir(String),
+    #[error("Invalid visibility value: {0}")]
+    Visibility(String),
+    /// A query the list parser refused, in its words.
+    #[error("{0}")]
+    Query(String),
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        use RequestError as R;
+        let status = match &e {
+            R::MethodNotImplemented => StatusCode::NOT_IMPLEMENTED,
+            R::RequestIdTooLong { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            R::Unauthenticated { challenge } => {
+                let error = ApiError::new(StatusCode::UNAUTHORIZED, e.to_string());
+                return match challenge {
+                    Some(c) => error.with_header(header::WWW_AUTHENTICATE, c),
+                    None => error,
+                };
+            }
+            R::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            R::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            R::NoSuchResource | R::NotAnImageId(_) => StatusCode::NOT_FOUND,
+            R::BodyNotExpected
+            | R::BodyExpected
+            | R::MalformedJson
+            | R::NotListOrDict
+            | R::MemberForm
+            | R::MemberMissing
+            | R::MemberEmpty
+            | R::MemberStatusForm
+            | R::MemberStatusMissing
+            | R::BadImageSize(_)
+            | R::MultipleRanges
+            | R::LimitNotInteger
+            | R::LimitNegative
+            | R::SortKey(_)
+            | R::SortDir(_)
+            | R::Visibility(_)
+            | R::Query(_) => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+/// A refusal by policy in a handler: 403, or 404 when the resource is hidden.
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        ServiceError::from(d).into()
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         use ServiceError as E;
@@ -316,8 +424,50 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::detailed(plain.status, plain.explanation)
             };
         }
+        if let E::Patch(PatchError::ForbiddenDetail(m) | PatchError::ConflictDetail(m)) = &e {
+            let status = match &e {
+                E::Patch(PatchError::ForbiddenDetail(_)) => StatusCode::FORBIDDEN,
+                _ => StatusCode::CONFLICT,
+            };
+            return ApiError::detailed(status, m.clone());
+        }
         let status = match &e {
-            E::ImageNotFound(_) | E::NotFound(_) => StatusCode::NOT_FOUND,
+            E::ImageNotFound(_)
+            | E::NotFound(_)
+            | E::NoSuchResource
+            | E::MemberImageNotFound(_)
+            | E::MemberNotFound { .. }
+            | E::NotInStore { .. } => StatusCode::NOT_FOUND,
+            E::Schema(_)
+            | E::Patch(PatchError::BadRequest(_))
+            | E::UnknownMarker(_)
+            | E::MemberStatus(_)
+            | E::LocationWithoutStore(_)
+            | E::SizeMismatch { .. }
+            | E::UnknownPreferredStore(_)
+            | E::RangeUnsupported => StatusCode::BAD_REQUEST,
+            E::Patch(PatchError::Forbidden(_))
+            | E::NotAuthorized { .. }
+            | E::ForeignOwner(_)
+            | E::ActivationRefused { .. }
+            | E::LastCopy
+            | E::DownloadDeactivated => StatusCode::FORBIDDEN,
+            E::Patch(PatchError::Conflict(_))
+            | E::ImageInUse { .. }
+            | E::ChangedConcurrently(_)
+            | E::DuplicateMember { .. }
+            | E::StoreNotOnNode(_)
+            | E::RemoveFromInactive
+            | E::CopyInUse { .. }
+            | E::ChangedDuringRemoval(_)
+            | E::CopySizeMismatch { .. }
+            | E::AlreadyUploading(_) => StatusCode::CONFLICT,
+            E::TooMany { .. } | E::ProjectQuota { .. } | E::MemberLimit { .. } | E::SizeCap(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            E::Patch(PatchError::ForbiddenDetail(_) | PatchError::ConflictDetail(_)) => {
+                unreachable!("answered above")
+            }
             E::Invalid(_) | E::UnknownStore(_) | E::UploadInterrupted(_) => StatusCode::BAD_REQUEST,
             E::ReadOnly(_) | E::Reserved(_) | E::Forbidden(_) | E::Protected(_) => {
                 StatusCode::FORBIDDEN
@@ -409,6 +559,43 @@ mod tests {
         let (ct, body) = body_of(ApiError::bad_request("nope").render(Some("text/plain")));
         assert!(ct.starts_with("text/plain"));
         assert!(body.starts_with("400 Bad Request\n\nnope"));
+    }
+
+    #[test]
+    fn a_policy_refusal_is_403_unless_the_resource_is_hidden() {
+        let shown = Denied {
+            rule: "publicize_image".into(),
+            hidden: false,
+        };
+        let e = ApiError::from(shown);
+        assert_eq!(e.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            e.explanation,
+            "You are not authorized to complete publicize_image action."
+        );
+        let hidden = Denied {
+            rule: "get_image".into(),
+            hidden: true,
+        };
+        assert_eq!(ApiError::from(hidden).status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_refused_status_move_is_409_and_missing_formats_400() {
+        use crate::domain::ImageStatus;
+        let e = ApiError::from(ServiceError::from(TransitionError::NotAllowed {
+            from: ImageStatus::Saving,
+            to: ImageStatus::Saving,
+        }));
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert_eq!(
+            e.explanation,
+            "Image status transition from saving to saving is not allowed"
+        );
+        let e = ApiError::from(ServiceError::from(TransitionError::MissingFormats {
+            missing: vec!["disk_format"],
+        }));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use poem_openapi::payload::Binary;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::body::DataBody;
-use super::error::ApiError;
+use super::error::{ApiError, RequestError};
 use super::images::NoContent;
 use super::range::{RangeError, parse_content_range, parse_range};
 use super::{ApiTags, context};
@@ -81,11 +81,11 @@ impl ImageDataApi {
     ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id).map_err(closing)?;
         let expected_size = match image_size.0 {
-            Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
-                closing(ApiError::bad_request(format!(
-                    "Invalid x-openstack-image-size: '{s}'"
-                )))
-            })?),
+            Some(s) => Some(
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|_| closing(RequestError::BadImageSize(s.clone()).into()))?,
+            ),
             None => body.content_length,
         };
         let request = upload::UploadRequest {
@@ -125,10 +125,7 @@ impl ImageDataApi {
         let range = match range.transpose() {
             Ok(r) => r,
             Err(RangeError::MultiRange) => {
-                return Err(ApiError::bad_request(
-                    "Requests with multiple ranges are not supported in Glance. You may make \
-                     multiple single-range requests instead.",
-                ));
+                return Err(RequestError::MultipleRanges.into());
             }
             Err(RangeError::Unsatisfiable) => {
                 // Glance answers 416 for an unreadable range whatever the image.

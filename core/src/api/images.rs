@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::json;
 
 use super::body::{JsonBody, JsonDoc, PatchBody};
-use super::error::ApiError;
+use super::error::{ApiError, RequestError};
 use super::list_params::{self, Parsed};
 use super::view::{self, ImageCreateDoc, ImageDoc, ImagesDoc, PatchOpDoc};
 use super::{ApiTags, context};
@@ -137,7 +137,7 @@ impl ImagesApi {
         let ctx = context(req);
         let raw = req.uri().query().unwrap_or("");
         let (found, next) = match list_params::parse(raw, ctx.scope(), &app.config.api)
-            .map_err(ApiError::bad_request)?
+            .map_err(RequestError::Query)?
         {
             Parsed::Query(query) => {
                 let limit = query.limit as usize;

@@ -28,7 +28,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService, Tags};
 use uuid::Uuid;
 
-use self::error::ApiError;
+use self::error::{ApiError, RequestError};
 use crate::app::App;
 use crate::auth::AuthError;
 use crate::context::RequestContext;
@@ -149,13 +149,12 @@ async fn conventions<E: Endpoint>(
 
     let mut resp = match prepare(app, &mut req) {
         Err(early) => early,
-        Ok(()) if given_id.is_some_and(|id| id.len() > MAX_REQUEST_ID) => ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            format!(
-                "The x-openstack-request-id header is longer than {MAX_REQUEST_ID} characters."
-            ),
-        )
-        .render(accept.as_deref()),
+        Ok(()) if given_id.is_some_and(|id| id.len() > MAX_REQUEST_ID) => {
+            ApiError::from(RequestError::RequestIdTooLong {
+                max: MAX_REQUEST_ID,
+            })
+            .render(accept.as_deref())
+        }
         Ok(()) => match authenticate(app, &req, request_id.clone()).await {
             Err(e) => e.render(accept.as_deref()),
             // Glance routes no HEAD (version discovery aside, which answers any method).
@@ -210,22 +209,13 @@ async fn authenticate(
         .context(request_id, req.headers())
         .await
         .map_err(|e| match e {
-            AuthError::Unauthenticated => {
-                let error = ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.",
-                );
-                match app.auth.challenge() {
-                    Some(challenge) => error.with_header(header::WWW_AUTHENTICATE, &challenge),
-                    None => error,
-                }
+            AuthError::Unauthenticated => RequestError::Unauthenticated {
+                challenge: app.auth.challenge(),
             }
+            .into(),
             AuthError::Unavailable(reason) => {
                 tracing::error!(%reason, "cannot authenticate requests");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The identity service is unavailable; try again later.",
-                )
+                RequestError::AuthUnavailable.into()
             }
         })
 }
@@ -244,11 +234,9 @@ fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
         Method::OPTIONS,
     ];
     if !KNOWN.contains(req.method()) {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "The server does not support this method.",
-        )
-        .render(req.header(header::ACCEPT)));
+        return Err(
+            ApiError::from(RequestError::MethodNotImplemented).render(req.header(header::ACCEPT))
+        );
     }
     // `/v2.N/...` is `/v2/...`; an unknown version gets the versions document.
     let path = req.uri().path();
@@ -278,8 +266,7 @@ fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
     }
     if matches!(*req.method(), Method::GET | Method::DELETE | Method::HEAD) && has_body(req) {
         return Err(
-            ApiError::bad_request("A body is not expected with this request.")
-                .render(req.header(header::ACCEPT)),
+            ApiError::from(RequestError::BodyNotExpected).render(req.header(header::ACCEPT))
         );
     }
     Ok(())
@@ -302,9 +289,7 @@ fn framework_error(
         return api.clone();
     }
     match e.status() {
-        StatusCode::NOT_FOUND => {
-            ApiError::new(StatusCode::NOT_FOUND, "The resource could not be found.")
-        }
+        StatusCode::NOT_FOUND => RequestError::NoSuchResource.into(),
         StatusCode::METHOD_NOT_ALLOWED => {
             let allow = allowed.allowed(path).join(", ");
             ApiError::method_not_allowed(method.as_str()).with_header(header::ALLOW, &allow)
@@ -370,8 +355,7 @@ pub fn context(req: &Request) -> &RequestContext {
 
 /// Image ids in paths: anything that is not a UUID names no image.
 pub fn image_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s)
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("No image found with ID {s}")))
+    Uuid::parse_str(s).map_err(|_| RequestError::NotAnImageId(s.to_owned()).into())
 }
 
 /// A page link of a list: `path` with the request's query minus `marker`, plus `extra` (the

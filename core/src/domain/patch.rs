@@ -46,17 +46,22 @@ pub struct Change {
 
 /// Why a patch was refused; each maps to one HTTP status. The `…Detail` kinds are the ones
 /// Glance words as the detail under the status's stock explanation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
     /// 400
+    #[error("{0}")]
     BadRequest(String),
     /// 403
+    #[error("{0}")]
     Forbidden(String),
     /// 403, worded as a detail.
+    #[error("{0}")]
     ForbiddenDetail(String),
     /// 409
+    #[error("{0}")]
     Conflict(String),
     /// 409, worded as a detail.
+    #[error("{0}")]
     ConflictDetail(String),
 }
 

@@ -92,6 +92,8 @@ impl std::fmt::Display for SchemaViolation {
     }
 }
 
+impl std::error::Error for SchemaViolation {}
+
 fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("'{s}'"),

@@ -80,15 +80,11 @@ pub async fn download(
             &super::locations::target(&image),
         )?;
         if let Some(unknown) = prefer.iter().find(|s| !app.config.stores.contains_key(*s)) {
-            return Err(ServiceError::Invalid(format!(
-                "Store '{unknown}' is not configured."
-            )));
+            return Err(ServiceError::UnknownPreferredStore(unknown.to_owned()));
         }
     }
     if image.status == ImageStatus::Deactivated && !ctx.is_admin {
-        return Err(ServiceError::Forbidden(
-            "The requested image has been deactivated. Image data download is forbidden.".into(),
-        ));
+        return Err(ServiceError::DownloadDeactivated);
     }
     let size = match (image.status, image.size) {
         (ImageStatus::Active | ImageStatus::Deactivated, Some(size))
@@ -154,9 +150,7 @@ pub async fn download(
     }
     match last_error {
         Some(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Some(e) if e.kind == ErrorKind::Unsupported => Err(ServiceError::Invalid(
-            "Range requests are not supported by the store holding this image.".into(),
-        )),
+        Some(e) if e.kind == ErrorKind::Unsupported => Err(ServiceError::RangeUnsupported),
         Some(e) => Err(StoreError::new(ErrorKind::Unavailable, e.message).into()),
         None => Err(StoreError::new(
             ErrorKind::Unavailable,

@@ -10,28 +10,21 @@ use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
-use crate::domain::patch::{self, Actor, Change, Dialect, PatchError};
-use crate::domain::rules::{self, KeyClass};
+use crate::domain::patch::{self, Actor, Change, Dialect};
+use crate::domain::rules::{self, KeyClass, SchemaViolation};
 use crate::domain::{Image, ImageStatus, ListQuery, Visibility};
 
 /// Create an image from a client's JSON object.
 pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceResult<Image> {
     let Value::Object(fields) = body else {
-        return Err(ServiceError::Invalid(
-            "Provided object does not match schema 'image': the body must be a JSON object".into(),
-        ));
+        return Err(SchemaViolation::Schema("the body must be a JSON object".into()).into());
     };
     let id = match fields.get("id") {
         None => Uuid::new_v4(),
-        Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| {
-            ServiceError::Invalid(format!(
-                "Provided object does not match schema 'image': '{s}' does not match the id pattern"
-            ))
-        })?,
+        Some(Value::String(s)) => Uuid::parse_str(s)
+            .map_err(|_| SchemaViolation::Schema(format!("'{s}' does not match the id pattern")))?,
         Some(other) => {
-            return Err(ServiceError::Invalid(format!(
-                "Provided object does not match schema 'image': {other} is not of type 'string'"
-            )));
+            return Err(SchemaViolation::Schema(format!("{other} is not of type 'string'")).into());
         }
     };
     let mut image = Image::new(id, ctx.project_id.clone(), Utc::now());
@@ -42,9 +35,10 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
             // own (still empty) hash is what every answer shows.
             KeyClass::ReadOnly if matches!(key.as_str(), "os_hash_algo" | "os_hash_value") => {
                 if !matches!(value, Value::Null | Value::String(_)) {
-                    return Err(ServiceError::Invalid(format!(
-                        "Provided object does not match schema 'image': {value} is not of type 'null', 'string'"
-                    )));
+                    return Err(SchemaViolation::Schema(format!(
+                        "{value} is not of type 'null', 'string'"
+                    ))
+                    .into());
                 }
             }
             KeyClass::ReadOnly => return Err(ServiceError::ReadOnly(key.clone())),
@@ -54,25 +48,23 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
                 return Err(ServiceError::Reserved(key.clone()));
             }
             KeyClass::Reserved => return Err(ServiceError::Reserved(key.clone()).as_detail()),
-            KeyClass::Base => {
-                rules::set_base(&mut image, key, value, &app.formats).map_err(invalid)?
-            }
+            KeyClass::Base => rules::set_base(&mut image, key, value, &app.formats)?,
             KeyClass::Extra => {
                 image
                     .properties
-                    .insert(key.clone(), rules::extra(key, value).map_err(invalid)?);
+                    .insert(key.clone(), rules::extra(key, value)?);
             }
         }
     }
     check_property_changes(app, ctx, None, &image)?;
     let target = ImageTarget::proposed(ctx, image.owner.as_deref(), image.visibility);
     if !allowed(app, ctx, "add_image", &target) {
-        return Err(ServiceError::Forbidden(match &image.owner {
+        return Err(match &image.owner {
             Some(owner) if image.owner != ctx.project_id => {
-                format!("You are not permitted to create images owned by '{owner}'")
+                ServiceError::ForeignOwner(owner.clone())
             }
-            _ => "You are not authorized to complete add_image action.".into(),
-        }));
+            _ => not_authorized("add_image"),
+        });
     }
     enforce_visibility(app, ctx, &target, image.visibility)?;
     check_quotas(app, &image)?;
@@ -139,16 +131,11 @@ async fn visible(app: &App, ctx: &RequestContext, image: &Image) -> ServiceResul
 pub async fn list(app: &App, ctx: &RequestContext, query: &ListQuery) -> ServiceResult<Vec<Image>> {
     let target = ImageTarget::proposed(ctx, None, Visibility::Private);
     if !allowed(app, ctx, "get_images", &target) {
-        return Err(ServiceError::Forbidden(
-            "You are not authorized to complete get_images action.".into(),
-        ));
+        return Err(not_authorized("get_images"));
     }
     match app.db.list_images(query).await {
         Ok(images) => Ok(images),
-        Err(DbError::MarkerNotFound) => Err(ServiceError::Invalid(format!(
-            "No image found with ID {}",
-            query.marker.map(|m| m.to_string()).unwrap_or_default()
-        ))),
+        Err(DbError::MarkerNotFound) => Err(ServiceError::UnknownMarker(query.marker)),
         Err(e) => Err(e.into()),
     }
 }
@@ -162,7 +149,7 @@ pub async fn update(
     dialect: Dialect,
 ) -> ServiceResult<Image> {
     // The document is checked before the image is looked up, as Glance does.
-    let changes: Vec<Change> = patch::parse(doc, dialect).map_err(patch_error)?;
+    let changes: Vec<Change> = patch::parse(doc, dialect)?;
     let current = get_for_update(app, ctx, id).await?;
     let mut image = current.clone();
     patch::apply(
@@ -173,8 +160,7 @@ pub async fn update(
             is_admin: ctx.is_admin,
         },
         &app.formats,
-    )
-    .map_err(patch_error)?;
+    )?;
     if image == current {
         return Ok(current);
     }
@@ -192,7 +178,7 @@ pub async fn update(
 
 /// Add a tag (idempotent).
 pub async fn add_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
-    rules::tag(tag).map_err(invalid)?;
+    rules::tag(tag)?;
     let image = get_for_update(app, ctx, id).await?;
     if !image.tags.contains(tag) && image.tags.len() >= app.config.api.image_tag_quota {
         return Err(over_limit("tags", app.config.api.image_tag_quota));
@@ -214,9 +200,7 @@ pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) ->
         Ok(())
     } else {
         // Glance says no more than that.
-        Err(ServiceError::NotFound(
-            "The resource could not be found.".into(),
-        ))
+        Err(ServiceError::NoSuchResource)
     }
 }
 
@@ -243,10 +227,10 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
                     glint_sdk::ErrorKind::NotFound | glint_sdk::ErrorKind::Unsupported
                 ) => {}
             Err(e) if e.kind == glint_sdk::ErrorKind::InUse => {
-                return Err(ServiceError::Conflict(format!(
-                    "Image {id} could not be deleted because it is in use: {}",
-                    e.message
-                )));
+                return Err(ServiceError::ImageInUse {
+                    id,
+                    reason: e.message,
+                });
             }
             Err(e) => {
                 tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
@@ -296,7 +280,7 @@ async fn set_activation(
     app: &App,
     ctx: &RequestContext,
     id: Uuid,
-    action: &str,
+    action: &'static str,
     from: ImageStatus,
     to: ImageStatus,
 ) -> ServiceResult<()> {
@@ -308,13 +292,12 @@ async fn set_activation(
         return Ok(());
     }
     if image.status != from {
-        return Err(ServiceError::Forbidden(format!(
-            "Not allowed to {action} image in status '{}'",
-            image.status
-        )));
+        return Err(ServiceError::ActivationRefused {
+            action,
+            status: image.status,
+        });
     }
-    let mut changed = image.clone();
-    changed.status = to;
+    let (changed, _) = image.moved_to(to)?;
     save(app, &changed, &image).await?;
     if to == ImageStatus::Deactivated {
         app.cache.forget(id).await;
@@ -326,10 +309,7 @@ async fn set_activation(
 async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image> {
     match app.db.update_image(image, Some(current.status)).await {
         Ok(saved) => Ok(saved),
-        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!(
-            "Image {} was changed by another request; try again.",
-            image.id
-        ))),
+        Err(DbError::Conflict) => Err(ServiceError::ChangedConcurrently(image.id)),
         Err(e) => Err(not_found_as(e, image.id)),
     }
 }
@@ -407,9 +387,7 @@ fn enforce_visibility(
     if allowed(app, ctx, rule, target) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(format!(
-            "You are not authorized to complete {rule} action."
-        )))
+        Err(not_authorized(rule))
     }
 }
 
@@ -424,23 +402,13 @@ fn check_quotas(app: &App, image: &Image) -> ServiceResult<()> {
     Ok(())
 }
 
-fn over_limit(what: &str, limit: usize) -> ServiceError {
-    ServiceError::OverLimit(format!(
-        "Maximum number of {what} exceeded. Allowed: {limit}."
-    ))
+fn over_limit(what: &'static str, limit: usize) -> ServiceError {
+    ServiceError::TooMany { what, limit }
 }
 
-fn invalid(e: rules::SchemaViolation) -> ServiceError {
-    ServiceError::Invalid(e.to_string())
-}
-
-fn patch_error(e: PatchError) -> ServiceError {
-    match e {
-        PatchError::BadRequest(m) => ServiceError::Invalid(m),
-        PatchError::Forbidden(m) => ServiceError::Forbidden(m),
-        PatchError::ForbiddenDetail(m) => ServiceError::Forbidden(m).as_detail(),
-        PatchError::Conflict(m) => ServiceError::Conflict(m),
-        PatchError::ConflictDetail(m) => ServiceError::Conflict(m).as_detail(),
+fn not_authorized(rule: &str) -> ServiceError {
+    ServiceError::NotAuthorized {
+        rule: rule.to_owned(),
     }
 }
 

@@ -18,7 +18,10 @@ use glint_sdk::StoreError;
 use uuid::Uuid;
 
 use crate::db::DbError;
+use crate::domain::patch::PatchError;
+use crate::domain::rules::SchemaViolation;
 use crate::domain::{ImageStatus, TransitionError};
+use crate::policy::Denied;
 
 /// Everything an operation can fail with, in the domain's words. The API layer
 /// maps each variant to an HTTP status in exactly one place (`api::error`).
@@ -70,6 +73,102 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Db(DbError),
+
+    // Images: create, update, delete, activation.
+    /// The body breaks the image schema or one of Glance's value rules.
+    #[error(transparent)]
+    Schema(#[from] SchemaViolation),
+    /// A JSON-patch refused; its kind decides the status.
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+    #[error("You are not authorized to complete {rule} action.")]
+    NotAuthorized { rule: String },
+    #[error("You are not permitted to create images owned by '{0}'")]
+    ForeignOwner(String),
+    #[error("No image found with ID {}", .0.map(|m| m.to_string()).unwrap_or_default())]
+    UnknownMarker(Option<Uuid>),
+    #[error("Image {id} could not be deleted because it is in use: {reason}")]
+    ImageInUse { id: Uuid, reason: String },
+    #[error("Not allowed to {action} image in status '{status}'")]
+    ActivationRefused {
+        action: &'static str,
+        status: ImageStatus,
+    },
+    #[error("Image {0} was changed by another request; try again.")]
+    ChangedConcurrently(Uuid),
+    #[error("Maximum number of {what} exceeded. Allowed: {limit}.")]
+    TooMany { what: &'static str, limit: usize },
+    #[error("The resource could not be found.")]
+    NoSuchResource,
+    #[error(
+        "Project {project} is over a limit for [Resource {resource} is over limit of {limit} due to current usage {used} and delta {delta}]"
+    )]
+    ProjectQuota {
+        project: String,
+        resource: &'static str,
+        limit: i64,
+        used: u64,
+        delta: u64,
+    },
+
+    // Members.
+    /// The image a members call names is not visible, in the members API's words.
+    #[error("Image {0} not found.")]
+    MemberImageNotFound(Uuid),
+    #[error(
+        "Image member limit exceeded for image {image}: Maximum number of image members exceeded. Allowed: {limit}."
+    )]
+    MemberLimit { image: Uuid, limit: usize },
+    #[error("Member {member} is duplicated for image {image}")]
+    DuplicateMember { image: Uuid, member: String },
+    #[error("Incorrect request: Invalid status: {0}")]
+    MemberStatus(String),
+    #[error("{member} not found in the member list of the image {image}.")]
+    MemberNotFound { image: Uuid, member: String },
+
+    // Stores and copies.
+    #[error("The selected store {0} is not available on this node.")]
+    StoreNotOnNode(String),
+    #[error("It's not allowed to remove image data from store if image status is not 'active'")]
+    RemoveFromInactive,
+    #[error(
+        "Cannot delete image data from the only store containing it. Consider deleting the image instead."
+    )]
+    LastCopy,
+    #[error("Image {image} is not stored in store {store}.")]
+    NotInStore { image: Uuid, store: String },
+    #[error("The data for Image {image} could not be deleted because it is in use: {reason}")]
+    CopyInUse { image: Uuid, reason: String },
+    #[error("Image {0} changed status while its data was being removed.")]
+    ChangedDuringRemoval(Uuid),
+    #[error("The location of image {0} names no store to read from.")]
+    LocationWithoutStore(Uuid),
+    #[error(
+        "The copy of image {image} in store '{store}' has {found} bytes, the image {expected}."
+    )]
+    CopySizeMismatch {
+        image: Uuid,
+        store: String,
+        found: u64,
+        expected: u64,
+    },
+
+    // Image data.
+    #[error("Image {0} is already being uploaded.")]
+    AlreadyUploading(Uuid),
+    #[error("Image exceeds the storage quota: the size limit is {0} bytes.")]
+    SizeCap(u64),
+    #[error(
+        "Image size mismatch: the request declared {declared} bytes but {seen} or more were sent."
+    )]
+    SizeMismatch { declared: u64, seen: u64 },
+    #[error("Store '{0}' is not configured.")]
+    UnknownPreferredStore(String),
+    #[error("The requested image has been deactivated. Image data download is forbidden.")]
+    DownloadDeactivated,
+    #[error("Range requests are not supported by the store holding this image.")]
+    RangeUnsupported,
+
     /// Glance words this refusal as the detail under its status's stock explanation.
     #[error("{0}")]
     AsDetail(Box<ServiceError>),
@@ -79,6 +178,30 @@ impl ServiceError {
     /// This error, worded as Glance's detail (see [`ServiceError::AsDetail`]).
     pub fn as_detail(self) -> Self {
         ServiceError::AsDetail(Box::new(self))
+    }
+}
+
+/// A refusal by policy. A hidden resource reads as not found; the caller of
+/// [`denied_or_not_found`] words that 404 in the resource's own terms.
+impl From<Denied> for ServiceError {
+    fn from(d: Denied) -> Self {
+        if d.hidden {
+            ServiceError::NotFound("The resource could not be found.".into())
+        } else {
+            ServiceError::Forbidden(d.to_string())
+        }
+    }
+}
+
+/// `denied` as a service error, with `not_found` standing for a hidden resource.
+pub fn denied_or_not_found(
+    denied: Denied,
+    not_found: impl FnOnce() -> ServiceError,
+) -> ServiceError {
+    if denied.hidden {
+        not_found()
+    } else {
+        denied.into()
     }
 }
 

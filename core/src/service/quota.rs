@@ -82,10 +82,13 @@ pub async fn enforce(
     let usage = app.db.usage(project).await?;
     let used = resource.used(&usage);
     if used + delta > limit as u64 {
-        return Err(ServiceError::OverLimit(format!(
-            "Project {project} is over a limit for [Resource {} is over limit of {limit} due to current usage {used} and delta {delta}]",
-            resource.name()
-        )));
+        return Err(ServiceError::ProjectQuota {
+            project: project.to_owned(),
+            resource: resource.name(),
+            limit,
+            used,
+            delta,
+        });
     }
     Ok(())
 }

@@ -42,30 +42,23 @@ pub async fn delete_from_store(
     image_id: Uuid,
 ) -> ServiceResult<()> {
     if !app.config.stores.contains_key(store_id) {
-        return Err(ServiceError::Conflict(format!(
-            "The selected store {store_id} is not available on this node."
-        )));
+        return Err(ServiceError::StoreNotOnNode(store_id.to_owned()));
     }
     let image = get(app, ctx, image_id).await?;
     let target = super::locations::target(&image);
     app.policy.enforce("get_image_location", ctx, &target)?;
     app.policy.enforce("delete_image_location", ctx, &target)?;
     if image.status != ImageStatus::Active {
-        return Err(ServiceError::Conflict(
-            "It's not allowed to remove image data from store if image status is not 'active'"
-                .into(),
-        ));
+        return Err(ServiceError::RemoveFromInactive);
     }
     if image.locations.len() == 1 {
-        return Err(ServiceError::Forbidden(
-            "Cannot delete image data from the only store containing it. Consider deleting the image instead."
-                .into(),
-        ));
+        return Err(ServiceError::LastCopy);
     }
     let Some(location) = image.locations.iter().find(|l| l.store() == Some(store_id)) else {
-        return Err(ServiceError::NotFound(format!(
-            "Image {image_id} is not stored in store {store_id}."
-        )));
+        return Err(ServiceError::NotInStore {
+            image: image_id,
+            store: store_id.to_owned(),
+        });
     };
     let store = open_store(app, store_id)?.acting_for(ctx);
     match store.delete(&location.url).await {
@@ -75,10 +68,10 @@ pub async fn delete_from_store(
             tracing::info!(image = %image_id, store = store_id, "data already missing from the store; removing the location");
         }
         Err(e) if e.kind == ErrorKind::InUse => {
-            return Err(ServiceError::Conflict(format!(
-                "The data for Image {image_id} could not be deleted because it is in use: {}",
-                e.message
-            )));
+            return Err(ServiceError::CopyInUse {
+                image: image_id,
+                reason: e.message,
+            });
         }
         Err(e) => return Err(e.into()),
     }
@@ -89,9 +82,7 @@ pub async fn delete_from_store(
     {
         Ok(_) => Ok(()),
         Err(crate::db::DbError::NotFound) => Err(ServiceError::ImageNotFound(image_id)),
-        Err(crate::db::DbError::Conflict) => Err(ServiceError::Conflict(format!(
-            "Image {image_id} changed status while its data was being removed."
-        ))),
+        Err(crate::db::DbError::Conflict) => Err(ServiceError::ChangedDuringRemoval(image_id)),
         Err(e) => Err(e.into()),
     }
 }
@@ -120,22 +111,19 @@ pub async fn copy_image_data(
     if !target.capabilities().write {
         return Err(ServiceError::StoreReadOnly(to_store_id.to_owned()));
     }
-    let source_id = from.store().ok_or_else(|| {
-        ServiceError::Invalid(format!(
-            "The location of image {} names no store to read from.",
-            image.id
-        ))
-    })?;
+    let source_id = from
+        .store()
+        .ok_or_else(|| ServiceError::LocationWithoutStore(image.id))?;
     let source = acting(open_store(app, source_id)?);
     let got = source.get(&from.url, None).await?;
     let expected = image.size.map(|s| s as u64);
     if expected.is_some_and(|s| s != got.total_size) {
-        return Err(ServiceError::Conflict(format!(
-            "The copy of image {} in store '{source_id}' has {} bytes, the image {}.",
-            image.id,
-            got.total_size,
-            expected.unwrap_or_default()
-        )));
+        return Err(ServiceError::CopySizeMismatch {
+            image: image.id,
+            store: source_id.to_owned(),
+            found: got.total_size,
+            expected: expected.unwrap_or_default(),
+        });
     }
     let put = target
         .put(&image.id.to_string(), Some(got.total_size), got.data)

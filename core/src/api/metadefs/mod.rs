@@ -13,7 +13,7 @@ use poem_openapi::ApiResponse;
 use serde_json::{Map, Value, json};
 
 use super::body::JsonDoc;
-use super::error::ApiError;
+use super::error::{ApiError, RequestError};
 use super::view::timestamp;
 use crate::config::ApiConfig;
 use crate::domain::SortDir;
@@ -263,8 +263,8 @@ pub fn paging(
     let limit = match get("limit") {
         None => api.limit_param_default,
         Some(raw) => match raw.trim().parse::<i64>() {
-            Err(_) => return Err(ApiError::bad_request("limit param must be an integer")),
-            Ok(n) if n < 0 => return Err(ApiError::bad_request("limit param must be positive")),
+            Err(_) => return Err(RequestError::LimitNotInteger.into()),
+            Ok(n) if n < 0 => return Err(RequestError::LimitNegative.into()),
             Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
         },
     }
@@ -273,16 +273,12 @@ pub fn paging(
         "created_at" => MetadefSortKey::CreatedAt,
         "updated_at" => MetadefSortKey::UpdatedAt,
         key if key == name_key => MetadefSortKey::Name,
-        key => return Err(ApiError::bad_request(format!("Invalid sort key: {key}"))),
+        key => return Err(RequestError::SortKey(key.to_owned()).into()),
     };
     let sort_dir = match get("sort_dir").unwrap_or("desc") {
         "asc" => SortDir::Asc,
         "desc" => SortDir::Desc,
-        dir => {
-            return Err(ApiError::bad_request(format!(
-                "Invalid sort direction: {dir}"
-            )));
-        }
+        dir => return Err(RequestError::SortDir(dir.to_owned()).into()),
     };
     Ok(Paging {
         limit,

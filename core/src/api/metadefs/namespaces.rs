@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{NoContent, document, document_as_written, namespace, namespace_href, paging};
 use crate::api::body::{JsonBody, JsonDoc};
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, RequestError};
 use crate::api::{ApiTags, context};
 use crate::api::{link, query_pairs};
 use crate::app::App;
@@ -95,13 +95,13 @@ impl NamespacesApi {
                 .map(|(_, v)| v.as_str())
         };
         let page = paging(&pairs, "namespace", &app.config.api)?;
-        let visibility =
-            match get("visibility").filter(|v| !v.is_empty()) {
-                None => None,
-                Some(v) => Some(NamespaceVisibility::parse(v).ok_or_else(|| {
-                    ApiError::bad_request(format!("Invalid visibility value: {v}"))
-                })?),
-            };
+        let visibility = match get("visibility").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(
+                NamespaceVisibility::parse(v)
+                    .ok_or_else(|| RequestError::Visibility(v.to_owned()))?,
+            ),
+        };
         let marker = match &page.marker {
             Some(name) => Some(namespaces::marker(app.0, ctx, name).await?),
             None => None,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::api::ApiTags;
 use crate::api::body::JsonDoc;
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, RequestError};
 use crate::domain::metadefs::MAX_NAME;
 
 pub struct MetadefSchemasApi;
@@ -22,12 +22,9 @@ impl MetadefSchemasApi {
         operation_id = "showMetadefSchema"
     )]
     async fn show(&self, name: Path<String>) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        schema(&name).map(JsonDoc::new).ok_or_else(|| {
-            ApiError::new(
-                poem::http::StatusCode::NOT_FOUND,
-                "The resource could not be found.",
-            )
-        })
+        schema(&name)
+            .map(JsonDoc::new)
+            .ok_or_else(|| RequestError::NoSuchResource.into())
     }
 }
 
