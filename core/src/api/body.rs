@@ -135,12 +135,10 @@ impl<'a, D: Type> ApiExtractor<'a> for PatchBody<D> {
             Some(MEDIA_TYPE_V21) => Dialect::V21,
             Some(MEDIA_TYPE_V20) => Dialect::V20,
             _ => {
-                let expected = format!("{MEDIA_TYPE_V20}, {MEDIA_TYPE_V21}");
-                return Err(ApiError::unsupported_media(
-                    media.as_deref().unwrap_or_default(),
-                    format!("Image PATCH expects Content-Type one of: {expected}"),
-                )
-                .with_header(header::HeaderName::from_static("accept-patch"), &expected)
+                return Err(ApiError::from(RequestError::PatchMediaType {
+                    media: media.unwrap_or_default(),
+                    accepted: format!("{MEDIA_TYPE_V20}, {MEDIA_TYPE_V21}"),
+                })
                 .into());
             }
         };
@@ -182,12 +180,9 @@ impl<'a> ApiExtractor<'a> for DataBody {
     ) -> poem::Result<Self> {
         let media = media_type(request);
         if media.as_deref() != Some("application/octet-stream") {
-            let media = media.as_deref().unwrap_or_default();
-            return Err(ApiError::unsupported_media(
-                media,
-                format!("Invalid content type {media}"),
-            )
-            .into());
+            return Err(
+                ApiError::from(RequestError::DataMediaType(media.unwrap_or_default())).into(),
+            );
         }
         let content_length = request
             .header(header::CONTENT_LENGTH)

@@ -11,6 +11,7 @@ use poem::{Response, error::ResponseError};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::{ApiResponse, Object, types::Type};
 
+use super::list_params::QueryError;
 use crate::domain::TransitionError;
 use crate::domain::patch::PatchError;
 use crate::policy::Denied;
@@ -112,6 +113,34 @@ impl ApiError {
         match self.layout {
             Layout::Standard => format!("{explanation}<br /><br />\n{detail}\n\n"),
             Layout::Bare => format!("{explanation}<br /><br />\n{detail}"),
+        }
+    }
+
+    /// An error raised by poem or poem-openapi rather than by a handler (an unknown route, a
+    /// method the route lacks, a parameter that does not parse); `allow` lists the route's
+    /// methods for a 405.
+    pub fn from_framework(e: poem::Error, method: &str, allow: &str) -> Self {
+        if let Some(api) = e.downcast_ref::<ApiError>() {
+            return api.clone();
+        }
+        match e.status() {
+            StatusCode::NOT_FOUND => RequestError::NoSuchResource.into(),
+            StatusCode::METHOD_NOT_ALLOWED => RequestError::MethodNotAllowed {
+                method: method.to_owned(),
+                allow: allow.to_owned(),
+            }
+            .into(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::unsupported_media("", "Unsupported Content-Type")
+            }
+            status if status.is_client_error() => ApiError::new(status, e.to_string()),
+            status => {
+                tracing::error!(error = %e, "unhandled error");
+                ApiError::new(
+                    status,
+                    "The server has either erred or is incapable of performing the requested operation.",
+                )
+            }
         }
     }
 
@@ -354,19 +383,20 @@ pub enum RequestError {
         "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead."
     )]
     MultipleRanges,
-    #[error("limit param must be an integer")]
-    LimitNotInteger,
-    #[error("limit param must be positive")]
-    LimitNegative,
+    #[error("The method {method} is not allowed for this resource.")]
+    MethodNotAllowed { method: String, allow: String },
+    /// A JSON-patch body of another media type; `accepted` lists the two patch dialects.
+    #[error("Image PATCH expects Content-Type one of: {accepted}")]
+    PatchMediaType { media: String, accepted: String },
+    /// Image data of another media type than `application/octet-stream`.
+    #[error("Invalid content type {0}")]
+    DataMediaType(String),
+    /// A metadef list's sort key (the image list names the allowed ones).
     #[error("Invalid sort key: {0}")]
-    SortKey(String),
-    #[error("Invalid sort direction: {0}")]
-    SortDir(String),
-    #[error("Invalid visibility value: {0}")]
-    Visibility(String),
-    /// A query the list parser refused, in its words.
-    #[error("{0}")]
-    Query(String),
+    MetadefSortKey(String),
+    /// A list query the parser refused.
+    #[error(transparent)]
+    Query(#[from] QueryError),
 }
 
 impl From<RequestError> for ApiError {
@@ -383,6 +413,14 @@ impl From<RequestError> for ApiError {
                 };
             }
             R::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            R::MethodNotAllowed { method, allow } => {
+                return ApiError::method_not_allowed(method).with_header(header::ALLOW, allow);
+            }
+            R::PatchMediaType { media, accepted } => {
+                return ApiError::unsupported_media(media, e.to_string())
+                    .with_header(HeaderName::from_static("accept-patch"), accepted);
+            }
+            R::DataMediaType(media) => return ApiError::unsupported_media(media, e.to_string()),
             R::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             R::NoSuchResource | R::NotAnImageId(_) => StatusCode::NOT_FOUND,
             R::BodyNotExpected
@@ -396,11 +434,7 @@ impl From<RequestError> for ApiError {
             | R::MemberStatusMissing
             | R::BadImageSize(_)
             | R::MultipleRanges
-            | R::LimitNotInteger
-            | R::LimitNegative
-            | R::SortKey(_)
-            | R::SortDir(_)
-            | R::Visibility(_)
+            | R::MetadefSortKey(_)
             | R::Query(_) => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, e.to_string())

@@ -15,7 +15,52 @@ pub enum Parsed {
     Empty,
 }
 
-type R<T> = Result<T, String>;
+/// Why a list query was refused (400), in Glance's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("limit param must be an integer")]
+    LimitNotInteger,
+    #[error("limit param must be positive")]
+    LimitNegative,
+    #[error("No image found with ID {0}")]
+    Marker(String),
+    #[error("Invalid visibility value: {0}")]
+    Visibility(String),
+    #[error("Invalid status: {0}")]
+    MemberStatus(String),
+    #[error("The \"changes-since\" filter is no longer available on v2.")]
+    ChangesSince,
+    #[error(
+        "Invalid sort key: {key}. It must be one of the following: {}.",
+        sort_keys()
+    )]
+    SortKey { key: String },
+    #[error("Invalid sort direction: {0}")]
+    SortDir(String),
+    #[error("Old and new sorting syntax cannot be combined")]
+    MixedSortSyntax,
+    #[error("Number of sort dirs does not match the number of sort keys")]
+    SortDirCount,
+    #[error("Unable to filter by unknown operator '{0}'.")]
+    Operator(String),
+    #[error("Invalid filter value: the quotes are not closed.")]
+    OpenQuote,
+    #[error("Unable to filter on a range with a non-numeric value.")]
+    NonNumericRange,
+    #[error("Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'.")]
+    Boolean { key: String, value: String },
+    #[error("Bad \"{0}\" query filter format. Use ISO 8601 DateTime notation.")]
+    DateFormat(String),
+    #[error("Unable to filter on a unknown operator.")]
+    DateOperator,
+}
+
+fn sort_keys() -> String {
+    let all: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
+    all.join(", ")
+}
+
+type R<T> = Result<T, QueryError>;
 
 pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -28,18 +73,15 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
     for (key, value) in &pairs {
         match key.as_str() {
             "limit" => {
-                let n: i64 = value
-                    .parse()
-                    .map_err(|_| "limit param must be an integer".to_owned())?;
+                let n: i64 = value.parse().map_err(|_| QueryError::LimitNotInteger)?;
                 if n < 0 {
-                    return Err("limit param must be positive".into());
+                    return Err(QueryError::LimitNegative);
                 }
                 q.limit = n.min(api.api_limit_max as i64) as u32;
             }
             "marker" => {
                 q.marker = Some(
-                    uuid::Uuid::parse_str(value)
-                        .map_err(|_| format!("No image found with ID {value}"))?,
+                    uuid::Uuid::parse_str(value).map_err(|_| QueryError::Marker(value.clone()))?,
                 )
             }
             "sort_key" => sort_keys.push(sort_key(value)?),
@@ -68,8 +110,7 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
                 q.visibility = Some(match value.as_str() {
                     "all" => VisibilityFilter::All,
                     v => VisibilityFilter::Only(
-                        Visibility::parse(v)
-                            .ok_or_else(|| format!("Invalid visibility value: {v}"))?,
+                        Visibility::parse(v).ok_or_else(|| QueryError::Visibility(v.to_owned()))?,
                     ),
                 })
             }
@@ -79,7 +120,7 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
                     "pending" => Some("pending"),
                     "rejected" => Some("rejected"),
                     "all" => None,
-                    _ => return Err(format!("Invalid status: {value}")),
+                    _ => return Err(QueryError::MemberStatus(value.clone())),
                 };
             }
             "owner" => q.owner = Some(value.clone()),
@@ -93,7 +134,7 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
             "created_at" => q.created_at.push(date_filter(key, value)?),
             "updated_at" => q.updated_at.push(date_filter(key, value)?),
             "changes-since" => {
-                return Err("The \"changes-since\" filter is no longer available on v2.".into());
+                return Err(QueryError::ChangesSince);
             }
             _ => q.properties.push((key.clone(), value.clone())),
         }
@@ -107,17 +148,11 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
 }
 
 fn sort_key(s: &str) -> R<SortKey> {
-    SortKey::parse(s.trim()).ok_or_else(|| {
-        let all: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
-        format!(
-            "Invalid sort key: {s}. It must be one of the following: {}.",
-            all.join(", ")
-        )
-    })
+    SortKey::parse(s.trim()).ok_or_else(|| QueryError::SortKey { key: s.to_owned() })
 }
 
 fn sort_dir(s: &str) -> R<SortDir> {
-    SortDir::parse(s.trim()).ok_or_else(|| format!("Invalid sort direction: {s}"))
+    SortDir::parse(s.trim()).ok_or_else(|| QueryError::SortDir(s.to_owned()))
 }
 
 fn sorting(
@@ -127,7 +162,7 @@ fn sorting(
 ) -> R<Vec<(SortKey, SortDir)>> {
     if let Some(sort) = sort {
         if !keys.is_empty() || !dirs.is_empty() {
-            return Err("Old and new sorting syntax cannot be combined".into());
+            return Err(QueryError::MixedSortSyntax);
         }
         // `key`, `key:` and `key:dir`; a key given twice sorts by its first direction.
         return sort
@@ -152,7 +187,7 @@ fn sorting(
         0 => Ok(keys.into_iter().map(|k| (k, SortDir::Desc)).collect()),
         1 => Ok(keys.into_iter().map(|k| (k, dirs[0])).collect()),
         n if n == keys.len() => Ok(keys.into_iter().zip(dirs).collect()),
-        _ => Err("Number of sort dirs does not match the number of sort keys".into()),
+        _ => Err(QueryError::SortDirCount),
     }
 }
 
@@ -162,7 +197,7 @@ fn eq_or_in(value: &str) -> R<Option<Vec<String>>> {
         None => Ok(Some(vec![value.to_owned()])),
         Some(("eq", v)) => Ok(Some(vec![v.to_owned()])),
         Some(("in", list)) => Ok(Some(split_quoted(list)?)),
-        Some((op, _)) => Err(format!("Unable to filter by unknown operator '{op}'.")),
+        Some((op, _)) => Err(QueryError::Operator(op.to_owned())),
     }
 }
 
@@ -188,7 +223,7 @@ fn split_quoted(list: &str) -> R<Vec<String>> {
         }
     }
     if quoted {
-        return Err("Invalid filter value: the quotes are not closed.".into());
+        return Err(QueryError::OpenQuote);
     }
     out.push(if was_quoted {
         cur
@@ -203,16 +238,17 @@ fn int(value: &str) -> R<i64> {
     value
         .trim()
         .parse()
-        .map_err(|_| "Unable to filter on a range with a non-numeric value.".to_owned())
+        .map_err(|_| QueryError::NonNumericRange)
 }
 
 fn boolean(key: &str, value: &str) -> R<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!(
-            "Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'."
-        )),
+        _ => Err(QueryError::Boolean {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        }),
     }
 }
 
@@ -222,11 +258,10 @@ fn date_filter(key: &str, value: &str) -> R<(CmpOp, DateTime<Utc>)> {
     if let Some(t) = iso_time(value) {
         return Ok((CmpOp::Eq, t));
     }
-    let bad = || format!("Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation.");
+    let bad = || QueryError::DateFormat(key.to_owned());
     let (op, time) = value.split_once(':').ok_or_else(bad)?;
     let time = iso_time(time).ok_or_else(bad)?;
-    let op =
-        CmpOp::parse(op).ok_or_else(|| "Unable to filter on a unknown operator.".to_owned())?;
+    let op = CmpOp::parse(op).ok_or(QueryError::DateOperator)?;
     Ok((op, time))
 }
 
@@ -252,8 +287,8 @@ fn iso_time(s: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
 
-    fn q(s: &str) -> R<ListQuery> {
-        match parse(s, Scope::default(), &ApiConfig::default())? {
+    fn q(s: &str) -> Result<ListQuery, String> {
+        match parse(s, Scope::default(), &ApiConfig::default()).map_err(|e| e.to_string())? {
             Parsed::Query(q) => Ok(*q),
             Parsed::Empty => Err("empty".into()),
         }

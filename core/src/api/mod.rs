@@ -163,17 +163,22 @@ async fn conventions<E: Endpoint>(
                     && !matches!(req.uri().path(), "/" | "/versions")
                     && !allowed.allowed(req.uri().path()).is_empty() =>
             {
-                let allow = allowed.allowed(req.uri().path()).join(", ");
-                ApiError::method_not_allowed("HEAD")
-                    .with_header(header::ALLOW, &allow)
-                    .render(accept.as_deref())
+                ApiError::from(RequestError::MethodNotAllowed {
+                    method: "HEAD".into(),
+                    allow: allowed.allowed(req.uri().path()).join(", "),
+                })
+                .render(accept.as_deref())
             }
             Ok(ctx) => {
                 req.extensions_mut().insert(ctx);
                 let path = req.uri().path().to_owned();
                 match routes.call(req).await {
                     Ok(resp) => resp.into_response(),
-                    Err(e) => framework_error(e, &method, &path, allowed).render(accept.as_deref()),
+                    Err(e) => {
+                        let allow = allowed.allowed(&path).join(", ");
+                        ApiError::from_framework(e, method.as_str(), &allow)
+                            .render(accept.as_deref())
+                    }
                 }
             }
         },
@@ -276,36 +281,6 @@ fn has_body(req: &Request) -> bool {
     req.header(header::CONTENT_LENGTH)
         .is_some_and(|l| l.trim() != "0")
         || req.header(header::TRANSFER_ENCODING).is_some()
-}
-
-/// Errors raised by poem or poem-openapi rather than by a handler.
-fn framework_error(
-    e: poem::Error,
-    method: &poem::http::Method,
-    path: &str,
-    allowed: &AllowTable,
-) -> ApiError {
-    if let Some(api) = e.downcast_ref::<ApiError>() {
-        return api.clone();
-    }
-    match e.status() {
-        StatusCode::NOT_FOUND => RequestError::NoSuchResource.into(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = allowed.allowed(path).join(", ");
-            ApiError::method_not_allowed(method.as_str()).with_header(header::ALLOW, &allow)
-        }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::unsupported_media("", "Unsupported Content-Type")
-        }
-        status if status.is_client_error() => ApiError::new(status, e.to_string()),
-        status => {
-            tracing::error!(error = %e, "unhandled error");
-            ApiError::new(
-                status,
-                "The server has either erred or is incapable of performing the requested operation.",
-            )
-        }
-    }
 }
 
 /// Path templates and their methods, read from the API definitions, for `Allow`.

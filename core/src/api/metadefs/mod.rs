@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::body::JsonDoc;
 use super::error::{ApiError, RequestError};
+use super::list_params::QueryError;
 use super::view::timestamp;
 use crate::config::ApiConfig;
 use crate::domain::SortDir;
@@ -263,8 +264,8 @@ pub fn paging(
     let limit = match get("limit") {
         None => api.limit_param_default,
         Some(raw) => match raw.trim().parse::<i64>() {
-            Err(_) => return Err(RequestError::LimitNotInteger.into()),
-            Ok(n) if n < 0 => return Err(RequestError::LimitNegative.into()),
+            Err(_) => return Err(RequestError::from(QueryError::LimitNotInteger).into()),
+            Ok(n) if n < 0 => return Err(RequestError::from(QueryError::LimitNegative).into()),
             Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
         },
     }
@@ -273,12 +274,12 @@ pub fn paging(
         "created_at" => MetadefSortKey::CreatedAt,
         "updated_at" => MetadefSortKey::UpdatedAt,
         key if key == name_key => MetadefSortKey::Name,
-        key => return Err(RequestError::SortKey(key.to_owned()).into()),
+        key => return Err(RequestError::MetadefSortKey(key.to_owned()).into()),
     };
     let sort_dir = match get("sort_dir").unwrap_or("desc") {
         "asc" => SortDir::Asc,
         "desc" => SortDir::Desc,
-        dir => return Err(RequestError::SortDir(dir.to_owned()).into()),
+        dir => return Err(RequestError::from(QueryError::SortDir(dir.to_owned())).into()),
     };
     Ok(Paging {
         limit,

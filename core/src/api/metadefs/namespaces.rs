@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::{NoContent, document, document_as_written, namespace, namespace_href, paging};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::{ApiError, RequestError};
+use crate::api::list_params::QueryError;
 use crate::api::{ApiTags, context};
 use crate::api::{link, query_pairs};
 use crate::app::App;
@@ -99,7 +100,7 @@ impl NamespacesApi {
             None => None,
             Some(v) => Some(
                 NamespaceVisibility::parse(v)
-                    .ok_or_else(|| RequestError::Visibility(v.to_owned()))?,
+                    .ok_or_else(|| RequestError::from(QueryError::Visibility(v.to_owned())))?,
             ),
         };
         let marker = match &page.marker {
