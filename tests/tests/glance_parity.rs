@@ -523,3 +523,27 @@ async fn head_is_not_a_route_except_for_version_discovery() {
     let r = g.client.head(g.url("/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::MULTIPLE_CHOICES);
 }
+
+#[tokio::test]
+async fn an_upload_names_every_format_still_missing() {
+    let g = Glint::start().await;
+    let upload = |id: &str| {
+        g.put(&format!("/v2/images/{id}/file"))
+            .header("content-type", "application/octet-stream")
+            .body("data")
+    };
+    let bare = g.create(json!({"name": "none"})).await;
+    let bare = bare["id"].as_str().unwrap();
+    assert_eq!(
+        refused(upload(bare), StatusCode::BAD_REQUEST).await,
+        "Properties disk_format, container_format must be set prior to saving data.<br /><br />\n\n\n"
+    );
+    let half = g.create(json!({"name": "half", "disk_format": "raw"})).await;
+    let half = half["id"].as_str().unwrap();
+    assert_eq!(
+        refused(upload(half), StatusCode::BAD_REQUEST).await,
+        "Property container_format must be set prior to saving data.<br /><br />\n\n\n"
+    );
+    assert_eq!(g.show(bare).await["status"], "queued");
+    assert_eq!(g.show(half).await["status"], "queued");
+}
