@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use poem::Server;
 use poem::listener::TcpListener;
 
@@ -30,7 +32,13 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     let metadef_providers = crate::metadef_providers::MetadefProviders::open(&config).await;
     metadef_providers.warn_shadowed(&db).await;
     let protections = match &config.api.property_protection_file {
-        Some(file) => PropertyProtections::load(file).map_err(anyhow::Error::msg)?,
+        Some(file) => {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!("cannot read property protection file {}", file.display())
+            })?;
+            PropertyProtections::parse(&text)
+                .with_context(|| format!("property protection file {}", file.display()))?
+        }
         None => PropertyProtections::none(),
     };
     let app = App::with_metadef_providers(

@@ -24,8 +24,6 @@
 //! at all, as in Glance; properties whose names start with `os_glance` are
 //! always open (Glance manages them itself).
 
-use std::path::Path;
-
 use regex::Regex;
 
 /// One of the four operations on a property.
@@ -63,6 +61,25 @@ struct Rule {
     ops: [Allowed; 4],
 }
 
+/// A mistake in a property protection file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtectionsError {
+    #[error("line {line}: expected `key = value`")]
+    NotAnEntry { line: usize },
+    #[error("line {line}: an entry before any [section]")]
+    NoSection { line: usize },
+    #[error("[{section}] is not a valid regular expression: {reason}")]
+    Pattern { section: String, reason: String },
+    #[error("[{section}] has no `{op}` entry")]
+    MissingOp { section: String, op: &'static str },
+    #[error("[{section}] {op} = {value}: '@' and '!' are mutually exclusive")]
+    EveryoneAndNoOne {
+        section: String,
+        op: &'static str,
+        value: String,
+    },
+}
+
 /// The rules in force; without a file every operation is allowed.
 #[derive(Debug, Clone, Default)]
 pub struct PropertyProtections {
@@ -75,18 +92,8 @@ impl PropertyProtections {
         Self::default()
     }
 
-    /// Reads the operator's file; any mistake in it is an error naming it.
-    pub fn load(file: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            format!(
-                "cannot read property protection file {}: {e}",
-                file.display()
-            )
-        })?;
-        Self::parse(&text).map_err(|e| format!("property protection file {}: {e}", file.display()))
-    }
-
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// The rules of an operator's file (its text); any mistake in it is an error naming it.
+    pub fn parse(text: &str) -> Result<Self, ProtectionsError> {
         let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -98,10 +105,10 @@ impl PropertyProtections {
                 continue;
             }
             let Some((key, value)) = line.split_once('=').or_else(|| line.split_once(':')) else {
-                return Err(format!("line {}: expected `key = value`", n + 1));
+                return Err(ProtectionsError::NotAnEntry { line: n + 1 });
             };
             let Some((_, entries)) = sections.last_mut() else {
-                return Err(format!("line {}: an entry before any [section]", n + 1));
+                return Err(ProtectionsError::NoSection { line: n + 1 });
             };
             entries.push((key.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
@@ -119,12 +126,17 @@ impl PropertyProtections {
             if section.starts_with("os_glance") {
                 continue;
             }
-            let pattern = Regex::new(&section)
-                .map_err(|e| format!("[{section}] is not a valid regular expression: {e}"))?;
+            let pattern = Regex::new(&section).map_err(|e| ProtectionsError::Pattern {
+                section: section.clone(),
+                reason: e.to_string(),
+            })?;
             let mut ops = Vec::with_capacity(4);
             for op in Op::ALL {
                 let Some((_, value)) = entries.iter().find(|(k, _)| k == op.key()) else {
-                    return Err(format!("[{section}] has no `{}` entry", op.key()));
+                    return Err(ProtectionsError::MissingOp {
+                        section: section.clone(),
+                        op: op.key(),
+                    });
                 };
                 let items: Vec<String> = value
                     .split(',')
@@ -135,10 +147,11 @@ impl PropertyProtections {
                 let no_one = items.iter().any(|r| r == "!");
                 ops.push(match (everyone, no_one) {
                     (true, true) => {
-                        return Err(format!(
-                            "[{section}] {} = {value}: '@' and '!' are mutually exclusive",
-                            op.key()
-                        ));
+                        return Err(ProtectionsError::EveryoneAndNoOne {
+                            section: section.clone(),
+                            op: op.key(),
+                            value: value.clone(),
+                        });
                     }
                     (true, false) => Allowed::Everyone,
                     (false, true) => Allowed::NoOne,
@@ -243,7 +256,7 @@ delete = @
             ("create=@\n", "before any [section]"),
         ] {
             let e = PropertyProtections::parse(text).unwrap_err();
-            assert!(e.contains(needle), "{text:?}: {e}");
+            assert!(e.to_string().contains(needle), "{text:?}: {e}");
         }
     }
 }

@@ -53,6 +53,33 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Template(Vec<Piece>);
 
+/// Why a check string does not parse, naming the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyntaxError {
+    #[error("unterminated '%(' in '{0}'")]
+    UnterminatedAttr(String),
+    #[error("'%({name})' in '{text}' must be written '%({name})s'")]
+    AttrWithoutS { name: String, text: String },
+    #[error("a '%' in '{0}' must start '%(name)s' or be doubled")]
+    LonePercent(String),
+    #[error("cannot parse '{0}'")]
+    Unparsable(String),
+    #[error("a rule of only white space is not valid (use \"\" or \"@\")")]
+    OnlyWhiteSpace,
+    #[error(
+        "cannot parse '{0}': unbalanced parentheses, a misplaced and/or/not, or a stray quoted string"
+    )]
+    Unbalanced(String),
+    #[error("'{0}' is not a check: expected KIND:MATCH, '@' or '!'")]
+    NotACheck(String),
+    #[error("unterminated quoted literal {0}")]
+    UnterminatedLiteral(String),
+    #[error("'{0}' is not a valid integer literal")]
+    BadInteger(String),
+    #[error("a check needs a kind before ':'")]
+    NoKind,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
     Text(String),
@@ -60,7 +87,7 @@ enum Piece {
 }
 
 impl Template {
-    fn parse(s: &str) -> Result<Self, String> {
+    fn parse(s: &str) -> Result<Self, SyntaxError> {
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut rest = s;
@@ -73,10 +100,13 @@ impl Template {
             } else if let Some(after) = after.strip_prefix('(') {
                 let close = after
                     .find(')')
-                    .ok_or_else(|| format!("unterminated '%(' in '{s}'"))?;
+                    .ok_or_else(|| SyntaxError::UnterminatedAttr(s.to_owned()))?;
                 let name = &after[..close];
                 let Some(after) = after[close + 1..].strip_prefix('s') else {
-                    return Err(format!("'%({name})' in '{s}' must be written '%({name})s'"));
+                    return Err(SyntaxError::AttrWithoutS {
+                        name: name.to_owned(),
+                        text: s.to_owned(),
+                    });
                 };
                 if !text.is_empty() {
                     pieces.push(Piece::Text(std::mem::take(&mut text)));
@@ -84,9 +114,7 @@ impl Template {
                 pieces.push(Piece::Attr(name.to_owned()));
                 rest = after;
             } else {
-                return Err(format!(
-                    "a '%' in '{s}' must start '%(name)s' or be doubled"
-                ));
+                return Err(SyntaxError::LonePercent(s.to_owned()));
             }
         }
         text.push_str(rest);
@@ -236,7 +264,7 @@ enum Tok {
 
 /// Parses a check string. Precedence and grouping follow oslo.policy's
 /// shift-reduce parser exactly.
-pub(crate) fn parse(rule: &str) -> Result<Check, String> {
+pub(crate) fn parse(rule: &str) -> Result<Check, SyntaxError> {
     if rule.is_empty() {
         return Ok(Check::True);
     }
@@ -271,12 +299,10 @@ pub(crate) fn parse(rule: &str) -> Result<Check, String> {
             Tok::Check(c) => Ok(c),
             Tok::AndExpr(list) => Ok(Check::And(list)),
             Tok::OrExpr(list) => Ok(Check::Or(list)),
-            _ => Err(format!("cannot parse '{rule}'")),
+            _ => Err(SyntaxError::Unparsable(rule.to_owned())),
         },
-        None => Err("a rule of only white space is not valid (use \"\" or \"@\")".into()),
-        Some(_) => Err(format!(
-            "cannot parse '{rule}': unbalanced parentheses, a misplaced and/or/not, or a stray quoted string"
-        )),
+        None => Err(SyntaxError::OnlyWhiteSpace),
+        Some(_) => Err(SyntaxError::Unbalanced(rule.to_owned())),
     }
 }
 
@@ -287,16 +313,14 @@ fn is_quoted(word: &str) -> bool {
     b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0]
 }
 
-fn parse_check(token: &str) -> Result<Check, String> {
+fn parse_check(token: &str) -> Result<Check, SyntaxError> {
     match token {
         "@" => return Ok(Check::True),
         "!" => return Ok(Check::False),
         _ => {}
     }
     let Some((kind, matched)) = token.split_once(':') else {
-        return Err(format!(
-            "'{token}' is not a check: expected KIND:MATCH, '@' or '!'"
-        ));
+        return Err(SyntaxError::NotACheck(token.to_owned()));
     };
     Ok(match kind {
         "rule" => Check::Rule {
@@ -310,13 +334,13 @@ fn parse_check(token: &str) -> Result<Check, String> {
 
 /// The left side of a generic check: a Python literal (compared as its
 /// `str()`), or else a credential name.
-fn parse_kind(kind: &str) -> Result<Kind, String> {
+fn parse_kind(kind: &str) -> Result<Kind, SyntaxError> {
     let first = kind.chars().next();
     if matches!(first, Some('\'' | '"')) {
         return if is_quoted(kind) {
             Ok(Kind::Literal(kind[1..kind.len() - 1].to_owned()))
         } else {
-            Err(format!("unterminated quoted literal {kind}"))
+            Err(SyntaxError::UnterminatedLiteral(kind.to_owned()))
         };
     }
     if matches!(kind, "True" | "False" | "None") {
@@ -328,11 +352,11 @@ fn parse_kind(kind: &str) -> Result<Kind, String> {
             Ok(n) if !(digits.len() > 1 && digits.starts_with('0')) => {
                 Ok(Kind::Literal(n.to_string()))
             }
-            _ => Err(format!("'{kind}' is not a valid integer literal")),
+            _ => Err(SyntaxError::BadInteger(kind.to_owned())),
         };
     }
     if kind.is_empty() {
-        return Err("a check needs a kind before ':'".into());
+        return Err(SyntaxError::NoKind);
     }
     Ok(Kind::Cred(kind.to_owned()))
 }

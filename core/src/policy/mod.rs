@@ -69,6 +69,7 @@ pub use target::{Target, Value};
 
 use crate::context::RequestContext;
 use check::Check;
+pub use check::SyntaxError;
 
 /// A rule as Glance defines it by default.
 #[derive(Debug, Clone, Copy)]
@@ -117,10 +118,10 @@ pub struct Policy {
 /// Why the rules could not be loaded. Each message names the file or rule.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("policy file {path}: {message}")]
-    File { path: String, message: String },
-    #[error("policy rule '{rule}': {message}")]
-    Rule { rule: String, message: String },
+    #[error("policy file {path}: {problem}")]
+    File { path: String, problem: FileProblem },
+    #[error("policy rule '{rule}': {problem}")]
+    Rule { rule: String, problem: SyntaxError },
     #[error("policy rule '{rule}' refers to 'rule:{missing}', which is not defined")]
     Undefined { rule: String, missing: String },
     #[error("policy rules refer to each other in a cycle: {}", .cycle.join(" -> "))]
@@ -185,9 +186,9 @@ impl Policy {
         }
         let mut compiled = Vec::with_capacity(rules.len());
         for (name, check_str, scope_types) in rules {
-            let check = check::parse(&check_str).map_err(|message| PolicyError::Rule {
+            let check = check::parse(&check_str).map_err(|problem| PolicyError::Rule {
                 rule: name.clone(),
-                message,
+                problem,
             })?;
             compiled.push(Compiled {
                 name,
@@ -340,30 +341,45 @@ fn token_scope(ctx: &RequestContext) -> &'static str {
 /// Reads an operator's rule file: a YAML (or JSON) map of rule name to
 /// check string. An empty file changes nothing.
 fn read_file(path: &Path) -> Result<BTreeMap<String, String>, PolicyError> {
-    let error = |message: String| PolicyError::File {
+    let error = |problem: FileProblem| PolicyError::File {
         path: path.display().to_string(),
-        message,
+        problem,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| error(FileProblem::Read(e.to_string())))?;
     parse_file(&text).map_err(error)
 }
 
-fn parse_file(text: &str) -> Result<BTreeMap<String, String>, String> {
-    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+/// What is wrong with an operator's rule file as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum FileProblem {
+    #[error("{0}")]
+    Read(String),
+    #[error("{0}")]
+    Syntax(String),
+    #[error("expected a map of rule names to check strings")]
+    NotAMap,
+    #[error("rule names must be strings, not {0}")]
+    NameNotString(String),
+    #[error("rule '{0}': the check must be a string (the list-of-lists syntax is not supported)")]
+    CheckNotString(String),
+}
+
+fn parse_file(text: &str) -> Result<BTreeMap<String, String>, FileProblem> {
+    let value: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| FileProblem::Syntax(e.to_string()))?;
     let map = match value {
         serde_yaml::Value::Null => return Ok(BTreeMap::new()),
         serde_yaml::Value::Mapping(map) => map,
-        _ => return Err("expected a map of rule names to check strings".into()),
+        _ => return Err(FileProblem::NotAMap),
     };
     let mut rules = BTreeMap::new();
     for (key, value) in map {
         let Some(name) = key.as_str() else {
-            return Err(format!("rule names must be strings, not {key:?}"));
+            return Err(FileProblem::NameNotString(format!("{key:?}")));
         };
         let Some(check) = value.as_str() else {
-            return Err(format!(
-                "rule '{name}': the check must be a string (the list-of-lists syntax is not supported)"
-            ));
+            return Err(FileProblem::CheckNotString(name.to_owned()));
         };
         rules.insert(name.to_owned(), check.to_owned());
     }
