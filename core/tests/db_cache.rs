@@ -29,9 +29,13 @@ mod cases {
 
     pub async fn nodes_keep_separate_entries(db: Database) {
         let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
-        db.cache_insert(A, x, 10, Some("aa"), at(0, 1)).await.unwrap();
+        db.cache_insert(A, x, 10, Some("aa"), at(0, 1))
+            .await
+            .unwrap();
         db.cache_insert(A, y, 20, None, at(0, 2)).await.unwrap();
-        db.cache_insert(B, x, 10, Some("aa"), at(0, 3)).await.unwrap();
+        db.cache_insert(B, x, 10, Some("aa"), at(0, 3))
+            .await
+            .unwrap();
 
         let on_a = db.cache_list(A).await.unwrap();
         let mut ids: Vec<Uuid> = on_a.iter().map(|c| c.image_id).collect();
@@ -67,7 +71,9 @@ mod cases {
         db.cache_hit(A, ids[1], at(20, 0)).await.unwrap();
         db.cache_hit(A, ids[1], at(20, 1)).await.unwrap();
         // A hit on another node's copy changes nothing here.
-        db.cache_insert(B, ids[2], 1, None, at(10, 0)).await.unwrap();
+        db.cache_insert(B, ids[2], 1, None, at(10, 0))
+            .await
+            .unwrap();
         db.cache_hit(B, ids[2], at(30, 0)).await.unwrap();
         let order: Vec<Uuid> = db
             .cache_least_recently_used(A)
@@ -91,13 +97,20 @@ mod cases {
 
     pub async fn a_refill_replaces_the_row(db: Database) {
         let id = Uuid::new_v4();
-        db.cache_insert(A, id, 5, Some("old"), at(0, 0)).await.unwrap();
+        db.cache_insert(A, id, 5, Some("old"), at(0, 0))
+            .await
+            .unwrap();
         db.cache_hit(A, id, at(1, 0)).await.unwrap();
-        db.cache_insert(A, id, 7, Some("new"), at(2, 0)).await.unwrap();
+        db.cache_insert(A, id, 7, Some("new"), at(2, 0))
+            .await
+            .unwrap();
         let rows = db.cache_list(A).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].size, rows[0].hits), (7, 0));
         assert_eq!(rows[0].checksum.as_deref(), Some("new"));
-        assert_eq!((rows[0].last_accessed, rows[0].last_modified), (at(2, 0), at(2, 0)));
+        assert_eq!(
+            (rows[0].last_accessed, rows[0].last_modified),
+            (at(2, 0), at(2, 0))
+        );
     }
 }

@@ -113,7 +113,10 @@ async fn wait_clock_past(seconds: &Value) {
         if now > t {
             return;
         }
-        assert!(Instant::now() < deadline, "the clock stays before {seconds}");
+        assert!(
+            Instant::now() < deadline,
+            "the clock stays before {seconds}"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }

@@ -355,7 +355,8 @@ impl ImageCache {
             .inner
             .db
             .cache_hit(&self.inner.node, image.id, chrono::Utc::now())
-            .await {
+            .await
+        {
             tracing::warn!(image = %image.id, error = %e, "could not count a cache hit");
         }
         tracing::debug!(image = %image.id, "serving image data from the cache");
