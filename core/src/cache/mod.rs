@@ -576,6 +576,93 @@ mod tests {
         );
     }
 
+    /// An enabled cache in a fresh directory, with its index in SQLite there.
+    async fn cache_in(dir: &Path) -> ImageCache {
+        let config = Config {
+            data_dir: dir.to_owned(),
+            ..Config::default()
+        };
+        let db = Database::connect(&config.database_url()).await.unwrap();
+        let cache = ImageCache::new(&config, db);
+        assert!(cache.enabled());
+        cache
+    }
+
+    /// An active image of `data`, with a complete copy in `cache`.
+    fn cached_image(cache: &ImageCache, data: &[u8]) -> Image {
+        let mut image = Image::new(Uuid::new_v4(), None, chrono::Utc::now());
+        image.status = ImageStatus::Active;
+        image.size = Some(data.len() as i64);
+        std::fs::write(cache.path(image.id), data).unwrap();
+        image
+    }
+
+    async fn read_all(data: DataStream) -> Vec<u8> {
+        let chunks: Vec<Bytes> = data.map(|c| c.unwrap()).collect().await;
+        chunks.concat()
+    }
+
+    #[tokio::test]
+    async fn a_cached_copy_answers_a_read_as_a_store_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        let data: Vec<u8> = (0..100u8).collect();
+        let image = cached_image(&cache, &data);
+        let node = cache.node().to_owned();
+        let db = &cache.inner.db;
+        db.cache_insert(&node, image.id, 100, None, chrono::Utc::now())
+            .await
+            .unwrap();
+
+        let whole = cache.serve(&image, None).await.unwrap();
+        assert_eq!(whole.total_size, 100);
+        assert_eq!(read_all(whole.data).await, data);
+
+        let range = |offset, length| Some(ReadRange { offset, length });
+        let part = cache.serve(&image, range(10, Some(5))).await.unwrap();
+        assert_eq!(part.total_size, 100, "the whole size, whatever the range");
+        assert_eq!(read_all(part.data).await, &data[10..15]);
+        // A range past the end is cut at the end, as a store cuts it.
+        let tail = cache.serve(&image, range(90, Some(50))).await.unwrap();
+        assert_eq!(read_all(tail.data).await, &data[90..]);
+        let open = cache.serve(&image, range(95, None)).await.unwrap();
+        assert_eq!(read_all(open.data).await, &data[95..]);
+        assert!(cache.serve(&image, range(100, None)).await.is_none());
+
+        // Each read served counts as a hit; the refused one does not.
+        assert_eq!(db.cache_list(&node).await.unwrap()[0].hits, 4);
+    }
+
+    #[tokio::test]
+    async fn a_range_or_an_inactive_image_is_never_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        let mut image = Image::new(Uuid::new_v4(), None, chrono::Utc::now());
+        image.status = ImageStatus::Active;
+        image.size = Some(3);
+        let data = || futures::stream::iter([Ok(Bytes::from_static(b"abc"))]).boxed();
+        let incomplete = || files_in(&cache.inner.incomplete).len();
+
+        let range = Some(ReadRange {
+            offset: 0,
+            length: Some(3),
+        });
+        let passed = cache.tee(&image, range, data());
+        assert_eq!(incomplete(), 0, "a range started a copy");
+        assert_eq!(read_all(passed).await, b"abc");
+
+        image.status = ImageStatus::Deactivated;
+        let passed = cache.tee(&image, None, data());
+        assert_eq!(incomplete(), 0, "an inactive image started a copy");
+        assert_eq!(read_all(passed).await, b"abc");
+
+        // The whole of an active image is copied: the copy starts at once.
+        image.status = ImageStatus::Active;
+        let passed = cache.tee(&image, None, data());
+        assert_eq!(incomplete(), 1);
+        drop(passed);
+    }
+
     #[tokio::test]
     async fn a_cached_file_is_read_in_chunks_from_its_position() {
         let dir = tempfile::tempdir().unwrap();
