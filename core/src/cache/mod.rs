@@ -385,7 +385,8 @@ impl ImageCache {
             None
         };
         if let Some(reason) = declined {
-            // Logged so that a test can see the decision was made.
+            // Logged so that a download left uncopied on purpose can be told
+            // from one whose copy failed (tests wait for this line too).
             tracing::debug!(image = %image.id, reason, "not copying this download into the cache");
             return data;
         }
