@@ -665,6 +665,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn dropping_the_cache_wakes_its_prefetch_worker_to_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        // What the prefetch worker keeps while it waits.
+        let (weak, wake) = (Arc::downgrade(&cache.inner), cache.inner.wake.clone());
+        drop(cache);
+        tokio::time::timeout(Duration::from_secs(5), wake.notified())
+            .await
+            .expect("no wake-up after the cache was dropped");
+        assert!(weak.upgrade().is_none());
+    }
+
+    #[tokio::test]
     async fn a_cached_file_is_read_in_chunks_from_its_position() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
