@@ -1,6 +1,6 @@
 //! Who is making a request, as the API and the services see it.
 
-use crate::auth::{Identity, UserToken};
+use crate::auth::identity::{Identity, UserToken};
 
 /// The caller of one request.
 #[derive(Clone, PartialEq, Eq)]

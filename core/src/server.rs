@@ -50,7 +50,7 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
         metadef_providers,
         protections,
     );
-    crate::cache::worker::start(&app);
+    crate::cache::worker::start(&app.cache, app.stores.clone());
     Ok(app)
 }
 

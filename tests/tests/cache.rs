@@ -66,6 +66,61 @@ async fn wait_cached(g: &Glint, id: &str) -> Value {
     }
 }
 
+/// What the server decides when a download is not copied into its cache.
+const NOT_COPIED: &str = "not copying this download into the cache";
+/// What the prefetch worker logs when it tried a queued image and failed.
+const FETCH_FAILED: &str = "could not cache the queued image; it stays queued";
+
+/// Lines of the server's log that mention `id` and contain `text`.
+fn log_count(g: &Glint, id: &str, text: &str) -> usize {
+    g.log()
+        .lines()
+        .filter(|l| l.contains(id) && l.contains(text))
+        .count()
+}
+
+/// Waits until the server's log has at least `count` lines that mention
+/// `id` and contain `text`: the event that proves the server considered
+/// something, before a test checks that it did not happen.
+async fn wait_log(g: &Glint, id: &str, text: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while log_count(g, id, text) < count {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {count} log lines with {id} and {text:?}:\n{}",
+            g.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Microseconds since the epoch of a time as the cache API shows it.
+fn micros_of(seconds: &Value) -> i64 {
+    (seconds.as_f64().expect("a time in seconds") * 1e6).round() as i64
+}
+
+/// Waits until this machine's clock, at the database's microsecond
+/// precision, is past `seconds`: any time the server takes from then on is
+/// later, so an order between two server times is no longer left to luck.
+async fn wait_clock_past(seconds: &Value) {
+    let t = micros_of(seconds);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64;
+        if now > t {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the clock stays before {seconds}"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 fn cache_file(g: &Glint, id: &str) -> PathBuf {
     g.data_dir.path().join("cache").join(id)
 }
@@ -128,6 +183,7 @@ async fn a_queued_image_is_cached_and_later_downloads_read_the_cache() {
 
     // Without the store's copy, only the cache can answer.
     std::fs::remove_file(store_file(&g, &id)).unwrap();
+    wait_clock_past(&entry["last_modified"]).await;
     let r = g
         .get(&format!("/v2/images/{id}/file"))
         .send()
@@ -193,13 +249,17 @@ async fn a_download_fills_the_cache_but_a_range_does_not() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(&r.bytes().await.unwrap()[..], &data[..100]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server logs its decision before the first byte; once it is
+    // logged, no copy was started.
+    wait_log(&g, &id, NOT_COPIED, 1).await;
     assert!(
         cache_state(&g).await["cached_images"]
             .as_array()
             .unwrap()
             .is_empty()
     );
+    let incomplete = g.data_dir.path().join("cache/incomplete");
+    assert_eq!(std::fs::read_dir(&incomplete).unwrap().count(), 0);
 
     let (status, body) = download(&g, &id).await;
     assert_eq!(status, StatusCode::OK);
@@ -236,6 +296,11 @@ async fn an_abandoned_download_leaves_no_cache_file() {
         // Read a little, then hang up.
         let first = r.chunk().await.unwrap().unwrap();
         assert!(!first.is_empty());
+        // The copy is started before the first byte is sent.
+        let started = std::fs::read_dir(g.data_dir.path().join("cache/incomplete"))
+            .unwrap()
+            .count();
+        assert_eq!(started, 1, "no copy was started");
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     let incomplete = g.data_dir.path().join("cache/incomplete");
@@ -256,9 +321,13 @@ async fn clearing_empties_the_cache_the_queue_or_both() {
     std::fs::remove_file(store_file(&g, &stuck)).unwrap();
 
     let setup = async || {
+        let tried = log_count(&g, &stuck, FETCH_FAILED);
         assert_eq!(queue(&g, &cached).await, StatusCode::ACCEPTED);
         assert_eq!(queue(&g, &stuck).await, StatusCode::ACCEPTED);
-        let state = wait_cached(&g, &cached).await;
+        wait_cached(&g, &cached).await;
+        // The worker tried the stuck image and failed: it must stay queued.
+        wait_log(&g, &stuck, FETCH_FAILED, tried + 1).await;
+        let state = cache_state(&g).await;
         assert_eq!(queued_ids(&state), std::slice::from_ref(&stuck), "{state}");
     };
 
@@ -409,8 +478,14 @@ async fn deleting_or_deactivating_an_image_removes_its_cached_copy() {
     let (status, body) = download(&g, &deactivated).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body == data);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_log(&g, &deactivated, NOT_COPIED, 1).await;
     assert!(!cache_file(&g, &deactivated).exists());
+    assert_eq!(
+        std::fs::read_dir(g.data_dir.path().join("cache/incomplete"))
+            .unwrap()
+            .count(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -428,10 +503,17 @@ async fn pruning_evicts_the_least_recently_used_images() {
         wait_cached(&g, id).await;
     }
     // `a` read again: `b` is now the least recently used.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    let state = cache_state(&g).await;
+    let b_used = cached_entry(&state, b).unwrap()["last_accessed"].clone();
+    wait_clock_past(&b_used).await;
     let (status, body) = download(&g, a).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body == data[0]);
+    let state = cache_state(&g).await;
+    assert!(
+        micros_of(&cached_entry(&state, a).unwrap()["last_accessed"]) > micros_of(&b_used),
+        "{state}"
+    );
 
     assert_eq!(queue(&g, c).await, StatusCode::ACCEPTED);
     wait_cached(&g, c).await;
@@ -511,8 +593,16 @@ async fn a_disabled_cache_is_neither_offered_nor_filled() {
     let (status, body) = download(&off, &id).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body == data);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Whether a download is copied is decided, and a copy's file created,
+    // before its first byte is sent; the cache directory is only ever made
+    // at start-up. So with the download read, neither can still come.
     assert!(!off.data_dir.path().join("cache").exists());
+    let log = off.log();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains(&id) && l.contains("glint_core::cache")),
+        "{log}"
+    );
 }
 
 async fn project_token(user: &str, password: &str, project: &str) -> String {

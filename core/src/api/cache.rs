@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::images::NoContent;
 use super::{ApiTags, context};
 use crate::app::App;
-use crate::cache::manage;
+use crate::service::cache as service;
 
 pub struct CacheApi;
 
@@ -69,7 +69,7 @@ pub enum Cleaned {
 
 /// A cache image id: anything that is not a UUID names no image.
 fn cache_image_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| manage::not_found(s).into())
+    Uuid::parse_str(s).map_err(|_| service::not_found(s).into())
 }
 
 fn seconds(t: chrono::DateTime<chrono::Utc>) -> f64 {
@@ -86,7 +86,7 @@ impl CacheApi {
         app: Data<&Arc<App>>,
         req: &Request,
     ) -> Result<JsonDoc<CacheStateDoc>, ApiError> {
-        let state = manage::state(app.0, context(req)).await?;
+        let state = service::state(app.0, context(req)).await?;
         let cached: Vec<_> = state
             .cached
             .iter()
@@ -119,7 +119,7 @@ impl CacheApi {
         #[oai(name = "x-image-cache-clear-target")]
         target: Header<Option<String>>,
     ) -> Result<NoContent, ApiError> {
-        manage::clear(app.0, context(req), target.0.as_deref()).await?;
+        service::clear(app.0, context(req), target.0.as_deref()).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -137,7 +137,7 @@ impl CacheApi {
         image_id: Path<String>,
     ) -> Result<Accepted, ApiError> {
         let id = cache_image_id(&image_id)?;
-        manage::queue(app.0, context(req), id).await?;
+        service::queue(app.0, context(req), id).await?;
         Ok(Accepted::Accepted)
     }
 
@@ -154,7 +154,7 @@ impl CacheApi {
         image_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         let id = cache_image_id(&image_id)?;
-        manage::delete(app.0, context(req), id).await?;
+        service::delete(app.0, context(req), id).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -171,14 +171,14 @@ impl CacheApi {
         image_id: Path<String>,
     ) -> Result<Json<Vec<String>>, ApiError> {
         let id = cache_image_id(&image_id)?;
-        Ok(Json(manage::nodes(app.0, context(req), id).await?))
+        Ok(Json(service::nodes(app.0, context(req), id).await?))
     }
 
     /// Remove unfinished and invalid cache files, and the cached copies of
     /// images that are no longer active.
     #[oai(path = "/v2/cache/clean", method = "post", operation_id = "cleanCache")]
     async fn clean(&self, app: Data<&Arc<App>>, req: &Request) -> Result<Cleaned, ApiError> {
-        manage::clean(app.0, context(req)).await?;
+        service::clean(app.0, context(req)).await?;
         Ok(Cleaned::Ok)
     }
 
@@ -190,7 +190,7 @@ impl CacheApi {
         app: Data<&Arc<App>>,
         req: &Request,
     ) -> Result<Json<PrunedDoc>, ApiError> {
-        let (files, bytes) = manage::prune(app.0, context(req)).await?;
+        let (files, bytes) = service::prune(app.0, context(req)).await?;
         Ok(Json(PrunedDoc {
             total_files_pruned: files,
             total_bytes_pruned: bytes,

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::cache::{TokenCache, TokenKey, cache_until};
-use super::{AuthError, CatalogEndpoint, Identity, UserToken};
+use super::{AuthError, AuthSetupError, CatalogEndpoint, Identity, UserToken};
 use crate::config::KeystoneConfig;
 
 /// Most tokens kept validated at once.
@@ -47,13 +47,18 @@ struct ServiceToken {
 }
 
 impl Keystone {
-    pub fn new(config: &KeystoneConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &KeystoneConfig) -> Result<Self, AuthSetupError> {
         let base = config.auth_url.trim_end_matches('/').to_owned();
-        reqwest::Url::parse(&base)
-            .map_err(|e| anyhow::anyhow!("auth.keystone.auth_url '{base}': {e}"))?;
+        if let Err(e) = reqwest::Url::parse(&base) {
+            return Err(AuthSetupError::AuthUrl {
+                url: base,
+                reason: e.to_string(),
+            });
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_secs))
-            .build()?;
+            .build()
+            .map_err(AuthSetupError::HttpClient)?;
         Ok(Self {
             http,
             base,

@@ -6,14 +6,15 @@
 //! optional service token (`X-Service-Token`) adds its roles when valid.
 
 mod cache;
+pub mod identity;
 pub mod keystone;
 
-use chrono::{DateTime, Utc};
 use poem::http::HeaderMap;
 
 use crate::config::{AuthConfig, AuthStrategy};
 use crate::context::RequestContext;
 
+pub use self::identity::{CatalogEndpoint, Identity, UserToken};
 pub use self::keystone::Keystone;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,50 +27,15 @@ pub enum AuthError {
     Unavailable(String),
 }
 
-/// A caller's own token, kept for the calls Glint makes on the caller's
-/// behalf (glance-download). Its `Debug` never shows the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UserToken(String);
-
-impl UserToken {
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
-    }
-
-    /// The token itself, for an `X-Auth-Token` header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for UserToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UserToken(<redacted>)")
-    }
-}
-
-/// One endpoint of a service in a token's catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogEndpoint {
-    pub service_type: String,
-    pub region: Option<String>,
-    pub interface: String,
-    pub url: String,
-}
-
-/// What a valid token says about its bearer. Role names are lower-cased.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub user_id: String,
-    pub user_domain_id: Option<String>,
-    pub project_id: Option<String>,
-    pub project_domain_id: Option<String>,
-    /// Set for domain-scoped tokens.
-    pub domain_id: Option<String>,
-    /// `all` for system-scoped tokens.
-    pub system_scope: Option<String>,
-    pub roles: Vec<String>,
-    pub expires_at: DateTime<Utc>,
+/// Why the configured strategy cannot be set up; the server does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error("auth.strategy = \"keystone\" needs an [auth.keystone] table")]
+    MissingKeystone,
+    #[error("auth.keystone.auth_url '{url}': {reason}")]
+    AuthUrl { url: String, reason: String },
+    #[error("cannot build the HTTP client that asks Keystone")]
+    HttpClient(#[source] reqwest::Error),
 }
 
 /// The configured strategy, ready to authenticate requests.
@@ -79,15 +45,13 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &AuthConfig) -> Result<Self, AuthSetupError> {
         Ok(match (config.strategy, &config.keystone) {
             (AuthStrategy::Noauth, _) => Self::Noauth,
             (AuthStrategy::Keystone, Some(keystone)) => {
                 Self::Keystone(Box::new(Keystone::new(keystone)?))
             }
-            (AuthStrategy::Keystone, None) => {
-                anyhow::bail!("auth.strategy = \"keystone\" needs an [auth.keystone] table")
-            }
+            (AuthStrategy::Keystone, None) => return Err(AuthSetupError::MissingKeystone),
         })
     }
 

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use futures::stream::BoxStream;
-use glint_sdk::StoreError;
+use glint_sdk::{DataStream, StoreError};
 use openssl::hash::{Hasher, MessageDigest};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -153,7 +152,7 @@ impl Fill {
         let inner = &cache.inner;
         if let Err(e) = inner
             .db
-            .cache_insert(&inner.node, id, len, Some(&md5))
+            .cache_insert(&inner.node, id, len, Some(&md5), chrono::Utc::now())
             .await
         {
             let _ = remove_file(&target);
@@ -186,10 +185,7 @@ impl Fill {
     /// `data` as it was, with each chunk also passed to this fill. The fill
     /// finishes in the background once the data ends; an error in the data
     /// or a client that stops reading abandons it.
-    pub(super) fn tee(
-        self,
-        data: BoxStream<'static, Result<Bytes, StoreError>>,
-    ) -> BoxStream<'static, Result<Bytes, StoreError>> {
+    pub(super) fn tee(self, data: DataStream) -> DataStream {
         futures::stream::unfold((data, Some(self)), |(mut data, mut fill)| async move {
             match data.next().await {
                 Some(Ok(chunk)) => {

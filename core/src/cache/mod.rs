@@ -42,9 +42,16 @@
 //!   are no longer active (deleted elsewhere, deactivated).
 //! - Deleting or deactivating an image through this node removes its copy
 //!   at once ([`ImageCache::forget`]).
+//!
+//! # Layering
+//!
+//! The cache sits beside the stores, below the services: it speaks the
+//! stores' vocabulary (a [`ReadRange`] in, a [`GetOutcome`] out, data as a
+//! [`DataStream`]) and never calls a service. The checks of `/v2/cache`
+//! (image visibility, policy) live in `service::cache`; the prefetch worker
+//! is handed the stores it reads from ([`worker::start`]).
 
 mod fill;
-pub mod manage;
 pub mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -54,8 +61,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use futures::stream::BoxStream;
-use glint_sdk::{ErrorKind, StoreError};
+use glint_sdk::{DataStream, ErrorKind, GetOutcome, ReadRange, StoreError};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
@@ -63,7 +69,6 @@ use crate::config::Config;
 use crate::context::RequestContext;
 use crate::db::{CachedImage, Database};
 use crate::domain::{Image, ImageStatus};
-use crate::service::download::{Download, Span};
 
 /// Bytes per chunk when serving a cached file.
 const READ_CHUNK: usize = 1 << 20;
@@ -102,10 +107,19 @@ struct Inner {
     /// stores that act with the caller's token (Swift's multi-tenant mode). Held in memory
     /// only: tokens are never written down, and after a restart the worker reads as itself.
     queued_by: Mutex<HashMap<Uuid, RequestContext>>,
-    /// Wakes the prefetch worker.
-    wake: tokio::sync::Notify,
+    /// Wakes the prefetch worker; shared with it, since the worker holds the
+    /// cache only weakly while it waits.
+    wake: Arc<tokio::sync::Notify>,
     /// One prune at a time.
     pruning: tokio::sync::Mutex<()>,
+}
+
+impl Drop for Inner {
+    /// The prefetch worker waits for a wake-up: this last one lets it see
+    /// that the cache is gone and end.
+    fn drop(&mut self) {
+        self.wake.notify_one();
+    }
 }
 
 impl std::fmt::Debug for ImageCache {
@@ -166,7 +180,7 @@ impl ImageCache {
                 filling: Mutex::new(HashSet::new()),
                 prefetching: Mutex::new(HashSet::new()),
                 queued_by: Mutex::new(HashMap::new()),
-                wake: tokio::sync::Notify::new(),
+                wake: Arc::new(tokio::sync::Notify::new()),
                 pruning: tokio::sync::Mutex::new(()),
             }),
         }
@@ -310,9 +324,10 @@ impl ImageCache {
         }
     }
 
-    /// The image served from the cache, when this node holds a complete copy
-    /// of it; counts the hit. `span` is the resolved range, if any.
-    pub async fn serve(&self, image: &Image, span: Option<Span>) -> Option<Download> {
+    /// The image (or `range` of it) read from the cache, as a store would
+    /// answer the same read, when this node holds a complete copy of it;
+    /// counts the hit.
+    pub async fn serve(&self, image: &Image, range: Option<ReadRange>) -> Option<GetOutcome> {
         if !self.inner.enabled || image.status != ImageStatus::Active {
             return None;
         }
@@ -325,44 +340,62 @@ impl ImageCache {
             let _ = self.delete_cached(image.id).await;
             return None;
         }
-        let (first, length) = match span {
-            Some(s) => (s.first, s.last - s.first + 1),
+        let (first, length) = match range {
+            Some(r) if r.offset >= size => return None,
+            Some(r) => (
+                r.offset,
+                r.length.map_or(size - r.offset, |l| l.min(size - r.offset)),
+            ),
             None => (0, size),
         };
         if first > 0 && file.seek(std::io::SeekFrom::Start(first)).await.is_err() {
             return None;
         }
-        if let Err(e) = self.inner.db.cache_hit(&self.inner.node, image.id).await {
+        if let Err(e) = self
+            .inner
+            .db
+            .cache_hit(&self.inner.node, image.id, chrono::Utc::now())
+            .await
+        {
             tracing::warn!(image = %image.id, error = %e, "could not count a cache hit");
         }
         tracing::debug!(image = %image.id, "serving image data from the cache");
-        Some(Download {
-            span,
-            length,
-            checksum: image.checksum.clone(),
+        Some(GetOutcome {
+            total_size: size,
             data: read_stream(file, length),
         })
     }
 
-    /// `data`, read from a store for a download of `image`, copied into the
-    /// cache as it passes when it is the whole of an active image that is
-    /// not cached or being cached yet (a range is never cached).
-    pub fn tee(
-        &self,
-        image: &Image,
-        span: Option<Span>,
-        data: BoxStream<'static, Result<Bytes, StoreError>>,
-    ) -> BoxStream<'static, Result<Bytes, StoreError>> {
-        if !self.inner.enabled
-            || span.is_some()
-            || image.status != ImageStatus::Active
-            || self.is_cached(image.id)
-        {
+    /// `data`, read from a store for a download of `image` (`range` of it,
+    /// if any), copied into the cache as it passes when it is the whole of
+    /// an active image that is not cached or being cached yet (a range is
+    /// never cached). The decision is made before this returns, so before
+    /// the download's first byte.
+    pub fn tee(&self, image: &Image, range: Option<ReadRange>, data: DataStream) -> DataStream {
+        if !self.inner.enabled {
+            return data;
+        }
+        let declined = if range.is_some() {
+            Some("a range is never cached")
+        } else if image.status != ImageStatus::Active {
+            Some("the image is not active")
+        } else if self.is_cached(image.id) {
+            Some("the image is cached already")
+        } else {
+            None
+        };
+        if let Some(reason) = declined {
+            // Logged so that a download left uncopied on purpose can be told
+            // from one whose copy failed (tests wait for this line too).
+            tracing::debug!(image = %image.id, reason, "not copying this download into the cache");
             return data;
         }
         match fill::Fill::start(self, image) {
             Some(fill) => fill.tee(data),
-            None => data,
+            None => {
+                tracing::debug!(image = %image.id, reason = "a fill of it is running or cannot start", "not copying this download into the cache");
+                data
+            }
         }
     }
 
@@ -502,10 +535,7 @@ fn remove_file(path: &Path) -> std::io::Result<()> {
 }
 
 /// `length` bytes of `file` from its current position, in chunks.
-fn read_stream(
-    file: tokio::fs::File,
-    length: u64,
-) -> BoxStream<'static, Result<Bytes, StoreError>> {
+fn read_stream(file: tokio::fs::File, length: u64) -> DataStream {
     futures::stream::try_unfold((file, length), |(mut file, remaining)| async move {
         if remaining == 0 {
             return Ok(None);
@@ -545,6 +575,106 @@ mod tests {
             uuid_name(&PathBuf::from(format!("/c/{}", id.simple()))),
             None
         );
+    }
+
+    /// An enabled cache in a fresh directory, with its index in SQLite there.
+    async fn cache_in(dir: &Path) -> ImageCache {
+        let config = Config {
+            data_dir: dir.to_owned(),
+            ..Config::default()
+        };
+        let db = Database::connect(&config.database_url()).await.unwrap();
+        let cache = ImageCache::new(&config, db);
+        assert!(cache.enabled());
+        cache
+    }
+
+    /// An active image of `data`, with a complete copy in `cache`.
+    fn cached_image(cache: &ImageCache, data: &[u8]) -> Image {
+        let mut image = Image::new(Uuid::new_v4(), None, chrono::Utc::now());
+        image.status = ImageStatus::Active;
+        image.size = Some(data.len() as i64);
+        std::fs::write(cache.path(image.id), data).unwrap();
+        image
+    }
+
+    async fn read_all(data: DataStream) -> Vec<u8> {
+        let chunks: Vec<Bytes> = data.map(|c| c.unwrap()).collect().await;
+        chunks.concat()
+    }
+
+    #[tokio::test]
+    async fn a_cached_copy_answers_a_read_as_a_store_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        let data: Vec<u8> = (0..100u8).collect();
+        let image = cached_image(&cache, &data);
+        let node = cache.node().to_owned();
+        let db = &cache.inner.db;
+        db.cache_insert(&node, image.id, 100, None, chrono::Utc::now())
+            .await
+            .unwrap();
+
+        let whole = cache.serve(&image, None).await.unwrap();
+        assert_eq!(whole.total_size, 100);
+        assert_eq!(read_all(whole.data).await, data);
+
+        let range = |offset, length| Some(ReadRange { offset, length });
+        let part = cache.serve(&image, range(10, Some(5))).await.unwrap();
+        assert_eq!(part.total_size, 100, "the whole size, whatever the range");
+        assert_eq!(read_all(part.data).await, &data[10..15]);
+        // A range past the end is cut at the end, as a store cuts it.
+        let tail = cache.serve(&image, range(90, Some(50))).await.unwrap();
+        assert_eq!(read_all(tail.data).await, &data[90..]);
+        let open = cache.serve(&image, range(95, None)).await.unwrap();
+        assert_eq!(read_all(open.data).await, &data[95..]);
+        assert!(cache.serve(&image, range(100, None)).await.is_none());
+
+        // Each read served counts as a hit; the refused one does not.
+        assert_eq!(db.cache_list(&node).await.unwrap()[0].hits, 4);
+    }
+
+    #[tokio::test]
+    async fn a_range_or_an_inactive_image_is_never_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        let mut image = Image::new(Uuid::new_v4(), None, chrono::Utc::now());
+        image.status = ImageStatus::Active;
+        image.size = Some(3);
+        let data = || futures::stream::iter([Ok(Bytes::from_static(b"abc"))]).boxed();
+        let incomplete = || files_in(&cache.inner.incomplete).len();
+
+        let range = Some(ReadRange {
+            offset: 0,
+            length: Some(3),
+        });
+        let passed = cache.tee(&image, range, data());
+        assert_eq!(incomplete(), 0, "a range started a copy");
+        assert_eq!(read_all(passed).await, b"abc");
+
+        image.status = ImageStatus::Deactivated;
+        let passed = cache.tee(&image, None, data());
+        assert_eq!(incomplete(), 0, "an inactive image started a copy");
+        assert_eq!(read_all(passed).await, b"abc");
+
+        // The whole of an active image is copied: the copy starts at once.
+        image.status = ImageStatus::Active;
+        let passed = cache.tee(&image, None, data());
+        assert_eq!(incomplete(), 1);
+        drop(passed);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_cache_wakes_its_prefetch_worker_to_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        // What the prefetch worker keeps while it waits.
+        let (weak, wake) = (Arc::downgrade(&cache.inner), cache.inner.wake.clone());
+        drop(cache);
+        tokio::time::timeout(Duration::from_secs(5), wake.notified())
+            .await
+            .expect("no wake-up after the cache was dropped");
+        assert!(weak.upgrade().is_none());
     }
 
     #[tokio::test]

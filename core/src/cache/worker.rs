@@ -1,7 +1,8 @@
 //! The cache's background work: fetching queued images (woken as soon as an
 //! image is queued, `prefetch_workers` at a time) and, every
-//! `prune_interval_secs`, cleaning and pruning. Both loops end when the
-//! server's state is dropped.
+//! `prune_interval_secs`, cleaning and pruning. Both loops hold the cache
+//! weakly and end once the server's state (the last owner of the cache) is
+//! dropped.
 
 use std::sync::{Arc, Weak};
 
@@ -10,24 +11,37 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::fill::Fill;
-use super::{ImageCache, lock};
-use crate::app::App;
+use super::{ImageCache, Inner, lock};
 use crate::domain::ImageStatus;
+use crate::store::StoreRegistry;
 
-/// Start the cache's background work for `app`; nothing when the cache is
-/// disabled. Unfinished files of an earlier run are removed first.
-pub fn start(app: &Arc<App>) {
-    let cache = app.cache.clone();
+/// Start the cache's background work, reading queued images from `stores`;
+/// nothing when the cache is disabled. Unfinished files of an earlier run
+/// are removed first.
+pub fn start(cache: &ImageCache, stores: StoreRegistry) {
     if !cache.enabled() {
         return;
     }
     tracing::info!(dir = %cache.dir().display(), node = cache.node(), "image cache enabled");
-    let weak = Arc::downgrade(app);
-    tokio::spawn(maintain(cache.clone(), weak.clone()));
-    tokio::spawn(prefetch(cache, weak));
+    let weak = Arc::downgrade(&cache.inner);
+    tokio::spawn(maintain(weak.clone(), cache.inner.prune_interval));
+    tokio::spawn(prefetch(
+        weak,
+        cache.inner.wake.clone(),
+        cache.inner.prefetch_workers,
+        stores,
+    ));
 }
 
-async fn maintain(cache: ImageCache, app: Weak<App>) {
+/// The cache while someone other than its workers still holds it.
+fn upgrade(weak: &Weak<Inner>) -> Option<ImageCache> {
+    weak.upgrade().map(|inner| ImageCache { inner })
+}
+
+async fn maintain(weak: Weak<Inner>, interval: std::time::Duration) {
+    let Some(mut cache) = upgrade(&weak) else {
+        return;
+    };
     loop {
         if let Err(e) = cache.clean().await {
             tracing::warn!(error = %e, "cleaning the image cache failed");
@@ -35,18 +49,30 @@ async fn maintain(cache: ImageCache, app: Weak<App>) {
         if let Err(e) = cache.prune().await {
             tracing::warn!(error = %e, "pruning the image cache failed");
         }
-        tokio::time::sleep(cache.inner.prune_interval).await;
-        if app.strong_count() == 0 {
+        // Not held while sleeping, so that dropping the server's state ends this loop.
+        drop(cache);
+        tokio::time::sleep(interval).await;
+        let Some(again) = upgrade(&weak) else {
             return;
-        }
+        };
+        cache = again;
         // Queued images whose fetch failed are tried again.
         cache.inner.wake.notify_one();
     }
 }
 
-async fn prefetch(cache: ImageCache, app: Weak<App>) {
-    let slots = Arc::new(Semaphore::new(cache.inner.prefetch_workers));
+async fn prefetch(
+    weak: Weak<Inner>,
+    wake: Arc<tokio::sync::Notify>,
+    workers: usize,
+    stores: StoreRegistry,
+) {
+    let slots = Arc::new(Semaphore::new(workers));
+    let stores = Arc::new(stores);
     loop {
+        let Some(cache) = upgrade(&weak) else {
+            return;
+        };
         for id in cache.queued() {
             if !lock(&cache.inner.prefetching).insert(id) {
                 continue;
@@ -54,29 +80,25 @@ async fn prefetch(cache: ImageCache, app: Weak<App>) {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let Some(app) = app.upgrade() else {
-                return;
-            };
-            let cache = cache.clone();
+            let (cache, stores) = (cache.clone(), stores.clone());
             tokio::spawn(async move {
-                if let Err(e) = fetch(&app, &cache, id).await {
+                if let Err(e) = fetch(&stores, &cache, id).await {
                     tracing::warn!(image = %id, error = %e, "could not cache the queued image; it stays queued");
                 }
                 lock(&cache.inner.prefetching).remove(&id);
                 drop(slot);
             });
         }
-        cache.inner.wake.notified().await;
-        if app.strong_count() == 0 {
-            return;
-        }
+        // Not held while waiting, so that dropping the server's state ends this loop.
+        drop(cache);
+        wake.notified().await;
     }
 }
 
 /// Read one queued image from its stores into the cache. An image that is
 /// gone or not active leaves the queue; a store failure leaves it queued.
-async fn fetch(app: &App, cache: &ImageCache, id: Uuid) -> Result<(), StoreError> {
-    let image = match app.db.get_image(id).await {
+async fn fetch(stores: &StoreRegistry, cache: &ImageCache, id: Uuid) -> Result<(), StoreError> {
+    let image = match cache.inner.db.get_image(id).await {
         Ok(image) => image,
         Err(e) => return Err(super::cache_error("reading the image", e)),
     };
@@ -95,11 +117,11 @@ async fn fetch(app: &App, cache: &ImageCache, id: Uuid) -> Result<(), StoreError
         .filter(|l| l.status == "active")
         .cloned()
         .collect();
-    app.stores.sort_locations(&mut locations);
+    stores.sort_locations(&mut locations);
     let queued_by = cache.queued_by(id);
     let mut last_error = None;
     for location in locations {
-        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
+        let Some(store) = location.store().and_then(|s| stores.get(s)) else {
             continue;
         };
         let store = match &queued_by {

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use super::codec::{id_text, micros, now, parse_id, timestamp};
+use super::codec::{id_text, micros, parse_id, timestamp};
 use super::sql::Sql;
 use super::{Database, DbError};
 
@@ -29,15 +29,18 @@ pub struct CachedImage {
 const COLUMNS: &str = "id, image_id, size, checksum, hits, last_accessed, last_modified";
 
 impl Database {
-    /// Records that `node` now holds `image_id`, replacing any older row.
+    /// Records that `node` holds `image_id` since `at`, replacing any older row.
+    /// The caller says when, so that the order of entries never depends on
+    /// two reads of the clock.
     pub async fn cache_insert(
         &self,
         node: &str,
         image_id: Uuid,
         size: u64,
         checksum: Option<&str>,
+        at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let at = micros(now());
+        let at = micros(at);
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new(self.backend);
         sql.push("DELETE FROM cached_images WHERE node = ")
@@ -67,11 +70,16 @@ impl Database {
         Ok(())
     }
 
-    /// Counts one read of a cached image and makes it the most recently used.
-    pub async fn cache_hit(&self, node: &str, image_id: Uuid) -> Result<(), DbError> {
+    /// Counts one read of a cached image, made at `at`, which becomes its last access.
+    pub async fn cache_hit(
+        &self,
+        node: &str,
+        image_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push("UPDATE cached_images SET hits = hits + 1, last_accessed = ")
-            .bind(micros(now()))
+            .bind(micros(at))
             .push(" WHERE node = ")
             .bind(node.to_owned())
             .push(" AND image_id = ")

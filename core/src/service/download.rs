@@ -1,8 +1,6 @@
 //! `GET /v2/images/{id}/file`: find a readable copy and stream it.
 
-use bytes::Bytes;
-use futures::stream::BoxStream;
-use glint_sdk::{ErrorKind, ReadRange, StoreError};
+use glint_sdk::{DataStream, ErrorKind, ReadRange, StoreError};
 use uuid::Uuid;
 
 use super::images::get_for;
@@ -55,7 +53,7 @@ pub struct Download {
     pub length: u64,
     /// md5 of the whole image, for `Content-MD5`.
     pub checksum: Option<String>,
-    pub data: BoxStream<'static, Result<Bytes, StoreError>>,
+    pub data: DataStream,
 }
 
 /// `Ok(None)` when the image has no data (Glance answers 204).
@@ -108,13 +106,20 @@ pub async fn download(
                 })?,
         ),
     };
-    if let Some(cached) = app.cache.serve(&image, span).await {
-        return Ok(Some(cached));
-    }
     let read_range = span.map(|s| ReadRange {
         offset: s.first,
         length: Some(s.last - s.first + 1),
     });
+    // The cache answers a read as a store does; either way the answer is built here.
+    let answer = |total_size: u64, data: DataStream| Download {
+        span,
+        length: span.map_or(total_size, |s| s.last - s.first + 1),
+        checksum: image.checksum.clone(),
+        data,
+    };
+    if let Some(cached) = app.cache.serve(&image, read_range).await {
+        return Ok(Some(answer(cached.total_size, cached.data)));
+    }
 
     let mut locations: Vec<_> = image
         .locations
@@ -134,13 +139,8 @@ pub async fn download(
         };
         match store.acting_for(ctx).get(&location.url, read_range).await {
             Ok(got) => {
-                let length = span.map_or(got.total_size, |s| s.last - s.first + 1);
-                return Ok(Some(Download {
-                    span,
-                    length,
-                    checksum: image.checksum.clone(),
-                    data: app.cache.tee(&image, span, got.data),
-                }));
+                let data = app.cache.tee(&image, read_range, got.data);
+                return Ok(Some(answer(got.total_size, data)));
             }
             Err(e) => {
                 tracing::warn!(image = %id, store = store.id(), error = %e, "could not read image data from this location");

@@ -171,7 +171,7 @@ pub async fn update(
     check_quotas(app, &image)?;
     let saved = save(app, &image, &current).await?;
     if saved.visibility != current.visibility {
-        super::members::set_acls(app, ctx, &saved).await;
+        super::acls::set_acls(app, ctx, &saved).await;
     }
     Ok(saved)
 }

@@ -1,6 +1,8 @@
 //! Orchestration: each API operation as explicit steps over the database and the stores.
 
 pub mod access;
+mod acls;
+pub mod cache;
 pub mod download;
 pub mod hashing;
 pub mod images;

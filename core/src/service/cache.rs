@@ -1,15 +1,17 @@
 //! The cache management operations behind `/v2/cache`, each checked the way
 //! Glance checks it: the image first (404 for one the caller cannot see),
 //! then the policy rule (403), then whether this site caches at all (404).
+//! The cache itself (`crate::cache`) only keeps files and index rows; every
+//! decision about who may do what is made here.
 
 use uuid::Uuid;
 
-use super::{CacheState, ClearTarget};
+use super::{ServiceError, ServiceResult};
 use crate::app::App;
+use crate::cache::{CacheState, ClearTarget};
 use crate::context::RequestContext;
 use crate::domain::{Image, ImageStatus};
 use crate::policy::Target;
-use crate::service::{ServiceError, ServiceResult};
 
 /// Glance's answer for an image the cache API cannot find.
 pub fn not_found(id: &str) -> ServiceError {
@@ -29,7 +31,7 @@ fn enforce(app: &App, ctx: &RequestContext, rule: &str) -> ServiceResult<()> {
 
 /// The image as the caller may see it.
 async fn image(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
-    match crate::service::images::get(app, ctx, id).await {
+    match super::images::get(app, ctx, id).await {
         Err(ServiceError::ImageNotFound(_) | ServiceError::NotFound(_)) => {
             Err(not_found(&id.to_string()))
         }
