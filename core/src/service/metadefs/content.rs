@@ -1,6 +1,8 @@
-//! What objects, properties and tags have in common: each is an item of a namespace, named
-//! uniquely within it, and shown, replaced and deleted the same way. Only how a body becomes an
-//! item, where the rows live, and how messages name the kind differ; `Content` says those.
+//! Objects, properties and tags: each is an item of a namespace, named uniquely within it, and
+//! listed, created, shown, replaced and deleted the same way, by the one generic implementation
+//! below. Where the rows live is the kind's `MetadefItem` (in `db`); how a body becomes an item
+//! and how messages name the kind are its `Content`. Only tags add operations of their own
+//! (`tags`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
