@@ -37,6 +37,8 @@ pub use sections::{
 /// and what `glint config defaults` prints.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
 
+/// Every setting, one field or table per section of the configuration file.
+/// A new section needs its table in `defaults.toml` (see the module notes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -86,7 +88,7 @@ pub struct Config {
 static DEFAULTS: LazyLock<Config> = LazyLock::new(|| {
     Figment::from(Toml::string(DEFAULTS_TOML))
         .extract()
-        .expect("the built-in defaults.toml holds every setting (see the config tests)")
+        .unwrap_or_else(|e| panic!("the built-in defaults.toml must hold every setting: {e}"))
 });
 
 impl Default for Config {
