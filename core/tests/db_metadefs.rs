@@ -7,7 +7,7 @@ mod support;
 use support::run;
 
 use chrono::{DateTime, Duration, Utc};
-use glint_core::db::{Database, DbError, MetadefContent};
+use glint_core::db::{Database, DbError, MetadefContent, MetadefItem};
 use glint_core::domain::metadefs::{
     Association, MetadefObject, MetadefSortKey, Namespace, NamespaceDocument, NamespaceQuery,
     NamespaceVisibility, Property, Tag, TagQuery,
@@ -24,6 +24,7 @@ db_test_suite!(
     list_sorts_and_pages_in_both_directions,
     content_rows_create_rename_delete,
     tags_replace_append_and_page,
+    every_kind_goes_through_one_generic_path,
     associations_create_types_and_delete,
 );
 
@@ -507,6 +508,67 @@ mod cases {
             db.update_item("a", "c", &tag("b", 9)).await,
             Err(DbError::Duplicate)
         ));
+    }
+
+    /// The same calls store, read, rename and delete every kind of item, and
+    /// each kind keeps to its own table: a name may be an object, a property
+    /// and a tag of one namespace at once.
+    pub async fn every_kind_goes_through_one_generic_path(db: Database) {
+        async fn round_trip<C>(db: &Database, item: C, renamed: C)
+        where
+            C: MetadefItem + PartialEq + std::fmt::Debug,
+        {
+            db.create_item("a", &item).await.unwrap();
+            assert!(matches!(
+                db.create_item("a", &item).await,
+                Err(DbError::Duplicate)
+            ));
+            assert!(matches!(
+                db.create_item("zz", &item).await,
+                Err(DbError::NotFound)
+            ));
+            assert_eq!(
+                db.get_item::<C>("a", item.name()).await.unwrap(),
+                Some(item.clone())
+            );
+            assert_eq!(
+                db.list_items::<C>("a").await.unwrap(),
+                std::slice::from_ref(&item)
+            );
+            let saved = db.update_item("a", item.name(), &renamed).await.unwrap();
+            assert_eq!(saved.created_at(), item.created_at());
+            assert_eq!(saved.name(), renamed.name());
+            assert_eq!(
+                db.list_items::<C>("a").await.unwrap(),
+                std::slice::from_ref(&saved)
+            );
+            assert!(db.delete_item::<C>("a", saved.name()).await.unwrap());
+            assert!(!db.delete_item::<C>("a", saved.name()).await.unwrap());
+            assert!(db.list_items::<C>("a").await.unwrap().is_empty());
+        }
+
+        db.create_namespace(&document(namespace("a", None, 0)), false)
+            .await
+            .unwrap();
+        let shared = |name: &str| (object(name), property(name), tag(name, 1));
+        let (o, p, t) = shared("same");
+        db.create_item("a", &o).await.unwrap();
+        db.create_item("a", &p).await.unwrap();
+        db.create_item("a", &t).await.unwrap();
+        assert_eq!(db.list_items::<MetadefObject>("a").await.unwrap(), [o]);
+        assert_eq!(db.list_items::<Property>("a").await.unwrap(), [p]);
+        assert_eq!(db.list_items::<Tag>("a").await.unwrap(), [t]);
+        for content in [
+            MetadefContent::Objects,
+            MetadefContent::Properties,
+            MetadefContent::Tags,
+        ] {
+            db.delete_content("a", content).await.unwrap();
+        }
+
+        round_trip(&db, object("o"), object("o2")).await;
+        round_trip(&db, property("p"), property("p2")).await;
+        round_trip(&db, tag("t", 2), tag("t2", 5)).await;
     }
 
     pub async fn associations_create_types_and_delete(db: Database) {

@@ -242,3 +242,63 @@ fn json_object(row: &AnyRow, column: &'static str) -> Result<Map<String, Json>, 
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|_| invalid(column, &text))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inserts and updates zip a kind's columns with its item's values: a
+    /// kind whose two lists differ in length would silently drop a column.
+    #[test]
+    fn each_kind_gives_a_value_for_each_of_its_columns() {
+        fn check<C: MetadefItem>(item: C) {
+            assert_eq!(
+                item.values().len(),
+                C::KIND.columns().len(),
+                "{:?}",
+                C::KIND
+            );
+        }
+        let at = DateTime::from_timestamp(0, 0).unwrap();
+        check(MetadefObject {
+            name: "o".into(),
+            description: None,
+            required: Vec::new(),
+            properties: Map::new(),
+            created_at: at,
+            updated_at: at,
+        });
+        check(Property {
+            name: "p".into(),
+            schema: Map::new(),
+            created_at: at,
+            updated_at: at,
+        });
+        check(Tag {
+            name: "t".into(),
+            created_at: at,
+            updated_at: at,
+        });
+        let doc = NamespaceDocument {
+            namespace: Namespace {
+                namespace: "n".into(),
+                display_name: None,
+                description: None,
+                visibility: NamespaceVisibility::Public,
+                protected: false,
+                owner: None,
+                created_at: at,
+                updated_at: at,
+            },
+            associations: Vec::new(),
+            objects: Vec::new(),
+            properties: Vec::new(),
+            tags: Vec::new(),
+        };
+        assert_eq!(
+            document_rows(&doc).map(|(kind, _)| kind),
+            MetadefContent::ALL,
+            "a document's rows cover every kind once"
+        );
+    }
+}
