@@ -20,9 +20,8 @@ use glint_sdk::host::{MetadefPlugin, MetadefSource, load_metadef_plugin};
 use glint_sdk::metadef::NamespaceEntry;
 
 use crate::config::Config;
-use crate::db::Database;
+use crate::db::{Database, parse_document};
 use crate::domain::metadefs::NamespaceDocument;
-use crate::service::metadefs::load;
 
 /// Metadef plugin files follow this naming so that unrelated libraries (and
 /// store plugins) next to the executable are never opened as one.
@@ -171,7 +170,7 @@ async fn document(
         .get_namespace(&entry.namespace)
         .await
         .map_err(|e| format!("fetching namespace {} failed: {e}", entry.namespace))?;
-    let mut doc = load::parse(&text).map_err(|e| e.to_string())?;
+    let mut doc = parse_document(&text).map_err(|e| e.to_string())?;
     let ns = &doc.namespace;
     if ns.namespace != entry.namespace {
         return Err(format!(

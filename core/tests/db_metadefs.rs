@@ -7,7 +7,7 @@ mod support;
 use support::run;
 
 use chrono::{DateTime, Duration, Utc};
-use glint_core::db::{Database, DbError, MetadefContent};
+use glint_core::db::{Database, DbError, MetadefContent, MetadefItem};
 use glint_core::domain::metadefs::{
     Association, MetadefObject, MetadefSortKey, Namespace, NamespaceDocument, NamespaceQuery,
     NamespaceVisibility, Property, Tag, TagQuery,
@@ -24,6 +24,7 @@ db_test_suite!(
     list_sorts_and_pages_in_both_directions,
     content_rows_create_rename_delete,
     tags_replace_append_and_page,
+    every_kind_goes_through_one_generic_path,
     associations_create_types_and_delete,
 );
 
@@ -160,21 +161,26 @@ mod cases {
             db.list_associations("OS::Full").await.unwrap(),
             doc.associations
         );
-        assert_eq!(db.list_objects("OS::Full").await.unwrap(), doc.objects);
         assert_eq!(
-            db.list_properties("OS::Full").await.unwrap(),
+            db.list_items::<MetadefObject>("OS::Full").await.unwrap(),
+            doc.objects
+        );
+        assert_eq!(
+            db.list_items::<Property>("OS::Full").await.unwrap(),
             doc.properties
         );
         assert_eq!(
-            db.get_property("OS::Full", "p2").await.unwrap(),
+            db.get_item::<Property>("OS::Full", "p2").await.unwrap(),
             Some(property("p2"))
         );
         assert_eq!(
-            db.get_object("OS::Full", "o1").await.unwrap(),
+            db.get_item::<MetadefObject>("OS::Full", "o1")
+                .await
+                .unwrap(),
             Some(object("o1"))
         );
         assert_eq!(
-            db.get_tag("OS::Full", "t1").await.unwrap(),
+            db.get_item::<Tag>("OS::Full", "t1").await.unwrap(),
             Some(tag("t1", 0))
         );
         let types = db.list_resource_types().await.unwrap();
@@ -190,14 +196,14 @@ mod cases {
             .create_namespace(&document(namespace("a", Some("p"), 1)), false)
             .await;
         assert!(matches!(again, Err(DbError::Duplicate)));
-        db.create_object("a", &object("o")).await.unwrap();
+        db.create_item("a", &object("o")).await.unwrap();
         assert!(matches!(
-            db.create_object("a", &object("o")).await,
+            db.create_item("a", &object("o")).await,
             Err(DbError::Duplicate)
         ));
-        db.create_property("a", &property("p")).await.unwrap();
+        db.create_item("a", &property("p")).await.unwrap();
         assert!(matches!(
-            db.create_property("a", &property("p")).await,
+            db.create_item("a", &property("p")).await,
             Err(DbError::Duplicate)
         ));
         db.create_tags("a", &[tag("t", 0)], false).await.unwrap();
@@ -223,7 +229,7 @@ mod cases {
         assert_eq!(db.get_namespace("b").await.unwrap(), None);
         // Writes into a missing namespace are NotFound.
         assert!(matches!(
-            db.create_object("zz", &object("o")).await,
+            db.create_item("zz", &object("o")).await,
             Err(DbError::NotFound)
         ));
         assert!(matches!(
@@ -248,7 +254,10 @@ mod cases {
         assert_eq!(db.get_namespace("a2").await.unwrap(), Some(saved));
         assert_eq!(db.get_namespace("a").await.unwrap(), None);
         // The namespace's rows follow the rename.
-        assert_eq!(db.get_tag("a2", "t").await.unwrap(), Some(tag("t", 0)));
+        assert_eq!(
+            db.get_item::<Tag>("a2", "t").await.unwrap(),
+            Some(tag("t", 0))
+        );
         let clash = db.update_namespace("a2", &namespace("b", None, 0)).await;
         assert!(matches!(clash, Err(DbError::Duplicate)));
         let missing = db.update_namespace("nope", &namespace("c", None, 0)).await;
@@ -264,7 +273,7 @@ mod cases {
         db.create_namespace(&doc, false).await.unwrap();
         db.delete_content("a", MetadefContent::Tags).await.unwrap();
         assert!(db.list_tags("a", &tag_query()).await.unwrap().is_empty());
-        assert_eq!(db.list_objects("a").await.unwrap().len(), 1);
+        assert_eq!(db.list_items::<MetadefObject>("a").await.unwrap().len(), 1);
         db.delete_namespace("a").await.unwrap();
         assert_eq!(db.get_namespace("a").await.unwrap(), None);
         assert!(matches!(
@@ -274,7 +283,10 @@ mod cases {
         assert_eq!(db.list_resource_types().await.unwrap().len(), 1);
         // The same names can be used again.
         db.create_namespace(&doc, false).await.unwrap();
-        assert_eq!(db.list_objects("a").await.unwrap(), doc.objects);
+        assert_eq!(
+            db.list_items::<MetadefObject>("a").await.unwrap(),
+            doc.objects
+        );
     }
 
     pub async fn list_scope_filters_and_resource_types(db: Database) {
@@ -388,50 +400,46 @@ mod cases {
         db.create_namespace(&document(namespace("a", None, 0)), false)
             .await
             .unwrap();
-        db.create_object("a", &object("o1")).await.unwrap();
-        db.create_object("a", &object("o2")).await.unwrap();
+        db.create_item("a", &object("o1")).await.unwrap();
+        db.create_item("a", &object("o2")).await.unwrap();
         let mut renamed = object("o3");
         renamed.description = None;
         renamed.required = Vec::new();
-        let saved = db.update_object("a", "o1", &renamed).await.unwrap();
+        let saved = db.update_item("a", "o1", &renamed).await.unwrap();
         assert_eq!(saved.created_at, at(0));
-        assert_eq!(db.get_object("a", "o3").await.unwrap(), Some(saved));
-        assert_eq!(db.get_object("a", "o1").await.unwrap(), None);
+        assert_eq!(
+            db.get_item::<MetadefObject>("a", "o3").await.unwrap(),
+            Some(saved)
+        );
+        assert_eq!(db.get_item::<MetadefObject>("a", "o1").await.unwrap(), None);
         assert!(matches!(
-            db.update_object("a", "o3", &object("o2")).await,
+            db.update_item("a", "o3", &object("o2")).await,
             Err(DbError::Duplicate)
         ));
         assert!(matches!(
-            db.update_object("a", "zz", &object("o9")).await,
+            db.update_item("a", "zz", &object("o9")).await,
             Err(DbError::NotFound)
         ));
 
-        db.create_property("a", &property("p")).await.unwrap();
-        let saved = db.update_property("a", "p", &property("q")).await.unwrap();
-        assert_eq!(db.list_properties("a").await.unwrap(), [saved]);
+        db.create_item("a", &property("p")).await.unwrap();
+        let saved = db.update_item("a", "p", &property("q")).await.unwrap();
+        assert_eq!(db.list_items::<Property>("a").await.unwrap(), [saved]);
 
-        assert!(
-            db.delete_named("a", MetadefContent::Objects, "o2")
-                .await
-                .unwrap()
-        );
-        assert!(
-            !db.delete_named("a", MetadefContent::Objects, "o2")
-                .await
-                .unwrap()
-        );
-        assert!(
-            db.delete_named("a", MetadefContent::Properties, "q")
-                .await
-                .unwrap()
-        );
-        assert_eq!(db.list_objects("a").await.unwrap().len(), 1);
+        assert!(db.delete_item::<MetadefObject>("a", "o2").await.unwrap());
+        assert!(!db.delete_item::<MetadefObject>("a", "o2").await.unwrap());
+        assert!(db.delete_item::<Property>("a", "q").await.unwrap());
+        assert_eq!(db.list_items::<MetadefObject>("a").await.unwrap().len(), 1);
         db.delete_content("a", MetadefContent::Objects)
             .await
             .unwrap();
-        assert!(db.list_objects("a").await.unwrap().is_empty());
+        assert!(
+            db.list_items::<MetadefObject>("a")
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(matches!(
-            db.delete_named("zz", MetadefContent::Tags, "t").await,
+            db.delete_item::<Tag>("zz", "t").await,
             Err(DbError::NotFound)
         ));
     }
@@ -494,12 +502,73 @@ mod cases {
             ..tag_query()
         };
         assert_eq!(listed(&by_name).await, ["b", "a"]);
-        let renamed = db.update_tag("a", "a", &tag("c", 9)).await.unwrap();
+        let renamed = db.update_item("a", "a", &tag("c", 9)).await.unwrap();
         assert_eq!(renamed.created_at, at(3));
         assert!(matches!(
-            db.update_tag("a", "c", &tag("b", 9)).await,
+            db.update_item("a", "c", &tag("b", 9)).await,
             Err(DbError::Duplicate)
         ));
+    }
+
+    /// The same calls store, read, rename and delete every kind of item, and
+    /// each kind keeps to its own table: a name may be an object, a property
+    /// and a tag of one namespace at once.
+    pub async fn every_kind_goes_through_one_generic_path(db: Database) {
+        async fn round_trip<C>(db: &Database, item: C, renamed: C)
+        where
+            C: MetadefItem + PartialEq + std::fmt::Debug,
+        {
+            db.create_item("a", &item).await.unwrap();
+            assert!(matches!(
+                db.create_item("a", &item).await,
+                Err(DbError::Duplicate)
+            ));
+            assert!(matches!(
+                db.create_item("zz", &item).await,
+                Err(DbError::NotFound)
+            ));
+            assert_eq!(
+                db.get_item::<C>("a", item.name()).await.unwrap(),
+                Some(item.clone())
+            );
+            assert_eq!(
+                db.list_items::<C>("a").await.unwrap(),
+                std::slice::from_ref(&item)
+            );
+            let saved = db.update_item("a", item.name(), &renamed).await.unwrap();
+            assert_eq!(saved.created_at(), item.created_at());
+            assert_eq!(saved.name(), renamed.name());
+            assert_eq!(
+                db.list_items::<C>("a").await.unwrap(),
+                std::slice::from_ref(&saved)
+            );
+            assert!(db.delete_item::<C>("a", saved.name()).await.unwrap());
+            assert!(!db.delete_item::<C>("a", saved.name()).await.unwrap());
+            assert!(db.list_items::<C>("a").await.unwrap().is_empty());
+        }
+
+        db.create_namespace(&document(namespace("a", None, 0)), false)
+            .await
+            .unwrap();
+        let shared = |name: &str| (object(name), property(name), tag(name, 1));
+        let (o, p, t) = shared("same");
+        db.create_item("a", &o).await.unwrap();
+        db.create_item("a", &p).await.unwrap();
+        db.create_item("a", &t).await.unwrap();
+        assert_eq!(db.list_items::<MetadefObject>("a").await.unwrap(), [o]);
+        assert_eq!(db.list_items::<Property>("a").await.unwrap(), [p]);
+        assert_eq!(db.list_items::<Tag>("a").await.unwrap(), [t]);
+        for content in [
+            MetadefContent::Objects,
+            MetadefContent::Properties,
+            MetadefContent::Tags,
+        ] {
+            db.delete_content("a", content).await.unwrap();
+        }
+
+        round_trip(&db, object("o"), object("o2")).await;
+        round_trip(&db, property("p"), property("p2")).await;
+        round_trip(&db, tag("t", 2), tag("t2", 5)).await;
     }
 
     pub async fn associations_create_types_and_delete(db: Database) {

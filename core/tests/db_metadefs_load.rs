@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use glint_core::db::{Database, LoadMode, Loaded};
 use glint_core::domain::SortDir;
-use glint_core::domain::metadefs::{MetadefSortKey, TagQuery};
+use glint_core::domain::metadefs::{MetadefObject, MetadefSortKey, Property, TagQuery};
 use glint_core::service::metadefs::load::{self, FileError};
 use serde_json::{Value, json};
 
@@ -120,8 +120,8 @@ mod cases {
             let ns = db.get_namespace(name).await.unwrap().expect(name);
             assert_eq!(ns.owner.as_deref(), Some(load::DEFAULT_OWNER), "{file}");
             assert_eq!(ns.protected, body["protected"] == true, "{file}");
-            let objects = db.list_objects(name).await.unwrap();
-            let properties = db.list_properties(name).await.unwrap();
+            let objects = db.list_items::<MetadefObject>(name).await.unwrap();
+            let properties = db.list_items::<Property>(name).await.unwrap();
             let tags = db.list_tags(name, &all_tags()).await.unwrap();
             let associations = db.list_associations(name).await.unwrap();
             assert_eq!(objects.len(), count(&body, "objects"), "{file} objects");
@@ -138,7 +138,7 @@ mod cases {
             );
         }
         let hypervisor = db
-            .get_property("OS::Compute::Hypervisor", "hypervisor_type")
+            .get_item::<Property>("OS::Compute::Hypervisor", "hypervisor_type")
             .await
             .unwrap()
             .expect("hypervisor_type");
@@ -197,7 +197,7 @@ mod cases {
         let state = || async {
             let ns = db.get_namespace("OS::Test").await.unwrap().unwrap();
             let names = |v: Vec<String>| v.join(",");
-            let props = db.list_properties("OS::Test").await.unwrap();
+            let props = db.list_items::<Property>("OS::Test").await.unwrap();
             let a_title = props
                 .iter()
                 .find(|p| p.name == "a")
@@ -207,7 +207,7 @@ mod cases {
                 "display_name": ns.display_name,
                 "properties": names(props.iter().map(|p| p.name.clone()).collect()),
                 "a": a_title,
-                "objects": names(db.list_objects("OS::Test").await.unwrap().into_iter().map(|o| o.name).collect()),
+                "objects": names(db.list_items::<MetadefObject>("OS::Test").await.unwrap().into_iter().map(|o| o.name).collect()),
                 "tags": names(db.list_tags("OS::Test", &all_tags()).await.unwrap().into_iter().map(|t| t.name).collect()),
                 "associations": associations.iter().map(|a| json!([a.name, a.prefix])).collect::<Vec<_>>(),
             })

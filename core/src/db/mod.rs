@@ -34,7 +34,9 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 pub use crate::domain::{Member, MemberStatus};
 pub use cache::CachedImage;
 pub use error::DbError;
-pub use metadefs::{LoadMode, Loaded, MetadefContent};
+pub use metadefs::{
+    DEFAULT_OWNER, DocumentError, LoadMode, Loaded, MetadefContent, MetadefItem, parse_document,
+};
 pub use tasks::TaskQuery;
 pub use usage::Usage;
 

@@ -15,7 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
 use crate::app::App;
 use crate::domain::metadefs::MetadefObject;
-use crate::service::metadefs::{content, objects};
+use crate::service::metadefs::content;
 
 pub struct ObjectsApi;
 
@@ -55,7 +55,7 @@ impl ObjectsApi {
         req: &Request,
         namespace: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found = objects::list(app.0, context(req), &namespace).await?;
+        let found = content::list::<MetadefObject>(app.0, context(req), &namespace).await?;
         Ok(JsonDoc::new(json!({
             "objects": found.iter().map(|o| object(&namespace, o)).collect::<Vec<_>>(),
             // Glance writes this one link without its leading slash.

@@ -15,7 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
 use crate::app::App;
 use crate::domain::metadefs::Property;
-use crate::service::metadefs::{content, properties, resource_types};
+use crate::service::metadefs::{content, resource_types};
 
 pub struct PropertiesApi;
 
@@ -51,7 +51,7 @@ impl PropertiesApi {
         req: &Request,
         namespace: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let found = properties::list(app.0, context(req), &namespace).await?;
+        let found = content::list::<Property>(app.0, context(req), &namespace).await?;
         Ok(JsonDoc::new(json!({ "properties": by_name(&found) })))
     }
 

@@ -1,8 +1,8 @@
-//! What objects, properties and tags have in common: each is an item of a namespace, named
-//! uniquely within it, and shown, replaced and deleted the same way. Only how a body becomes an
-//! item, where the rows live, and how messages name the kind differ; `Content` says those.
-
-use std::future::Future;
+//! Objects, properties and tags: each is an item of a namespace, named uniquely within it, and
+//! listed, created, shown, replaced and deleted the same way, by the one generic implementation
+//! below. Where the rows live is the kind's `MetadefItem` (in `db`); how a body becomes an item
+//! and how messages name the kind are its `Content`. Only tags add operations of their own
+//! (`tags`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -13,54 +13,75 @@ use super::{
 };
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::{Database, DbError, MetadefContent};
-use crate::domain::metadefs::{self, Invalid, MetadefObject, NamespaceDocument, Property, Tag};
+use crate::db::{DbError, MetadefContent, MetadefItem};
+use crate::domain::metadefs::{self, Invalid, MetadefObject, Property, Tag};
 use crate::service::{ServiceError, ServiceResult};
 
-/// One kind of item in a namespace.
-pub trait Content: Sized + Send + Sync {
+/// One kind of item in a namespace: how it is stored is its [`MetadefItem`];
+/// what is left is how a request body becomes one, and how messages name it.
+pub trait Content: MetadefItem {
     /// The kind as messages name it: "object", "property", "tag".
-    const KIND: &'static str;
-    /// Where its rows live.
-    const TABLE: MetadefContent;
+    const NOUN: &'static str;
 
     /// The item a request body describes.
     fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid>;
-    fn name(&self) -> &str;
-    fn insert(
-        db: &Database,
-        namespace: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<(), DbError>> + Send;
-    fn fetch(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<Self>, DbError>> + Send;
-    fn replace(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<Self, DbError>> + Send;
-    /// The item `name` of a provided namespace's document.
-    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self>;
+}
 
-    /// The 409 for a name already taken; Glance words it per kind.
-    fn duplicate(name: &str, namespace: &str) -> ServiceError {
-        ServiceError::Conflict(format!(
+impl Content for MetadefObject {
+    const NOUN: &'static str = "object";
+
+    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid> {
+        metadefs::object(body, now)
+    }
+}
+
+impl Content for Property {
+    const NOUN: &'static str = "property";
+
+    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid> {
+        metadefs::property(body, now)
+    }
+}
+
+impl Content for Tag {
+    const NOUN: &'static str = "tag";
+
+    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid> {
+        metadefs::tag(body, now)
+    }
+}
+
+/// The 409 for a name already taken, in Glance's words for each kind.
+pub fn duplicate<C: Content>(name: &str, namespace: &str) -> ServiceError {
+    ServiceError::Conflict(match C::KIND {
+        MetadefContent::Tags => format!(
+            "A metadata tag with name={name} already exists in namespace={namespace}. \
+             (Please note that metadata tag names are case insensitive)."
+        ),
+        _ => format!(
             "A metadata definition {} with name={name} already exists in namespace={namespace}.",
-            Self::KIND
-        ))
-    }
+            C::NOUN
+        ),
+    })
+}
 
-    /// The 404 for a missing item, in Glance's words for each kind.
-    fn not_found(name: &str, _namespace: &str) -> ServiceError {
-        ServiceError::NotFound(match Self::KIND {
-            "property" => format!("Could not find property {name}"),
-            kind => format!("Could not find metadata {kind} {name}"),
-        })
-    }
+/// The 404 for a missing item, in Glance's words for each kind.
+pub fn not_found<C: Content>(name: &str) -> ServiceError {
+    ServiceError::NotFound(match C::KIND {
+        MetadefContent::Properties => format!("Could not find property {name}"),
+        _ => format!("Could not find metadata {} {name}", C::NOUN),
+    })
+}
+
+/// Every item of one kind in a namespace, oldest first.
+pub async fn list<C: Content>(
+    app: &App,
+    ctx: &RequestContext,
+    namespace: &str,
+) -> ServiceResult<Vec<C>> {
+    let rule = content_rule(C::KIND, ContentOp::List);
+    authorized_namespace(app, ctx, namespace, rule).await?;
+    Ok(super::providers::list_items::<C>(app, namespace).await?)
 }
 
 /// Create the item a body describes.
@@ -74,7 +95,7 @@ pub async fn create<C: Content>(
         app,
         ctx,
         namespace,
-        content_rule(C::TABLE, ContentOp::Create),
+        content_rule(C::KIND, ContentOp::Create),
     )
     .await?;
     check_writable_keys(body)?;
@@ -84,9 +105,9 @@ pub async fn create<C: Content>(
 
 /// Store a new, already validated item.
 pub async fn add<C: Content>(app: &App, namespace: &str, item: C) -> ServiceResult<C> {
-    match C::insert(&app.db, namespace, &item).await {
+    match app.db.create_item(namespace, &item).await {
         Ok(()) => Ok(item),
-        Err(DbError::Duplicate) => Err(C::duplicate(item.name(), namespace)),
+        Err(DbError::Duplicate) => Err(duplicate::<C>(item.name(), namespace)),
         Err(e) => Err(gone(e, namespace)),
     }
 }
@@ -97,10 +118,10 @@ pub async fn show<C: Content>(
     namespace: &str,
     name: &str,
 ) -> ServiceResult<C> {
-    authorized_namespace(app, ctx, namespace, content_rule(C::TABLE, ContentOp::Show)).await?;
+    authorized_namespace(app, ctx, namespace, content_rule(C::KIND, ContentOp::Show)).await?;
     super::providers::fetch::<C>(app, namespace, name)
         .await?
-        .ok_or_else(|| C::not_found(name, namespace))
+        .ok_or_else(|| not_found::<C>(name))
 }
 
 /// Replace an item, its name included, with the body.
@@ -115,15 +136,15 @@ pub async fn update<C: Content>(
         app,
         ctx,
         namespace,
-        content_rule(C::TABLE, ContentOp::Update),
+        content_rule(C::KIND, ContentOp::Update),
     )
     .await?;
     check_writable_keys(body)?;
     let item = C::parse(body, Utc::now()).map_err(invalid)?;
-    match C::replace(&app.db, namespace, name, &item).await {
+    match app.db.update_item(namespace, name, &item).await {
         Ok(saved) => Ok(saved),
-        Err(DbError::Duplicate) => Err(C::duplicate(item.name(), namespace)),
-        Err(DbError::NotFound) => Err(C::not_found(name, namespace)),
+        Err(DbError::Duplicate) => Err(duplicate::<C>(item.name(), namespace)),
+        Err(DbError::NotFound) => Err(not_found::<C>(name)),
         Err(e) => Err(e.into()),
     }
 }
@@ -135,139 +156,24 @@ pub async fn delete<C: Content>(
     namespace: &str,
     name: &str,
 ) -> ServiceResult<()> {
-    let rule = content_rule(C::TABLE, ContentOp::Delete);
+    let rule = content_rule(C::KIND, ContentOp::Delete);
     let ns = authorized_namespace(app, ctx, namespace, rule).await?;
     // A missing item is 404 even in a protected namespace, as Glance looks it up first.
     if super::providers::fetch::<C>(app, namespace, name)
         .await?
         .is_none()
     {
-        return Err(C::not_found(name, namespace));
+        return Err(not_found::<C>(name));
     }
-    check_unprotected(&ns, &format!("{} {name}", C::KIND))?;
+    check_unprotected(&ns, &format!("{} {name}", C::NOUN))?;
     let deleted = app
         .db
-        .delete_named(namespace, C::TABLE, name)
+        .delete_item::<C>(namespace, name)
         .await
         .map_err(|e| gone(e, namespace))?;
     if deleted {
         Ok(())
     } else {
-        Err(C::not_found(name, namespace))
-    }
-}
-
-impl Content for MetadefObject {
-    const KIND: &'static str = "object";
-    const TABLE: MetadefContent = MetadefContent::Objects;
-
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid> {
-        metadefs::object(body, now)
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn insert(
-        db: &Database,
-        namespace: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<(), DbError>> + Send {
-        db.create_object(namespace, item)
-    }
-    fn fetch(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<Self>, DbError>> + Send {
-        db.get_object(namespace, name)
-    }
-    fn replace(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<Self, DbError>> + Send {
-        db.update_object(namespace, name, item)
-    }
-    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self> {
-        doc.objects.iter().find(|o| o.name == name).cloned()
-    }
-}
-
-impl Content for Property {
-    const KIND: &'static str = "property";
-    const TABLE: MetadefContent = MetadefContent::Properties;
-
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid> {
-        metadefs::property(body, now)
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn insert(
-        db: &Database,
-        namespace: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<(), DbError>> + Send {
-        db.create_property(namespace, item)
-    }
-    fn fetch(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<Self>, DbError>> + Send {
-        db.get_property(namespace, name)
-    }
-    fn replace(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<Self, DbError>> + Send {
-        db.update_property(namespace, name, item)
-    }
-    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self> {
-        doc.properties.iter().find(|p| p.name == name).cloned()
-    }
-}
-
-impl Content for Tag {
-    const KIND: &'static str = "tag";
-    const TABLE: MetadefContent = MetadefContent::Tags;
-
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, Invalid> {
-        metadefs::tag(body, now)
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    async fn insert(db: &Database, namespace: &str, item: &Self) -> Result<(), DbError> {
-        db.create_tags(namespace, std::slice::from_ref(item), false)
-            .await
-    }
-    fn fetch(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<Self>, DbError>> + Send {
-        db.get_tag(namespace, name)
-    }
-    fn replace(
-        db: &Database,
-        namespace: &str,
-        name: &str,
-        item: &Self,
-    ) -> impl Future<Output = Result<Self, DbError>> + Send {
-        db.update_tag(namespace, name, item)
-    }
-    fn in_document(doc: &NamespaceDocument, name: &str) -> Option<Self> {
-        doc.tags.iter().find(|t| t.name == name).cloned()
-    }
-
-    fn duplicate(name: &str, namespace: &str) -> ServiceError {
-        ServiceError::Conflict(format!(
-            "A metadata tag with name={name} already exists in namespace={namespace}. \
-             (Please note that metadata tag names are case insensitive)."
-        ))
+        Err(not_found::<C>(name))
     }
 }

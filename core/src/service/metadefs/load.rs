@@ -10,17 +10,14 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::db::{Database, DbError, LoadMode, Loaded};
+pub use crate::db::DEFAULT_OWNER;
+use crate::db::{Database, DbError, DocumentError, LoadMode, Loaded, parse_document};
 use crate::domain::metadefs::{
-    self, Invalid, MetadefSortKey, NamespaceDocument, NamespaceQuery, TagQuery,
+    Invalid, MetadefObject, MetadefSortKey, NamespaceDocument, NamespaceQuery, Property, TagQuery,
 };
 use crate::domain::{Scope, SortDir};
-
-/// The owner of a loaded namespace whose file names none, as in Glance.
-pub const DEFAULT_OWNER: &str = "admin";
 
 /// Why one definitions file did not load.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +30,15 @@ pub enum FileError {
     Invalid(#[from] Invalid),
     #[error("database error: {0}")]
     Db(#[from] DbError),
+}
+
+impl From<DocumentError> for FileError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Json(e) => FileError::Json(e),
+            DocumentError::Invalid(e) => FileError::Invalid(e),
+        }
+    }
 }
 
 /// What happened to one file.
@@ -99,14 +105,10 @@ pub async fn load_file(db: &Database, file: &Path, mode: LoadMode) -> Result<Loa
     Ok(db.load_namespace(&doc, mode).await?)
 }
 
-/// A definitions file's namespace, checked as a create request is.
+/// A definitions file's namespace, checked as a create request is (see
+/// [`parse_document`]).
 pub fn parse(text: &str) -> Result<NamespaceDocument, FileError> {
-    let body: Value = serde_json::from_str(text)?;
-    let mut doc = metadefs::namespace_document(&body, Utc::now())?;
-    doc.namespace
-        .owner
-        .get_or_insert_with(|| DEFAULT_OWNER.to_owned());
-    Ok(doc)
+    Ok(parse_document(text)?)
 }
 
 fn definition_files(path: &Path) -> io::Result<Vec<PathBuf>> {
@@ -171,8 +173,8 @@ pub async fn export(db: &Database, dir: &Path) -> Result<Vec<PathBuf>, ExportErr
         };
         let doc = NamespaceDocument {
             associations: db.list_associations(&name).await?,
-            objects: db.list_objects(&name).await?,
-            properties: db.list_properties(&name).await?,
+            objects: db.list_items::<MetadefObject>(&name).await?,
+            properties: db.list_items::<Property>(&name).await?,
             tags: db.list_tags(&name, &tags).await?,
             namespace,
         };
@@ -234,25 +236,6 @@ fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parse_defaults_the_owner_and_keeps_a_given_one() {
-        let doc = parse(r#"{"namespace": "OS::X"}"#).unwrap();
-        assert_eq!(doc.namespace.owner.as_deref(), Some(DEFAULT_OWNER));
-        let doc = parse(r#"{"namespace": "OS::X", "owner": "p1"}"#).unwrap();
-        assert_eq!(doc.namespace.owner.as_deref(), Some("p1"));
-    }
-
-    #[test]
-    fn parse_reports_the_first_problem() {
-        assert!(matches!(parse("{"), Err(FileError::Json(_))));
-        let err = parse(r#"{"namespace": "OS::X", "properties": {"p": {"type": "string"}}}"#)
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("'title' is a required property"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn document_json_parses_back_to_the_same_document() {

@@ -10,8 +10,6 @@
 pub mod content;
 pub mod load;
 pub mod namespaces;
-pub mod objects;
-pub mod properties;
 pub mod providers;
 pub mod resource_types;
 pub mod tags;

@@ -111,8 +111,8 @@ pub async fn show(
     }
     let mut doc = NamespaceDocument {
         associations: super::providers::list_associations(app, name).await?,
-        objects: super::providers::list_objects(app, name).await?,
-        properties: super::providers::list_properties(app, name).await?,
+        objects: super::providers::list_items(app, name).await?,
+        properties: super::providers::list_items(app, name).await?,
         tags: super::providers::list_tags(app, name, &all_tags()).await?,
         namespace,
     };

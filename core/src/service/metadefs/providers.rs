@@ -11,13 +11,11 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 
-use super::content::Content;
 use crate::app::App;
-use crate::db::DbError;
+use crate::db::{DbError, MetadefItem};
 use crate::domain::SortDir;
 use crate::domain::metadefs::{
-    self, Association, MetadefObject, MetadefSortKey, Namespace, NamespaceQuery, Property,
-    ResourceType, Tag, TagQuery,
+    self, Association, MetadefSortKey, Namespace, NamespaceQuery, ResourceType, Tag, TagQuery,
 };
 use crate::metadef_providers::Provided;
 use crate::service::{ServiceError, ServiceResult};
@@ -75,29 +73,26 @@ pub async fn list_associations(app: &App, name: &str) -> Result<Vec<Association>
     }
 }
 
-pub async fn list_objects(app: &App, name: &str) -> Result<Vec<MetadefObject>, DbError> {
+/// Every item of one kind in a namespace, oldest first.
+pub async fn list_items<C: MetadefItem>(app: &App, name: &str) -> Result<Vec<C>, DbError> {
     match provided(app, name) {
-        Some(p) => Ok(p.doc.objects.clone()),
-        None => app.db.list_objects(name).await,
-    }
-}
-
-pub async fn list_properties(app: &App, name: &str) -> Result<Vec<Property>, DbError> {
-    match provided(app, name) {
-        Some(p) => Ok(p.doc.properties.clone()),
-        None => app.db.list_properties(name).await,
+        Some(p) => Ok(C::in_document(&p.doc).to_vec()),
+        None => app.db.list_items(name).await,
     }
 }
 
 /// One object, property or tag of a namespace.
-pub async fn fetch<C: Content>(
+pub async fn fetch<C: MetadefItem>(
     app: &App,
     namespace: &str,
     name: &str,
 ) -> Result<Option<C>, DbError> {
     match provided(app, namespace) {
-        Some(p) => Ok(C::in_document(&p.doc, name)),
-        None => C::fetch(&app.db, namespace, name).await,
+        Some(p) => Ok(C::in_document(&p.doc)
+            .iter()
+            .find(|item| item.name() == name)
+            .cloned()),
+        None => app.db.get_item(namespace, name).await,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use serde_json::Value;
 
-use super::content::{self, Content};
+use super::content;
 use super::{authorized_namespace, gone, invalid};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -54,7 +54,7 @@ pub async fn create_many(
     };
     for tag in &tags {
         if taken.contains(&tag.name) {
-            return Err(Tag::duplicate(&tag.name, namespace));
+            return Err(content::duplicate::<Tag>(&tag.name, namespace));
         }
         taken.push(tag.name.clone());
     }
@@ -80,7 +80,7 @@ pub async fn list(
         query.marker = Some(
             super::providers::fetch::<Tag>(app, namespace, marker)
                 .await?
-                .ok_or_else(|| Tag::not_found(marker, namespace))?,
+                .ok_or_else(|| content::not_found::<Tag>(marker))?,
         );
     }
     Ok(super::providers::list_tags(app, namespace, &query).await?)

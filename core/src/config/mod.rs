@@ -1,0 +1,315 @@
+//! Configuration: built-in defaults, then a TOML file, then `GLINT_` environment
+//! variables (`__` separates nesting levels: `GLINT_DATABASE__URL`), then flags.
+//!
+//! The built-in defaults are one commented file, `defaults.toml`: it is the
+//! first layer of every load and what `glint config defaults` prints, so the
+//! two cannot disagree. The structs below therefore carry no serde defaults
+//! for settings: a setting missing from that file fails every load (and the
+//! tests), where a default written in Rust would silently differ from it.
+//! Only maps (no entries) and optional settings (unset) may be absent.
+//!
+//! `sections` and `auth` hold the settings' types, `load` the layering and
+//! `validate` what is derived and checked once everything is merged.
+
+mod auth;
+mod load;
+mod sections;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use serde::{Deserialize, Serialize};
+
+pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
+pub use load::Overrides;
+pub use sections::{
+    ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
+    ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig, PluginsConfig,
+    PolicyConfig, QuotaConfig, StoreConfig,
+};
+
+/// The commented default configuration file: the first layer of every load,
+/// and what `glint config defaults` prints.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+/// Every setting, one field or table per section of the configuration file.
+/// A new section needs its table in `defaults.toml` (see the module notes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the API listens on.
+    pub bind: SocketAddr,
+    /// Where the embedded defaults keep their state: the SQLite database,
+    /// the default file store and extra plugins.
+    pub data_dir: PathBuf,
+    /// Base URL used in the versions document; the request's host when unset.
+    pub public_endpoint: Option<String>,
+    pub database: DatabaseConfig,
+    pub plugins: PluginsConfig,
+    /// Named stores (Glance's `enabled_backends`): id → driver and options.
+    #[serde(default)]
+    pub stores: BTreeMap<String, StoreConfig>,
+    /// The store uploads go to; the first configured store when unset.
+    pub default_store: Option<String>,
+    /// Store ids in the order the configuration file lists them, then any
+    /// given only by environment variables, by id. Discovery lists stores in
+    /// this order, as Glance lists `enabled_backends`.
+    #[serde(skip)]
+    pub store_order: Vec<String>,
+    /// Adding image locations (`POST /v2/images/{id}/locations`).
+    pub locations: LocationsConfig,
+    /// Which URLs the server may be asked to fetch data from (Glance's
+    /// `[import_filtering_opts]`). An allowed list, when not empty, wins over
+    /// its disallowed list.
+    pub import_filtering: ImportFilteringConfig,
+    pub api: ApiConfig,
+    pub auth: AuthConfig,
+    pub image_format: ImageFormatConfig,
+    pub policy: PolicyConfig,
+    /// Interoperable import (`POST /v2/images/{id}/import`).
+    pub import: ImportConfig,
+    /// The glance-download import method (Glance's `[glance_download_properties]`).
+    pub glance_download: GlanceDownloadConfig,
+    /// Per-project limits (Glance's unified limits).
+    pub quotas: QuotaConfig,
+    /// Metadata definitions served from elsewhere than the database.
+    pub metadefs: MetadefsConfig,
+    /// The image cache of this API node (Glance's `image_cache_*`).
+    pub cache: CacheConfig,
+}
+
+/// The settings of [`DEFAULTS_TOML`] alone, before [`Config::load`] derives
+/// anything from them.
+static DEFAULTS: LazyLock<Config> = LazyLock::new(|| {
+    Figment::from(Toml::string(DEFAULTS_TOML))
+        .extract()
+        .unwrap_or_else(|e| panic!("the built-in defaults.toml must hold every setting: {e}"))
+});
+
+impl Default for Config {
+    fn default() -> Self {
+        DEFAULTS.clone()
+    }
+}
+
+/// Each section's default is its table in [`DEFAULTS_TOML`].
+macro_rules! section_defaults {
+    ($($field:ident: $section:ty),* $(,)?) => {$(
+        impl Default for $section {
+            fn default() -> Self {
+                DEFAULTS.$field.clone()
+            }
+        }
+    )*};
+}
+
+section_defaults!(
+    database: DatabaseConfig,
+    plugins: PluginsConfig,
+    locations: LocationsConfig,
+    import_filtering: ImportFilteringConfig,
+    api: ApiConfig,
+    auth: AuthConfig,
+    image_format: ImageFormatConfig,
+    policy: PolicyConfig,
+    import: ImportConfig,
+    glance_download: GlanceDownloadConfig,
+    quotas: QuotaConfig,
+    metadefs: MetadefsConfig,
+    cache: CacheConfig,
+);
+
+impl Config {
+    /// The cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
+    }
+
+    /// This node's name in the cache index.
+    pub fn cache_node_url(&self) -> String {
+        if let Some(url) = &self.cache.node_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let ip = self.bind.ip();
+        let host = if ip.is_unspecified() || ip.is_loopback() {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_else(|| ip.to_string())
+        } else if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        };
+        format!("http://{host}:{}", self.bind.port())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("glint.db").display()
+            )
+        })
+    }
+
+    pub fn default_store(&self) -> &str {
+        self.default_store
+            .as_deref()
+            .expect("set by Config::finish")
+    }
+
+    /// Directories searched for plugins, in order.
+    pub fn plugin_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = self.plugins.dirs.clone();
+        dirs.push(self.data_dir.join("plugins"));
+        if let Some(exe_dir) = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
+            dirs.push(exe_dir);
+        }
+        dirs
+    }
+}
+
+#[cfg(test)]
+// figment::Jail's closures return figment's (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The settings the defaults were written out in Rust as before they
+    /// moved to `defaults.toml`: moving them changed none.
+    #[test]
+    fn the_defaults_file_holds_the_settings_of_before() {
+        let expected = json!({
+            "bind": "127.0.0.1:9292",
+            "data_dir": "./data",
+            "public_endpoint": null,
+            "database": { "url": null },
+            "plugins": { "dirs": [], "paths": [] },
+            "stores": {},
+            "default_store": null,
+            "locations": { "do_secure_hash": true, "http_retries": 3 },
+            "import_filtering": {
+                "allowed_schemes": ["http", "https"],
+                "disallowed_schemes": [],
+                "allowed_hosts": [],
+                "disallowed_hosts": [],
+                "allowed_ports": [80, 443],
+                "disallowed_ports": [],
+            },
+            "api": {
+                "limit_param_default": 25,
+                "api_limit_max": 1000,
+                "image_size_cap": 1_u64 << 40,
+                "image_property_quota": 128,
+                "image_tag_quota": 128,
+                "image_member_quota": 128,
+                "image_location_quota": 10,
+                "property_protection_file": null,
+            },
+            "auth": { "strategy": "noauth", "keystone": null },
+            "image_format": {
+                "container_formats":
+                    ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"],
+                "disk_formats":
+                    ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"],
+                "require_image_format_match": true,
+                "gpt_safety_checks_nonfatal": [],
+            },
+            "policy": { "file": null },
+            "import": { "methods": ["glance-direct", "web-download", "copy-image"] },
+            "glance_download": {
+                "extra_properties": ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"],
+            },
+            "quotas": {
+                "enabled": false,
+                "image_size_total": -1,
+                "image_stage_total": -1,
+                "image_count_total": -1,
+                "image_count_uploading": -1,
+            },
+            "metadefs": { "providers": {} },
+            "cache": {
+                "enabled": true,
+                "dir": null,
+                "max_size": 10_u64 << 30,
+                "node_url": null,
+                "stall_time_secs": 86_400,
+                "prefetch_workers": 2,
+                "prune_interval_secs": 300,
+            },
+        });
+        assert_eq!(serde_json::to_value(Config::default()).unwrap(), expected);
+        assert_eq!(ApiConfig::default().image_location_quota, 10);
+    }
+
+    /// `glint config defaults` prints `DEFAULTS_TOML`: given back as the
+    /// configuration file, it loads to the settings of no file at all.
+    #[test]
+    fn the_printed_defaults_load_to_the_built_in_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("defaults.toml", DEFAULTS_TOML)?;
+            let from_file =
+                Config::load(Some(Path::new("defaults.toml")), Overrides::default()).unwrap();
+            let built_in = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(
+                serde_json::to_value(&from_file).unwrap(),
+                serde_json::to_value(&built_in).unwrap()
+            );
+            assert_eq!(from_file.store_order, built_in.store_order);
+            Ok(())
+        });
+    }
+
+    /// `[auth.keystone]` is optional, so its defaults cannot be a table of
+    /// the file; the file shows them commented out. Uncommented, they must
+    /// be what an `[auth.keystone]` table without them gets.
+    #[test]
+    fn the_commented_keystone_defaults_are_the_real_ones() {
+        let block = DEFAULTS_TOML
+            .lines()
+            .skip_while(|line| *line != "# [auth.keystone]")
+            .skip(1)
+            .take_while(|line| line.starts_with('#'))
+            .map(|line| line.trim_start_matches('#').trim())
+            // Prose does not parse as a TOML line; settings do.
+            .filter(|line| line.parse::<toml::Table>().is_ok_and(|t| !t.is_empty()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(block.contains("timeout_secs"), "{block}");
+        let required = ["auth_url", "username", "password", "project_name"];
+        let required = block
+            .lines()
+            .filter(|line| {
+                required
+                    .iter()
+                    .any(|key| line.starts_with(&format!("{key} =")))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let read =
+            |text: &str| -> KeystoneConfig { Figment::from(Toml::string(text)).extract().unwrap() };
+        let with_defaults = read(&required);
+        let written_out = read(&block);
+        assert_eq!(with_defaults.auth_url, written_out.auth_url);
+        let mut written_out = serde_json::to_value(written_out).unwrap();
+        // The one example that is not a default: unset, it is derived from auth_url.
+        written_out["www_authenticate_uri"] = serde_json::Value::Null;
+        assert_eq!(serde_json::to_value(with_defaults).unwrap(), written_out);
+    }
+}
