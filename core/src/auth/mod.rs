@@ -6,7 +6,7 @@
 //! optional service token (`X-Service-Token`) adds its roles when valid.
 
 mod cache;
-pub mod identity;
+
 pub mod keystone;
 
 use poem::http::HeaderMap;
@@ -14,8 +14,8 @@ use poem::http::HeaderMap;
 use crate::config::{AuthConfig, AuthStrategy};
 use crate::context::RequestContext;
 
-pub use self::identity::{CatalogEndpoint, Identity, UserToken};
 pub use self::keystone::Keystone;
+pub use crate::context::identity::{CatalogEndpoint, Identity, UserToken};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

@@ -16,8 +16,8 @@ use crate::api::list_params::QueryError;
 use crate::api::{ApiTags, context};
 use crate::api::{link, query_pairs};
 use crate::app::App;
-use crate::db::MetadefContent;
 use crate::domain::metadefs::{NamespaceQuery, NamespaceVisibility};
+use crate::service::metadefs::MetadefContent;
 use crate::service::metadefs::namespaces;
 
 pub struct NamespacesApi;

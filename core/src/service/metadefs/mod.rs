@@ -19,7 +19,9 @@ use serde_json::Value;
 use super::{ServiceError, ServiceResult, denied_or_not_found};
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::{DbError, MetadefContent};
+use crate::db::DbError;
+/// The kinds of a namespace's content (objects, properties, tags), as callers name them.
+pub use crate::db::MetadefContent;
 use crate::domain::metadefs::{self, Invalid, Namespace};
 use crate::policy::Target;
 

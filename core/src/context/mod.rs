@@ -1,6 +1,8 @@
 //! Who is making a request, as the API and the services see it.
 
-use crate::auth::identity::{Identity, UserToken};
+pub mod identity;
+
+use identity::{Identity, UserToken};
 
 /// The caller of one request.
 #[derive(Clone, PartialEq, Eq)]

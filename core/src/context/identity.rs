@@ -1,7 +1,6 @@
 //! What a validated token says: the caller's identity, its own token and its
-//! catalog. Plain data that the request context is built from; it depends on
-//! nothing else in the crate, so `context` can use it without reaching back
-//! into the authentication strategies.
+//! catalog. Plain data that the request context is built from and that the
+//! authentication strategies produce; it depends on nothing else in the crate.
 
 use chrono::{DateTime, Utc};
 
