@@ -346,6 +346,40 @@ impl From<ServiceError> for ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             },
+            // import and tasks
+            E::AlreadyInStore(_)
+            | E::AllStoresWithStores
+            | E::StoresWithHeaderStore
+            | E::GlanceDownloadNeeds(_)
+            | E::RemoteImageId(_)
+            | E::UriRefused { .. }
+            | E::DownloadFailed { .. }
+            | E::GlanceDownloadFailed(_)
+            | E::StagedSizeMismatch { .. }
+            | E::TaskInputRequired
+            | E::TaskTypeUnknown(_)
+            | E::TaskSourceInvalid(_)
+            | E::TaskSourceLocal
+            | E::TaskSourceScheme
+            | E::TaskInputMissing(_)
+            | E::TaskFilterInvalid { .. }
+            | E::TaskMarkerNotFound(_)
+            | E::LocationRefused(_)
+            | E::ValidationDataMismatch => StatusCode::BAD_REQUEST,
+            E::ImportOfActiveImage
+            | E::ImportNeedsStatus { .. }
+            | E::ImportNeedsFormat(_)
+            | E::OperationInProgress(_)
+            | E::ImportStoreNotFound(_)
+            | E::NoReadableCopy(_)
+            | E::DataChangedBetweenStores(_)
+            | E::ImportFailedEverywhere(_)
+            | E::KeepsChanging(_)
+            | E::AlreadyStaged(_)
+            | E::NothingStaged(_)
+            | E::LocationNeedsQueued(_)
+            | E::LocationsNotAccepted(_) => StatusCode::CONFLICT,
+            E::TaskNotFound(_) => StatusCode::NOT_FOUND,
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::AsDetail(_) => unreachable!("unwrapped above"),
         };
