@@ -6,8 +6,8 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::job::fetch_to_staging;
-use super::{RemoteImage, pin};
+use super::request::RemoteImage;
+use super::source::{fetch_to_staging, pin};
 use crate::app::App;
 use crate::auth::UserToken;
 use crate::domain::Image;

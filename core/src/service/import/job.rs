@@ -11,12 +11,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::glance_download::{self, Restore};
-use super::{FAILED, IMPORTING, LOCK, Method, split};
+use super::properties::{FAILED, IMPORTING, LOCK, split};
+use super::request::Method;
+use super::source::fetch_to_staging;
 use crate::app::App;
 use crate::auth::UserToken;
 use crate::context::RequestContext;
 use crate::domain::{ImageStatus, Location, Task};
-use crate::fetch::{self, Pinned};
+use crate::fetch::Pinned;
 use crate::format::ImageCheck;
 use crate::service::hashing::HASH_ALGO;
 use crate::service::images::modify;
@@ -345,26 +347,6 @@ impl Job {
             Err(e) => Err(e),
         }
     }
-}
-
-/// web-download (and glance-download) step 1: fetch `uri` into staging
-/// through the pinned client, with the caller's token when one is given.
-pub(super) async fn fetch_to_staging(
-    app: &App,
-    id: Uuid,
-    uri: &str,
-    pinned: &Pinned,
-    token: Option<&UserToken>,
-) -> ServiceResult<u64> {
-    let body = pinned
-        .stream(uri, token.map(UserToken::expose))
-        .await
-        .map_err(|e| ServiceError::DownloadFailed {
-            uri: fetch::redact(uri),
-            why: e.to_string(),
-        })?;
-    staging::remove(app, id).await;
-    staging::write(app, id, body, app.config.api.image_size_cap).await
 }
 
 #[cfg(test)]

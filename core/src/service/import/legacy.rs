@@ -8,7 +8,9 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::job::Job;
-use super::{IMPORTING, LOCK, Method, pin};
+use super::properties::{IMPORTING, LOCK};
+use super::request::Method;
+use super::source::pin;
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::domain::{Image, ImageStatus, Task};

@@ -23,16 +23,21 @@
 mod glance_download;
 mod job;
 pub mod legacy;
+mod properties;
+mod request;
+mod source;
 pub mod stage;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::Utc;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use uuid::Uuid;
 
 use self::job::Job;
+use self::properties::{lock_is_held, split};
+use self::source::pin;
 use super::access::enforce_image;
 use super::images::{self, not_found_as};
 use super::quota::{self, Resource};
@@ -41,73 +46,10 @@ use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::{ImageStatus, Task};
-use crate::fetch::{self, Pinned};
 
+pub use self::properties::{FAILED, IMPORTING, LOCK};
+pub use self::request::{ImportRequest, Method, RemoteImage};
 pub use self::stage::stage;
-
-/// The image property holding the id of the task that owns the image.
-pub const LOCK: &str = "os_glance_import_task";
-pub const IMPORTING: &str = "os_glance_importing_to_stores";
-pub const FAILED: &str = "os_glance_failed_import";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Method {
-    GlanceDirect,
-    WebDownload { uri: String },
-    CopyImage,
-    GlanceDownload(RemoteImage),
-}
-
-impl Method {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::GlanceDirect => "glance-direct",
-            Self::WebDownload { .. } => "web-download",
-            Self::CopyImage => "copy-image",
-            Self::GlanceDownload(_) => "glance-download",
-        }
-    }
-}
-
-/// The image a glance-download import reads, as the body names it; checked
-/// by `start` (Glance checks it after the image's status).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteImage {
-    pub image_id: Option<String>,
-    pub region: Option<String>,
-    /// `public` unless the body says otherwise.
-    pub interface: String,
-}
-
-impl RemoteImage {
-    /// The remote image's id and region, both required.
-    pub fn check(&self) -> ServiceResult<(Uuid, &str)> {
-        let region = self
-            .region
-            .as_deref()
-            .ok_or(ServiceError::GlanceDownloadNeeds("glance_region"))?;
-        let image_id = self
-            .image_id
-            .as_deref()
-            .ok_or(ServiceError::GlanceDownloadNeeds("glance_image_id"))?;
-        let id = Uuid::parse_str(image_id)
-            .map_err(|_| ServiceError::RemoteImageId(image_id.to_owned()))?;
-        Ok((id, region))
-    }
-}
-
-/// A `POST /import` body, parsed by the API layer.
-#[derive(Debug, Clone)]
-pub struct ImportRequest {
-    pub method: Method,
-    pub stores: Option<Vec<String>>,
-    pub all_stores: bool,
-    pub all_stores_must_succeed: bool,
-    /// `X-Image-Meta-Store`.
-    pub header_store: Option<String>,
-    /// The body as sent, kept in the task's input.
-    pub body: Value,
-}
 
 /// `POST /v2/images/{id}/import`: check, record the task, take the lock and
 /// start the work. Returns once the task runs.
@@ -232,34 +174,6 @@ pub async fn start(
     Ok(())
 }
 
-/// Where a fetch of `uri` must connect, if `[import_filtering]` and the
-/// address rules let it; a refusal names `purpose` (`web-download`,
-/// `legacy import task`).
-pub(crate) async fn pin(app: &App, uri: &str, purpose: &'static str) -> ServiceResult<Pinned> {
-    fetch::pin(&app.config.import_filtering, uri)
-        .await
-        .map_err(|_| ServiceError::UriRefused {
-            purpose,
-            // No URI at all reads as Glance's `None`.
-            uri: match uri {
-                "" => "None".to_owned(),
-                uri => fetch::redact(uri),
-            },
-        })
-}
-
-/// Whether the task named by an image's lock is still at work.
-async fn lock_is_held(app: &App, task_id: &str) -> ServiceResult<bool> {
-    let Ok(task_id) = Uuid::parse_str(task_id) else {
-        return Ok(false);
-    };
-    Ok(app
-        .db
-        .get_task(task_id)
-        .await?
-        .is_some_and(|t| !t.status.is_final()))
-}
-
 /// The stores an import writes to: every writable store (`all_stores`), the
 /// body's `stores`, `X-Image-Meta-Store`, or the default store.
 fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
@@ -295,57 +209,9 @@ fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
     Ok(stores)
 }
 
-/// The stores of a comma-separated progress property.
-fn split(value: Option<&String>) -> Vec<String> {
-    value
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_remote_image_needs_a_region_and_a_uuid() {
-        let remote = |id: Option<&str>, region: Option<&str>| RemoteImage {
-            image_id: id.map(str::to_owned),
-            region: region.map(str::to_owned),
-            interface: "public".into(),
-        };
-        let id = Uuid::new_v4().to_string();
-        assert!(matches!(
-            remote(Some(&id), None).check(),
-            Err(ServiceError::GlanceDownloadNeeds("glance_region"))
-        ));
-        assert!(matches!(
-            remote(None, Some("r2")).check(),
-            Err(ServiceError::GlanceDownloadNeeds("glance_image_id"))
-        ));
-        let err = remote(Some("nope"), Some("r2")).check().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Remote image id does not look like a UUID: nope"
-        );
-        let remote = remote(Some(&id), Some("r2"));
-        assert_eq!(
-            remote.check().unwrap(),
-            (Uuid::parse_str(&id).unwrap(), "r2")
-        );
-    }
-
-    #[test]
-    fn progress_properties_split_on_commas() {
-        assert!(split(None).is_empty());
-        assert!(split(Some(&String::new())).is_empty());
-        assert_eq!(split(Some(&" a, ,b,".to_owned())), ["a", "b"]);
-    }
 
     #[test]
     fn refusals_keep_glance_wording() {
