@@ -40,6 +40,15 @@ impl Restore {
     }
 }
 
+/// Why a remote image cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Unimportable {
+    #[error("Source image status should be active instead of {0}")]
+    NotActive(String),
+    #[error("the size of remote image {0} could not be determined")]
+    NoSize(Uuid),
+}
+
 /// What the import takes from the remote image's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct RemoteMetadata {
@@ -57,17 +66,16 @@ impl RemoteMetadata {
         data: &Map<String, Value>,
         remote_id: Uuid,
         prefixes: &[String],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Unimportable> {
         let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
         let status = text("status").unwrap_or_default();
         if status != "active" {
-            return Err(format!(
-                "Source image status should be active instead of {status}"
-            ));
+            return Err(Unimportable::NotActive(status));
         }
-        let size = data.get("size").and_then(Value::as_u64).ok_or_else(|| {
-            format!("the size of remote image {remote_id} could not be determined")
-        })?;
+        let size = data
+            .get("size")
+            .and_then(Value::as_u64)
+            .ok_or(Unimportable::NoSize(remote_id))?;
         let copied = data
             .iter()
             .filter(|(key, _)| {
@@ -148,7 +156,7 @@ pub(super) async fn fetch(
         remote_id,
         &app.config.glance_download.extra_properties,
     )
-    .map_err(failed)?;
+    .map_err(|e| failed(e.to_string()))?;
 
     let written = fetch_to_staging(app, id, &data_uri, &pinned, Some(token)).await?;
     if written != meta.size {
@@ -200,11 +208,11 @@ mod tests {
         let id = Uuid::nil();
         let err = RemoteMetadata::read(&object(json!({"status": "queued"})), id, &[]).unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "Source image status should be active instead of queued"
         );
         let err = RemoteMetadata::read(&object(json!({"status": "active"})), id, &[]).unwrap_err();
-        assert!(err.contains("could not be determined"), "{err}");
+        assert_eq!(err, Unimportable::NoSize(id));
     }
 
     #[test]
