@@ -457,6 +457,55 @@ mod tests {
     }
 
     #[test]
+    fn import_and_task_refusals_keep_their_statuses_and_wording() {
+        use crate::domain::ImageStatus;
+        let id = uuid::Uuid::nil();
+        for (e, status, message) in [
+            (
+                ServiceError::ImportNeedsStatus {
+                    method: "web-download",
+                    needed: ImageStatus::Queued,
+                },
+                StatusCode::CONFLICT,
+                "Image needs to be in 'queued' state to use 'web-download' method".to_owned(),
+            ),
+            (
+                ServiceError::OperationInProgress(id),
+                StatusCode::CONFLICT,
+                format!(
+                    "New operation on image '{id}' is not permitted as prior operation is still in progress"
+                ),
+            ),
+            (
+                ServiceError::UriRefused {
+                    purpose: "web-download",
+                    uri: "None".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "URI for web-download does not pass filtering: None".to_owned(),
+            ),
+            (
+                ServiceError::ImportStoreNotFound("x".into()),
+                StatusCode::CONFLICT,
+                "Store for identifier x not found".to_owned(),
+            ),
+            (
+                ServiceError::TaskNotFound(id),
+                StatusCode::NOT_FOUND,
+                format!("Could not find task {id}"),
+            ),
+            (
+                ServiceError::LocationNeedsQueued(ImageStatus::Active),
+                StatusCode::CONFLICT,
+                "It's not allowed to add locations if image status is active.".to_owned(),
+            ),
+        ] {
+            let api = ApiError::from(e);
+            assert_eq!((api.status, api.explanation), (status, message));
+        }
+    }
+
+    #[test]
     fn json_is_written_as_python_writes_it() {
         let (_, body) = body_of(
             ApiError::new(StatusCode::NOT_FOUND, "caf\u{e9} \u{1f600} \"q\"")
