@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod domain;
+pub mod fetch;
 pub mod format;
 pub mod metadef_providers;
 pub mod policy;

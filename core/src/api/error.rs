@@ -530,6 +530,40 @@ impl From<ServiceError> for ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             },
+            // import and tasks
+            E::AlreadyInStore(_)
+            | E::AllStoresWithStores
+            | E::StoresWithHeaderStore
+            | E::GlanceDownloadNeeds(_)
+            | E::RemoteImageId(_)
+            | E::UriRefused { .. }
+            | E::DownloadFailed { .. }
+            | E::GlanceDownloadFailed(_)
+            | E::StagedSizeMismatch { .. }
+            | E::TaskInputRequired
+            | E::TaskTypeUnknown(_)
+            | E::TaskSourceInvalid(_)
+            | E::TaskSourceLocal
+            | E::TaskSourceScheme
+            | E::TaskInputMissing(_)
+            | E::TaskFilterInvalid { .. }
+            | E::TaskMarkerNotFound(_)
+            | E::LocationRefused(_)
+            | E::ValidationDataMismatch => StatusCode::BAD_REQUEST,
+            E::ImportOfActiveImage
+            | E::ImportNeedsStatus { .. }
+            | E::ImportNeedsFormat(_)
+            | E::OperationInProgress(_)
+            | E::ImportStoreNotFound(_)
+            | E::NoReadableCopy(_)
+            | E::DataChangedBetweenStores(_)
+            | E::ImportFailedEverywhere(_)
+            | E::KeepsChanging(_)
+            | E::AlreadyStaged(_)
+            | E::NothingStaged(_)
+            | E::LocationNeedsQueued(_)
+            | E::LocationsNotAccepted(_) => StatusCode::CONFLICT,
+            E::TaskNotFound(_) => StatusCode::NOT_FOUND,
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::AsDetail(_) => unreachable!("unwrapped above"),
         };
@@ -641,6 +675,55 @@ mod tests {
         .into();
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.explanation.contains("secret"));
+    }
+
+    #[test]
+    fn import_and_task_refusals_keep_their_statuses_and_wording() {
+        use crate::domain::ImageStatus;
+        let id = uuid::Uuid::nil();
+        for (e, status, message) in [
+            (
+                ServiceError::ImportNeedsStatus {
+                    method: "web-download",
+                    needed: ImageStatus::Queued,
+                },
+                StatusCode::CONFLICT,
+                "Image needs to be in 'queued' state to use 'web-download' method".to_owned(),
+            ),
+            (
+                ServiceError::OperationInProgress(id),
+                StatusCode::CONFLICT,
+                format!(
+                    "New operation on image '{id}' is not permitted as prior operation is still in progress"
+                ),
+            ),
+            (
+                ServiceError::UriRefused {
+                    purpose: "web-download",
+                    uri: "None".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "URI for web-download does not pass filtering: None".to_owned(),
+            ),
+            (
+                ServiceError::ImportStoreNotFound("x".into()),
+                StatusCode::CONFLICT,
+                "Store for identifier x not found".to_owned(),
+            ),
+            (
+                ServiceError::TaskNotFound(id),
+                StatusCode::NOT_FOUND,
+                format!("Could not find task {id}"),
+            ),
+            (
+                ServiceError::LocationNeedsQueued(ImageStatus::Active),
+                StatusCode::CONFLICT,
+                "It's not allowed to add locations if image status is active.".to_owned(),
+            ),
+        ] {
+            let api = ApiError::from(e);
+            assert_eq!((api.status, api.explanation), (status, message));
+        }
     }
 
     #[test]

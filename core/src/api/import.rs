@@ -16,8 +16,8 @@ use super::members::NoContent;
 use super::{ApiTags, context};
 use crate::app::App;
 use crate::domain::Task;
-use crate::service::import::{self, ImportRequest};
-use crate::service::quota;
+use crate::service::import::{self, ImportRequest, Method, RemoteImage};
+use crate::service::{quota, tasks};
 
 pub struct ImportApi;
 
@@ -37,6 +37,101 @@ pub enum Accepted {
     /// The import task runs; follow it with `GET /v2/images/{id}/tasks`.
     #[oai(status = 202)]
     Accepted,
+}
+
+/// Why a `POST /import` body is refused (400), in Glance's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadImportRequest {
+    #[error("Import request requires a 'method' field.")]
+    NoMethod,
+    #[error("Import request requires a 'name' field.")]
+    NoName,
+    /// Unknown, or not enabled at this site.
+    #[error("Unknown import method name '{0}'.")]
+    UnknownMethod(String),
+    #[error("'{0}' must be boolean value only")]
+    NotBoolean(&'static str),
+    #[error("'stores' must be a list of store identifiers.")]
+    StoresNotList,
+}
+
+impl From<BadImportRequest> for ApiError {
+    fn from(e: BadImportRequest) -> Self {
+        ApiError::bad_request(e.to_string())
+    }
+}
+
+/// Glance's checks of a `POST /import` body, against the site's enabled
+/// `methods`; `header_store` is `X-Image-Meta-Store`.
+pub fn parse_import(
+    methods: &[String],
+    mut body: Value,
+    header_store: Option<String>,
+) -> Result<ImportRequest, BadImportRequest> {
+    let method = body.get("method").ok_or(BadImportRequest::NoMethod)?;
+    let name = method.get("name").ok_or(BadImportRequest::NoName)?;
+    let name = name.as_str().unwrap_or_default();
+    if !methods.iter().any(|m| m == name) {
+        return Err(BadImportRequest::UnknownMethod(name.to_owned()));
+    }
+    let flag = |key: &'static str, default: bool| match body.get(key) {
+        None => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(BadImportRequest::NotBoolean(key)),
+    };
+    let all_stores_must_succeed = flag("all_stores_must_succeed", true)?;
+    let all_stores = flag("all_stores", false)?;
+    let method = match name {
+        "glance-direct" => Method::GlanceDirect,
+        "copy-image" => Method::CopyImage,
+        "web-download" => Method::WebDownload {
+            uri: method
+                .get("uri")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        },
+        "glance-download" => {
+            let text = |key: &str| {
+                method.get(key).map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            };
+            let interface = text("glance_service_interface").unwrap_or_else(|| "public".into());
+            let remote = RemoteImage {
+                image_id: text("glance_image_id"),
+                region: text("glance_region"),
+                interface: interface.clone(),
+            };
+            // The task's input records the interface used, as Glance's does.
+            if let Some(Value::Object(m)) = body.get_mut("method") {
+                m.entry("glance_service_interface")
+                    .or_insert_with(|| Value::String(interface));
+            }
+            Method::GlanceDownload(remote)
+        }
+        other => return Err(BadImportRequest::UnknownMethod(other.to_owned())),
+    };
+    let stores = match body.get("stores") {
+        None => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|s| s.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(BadImportRequest::StoresNotList)?,
+        ),
+        Some(_) => return Err(BadImportRequest::StoresNotList),
+    };
+    Ok(ImportRequest {
+        method,
+        stores,
+        all_stores,
+        all_stores_must_succeed,
+        header_store,
+        body,
+    })
 }
 
 /// A task as the tasks API (`/v2/tasks`) shows it.
@@ -144,7 +239,7 @@ impl ImportApi {
         store: Header<Option<String>>,
     ) -> Result<Accepted, ApiError> {
         let id = super::image_id(&image_id)?;
-        let request = ImportRequest::parse(app.0, body.value, store.0)?;
+        let request = parse_import(&app.config.import.methods, body.value, store.0)?;
         import::start(app.0, context(req), id, request).await?;
         Ok(Accepted::Accepted)
     }
@@ -162,7 +257,7 @@ impl ImportApi {
         image_id: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
         let id = super::image_id(&image_id)?;
-        let tasks = import::image_tasks(app.0, context(req), id).await?;
+        let tasks = tasks::of_image(app.0, context(req), id).await?;
         Ok(JsonDoc::new(json!({
             "tasks": tasks.iter().map(image_task).collect::<Vec<_>>(),
         })))
@@ -200,5 +295,106 @@ impl ImportApi {
                 "value": app.config.import.methods,
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn methods() -> Vec<String> {
+        [
+            "glance-direct",
+            "web-download",
+            "copy-image",
+            "glance-download",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    fn parse(body: Value) -> Result<ImportRequest, BadImportRequest> {
+        parse_import(&methods(), body, None)
+    }
+
+    #[test]
+    fn each_method_becomes_its_typed_request() {
+        let r = parse(json!({"method": {"name": "glance-direct"}})).unwrap();
+        assert_eq!(r.method, Method::GlanceDirect);
+        assert!(r.all_stores_must_succeed && !r.all_stores && r.stores.is_none());
+        let r = parse(json!({"method": {"name": "web-download", "uri": "http://h/x"}})).unwrap();
+        assert_eq!(
+            r.method,
+            Method::WebDownload {
+                uri: "http://h/x".into()
+            }
+        );
+        let r = parse(
+            json!({"method": {"name": "copy-image"}, "stores": ["a", "b"],
+                             "all_stores_must_succeed": false}),
+        )
+        .unwrap();
+        assert_eq!(r.method, Method::CopyImage);
+        assert_eq!(r.stores, Some(vec!["a".into(), "b".into()]));
+        assert!(!r.all_stores_must_succeed);
+    }
+
+    #[test]
+    fn glance_download_records_the_interface_it_uses() {
+        let r = parse(
+            json!({"method": {"name": "glance-download", "glance_image_id": "i",
+                                        "glance_region": "r2"}}),
+        )
+        .unwrap();
+        let Method::GlanceDownload(remote) = &r.method else {
+            panic!("{:?}", r.method)
+        };
+        assert_eq!(remote.interface, "public");
+        assert_eq!(remote.region.as_deref(), Some("r2"));
+        assert_eq!(r.body["method"]["glance_service_interface"], "public");
+    }
+
+    #[test]
+    fn bad_bodies_are_refused_in_glance_words() {
+        for (body, message) in [
+            (json!({}), "Import request requires a 'method' field."),
+            (
+                json!({"method": {}}),
+                "Import request requires a 'name' field.",
+            ),
+            (
+                json!({"method": {"name": "ftp"}}),
+                "Unknown import method name 'ftp'.",
+            ),
+            (
+                json!({"method": {"name": "copy-image"}, "all_stores": "yes"}),
+                "'all_stores' must be boolean value only",
+            ),
+            (
+                json!({"method": {"name": "copy-image"}, "stores": "a"}),
+                "'stores' must be a list of store identifiers.",
+            ),
+            (
+                json!({"method": {"name": "copy-image"}, "stores": [1]}),
+                "'stores' must be a list of store identifiers.",
+            ),
+        ] {
+            assert_eq!(
+                parse(body.clone()).unwrap_err().to_string(),
+                message,
+                "{body}"
+            );
+        }
+        // A method this site does not offer is unknown here.
+        let only_direct = vec!["glance-direct".to_owned()];
+        let err = parse_import(
+            &only_direct,
+            json!({"method": {"name": "copy-image"}}),
+            None,
+        );
+        assert_eq!(
+            err.unwrap_err(),
+            BadImportRequest::UnknownMethod("copy-image".into())
+        );
     }
 }

@@ -17,6 +17,98 @@ use crate::service::locations::{self, ValidationData};
 
 pub struct LocationsApi;
 
+/// The hash algorithms `validation_data` may name, with their digest sizes.
+const ALGORITHMS: [(&str, usize); 4] = [("sha1", 20), ("sha256", 32), ("sha512", 64), ("md5", 16)];
+
+/// Why a `validation_data` object is refused (400), in Glance's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadValidationData {
+    #[error("validation_data must be an object.")]
+    NotAnObject,
+    #[error("Additional properties are not allowed ('{0}' was unexpected)")]
+    Unexpected(String),
+    /// The JSON value given where a string belongs.
+    #[error("{0} is not of type 'string'")]
+    NotAString(String),
+    /// `needed` must come with `given`.
+    #[error("'{needed}' is a dependency of '{given}'")]
+    Dependency {
+        needed: &'static str,
+        given: &'static str,
+    },
+    #[error("'{0}' is not one of ['sha1', 'sha256', 'sha512', 'md5']")]
+    UnknownAlgorithm(String),
+    #[error("os_hash_value ({0}) is not a valid hexadecimal value")]
+    NotHex(String),
+    #[error(
+        "os_hash_value: ({value}) is not the correct size for ({algo}) (should be ({size}) bytes)"
+    )]
+    WrongSize {
+        value: String,
+        algo: String,
+        size: usize,
+    },
+}
+
+impl From<BadValidationData> for ApiError {
+    fn from(e: BadValidationData) -> Self {
+        ApiError::bad_request(e.to_string())
+    }
+}
+
+/// Parses and checks the request's `validation_data` object (absent or
+/// empty: `None`).
+fn validation_data(value: Option<&Value>) -> Result<Option<ValidationData>, BadValidationData> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let object = value.as_object().ok_or(BadValidationData::NotAnObject)?;
+    if let Some(extra) = object
+        .keys()
+        .find(|k| *k != "os_hash_algo" && *k != "os_hash_value")
+    {
+        return Err(BadValidationData::Unexpected(extra.clone()));
+    }
+    let field = |name: &str| match object.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(BadValidationData::NotAString(other.to_string())),
+    };
+    let (algo, value) = match (field("os_hash_algo")?, field("os_hash_value")?) {
+        (None, None) => return Ok(None),
+        (Some(algo), Some(value)) => (algo, value),
+        (Some(_), None) => {
+            return Err(BadValidationData::Dependency {
+                needed: "os_hash_value",
+                given: "os_hash_algo",
+            });
+        }
+        (None, Some(_)) => {
+            return Err(BadValidationData::Dependency {
+                needed: "os_hash_algo",
+                given: "os_hash_value",
+            });
+        }
+    };
+    let Some((_, size)) = ALGORITHMS.iter().find(|(name, _)| *name == algo) else {
+        return Err(BadValidationData::UnknownAlgorithm(algo));
+    };
+    let Ok(bytes) = hex::decode(&value) else {
+        return Err(BadValidationData::NotHex(value));
+    };
+    if bytes.len() != *size {
+        return Err(BadValidationData::WrongSize {
+            value,
+            algo,
+            size: *size,
+        });
+    }
+    Ok(Some(ValidationData {
+        os_hash_algo: algo,
+        os_hash_value: value.to_ascii_lowercase(),
+    }))
+}
+
 /// A new location.
 #[derive(Debug, Object)]
 #[oai(rename = "LocationCreate")]
@@ -82,7 +174,7 @@ impl LocationsApi {
             }
             None => return Err(ApiError::bad_request("'url' is a required property")),
         };
-        let validation = ValidationData::parse(object.get("validation_data"))?;
+        let validation = validation_data(object.get("validation_data"))?;
         locations::add_location(app.0, context(req), id, url, validation).await?;
         Ok(Accepted::Accepted)
     }
@@ -107,5 +199,68 @@ impl LocationsApi {
             .map(|l| json!({"url": l.url, "metadata": l.metadata}))
             .collect();
         Ok(JsonDoc::new(Value::Array(shown)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn validation_data_is_checked_like_glance() {
+        assert_eq!(validation_data(None).unwrap(), None);
+        assert_eq!(validation_data(Some(&json!({}))).unwrap(), None);
+        let sha256 = "AB".repeat(32);
+        let ok = validation_data(Some(
+            &json!({"os_hash_algo": "sha256", "os_hash_value": sha256}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(ok.os_hash_algo, "sha256");
+        assert_eq!(ok.os_hash_value, "ab".repeat(32));
+        for (bad, message) in [
+            (
+                json!({"os_hash_value": sha256}),
+                "'os_hash_algo' is a dependency of 'os_hash_value'".to_owned(),
+            ),
+            (
+                json!({"os_hash_algo": "sha256"}),
+                "'os_hash_value' is a dependency of 'os_hash_algo'".to_owned(),
+            ),
+            (
+                json!({"os_hash_algo": "sha123", "os_hash_value": sha256}),
+                "'sha123' is not one of ['sha1', 'sha256', 'sha512', 'md5']".to_owned(),
+            ),
+            (
+                json!({"os_hash_algo": "sha512", "os_hash_value": sha256}),
+                format!(
+                    "os_hash_value: ({sha256}) is not the correct size for (sha512) (should be (64) bytes)"
+                ),
+            ),
+            (
+                json!({"os_hash_algo": "sha256", "os_hash_value": "zz"}),
+                "os_hash_value (zz) is not a valid hexadecimal value".to_owned(),
+            ),
+            (
+                json!({"os_hash_algo": "sha256", "os_hash_value": 7}),
+                "7 is not of type 'string'".to_owned(),
+            ),
+            (
+                json!({"os_hash_algo": "sha256", "os_hash_value": sha256, "checksum": "x"}),
+                "Additional properties are not allowed ('checksum' was unexpected)".to_owned(),
+            ),
+            (
+                json!("sha256"),
+                "validation_data must be an object.".to_owned(),
+            ),
+        ] {
+            assert_eq!(
+                validation_data(Some(&bad)).unwrap_err().to_string(),
+                message,
+                "{bad}"
+            );
+        }
     }
 }

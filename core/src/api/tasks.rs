@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::import::task;
 use super::{ApiTags, context};
 use crate::app::App;
-use crate::service::tasks;
+use crate::service::{import, tasks};
 
 pub struct TasksApi;
 
@@ -49,7 +49,7 @@ impl TasksApi {
         req: &Request,
         body: JsonBody<TaskCreateDoc>,
     ) -> Result<TaskCreated, ApiError> {
-        let created = tasks::create(app.0, context(req), &body.value).await?;
+        let created = import::legacy::create(app.0, context(req), &body.value).await?;
         Ok(TaskCreated::Created(
             JsonDoc::new(task(&created)),
             format!("/v2/tasks/{}", created.id),

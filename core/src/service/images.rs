@@ -419,3 +419,31 @@ pub(crate) fn not_found_as(e: DbError, id: Uuid) -> ServiceError {
         other => other.into(),
     }
 }
+
+/// Read-modify-write of an image that retries when another writer got there
+/// between the read and the write. `change` moves the status, if it does,
+/// through the domain; the write expects the status the image was read with.
+pub(crate) async fn modify(
+    app: &App,
+    id: Uuid,
+    mut change: impl FnMut(&mut Image) -> ServiceResult<()>,
+) -> ServiceResult<Image> {
+    for _ in 0..10 {
+        let current = app
+            .db
+            .get_image(id)
+            .await?
+            .ok_or(ServiceError::ImageNotFound(id))?;
+        let mut next = current.clone();
+        change(&mut next)?;
+        if next == current {
+            return Ok(current);
+        }
+        match app.db.update_image(&next, Some(current.status)).await {
+            Ok(saved) => return Ok(saved),
+            Err(DbError::Conflict) => continue,
+            Err(e) => return Err(not_found_as(e, id)),
+        }
+    }
+    Err(ServiceError::KeepsChanging(id))
+}

@@ -25,97 +25,28 @@ use std::sync::Arc;
 use futures::StreamExt;
 use glint_sdk::{ErrorKind, StoreError};
 use openssl::hash::{Hasher, MessageDigest};
-use reqwest::Url;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::hashing::HASH_ALGO;
 use super::images::get;
-use super::{ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult, tasks};
 use crate::app::App;
-use crate::config::ImportFilteringConfig;
 use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::{Image, ImageStatus, Location, Task, TaskStatus};
+use crate::fetch::{self, redact};
 use crate::policy::Target;
 
 /// Schemes never accepted from clients: they would expose the server's own
 /// files or configuration (Glance's `RESTRICTED_URI_SCHEMAS`).
 const RESTRICTED_SCHEMES: [&str; 3] = ["file", "filesystem", "swift+config"];
 
-/// The hash algorithms `validation_data` may name, with their digest sizes.
-const ALGORITHMS: [(&str, usize); 4] = [("sha1", 20), ("sha256", 32), ("sha512", 64), ("md5", 16)];
-
-/// `validation_data` of an add-location request.
+/// `validation_data` of an add-location request, checked by the API layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationData {
     pub os_hash_algo: String,
     pub os_hash_value: String,
-}
-
-impl ValidationData {
-    /// Parses and checks the request's `validation_data` object (absent or
-    /// empty: `None`).
-    pub fn parse(value: Option<&Value>) -> ServiceResult<Option<Self>> {
-        let Some(value) = value else {
-            return Ok(None);
-        };
-        let Some(object) = value.as_object() else {
-            return Err(ServiceError::Invalid(
-                "validation_data must be an object.".into(),
-            ));
-        };
-        if let Some(extra) = object
-            .keys()
-            .find(|k| *k != "os_hash_algo" && *k != "os_hash_value")
-        {
-            return Err(ServiceError::Invalid(format!(
-                "Additional properties are not allowed ('{extra}' was unexpected)"
-            )));
-        }
-        let field = |name: &str| -> ServiceResult<Option<String>> {
-            match object.get(name) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(ServiceError::Invalid(format!(
-                    "{other} is not of type 'string'"
-                ))),
-            }
-        };
-        let (algo, value) = match (field("os_hash_algo")?, field("os_hash_value")?) {
-            (None, None) => return Ok(None),
-            (Some(algo), Some(value)) => (algo, value),
-            (Some(_), None) => {
-                return Err(ServiceError::Invalid(
-                    "'os_hash_value' is a dependency of 'os_hash_algo'".into(),
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(ServiceError::Invalid(
-                    "'os_hash_algo' is a dependency of 'os_hash_value'".into(),
-                ));
-            }
-        };
-        let Some((_, size)) = ALGORITHMS.iter().find(|(name, _)| *name == algo) else {
-            return Err(ServiceError::Invalid(format!(
-                "'{algo}' is not one of ['sha1', 'sha256', 'sha512', 'md5']"
-            )));
-        };
-        let Ok(bytes) = hex::decode(&value) else {
-            return Err(ServiceError::Invalid(format!(
-                "os_hash_value ({value}) is not a valid hexadecimal value"
-            )));
-        };
-        if bytes.len() != *size {
-            return Err(ServiceError::Invalid(format!(
-                "os_hash_value: ({value}) is not the correct size for ({algo}) (should be ({size}) bytes)"
-            )));
-        }
-        Ok(Some(Self {
-            os_hash_algo: algo,
-            os_hash_value: value.to_ascii_lowercase(),
-        }))
-    }
 }
 
 /// `GET /v2/images/{id}/locations`: `[{url, metadata}]`, for the `service`
@@ -138,10 +69,7 @@ pub async fn add_location(
 ) -> ServiceResult<()> {
     let image = get(app, ctx, id).await?;
     if image.status != ImageStatus::Queued {
-        return Err(ServiceError::Conflict(format!(
-            "It's not allowed to add locations if image status is {}.",
-            image.status
-        )));
+        return Err(ServiceError::LocationNeedsQueued(image.status));
     }
     app.policy
         .enforce("add_image_location", ctx, &target(&image))?;
@@ -164,34 +92,28 @@ pub async fn add_location(
     };
 
     let secure = app.config.locations.do_secure_hash;
-    let mut next = image.clone();
+    // With a hash to verify in the background, the image may not be used
+    // until it matches.
+    let to = match (&validation, secure) {
+        (Some(_), true) => ImageStatus::Importing,
+        _ => ImageStatus::Active,
+    };
+    let (mut next, change) = image.moved_to(to)?;
     next.size = Some(size as i64);
     next.locations = vec![location];
     match (&validation, secure) {
-        // Verified in the background before the image may be used.
-        (Some(v), true) => {
-            next.status = ImageStatus::Importing;
-            next.os_hash_algo = Some(v.os_hash_algo.clone());
-        }
-        (None, true) => {
-            next.status = ImageStatus::Active;
-            next.os_hash_algo = Some(HASH_ALGO.to_owned());
-        }
+        (Some(v), true) => next.os_hash_algo = Some(v.os_hash_algo.clone()),
+        (None, true) => next.os_hash_algo = Some(HASH_ALGO.to_owned()),
         // Taken on trust, as Glance does without do_secure_hash.
         (Some(v), false) => {
-            next.status = ImageStatus::Active;
             next.os_hash_algo = Some(v.os_hash_algo.clone());
             next.os_hash_value = Some(v.os_hash_value.clone());
         }
-        (None, false) => next.status = ImageStatus::Active,
+        (None, false) => {}
     }
-    let saved = match app.db.update_image(&next, Some(ImageStatus::Queued)).await {
+    let saved = match app.db.update_image(&next, Some(change.from)).await {
         Ok(saved) => saved,
-        Err(DbError::Conflict) => {
-            return Err(ServiceError::Conflict(format!(
-                "New operation on image '{id}' is not permitted as prior operation is still in progress"
-            )));
-        }
+        Err(DbError::Conflict) => return Err(ServiceError::OperationInProgress(id)),
         Err(DbError::NotFound) => return Err(ServiceError::ImageNotFound(id)),
         Err(e) => return Err(e.into()),
     };
@@ -228,27 +150,17 @@ pub async fn add_location(
 }
 
 /// Records how the location check ended.
-async fn finish_task(app: &App, mut task: Task, outcome: Result<(), String>) {
-    let now = chrono::Utc::now();
+async fn finish_task(app: &App, mut task: Task, outcome: ServiceResult<()>) {
     match outcome {
         Ok(()) => {
-            task.status = TaskStatus::Success;
             let mut result = Map::new();
             result.insert(
                 "image_id".into(),
                 task.image_id.map(|i| i.to_string()).into(),
             );
-            task.result = Some(result);
+            tasks::succeed(app, &mut task, Some(result)).await;
         }
-        Err(message) => {
-            task.status = TaskStatus::Failure;
-            task.message = message;
-        }
-    }
-    task.updated_at = now;
-    task.expires_at = Some(now + chrono::Duration::hours(48));
-    if let Err(e) = app.db.update_task(&task).await {
-        tracing::warn!(task = %task.id, error = %e, "could not record the location check's outcome");
+        Err(e) => tasks::fail(app, &mut task, &e.to_string()).await,
     }
 }
 
@@ -280,9 +192,7 @@ pub async fn add(
     match app.db.append_location(image_id, &location, &allowed).await {
         Ok(image) => Ok(image),
         Err(DbError::NotFound) => Err(ServiceError::ImageNotFound(image_id)),
-        Err(DbError::Conflict) => Err(ServiceError::Conflict(format!(
-            "Image {image_id} is not in a state that accepts new locations."
-        ))),
+        Err(DbError::Conflict) => Err(ServiceError::LocationsNotAccepted(image_id)),
         Err(e) => Err(e.into()),
     }
 }
@@ -296,13 +206,14 @@ async fn check_url(app: &App, ctx: &RequestContext, url: &str) -> ServiceResult<
         return Err(invalid());
     }
     let info = app.stores.store_for_url(url).ok_or_else(invalid)?;
+    // The store fetches the data itself; the filter still decides which
+    // servers a client may point it at.
     if matches!(scheme.as_str(), "http" | "https")
-        && !uri_allowed(&app.config.import_filtering, url).await
+        && fetch::filter::check(&app.config.import_filtering, url)
+            .await
+            .is_err()
     {
-        return Err(ServiceError::Invalid(format!(
-            "URL for the location does not pass filtering: {}",
-            redact(url)
-        )));
+        return Err(ServiceError::LocationRefused(redact(url)));
     }
     let store = app
         .stores
@@ -332,7 +243,7 @@ async fn hash_in_background(
     caller: &RequestContext,
     image: Image,
     validation: Option<ValidationData>,
-) -> Result<(), String> {
+) -> ServiceResult<()> {
     let id = image.id;
     let algo = image
         .os_hash_algo
@@ -368,11 +279,10 @@ async fn hash_in_background(
             tracing::warn!(image = %id, "Hash calculation failed for image data; the image stays active without a hash")
         }
         (Some(v), Some((md5, value))) if v.os_hash_value == value => {
-            let mut active = image.clone();
-            active.status = ImageStatus::Active;
+            let (mut active, change) = image.moved_to(ImageStatus::Active)?;
             active.checksum = Some(md5);
             active.os_hash_value = Some(value);
-            settle(app, &active).await;
+            settle(app, &active, change.from).await;
         }
         (Some(v), found) => {
             match found {
@@ -383,28 +293,24 @@ async fn hash_in_background(
                     tracing::warn!(image = %id, "Hash calculation failed for image data; the location is dropped")
                 }
             }
-            let mut queued = image.clone();
-            queued.status = ImageStatus::Queued;
+            let (mut queued, change) = image.moved_to(ImageStatus::Queued)?;
             // As in Glance, the location stays: the http store that holds it
             // cannot delete, and clients see it in `stores`.
             queued.size = None;
             queued.checksum = None;
             queued.os_hash_algo = None;
             queued.os_hash_value = None;
-            settle(app, &queued).await;
-            return Err("The image data does not match the validation data.".into());
+            settle(app, &queued, change.from).await;
+            return Err(ServiceError::ValidationDataMismatch);
         }
     }
     Ok(())
 }
 
-/// Moves an `importing` image on; another request may have got there first.
-async fn settle(app: &App, image: &Image) {
-    match app
-        .db
-        .update_image(image, Some(ImageStatus::Importing))
-        .await
-    {
+/// Moves an `importing` image on (`from` is its status as read); another
+/// request may have got there first.
+async fn settle(app: &App, image: &Image, from: ImageStatus) {
+    match app.db.update_image(image, Some(from)).await {
         Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
         Err(e) => {
             tracing::error!(image = %image.id, error = %e, "could not record the outcome of the location check")
@@ -467,140 +373,4 @@ fn has_service_role(ctx: &RequestContext) -> bool {
 fn scheme(url: &str) -> Option<String> {
     let (scheme, _) = url.split_once("://")?;
     (!scheme.is_empty()).then(|| scheme.to_ascii_lowercase())
-}
-
-/// The URL as messages and logs may show it: without a password.
-pub fn redact(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(_) => url.to_owned(),
-        Err(_) => "<unparsable URL>".to_owned(),
-    }
-}
-
-/// Glance's `validate_import_uri`: the scheme, host and (when the URL names
-/// one) port must pass their allowed list when it is set, else their
-/// disallowed list. Host names must resolve; IP addresses are compared in
-/// their normal form (the URL parser turns `127.1` or `0x7f000001` into
-/// `127.0.0.1`, so encoded addresses cannot slip past a list).
-pub async fn uri_allowed(filter: &ImportFilteringConfig, url: &str) -> bool {
-    let Ok(parsed) = Url::parse(url) else {
-        return false;
-    };
-    let scheme = parsed.scheme();
-    let listed = |list: &[String], value: &str| list.iter().any(|v| v.eq_ignore_ascii_case(value));
-    if (!filter.allowed_schemes.is_empty() && !listed(&filter.allowed_schemes, scheme))
-        || (filter.allowed_schemes.is_empty() && listed(&filter.disallowed_schemes, scheme))
-    {
-        return false;
-    }
-    let Some(host) = parsed.host_str() else {
-        return false;
-    };
-    let ip = host
-        .parse::<std::net::Ipv4Addr>()
-        .map(std::net::IpAddr::from)
-        .or_else(|_| {
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::Ipv6Addr>()
-                .map(std::net::IpAddr::from)
-        });
-    let host = match ip {
-        Ok(ip) => ip.to_string(),
-        Err(_) => {
-            let name = host.to_ascii_lowercase();
-            if name.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                return false;
-            }
-            let lookup = format!("{}.", name.trim_end_matches('.'));
-            if tokio::net::lookup_host((lookup.as_str(), 80))
-                .await
-                .is_err()
-            {
-                return false;
-            }
-            name
-        }
-    };
-    if (!filter.allowed_hosts.is_empty() && !listed(&filter.allowed_hosts, &host))
-        || (filter.allowed_hosts.is_empty() && listed(&filter.disallowed_hosts, &host))
-    {
-        return false;
-    }
-    if let Some(port) = parsed.port() {
-        let refused = if filter.allowed_ports.is_empty() {
-            filter.disallowed_ports.contains(&port)
-        } else {
-            !filter.allowed_ports.contains(&port)
-        };
-        if refused {
-            return false;
-        }
-    }
-    true
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn validation_data_is_checked_like_glance() {
-        assert_eq!(ValidationData::parse(None).unwrap(), None);
-        assert_eq!(ValidationData::parse(Some(&json!({}))).unwrap(), None);
-        let sha256 = "ab".repeat(32);
-        let ok = ValidationData::parse(Some(
-            &json!({"os_hash_algo": "sha256", "os_hash_value": sha256}),
-        ))
-        .unwrap()
-        .unwrap();
-        assert_eq!(ok.os_hash_algo, "sha256");
-        for bad in [
-            json!({"os_hash_value": sha256}),
-            json!({"os_hash_algo": "sha256"}),
-            json!({"os_hash_algo": "sha123", "os_hash_value": sha256}),
-            json!({"os_hash_algo": "sha512", "os_hash_value": sha256}),
-            json!({"os_hash_algo": "sha256", "os_hash_value": "zz".repeat(32)}),
-            json!({"os_hash_algo": "sha256", "os_hash_value": sha256, "checksum": "x"}),
-            json!("sha256"),
-        ] {
-            assert!(
-                matches!(
-                    ValidationData::parse(Some(&bad)),
-                    Err(ServiceError::Invalid(_))
-                ),
-                "{bad}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn the_url_filter_follows_glance_lists() {
-        let mut filter = ImportFilteringConfig::default();
-        assert!(uri_allowed(&filter, "http://127.0.0.1/x").await);
-        assert!(!uri_allowed(&filter, "http://127.0.0.1:8088/x").await);
-        assert!(!uri_allowed(&filter, "ftp://127.0.0.1/x").await);
-        filter.allowed_ports = vec![];
-        filter.disallowed_hosts = vec!["127.0.0.1".into()];
-        assert!(!uri_allowed(&filter, "http://127.0.0.1:8088/x").await);
-        // Encoded forms of a refused address are refused too.
-        assert!(!uri_allowed(&filter, "http://2130706433/x").await);
-        assert!(!uri_allowed(&filter, "http://127.1/x").await);
-        filter.allowed_hosts = vec!["127.0.0.1".into()];
-        assert!(uri_allowed(&filter, "http://127.0.0.1:8088/x").await);
-        assert!(!uri_allowed(&filter, "http://[::1]/x").await);
-        assert!(!uri_allowed(&filter, "http://no-such-host.invalid/x").await);
-    }
-
-    #[test]
-    fn passwords_never_show() {
-        assert_eq!(redact("http://glance:secret@h/x"), "http://glance:***@h/x");
-        assert_eq!(redact("http://h/x"), "http://h/x");
-    }
 }

@@ -171,9 +171,112 @@ pub enum ServiceError {
     #[error("Range requests are not supported by the store holding this image.")]
     RangeUnsupported,
 
+    // Import and tasks.
+    /// `POST /import` on an image that already has data (except copy-image).
+    #[error("Image with status active cannot be target for import")]
+    ImportOfActiveImage,
+    /// The import method needs the image in another status.
+    #[error("{}", import_needs_status(.method, .needed))]
+    ImportNeedsStatus {
+        method: &'static str,
+        needed: ImageStatus,
+    },
+    #[error("'{0}' needs to be set before import")]
+    ImportNeedsFormat(&'static str),
+    /// Another import (or location check) holds the image.
+    #[error(
+        "New operation on image '{0}' is not permitted as prior operation is still in progress"
+    )]
+    OperationInProgress(Uuid),
+    #[error("Image is already present at store '{0}'")]
+    AlreadyInStore(String),
+    /// An import names a store that is not configured.
+    #[error("Store for identifier {0} not found")]
+    ImportStoreNotFound(String),
+    /// `all_stores` together with `stores` or `X-Image-Meta-Store`.
+    #[error(
+        "All_stores parameter can't be used with x-image-meta-store header or stores parameter"
+    )]
+    AllStoresWithStores,
+    #[error("Stores parameter and x-image-meta-store header can't be both specified")]
+    StoresWithHeaderStore,
+    /// A glance-download body without this field of `method`.
+    #[error("'{0}' needs to be set for glance-download import method")]
+    GlanceDownloadNeeds(&'static str),
+    #[error("Remote image id does not look like a UUID: {0}")]
+    RemoteImageId(String),
+    /// An outbound URL refused by `[import_filtering]` or the address rules;
+    /// `uri` as messages may show it (redacted, `None` when absent).
+    #[error("URI for {purpose} does not pass filtering: {uri}")]
+    UriRefused { purpose: &'static str, uri: String },
+    /// A fetch into staging failed; `uri` is redacted.
+    #[error("Failed to download {uri}: {why}")]
+    DownloadFailed { uri: String, why: String },
+    #[error("glance-download failed: {0}")]
+    GlanceDownloadFailed(String),
+    #[error("Image {0} has no readable copy.")]
+    NoReadableCopy(Uuid),
+    #[error("The data of image {0} changed between two stores.")]
+    DataChangedBetweenStores(Uuid),
+    #[error("Import of image {0} failed for every store.")]
+    ImportFailedEverywhere(Uuid),
+    /// A read-modify-write of an image kept losing to other writers.
+    #[error("Image {0} keeps changing; the import could not record its progress.")]
+    KeepsChanging(Uuid),
+    #[error("Image size mismatch: the request declared {declared} bytes but {sent} were sent.")]
+    StagedSizeMismatch { declared: u64, sent: u64 },
+    #[error("The image {0} has data on staging")]
+    AlreadyStaged(Uuid),
+    #[error("Image {0} has no staged data to import.")]
+    NothingStaged(Uuid),
+    #[error("Task 'input' is required")]
+    TaskInputRequired,
+    #[error("Provided object does not match schema 'task': '{0}' is not one of ['import']")]
+    TaskTypeUnknown(String),
+    /// The `import_from` of a legacy import task, as Glance shows it.
+    #[error("Invalid location: {0}")]
+    TaskSourceInvalid(String),
+    #[error("File based imports are not allowed. Please use a non-local source of image data.")]
+    TaskSourceLocal,
+    #[error(
+        "The given uri is not valid. Please specify a valid uri from the following list of supported uri ['http']"
+    )]
+    TaskSourceScheme,
+    /// Recorded as the task's message, not answered.
+    #[error("Input does not contain '{0}' field")]
+    TaskInputMissing(&'static str),
+    #[error("Could not find task {0}")]
+    TaskNotFound(Uuid),
+    /// A `GET /v2/tasks` filter; `what` is `sort direction`, `status value`, `type value`.
+    #[error("Invalid {what}: {value}")]
+    TaskFilterInvalid { what: &'static str, value: String },
+    #[error("Task with the given id {0} was not found")]
+    TaskMarkerNotFound(String),
+    #[error("It's not allowed to add locations if image status is {0}.")]
+    LocationNeedsQueued(ImageStatus),
+    /// `uri` is redacted.
+    #[error("URL for the location does not pass filtering: {0}")]
+    LocationRefused(String),
+    #[error("Image {0} is not in a state that accepts new locations.")]
+    LocationsNotAccepted(Uuid),
+    /// Recorded as the location task's message.
+    #[error("The image data does not match the validation data.")]
+    ValidationDataMismatch,
+
     /// Glance words this refusal as the detail under its status's stock explanation.
     #[error("{0}")]
     AsDetail(Box<ServiceError>),
+}
+
+/// Glance's wording for an import method that needs the image in `needed`.
+fn import_needs_status(method: &str, needed: &ImageStatus) -> String {
+    match needed {
+        ImageStatus::Uploading => {
+            format!("Image needs to be staged before '{method}' method can be used")
+        }
+        ImageStatus::Active => "Only images with status active can be targeted for copying".into(),
+        other => format!("Image needs to be in '{other}' state to use '{method}' method"),
+    }
 }
 
 impl ServiceError {

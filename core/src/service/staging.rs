@@ -40,9 +40,7 @@ pub async fn write(
     tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
     let target = path(app, id);
     if tokio::fs::try_exists(&target).await.unwrap_or(false) {
-        return Err(ServiceError::Conflict(format!(
-            "The image {id} has data on staging"
-        )));
+        return Err(ServiceError::AlreadyStaged(id));
     }
     let partial = dir.join(format!(".{id}.{}.partial", Uuid::new_v4().simple()));
     let result = async {
@@ -83,7 +81,7 @@ pub async fn read(
 ) -> ServiceResult<(BoxStream<'static, std::io::Result<Bytes>>, u64)> {
     let file = tokio::fs::File::open(path(app, id)).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            ServiceError::Conflict(format!("Image {id} has no staged data to import."))
+            ServiceError::NothingStaged(id)
         } else {
             io_error(e)
         }

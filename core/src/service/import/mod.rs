@@ -1,0 +1,232 @@
+//! Interoperable image import: `PUT /stage` and `POST /import` with the
+//! glance-direct, web-download, copy-image and glance-download methods, and
+//! the legacy `import` task of `/v2/tasks`.
+//!
+//! `start` runs Glance's checks in Glance's order, records an
+//! `api_image_import` task, takes the image's import lock
+//! (`os_glance_import_task`) together with the status change, and returns;
+//! the task then runs in the background ([`job`]), step by step:
+//!
+//! 1. get the data: the staged file (glance-direct, [`stage`]), a fetch of
+//!    the URI into staging (web-download), an existing copy (copy-image), or,
+//!    with the caller's token, the metadata and data of an image of another
+//!    region's image service ([`glance_download`]);
+//! 2. write it to each target store in turn, hashing as it passes; each
+//!    stored copy becomes a location, and the store moves from
+//!    `os_glance_importing_to_stores` to the image's `stores`, or to
+//!    `os_glance_failed_import`;
+//! 3. with `all_stores_must_succeed`, one failure undoes the copies this
+//!    import wrote and puts the image back to `queued` (copy-image leaves the
+//!    image as it was);
+//! 4. clear staging, release the lock, and record the task's outcome.
+
+mod glance_download;
+mod job;
+pub mod legacy;
+mod properties;
+mod request;
+mod source;
+pub mod stage;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::{Map, json};
+use uuid::Uuid;
+
+use self::job::Job;
+use self::properties::{lock_is_held, split};
+use self::source::pin;
+use super::access::enforce_image;
+use super::images::{self, not_found_as};
+use super::quota::{self, Resource};
+use super::{ServiceError, ServiceResult, tasks};
+use crate::app::App;
+use crate::context::RequestContext;
+use crate::db::DbError;
+use crate::domain::{ImageStatus, Task};
+
+pub use self::properties::{FAILED, IMPORTING, LOCK};
+pub use self::request::{ImportRequest, Method, RemoteImage};
+pub use self::stage::stage;
+
+/// `POST /v2/images/{id}/import`: check, record the task, take the lock and
+/// start the work. Returns once the task runs.
+pub async fn start(
+    app: &Arc<App>,
+    ctx: &RequestContext,
+    id: Uuid,
+    req: ImportRequest,
+) -> ServiceResult<()> {
+    quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
+    let image = images::get(app, ctx, id).await?;
+    let method = req.method.name();
+    let needs = |needed| Err(ServiceError::ImportNeedsStatus { method, needed });
+    match (&req.method, image.status) {
+        (Method::CopyImage, ImageStatus::Active) => {}
+        (_, ImageStatus::Active) => return Err(ServiceError::ImportOfActiveImage),
+        (Method::CopyImage, _) => return needs(ImageStatus::Active),
+        (Method::WebDownload { .. } | Method::GlanceDownload(_), status)
+            if status != ImageStatus::Queued =>
+        {
+            return needs(ImageStatus::Queued);
+        }
+        (Method::GlanceDirect, status) if status != ImageStatus::Uploading => {
+            return needs(ImageStatus::Uploading);
+        }
+        _ => {}
+    }
+    if image.container_format.is_none() {
+        return Err(ServiceError::ImportNeedsFormat("container_format"));
+    }
+    if image.disk_format.is_none() {
+        return Err(ServiceError::ImportNeedsFormat("disk_format"));
+    }
+    if let Method::GlanceDownload(remote) = &req.method {
+        remote.check()?;
+    }
+    let rule = match req.method {
+        Method::CopyImage => "copy_image",
+        _ => "modify_image",
+    };
+    enforce_image(app, ctx, rule, &image, || {
+        format!("You are not authorized to complete {rule} action.")
+    })?;
+    if let Some(task_id) = image.properties.get(LOCK)
+        && lock_is_held(app, task_id).await?
+    {
+        return Err(ServiceError::OperationInProgress(id));
+    }
+
+    let mut targets = target_stores(app, &req)?;
+    if matches!(req.method, Method::CopyImage) {
+        let held: BTreeSet<&str> = image.locations.iter().filter_map(|l| l.store()).collect();
+        if req.all_stores {
+            targets.retain(|s| !held.contains(s.as_str()));
+            if targets.is_empty() {
+                return Ok(());
+            }
+        } else if let Some(present) = targets.iter().find(|s| held.contains(s.as_str())) {
+            return Err(ServiceError::AlreadyInStore(present.clone()));
+        }
+    }
+    let pinned = match &req.method {
+        Method::WebDownload { uri } => Some(pin(app, uri, "web-download").await?),
+        _ => None,
+    };
+
+    // copy-image leaves the status alone; the others import (the formats
+    // were checked above, in Glance's words).
+    let (mut next, expected) = match req.method {
+        Method::CopyImage => (image.clone(), image.status),
+        _ => {
+            let (next, change) = image.moved_to(ImageStatus::Importing)?;
+            (next, change.from)
+        }
+    };
+
+    let mut input = Map::new();
+    input.insert("image_id".into(), json!(id));
+    input.insert("import_req".into(), req.body.clone());
+    input.insert("backend".into(), json!(targets));
+    let mut task = Task::new("api_image_import", input, Utc::now());
+    task.owner = ctx.project_id.clone();
+    task.image_id = Some(id);
+    task.user_id = ctx.user_id.clone();
+    task.request_id = Some(ctx.request_id.clone());
+    app.db.create_task(&task).await?;
+
+    // Lock, status and progress properties change together, or not at all.
+    next.properties.insert(LOCK.into(), task.id.to_string());
+    next.properties.insert(IMPORTING.into(), targets.join(","));
+    let failed: Vec<String> = split(next.properties.get(FAILED))
+        .into_iter()
+        .filter(|s| !targets.contains(s))
+        .collect();
+    next.properties.insert(FAILED.into(), failed.join(","));
+    next.properties.remove("os_glance_stage_host");
+    if let Err(e) = app.db.update_image(&next, Some(expected)).await {
+        tasks::fail(
+            app,
+            &mut task,
+            "The image changed before the import could start.",
+        )
+        .await;
+        return match e {
+            DbError::Conflict => Err(ServiceError::OperationInProgress(id)),
+            other => Err(not_found_as(other, id)),
+        };
+    }
+
+    let job = Job {
+        app: Arc::clone(app),
+        image_id: id,
+        method: req.method,
+        stores: targets,
+        all_must_succeed: req.all_stores_must_succeed,
+        pinned,
+        token: ctx.auth_token.clone(),
+        caller: ctx.clone(),
+        task,
+    };
+    tokio::spawn(job.run());
+    Ok(())
+}
+
+/// The stores an import writes to: every writable store (`all_stores`), the
+/// body's `stores`, `X-Image-Meta-Store`, or the default store.
+fn target_stores(app: &App, req: &ImportRequest) -> ServiceResult<Vec<String>> {
+    let stores = if req.all_stores {
+        if req.stores.is_some() || req.header_store.is_some() {
+            return Err(ServiceError::AllStoresWithStores);
+        }
+        app.stores
+            .infos()
+            .filter(|info| {
+                !info.id.starts_with("os_glance_")
+                    && app
+                        .stores
+                        .get(&info.id)
+                        .is_some_and(|s| s.capabilities().write)
+            })
+            .map(|info| info.id.clone())
+            .collect()
+    } else {
+        match (&req.stores, &req.header_store) {
+            (Some(_), Some(_)) => return Err(ServiceError::StoresWithHeaderStore),
+            (Some(stores), None) => stores.clone(),
+            (None, Some(store)) => vec![store.clone()],
+            (None, None) => vec![app.stores.default_id().to_owned()],
+        }
+    };
+    if let Some(unknown) = stores
+        .iter()
+        .find(|store| !app.config.stores.contains_key(*store))
+    {
+        return Err(ServiceError::ImportStoreNotFound(unknown.clone()));
+    }
+    Ok(stores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_keep_glance_wording() {
+        let needs = |method, needed| ServiceError::ImportNeedsStatus { method, needed }.to_string();
+        assert_eq!(
+            needs("web-download", ImageStatus::Queued),
+            "Image needs to be in 'queued' state to use 'web-download' method"
+        );
+        assert_eq!(
+            needs("glance-direct", ImageStatus::Uploading),
+            "Image needs to be staged before 'glance-direct' method can be used"
+        );
+        assert_eq!(
+            needs("copy-image", ImageStatus::Active),
+            "Only images with status active can be targeted for copying"
+        );
+    }
+}
