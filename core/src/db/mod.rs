@@ -16,6 +16,7 @@ mod cache;
 mod codec;
 mod error;
 mod images;
+mod jobs;
 mod list;
 mod locations;
 mod members;
@@ -23,6 +24,7 @@ mod metadefs;
 mod sql;
 mod tasks;
 mod usage;
+mod work;
 
 use std::time::Duration;
 
@@ -33,10 +35,12 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use cache::CachedImage;
 pub use error::DbError;
+pub use jobs::Lease;
 pub use members::{Member, MemberStatus};
 pub use metadefs::{LoadMode, Loaded, MetadefContent};
 pub use tasks::TaskQuery;
 pub use usage::Usage;
+pub use work::{NewWork, Purged, Work, WorkKind};
 
 /// The database server behind a [`Database`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
