@@ -50,6 +50,15 @@ pub struct Config {
     pub metadefs: MetadefsConfig,
     /// The image cache of this API node (Glance's `image_cache_*`).
     pub cache: CacheConfig,
+    /// Background jobs: the reaper, the purge (`[jobs.<name>]`).
+    pub jobs: crate::jobs::config::JobsConfig,
+    /// DELETE leaves an image with data in `pending_delete` and the reaper
+    /// deletes its data after `scrub_time` (Glance's `delayed_delete`).
+    pub delayed_delete: bool,
+    /// Seconds an image stays in `pending_delete` before the reaper deletes its data.
+    pub scrub_time: u64,
+    /// Image data deletes the reaper runs at once.
+    pub scrub_pool_size: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -497,6 +506,10 @@ impl Default for Config {
             quotas: QuotaConfig::default(),
             metadefs: MetadefsConfig::default(),
             cache: CacheConfig::default(),
+            jobs: Default::default(),
+            delayed_delete: false,
+            scrub_time: 0,
+            scrub_pool_size: 1,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod context;
 pub mod db;
 pub mod domain;
 pub mod format;
+pub mod jobs;
 pub mod metadef_providers;
 pub mod policy;
 pub mod server;

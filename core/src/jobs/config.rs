@@ -1,0 +1,86 @@
+//! `[jobs]`: the background jobs `glint serve` runs, each under `[jobs.<name>]`.
+//! Glance's delayed-delete options (`delayed_delete`, `scrub_time`,
+//! `scrub_pool_size`) keep their names at the top level of the file.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Seconds a node holds a job's lease without renewing it; a node that
+    /// dies gives its jobs up to another node after this long.
+    pub lease_secs: u64,
+    /// Seconds `glint serve` gives running jobs to finish their unit of work
+    /// at shutdown.
+    pub shutdown_grace_secs: u64,
+    /// The reaper: pending store work and delayed deletes.
+    pub reaper: ReaperConfig,
+    /// Removal of soft-deleted rows (`glint db purge`, run periodically).
+    pub purge: PurgeConfig,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            lease_secs: 60,
+            shutdown_grace_secs: 10,
+            reaper: ReaperConfig::default(),
+            purge: PurgeConfig::default(),
+        }
+    }
+}
+
+/// `[jobs.reaper]`: drains the pending-work rows (store deletes the API could
+/// not finish) and deletes the data of images in `pending_delete` once
+/// `scrub_time` has passed. Runs on one node at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReaperConfig {
+    pub enabled: bool,
+    /// Seconds between passes when there is nothing to do.
+    pub interval_secs: u64,
+    /// Rows (work rows, then images) taken per unit of work.
+    pub batch_size: u32,
+    /// Most store deletes per second; 0 is no limit.
+    pub max_deletes_per_sec: u32,
+    /// Longest wait, in seconds, before a failed store delete is tried again
+    /// (waits double from `interval_secs`; a store error marked permanent
+    /// waits this long at once).
+    pub retry_max_secs: u64,
+}
+
+impl Default for ReaperConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: 60,
+            batch_size: 100,
+            max_deletes_per_sec: 0,
+            retry_max_secs: 3600,
+        }
+    }
+}
+
+/// `[jobs.purge]`: `glint db purge` on a timer. Off by default, as Glance
+/// leaves purging to the operator's cron.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PurgeConfig {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    /// Rows of images deleted longer ago than this are removed.
+    pub age_in_days: u32,
+    /// Most rows removed per table and run.
+    pub max_rows: u32,
+}
+
+impl Default for PurgeConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            interval_secs: 86_400,
+            age_in_days: 30,
+            max_rows: 100,
+        }
+    }
+}
