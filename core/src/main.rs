@@ -107,7 +107,12 @@ enum DbCommand {
     /// properties, tags, locations) and of expired tasks, at most --max-rows
     /// per table (-1: all), as glance-manage db purge does.
     Purge {
-        #[arg(long, alias = "age_in_days", default_value_t = 30)]
+        #[arg(
+            long,
+            alias = "age_in_days",
+            default_value_t = 30,
+            allow_negative_numbers = true
+        )]
         age_in_days: i64,
         #[arg(
             long,
@@ -120,7 +125,12 @@ enum DbCommand {
     /// Remove the rows of images deleted more than --age-in-days ago that
     /// nothing refers to any more; their ids become reusable.
     PurgeImagesTable {
-        #[arg(long, alias = "age_in_days", default_value_t = 180)]
+        #[arg(
+            long,
+            alias = "age_in_days",
+            default_value_t = 180,
+            allow_negative_numbers = true
+        )]
         age_in_days: i64,
         #[arg(
             long,
