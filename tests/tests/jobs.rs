@@ -661,3 +661,55 @@ async fn two_nodes_on_one_postgres_scrub_each_image_once() {
     );
     assert!(listed["pending_work"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_reaper_removes_orphaned_files_and_nothing_else() {
+    let site = Site::new(
+        "[jobs.reaper]\ninterval_secs = 1\norphan_grace_secs = 1",
+        None,
+    );
+    let node = site.serve(&[]).await;
+    let data = pattern(30_000, 7);
+    let live = node.image_with(&data).await;
+    // Data no image names, and a temporary file of an image nobody is uploading.
+    for name in [
+        uuid::Uuid::new_v4().to_string(),
+        format!(".{live}.tmp-ff-0-0"),
+    ] {
+        std::fs::write(site.store.join(name), b"left behind").unwrap();
+    }
+    std::fs::write(site.store.join("notes.txt"), b"not the store's").unwrap();
+    let mut expected = vec![live.clone(), "notes.txt".to_owned()];
+    expected.sort();
+    wait_for(20, "the reaper to remove the orphans", || {
+        (site.store_files() == expected).then_some(())
+    })
+    .await;
+    assert_eq!(node.log().matches("orphan removed").count(), 2);
+    let r = node
+        .client
+        .get(format!("{}/v2/images/{live}/file", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn glint_scrub_removes_orphaned_files() {
+    let site = Site::new(
+        "[jobs.reaper]\nenabled = false\norphan_grace_secs = 1",
+        None,
+    );
+    let node = site.serve(&[]).await;
+    let live = node.image_with(&pattern(1_000, 8)).await;
+    let stray = uuid::Uuid::new_v4().to_string();
+    std::fs::write(site.store.join(&stray), b"left behind").unwrap();
+    let report = wait_for(20, "glint scrub to remove the orphan", || {
+        let report = site.admin_json(&["scrub", "--json"], &[]);
+        (report["orphans"] == 1).then_some(report)
+    })
+    .await;
+    assert_eq!(report["deleted"], 0);
+    assert_eq!(site.store_files(), [live.as_str()]);
+}

@@ -219,6 +219,23 @@ impl Database {
         Ok(Some(image))
     }
 
+    /// Image `id`, deleted or not, with its children; `None` when no such
+    /// id was ever used (or its row was purged).
+    pub async fn image_any(&self, id: Uuid) -> Result<Option<Image>, DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push("SELECT ")
+            .push(IMAGE_COLUMNS)
+            .push(" FROM images i WHERE i.id = ")
+            .bind(id_text(id));
+        let mut conn = self.reader.acquire().await?;
+        let Some(row) = sql.build()?.fetch_optional(&mut *conn).await? else {
+            return Ok(None);
+        };
+        let mut image = image_from_row(&row)?;
+        load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
+        Ok(Some(image))
+    }
+
     /// The status of image `id`, deleted or not; `None` when no such id was ever used.
     pub async fn image_status_any(&self, id: Uuid) -> Result<Option<ImageStatus>, DbError> {
         let mut sql = Sql::new(self.backend);

@@ -47,6 +47,12 @@ pub struct ReaperConfig {
     /// (waits double from `interval_secs`; a store error marked permanent
     /// waits this long at once).
     pub retry_max_secs: u64,
+    /// Remove files of `file` stores that no image needs (see `jobs::orphans`),
+    /// at most once per `interval_secs`.
+    pub sweep_orphans: bool,
+    /// Seconds a file must be old before it can count as an orphan: longer
+    /// than any upload or copy takes.
+    pub orphan_grace_secs: u64,
 }
 
 impl Default for ReaperConfig {
@@ -57,6 +63,8 @@ impl Default for ReaperConfig {
             batch_size: 100,
             max_deletes_per_sec: 0,
             retry_max_secs: 3600,
+            sweep_orphans: true,
+            orphan_grace_secs: 86_400,
         }
     }
 }

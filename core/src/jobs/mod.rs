@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod config;
 pub mod lease;
+pub mod orphans;
 pub mod pending;
 pub mod purge;
 pub mod reaper;

@@ -8,11 +8,14 @@
 //! 2. images in `pending_delete` for longer than `scrub_time`: delete the
 //!    data of every location (`scrub_pool_size` images at a time), then move
 //!    the image to `deleted`; data a store refused becomes pending work in
-//!    that same transaction.
+//!    that same transaction;
+//! 3. at most once per `interval_secs`, the orphans of file stores
+//!    ([`super::orphans`]).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 
 use chrono::Utc;
 use futures::future::BoxFuture;
@@ -22,6 +25,7 @@ use tracing::Instrument;
 
 use super::config::ReaperConfig;
 use super::lease::Lease;
+use super::orphans::{self, FileStoreDir, file_store_dirs};
 use super::pending::{delete_data, delete_locations};
 use super::{JobError, Worker, WorkerState};
 use crate::config::Config;
@@ -40,6 +44,8 @@ pub struct Report {
     pub failed: AtomicU64,
     /// Images moved from `pending_delete` to `deleted`.
     pub scrubbed: AtomicU64,
+    /// Orphaned files removed from file stores.
+    pub orphans: AtomicU64,
 }
 
 impl Report {
@@ -49,10 +55,11 @@ impl Report {
 
     pub fn line(&self) -> String {
         format!(
-            "{} objects deleted, {} deletes failed (retried later), {} images scrubbed",
+            "{} objects deleted, {} deletes failed (retried later), {} images scrubbed, {} orphans removed",
             self.deleted.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
-            self.scrubbed.load(Ordering::Relaxed)
+            self.scrubbed.load(Ordering::Relaxed),
+            self.orphans.load(Ordering::Relaxed)
         )
     }
 }
@@ -65,6 +72,8 @@ pub struct Reaper {
     pool: usize,
     lease: Option<Lease>,
     report: Arc<Report>,
+    file_stores: Vec<FileStoreDir>,
+    last_sweep: Mutex<Option<Instant>>,
 }
 
 impl Reaper {
@@ -84,6 +93,8 @@ impl Reaper {
             pool: config.scrub_pool_size.max(1),
             lease,
             report: Arc::default(),
+            file_stores: file_store_dirs(config),
+            last_sweep: Mutex::new(None),
         }
     }
 
@@ -121,7 +132,28 @@ impl Reaper {
             .await
             .into_iter()
             .collect::<Result<(), JobError>>()?;
+
+        if self.sweep_due() {
+            let grace = Duration::from_secs(self.config.orphan_grace_secs);
+            let removed = orphans::sweep(&self.db, &self.file_stores, grace).await?;
+            Report::add(&self.report.orphans, removed);
+            handled += removed as usize;
+        }
         Ok(handled)
+    }
+
+    /// Whether the orphans are to be swept now; if so, the sweep counts as started.
+    fn sweep_due(&self) -> bool {
+        if !self.config.sweep_orphans || self.file_stores.is_empty() {
+            return false;
+        }
+        let mut last = self.last_sweep.lock().unwrap_or_else(|e| e.into_inner());
+        let every = Duration::from_secs(self.config.interval_secs.max(1));
+        if last.is_some_and(|at| at.elapsed() < every) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
     }
 
     /// Tries one pending-work row.
