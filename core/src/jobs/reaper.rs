@@ -74,6 +74,9 @@ pub struct Reaper {
     report: Arc<Report>,
     file_stores: Vec<FileStoreDir>,
     last_sweep: Mutex<Option<Instant>>,
+    /// The last failed unit of work, for the status the lease row carries to
+    /// `glint jobs list` on every node.
+    last_error: Option<String>,
 }
 
 impl Reaper {
@@ -95,6 +98,7 @@ impl Reaper {
             report: Arc::default(),
             file_stores: file_store_dirs(config),
             last_sweep: Mutex::new(None),
+            last_error: None,
         }
     }
 
@@ -233,17 +237,26 @@ impl Worker for Reaper {
     }
 
     fn status(&self) -> String {
-        self.report.line()
+        match &self.last_error {
+            Some(e) => format!("{}; last error: {e}", self.report.line()),
+            None => self.report.line(),
+        }
     }
 
     fn work(&mut self) -> BoxFuture<'_, Result<WorkerState, JobError>> {
         async move {
             if let Some(lease) = &self.lease
-                && !lease.hold(&self.report.line()).await?
+                && !lease.hold(&self.status()).await?
             {
                 return Ok(WorkerState::Idle);
             }
-            let handled = self.pass().await?;
+            let handled = match self.pass().await {
+                Ok(handled) => handled,
+                Err(e) => {
+                    self.last_error = Some(format!("{} at {}", e, Utc::now().to_rfc3339()));
+                    return Err(e);
+                }
+            };
             if handled == 0 {
                 return Ok(WorkerState::Idle);
             }
