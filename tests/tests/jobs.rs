@@ -604,13 +604,13 @@ async fn two_nodes_on_one_postgres_scrub_each_image_once() {
     let store = shared.path().join("images");
     std::fs::create_dir_all(&store).unwrap();
     hand_over(shared.path());
-    let config = "delayed_delete = true\nscrub_time = 1\nscrub_pool_size = 2\n[jobs.reaper]\ninterval_secs = 1";
+    let config = "delayed_delete = true\nscrub_time = 1\nscrub_pool_size = 2\n[jobs]\nlease_secs = 3\n[jobs.reaper]\ninterval_secs = 1";
     let sites = [
         Site::new(config, Some(&store)),
         Site::new(config, Some(&store)),
     ];
     let env = [("GLINT_DATABASE__URL", db.url.as_str())];
-    let nodes = [sites[0].serve(&env).await, sites[1].serve(&env).await];
+    let mut nodes = vec![sites[0].serve(&env).await, sites[1].serve(&env).await];
 
     let mut ids = Vec::new();
     for n in 0..6 {
@@ -660,6 +660,25 @@ async fn two_nodes_on_one_postgres_scrub_each_image_once() {
         scrubber.url
     );
     assert!(listed["pending_work"].as_array().unwrap().is_empty());
+
+    // The holder dies (SIGKILL): the survivor takes the lease once it expires, and scrubs.
+    let survivor = nodes.remove(usize::from(scrubbing[0]));
+    drop(nodes);
+    let last = survivor.image_with(&pattern(100, 99)).await;
+    survivor.delete(&last).await;
+    wait_for(30, "the surviving node to scrub", || {
+        survivor
+            .log()
+            .lines()
+            .any(|l| l.contains("scrubbed image") && l.contains(last.as_str()))
+            .then_some(())
+    })
+    .await;
+    assert!(sites[0].store_files().is_empty());
+    let listed = sites[0].admin_json(&["jobs", "list", "--json"], &env);
+    let holder = listed["workers"][0]["holder"].as_str().unwrap().to_owned();
+    let port = survivor.url.rsplit(':').next().unwrap();
+    assert!(holder.contains(&format!(":{port}#")), "{holder}");
 }
 
 #[tokio::test]

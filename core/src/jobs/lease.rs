@@ -41,6 +41,38 @@ impl Lease {
         Ok(held)
     }
 
+    /// Waits `interval`, renewing the lease (if held) every third of its
+    /// lifetime, so an idle holder keeps it and a dead one loses it after
+    /// one lifetime, whatever the job's interval.
+    pub async fn keep_while_waiting(&self, interval: Duration, status: &str) {
+        let step = (self.ttl / 3).max(Duration::from_millis(100));
+        let deadline = tokio::time::Instant::now() + interval;
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline.min(now + step)).await;
+            if tokio::time::Instant::now() < deadline {
+                self.renew(status).await;
+            }
+        }
+    }
+
+    /// Renews the lease if this holder has it; never takes it.
+    async fn renew(&self, status: &str) {
+        let held = self.db.leases().await.map(|leases| {
+            leases
+                .iter()
+                .any(|l| l.name == self.job && l.holder == self.holder)
+        });
+        if let Ok(true) = held
+            && let Err(e) = self.hold(status).await
+        {
+            tracing::warn!(job = self.job, error = %e, "could not renew the lease");
+        }
+    }
+
     /// Gives the lease back so another node may take it at once.
     pub async fn release(&self) {
         if let Err(e) = self.db.release_lease(self.job, &self.holder).await {

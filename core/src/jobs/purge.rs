@@ -87,7 +87,8 @@ impl Worker for PurgeWorker {
     }
 
     fn wait_for_work(&mut self) -> BoxFuture<'_, ()> {
-        tokio::time::sleep(Duration::from_secs(self.config.interval_secs.max(1))).boxed()
+        let interval = Duration::from_secs(self.config.interval_secs.max(1));
+        async move { self.lease.keep_while_waiting(interval, &self.last).await }.boxed()
     }
 
     fn stopping(&mut self) -> BoxFuture<'_, ()> {

@@ -271,7 +271,14 @@ impl Worker for Reaper {
     }
 
     fn wait_for_work(&mut self) -> BoxFuture<'_, ()> {
-        tokio::time::sleep(Duration::from_secs(self.config.interval_secs.max(1))).boxed()
+        let interval = Duration::from_secs(self.config.interval_secs.max(1));
+        async move {
+            match &self.lease {
+                Some(lease) => lease.keep_while_waiting(interval, &self.status()).await,
+                None => tokio::time::sleep(interval).await,
+            }
+        }
+        .boxed()
     }
 
     fn stopping(&mut self) -> BoxFuture<'_, ()> {
