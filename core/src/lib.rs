@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod fetch;
 pub mod format;
+pub mod jobs;
 pub mod metadef_providers;
 pub mod policy;
 pub mod server;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use glint_core::config::{Config, DEFAULTS_TOML, Overrides};
 use glint_core::db::{Database, LoadMode, Loaded};
+use glint_core::jobs::cli;
 use glint_core::service::metadefs::load;
 
 #[derive(Parser)]
@@ -56,6 +57,89 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The reaper, once: delete pending store work and the data of images
+    /// waiting in pending_delete, until nothing is due (glance-scrubber).
+    Scrub {
+        /// State directory, as for `serve` (default ./data).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        /// Print one JSON document.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<ScrubCommand>,
+    },
+    /// Background jobs.
+    Jobs {
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Database maintenance.
+    Db {
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScrubCommand {
+    /// Bring an image waiting in pending_delete back to active.
+    Restore { id: uuid::Uuid },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// The jobs, the node running each, and the pending work: what, why, since when.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Remove the rows of images deleted more than --age-in-days ago (members,
+    /// properties, tags, locations) and of expired tasks, at most --max-rows
+    /// per table (-1: all), as glance-manage db purge does.
+    Purge {
+        #[arg(
+            long,
+            alias = "age_in_days",
+            default_value_t = 30,
+            allow_negative_numbers = true
+        )]
+        age_in_days: i64,
+        #[arg(
+            long,
+            alias = "max_rows",
+            default_value_t = 100,
+            allow_negative_numbers = true
+        )]
+        max_rows: i64,
+    },
+    /// Remove the rows of images deleted more than --age-in-days ago that
+    /// nothing refers to any more; their ids become reusable.
+    PurgeImagesTable {
+        #[arg(
+            long,
+            alias = "age_in_days",
+            default_value_t = 180,
+            allow_negative_numbers = true
+        )]
+        age_in_days: i64,
+        #[arg(
+            long,
+            alias = "max_rows",
+            default_value_t = 100,
+            allow_negative_numbers = true
+        )]
+        max_rows: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,7 +232,64 @@ async fn main() -> anyhow::Result<ExitCode> {
             println!("{}", glint_core::api::spec());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scrub {
+            data_dir,
+            json,
+            command,
+        } => {
+            let config = config_in(cli.config.as_deref(), data_dir)?;
+            let db = open_database(&config).await?;
+            let result = match command {
+                None => cli::scrub(&config, &db, json).await,
+                Some(ScrubCommand::Restore { id }) => cli::restore(&db, id, json).await,
+            };
+            db.close().await;
+            result
+        }
+        Command::Jobs {
+            data_dir,
+            json,
+            command: JobsCommand::List,
+        } => {
+            let config = config_in(cli.config.as_deref(), data_dir)?;
+            let db = open_database(&config).await?;
+            let result = cli::list(&config, &db, json).await;
+            db.close().await;
+            result
+        }
+        Command::Db {
+            data_dir,
+            json,
+            command,
+        } => {
+            let config = config_in(cli.config.as_deref(), data_dir)?;
+            let db = open_database(&config).await?;
+            let result = match command {
+                DbCommand::Purge {
+                    age_in_days,
+                    max_rows,
+                } => cli::db_purge(&db, age_in_days, max_rows, false, json).await,
+                DbCommand::PurgeImagesTable {
+                    age_in_days,
+                    max_rows,
+                } => cli::db_purge(&db, age_in_days, max_rows, true, json).await,
+            };
+            db.close().await;
+            result
+        }
     }
+}
+
+/// The configuration of an admin command run on `data_dir`.
+fn config_in(file: Option<&std::path::Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    init_cli_tracing();
+    Ok(Config::load(
+        file,
+        Overrides {
+            data_dir,
+            ..Overrides::default()
+        },
+    )?)
 }
 
 async fn open_database(config: &Config) -> anyhow::Result<Database> {
@@ -213,6 +354,16 @@ fn describe(loaded: Loaded) -> &'static str {
 fn toml_string(config: &Config) -> anyhow::Result<String> {
     // figment's TOML provider reads only; serialise through serde_json for a readable dump.
     Ok(serde_json::to_string_pretty(config)?)
+}
+
+/// Admin commands log warnings to stderr: stdout is their answer.
+fn init_cli_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn init_tracing() {

@@ -59,13 +59,17 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
     let bind = app.config.bind;
     let listener = TcpListener::bind(bind);
     tracing::info!(%bind, "glint listening");
-    Server::new(listener)
+    let jobs = crate::jobs::start(&app);
+    let grace = std::time::Duration::from_secs(app.config.jobs.shutdown_grace_secs);
+    let served = Server::new(listener)
         .run_with_graceful_shutdown(
             crate::api::endpoint(app),
             shutdown_signal(),
             Some(std::time::Duration::from_secs(10)),
         )
-        .await?;
+        .await;
+    jobs.shutdown(grace).await;
+    served?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 //! `validate` what is derived and checked once everything is merged.
 
 mod auth;
+mod jobs;
 mod load;
 mod sections;
 mod validate;
@@ -26,6 +27,7 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
+pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
 pub use load::Overrides;
 pub use sections::{
     ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
@@ -81,6 +83,15 @@ pub struct Config {
     pub metadefs: MetadefsConfig,
     /// The image cache of this API node (Glance's `image_cache_*`).
     pub cache: CacheConfig,
+    /// Background jobs: the reaper, the purge (`[jobs.<name>]`).
+    pub jobs: JobsConfig,
+    /// DELETE leaves an image with data in `pending_delete` and the reaper
+    /// deletes its data after `scrub_time` (Glance's `delayed_delete`).
+    pub delayed_delete: bool,
+    /// Seconds an image stays in `pending_delete` before the reaper deletes its data.
+    pub scrub_time: u64,
+    /// Image data deletes the reaper runs at once.
+    pub scrub_pool_size: usize,
 }
 
 /// The settings of [`DEFAULTS_TOML`] alone, before [`Config::load`] derives
@@ -122,7 +133,20 @@ section_defaults!(
     quotas: QuotaConfig,
     metadefs: MetadefsConfig,
     cache: CacheConfig,
+    jobs: JobsConfig,
 );
+
+impl Default for ReaperConfig {
+    fn default() -> Self {
+        DEFAULTS.jobs.reaper.clone()
+    }
+}
+
+impl Default for PurgeConfig {
+    fn default() -> Self {
+        DEFAULTS.jobs.purge.clone()
+    }
+}
 
 impl Config {
     /// The cache directory.

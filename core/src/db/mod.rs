@@ -16,6 +16,7 @@ mod cache;
 mod codec;
 mod error;
 mod images;
+mod jobs;
 mod list;
 mod locations;
 mod members;
@@ -23,6 +24,7 @@ mod metadefs;
 mod sql;
 mod tasks;
 mod usage;
+mod work;
 
 use std::time::Duration;
 
@@ -34,11 +36,13 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 pub use crate::domain::{Member, MemberStatus};
 pub use cache::CachedImage;
 pub use error::DbError;
+pub use jobs::Lease;
 pub use metadefs::{
     DEFAULT_OWNER, DocumentError, LoadMode, Loaded, MetadefContent, MetadefItem, parse_document,
 };
 pub use tasks::TaskQuery;
 pub use usage::Usage;
+pub use work::{NewWork, Purged, Work, WorkKind};
 
 /// The database server behind a [`Database`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

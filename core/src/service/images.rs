@@ -206,41 +206,15 @@ pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) ->
 
 /// Delete an image's data, then its record, as Glance does: a store that
 /// refuses because the data is in use (an RBD snapshot with clones) answers
-/// 409 and the image stays as it was. Data a store cannot reach now is left
-/// for the scrubber; the record goes regardless.
+/// 409 and the image stays as it was. Data a store cannot delete now becomes
+/// pending work for the reaper; the record goes regardless. With
+/// `delayed_delete` the data waits for the reaper (`pending_delete`).
 pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
     let image = get_for(app, ctx, id, "delete_image").await?;
     if image.protected {
         return Err(ServiceError::Protected(id));
     }
-    for location in &image.locations {
-        let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
-            tracing::warn!(image = %id, url = %location.url, "no open store for location; data left for the scrubber");
-            continue;
-        };
-        match store.acting_for(ctx).delete(&location.url).await {
-            Ok(()) => {}
-            // Not ours to remove: a read-only store (http) only points at the data.
-            Err(e)
-                if matches!(
-                    e.kind,
-                    glint_sdk::ErrorKind::NotFound | glint_sdk::ErrorKind::Unsupported
-                ) => {}
-            Err(e) if e.kind == glint_sdk::ErrorKind::InUse => {
-                return Err(ServiceError::ImageInUse {
-                    id,
-                    reason: e.message,
-                });
-            }
-            Err(e) => {
-                tracing::warn!(image = %id, store = store.id(), error = %e, "could not delete image data; left for the scrubber");
-            }
-        }
-    }
-    app.db
-        .delete_image(id)
-        .await
-        .map_err(|e| not_found_as(e, id))?;
+    crate::service::pending::delete_image(app, ctx, &image).await?;
     super::staging::remove(app, id).await;
     app.cache.forget(id).await;
     Ok(())

@@ -110,13 +110,13 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             // Deleted (or otherwise moved on) while we were writing: our bytes
             // belong to nobody, so they go.
             tracing::info!(image = %id, "image changed during upload ({e}); removing the uploaded data");
-            if let Err(e) = store.delete(&outcome.location).await {
-                tracing::warn!(image = %id, error = %e, "could not remove orphaned upload; left for the scrubber");
-            }
+            let why = "the image was deleted during its upload";
+            crate::service::pending::delete_upload(app, &store, id, &outcome.location, why).await;
             Err(ServiceError::GoneDuringUpload(id))
         }
         Err(e) => {
-            let _ = store.delete(&outcome.location).await;
+            let why = "the upload's record could not be written";
+            crate::service::pending::delete_upload(app, &store, id, &outcome.location, why).await;
             restore_queued(app, &saving).await;
             Err(e.into())
         }

@@ -1,0 +1,59 @@
+//! `[jobs]`: the background jobs `glint serve` runs, each under `[jobs.<name>]`.
+//! Glance's delayed-delete options (`delayed_delete`, `scrub_time`,
+//! `scrub_pool_size`) keep their names at the top level of the file. Every
+//! default is in `config/defaults.toml`, as for the other sections.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Seconds a node holds a job's lease without renewing it; a node that
+    /// dies gives its jobs up to another node after this long.
+    pub lease_secs: u64,
+    /// Seconds `glint serve` gives running jobs to finish their unit of work
+    /// at shutdown.
+    pub shutdown_grace_secs: u64,
+    /// The reaper: pending store work and delayed deletes.
+    pub reaper: ReaperConfig,
+    /// Removal of soft-deleted rows (`glint db purge`, run periodically).
+    pub purge: PurgeConfig,
+}
+
+/// `[jobs.reaper]`: drains the pending-work rows (store deletes the API could
+/// not finish) and deletes the data of images in `pending_delete` once
+/// `scrub_time` has passed. Runs on one node at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaperConfig {
+    pub enabled: bool,
+    /// Seconds between passes when there is nothing to do.
+    pub interval_secs: u64,
+    /// Rows (work rows, then images) taken per unit of work.
+    pub batch_size: u32,
+    /// Most store deletes per second; 0 is no limit.
+    pub max_deletes_per_sec: u32,
+    /// Longest wait, in seconds, before a failed store delete is tried again
+    /// (waits double from `interval_secs`; a store error marked permanent
+    /// waits this long at once).
+    pub retry_max_secs: u64,
+    /// Remove files of `file` stores that no image needs (see `jobs::orphans`),
+    /// at most once per `interval_secs`.
+    pub sweep_orphans: bool,
+    /// Seconds a file must be old before it can count as an orphan: longer
+    /// than any upload or copy takes.
+    pub orphan_grace_secs: u64,
+}
+
+/// `[jobs.purge]`: `glint db purge` on a timer. Off by default, as Glance
+/// leaves purging to the operator's cron.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeConfig {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    /// Rows of images deleted longer ago than this are removed.
+    pub age_in_days: u32,
+    /// Most rows removed per table and run.
+    pub max_rows: u32,
+}
