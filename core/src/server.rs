@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use poem::Server;
-use poem::listener::TcpListener;
+use poem::listener::{Acceptor, AcceptorExt, BoxAcceptor, Listener, OpensslTlsConfig, TcpListener};
+use poem::{EndpointExt, Response, Server};
 
 use crate::app::App;
 use crate::auth::Authenticator;
@@ -19,6 +19,7 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         anyhow::anyhow!("cannot create data_dir {}: {e}", config.data_dir.display())
     })?;
+    writable(&config.data_dir)?;
     let auth = Authenticator::new(&config.auth)?;
     let policy = crate::policy::Policy::load(config.policy.file.as_deref())?;
     let db = Database::connect(&config.database_url()).await?;
@@ -54,14 +55,56 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     Ok(app)
 }
 
-/// Serve the API until Ctrl-C or SIGTERM.
+/// Serve the API until Ctrl-C or SIGTERM, and the metrics when configured.
 pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
-    let bind = app.config.bind;
-    let listener = TcpListener::bind(bind);
-    tracing::info!(%bind, "glint listening");
+    // Both listeners bind before anything runs, so that a taken port or a bad
+    // certificate stops the start with the address or file named.
+    let api = api_acceptor(&app).await?;
+    let metrics = match app.config.metrics.bind {
+        Some(bind) => Some(
+            TcpListener::bind(bind)
+                .into_acceptor()
+                .await
+                .with_context(|| format!("cannot listen for metrics on {bind}"))?,
+        ),
+        None => None,
+    };
+    for addr in api.local_addr() {
+        let scheme = if app.config.tls.files().is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(bind = %addr, scheme, "glint listening");
+    }
     let jobs = crate::jobs::start(&app);
     let grace = std::time::Duration::from_secs(app.config.jobs.shutdown_grace_secs);
-    let served = Server::new(listener)
+    if let Some(acceptor) = metrics {
+        for addr in acceptor.local_addr() {
+            tracing::info!(bind = %addr, "metrics at /metrics");
+        }
+        let scraped = app.clone();
+        let endpoint = poem::endpoint::make(move |_req: poem::Request| {
+            let app = scraped.clone();
+            async move {
+                let now = crate::service::health::snapshot(&app).await;
+                Ok::<_, poem::Error>(
+                    Response::builder()
+                        .content_type(crate::metrics::CONTENT_TYPE)
+                        .body(crate::metrics::encode(&now)),
+                )
+            }
+        });
+        let route = poem::Route::new()
+            .at("/metrics", endpoint)
+            .map_to_response();
+        tokio::spawn(async move {
+            if let Err(e) = Server::new_with_acceptor(acceptor).run(route).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    let served = Server::new_with_acceptor(api)
         .run_with_graceful_shutdown(
             crate::api::endpoint(app),
             shutdown_signal(),
@@ -70,6 +113,49 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
         .await;
     jobs.shutdown(grace).await;
     served?;
+    Ok(())
+}
+
+/// The API's listener: plain TCP, or TLS when `[tls]` names a certificate and key.
+async fn api_acceptor(app: &App) -> anyhow::Result<BoxAcceptor> {
+    let bind = app.config.bind;
+    let tcp = TcpListener::bind(bind);
+    let Some((cert, key)) = app.config.tls.files() else {
+        return Ok(tcp
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?
+            .boxed());
+    };
+    let read = |what: &str, file: &std::path::Path| {
+        std::fs::read(file)
+            .with_context(|| format!("cannot read the TLS {what} {}", file.display()))
+    };
+    let (cert_pem, key_pem) = (read("certificate", cert)?, read("key", key)?);
+    // Checked here: poem would only find out at the first connection.
+    openssl::x509::X509::stack_from_pem(&cert_pem)
+        .ok()
+        .filter(|chain| !chain.is_empty())
+        .with_context(|| format!("{} holds no PEM certificate", cert.display()))?;
+    openssl::pkey::PKey::private_key_from_pem(&key_pem)
+        .with_context(|| format!("{} holds no PEM private key", key.display()))?;
+    let config = OpensslTlsConfig::new()
+        .cert_from_data(cert_pem)
+        .key_from_data(key_pem);
+    Ok(tcp
+        .openssl_tls(config)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {bind} with TLS"))?
+        .boxed())
+}
+
+/// Fails with the directory named when the service could not write into it.
+fn writable(dir: &std::path::Path) -> anyhow::Result<()> {
+    let probe = dir.join(format!(".glint-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
     Ok(())
 }
 

@@ -43,6 +43,10 @@ pub struct ApiError {
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+/// Why an error response was sent, kept on it for the access log.
+#[derive(Debug, Clone)]
+pub struct Refusal(pub String);
+
 /// The two body templates of webob that Glance's answers use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
@@ -196,6 +200,9 @@ impl ApiError {
         for (name, value) in &self.headers {
             resp.headers_mut().append(name.clone(), value.clone());
         }
+        // For the access log, which names why a request was refused.
+        resp.extensions_mut()
+            .insert(Refusal(self.text(str::to_owned).replace("<br />", " ")));
         resp
     }
 

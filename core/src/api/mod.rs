@@ -6,6 +6,7 @@ pub mod actions;
 pub mod body;
 pub mod cache;
 pub mod error;
+pub mod health;
 pub mod image_data;
 pub mod images;
 pub mod import;
@@ -13,6 +14,7 @@ pub mod list_params;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
+mod proxy;
 pub mod range;
 pub mod schemas;
 pub mod stores;
@@ -120,8 +122,12 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
     .map_to_response()
 }
 
-/// Longest request id a client may set (Glance's `max_request_id_length`).
-const MAX_REQUEST_ID: usize = 64;
+/// `req-` and a UUID: the only request ids Glint writes, and the only ones
+/// a caller's `X-OpenStack-Request-ID` is kept as (its global request id).
+fn is_request_id(id: &str) -> bool {
+    id.strip_prefix("req-")
+        .is_some_and(|uuid| uuid.len() == 36 && Uuid::parse_str(uuid).is_ok())
+}
 
 /// Everything around a handler, in order.
 async fn conventions<E: Endpoint>(
@@ -137,26 +143,35 @@ async fn conventions<E: Endpoint>(
             .status(StatusCode::OK)
             .body(Vec::<u8>::new());
     }
-    let accept = req.header(header::ACCEPT).map(str::to_owned);
-    let method = req.method().clone();
-    let origin = versions::request_url(app, &req);
     let started = std::time::Instant::now();
-    let given_id = req.header("x-openstack-request-id").map(str::to_owned);
-    let request_id = given_id
-        .clone()
-        .filter(|id| id.len() <= MAX_REQUEST_ID)
-        .unwrap_or_else(|| format!("req-{}", Uuid::new_v4()));
+    // Ours always; the caller's, when well formed, is logged beside it to tie
+    // the calls of one operation across services together. An ill-formed one
+    // is ignored rather than refused.
+    let request_id = format!("req-{}", Uuid::new_v4());
+    let global_id = req
+        .header("x-openstack-request-id")
+        .filter(|id| is_request_id(id))
+        .map(str::to_owned);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let bytes_in = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    let accept = req.header(header::ACCEPT).map(str::to_owned);
+    let origin = versions::request_url(app, &req);
+    let mut caller: Option<(Option<String>, Option<String>)> = None;
 
     let mut resp = match prepare(app, &mut req) {
         Err(early) => early,
-        Ok(()) if given_id.is_some_and(|id| id.len() > MAX_REQUEST_ID) => {
-            ApiError::from(RequestError::RequestIdTooLong {
-                max: MAX_REQUEST_ID,
-            })
-            .render(accept.as_deref())
+        Ok(()) if req.uri().path() == health::PATH && !health::wants_detail(&req) => {
+            health::answer(app, &req, None).await
         }
         Ok(()) => match authenticate(app, &req, request_id.clone()).await {
             Err(e) => e.render(accept.as_deref()),
+            Ok(ctx) if req.uri().path() == health::PATH => {
+                caller = Some((ctx.user_id.clone(), ctx.project_id.clone()));
+                health::answer(app, &req, Some(&ctx)).await
+            }
             // Glance routes no HEAD (version discovery aside, which answers any method).
             Ok(_)
                 if method == Method::HEAD
@@ -170,6 +185,7 @@ async fn conventions<E: Endpoint>(
                 .render(accept.as_deref())
             }
             Ok(ctx) => {
+                caller = Some((ctx.user_id.clone(), ctx.project_id.clone()));
                 req.extensions_mut().insert(ctx);
                 let path = req.uri().path().to_owned();
                 match routes.call(req).await {
@@ -196,7 +212,48 @@ async fn conventions<E: Endpoint>(
     if let Some(v) = relative.and_then(|l| HeaderValue::from_str(&l).ok()) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
-    tracing::debug!(%method, status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, request_id, "request");
+
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    let bytes_out = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let operation = if path == health::PATH {
+        "healthcheck"
+    } else {
+        allowed.operation(&path, &method)
+    };
+    crate::metrics::request(operation, status, elapsed.as_secs_f64());
+    if let Some(n) = bytes_in {
+        crate::metrics::body_bytes(true, n);
+    }
+    if let Some(n) = bytes_out {
+        crate::metrics::body_bytes(false, n);
+    }
+    let (user, project) = caller.unwrap_or_default();
+    let refusal = resp
+        .extensions()
+        .get::<error::Refusal>()
+        .map(|r| r.0.as_str())
+        .filter(|_| status >= 400);
+    // The access log: one line per request, at INFO. Paths carry image ids, not secrets;
+    // the query string is left out as it may (web-download URLs in tasks do not go there).
+    tracing::info!(
+        target: "glint_core::access",
+        method = %method,
+        path,
+        status,
+        bytes_in,
+        bytes_out,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id,
+        global_request_id = global_id.as_deref(),
+        user = user.as_deref(),
+        project = project.as_deref(),
+        reason = refusal,
+        "{method} {path} {status}"
+    );
     resp
 }
 
@@ -283,19 +340,20 @@ fn has_body(req: &Request) -> bool {
         || req.header(header::TRANSFER_ENCODING).is_some()
 }
 
-/// Path templates and their methods, read from the API definitions, for `Allow`.
-struct AllowTable(Vec<(Vec<String>, Vec<String>)>);
+/// Path templates with their methods and operationIds, read from the API
+/// definitions: for `Allow`, and for the `operation` label of the metrics.
+struct AllowTable(Vec<(Vec<String>, Vec<(String, &'static str)>)>);
 
 impl AllowTable {
     fn new() -> Self {
-        let mut table: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        let mut table: Vec<(Vec<String>, Vec<(String, &'static str)>)> = Vec::new();
         for api in <Apis as OpenApi>::meta() {
             for path in api.paths {
                 let segments = path.path.split('/').map(str::to_owned).collect();
                 let methods = path
                     .operations
                     .iter()
-                    .map(|o| o.method.to_string())
+                    .map(|o| (o.method.to_string(), o.operation_id.unwrap_or("unnamed")))
                     .collect();
                 table.push((segments, methods));
             }
@@ -303,21 +361,44 @@ impl AllowTable {
         Self(table)
     }
 
-    fn allowed(&self, path: &str) -> Vec<String> {
+    /// The methods of the templates `path` matches, literal segments first.
+    fn matching(&self, path: &str) -> impl Iterator<Item = &(String, &'static str)> {
         let parts: Vec<&str> = path.split('/').collect();
-        let mut out: Vec<String> = Vec::new();
-        for (template, methods) in &self.0 {
-            let matches = template.len() == parts.len()
-                && template.iter().zip(&parts).all(|(t, p)| {
-                    t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty())
-                });
-            if matches {
-                out.extend(methods.iter().cloned());
-            }
-        }
+        let mut found: Vec<&(Vec<String>, Vec<(String, &'static str)>)> = self
+            .0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template.iter().zip(&parts).all(|(t, p)| {
+                        t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty())
+                    })
+            })
+            .collect();
+        // `/v2/images/{id}` and `/v2/images/detail`-like pairs: the literal wins, as in routing.
+        found.sort_by_key(|(template, _)| template.iter().filter(|t| t.starts_with('{')).count());
+        found.into_iter().flat_map(|(_, methods)| methods)
+    }
+
+    fn allowed(&self, path: &str) -> Vec<String> {
+        let mut out: Vec<String> = self.matching(path).map(|(m, _)| m.clone()).collect();
         out.sort();
         out.dedup();
         out
+    }
+
+    /// The operationId `method path` is routed to; `unmatched` when none.
+    fn operation(&self, path: &str, method: &Method) -> &'static str {
+        if matches!(path, "/" | "/versions") {
+            return "versions";
+        }
+        let method = if method == Method::HEAD {
+            "GET"
+        } else {
+            method.as_str()
+        };
+        self.matching(path)
+            .find(|(m, _)| m.eq_ignore_ascii_case(method))
+            .map_or("unmatched", |(_, id)| id)
     }
 }
 

@@ -64,11 +64,18 @@ fn listed(cache: bool) -> Vec<(&'static str, &'static str)> {
 
 /// The URL the request reached this server at (`http://<Host>`), as WSGI servers rebuild it.
 pub fn request_url(app: &App, req: &Request) -> String {
-    let host = req
-        .header("host")
-        .map(str::to_owned)
-        .unwrap_or_else(|| app.config.bind.to_string());
-    format!("http://{host}")
+    let scheme = if app.config.tls.files().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let (scheme, host) = if app.config.enable_proxy_headers_parsing {
+        super::proxy::forwarded(req, scheme)
+    } else {
+        (scheme.to_owned(), req.header("host").map(str::to_owned))
+    };
+    let host = host.unwrap_or_else(|| app.config.bind.to_string());
+    format!("{scheme}://{host}")
 }
 
 pub fn document(app: &App, req: &Request) -> Value {

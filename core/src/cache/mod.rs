@@ -331,6 +331,12 @@ impl ImageCache {
         if !self.inner.enabled || image.status != ImageStatus::Active {
             return None;
         }
+        let served = self.serve_cached(image, range).await;
+        crate::metrics::cache_lookup(served.is_some());
+        served
+    }
+
+    async fn serve_cached(&self, image: &Image, range: Option<ReadRange>) -> Option<GetOutcome> {
         let size = u64::try_from(image.size?).ok()?;
         let path = self.path(image.id);
         let mut file = tokio::fs::File::open(&path).await.ok()?;

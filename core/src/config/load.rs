@@ -29,21 +29,60 @@ impl Config {
         }
         // GLINT_LOG and GLINT_CONFIG are read elsewhere; GLINT_TEST_*, GLINT_SHARED
         // and GLINT_HARNESS_* belong to the test suites and their tools.
-        let env = Env::prefixed("GLINT_").split("__").filter(|key| {
-            let key = key.as_str().to_ascii_lowercase();
+        let ours = |key: &str| {
+            let key = key.to_ascii_lowercase();
             key != "log"
                 && key != "config"
                 && key != "shared"
                 && !key.starts_with("test_")
                 && !key.starts_with("harness_")
-        });
+        };
+        // A variable naming no setting (a typo, or one from another release)
+        // is left out with a warning rather than stopping the service.
+        let known = serde_json::to_value(Config::default()).unwrap_or_default();
+        let mut unknown = Vec::new();
+        for (name, _) in std::env::vars() {
+            if let Some(key) = name.strip_prefix("GLINT_")
+                && ours(key)
+                && !names_a_setting(&known, key)
+            {
+                unknown.push(name);
+            }
+        }
+        let env = Env::prefixed("GLINT_")
+            .split("__")
+            .filter(move |key| ours(key.as_str()) && names_a_setting(&known, key.as_str()));
         let mut config = figment
             .merge(env)
             .merge(Serialized::globals(overrides))
             .extract::<Config>()?;
         config.store_order = file.map(stores_in_file_order).unwrap_or_default();
+        config.warnings = unknown
+            .into_iter()
+            .map(|name| format!("ignoring the environment variable {name}: it names no setting"))
+            .collect();
         config.finish()
     }
+}
+
+/// Whether `key` (`API__LIMIT_MAX`, figment's split form `api.limit_max` too)
+/// names a setting of `defaults`: a table without entries (`stores`) or an
+/// unset optional table (`auth.keystone`) takes any key below it.
+fn names_a_setting(defaults: &serde_json::Value, key: &str) -> bool {
+    let mut node = defaults;
+    let lower = key.to_ascii_lowercase();
+    for part in lower.split("__").flat_map(|p| p.split('.')) {
+        match node {
+            serde_json::Value::Object(map) if map.is_empty() => return true,
+            serde_json::Value::Null => return true,
+            serde_json::Value::Object(map) => match map.get(part) {
+                Some(next) => node = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The `[stores.*]` ids of a TOML file in the order it lists them; empty when
@@ -109,6 +148,23 @@ mod tests {
             )
             .unwrap();
             assert_eq!(c.bind.port(), 3000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_variable_is_a_warning() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GLINT_API__NO_SUCH_THING", "1");
+            jail.set_env("GLINT_NOPE", "1");
+            jail.set_env("GLINT_API__API_LIMIT_MAX", "7");
+            jail.set_env("GLINT_STORES__X__DRIVER", "file");
+            jail.set_env("GLINT_AUTH__KEYSTONE__AUTH_URL", "http://ks/v3");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.api.api_limit_max, 7);
+            assert_eq!(c.stores["x"].driver, "file");
+            assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+            assert!(c.warnings.iter().any(|w| w.contains("GLINT_NOPE")));
             Ok(())
         });
     }

@@ -14,6 +14,7 @@
 mod auth;
 mod jobs;
 mod load;
+mod operations;
 mod sections;
 mod validate;
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
 pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
 pub use load::Overrides;
+pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};
 pub use sections::{
     ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
     ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig, PluginsConfig,
@@ -44,7 +46,8 @@ pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Address the API listens on.
+    /// Address the API listens on; the host may be a name.
+    #[serde(deserialize_with = "operations::bind")]
     pub bind: SocketAddr,
     /// Where the embedded defaults keep their state: the SQLite database,
     /// the default file store and extra plugins.
@@ -63,6 +66,10 @@ pub struct Config {
     /// this order, as Glance lists `enabled_backends`.
     #[serde(skip)]
     pub store_order: Vec<String>,
+    /// What loading found odd but not fatal, for the caller to log once
+    /// logging is set up (unknown `GLINT_*` variables).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
     /// Adding image locations (`POST /v2/images/{id}/locations`).
     pub locations: LocationsConfig,
     /// Which URLs the server may be asked to fetch data from (Glance's
@@ -92,6 +99,17 @@ pub struct Config {
     pub scrub_time: u64,
     /// Image data deletes the reaper runs at once.
     pub scrub_pool_size: usize,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// Take the scheme and host of links from `X-Forwarded-Proto` and
+    /// `X-Forwarded-Host` (or `Forwarded`), for a service behind a proxy.
+    pub enable_proxy_headers_parsing: bool,
+    /// `/healthcheck`.
+    pub health: HealthConfig,
+    /// The Prometheus metrics listener.
+    pub metrics: MetricsConfig,
+    /// HTTPS on the API listener.
+    pub tls: TlsConfig,
 }
 
 /// The settings of [`DEFAULTS_TOML`] alone, before [`Config::load`] derives
@@ -134,6 +152,9 @@ section_defaults!(
     metadefs: MetadefsConfig,
     cache: CacheConfig,
     jobs: JobsConfig,
+    health: HealthConfig,
+    metrics: MetricsConfig,
+    tls: TlsConfig,
 );
 
 impl Default for ReaperConfig {
@@ -193,7 +214,8 @@ impl Config {
             .expect("set by Config::finish")
     }
 
-    /// Directories searched for plugins, in order.
+    /// Directories searched for plugins, in order: `[plugins] dirs`,
+    /// `<data_dir>/plugins`, `<exe dir>/../lib/glint/plugins`, `<exe dir>`.
     pub fn plugin_dirs(&self) -> Vec<PathBuf> {
         let mut dirs = self.plugins.dirs.clone();
         dirs.push(self.data_dir.join("plugins"));
@@ -201,6 +223,8 @@ impl Config {
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
         {
+            // The install layout: <prefix>/bin/glint, <prefix>/lib/glint/plugins.
+            dirs.push(exe_dir.join("../lib/glint/plugins"));
             dirs.push(exe_dir);
         }
         dirs

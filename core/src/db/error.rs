@@ -18,6 +18,15 @@ pub enum DbError {
     /// Holds the URL's scheme only: the rest may carry a password.
     #[error("unsupported database URL scheme {0:?}: expected sqlite, postgres, mysql or mariadb")]
     UnsupportedUrl(String),
+    /// The first connection failed: names the server, never the password.
+    #[error("cannot connect to the database at {host}: {source}")]
+    Unreachable { host: String, source: sqlx::Error },
+    /// The database was migrated by a newer release than this binary.
+    #[error(
+        "the database schema (migration {database}) is newer than this glint knows (up to {binary}): \
+         run the glint release that upgraded it, or a newer one"
+    )]
+    SchemaTooNew { database: i64, binary: i64 },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

@@ -21,6 +21,7 @@ mod list;
 mod locations;
 mod members;
 mod metadefs;
+mod schema;
 mod sql;
 mod tasks;
 mod usage;
@@ -31,7 +32,7 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnectionMetadata;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection as _, Executor, Transaction};
 
 pub use crate::domain::{Member, MemberStatus};
 pub use cache::CachedImage;
@@ -40,6 +41,7 @@ pub use jobs::Lease;
 pub use metadefs::{
     DEFAULT_OWNER, DocumentError, LoadMode, Loaded, MetadefContent, MetadefItem, parse_document,
 };
+pub use schema::SchemaStatus;
 pub use tasks::TaskQuery;
 pub use usage::Usage;
 pub use work::{NewWork, Purged, Work, WorkKind};
@@ -84,6 +86,18 @@ const SERVER_CONNECTIONS: u32 = 10;
 /// Writers queue for the single SQLite connection; under a burst of uploads
 /// the queue can be long, and waiting is better than failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the first connection to a database server may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `host:port` of a database URL, without the user and password.
+fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+        .to_owned()
+}
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -95,6 +109,13 @@ impl Database {
     /// Accepts `sqlite://path?mode=rwc`, `sqlite::memory:`, `postgres://…`,
     /// `postgresql://…`, `mysql://…` and `mariadb://…`.
     pub async fn connect(url: &str) -> Result<Database, DbError> {
+        let db = Self::open(url).await?;
+        db.upgrade().await?;
+        Ok(db)
+    }
+
+    /// Connects without touching the schema (`glint db check`).
+    pub async fn open(url: &str) -> Result<Database, DbError> {
         let backend = Backend::from_url(url).ok_or_else(|| {
             let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
             DbError::UnsupportedUrl(scheme.to_owned())
@@ -124,6 +145,23 @@ impl Database {
                 (writer, reader)
             }
             Backend::Postgres | Backend::MySql => {
+                // One attempt first: the pool would retry an unreachable host for
+                // ACQUIRE_TIMEOUT before saying anything.
+                let probe = tokio::time::timeout(PROBE_TIMEOUT, AnyConnection::connect(url))
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)
+                    .and_then(|r| r);
+                match probe {
+                    Ok(conn) => {
+                        let _ = conn.close().await;
+                    }
+                    Err(source) => {
+                        return Err(DbError::Unreachable {
+                            host: url_host(url),
+                            source,
+                        });
+                    }
+                }
                 let pool = AnyPoolOptions::new()
                     .max_connections(SERVER_CONNECTIONS)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -132,13 +170,6 @@ impl Database {
                 (pool.clone(), pool)
             }
         };
-
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATOR,
-            Backend::Postgres => &POSTGRES_MIGRATOR,
-            Backend::MySql => &MYSQL_MIGRATOR,
-        };
-        migrator.run(&writer).await?;
 
         Ok(Database {
             backend,

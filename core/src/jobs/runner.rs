@@ -113,6 +113,16 @@ async fn drive(
         // A unit of work in progress is let finish: `shutdown` aborts it only at
         // its deadline.
         let outcome = worker.work().await;
+        crate::metrics::job_run(
+            worker.name(),
+            match &outcome {
+                Ok(WorkerState::Busy) => "busy",
+                Ok(WorkerState::Throttled(_)) => "throttled",
+                Ok(WorkerState::Idle) => "idle",
+                Ok(WorkerState::Done) => "done",
+                Err(_) => "error",
+            },
+        );
         let status = worker.status();
         let pause = {
             let mut info = lock(&info);

@@ -5,6 +5,7 @@ mod acls;
 pub mod cache;
 pub mod download;
 pub mod hashing;
+pub mod health;
 pub mod images;
 pub mod import;
 pub mod locations;

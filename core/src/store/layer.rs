@@ -113,6 +113,7 @@ impl StoreHandle {
             None => self.inner.put(image_id, size_hint, data).right_future(),
         };
         let id = self.inner.id().to_owned();
+        let put = timed(id.clone(), "put", put);
         async move {
             put.await.map_err(|e| match e.kind {
                 ErrorKind::NotFound => StoreError::new(
@@ -131,10 +132,11 @@ impl StoreHandle {
         location: &str,
         range: Option<ReadRange>,
     ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send + 'static {
-        match &self.caller {
+        let get = match &self.caller {
             Some(caller) => self.inner.get_as(caller, location, range).left_future(),
             None => self.inner.get(location, range).right_future(),
-        }
+        };
+        timed(self.inner.id().to_owned(), "get", get)
     }
 
     /// Deletes the object at `location`.
@@ -142,10 +144,11 @@ impl StoreHandle {
         &self,
         location: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        match &self.caller {
+        let delete = match &self.caller {
             Some(caller) => self.inner.delete_as(caller, location).left_future(),
             None => self.inner.delete(location).right_future(),
-        }
+        };
+        timed(self.inner.id().to_owned(), "delete", delete)
     }
 
     /// The size of the object at `location`.
@@ -153,9 +156,51 @@ impl StoreHandle {
         &self,
         location: &str,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'static {
-        match &self.caller {
+        let size = match &self.caller {
             Some(caller) => self.inner.size_as(caller, location).left_future(),
             None => self.inner.size(location).right_future(),
-        }
+        };
+        timed(self.inner.id().to_owned(), "size", size)
+    }
+}
+
+/// `call`, counted in the store metrics with its outcome and duration.
+fn timed<T>(
+    store: String,
+    operation: &'static str,
+    call: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> impl Future<Output = Result<T, StoreError>> + Send + 'static {
+    async move {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => outcome_label(e.kind),
+        };
+        crate::metrics::store_operation(
+            &store,
+            operation,
+            outcome,
+            started.elapsed().as_secs_f64(),
+        );
+        result
+    }
+}
+
+/// A bounded label for an error kind (a newer plugin's unknown kinds share one).
+fn outcome_label(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NotFound => "not_found",
+        ErrorKind::AlreadyExists => "already_exists",
+        ErrorKind::StorageFull => "storage_full",
+        ErrorKind::PermissionDenied => "permission_denied",
+        ErrorKind::ConfigInvalid => "config_invalid",
+        ErrorKind::Unsupported => "unsupported",
+        ErrorKind::Unavailable => "unavailable",
+        ErrorKind::InUse => "in_use",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::RangeNotSatisfiable => "range_not_satisfiable",
+        ErrorKind::Unexpected => "unexpected",
+        ErrorKind::Other(_) => "other",
     }
 }

@@ -49,7 +49,12 @@ impl StoreRegistry {
                 continue;
             };
             let Some(plugin) = plugins.get(&sc.driver) else {
-                tracing::error!(store = %id, driver = %sc.driver, "store not opened: no plugin provides driver '{}'", sc.driver);
+                let searched: Vec<String> = config
+                    .plugin_dirs()
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
+                tracing::error!(store = %id, driver = %sc.driver, "store not opened: no plugin provides driver '{}' (searched {} for {PLUGIN_PREFIX}{}.so, and [plugins] paths)", sc.driver, searched.join(", "), sc.driver);
                 continue;
             };
             match plugin.open(id, &sc.options) {
