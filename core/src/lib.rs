@@ -1,5 +1,6 @@
 //! Glint core: the Images API server, its domain model, database and store registry.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;

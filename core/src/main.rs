@@ -1,11 +1,11 @@
 //! `glint`: the image service and its admin commands.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use glint_core::config::{Config, DEFAULTS_TOML, Overrides};
 use glint_core::db::{Database, LoadMode, Loaded};
 use glint_core::jobs::cli;
@@ -18,7 +18,7 @@ use glint_core::service::metadefs::load;
     about = "An OpenStack Glance-compatible image service"
 )]
 struct Cli {
-    /// TOML configuration file.
+    /// TOML configuration file (default: /etc/glint/glint.toml when it exists).
     #[arg(long, short, global = true, env = "GLINT_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -29,8 +29,9 @@ struct Cli {
 enum Command {
     /// Serve the Images API.
     Serve {
-        /// Listen address (default 127.0.0.1:9292).
-        #[arg(long)]
+        /// Listen address, host (or host name) and port (default 127.0.0.1:9292);
+        /// port 0 picks a free one, logged at start.
+        #[arg(long, value_parser = glint_core::config::resolve_bind)]
         bind: Option<SocketAddr>,
         /// State directory: SQLite database, file store, plugins (default ./data).
         #[arg(long)]
@@ -57,6 +58,13 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Store plugins.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
     /// The reaper, once: delete pending store work and the data of images
     /// waiting in pending_delete, until nothing is due (glance-scrubber).
     Scrub {
@@ -90,6 +98,16 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum PluginsCommand {
+    /// Each plugin found: file, driver, SDK version, the stores using it and
+    /// their capabilities; where it looked. Fails when a configured driver has no plugin.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ScrubCommand {
     /// Bring an image waiting in pending_delete back to active.
     Restore { id: uuid::Uuid },
@@ -103,6 +121,11 @@ enum JobsCommand {
 
 #[derive(Subcommand)]
 enum DbCommand {
+    /// Whether the schema is current (exit 0), needs `db upgrade` (exit 2)
+    /// or was upgraded by a newer release (exit 1). Changes nothing.
+    Check,
+    /// Apply the pending schema migrations (also done by `serve` at start).
+    Upgrade,
     /// Remove the rows of images deleted more than --age-in-days ago (members,
     /// properties, tags, locations) and of expired tasks, at most --max-rows
     /// per table (-1: all), as glance-manage db purge does.
@@ -181,17 +204,22 @@ enum MetadefsCommand {
 enum ConfigCommand {
     /// Print the commented default configuration file.
     Defaults,
-    /// Print the effective configuration (file, environment and defaults merged).
+    /// Print the effective configuration (file, environment and defaults
+    /// merged) as TOML, with passwords, keys and tokens replaced by ***.
     Show,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.config = config_file(cli.config);
     match cli.command {
         Command::Serve { bind, data_dir } => {
-            init_tracing();
             let config = Config::load(cli.config.as_deref(), Overrides { bind, data_dir })?;
+            glint_core::logging::init_server(config.log_format);
+            for warning in &config.warnings {
+                tracing::warn!("{warning}");
+            }
             let app = glint_core::server::build(config).await?;
             glint_core::server::serve(app).await?;
             Ok(ExitCode::SUCCESS)
@@ -205,9 +233,19 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Show,
         } => {
-            let config = Config::load(cli.config.as_deref(), Overrides::default())?;
-            print!("{}", toml_string(&config)?);
+            let config = config_in(cli.config.as_deref(), None)?;
+            print!("{}", glint_core::admin::config_show(&config)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "glint", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugins {
+            command: PluginsCommand::List { json },
+        } => {
+            let config = config_in(cli.config.as_deref(), None)?;
+            glint_core::admin::plugins_list(&config, json)
         }
         Command::Metadefs { data_dir, command } => {
             let config = Config::load(
@@ -263,8 +301,21 @@ async fn main() -> anyhow::Result<ExitCode> {
             command,
         } => {
             let config = config_in(cli.config.as_deref(), data_dir)?;
+            if matches!(command, DbCommand::Check) {
+                let db = Database::open(&config.database_url()).await?;
+                let result = glint_core::admin::db_check(&db, json).await;
+                db.close().await;
+                return result;
+            }
+            if matches!(command, DbCommand::Upgrade) {
+                let db = Database::open(&config.database_url()).await?;
+                let result = glint_core::admin::db_upgrade(&db, json).await;
+                db.close().await;
+                return result;
+            }
             let db = open_database(&config).await?;
             let result = match command {
+                DbCommand::Check | DbCommand::Upgrade => unreachable!("handled above"),
                 DbCommand::Purge {
                     age_in_days,
                     max_rows,
@@ -280,16 +331,30 @@ async fn main() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The installed configuration file, read when no other is named.
+const SYSTEM_CONFIG: &str = "/etc/glint/glint.toml";
+
+fn config_file(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| {
+        let system = Path::new(SYSTEM_CONFIG);
+        system.exists().then(|| system.to_path_buf())
+    })
+}
+
 /// The configuration of an admin command run on `data_dir`.
-fn config_in(file: Option<&std::path::Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
-    init_cli_tracing();
-    Ok(Config::load(
+fn config_in(file: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    glint_core::logging::init_cli();
+    let config = Config::load(
         file,
         Overrides {
             data_dir,
             ..Overrides::default()
         },
-    )?)
+    )?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(config)
 }
 
 async fn open_database(config: &Config) -> anyhow::Result<Database> {
@@ -349,28 +414,4 @@ fn describe(loaded: Loaded) -> &'static str {
         Loaded::Replaced => "replaced the existing namespace",
         Loaded::Skipped => "skipped: the namespace exists (see --merge)",
     }
-}
-
-fn toml_string(config: &Config) -> anyhow::Result<String> {
-    // figment's TOML provider reads only; serialise through serde_json for a readable dump.
-    Ok(serde_json::to_string_pretty(config)?)
-}
-
-/// Admin commands log warnings to stderr: stdout is their answer.
-fn init_cli_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true)
-        .init();
 }

@@ -15,7 +15,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Plain data, rules and the state machine: imports nothing else of ours.
     ("domain", &["domain"]),
     // Settings and the caller's identity: data every layer reads.
-    ("base", &["config", "context"]),
+    // Metrics are counted from every layer below the services.
+    ("base", &["config", "context", "metrics"]),
     // Infrastructure: each talks to one outside thing (database, stores,
     // Keystone, other HTTP servers, disk) or evaluates rules.
     (
@@ -38,7 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What drives the services: HTTP handlers and periodic jobs.
     ("drivers", &["api", "jobs"]),
     // Process wiring.
-    ("process", &["server", "main", "lib"]),
+    ("process", &["server", "main", "lib", "admin", "logging"]),
 ];
 
 /// Modules the HTTP layer reaches only through services.

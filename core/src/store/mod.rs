@@ -195,7 +195,7 @@ fn detail_properties(sc: &StoreConfig) -> Value {
 /// Load every explicit path and every plugin in `dirs` (files named
 /// `libglint_store_*.so`), keyed by driver name. The first plugin of a driver
 /// wins, so explicit paths beat discovered files.
-fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePlugin> {
+pub fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePlugin> {
     // Metadef plugins listed among the paths are the metadef registry's.
     let mut files: Vec<PathBuf> = paths
         .iter()

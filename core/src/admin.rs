@@ -1,0 +1,230 @@
+//! The admin subcommands that are more than a call: `config show`,
+//! `plugins list`, `db check` / `db upgrade`. `main.rs` parses and dispatches.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+
+use crate::config::Config;
+use crate::db::Database;
+
+/// What replaces a secret in `glint config show`.
+const REDACTED: &str = "***";
+
+/// The effective configuration as TOML, secrets replaced by `***`.
+pub fn config_show(config: &Config) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(config)?;
+    redact(&mut value, "");
+    let value = without_nulls(value);
+    let table: toml::Table = serde_json::from_value(value)?;
+    Ok(toml::to_string(&table)?)
+}
+
+/// A setting whose name says it holds a credential.
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["password", "secret", "token", "key"]
+        .iter()
+        .any(|word| name.contains(word))
+        // Names that only mention keys without holding one.
+        && !matches!(name.as_str(), "key_file" | "token_cache_seconds")
+        && !name.ends_with("_roles")
+        && !name.ends_with("_required")
+}
+
+fn redact(value: &mut Value, name: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                redact(v, key);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, name)),
+        Value::String(s) if is_secret_name(name) => *s = REDACTED.to_owned(),
+        Value::String(s) => {
+            if let Some(clean) = url_without_password(s) {
+                *s = clean;
+            }
+        }
+        Value::Number(_) | Value::Bool(_) if is_secret_name(name) => {
+            *value = Value::String(REDACTED.to_owned());
+        }
+        _ => {}
+    }
+}
+
+/// `scheme://user:***@host/...` for a URL that carries a password.
+fn url_without_password(s: &str) -> Option<String> {
+    let (scheme, rest) = s.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, host) = authority.rsplit_once('@')?;
+    let (user, _password) = userinfo.split_once(':')?;
+    Some(format!("{scheme}://{user}:{REDACTED}@{host}{tail}"))
+}
+
+/// TOML has no null: an unset setting is left out.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+/// `glint plugins list`: each store plugin found, what it provides, and the
+/// configured stores that use it (opened, for their capabilities).
+pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> {
+    let dirs = config.plugin_dirs();
+    let plugins = crate::store::load_plugins(&dirs, &config.plugins.paths);
+    let mut out = Vec::new();
+    for (driver, plugin) in &plugins {
+        let mut stores = Vec::new();
+        for (id, store) in config.stores.iter().filter(|(_, s)| &s.driver == driver) {
+            let capabilities = match plugin.open(id, &store.options) {
+                Ok(opened) => {
+                    let c = opened.capabilities();
+                    json!({
+                        "read": c.read, "write": c.write, "delete": c.delete,
+                        "size": c.size, "ranged_read": c.ranged_read,
+                    })
+                }
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            stores.push(json!({ "id": id, "capabilities": capabilities }));
+        }
+        out.push(json!({
+            "file": plugin.path().display().to_string(),
+            "driver": driver,
+            "sdk_version": plugin.sdk_version(),
+            "host_abi_version": glint_sdk::abi::ABI_VERSION,
+            "stores": stores,
+        }));
+    }
+    let missing: Vec<&String> = config
+        .stores
+        .values()
+        .map(|s| &s.driver)
+        .filter(|d| !plugins.contains_key(*d))
+        .collect();
+    if as_json {
+        let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "plugins": out,
+                "searched": searched,
+                "missing_drivers": missing,
+            }))?
+        );
+    } else {
+        for p in &out {
+            println!(
+                "{}  driver={}  sdk={} (host ABI {})",
+                p["file"].as_str().unwrap_or(""),
+                p["driver"].as_str().unwrap_or(""),
+                p["sdk_version"].as_str().unwrap_or(""),
+                glint_sdk::abi::ABI_VERSION,
+            );
+            for s in p["stores"].as_array().into_iter().flatten() {
+                println!("    store {}: {}", s["id"], s["capabilities"]);
+            }
+        }
+        for d in &dirs {
+            println!("searched {}", d.display());
+        }
+        for driver in &missing {
+            println!("missing: no plugin provides driver '{driver}'");
+        }
+    }
+    Ok(if missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `glint db check`: 0 when the schema is current, 2 when an upgrade is
+/// pending, 1 when the database is newer than this binary.
+pub async fn db_check(db: &Database, as_json: bool) -> anyhow::Result<ExitCode> {
+    let status = db.schema_status().await?;
+    let (pending, unknown) = (status.pending(), status.unknown());
+    let (state, code) = if !unknown.is_empty() {
+        ("newer_than_binary", ExitCode::FAILURE)
+    } else if !pending.is_empty() {
+        ("upgrade_needed", ExitCode::from(2))
+    } else {
+        ("current", ExitCode::SUCCESS)
+    };
+    if as_json {
+        let mut doc = Map::new();
+        doc.insert("state".into(), json!(state));
+        doc.insert("applied".into(), json!(status.applied.last()));
+        doc.insert("known".into(), json!(status.known.last()));
+        doc.insert("pending".into(), json!(pending));
+        doc.insert("unknown".into(), json!(unknown));
+        println!("{}", Value::Object(doc));
+    } else {
+        match state {
+            "current" => println!(
+                "the schema is current (migration {})",
+                status.applied.last().copied().unwrap_or(0)
+            ),
+            "upgrade_needed" => println!(
+                "{} migrations pending ({:?}): run glint db upgrade",
+                pending.len(),
+                pending
+            ),
+            _ => println!(
+                "the database has migrations this glint does not know ({unknown:?}): it was upgraded by a newer release"
+            ),
+        }
+    }
+    Ok(code)
+}
+
+/// `glint db upgrade`: applies the pending migrations.
+pub async fn db_upgrade(db: &Database, as_json: bool) -> anyhow::Result<ExitCode> {
+    let before = db.schema_status().await?.pending();
+    db.upgrade().await.context("cannot upgrade the database")?;
+    if as_json {
+        println!("{}", json!({ "applied": before }));
+    } else if before.is_empty() {
+        println!("the schema was already current");
+    } else {
+        println!("applied {} migrations: {before:?}", before.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_by_name_and_in_urls() {
+        let mut v = json!({
+            "database": { "url": "postgres://glint:hunter2@db:5432/glint" },
+            "auth": { "keystone": { "password": "pw", "token_cache_seconds": 300,
+                                     "service_token_roles": ["service"] } },
+            "stores": { "s": { "options": { "key": "k1", "user": "u",
+                                             "auth_address": "http://ks/v3" } } },
+            "tls": { "key_file": "/etc/key.pem" },
+        });
+        redact(&mut v, "");
+        assert_eq!(v["database"]["url"], "postgres://glint:***@db:5432/glint");
+        assert_eq!(v["auth"]["keystone"]["password"], "***");
+        assert_eq!(v["auth"]["keystone"]["token_cache_seconds"], 300);
+        assert_eq!(v["auth"]["keystone"]["service_token_roles"][0], "service");
+        assert_eq!(v["stores"]["s"]["options"]["key"], "***");
+        assert_eq!(v["stores"]["s"]["options"]["user"], "u");
+        assert_eq!(v["stores"]["s"]["options"]["auth_address"], "http://ks/v3");
+        assert_eq!(v["tls"]["key_file"], "/etc/key.pem");
+    }
+}
