@@ -69,7 +69,7 @@ async fn version_prefixes_route_to_v2_and_unknown_versions_get_the_document() {
 }
 
 #[tokio::test]
-async fn every_response_carries_a_request_id_and_reuses_a_given_one() {
+async fn every_response_carries_its_own_request_id() {
     let g = Glint::start().await;
     let r = g.get("/v2/images").send().await.unwrap();
     let id = r.headers()["x-openstack-request-id"]
@@ -77,6 +77,8 @@ async fn every_response_carries_a_request_id_and_reuses_a_given_one() {
         .unwrap()
         .to_owned();
     assert!(id.starts_with("req-") && id.len() == 40, "{id}");
+    // A caller's id is never echoed (a valid one is logged as the global
+    // request id, see operations.rs), and a too long one is not refused.
     let r = g
         .get("/v2/nowhere")
         .header("X-Openstack-Request-ID", "req-mine")
@@ -84,14 +86,15 @@ async fn every_response_carries_a_request_id_and_reuses_a_given_one() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(r.headers()["x-openstack-request-id"], "req-mine");
+    let answered = r.headers()["x-openstack-request-id"].to_str().unwrap();
+    assert!(answered.starts_with("req-") && answered.len() == 40, "{answered}");
     let r = g
         .get("/v2/images")
         .header("X-Openstack-Request-ID", "r".repeat(65))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::from_u16(431).unwrap());
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 #[tokio::test]
