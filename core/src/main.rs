@@ -301,15 +301,17 @@ async fn main() -> anyhow::Result<ExitCode> {
             command,
         } => {
             let config = config_in(cli.config.as_deref(), data_dir)?;
-            if matches!(command, DbCommand::Check) {
+            if matches!(command, DbCommand::Check | DbCommand::Upgrade) {
+                std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                    format!("cannot create data_dir {}", config.data_dir.display())
+                })?;
+                // Opened without migrating: these two decide about the schema.
                 let db = Database::open(&config.database_url()).await?;
-                let result = glint_core::admin::db_check(&db, json).await;
-                db.close().await;
-                return result;
-            }
-            if matches!(command, DbCommand::Upgrade) {
-                let db = Database::open(&config.database_url()).await?;
-                let result = glint_core::admin::db_upgrade(&db, json).await;
+                let result = if matches!(command, DbCommand::Check) {
+                    glint_core::admin::db_check(&db, json).await
+                } else {
+                    glint_core::admin::db_upgrade(&db, json).await
+                };
                 db.close().await;
                 return result;
             }

@@ -11,7 +11,10 @@ use glint_blackbox::target_dir;
 use serde_json::Value;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn glint(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -41,7 +44,10 @@ fn completions_are_printed_for_a_shell() {
     let out = glint(dir.path(), &["completions", "bash"], &[]);
     assert!(out.status.success());
     let (stdout, _) = text(&out);
-    assert!(stdout.contains("_glint()") && stdout.contains("plugins"), "{stdout}");
+    assert!(
+        stdout.contains("_glint()") && stdout.contains("plugins"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -51,7 +57,10 @@ fn config_show_is_toml_without_secrets_and_unknown_variables_only_warn() {
         dir.path(),
         &["config", "show"],
         &[
-            ("GLINT_DATABASE__URL", "postgres://glint:hunter2@db.example:5432/glint"),
+            (
+                "GLINT_DATABASE__URL",
+                "postgres://glint:hunter2@db.example:5432/glint",
+            ),
             ("GLINT_STORES__S__DRIVER", "swift"),
             ("GLINT_STORES__S__OPTIONS__KEY", "sekrit-key"),
             ("GLINT_STORES__S__OPTIONS__USER", "glance"),
@@ -60,14 +69,23 @@ fn config_show_is_toml_without_secrets_and_unknown_variables_only_warn() {
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(!stdout.contains("hunter2") && !stdout.contains("sekrit"), "{stdout}");
+    assert!(
+        !stdout.contains("hunter2") && !stdout.contains("sekrit"),
+        "{stdout}"
+    );
     let parsed: toml::Table = stdout.parse().unwrap_or_else(|e| panic!("{e}:\n{stdout}"));
     assert_eq!(
         parsed["database"]["url"].as_str(),
         Some("postgres://glint:***@db.example:5432/glint")
     );
-    assert_eq!(parsed["stores"]["s"]["options"]["key"].as_str(), Some("***"));
-    assert_eq!(parsed["stores"]["s"]["options"]["user"].as_str(), Some("glance"));
+    assert_eq!(
+        parsed["stores"]["s"]["options"]["key"].as_str(),
+        Some("***")
+    );
+    assert_eq!(
+        parsed["stores"]["s"]["options"]["user"].as_str(),
+        Some("glance")
+    );
     assert!(stderr.contains("GLINT_NO_SUCH_SETTING"), "{stderr}");
 }
 
@@ -99,7 +117,11 @@ fn db_check_and_upgrade_and_serve_refuses_a_newer_schema() {
     assert!(out.status.success(), "{:?}", text(&out));
     let out = check(p);
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
-    let out = glint(p, &["serve", "--data-dir", ".", "--bind", "127.0.0.1:0"], &[]);
+    let out = glint(
+        p,
+        &["serve", "--data-dir", ".", "--bind", "127.0.0.1:0"],
+        &[],
+    );
     assert!(!out.status.success());
     let (stdout, stderr) = text(&out);
     assert!(
@@ -115,13 +137,19 @@ fn an_unreachable_database_is_named_at_once_without_its_password() {
     let out = glint(
         dir.path(),
         &["db", "check"],
-        &[("GLINT_DATABASE__URL", "postgres://glint:hunter2@127.0.0.1:1/glint")],
+        &[(
+            "GLINT_DATABASE__URL",
+            "postgres://glint:hunter2@127.0.0.1:1/glint",
+        )],
     );
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(!out.status.success());
     let (stdout, stderr) = text(&out);
     let all = format!("{stdout}{stderr}");
-    assert!(all.contains("cannot connect to the database at 127.0.0.1:1"), "{all}");
+    assert!(
+        all.contains("cannot connect to the database at 127.0.0.1:1"),
+        "{all}"
+    );
     assert!(!all.contains("hunter2"), "{all}");
 }
 
@@ -144,7 +172,10 @@ fn an_installed_copy_finds_its_plugins_without_flags() {
         .args(["plugins", "list", "--json"])
         .current_dir(work.path())
         .env("GLINT_STORES__FILE__DRIVER", "file")
-        .env("GLINT_STORES__FILE__OPTIONS__DATADIR", work.path().join("images"))
+        .env(
+            "GLINT_STORES__FILE__OPTIONS__DATADIR",
+            work.path().join("images"),
+        )
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -157,7 +188,10 @@ fn an_installed_copy_finds_its_plugins_without_flags() {
         .find(|p| p["driver"] == "file")
         .unwrap_or_else(|| panic!("{v}"));
     assert!(
-        file["file"].as_str().unwrap().contains("lib/glint/plugins/libglint_store_file.so"),
+        file["file"]
+            .as_str()
+            .unwrap()
+            .contains("lib/glint/plugins/libglint_store_file.so"),
         "{file}"
     );
     assert!(file["sdk_version"].as_str().is_some_and(|s| !s.is_empty()));

@@ -87,7 +87,10 @@ async fn every_response_carries_its_own_request_id() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let answered = r.headers()["x-openstack-request-id"].to_str().unwrap();
-    assert!(answered.starts_with("req-") && answered.len() == 40, "{answered}");
+    assert!(
+        answered.starts_with("req-") && answered.len() == 40,
+        "{answered}"
+    );
     let r = g
         .get("/v2/images")
         .header("X-Openstack-Request-ID", "r".repeat(65))

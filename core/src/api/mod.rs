@@ -438,3 +438,30 @@ pub fn query_pairs(req: &poem::Request) -> Vec<(String, String)> {
         .into_owned()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_req_and_a_uuid_is_a_request_id() {
+        assert!(is_request_id(&format!("req-{}", Uuid::new_v4())));
+        assert!(!is_request_id("req-mine"));
+        assert!(!is_request_id(&Uuid::new_v4().to_string()));
+        assert!(!is_request_id(&format!("req-{}x", Uuid::new_v4())));
+    }
+
+    #[test]
+    fn operations_are_named_by_their_operation_id() {
+        let table = AllowTable::new();
+        let id = Uuid::new_v4();
+        assert_eq!(table.operation("/v2/images", &Method::POST), "createImage");
+        assert_eq!(
+            table.operation(&format!("/v2/images/{id}/file"), &Method::GET),
+            "downloadImageData"
+        );
+        assert_eq!(table.operation("/", &Method::GET), "versions");
+        assert_eq!(table.operation("/v2/nowhere", &Method::GET), "unmatched");
+        assert_eq!(table.allowed("/v2/images"), ["GET", "POST"]);
+    }
+}

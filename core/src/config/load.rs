@@ -159,7 +159,6 @@ mod tests {
             jail.set_env("GLINT_NOPE", "1");
             jail.set_env("GLINT_API__API_LIMIT_MAX", "7");
             jail.set_env("GLINT_STORES__X__DRIVER", "file");
-            jail.set_env("GLINT_AUTH__KEYSTONE__AUTH_URL", "http://ks/v3");
             let c = Config::load(None, Overrides::default()).unwrap();
             assert_eq!(c.api.api_limit_max, 7);
             assert_eq!(c.stores["x"].driver, "file");

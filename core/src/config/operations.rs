@@ -21,7 +21,9 @@ pub struct HealthConfig {
 pub struct MetricsConfig {
     /// Address `/metrics` is served on; off when unset. A separate port keeps
     /// the metrics off the public API and out of its authentication.
-    #[serde(deserialize_with = "optional_bind")]
+    // `default`: an optional setting may be absent (a plain Option needs no attribute,
+    // one read through a function does).
+    #[serde(default, deserialize_with = "optional_bind")]
     pub bind: Option<SocketAddr>,
 }
 
