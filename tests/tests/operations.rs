@@ -68,8 +68,13 @@ async fn detailed_healthcheck_reports_the_database_and_each_store() {
     assert_eq!(v["stores"]["file"]["ok"], true, "{v}");
 
     // A configured store whose driver has no plugin fails the detailed check only.
+    let images = tempfile::tempdir().unwrap();
     let g = Glint::start_with(&[
         ("GLINT_STORES__FILE__DRIVER", "file"),
+        (
+            "GLINT_STORES__FILE__OPTIONS__DATADIR",
+            images.path().to_str().unwrap(),
+        ),
         ("GLINT_STORES__GONE__DRIVER", "nosuchdriver"),
         ("GLINT_DEFAULT_STORE", "file"),
     ])

@@ -14,7 +14,7 @@ pub mod list_params;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
-mod proxy;
+pub(crate) mod proxy;
 pub mod range;
 pub mod schemas;
 pub mod stores;

@@ -30,8 +30,15 @@ pub fn forwarded(req: &Request, scheme: &str) -> (String, Option<String>) {
         .unwrap_or_else(|| scheme.to_owned());
     let host = host
         .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
-        .or_else(|| req.header("host").map(str::to_owned));
+        .or_else(|| self::host(req));
     (proto, host)
+}
+
+/// The host the client addressed: `Host`, or the URI's authority (HTTP/2 has no `Host`).
+pub fn host(req: &Request) -> Option<String> {
+    req.header("host")
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub fn request_url(app: &App, req: &Request) -> String {
     let (scheme, host) = if app.config.enable_proxy_headers_parsing {
         super::proxy::forwarded(req, scheme)
     } else {
-        (scheme.to_owned(), req.header("host").map(str::to_owned))
+        (scheme.to_owned(), super::proxy::host(req))
     };
     let host = host.unwrap_or_else(|| app.config.bind.to_string());
     format!("{scheme}://{host}")
