@@ -342,11 +342,14 @@ fn has_body(req: &Request) -> bool {
 
 /// Path templates with their methods and operationIds, read from the API
 /// definitions: for `Allow`, and for the `operation` label of the metrics.
-struct AllowTable(Vec<(Vec<String>, Vec<(String, &'static str)>)>);
+struct AllowTable(Vec<PathMethods>);
+
+/// A path template's segments, and each of its methods with its operationId.
+type PathMethods = (Vec<String>, Vec<(String, &'static str)>);
 
 impl AllowTable {
     fn new() -> Self {
-        let mut table: Vec<(Vec<String>, Vec<(String, &'static str)>)> = Vec::new();
+        let mut table: Vec<PathMethods> = Vec::new();
         for api in <Apis as OpenApi>::meta() {
             for path in api.paths {
                 let segments = path.path.split('/').map(str::to_owned).collect();
@@ -364,7 +367,7 @@ impl AllowTable {
     /// The methods of the templates `path` matches, literal segments first.
     fn matching(&self, path: &str) -> impl Iterator<Item = &(String, &'static str)> {
         let parts: Vec<&str> = path.split('/').collect();
-        let mut found: Vec<&(Vec<String>, Vec<(String, &'static str)>)> = self
+        let mut found: Vec<&PathMethods> = self
             .0
             .iter()
             .filter(|(template, _)| {

@@ -165,26 +165,19 @@ impl StoreHandle {
 }
 
 /// `call`, counted in the store metrics with its outcome and duration.
-fn timed<T>(
+async fn timed<T>(
     store: String,
     operation: &'static str,
-    call: impl Future<Output = Result<T, StoreError>> + Send + 'static,
-) -> impl Future<Output = Result<T, StoreError>> + Send + 'static {
-    async move {
-        let started = std::time::Instant::now();
-        let result = call.await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) => outcome_label(e.kind),
-        };
-        crate::metrics::store_operation(
-            &store,
-            operation,
-            outcome,
-            started.elapsed().as_secs_f64(),
-        );
-        result
-    }
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let started = std::time::Instant::now();
+    let result = call.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => outcome_label(e.kind),
+    };
+    crate::metrics::store_operation(&store, operation, outcome, started.elapsed().as_secs_f64());
+    result
 }
 
 /// A bounded label for an error kind (a newer plugin's unknown kinds share one).
