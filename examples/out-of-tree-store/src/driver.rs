@@ -5,8 +5,8 @@ use std::fs;
 
 use glint_sdk::serde_json::{self, Value};
 use glint_sdk::{
-    Capabilities, DataStream, DriverDescription, ErrorKind, RequestContext, GetOutcome, OpenContext, PutOutcome, ReadRange,
-    StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 
 use crate::config::DirHashConfig;
@@ -93,7 +93,11 @@ impl StoreDriver for DirHashDriver {
         reader::open(object.path, range, self.chunk_size).await
     }
 
-    async fn delete(&self, _caller: Option<&RequestContext>, location: &str) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
         let object = self.layout.resolve(location)?;
         let fsync = self.fsync;
         runtime::spawn_blocking(move || {
@@ -107,7 +111,11 @@ impl StoreDriver for DirHashDriver {
         .await?
     }
 
-    async fn size(&self, _caller: Option<&RequestContext>, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         let object = self.layout.resolve(location)?;
         let (_, size) =
             runtime::spawn_blocking(move || reader::open_regular(object.path)).await??;
