@@ -257,6 +257,68 @@ mod tests {
         );
     }
 
+    /// A driver that only has to exist: the registry never calls it here.
+    struct Idle;
+
+    impl glint_sdk::StoreDriver for Idle {
+        const DRIVER: &'static str = "idle";
+
+        fn open(_: glint_sdk::OpenContext, _: Value) -> Result<Self, glint_sdk::StoreError> {
+            Ok(Idle)
+        }
+
+        fn capabilities(&self) -> glint_sdk::Capabilities {
+            glint_sdk::Capabilities::read_only()
+        }
+
+        async fn get(
+            &self,
+            _: Option<&glint_sdk::RequestContext>,
+            _: &str,
+            _: Option<glint_sdk::ReadRange>,
+        ) -> Result<glint_sdk::GetOutcome, glint_sdk::StoreError> {
+            Err(glint_sdk::StoreError::unsupported("get"))
+        }
+    }
+
+    fn registry(stores: &[(&str, DriverDescription)]) -> StoreRegistry {
+        let stores = stores
+            .iter()
+            .map(|(id, described)| {
+                let store = glint_sdk::host::Store::in_process(id, Idle).unwrap();
+                let info = StoreInfo {
+                    id: (*id).to_owned(),
+                    description: None,
+                    weight: 0,
+                    driver: described.name.clone(),
+                    read_only: true,
+                    properties: json!({}),
+                    schemes: described.schemes.clone(),
+                };
+                (StoreHandle::new(store), info)
+            })
+            .collect();
+        StoreRegistry {
+            stores,
+            default_id: "a".into(),
+        }
+    }
+
+    #[test]
+    fn location_urls_go_to_the_first_store_whose_driver_claims_the_scheme() {
+        let registry = registry(&[
+            ("a", DriverDescription::new("dirhash", &["dirhash"])),
+            ("b", legacy_description("http")),
+            ("c", DriverDescription::new("mirror", &["HTTPS", "mirror"])),
+        ]);
+        let store = |url| registry.store_for_url(url).map(|i| i.id.as_str());
+        assert_eq!(store("dirhash://ab/img"), Some("a"));
+        assert_eq!(store("HTTPS://example/img"), Some("b"));
+        assert_eq!(store("mirror://x"), Some("c"));
+        assert_eq!(store("rbd://fsid/pool/img/snap"), None);
+        assert_eq!(store("no scheme"), None);
+    }
+
     #[test]
     fn legacy_schemes_name_their_drivers() {
         assert!(legacy_description("http").schemes.contains(&"https".into()));
