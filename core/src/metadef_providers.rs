@@ -13,19 +13,15 @@
 //! provider serves it (and cannot be created or renamed to it).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use glint_sdk::host::{MetadefPlugin, MetadefSource, load_metadef_plugin};
+use glint_sdk::host::{MetadefPlugin, MetadefSource, discover_metadef_plugins};
 use glint_sdk::metadef::NamespaceEntry;
 
 use crate::config::Config;
 use crate::db::{Database, parse_document};
 use crate::domain::metadefs::NamespaceDocument;
-
-/// Metadef plugin files follow this naming so that unrelated libraries (and
-/// store plugins) next to the executable are never opened as one.
-pub const PLUGIN_PREFIX: &str = "libglint_metadef_";
 
 /// A namespace a provider serves.
 #[derive(Debug, Clone)]
@@ -219,51 +215,19 @@ fn stamp(doc: &mut NamespaceDocument, at: DateTime<Utc>) {
     doc.tags.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
-/// Loads every explicit path named like a metadef plugin and every metadef
-/// plugin in `dirs`, keyed by driver name. The first plugin of a driver wins,
-/// so explicit paths beat discovered files.
+/// Loads every explicit path named like a metadef plugin and every
+/// `libglint_metadef_*.so` in `dirs`, keyed by driver name (see
+/// `glint_sdk::host::plugin_files`).
 fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, MetadefPlugin> {
-    let mut files: Vec<PathBuf> = paths
-        .iter()
-        .filter(|p| is_plugin_file(p))
-        .cloned()
-        .collect();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_plugin_file(p))
-            .collect();
-        found.sort();
-        files.extend(found);
+    let found = discover_metadef_plugins(dirs, paths);
+    for err in &found.refused {
+        tracing::error!("{err}");
     }
-    let mut plugins = BTreeMap::new();
-    for path in files {
-        match load_metadef_plugin(&path) {
-            Ok(plugin) => {
-                let driver = plugin.driver_name().to_owned();
-                if let Some(first) = plugins
-                    .get(&driver)
-                    .map(|p: &MetadefPlugin| p.path().to_path_buf())
-                {
-                    if first != plugin.path() {
-                        tracing::warn!(driver = %driver, ignored = %path.display(), used = %first.display(), "two plugins provide the same metadef driver");
-                    }
-                    continue;
-                }
-                tracing::debug!(driver = %driver, path = %path.display(), sdk = %plugin.sdk_version(), "metadef plugin loaded");
-                plugins.insert(driver, plugin);
-            }
-            Err(e) => tracing::error!("{e}"),
-        }
+    for (driver, ignored, used) in &found.duplicates {
+        tracing::warn!(driver = %driver, ignored = %ignored.display(), used = %used.display(), "two plugins provide the same metadef driver");
     }
-    plugins
-}
-
-/// Whether `p` is named like a metadef plugin file.
-pub fn is_plugin_file(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.starts_with(PLUGIN_PREFIX) && name.ends_with(std::env::consts::DLL_SUFFIX)
+    for (driver, plugin) in &found.plugins {
+        tracing::debug!(driver = %driver, path = %plugin.path().display(), sdk = %plugin.sdk_version(), "metadef plugin loaded");
+    }
+    found.plugins
 }

@@ -14,7 +14,9 @@ use abi_stable::sabi_types::VersionNumber;
 /// - 1.0: `put`, `get`, `delete`, `size`.
 /// - 1.1: the caller's context (`put_as`, `get_as`, `delete_as`, `size_as`) and `set_acls`, with
 ///   the capability bits saying which a driver has.
-pub const ABI_VERSION: &str = "1.1.0";
+/// - 1.2: `describe` in the root module: the driver's name, location URL schemes and option
+///   defaults, before any store is opened.
+pub const ABI_VERSION: &str = "1.2.0";
 
 /// The metadef provider plugin ABI version of this SDK, `major.minor.0`. Metadef plugins export
 /// their own root module, so this version moves independently of the store plugin's: a change to

@@ -3,8 +3,8 @@
 use std::future::Future;
 
 use crate::{
-    Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, OpenContext, PutOutcome,
-    ReadRange, RequestContext, StoreError,
+    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, GetOutcome, OpenContext,
+    PutOutcome, ReadRange, RequestContext, StoreError,
 };
 
 /// A storage backend for image data.
@@ -17,6 +17,18 @@ use crate::{
 pub trait StoreDriver: Send + Sync + Sized + 'static {
     /// The driver name a store configuration selects (`driver = "file"`).
     const DRIVER: &'static str;
+
+    /// The driver's name, the URL schemes of its locations and its option defaults, asked once
+    /// when the plugin is loaded (ABI 1.2).
+    ///
+    /// # Behavior
+    /// - `name` is [`StoreDriver::DRIVER`]; a store location URL whose scheme is among
+    ///   `schemes` is this driver's to read.
+    /// - `option_defaults` holds the value `open` uses for each option a configuration leaves
+    ///   out (credentials never have one).
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &[])
+    }
 
     /// Opens one configured store.
     ///
@@ -46,13 +58,17 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     /// - If `size_hint` is `Some` and the byte count differs, the put fails and nothing is left behind.
     /// - Data is durable when `Ok` is returned.
     /// - Concurrent puts of different ids do not interfere.
+    ///
+    /// `caller`, here and in every operation below, is the caller the host acts for; it is only
+    /// ever `Some` for a driver with [`ContextCapabilities::per_request_context`].
     fn put(
         &self,
+        caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send {
-        let _ = (image_id, size_hint, data);
+        let _ = (caller, image_id, size_hint, data);
         async { Err(StoreError::unsupported("put")) }
     }
 
@@ -60,11 +76,13 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     ///
     /// # Behavior
     /// - `total_size` is the size of the whole object, whatever the range.
-    /// - With a range, yields bytes `offset .. min(offset + length, total_size)`.
+    /// - With a range, yields bytes `offset .. min(offset + length, total_size)`
+    ///   ([`ReadRange::resolve`] computes them).
     /// - A range whose offset is at or beyond the end fails with `RangeNotSatisfiable`.
     /// - A missing object fails with `NotFound`.
     fn get(
         &self,
+        caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send;
@@ -74,8 +92,12 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     /// # Behavior
     /// - Afterwards `get` and `size` of the location fail with `NotFound`.
     /// - A missing object fails with `NotFound`.
-    fn delete(&self, location: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = location;
+    fn delete(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (caller, location);
         async { Err(StoreError::unsupported("delete")) }
     }
 
@@ -84,8 +106,12 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     /// # Behavior
     /// - Equals the byte count the `put` stored.
     /// - A missing object fails with `NotFound`.
-    fn size(&self, location: &str) -> impl Future<Output = Result<u64, StoreError>> + Send {
-        let _ = location;
+    fn size(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = (caller, location);
         async { Err(StoreError::unsupported("size")) }
     }
 
@@ -93,54 +119,12 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     ///
     /// # Behavior
     /// - Called once when the store is opened, like [`StoreDriver::capabilities`]. With
-    ///   `per_request_context`, the host calls the `*_as` methods below for every operation made on
-    ///   behalf of a caller; without it, only the plain ones. With `acls`, the host calls
-    ///   `set_acls` after the image's sharing changes.
+    ///   `per_request_context`, the host passes the caller (`Some`) to every operation it makes
+    ///   on behalf of one; without it, drivers always get `None`, so no credential reaches a
+    ///   driver that does not use it. With `acls`, the host calls `set_acls` after the image's
+    ///   sharing changes.
     fn context_capabilities(&self) -> ContextCapabilities {
         ContextCapabilities::default()
-    }
-
-    /// [`StoreDriver::put`] on behalf of the caller `ctx` (same behaviour).
-    fn put_as(
-        &self,
-        ctx: &RequestContext,
-        image_id: &str,
-        size_hint: Option<u64>,
-        data: DataStream,
-    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send {
-        let _ = ctx;
-        self.put(image_id, size_hint, data)
-    }
-
-    /// [`StoreDriver::get`] on behalf of the caller `ctx` (same behaviour).
-    fn get_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-        range: Option<ReadRange>,
-    ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send {
-        let _ = ctx;
-        self.get(location, range)
-    }
-
-    /// [`StoreDriver::delete`] on behalf of the caller `ctx` (same behaviour).
-    fn delete_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = ctx;
-        self.delete(location)
-    }
-
-    /// [`StoreDriver::size`] on behalf of the caller `ctx` (same behaviour).
-    fn size_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
-        let _ = ctx;
-        self.size(location)
     }
 
     /// Grants read access to the data at `location` as `acl` says, replacing earlier grants

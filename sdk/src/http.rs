@@ -50,6 +50,25 @@ pub fn content_length(value: Option<&str>, subject: &str) -> Result<u64, StoreEr
         .ok_or_else(|| unexpected(format!("{subject}: no valid Content-Length")))
 }
 
+/// The store error kind of an HTTP error status, and whether retrying later may succeed: the
+/// one mapping every HTTP-backed driver shares. A driver with a status of its own meaning maps
+/// that one first.
+pub fn status_kind(status: u16) -> (ErrorKind, bool) {
+    match status {
+        404 | 410 => (ErrorKind::NotFound, false),
+        401 | 403 => (ErrorKind::PermissionDenied, false),
+        409 | 412 => (ErrorKind::AlreadyExists, false),
+        413 | 507 => (ErrorKind::StorageFull, false),
+        416 => (ErrorKind::RangeNotSatisfiable, false),
+        408 | 504 => (ErrorKind::Timeout, true),
+        429 => (ErrorKind::Unavailable, true),
+        // 499 is "the client closed the request" (Swift's proxy, nginx): nothing lasting; 5xx
+        // are the server's trouble.
+        499..=599 => (ErrorKind::Unavailable, true),
+        _ => (ErrorKind::Unexpected, false),
+    }
+}
+
 /// What a `GET` answer said about its body, as the header values arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
@@ -247,6 +266,32 @@ fn unexpected(message: String) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let cases = [
+            (404, ErrorKind::NotFound, false),
+            (410, ErrorKind::NotFound, false),
+            (401, ErrorKind::PermissionDenied, false),
+            (403, ErrorKind::PermissionDenied, false),
+            (409, ErrorKind::AlreadyExists, false),
+            (412, ErrorKind::AlreadyExists, false),
+            (413, ErrorKind::StorageFull, false),
+            (507, ErrorKind::StorageFull, false),
+            (416, ErrorKind::RangeNotSatisfiable, false),
+            (408, ErrorKind::Timeout, true),
+            (504, ErrorKind::Timeout, true),
+            (429, ErrorKind::Unavailable, true),
+            (499, ErrorKind::Unavailable, true),
+            (500, ErrorKind::Unavailable, true),
+            (503, ErrorKind::Unavailable, true),
+            (400, ErrorKind::Unexpected, false),
+            (405, ErrorKind::Unexpected, false),
+        ];
+        for (code, kind, temporary) in cases {
+            assert_eq!(status_kind(code), (kind, temporary), "status {code}");
+        }
+    }
 
     fn range(offset: u64, length: Option<u64>) -> Option<ReadRange> {
         Some(ReadRange { offset, length })

@@ -24,6 +24,7 @@ pub mod host;
 #[doc = "Ranged reads over HTTP for drivers."]
 pub mod http;
 pub mod metadef;
+pub mod names;
 pub mod runtime;
 
 /// File-system helpers for drivers.
@@ -35,8 +36,8 @@ mod types;
 pub use driver::StoreDriver;
 pub use error::{ErrorKind, StoreError};
 pub use types::{
-    Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, OpenContext, PutOutcome,
-    ReadRange, RequestContext,
+    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, GetOutcome, OpenContext,
+    PutOutcome, ReadRange, RequestContext,
 };
 
 // Re-exported so plugins use the exact versions the SDK was built with.

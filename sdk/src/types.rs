@@ -28,6 +28,28 @@ pub struct Capabilities {
     pub ranged_read: bool,
 }
 
+impl Capabilities {
+    /// Every operation: read, write, delete, size and ranged reads.
+    pub const fn full() -> Self {
+        Capabilities {
+            read: true,
+            write: true,
+            delete: true,
+            size: true,
+            ranged_read: true,
+        }
+    }
+
+    /// A store the host only reads from: read, size and ranged reads, no write or delete.
+    pub const fn read_only() -> Self {
+        Capabilities {
+            write: false,
+            delete: false,
+            ..Capabilities::full()
+        }
+    }
+}
+
 /// A byte range already resolved by the host against the HTTP request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadRange {
@@ -35,6 +57,32 @@ pub struct ReadRange {
     pub offset: u64,
     /// How many bytes to return at most; `None` reads to the end.
     pub length: Option<u64>,
+}
+
+impl ReadRange {
+    /// The bytes a `get` of `range` yields from an object of `total_size` bytes, as
+    /// `(offset, length)`: the whole object without a range, else from the range's offset to
+    /// its length or the end, whichever comes first. An offset at or beyond the end fails with
+    /// `RangeNotSatisfiable`, as [`crate::StoreDriver::get`] requires.
+    pub fn resolve(range: Option<ReadRange>, total_size: u64) -> Result<(u64, u64), StoreError> {
+        let Some(range) = range else {
+            return Ok((0, total_size));
+        };
+        if range.offset >= total_size {
+            return Err(StoreError::new(
+                crate::ErrorKind::RangeNotSatisfiable,
+                format!(
+                    "offset {} is not before the end of a {total_size}-byte image",
+                    range.offset
+                ),
+            ));
+        }
+        let available = total_size - range.offset;
+        let length = range
+            .length
+            .map_or(available, |length| length.min(available));
+        Ok((range.offset, length))
+    }
 }
 
 /// The result of a successful `put`.
@@ -171,9 +219,70 @@ impl Acl {
     }
 }
 
+/// What a driver says about itself, before any store is opened (store plugin ABI 1.2): the host
+/// uses it to route location URLs to stores and to show a store's options with their defaults.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DriverDescription {
+    /// [`crate::StoreDriver::DRIVER`].
+    pub name: String,
+    /// The URL schemes of the locations the driver hands out and accepts, lower case.
+    pub schemes: Vec<String>,
+    /// The options a store of this driver takes when its configuration leaves them out, with
+    /// their values.
+    pub option_defaults: serde_json::Map<String, serde_json::Value>,
+}
+
+impl DriverDescription {
+    /// The description of driver `name`, whose locations use `schemes`.
+    pub fn new(name: impl Into<String>, schemes: &[&str]) -> Self {
+        DriverDescription {
+            name: name.into(),
+            schemes: schemes.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            option_defaults: serde_json::Map::new(),
+        }
+    }
+
+    /// The same description with the option defaults `defaults` (a JSON object; anything else
+    /// counts as none).
+    pub fn with_option_defaults(mut self, defaults: serde_json::Value) -> Self {
+        self.option_defaults = match defaults {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_resolve_against_the_object_size() {
+        let range = |offset, length| Some(ReadRange { offset, length });
+        assert_eq!(ReadRange::resolve(None, 10).unwrap(), (0, 10));
+        assert_eq!(ReadRange::resolve(None, 0).unwrap(), (0, 0));
+        assert_eq!(ReadRange::resolve(range(3, None), 10).unwrap(), (3, 7));
+        assert_eq!(ReadRange::resolve(range(3, Some(4)), 10).unwrap(), (3, 4));
+        assert_eq!(ReadRange::resolve(range(8, Some(4)), 10).unwrap(), (8, 2));
+        assert_eq!(
+            ReadRange::resolve(range(9, Some(u64::MAX)), 10).unwrap(),
+            (9, 1)
+        );
+        for offset in [10, 11, u64::MAX] {
+            let err = ReadRange::resolve(range(offset, None), 10).unwrap_err();
+            assert_eq!(err.kind, crate::ErrorKind::RangeNotSatisfiable, "{offset}");
+        }
+    }
+
+    #[test]
+    fn capability_constructors() {
+        let full = Capabilities::full();
+        assert!(full.read && full.write && full.delete && full.size && full.ranged_read);
+        let ro = Capabilities::read_only();
+        assert!(ro.read && ro.size && ro.ranged_read && !ro.write && !ro.delete);
+    }
 
     #[test]
     fn request_context_debug_hides_the_token() {

@@ -478,7 +478,9 @@ impl From<ServiceError> for ApiError {
             | E::NoSuchResource
             | E::MemberImageNotFound(_)
             | E::MemberNotFound { .. }
-            | E::NotInStore { .. } => StatusCode::NOT_FOUND,
+            | E::NotInStore { .. }
+            | E::CachedImageNotFound(_)
+            | E::CacheDisabled => StatusCode::NOT_FOUND,
             E::Schema(_)
             | E::Patch(PatchError::BadRequest(_))
             | E::UnknownMarker(_)
@@ -486,7 +488,9 @@ impl From<ServiceError> for ApiError {
             | E::LocationWithoutStore(_)
             | E::SizeMismatch { .. }
             | E::UnknownPreferredStore(_)
-            | E::RangeUnsupported => StatusCode::BAD_REQUEST,
+            | E::RangeUnsupported
+            | E::CacheNeedsActive
+            | E::CacheClearTarget => StatusCode::BAD_REQUEST,
             E::Patch(PatchError::Forbidden(_))
             | E::NotAuthorized { .. }
             | E::ForeignOwner(_)

@@ -15,16 +15,14 @@ use crate::policy::Target;
 
 /// Glance's answer for an image the cache API cannot find.
 pub fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound(format!("Image {id} not found."))
+    ServiceError::CachedImageNotFound(id.to_owned())
 }
 
 /// The policy rule, then whether the cache is on.
 fn enforce(app: &App, ctx: &RequestContext, rule: &str) -> ServiceResult<()> {
     app.policy.enforce(rule, ctx, &Target::project(ctx))?;
     if !app.cache.enabled() {
-        return Err(ServiceError::NotFound(
-            "Caching via API is not supported at this site.".into(),
-        ));
+        return Err(ServiceError::CacheDisabled);
     }
     Ok(())
 }
@@ -56,9 +54,7 @@ pub async fn queue(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<(
     let image = image(app, ctx, id).await?;
     enforce(app, ctx, "cache_image")?;
     if image.status != ImageStatus::Active {
-        return Err(ServiceError::Invalid(
-            "Only images with status active can be targeted for queueing".into(),
-        ));
+        return Err(ServiceError::CacheNeedsActive);
     }
     app.cache.queue(id, Some(ctx)).map_err(cache_failure)?;
     Ok(())
@@ -76,7 +72,7 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
                 .state()
                 .await
                 .is_ok_and(|s| s.cached.iter().any(|c| c.image_id == id));
-        if !matches!(e, ServiceError::NotFound(_)) || !held {
+        if !matches!(e, ServiceError::CachedImageNotFound(_)) || !held {
             return Err(e);
         }
     }
@@ -95,10 +91,7 @@ pub async fn clear(app: &App, ctx: &RequestContext, target: Option<&str>) -> Ser
         "cache" => ClearTarget::Cache,
         "queue" => ClearTarget::Queue,
         _ => {
-            return Err(ServiceError::Invalid(
-                "If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string."
-                    .into(),
-            ));
+            return Err(ServiceError::CacheClearTarget);
         }
     };
     app.cache.clear(target).await.map_err(cache_failure)?;

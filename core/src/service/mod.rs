@@ -173,6 +173,16 @@ pub enum ServiceError {
     #[error("Range requests are not supported by the store holding this image.")]
     RangeUnsupported,
 
+    // The image cache API.
+    #[error("Image {0} not found.")]
+    CachedImageNotFound(String),
+    #[error("Caching via API is not supported at this site.")]
+    CacheDisabled,
+    #[error("Only images with status active can be targeted for queueing")]
+    CacheNeedsActive,
+    #[error("If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string.")]
+    CacheClearTarget,
+
     // Import and tasks.
     /// `POST /import` on an image that already has data (except copy-image).
     #[error("Image with status active cannot be target for import")]

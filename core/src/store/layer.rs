@@ -1,15 +1,14 @@
 //! The host's layer around every opened store: where a driver's error means
-//! something else from the host's point of view, it is restated here, once.
+//! something else from the host's point of view, it is restated here, once;
+//! and operations that failed temporarily are retried where that is safe.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::time::Duration;
 
 use glint_sdk::host::Store;
 use glint_sdk::{
     Acl, Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
 };
-
-use futures::FutureExt as _;
 
 use crate::context::RequestContext;
 
@@ -19,14 +18,74 @@ use crate::context::RequestContext;
 /// - a `put` that fails with `NotFound` met a store whose backing location
 ///   (directory, container, pool) is gone: the store is unavailable
 ///   (temporary), not the image missing, so clients get 503 and may retry.
+/// - `size`, `delete` and `get` that fail with a temporary error are tried
+///   again, as [`RetryPolicy`] says. A `get` is only retried while it has
+///   not returned, so before any byte was handed out; a `put` never is: its
+///   data stream is consumed by the first attempt.
 /// - a handle made by [`StoreHandle::acting_for`] passes the caller (token
 ///   and project) to drivers that act with it (Swift's multi-tenant mode);
 ///   other drivers never see it.
 #[derive(Clone, Debug)]
 pub struct StoreHandle {
     inner: Store,
-    /// The caller of the operations, for drivers that want one.
-    caller: Option<Arc<glint_sdk::RequestContext>>,
+    retry: RetryPolicy,
+}
+
+/// How often and how patiently an operation that failed temporarily is
+/// tried again: up to `attempts` tries in all, waiting `first_delay` after
+/// the first failure and twice as long after each next one, at most
+/// `max_delay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Three tries within about a third of a second: long enough to ride out
+    /// a dropped connection or a backend's brief overload, short enough that
+    /// a client waiting on the request does not notice.
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Runs `operation` until it succeeds, fails for good (an error that is
+    /// not `temporary`), or the attempts are spent; returns its last result.
+    async fn run<T, F, Fut>(
+        self,
+        store: &str,
+        what: &str,
+        mut operation: F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut delay = self.first_delay;
+        let mut attempt = 1;
+        loop {
+            match operation().await {
+                Err(e) if e.temporary && attempt < self.attempts => {
+                    tracing::warn!(
+                        store,
+                        attempt,
+                        "store {what} failed temporarily, retrying in {delay:?}: {e}"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.max_delay);
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
 }
 
 /// The plugin's store underneath, for code that needs none of the rules above.
@@ -40,25 +99,28 @@ impl std::ops::Deref for StoreHandle {
 
 impl StoreHandle {
     pub(super) fn new(inner: Store) -> Self {
-        Self {
-            inner,
-            caller: None,
-        }
+        Self::with_retry(inner, RetryPolicy::default())
+    }
+
+    /// `inner` with the host's rules, retrying as `retry` says.
+    pub fn with_retry(inner: Store, retry: RetryPolicy) -> Self {
+        Self { inner, retry }
     }
 
     /// This store, with `ctx` as the caller of its operations: drivers that
     /// act with the caller's token get it (Glance's request context). Without
     /// a token (noauth), the plain operations run.
     pub fn acting_for(&self, ctx: &RequestContext) -> Self {
-        let caller = ctx.auth_token.as_ref().map(|token| {
-            Arc::new(glint_sdk::RequestContext::new(
+        let inner = match &ctx.auth_token {
+            Some(token) => self.inner.with_caller(glint_sdk::RequestContext::new(
                 token.expose(),
                 ctx.project_id.clone(),
-            ))
-        });
+            )),
+            None => self.inner.clone(),
+        };
         Self {
-            inner: self.inner.clone(),
-            caller,
+            inner,
+            retry: self.retry,
         }
     }
 
@@ -70,12 +132,8 @@ impl StoreHandle {
         location: &str,
         acl: &Acl,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        let set = match &self.caller {
-            Some(caller) if self.inner.context_capabilities().acls => {
-                Some(self.inner.set_acls(caller, location, acl))
-            }
-            _ => None,
-        };
+        let set = (self.inner.caller().is_some() && self.inner.context_capabilities().acls)
+            .then(|| self.inner.set_acls(location, acl));
         async move {
             match set {
                 Some(set) => set.await,
@@ -98,20 +156,14 @@ impl StoreHandle {
         self.inner.capabilities()
     }
 
-    /// Stores `data` for `image_id`; see `StoreDriver::put`.
+    /// Stores `data` for `image_id`; see `StoreDriver::put`. Never retried.
     pub fn put(
         &self,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send + 'static {
-        let put = match &self.caller {
-            Some(caller) => self
-                .inner
-                .put_as(caller, image_id, size_hint, data)
-                .left_future(),
-            None => self.inner.put(image_id, size_hint, data).right_future(),
-        };
+        let put = self.inner.put(image_id, size_hint, data);
         let id = self.inner.id().to_owned();
         let put = timed(id.clone(), "put", put);
         async move {
@@ -132,11 +184,13 @@ impl StoreHandle {
         location: &str,
         range: Option<ReadRange>,
     ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send + 'static {
-        let get = match &self.caller {
-            Some(caller) => self.inner.get_as(caller, location, range).left_future(),
-            None => self.inner.get(location, range).right_future(),
+        let (store, retry, location) = (self.inner.clone(), self.retry, location.to_owned());
+        let call = async move {
+            retry
+                .run(store.id(), "read", || store.get(&location, range))
+                .await
         };
-        timed(self.inner.id().to_owned(), "get", get)
+        timed(self.inner.id().to_owned(), "get", call)
     }
 
     /// Deletes the object at `location`.
@@ -144,11 +198,13 @@ impl StoreHandle {
         &self,
         location: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        let delete = match &self.caller {
-            Some(caller) => self.inner.delete_as(caller, location).left_future(),
-            None => self.inner.delete(location).right_future(),
+        let (store, retry, location) = (self.inner.clone(), self.retry, location.to_owned());
+        let call = async move {
+            retry
+                .run(store.id(), "delete", || store.delete(&location))
+                .await
         };
-        timed(self.inner.id().to_owned(), "delete", delete)
+        timed(self.inner.id().to_owned(), "delete", call)
     }
 
     /// The size of the object at `location`.
@@ -156,11 +212,13 @@ impl StoreHandle {
         &self,
         location: &str,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'static {
-        let size = match &self.caller {
-            Some(caller) => self.inner.size_as(caller, location).left_future(),
-            None => self.inner.size(location).right_future(),
+        let (store, retry, location) = (self.inner.clone(), self.retry, location.to_owned());
+        let call = async move {
+            retry
+                .run(store.id(), "size query", || store.size(&location))
+                .await
         };
-        timed(self.inner.id().to_owned(), "size", size)
+        timed(self.inner.id().to_owned(), "size", call)
     }
 }
 
@@ -195,5 +253,142 @@ fn outcome_label(kind: ErrorKind) -> &'static str {
         ErrorKind::RangeNotSatisfiable => "range_not_satisfiable",
         ErrorKind::Unexpected => "unexpected",
         ErrorKind::Other(_) => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use bytes::Bytes;
+    use futures::StreamExt as _;
+    use glint_sdk::{OpenContext, RequestContext, StoreDriver};
+
+    use super::*;
+
+    /// Fails every operation with `error` for its first `failures` calls,
+    /// then succeeds; counts the calls.
+    struct Flaky {
+        failures: u32,
+        temporary: bool,
+        calls: Arc<AtomicU32>,
+    }
+
+    impl Flaky {
+        fn attempt(&self) -> Result<(), StoreError> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst);
+            if call < self.failures {
+                let e = StoreError::new(ErrorKind::Unavailable, "backend busy");
+                return Err(if self.temporary { e.temporary() } else { e });
+            }
+            Ok(())
+        }
+    }
+
+    impl StoreDriver for Flaky {
+        const DRIVER: &'static str = "flaky";
+
+        fn open(_: OpenContext, _: serde_json::Value) -> Result<Self, StoreError> {
+            unreachable!("opened in process")
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::full()
+        }
+
+        async fn put(
+            &self,
+            _: Option<&RequestContext>,
+            image_id: &str,
+            _: Option<u64>,
+            _: DataStream,
+        ) -> Result<PutOutcome, StoreError> {
+            self.attempt()?;
+            Ok(PutOutcome {
+                location: format!("flaky://{image_id}"),
+                size: 0,
+                metadata: Default::default(),
+            })
+        }
+
+        async fn get(
+            &self,
+            _: Option<&RequestContext>,
+            _: &str,
+            _: Option<ReadRange>,
+        ) -> Result<GetOutcome, StoreError> {
+            self.attempt()?;
+            Ok(GetOutcome {
+                total_size: 3,
+                data: futures::stream::iter([Ok(Bytes::from_static(b"abc"))]).boxed(),
+            })
+        }
+
+        async fn delete(&self, _: Option<&RequestContext>, _: &str) -> Result<(), StoreError> {
+            self.attempt()
+        }
+
+        async fn size(&self, _: Option<&RequestContext>, _: &str) -> Result<u64, StoreError> {
+            self.attempt().map(|()| 42)
+        }
+    }
+
+    const FAST: RetryPolicy = RetryPolicy {
+        attempts: 3,
+        first_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(2),
+    };
+
+    fn flaky(failures: u32, temporary: bool) -> (StoreHandle, Arc<AtomicU32>) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let driver = Flaky {
+            failures,
+            temporary,
+            calls: Arc::clone(&calls),
+        };
+        let store = Store::in_process("s", driver).unwrap();
+        (StoreHandle::with_retry(store, FAST), calls)
+    }
+
+    #[tokio::test]
+    async fn temporary_failures_are_retried_until_success() {
+        let (store, calls) = flaky(2, true);
+        assert_eq!(store.size("flaky://a").await.unwrap(), 42);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        let (store, calls) = flaky(2, true);
+        store.delete("flaky://a").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        let (store, calls) = flaky(1, true);
+        let got = store.get("flaky://a", None).await.unwrap();
+        assert_eq!(got.total_size, 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn retries_stop_after_the_last_attempt() {
+        let (store, calls) = flaky(3, true);
+        let err = store.size("flaky://a").await.unwrap_err();
+        assert!(err.temporary, "{err}");
+        assert_eq!(err.kind, ErrorKind::Unavailable);
+        assert_eq!(calls.load(Ordering::SeqCst), FAST.attempts);
+    }
+
+    #[tokio::test]
+    async fn lasting_failures_are_not_retried() {
+        let (store, calls) = flaky(1, false);
+        store.size("flaky://a").await.unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn puts_are_never_retried() {
+        let (store, calls) = flaky(1, true);
+        let data = futures::stream::iter([Ok(Bytes::from_static(b"x"))]).boxed();
+        let err = store.put("a", None, data).await.unwrap_err();
+        assert!(err.temporary, "{err}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -4,18 +4,15 @@
 mod layer;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use glint_sdk::host::{StorePlugin, load_store_plugin};
+use glint_sdk::DriverDescription;
+use glint_sdk::host::{StorePlugin, discover_store_plugins};
 use serde_json::{Map, Value, json};
 
-pub use self::layer::StoreHandle;
+pub use self::layer::{RetryPolicy, StoreHandle};
 use crate::config::{Config, StoreConfig};
 use crate::domain::Location;
-
-/// Plugin files follow this naming so that unrelated libraries next to the
-/// executable are never opened.
-const PLUGIN_PREFIX: &str = "libglint_store_";
 
 /// The opened stores, in configuration order, plus the default.
 #[derive(Clone, Debug)]
@@ -36,6 +33,8 @@ pub struct StoreInfo {
     pub read_only: bool,
     /// Driver facts shown by `/v2/info/stores/detail`, as Glance shows them per type.
     pub properties: Value,
+    /// The URL schemes of the driver's locations, lower case.
+    pub schemes: Vec<String>,
 }
 
 impl StoreRegistry {
@@ -54,19 +53,24 @@ impl StoreRegistry {
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();
-                tracing::error!(store = %id, driver = %sc.driver, "store not opened: no plugin provides driver '{}' (searched {} for {PLUGIN_PREFIX}{}.so, and [plugins] paths)", sc.driver, searched.join(", "), sc.driver);
+                tracing::error!(store = %id, driver = %sc.driver, "store not opened: no plugin provides driver '{}' (searched {} for libglint_store_{}.so, and [plugins] paths)", sc.driver, searched.join(", "), sc.driver);
                 continue;
             };
             match plugin.open(id, &sc.options) {
                 Ok(store) => {
                     tracing::info!(store = %id, driver = %sc.driver, plugin = %plugin.path().display(), "store opened");
+                    let described = description(plugin);
                     let info = StoreInfo {
                         id: id.clone(),
                         description: sc.description.clone().filter(|d| !d.is_empty()),
                         weight: sc.weight,
                         driver: sc.driver.clone(),
                         read_only: !store.capabilities().write,
-                        properties: detail_properties(sc),
+                        properties: detail_properties(
+                            &sc.driver,
+                            &with_defaults(sc, &described.option_defaults),
+                        ),
+                        schemes: described.schemes,
                     };
                     stores.push((StoreHandle::new(store), info));
                 }
@@ -117,65 +121,81 @@ impl StoreRegistry {
     /// order, whose driver claims the URL's scheme.
     pub fn store_for_url(&self, url: &str) -> Option<&StoreInfo> {
         let scheme = url.split_once("://")?.0.to_ascii_lowercase();
-        let driver = driver_of_scheme(&scheme)?;
-        self.infos().find(|i| i.driver == driver)
+        self.infos().find(|i| i.schemes.contains(&scheme))
     }
 }
 
-/// The driver that serves each URL scheme of glance_store's vocabulary.
-fn driver_of_scheme(scheme: &str) -> Option<&'static str> {
-    Some(match scheme {
-        "http" | "https" => "http",
-        "file" | "filesystem" => "file",
-        "swift" | "swift+http" | "swift+https" | "swift+config" => "swift",
-        "rbd" => "rbd",
-        "s3" | "s3+http" | "s3+https" => "s3",
-        "cinder" => "cinder",
-        "vsphere" => "vmware",
-        _ => return None,
-    })
+/// What the plugin says about its driver; for a plugin built before drivers
+/// described themselves (store plugin ABI 1.2), what the host knows of it.
+fn description(plugin: &StorePlugin) -> DriverDescription {
+    plugin
+        .description()
+        .cloned()
+        .unwrap_or_else(|| legacy_description(plugin.driver_name()))
+}
+
+/// The URL schemes (glance_store's vocabulary) and option defaults of the
+/// drivers Glint knew before plugins described themselves: only used for
+/// plugins older than store plugin ABI 1.2.
+fn legacy_description(driver: &str) -> DriverDescription {
+    let (schemes, defaults): (&[&str], Value) = match driver {
+        "http" => (&["http", "https"], json!({})),
+        "file" => (&["file", "filesystem"], json!({"chunk_size": 1 << 20})),
+        "swift" => (
+            &["swift", "swift+http", "swift+https", "swift+config"],
+            json!({
+                "container": "glance",
+                "large_object_size": 5_u64 << 30,
+                "large_object_chunk_size": 200_u64 << 20,
+            }),
+        ),
+        "rbd" => (&["rbd"], json!({"pool": "images", "chunk_size": 8})),
+        "s3" => (&["s3", "s3+http", "s3+https"], json!({})),
+        "cinder" => (&["cinder"], json!({"use_multipath": false})),
+        "vmware" => (&["vsphere"], json!({})),
+        _ => (&[], json!({})),
+    };
+    DriverDescription::new(driver, schemes).with_option_defaults(defaults)
+}
+
+/// The store's options, with the driver's default for each one left out.
+fn with_defaults(sc: &StoreConfig, defaults: &Map<String, Value>) -> Map<String, Value> {
+    let mut options = defaults.clone();
+    if let Value::Object(given) = &sc.options {
+        options.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    options
 }
 
 /// `properties` of `/v2/info/stores/detail`: the keys Glance shows for each
-/// store type, read from the store's options (with the driver's defaults).
-/// Credentials are never among them.
-fn detail_properties(sc: &StoreConfig) -> Value {
-    let option = |key: &str| sc.options.get(key).cloned().unwrap_or(Value::Null);
-    let or = |key: &str, default: Value| sc.options.get(key).cloned().unwrap_or(default);
+/// store type, read from the store's options (defaults included). Credentials
+/// are never among them.
+fn detail_properties(driver: &str, options: &Map<String, Value>) -> Value {
+    let option = |key: &str| options.get(key).cloned().unwrap_or(Value::Null);
     let mut p = Map::new();
-    match sc.driver.as_str() {
+    match driver {
         "file" => {
             p.insert("data_dir".into(), option("datadir"));
-            p.insert("chunk_size".into(), or("chunk_size", json!(1 << 20)));
+            p.insert("chunk_size".into(), option("chunk_size"));
             p.insert("thin_provisioning".into(), json!(false));
         }
         "rbd" => {
             // The option is in MiB; Glance shows bytes.
-            let mib = sc
-                .options
-                .get("chunk_size")
-                .and_then(Value::as_u64)
-                .unwrap_or(8);
-            p.insert("pool".into(), or("pool", json!("images")));
-            p.insert("chunk_size".into(), json!(mib << 20));
+            let mib = options.get("chunk_size").and_then(Value::as_u64);
+            p.insert("pool".into(), option("pool"));
+            p.insert("chunk_size".into(), json!(mib.map(|mib| mib << 20)));
             // Chunks of zeroes are never written.
             p.insert("thin_provisioning".into(), json!(true));
             p.insert("fsid".into(), option("fsid"));
         }
         "swift" => {
-            p.insert("container".into(), or("container", json!("glance")));
-            p.insert(
-                "large_object_size".into(),
-                or("large_object_size", json!(5_u64 << 30)),
-            );
-            p.insert(
-                "large_object_chunk_size".into(),
-                or("large_object_chunk_size", json!(200_u64 << 20)),
-            );
+            for key in ["container", "large_object_size", "large_object_chunk_size"] {
+                p.insert(key.into(), option(key));
+            }
         }
         "cinder" => {
             p.insert("volume_type".into(), option("volume_type"));
-            p.insert("use_multipath".into(), or("use_multipath", json!(false)));
+            p.insert("use_multipath".into(), option("use_multipath"));
         }
         "s3" => {
             for key in [
@@ -192,86 +212,122 @@ fn detail_properties(sc: &StoreConfig) -> Value {
     Value::Object(p)
 }
 
-/// Load every explicit path and every plugin in `dirs` (files named
-/// `libglint_store_*.so`), keyed by driver name. The first plugin of a driver
-/// wins, so explicit paths beat discovered files.
+/// Loads every explicit store plugin path and every `libglint_store_*.so`
+/// in `dirs`, keyed by driver name (see `glint_sdk::host::plugin_files`).
 pub fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePlugin> {
-    // Metadef plugins listed among the paths are the metadef registry's.
-    let mut files: Vec<PathBuf> = paths
-        .iter()
-        .filter(|p| !crate::metadef_providers::is_plugin_file(p))
-        .cloned()
-        .collect();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_plugin_file(p))
-            .collect();
-        found.sort();
-        files.extend(found);
+    let found = discover_store_plugins(dirs, paths);
+    for err in &found.refused {
+        tracing::error!("{err}");
     }
-
-    let mut plugins = BTreeMap::new();
-    for path in files {
-        match load_store_plugin(&path) {
-            Ok(plugin) => {
-                let driver = plugin.driver_name().to_owned();
-                if let Some(first) = plugins
-                    .get(&driver)
-                    .map(|p: &StorePlugin| p.path().to_path_buf())
-                {
-                    if first != plugin.path() {
-                        tracing::warn!(driver = %driver, ignored = %path.display(), used = %first.display(), "two plugins provide the same driver");
-                    }
-                    continue;
-                }
-                tracing::debug!(driver = %driver, path = %path.display(), sdk = %plugin.sdk_version(), "plugin loaded");
-                plugins.insert(driver, plugin);
-            }
-            Err(e) => tracing::error!("{e}"),
-        }
+    for (driver, ignored, used) in &found.duplicates {
+        tracing::warn!(driver = %driver, ignored = %ignored.display(), used = %used.display(), "two plugins provide the same driver");
     }
-    plugins
-}
-
-fn is_plugin_file(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.starts_with(PLUGIN_PREFIX) && name.ends_with(std::env::consts::DLL_SUFFIX)
+    for (driver, plugin) in &found.plugins {
+        tracing::debug!(driver = %driver, path = %plugin.path().display(), sdk = %plugin.sdk_version(), "plugin loaded");
+    }
+    found.plugins
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config(driver: &str, options: Value) -> StoreConfig {
-        StoreConfig {
+    fn properties(driver: &str, options: Value) -> Value {
+        let sc = StoreConfig {
             driver: driver.into(),
             description: None,
             weight: 0,
             options,
-        }
+        };
+        let described = legacy_description(driver);
+        detail_properties(driver, &with_defaults(&sc, &described.option_defaults))
     }
 
     #[test]
     fn detail_properties_follow_glance_per_type() {
-        let file = detail_properties(&config("file", json!({"datadir": "/srv/a"})));
+        let file = properties("file", json!({"datadir": "/srv/a"}));
         assert_eq!(
             file,
             json!({"data_dir": "/srv/a", "chunk_size": 1048576, "thin_provisioning": false})
         );
-        let http = detail_properties(&config("http", json!({"user": "u", "password": "p"})));
+        let http = properties("http", json!({"user": "u", "password": "p"}));
         assert_eq!(http, json!({}));
-        let swift = detail_properties(&config("swift", json!({"key": "secret"})));
+        let swift = properties("swift", json!({"key": "secret"}));
         assert!(!swift.to_string().contains("secret"));
+        assert_eq!(swift["container"], "glance");
+        let rbd = properties("rbd", json!({"chunk_size": 4}));
+        assert_eq!(
+            rbd,
+            json!({"pool": "images", "chunk_size": 4 << 20, "thin_provisioning": true, "fsid": null})
+        );
+    }
+
+    /// A driver that only has to exist: the registry never calls it here.
+    struct Idle;
+
+    impl glint_sdk::StoreDriver for Idle {
+        const DRIVER: &'static str = "idle";
+
+        fn open(_: glint_sdk::OpenContext, _: Value) -> Result<Self, glint_sdk::StoreError> {
+            Ok(Idle)
+        }
+
+        fn capabilities(&self) -> glint_sdk::Capabilities {
+            glint_sdk::Capabilities::read_only()
+        }
+
+        async fn get(
+            &self,
+            _: Option<&glint_sdk::RequestContext>,
+            _: &str,
+            _: Option<glint_sdk::ReadRange>,
+        ) -> Result<glint_sdk::GetOutcome, glint_sdk::StoreError> {
+            Err(glint_sdk::StoreError::unsupported("get"))
+        }
+    }
+
+    fn registry(stores: &[(&str, DriverDescription)]) -> StoreRegistry {
+        let stores = stores
+            .iter()
+            .map(|(id, described)| {
+                let store = glint_sdk::host::Store::in_process(id, Idle).unwrap();
+                let info = StoreInfo {
+                    id: (*id).to_owned(),
+                    description: None,
+                    weight: 0,
+                    driver: described.name.clone(),
+                    read_only: true,
+                    properties: json!({}),
+                    schemes: described.schemes.clone(),
+                };
+                (StoreHandle::new(store), info)
+            })
+            .collect();
+        StoreRegistry {
+            stores,
+            default_id: "a".into(),
+        }
     }
 
     #[test]
-    fn schemes_name_their_drivers() {
-        assert_eq!(driver_of_scheme("https"), Some("http"));
-        assert_eq!(driver_of_scheme("rbd"), Some("rbd"));
-        assert_eq!(driver_of_scheme("gopher"), None);
+    fn location_urls_go_to_the_first_store_whose_driver_claims_the_scheme() {
+        let registry = registry(&[
+            ("a", DriverDescription::new("dirhash", &["dirhash"])),
+            ("b", legacy_description("http")),
+            ("c", DriverDescription::new("mirror", &["HTTPS", "mirror"])),
+        ]);
+        let store = |url| registry.store_for_url(url).map(|i| i.id.as_str());
+        assert_eq!(store("dirhash://ab/img"), Some("a"));
+        assert_eq!(store("HTTPS://example/img"), Some("b"));
+        assert_eq!(store("mirror://x"), Some("c"));
+        assert_eq!(store("rbd://fsid/pool/img/snap"), None);
+        assert_eq!(store("no scheme"), None);
+    }
+
+    #[test]
+    fn legacy_schemes_name_their_drivers() {
+        assert!(legacy_description("http").schemes.contains(&"https".into()));
+        assert_eq!(legacy_description("rbd").schemes, ["rbd"]);
+        assert!(legacy_description("gopher").schemes.is_empty());
     }
 }

@@ -31,6 +31,11 @@ fn default_fsync() -> bool {
 }
 
 impl DirHashConfig {
+    /// The value of each option a configuration may leave out (the driver's description).
+    pub fn defaults() -> glint_sdk::serde_json::Value {
+        glint_sdk::serde_json::json!({ "chunk_size": default_chunk_size(), "fsync": default_fsync() })
+    }
+
     /// Parses and checks the options; every error is `ConfigInvalid` and names the option.
     pub fn parse(options: glint_sdk::serde_json::Value) -> Result<Self, StoreError> {
         let invalid = |message: String| StoreError::new(ErrorKind::ConfigInvalid, message);

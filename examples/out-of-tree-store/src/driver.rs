@@ -5,8 +5,8 @@ use std::fs;
 
 use glint_sdk::serde_json::{self, Value};
 use glint_sdk::{
-    Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
-    StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 
 use crate::config::DirHashConfig;
@@ -49,18 +49,18 @@ impl StoreDriver for DirHashDriver {
         })
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &["dirhash"])
+            .with_option_defaults(DirHashConfig::defaults())
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        }
+        Capabilities::full()
     }
 
     async fn put(
         &self,
+        _caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
@@ -85,6 +85,7 @@ impl StoreDriver for DirHashDriver {
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
@@ -92,7 +93,11 @@ impl StoreDriver for DirHashDriver {
         reader::open(object.path, range, self.chunk_size).await
     }
 
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
         let object = self.layout.resolve(location)?;
         let fsync = self.fsync;
         runtime::spawn_blocking(move || {
@@ -106,7 +111,11 @@ impl StoreDriver for DirHashDriver {
         .await?
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         let object = self.layout.resolve(location)?;
         let (_, size) =
             runtime::spawn_blocking(move || reader::open_regular(object.path)).await??;

@@ -22,25 +22,7 @@ pub async fn open(
     chunk_size: usize,
 ) -> Result<GetOutcome, StoreError> {
     let (file, total_size) = runtime::spawn_blocking(move || open_regular(path)).await??;
-    let (offset, length) = match range {
-        None => (0, total_size),
-        Some(range) if range.offset >= total_size => {
-            return Err(StoreError::new(
-                ErrorKind::RangeNotSatisfiable,
-                format!(
-                    "offset {} is not before the end of a {total_size}-byte image",
-                    range.offset
-                ),
-            ));
-        }
-        Some(range) => {
-            let available = total_size - range.offset;
-            let length = range
-                .length
-                .map_or(available, |length| length.min(available));
-            (range.offset, length)
-        }
-    };
+    let (offset, length) = ReadRange::resolve(range, total_size)?;
     let (sender, mut receiver) = mpsc::channel(QUEUE);
     runtime::handle().spawn_blocking(move || {
         if let Err(err) = stream_range(file, offset, length, chunk_size, &sender) {

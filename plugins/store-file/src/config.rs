@@ -31,6 +31,11 @@ fn default_fsync() -> bool {
 }
 
 impl FileConfig {
+    /// The value of each option a configuration may leave out (the driver's description).
+    pub fn defaults() -> serde_json::Value {
+        serde_json::json!({ "chunk_size": default_chunk_size(), "fsync": default_fsync() })
+    }
+
     /// Parses and checks the options; every error is `ConfigInvalid` naming the option.
     pub fn parse(options: serde_json::Value) -> Result<Self, StoreError> {
         let invalid = |message: String| StoreError::new(ErrorKind::ConfigInvalid, message);
@@ -57,6 +62,16 @@ impl FileConfig {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn described_defaults_are_the_parsed_ones() {
+        let mut options = FileConfig::defaults();
+        options["datadir"] = json!("/x");
+        let described = FileConfig::parse(options).unwrap();
+        let parsed = FileConfig::parse(json!({ "datadir": "/x" })).unwrap();
+        assert_eq!(described.chunk_size, parsed.chunk_size);
+        assert_eq!(described.fsync, parsed.fsync);
+    }
 
     fn message(options: serde_json::Value) -> String {
         let err = FileConfig::parse(options).unwrap_err();

@@ -3,9 +3,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use glint_sdk::names::is_safe_name;
 use glint_sdk::{
-    Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
-    StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 
 use crate::config::FileConfig;
@@ -46,18 +47,18 @@ impl StoreDriver for FileDriver {
         })
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &["file", "filesystem"])
+            .with_option_defaults(FileConfig::defaults())
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        }
+        Capabilities::full()
     }
 
     async fn put(
         &self,
+        _caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
@@ -83,6 +84,7 @@ impl StoreDriver for FileDriver {
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
@@ -90,7 +92,11 @@ impl StoreDriver for FileDriver {
         reader::open(path, range, self.chunk_size).await
     }
 
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
         let path = self.resolve(location)?;
         let (root, fsync) = (self.root.clone(), self.fsync);
         runtime::spawn_blocking(move || {
@@ -104,7 +110,11 @@ impl StoreDriver for FileDriver {
         .await?
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         let path = self.resolve(location)?;
         runtime::spawn_blocking(move || regular_file_size(&path)).await?
     }
@@ -148,17 +158,6 @@ impl FileDriver {
             _ => Err(outside()),
         }
     }
-}
-
-/// A single path component that cannot be `.`/`..`, a hidden temporary file, or contain a
-/// separator: ASCII letters, digits, `-`, `_` and `.`, not starting with `.`, at most 255 bytes.
-fn is_safe_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// The size of the regular file at `path`, refusing symbolic links and other file types.

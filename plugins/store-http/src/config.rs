@@ -42,6 +42,15 @@ fn default_max_redirects() -> usize {
 }
 
 impl HttpConfig {
+    /// The value of each option a configuration may leave out (the driver's description).
+    pub fn defaults() -> serde_json::Value {
+        serde_json::json!({
+            "timeout_secs": default_timeout_secs(),
+            "max_redirects": default_max_redirects(),
+            "insecure": false,
+        })
+    }
+
     /// Parses and checks the options; every error is `ConfigInvalid` naming the option.
     pub fn parse(options: serde_json::Value) -> Result<Self, StoreError> {
         let config: HttpConfig = serde_json::from_value(options)

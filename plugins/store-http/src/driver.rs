@@ -1,7 +1,8 @@
 //! The http store: read-only access to images at http(s) URLs.
 
 use glint_sdk::{
-    Capabilities, ErrorKind, GetOutcome, OpenContext, ReadRange, StoreDriver, StoreError,
+    Capabilities, DriverDescription, ErrorKind, GetOutcome, OpenContext, ReadRange, RequestContext,
+    StoreDriver, StoreError,
 };
 use reqwest::Url;
 
@@ -23,24 +24,29 @@ impl StoreDriver for HttpDriver {
         Ok(HttpDriver { client })
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &["http", "https"])
+            .with_option_defaults(HttpConfig::defaults())
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            size: true,
-            ranged_read: true,
-            ..Capabilities::default()
-        }
+        Capabilities::read_only()
     }
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
         self.client.get(&target(location)?, range).await
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         self.client.size(&target(location)?).await
     }
 }

@@ -3,15 +3,15 @@
 use std::error::Error as _;
 use std::fmt::Write as _;
 
+use glint_sdk::http::status_kind;
 use glint_sdk::{ErrorKind, StoreError};
-use reqwest::StatusCode;
 
 /// Maps a failed request on `subject` (a redacted location, for the message) to a store error.
 ///
 /// A status error (from `error_for_status`) maps by its status, a transport error by what failed.
 pub fn parse_error(err: reqwest::Error, subject: &str) -> StoreError {
     let (kind, temporary) = match err.status() {
-        Some(status) => status_kind(status),
+        Some(status) => status_kind(status.as_u16()),
         None if err.is_timeout() => (ErrorKind::Timeout, true),
         None if err.is_connect() || err.is_request() || err.is_body() => {
             (ErrorKind::Unavailable, true)
@@ -31,44 +31,9 @@ pub fn parse_error(err: reqwest::Error, subject: &str) -> StoreError {
     if temporary { error.temporary() } else { error }
 }
 
-/// The kind of an error status, and whether retrying later may succeed.
-fn status_kind(status: StatusCode) -> (ErrorKind, bool) {
-    match status {
-        StatusCode::NOT_FOUND | StatusCode::GONE => (ErrorKind::NotFound, false),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => (ErrorKind::PermissionDenied, false),
-        StatusCode::RANGE_NOT_SATISFIABLE => (ErrorKind::RangeNotSatisfiable, false),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (ErrorKind::Timeout, true),
-        StatusCode::TOO_MANY_REQUESTS => (ErrorKind::Unavailable, true),
-        status if status.is_server_error() => (ErrorKind::Unavailable, true),
-        _ => (ErrorKind::Unexpected, false),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_map_to_kinds() {
-        let cases = [
-            (404, ErrorKind::NotFound, false),
-            (410, ErrorKind::NotFound, false),
-            (401, ErrorKind::PermissionDenied, false),
-            (403, ErrorKind::PermissionDenied, false),
-            (416, ErrorKind::RangeNotSatisfiable, false),
-            (408, ErrorKind::Timeout, true),
-            (504, ErrorKind::Timeout, true),
-            (429, ErrorKind::Unavailable, true),
-            (500, ErrorKind::Unavailable, true),
-            (503, ErrorKind::Unavailable, true),
-            (400, ErrorKind::Unexpected, false),
-            (405, ErrorKind::Unexpected, false),
-        ];
-        for (code, kind, temporary) in cases {
-            let status = StatusCode::from_u16(code).unwrap();
-            assert_eq!(status_kind(status), (kind, temporary), "status {code}");
-        }
-    }
 
     #[tokio::test]
     async fn refused_connection_is_temporarily_unavailable_and_names_the_subject() {

@@ -58,6 +58,16 @@ fn default_connect_timeout() -> u64 {
 }
 
 impl RbdConfig {
+    /// The value of each option a configuration may leave out (the driver's description).
+    pub fn defaults() -> serde_json::Value {
+        serde_json::json!({
+            "pool": default_pool(),
+            "ceph_conf": default_ceph_conf(),
+            "chunk_size": default_chunk_size(),
+            "connect_timeout": default_connect_timeout(),
+        })
+    }
+
     /// Parses and checks the options; every error is `ConfigInvalid` naming the option.
     pub fn parse(options: serde_json::Value) -> Result<Self, StoreError> {
         let invalid = |message: String| StoreError::new(ErrorKind::ConfigInvalid, message);

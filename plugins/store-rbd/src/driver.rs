@@ -1,47 +1,23 @@
 //! The rbd store: one RBD image per Glance image, with a protected snapshot `snap`.
 
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use glint_sdk::{
-    Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
-    StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 
-use crate::ceph::{self, CephError, Cluster, ConnectOptions, Image, IoCtx, errno};
+use crate::ceph;
 use crate::config::RbdConfig;
-use crate::error::{connect_error, parse_error};
+use crate::error::parse_error;
 use crate::location::Location;
+use crate::shared::{MAX_ID_LEN, SNAPSHOT, Shared, is_safe_id};
 use crate::{reader, writer};
-
-/// The snapshot every stored image gets, protected so that clones can be made from it.
-pub const SNAPSHOT: &str = "snap";
-
-/// Longest image id accepted: leaves room for the temporary-name suffix within librbd's limits.
-const MAX_ID_LEN: usize = 64;
 
 /// An rbd store.
 #[derive(Debug)]
 pub struct RbdDriver {
     shared: Arc<Shared>,
-}
-
-/// The store's cluster connection, or why the last attempt failed.
-#[derive(Debug, Default)]
-struct Connection {
-    cluster: Option<Arc<Cluster>>,
-    last_failure: Option<(Instant, StoreError)>,
-}
-
-/// What every operation of one store needs, shared with its blocking tasks.
-#[derive(Debug)]
-pub struct Shared {
-    pub config: RbdConfig,
-    store_id: String,
-    /// The connection, made at open or, if the cluster was unreachable then, on first use.
-    cluster: Mutex<Connection>,
-    /// One chunk of zeroes, to recognise chunks that need no write (thin provisioning).
-    pub zeroes: Vec<u8>,
 }
 
 impl StoreDriver for RbdDriver {
@@ -59,25 +35,20 @@ impl StoreDriver for RbdDriver {
                 format!("store '{}' (rbd) {err}", ctx.store_id),
             )
         })?;
-        let shared = Arc::new(Shared {
-            zeroes: vec![0; config.chunk_bytes()],
-            config,
-            store_id: ctx.store_id,
-            cluster: Mutex::new(Connection::default()),
-        });
+        let shared = Arc::new(Shared::new(config, ctx.store_id));
         match shared
             .cluster()
             .and_then(|cluster| shared.ioctx(&cluster, None))
         {
             Ok(_) => tracing::info!(
-                store = %shared.store_id,
+                store = %shared.store_id(),
                 pool = %shared.config.pool,
                 user = shared.user(),
                 ceph_conf = %shared.config.ceph_conf.display(),
                 "rbd store opened"
             ),
             Err(err) if err.kind == ErrorKind::Unavailable => tracing::warn!(
-                store = %shared.store_id,
+                store = %shared.store_id(),
                 %err,
                 "rbd store opened without a connection; every operation retries connecting"
             ),
@@ -86,23 +57,22 @@ impl StoreDriver for RbdDriver {
         Ok(RbdDriver { shared })
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &["rbd"]).with_option_defaults(RbdConfig::defaults())
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        }
+        Capabilities::full()
     }
 
     async fn put(
         &self,
+        _caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
-        if !is_safe_name(image_id) {
+        if !is_safe_id(image_id) {
             return Err(StoreError::new(
                 ErrorKind::PermissionDenied,
                 format!(
@@ -126,6 +96,7 @@ impl StoreDriver for RbdDriver {
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
@@ -142,13 +113,21 @@ impl StoreDriver for RbdDriver {
         reader::stream(image, size, range, self.shared.config.chunk_bytes())
     }
 
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
         let location = Location::parse(location)?;
         let shared = Arc::clone(&self.shared);
         runtime::spawn_blocking(move || shared.delete(&location)).await?
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         let location = Location::parse(location)?;
         let shared = Arc::clone(&self.shared);
         runtime::spawn_blocking(move || {
@@ -158,206 +137,5 @@ impl StoreDriver for RbdDriver {
                 .map_err(|err| parse_error(err, &location.image))
         })
         .await?
-    }
-}
-
-impl Shared {
-    fn user(&self) -> &str {
-        self.config.rados_user.as_deref().unwrap_or("admin")
-    }
-
-    /// The cluster connection, connecting first if there is none (blocking).
-    ///
-    /// Operations that waited while another one tried to connect share its failure instead of
-    /// each waiting out `connect_timeout` again.
-    pub fn cluster(&self) -> Result<Arc<Cluster>, StoreError> {
-        let asked = Instant::now();
-        let mut connection = self
-            .cluster
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(cluster) = connection.cluster.as_ref() {
-            return Ok(Arc::clone(cluster));
-        }
-        if let Some((failed_at, err)) = &connection.last_failure
-            && *failed_at >= asked
-        {
-            return Err(err.clone());
-        }
-        let options = ConnectOptions {
-            conf: &self.config.ceph_conf,
-            user: self.config.rados_user.as_deref(),
-            keyring: self.config.keyring.as_deref(),
-            timeout_secs: self.config.connect_timeout,
-        };
-        match Cluster::connect(&options) {
-            Ok(cluster) => {
-                tracing::debug!(store = %self.store_id, fsid = cluster.fsid(), "connected to the Ceph cluster");
-                connection.cluster = Some(Arc::clone(&cluster));
-                connection.last_failure = None;
-                Ok(cluster)
-            }
-            Err(err) => {
-                let err = connect_error(err, self.user());
-                connection.last_failure = Some((Instant::now(), err.clone()));
-                Err(err)
-            }
-        }
-    }
-
-    /// An I/O context on `pool`, or the store's pool.
-    pub fn ioctx(
-        &self,
-        cluster: &Arc<Cluster>,
-        pool: Option<&str>,
-    ) -> Result<Arc<IoCtx>, StoreError> {
-        let pool = pool.unwrap_or(&self.config.pool);
-        cluster.ioctx(pool).map_err(|err| {
-            if err.errno == errno::ENOENT && pool == self.config.pool {
-                StoreError::new(
-                    ErrorKind::ConfigInvalid,
-                    format!("option `pool`: pool {pool:?} does not exist"),
-                )
-            } else {
-                parse_error(err, format!("pool {pool:?}"))
-            }
-        })
-    }
-
-    /// The I/O context and checked image name of a location of this cluster.
-    fn resolve(&self, location: &Location) -> Result<Arc<IoCtx>, StoreError> {
-        let cluster = self.cluster()?;
-        if let Some(fsid) = &location.fsid
-            && fsid != cluster.fsid()
-        {
-            return Err(StoreError::new(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "the location is in cluster {fsid}, this store is connected to cluster {}",
-                    cluster.fsid()
-                ),
-            ));
-        }
-        if !is_safe_name(&location.image) {
-            return Err(StoreError::new(
-                ErrorKind::PermissionDenied,
-                format!("{:?} is not an image name this store uses", location.image),
-            ));
-        }
-        self.ioctx(&cluster, location.pool.as_deref())
-    }
-
-    /// Opens a location's image read-only at its snapshot (or head).
-    fn open_location(&self, location: &Location) -> Result<Image, StoreError> {
-        let ioctx = self.resolve(location)?;
-        ioctx
-            .open_read_only(&location.image, location.snapshot.as_deref())
-            .map_err(|err| not_found_or(err, location))
-    }
-
-    /// Unprotects and removes the location's snapshot, then removes the image. A snapshot with
-    /// clones makes it `InUse`, and the image is left as it was.
-    fn delete(&self, location: &Location) -> Result<(), StoreError> {
-        let ioctx = self.resolve(location)?;
-        let name = &location.image;
-        if let Some(snapshot) = &location.snapshot {
-            let image = ioctx
-                .open(name, None)
-                .map_err(|err| not_found_or(err, location))?;
-            match image.snap_unprotect(snapshot) {
-                // EINVAL: not protected (any more); ENOENT: no such snapshot. Both fine here.
-                Ok(())
-                | Err(CephError {
-                    errno: errno::EINVAL | errno::ENOENT,
-                    ..
-                }) => {}
-                Err(CephError {
-                    errno: errno::EBUSY,
-                    ..
-                }) => {
-                    let clones = ioctx
-                        .open_read_only(name, Some(snapshot))
-                        .and_then(|at_snapshot| at_snapshot.children())
-                        .map(|clones| clones.join(", "))
-                        .unwrap_or_else(|err| format!("unknown: {err}"));
-                    return Err(StoreError::new(
-                        ErrorKind::InUse,
-                        format!(
-                            "image {name} is in use: snapshot {snapshot} has clones ({clones}); it was not deleted"
-                        ),
-                    ));
-                }
-                Err(err) => return Err(parse_error(err, format!("image {name}"))),
-            }
-            match image.snap_remove(snapshot) {
-                Ok(())
-                | Err(CephError {
-                    errno: errno::ENOENT,
-                    ..
-                }) => {}
-                Err(err) => return Err(parse_error(err, format!("image {name}"))),
-            }
-        }
-        match ioctx.remove_image(name) {
-            Ok(()) => Ok(()),
-            // Other snapshots are left (made outside this store): move the image out of the
-            // way into the pool's trash, as Glance does.
-            Err(CephError {
-                errno: errno::ENOTEMPTY,
-                ..
-            }) => {
-                tracing::warn!(image = %name, "image has other snapshots; moving it to the trash");
-                ioctx
-                    .trash_image(name)
-                    .map_err(|err| parse_error(err, format!("image {name}")))
-            }
-            Err(CephError {
-                errno: errno::EBUSY,
-                ..
-            }) => Err(StoreError::new(
-                ErrorKind::InUse,
-                format!("image {name} is open by another client; it was not deleted"),
-            )),
-            Err(err) => Err(not_found_or(err, location)),
-        }
-    }
-}
-
-fn not_found_or(err: CephError, location: &Location) -> StoreError {
-    if err.errno == errno::ENOENT {
-        let at = location
-            .snapshot
-            .as_ref()
-            .map_or(String::new(), |snapshot| format!(" (snapshot {snapshot})"));
-        StoreError::new(
-            ErrorKind::NotFound,
-            format!("RBD image {}{at} does not exist", location.image),
-        )
-    } else {
-        parse_error(err, format!("image {}", location.image))
-    }
-}
-
-/// ASCII letters, digits, `-`, `_` and `.`, not starting with `.` (temporary images do), at
-/// most [`MAX_ID_LEN`] bytes. UUIDs qualify.
-fn is_safe_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_ID_LEN
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_ids_must_be_plain_names() {
-        assert!(is_safe_name("1b4e28ba-2fa1-11d2-883f-0016d3cca427"));
-        for bad in ["", ".tmp", "a/b", "a@snap", "é", "a b", &"x".repeat(65)] {
-            assert!(!is_safe_name(bad), "{bad:?}");
-        }
     }
 }

@@ -14,8 +14,9 @@ mod driver;
 mod error;
 mod location;
 mod reader;
+mod shared;
 mod writer;
 
-pub use driver::SNAPSHOT;
+pub use shared::SNAPSHOT;
 
 glint_sdk::export_store_plugin!(driver::RbdDriver);

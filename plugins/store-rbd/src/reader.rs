@@ -19,27 +19,7 @@ pub fn stream(
     range: Option<ReadRange>,
     chunk_size: usize,
 ) -> Result<GetOutcome, StoreError> {
-    let (offset, length) = match range {
-        None => (0, total_size),
-        Some(range) if range.offset >= total_size => {
-            return Err(StoreError::new(
-                ErrorKind::RangeNotSatisfiable,
-                format!(
-                    "offset {} is not before the end of a {total_size}-byte image",
-                    range.offset
-                ),
-            ));
-        }
-        Some(range) => {
-            let available = total_size - range.offset;
-            (
-                range.offset,
-                range
-                    .length
-                    .map_or(available, |length| length.min(available)),
-            )
-        }
-    };
+    let (offset, length) = ReadRange::resolve(range, total_size)?;
     let (sender, mut receiver) = mpsc::channel(QUEUE);
     runtime::handle().spawn_blocking(move || {
         if let Err(err) = read_range(&image, offset, length, chunk_size, &sender) {

@@ -17,8 +17,8 @@ use glint_sdk::{DataStream, ErrorKind, StoreError, runtime};
 use tokio::sync::mpsc;
 
 use crate::ceph::{AioWrite, CephError, Image, IoCtx, errno};
-use crate::driver::{SNAPSHOT, Shared};
 use crate::error::parse_error;
+use crate::shared::{SNAPSHOT, Shared};
 
 /// Buffers queued between the put future and the writing thread.
 const QUEUE: usize = 64;

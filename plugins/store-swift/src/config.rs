@@ -8,8 +8,6 @@ use glint_sdk::{ErrorKind, StoreError};
 use reqwest::Url;
 use serde::Deserialize;
 
-pub use crate::sweep::SweepSchedule;
-
 /// Glance's default `swift_store_large_object_size`: 5 GiB.
 const DEFAULT_LARGE_OBJECT_SIZE: u64 = 5 << 30;
 /// Glance's default `swift_store_large_object_chunk_size`: 200 MiB.
@@ -20,6 +18,15 @@ const TIMEOUT_LIMIT: u64 = 3600;
 const CONTAINER_NAME_LIMIT: usize = 256;
 /// The most image-id characters `multiple_containers_seed` may take (Glance's limit).
 const SEED_LIMIT: usize = 32;
+
+/// When and what the orphan-segment sweep (`sweep.rs`) removes.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepSchedule {
+    /// Between two sweeps (and before the first); `None`: never.
+    pub interval: Option<Duration>,
+    /// How old an orphan segment must be to go.
+    pub min_age: Duration,
+}
 
 /// Options of a swift store, as written in the configuration.
 #[derive(Clone, Deserialize)]
@@ -213,6 +220,25 @@ pub struct SwiftConfig {
 }
 
 impl SwiftConfig {
+    /// The value of each option a configuration may leave out (the driver's description).
+    pub fn defaults() -> serde_json::Value {
+        serde_json::json!({
+            "auth_version": default_auth_version(),
+            "endpoint_type": default_endpoint_type(),
+            "service_type": default_service_type(),
+            "container": default_container(),
+            "create_container_on_put": default_true(),
+            "multiple_containers_seed": 0,
+            "large_object_size": default_large_object_size(),
+            "large_object_chunk_size": default_large_object_chunk_size(),
+            "timeout_secs": default_timeout_secs(),
+            "insecure": false,
+            "multi_tenant": false,
+            "orphan_sweep_interval_secs": default_orphan_sweep_interval_secs(),
+            "orphan_min_age_secs": default_orphan_min_age_secs(),
+        })
+    }
+
     /// Parses and checks the options; every error is `ConfigInvalid` naming the option.
     pub fn parse(options: serde_json::Value) -> Result<Self, StoreError> {
         let raw: RawConfig = serde_json::from_value(options)

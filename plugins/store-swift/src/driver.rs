@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use glint_sdk::{
-    Acl, Capabilities, ContextCapabilities, DataStream, ErrorKind, GetOutcome, OpenContext,
-    PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError, runtime,
+    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, ErrorKind, GetOutcome,
+    OpenContext, PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 use reqwest::Url;
 
@@ -65,26 +65,106 @@ impl StoreDriver for SwiftDriver {
         }
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(
+            Self::DRIVER,
+            &["swift", "swift+http", "swift+https", "swift+config"],
+        )
+        .with_option_defaults(SwiftConfig::defaults())
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        }
+        Capabilities::full()
     }
 
     async fn put(
         &self,
+        caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
         check_image_id(image_id)?;
-        if self.inner.config.multi_tenant {
-            return Err(needs_caller("storing image data"));
+        match (self.inner.config.multi_tenant, caller) {
+            (false, _) => self.put_single_tenant(image_id, size_hint, data).await,
+            (true, None) => Err(needs_caller("storing image data")),
+            (true, Some(ctx)) => self.put_for(ctx, image_id, size_hint, data).await,
         }
+    }
+
+    async fn get(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+        range: Option<ReadRange>,
+    ) -> Result<GetOutcome, StoreError> {
+        let inner = self.inner.clone();
+        let (ctx, location) = (caller.cloned(), location.to_owned());
+        Spawned(runtime::handle().spawn(async move {
+            let (client, location) = inner.client_for(ctx.as_ref(), &location).await?;
+            let path = location.path();
+            let header = range.map(range_header);
+            let response = client.get_object(&path, header.as_deref()).await?;
+            let (total_size, data) = reader::stream(response, range, path.subject())?;
+            Ok(GetOutcome { total_size, data })
+        }))
+        .await
+    }
+
+    async fn delete(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
+        self.delete_for(caller, location).await
+    }
+
+    async fn size(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
+        self.size_for(caller, location).await
+    }
+
+    async fn set_acls(
+        &self,
+        ctx: &RequestContext,
+        location: &str,
+        acl: &Acl,
+    ) -> Result<(), StoreError> {
+        let inner = self.inner.clone();
+        let (ctx, location) = (ctx.clone(), location.to_owned());
+        let read = read_acl(acl)?;
+        Spawned(runtime::handle().spawn(async move {
+            let (client, location) = inner.client_for(Some(&ctx), &location).await?;
+            if location.account.is_none() {
+                // A single-tenant object lives in the store's account: nothing to grant.
+                return Ok(());
+            }
+            client
+                .set_container_read(&location.container, &read)
+                .await
+                .map_err(|err| match err.kind {
+                    ErrorKind::NotFound => StoreError::new(
+                        ErrorKind::NotFound,
+                        format!("{}: no image data there", location.path().subject()),
+                    ),
+                    _ => err,
+                })
+        }))
+        .await
+    }
+}
+
+impl SwiftDriver {
+    /// A put into the store's own account.
+    async fn put_single_tenant(
+        &self,
+        image_id: &str,
+        size_hint: Option<u64>,
+        data: DataStream,
+    ) -> Result<PutOutcome, StoreError> {
         let inner = self.inner.clone();
         let image_id = image_id.to_owned();
         // The whole put runs on the plugin's runtime; dropping this future aborts it there, and
@@ -116,43 +196,14 @@ impl StoreDriver for SwiftDriver {
         .await
     }
 
-    async fn get(
-        &self,
-        location: &str,
-        range: Option<ReadRange>,
-    ) -> Result<GetOutcome, StoreError> {
-        let inner = self.inner.clone();
-        let location = location.to_owned();
-        Spawned(runtime::handle().spawn(async move {
-            let (client, location) = inner.client_for(None, &location).await?;
-            let path = location.path();
-            let header = range.map(range_header);
-            let response = client.get_object(&path, header.as_deref()).await?;
-            let (total_size, data) = reader::stream(response, range, path.subject())?;
-            Ok(GetOutcome { total_size, data })
-        }))
-        .await
-    }
-
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
-        self.delete_for(None, location).await
-    }
-
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
-        self.size_for(None, location).await
-    }
-
-    async fn put_as(
+    /// A multi-tenant put: into the caller's account, with the caller's token.
+    async fn put_for(
         &self,
         ctx: &RequestContext,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
-        if !self.inner.config.multi_tenant {
-            return self.put(image_id, size_hint, data).await;
-        }
-        check_image_id(image_id)?;
         let inner = self.inner.clone();
         let ctx = ctx.clone();
         let image_id = image_id.to_owned();
@@ -190,64 +241,6 @@ impl StoreDriver for SwiftDriver {
         .await
     }
 
-    async fn get_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-        range: Option<ReadRange>,
-    ) -> Result<GetOutcome, StoreError> {
-        let inner = self.inner.clone();
-        let (ctx, location) = (ctx.clone(), location.to_owned());
-        Spawned(runtime::handle().spawn(async move {
-            let (client, location) = inner.client_for(Some(&ctx), &location).await?;
-            let path = location.path();
-            let header = range.map(range_header);
-            let response = client.get_object(&path, header.as_deref()).await?;
-            let (total_size, data) = reader::stream(response, range, path.subject())?;
-            Ok(GetOutcome { total_size, data })
-        }))
-        .await
-    }
-
-    async fn delete_as(&self, ctx: &RequestContext, location: &str) -> Result<(), StoreError> {
-        self.delete_for(Some(ctx), location).await
-    }
-
-    async fn size_as(&self, ctx: &RequestContext, location: &str) -> Result<u64, StoreError> {
-        self.size_for(Some(ctx), location).await
-    }
-
-    async fn set_acls(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-        acl: &Acl,
-    ) -> Result<(), StoreError> {
-        let inner = self.inner.clone();
-        let (ctx, location) = (ctx.clone(), location.to_owned());
-        let read = read_acl(acl)?;
-        Spawned(runtime::handle().spawn(async move {
-            let (client, location) = inner.client_for(Some(&ctx), &location).await?;
-            if location.account.is_none() {
-                // A single-tenant object lives in the store's account: nothing to grant.
-                return Ok(());
-            }
-            client
-                .set_container_read(&location.container, &read)
-                .await
-                .map_err(|err| match err.kind {
-                    ErrorKind::NotFound => StoreError::new(
-                        ErrorKind::NotFound,
-                        format!("{}: no image data there", location.path().subject()),
-                    ),
-                    _ => err,
-                })
-        }))
-        .await
-    }
-}
-
-impl SwiftDriver {
     async fn delete_for(
         &self,
         ctx: Option<&RequestContext>,

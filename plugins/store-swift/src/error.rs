@@ -3,6 +3,7 @@
 use std::error::Error as _;
 use std::fmt::Write as _;
 
+use glint_sdk::http::status_kind;
 use glint_sdk::{ErrorKind, StoreError};
 use reqwest::StatusCode;
 
@@ -29,7 +30,7 @@ pub fn transport_error(err: reqwest::Error, subject: &str) -> StoreError {
 
 /// Maps an error status Swift (or Keystone) answered about `subject` to a store error.
 pub fn status_error(status: StatusCode, subject: &str, detail: &str) -> StoreError {
-    let (kind, temporary) = status_kind(status);
+    let (kind, temporary) = status_kind(status.as_u16());
     let detail = detail.trim();
     let message = if detail.is_empty() {
         format!("{subject}: Swift answered {status}")
@@ -37,26 +38,6 @@ pub fn status_error(status: StatusCode, subject: &str, detail: &str) -> StoreErr
         format!("{subject}: Swift answered {status}: {}", shorten(detail))
     };
     with_temporary(StoreError::new(kind, message), temporary)
-}
-
-/// The kind of an error status, and whether retrying later may succeed.
-fn status_kind(status: StatusCode) -> (ErrorKind, bool) {
-    match status {
-        StatusCode::NOT_FOUND | StatusCode::GONE => (ErrorKind::NotFound, false),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => (ErrorKind::PermissionDenied, false),
-        StatusCode::CONFLICT | StatusCode::PRECONDITION_FAILED => (ErrorKind::AlreadyExists, false),
-        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::INSUFFICIENT_STORAGE => {
-            (ErrorKind::StorageFull, false)
-        }
-        StatusCode::RANGE_NOT_SATISFIABLE => (ErrorKind::RangeNotSatisfiable, false),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (ErrorKind::Timeout, true),
-        StatusCode::TOO_MANY_REQUESTS => (ErrorKind::Unavailable, true),
-        // 499 is Swift's "client disconnected"; the others are the server's trouble.
-        status if status.is_server_error() || status.as_u16() == 499 => {
-            (ErrorKind::Unavailable, true)
-        }
-        _ => (ErrorKind::Unexpected, false),
-    }
 }
 
 fn with_temporary(error: StoreError, temporary: bool) -> StoreError {
@@ -84,32 +65,6 @@ pub fn unexpected(message: String) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_map_to_kinds() {
-        let cases = [
-            (404, ErrorKind::NotFound, false),
-            (401, ErrorKind::PermissionDenied, false),
-            (403, ErrorKind::PermissionDenied, false),
-            (409, ErrorKind::AlreadyExists, false),
-            (412, ErrorKind::AlreadyExists, false),
-            (413, ErrorKind::StorageFull, false),
-            (507, ErrorKind::StorageFull, false),
-            (416, ErrorKind::RangeNotSatisfiable, false),
-            (408, ErrorKind::Timeout, true),
-            (504, ErrorKind::Timeout, true),
-            (429, ErrorKind::Unavailable, true),
-            (499, ErrorKind::Unavailable, true),
-            (500, ErrorKind::Unavailable, true),
-            (503, ErrorKind::Unavailable, true),
-            (400, ErrorKind::Unexpected, false),
-            (422, ErrorKind::Unexpected, false),
-        ];
-        for (code, kind, temporary) in cases {
-            let status = StatusCode::from_u16(code).unwrap();
-            assert_eq!(status_kind(status), (kind, temporary), "status {code}");
-        }
-    }
 
     #[test]
     fn messages_name_the_subject_and_the_first_line_of_the_body() {

@@ -21,15 +21,6 @@ use glint_sdk::{StoreError, runtime};
 use crate::client::{ObjectPath, SwiftClient};
 use crate::config::SwiftConfig;
 
-/// When and what to sweep.
-#[derive(Debug, Clone, Copy)]
-pub struct SweepSchedule {
-    /// Between two sweeps (and before the first); `None`: never.
-    pub interval: Option<Duration>,
-    /// How old an orphan segment must be to go.
-    pub min_age: Duration,
-}
-
 /// Sweeps the store's containers every `interval` on the plugin's runtime, for as long as the
 /// store is open (`client` is held weakly: the loop ends when the store is dropped).
 pub fn start(store_id: String, config: &SwiftConfig, client: &Arc<SwiftClient>) {

@@ -191,12 +191,8 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
         let image_id = "7a5e0b1c-0301-4000-8000-000000000001";
         let data = random_bytes(300 * 1024 + 7, 81);
         let outcome = store
-            .put_as(
-                &demo.context(),
-                image_id,
-                Some(data.len() as u64),
-                odd_chunks(&data),
-            )
+            .with_caller(demo.context())
+            .put(image_id, Some(data.len() as u64), odd_chunks(&data))
             .await
             .unwrap_or_else(|err| panic!("put: {err}"));
         // The location names demo's account and the image's own container, and no token.
@@ -218,13 +214,15 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(sha256(&body), sha256(&data));
         let got = store
-            .get_as(&demo.context(), &outcome.location, None)
+            .with_caller(demo.context())
+            .get(&outcome.location, None)
             .await
             .unwrap();
         assert_eq!(sha256(&collect(got.data).await), sha256(&data));
         assert_eq!(
             store
-                .size_as(&demo.context(), &outcome.location)
+                .with_caller(demo.context())
+                .size(&outcome.location)
                 .await
                 .unwrap(),
             data.len() as u64
@@ -234,7 +232,8 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
         let (status, _) = swift_get(&url, &other.caller.token).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let err = store
-            .get_as(&other.caller.context(), &outcome.location, None)
+            .with_caller(other.caller.context())
+            .get(&outcome.location, None)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
@@ -242,26 +241,30 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
         // ... until the image is shared with it; then again not, once unshared.
         let shared = Acl::new(false, vec![other.caller.project_id.clone()]);
         store
-            .set_acls(&demo.context(), &outcome.location, &shared)
+            .with_caller(demo.context())
+            .set_acls(&outcome.location, &shared)
             .await
             .unwrap();
         let (status, body) = swift_get(&url, &other.caller.token).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(sha256(&body), sha256(&data));
         let got = store
-            .get_as(&other.caller.context(), &outcome.location, None)
+            .with_caller(other.caller.context())
+            .get(&outcome.location, None)
             .await
             .unwrap();
         assert_eq!(sha256(&collect(got.data).await), sha256(&data));
         // A member may read, not delete.
         let err = store
-            .delete_as(&other.caller.context(), &outcome.location)
+            .with_caller(other.caller.context())
+            .delete(&outcome.location)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
 
         store
-            .set_acls(&demo.context(), &outcome.location, &Acl::default())
+            .with_caller(demo.context())
+            .set_acls(&outcome.location, &Acl::default())
             .await
             .unwrap();
         let (status, _) = swift_get(&url, &other.caller.token).await;
@@ -269,7 +272,8 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
 
         // Public: every authenticated project reads.
         store
-            .set_acls(&demo.context(), &outcome.location, &Acl::new(true, vec![]))
+            .with_caller(demo.context())
+            .set_acls(&outcome.location, &Acl::new(true, vec![]))
             .await
             .unwrap();
         let (status, _) = swift_get(&url, &other.caller.token).await;
@@ -277,7 +281,8 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
 
         // Deleting removes the object and its container.
         store
-            .delete_as(&demo.context(), &outcome.location)
+            .with_caller(demo.context())
+            .delete(&outcome.location)
             .await
             .unwrap();
         let (status, _) = swift_get(&url, &demo.token).await;
@@ -290,7 +295,8 @@ fn images_live_in_the_owners_account_and_acls_follow_sharing() {
             "the image's container is gone"
         );
         let err = store
-            .size_as(&demo.context(), &outcome.location)
+            .with_caller(demo.context())
+            .size(&outcome.location)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
@@ -341,7 +347,8 @@ fn large_images_use_segments_in_the_callers_account_with_the_hosts_catalog() {
             let store = open(&options);
             let image_id = "7a5e0b1c-0302-4000-8000-000000000001";
             let outcome = store
-                .put_as(&ctx, image_id, None, odd_chunks(&data))
+                .with_caller(ctx.clone())
+                .put(image_id, None, odd_chunks(&data))
                 .await
                 .unwrap_or_else(|err| panic!("put {options}: {err}"));
             let url = object_url(&outcome.location);
@@ -349,7 +356,11 @@ fn large_images_use_segments_in_the_callers_account_with_the_hosts_catalog() {
             let (status, body) = swift_get(&url, &demo.token).await;
             assert_eq!(status, StatusCode::OK);
             assert_eq!(sha256(&body), sha256(&data));
-            store.delete_as(&ctx, &outcome.location).await.unwrap();
+            store
+                .with_caller(ctx.clone())
+                .delete(&outcome.location)
+                .await
+                .unwrap();
             let (status, _) = swift_get(&url, &demo.token).await;
             assert_eq!(status, StatusCode::NOT_FOUND);
         }
@@ -385,7 +396,8 @@ fn without_a_caller_or_on_another_host_nothing_is_sent() {
             demo.project_id
         );
         let err = store
-            .get_as(&demo.context(), &elsewhere, None)
+            .with_caller(demo.context())
+            .get(&elsewhere, None)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
@@ -396,7 +408,8 @@ fn without_a_caller_or_on_another_host_nothing_is_sent() {
         );
         // A caller without a token is refused before anything is sent.
         let err = store
-            .get_as(&RequestContext::default(), &location, None)
+            .with_caller(RequestContext::default())
+            .get(&location, None)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");

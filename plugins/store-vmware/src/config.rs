@@ -99,6 +99,18 @@ pub struct VmwareConfig {
 }
 
 impl VmwareConfig {
+    /// The value of each option a configuration may leave out (the driver's description).
+    pub fn defaults() -> serde_json::Value {
+        serde_json::json!({
+            "port": default_port(),
+            "store_image_dir": default_image_dir(),
+            "insecure": false,
+            "api_retry_count": default_api_retry_count(),
+            "task_poll_interval_ms": default_task_poll_interval_ms(),
+            "timeout_secs": default_timeout_secs(),
+        })
+    }
+
     /// Parses and checks the options; every error is `ConfigInvalid` naming the option.
     pub fn parse(options: serde_json::Value) -> Result<Self, StoreError> {
         let raw: RawConfig = serde_json::from_value(options)

@@ -12,14 +12,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use glint_sdk::names::is_safe_name;
 use glint_sdk::{
-    Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
-    StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 use tokio::sync::mpsc;
 
 use crate::config::{VmwareConfig, invalid};
-use crate::location::{Layout, Object, is_safe_name};
+use crate::location::{Layout, Object};
 use crate::session::Vim;
 use crate::soap::Moref;
 use crate::transfer::{self, QUEUE};
@@ -61,18 +62,18 @@ impl StoreDriver for VmwareDriver {
         })
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &["vsphere"])
+            .with_option_defaults(VmwareConfig::defaults())
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        }
+        Capabilities::full()
     }
 
     async fn put(
         &self,
+        _caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         mut data: DataStream,
@@ -127,6 +128,7 @@ impl StoreDriver for VmwareDriver {
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
@@ -139,13 +141,21 @@ impl StoreDriver for VmwareDriver {
         .await?
     }
 
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
         let object = self.inner.layout.resolve(location)?;
         let inner = Arc::clone(&self.inner);
         runtime::spawn(async move { inner.delete(&object).await }).await?
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         let object = self.inner.layout.resolve(location)?;
         let inner = Arc::clone(&self.inner);
         runtime::spawn(async move {

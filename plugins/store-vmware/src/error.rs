@@ -3,6 +3,7 @@
 use std::error::Error as _;
 use std::fmt::Write as _;
 
+use glint_sdk::http::status_kind;
 use glint_sdk::{ErrorKind, StoreError};
 use reqwest::StatusCode;
 
@@ -38,25 +39,13 @@ pub fn transport_error(err: reqwest::Error, subject: &str) -> StoreError {
 
 /// An error status of the datastore file service (`/folder`).
 pub fn status_error(status: StatusCode, subject: &str) -> StoreError {
-    let (kind, temporary) = match status {
-        StatusCode::NOT_FOUND | StatusCode::GONE => (ErrorKind::NotFound, false),
-        StatusCode::UNAUTHORIZED => {
-            return StoreError::new(
-                ErrorKind::PermissionDenied,
-                format!("{subject}: the server refused the session (401) even after a new login"),
-            );
-        }
-        StatusCode::FORBIDDEN => (ErrorKind::PermissionDenied, false),
-        StatusCode::CONFLICT => (ErrorKind::AlreadyExists, false),
-        StatusCode::RANGE_NOT_SATISFIABLE => (ErrorKind::RangeNotSatisfiable, false),
-        StatusCode::INSUFFICIENT_STORAGE | StatusCode::PAYLOAD_TOO_LARGE => {
-            (ErrorKind::StorageFull, false)
-        }
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (ErrorKind::Timeout, true),
-        StatusCode::TOO_MANY_REQUESTS => (ErrorKind::Unavailable, true),
-        status if status.is_server_error() => (ErrorKind::Unavailable, true),
-        _ => (ErrorKind::Unexpected, false),
-    };
+    if status == StatusCode::UNAUTHORIZED {
+        return StoreError::new(
+            ErrorKind::PermissionDenied,
+            format!("{subject}: the server refused the session (401) even after a new login"),
+        );
+    }
+    let (kind, temporary) = status_kind(status.as_u16());
     with_temporary(
         StoreError::new(kind, format!("{subject}: the server answered {status}")),
         temporary,

@@ -12,6 +12,7 @@ mod os;
 mod store;
 mod stream;
 pub mod v1_0;
+pub mod v1_1;
 
 pub use buffer::FfiBuf;
 pub use error::{FfiError, FfiResult};

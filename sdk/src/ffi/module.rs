@@ -4,7 +4,7 @@ use abi_stable::StableAbi;
 use abi_stable::library::RootModule;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_types::VersionStrings;
-use abi_stable::std_types::RStr;
+use abi_stable::std_types::{RStr, RString};
 
 use super::{FfiResult, FfiStoreBox, HostLogger, export_store, guard, log};
 use crate::{ErrorKind, OpenContext, StoreDriver, StoreError};
@@ -24,6 +24,10 @@ pub struct StorePluginModule {
     /// Opens a store: `(store id, options as JSON text)`.
     #[sabi(last_prefix_field)]
     pub open: extern "C" fn(RStr<'_>, RStr<'_>) -> FfiResult<FfiStoreBox>,
+    // ABI 1.2. Fields after the last prefix field are absent from an older plugin's module: the
+    // host reads them through accessors that answer `None` then.
+    /// [`StoreDriver::describe`] as JSON text (a [`crate::DriverDescription`]).
+    pub describe: extern "C" fn() -> FfiResult<RString>,
 }
 
 impl RootModule for StorePluginModuleRef {
@@ -42,6 +46,7 @@ pub fn store_plugin_module<D: StoreDriver>() -> StorePluginModuleRef {
         driver_name: RStr::from_str(D::DRIVER),
         set_logger: set_logger::<D>,
         open: open::<D>,
+        describe: describe::<D>,
     }
     .leak_into_prefix()
 }
@@ -63,5 +68,18 @@ extern "C" fn open<D: StoreDriver>(store_id: RStr<'_>, config: RStr<'_>) -> FfiR
         })?;
         let driver = D::open(OpenContext::new(store_id.as_str()), config)?;
         Ok(export_store(driver))
+    })
+}
+
+extern "C" fn describe<D: StoreDriver>() -> FfiResult<RString> {
+    guard(|| {
+        serde_json::to_string(&D::describe())
+            .map(RString::from)
+            .map_err(|err| {
+                StoreError::new(
+                    ErrorKind::Unexpected,
+                    format!("the driver description is not JSON: {err}"),
+                )
+            })
     })
 }

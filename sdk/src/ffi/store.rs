@@ -260,19 +260,16 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
         })
     }
 
+    // Each operation has two slots (ABI 1.0's plain one and 1.1's `*_as`) but one driver method:
+    // the plain slot is the `*_as` one without a caller.
+
     fn put(
         &self,
         image_id: RString,
         size_hint: ROption<u64>,
         data: FfiStreamBox,
     ) -> FfiFuture<FfiResult<FfiPutOutcome>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move {
-            let outcome = driver
-                .put(&image_id, size_hint.into_option(), import_stream(data))
-                .await?;
-            Ok(export_put_outcome(outcome))
-        })
+        export_put(&self.0, None, image_id, size_hint, data)
     }
 
     fn get(
@@ -280,24 +277,15 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
         location: RString,
         range: ROption<FfiReadRange>,
     ) -> FfiFuture<FfiResult<FfiGetOutcome>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move {
-            let outcome = driver.get(&location, import_range(range)).await?;
-            Ok(FfiGetOutcome {
-                total_size: outcome.total_size,
-                data: export_stream(outcome.data),
-            })
-        })
+        export_get(&self.0, None, location, range)
     }
 
     fn delete(&self, location: RString) -> FfiFuture<FfiResult<()>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move { driver.delete(&location).await })
+        export_delete(&self.0, None, location)
     }
 
     fn size(&self, location: RString) -> FfiFuture<FfiResult<u64>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move { driver.size(&location).await })
+        export_size(&self.0, None, location)
     }
 
     fn put_as(
@@ -307,19 +295,7 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
         size_hint: ROption<u64>,
         data: FfiStreamBox,
     ) -> FfiFuture<FfiResult<FfiPutOutcome>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move {
-            let ctx = RequestContext::from(ctx);
-            let outcome = driver
-                .put_as(
-                    &ctx,
-                    &image_id,
-                    size_hint.into_option(),
-                    import_stream(data),
-                )
-                .await?;
-            Ok(export_put_outcome(outcome))
-        })
+        export_put(&self.0, Some(ctx.into()), image_id, size_hint, data)
     }
 
     fn get_as(
@@ -328,25 +304,15 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
         location: RString,
         range: ROption<FfiReadRange>,
     ) -> FfiFuture<FfiResult<FfiGetOutcome>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move {
-            let ctx = RequestContext::from(ctx);
-            let outcome = driver.get_as(&ctx, &location, import_range(range)).await?;
-            Ok(FfiGetOutcome {
-                total_size: outcome.total_size,
-                data: export_stream(outcome.data),
-            })
-        })
+        export_get(&self.0, Some(ctx.into()), location, range)
     }
 
     fn delete_as(&self, ctx: FfiRequestContext, location: RString) -> FfiFuture<FfiResult<()>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move { driver.delete_as(&ctx.into(), &location).await })
+        export_delete(&self.0, Some(ctx.into()), location)
     }
 
     fn size_as(&self, ctx: FfiRequestContext, location: RString) -> FfiFuture<FfiResult<u64>> {
-        let driver = Arc::clone(&self.0);
-        guarded(async move { driver.size_as(&ctx.into(), &location).await })
+        export_size(&self.0, Some(ctx.into()), location)
     }
 
     fn set_acls(
@@ -364,8 +330,58 @@ impl<D: StoreDriver> FfiStore for Exported<D> {
     }
 }
 
-fn export_put_outcome(outcome: crate::PutOutcome) -> FfiPutOutcome {
-    FfiPutOutcome::from(outcome)
+fn export_put<D: StoreDriver>(
+    driver: &Arc<D>,
+    caller: Option<RequestContext>,
+    image_id: RString,
+    size_hint: ROption<u64>,
+    data: FfiStreamBox,
+) -> FfiFuture<FfiResult<FfiPutOutcome>> {
+    let driver = Arc::clone(driver);
+    guarded(async move {
+        let outcome = driver
+            .put(
+                caller.as_ref(),
+                &image_id,
+                size_hint.into_option(),
+                import_stream(data),
+            )
+            .await?;
+        Ok(FfiPutOutcome::from(outcome))
+    })
+}
+
+fn export_get<D: StoreDriver>(
+    driver: &Arc<D>,
+    caller: Option<RequestContext>,
+    location: RString,
+    range: ROption<FfiReadRange>,
+) -> FfiFuture<FfiResult<FfiGetOutcome>> {
+    let driver = Arc::clone(driver);
+    guarded(async move {
+        let outcome = driver
+            .get(caller.as_ref(), &location, import_range(range))
+            .await?;
+        Ok(FfiGetOutcome::from(outcome))
+    })
+}
+
+fn export_delete<D: StoreDriver>(
+    driver: &Arc<D>,
+    caller: Option<RequestContext>,
+    location: RString,
+) -> FfiFuture<FfiResult<()>> {
+    let driver = Arc::clone(driver);
+    guarded(async move { driver.delete(caller.as_ref(), &location).await })
+}
+
+fn export_size<D: StoreDriver>(
+    driver: &Arc<D>,
+    caller: Option<RequestContext>,
+    location: RString,
+) -> FfiFuture<FfiResult<u64>> {
+    let driver = Arc::clone(driver);
+    guarded(async move { driver.size(caller.as_ref(), &location).await })
 }
 
 impl From<crate::PutOutcome> for FfiPutOutcome {
@@ -411,8 +427,8 @@ pub(crate) mod import {
     use futures::FutureExt as _;
 
     use super::{
-        FfiAcl, FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiRequestContext, FfiStoreBox,
-        decode_capabilities, decode_context_capabilities,
+        FfiAcl, FfiGetOutcome, FfiPutOutcome, FfiReadRange, FfiStoreBox, decode_capabilities,
+        decode_context_capabilities,
     };
     use crate::ffi::{FfiResult, export_stream, import_stream};
     use crate::{
@@ -442,29 +458,20 @@ pub(crate) mod import {
             .map_err(StoreError::from)
     }
 
+    // The host has one function per operation; a caller selects the plugin's `*_as` slot.
+
     pub(crate) async fn put(
         store: &FfiStoreBox,
+        caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
-        let future = store.put(image_id.into(), size_hint.into(), export_stream(data));
-        import_put_outcome(await_ffi(future).await?)
-    }
-
-    pub(crate) async fn put_as(
-        store: &FfiStoreBox,
-        ctx: &RequestContext,
-        image_id: &str,
-        size_hint: Option<u64>,
-        data: DataStream,
-    ) -> Result<PutOutcome, StoreError> {
-        let future = store.put_as(
-            FfiRequestContext::from(ctx),
-            image_id.into(),
-            size_hint.into(),
-            export_stream(data),
-        );
+        let (image_id, size_hint, data) = (image_id.into(), size_hint.into(), export_stream(data));
+        let future = match caller {
+            Some(ctx) => store.put_as(ctx.into(), image_id, size_hint, data),
+            None => store.put(image_id, size_hint, data),
+        };
         import_put_outcome(await_ffi(future).await?)
     }
 
@@ -487,24 +494,15 @@ pub(crate) mod import {
 
     pub(crate) async fn get(
         store: &FfiStoreBox,
+        caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
-        let future = store.get(location.into(), ROption::from(export_range(range)));
-        Ok(import_get_outcome(await_ffi(future).await?))
-    }
-
-    pub(crate) async fn get_as(
-        store: &FfiStoreBox,
-        ctx: &RequestContext,
-        location: &str,
-        range: Option<ReadRange>,
-    ) -> Result<GetOutcome, StoreError> {
-        let future = store.get_as(
-            FfiRequestContext::from(ctx),
-            location.into(),
-            ROption::from(export_range(range)),
-        );
+        let (location, range) = (location.into(), ROption::from(export_range(range)));
+        let future = match caller {
+            Some(ctx) => store.get_as(ctx.into(), location, range),
+            None => store.get(location, range),
+        };
         Ok(import_get_outcome(await_ffi(future).await?))
     }
 
@@ -522,28 +520,28 @@ pub(crate) mod import {
         }
     }
 
-    pub(crate) async fn delete(store: &FfiStoreBox, location: &str) -> Result<(), StoreError> {
-        await_ffi(store.delete(location.into())).await
-    }
-
-    pub(crate) async fn size(store: &FfiStoreBox, location: &str) -> Result<u64, StoreError> {
-        await_ffi(store.size(location.into())).await
-    }
-
-    pub(crate) async fn delete_as(
+    pub(crate) async fn delete(
         store: &FfiStoreBox,
-        ctx: &RequestContext,
+        caller: Option<&RequestContext>,
         location: &str,
     ) -> Result<(), StoreError> {
-        await_ffi(store.delete_as(ctx.into(), location.into())).await
+        await_ffi(match caller {
+            Some(ctx) => store.delete_as(ctx.into(), location.into()),
+            None => store.delete(location.into()),
+        })
+        .await
     }
 
-    pub(crate) async fn size_as(
+    pub(crate) async fn size(
         store: &FfiStoreBox,
-        ctx: &RequestContext,
+        caller: Option<&RequestContext>,
         location: &str,
     ) -> Result<u64, StoreError> {
-        await_ffi(store.size_as(ctx.into(), location.into())).await
+        await_ffi(match caller {
+            Some(ctx) => store.size_as(ctx.into(), location.into()),
+            None => store.size(location.into()),
+        })
+        .await
     }
 
     pub(crate) async fn set_acls(
@@ -562,13 +560,7 @@ mod tests {
 
     #[test]
     fn capability_bits_round_trip_each_flag() {
-        let all = Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        };
+        let all = Capabilities::full();
         let none = ContextCapabilities::default();
         assert_eq!(decode_capabilities(encode_capabilities(all, none)), all);
         let read_only = Capabilities {

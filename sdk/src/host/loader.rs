@@ -1,6 +1,6 @@
 //! Loading plugin libraries: the compatibility check and the one-paragraph refusals.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -14,9 +14,9 @@ use abi_stable::std_types::RStr;
 use tracing::Level;
 
 use super::Store;
-use crate::StoreError;
 use crate::abi::{ABI_VERSION, is_compatible};
-use crate::ffi::{HostLogger, StorePluginModuleRef, level_code, v1_0};
+use crate::ffi::{HostLogger, StorePluginModuleRef, level_code, v1_0, v1_1};
+use crate::{DriverDescription, StoreError};
 
 /// Which interface a plugin library implements; each has its own root module and ABI version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,37 @@ pub enum PluginKind {
     Store,
     /// A metadef provider (`export_metadef_provider!`).
     Metadef,
+}
+
+impl PluginKind {
+    /// How the files of plugins of this kind are named: `lib<prefix>*.so`. Discovery opens no
+    /// other file, so unrelated libraries next to the server are never loaded.
+    pub fn file_prefix(self) -> &'static str {
+        match self {
+            PluginKind::Store => "libglint_store_",
+            PluginKind::Metadef => "libglint_metadef_",
+        }
+    }
+
+    /// Whether `path` is named like a plugin file of this kind.
+    pub fn is_plugin_file(self, path: &Path) -> bool {
+        path.file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| {
+                name.starts_with(self.file_prefix()) && name.ends_with(std::env::consts::DLL_SUFFIX)
+            })
+    }
+
+    /// The kind of an explicitly configured plugin file, by its name: a metadef plugin when named
+    /// like one, else a store plugin (explicit store plugin paths predate metadef plugins and may
+    /// be named freely).
+    pub fn of_explicit_file(path: &Path) -> PluginKind {
+        if PluginKind::Metadef.is_plugin_file(path) {
+            PluginKind::Metadef
+        } else {
+            PluginKind::Store
+        }
+    }
 }
 
 impl fmt::Display for PluginKind {
@@ -69,15 +100,16 @@ pub enum LoadError {
     },
     /// The plugin claims a compatible ABI but its boundary types differ from the host's.
     #[error(
-        "{kind} plugin {path} claims {kind} plugin ABI {plugin_abi} like this host (glint-sdk \
-         {host_sdk}), but the layout of its interface types differs; it was probably built from a \
-         modified or mismatched glint-sdk; rebuild it against this host's glint-sdk (details at \
-         debug level)"
+        "{kind} plugin {path} claims {kind} plugin ABI {plugin_abi}, which this host ({kind} \
+         plugin ABI {host_abi}, glint-sdk {host_sdk}) accepts, but the layout of its interface \
+         types differs from that version's; it was probably built from a modified or mismatched \
+         glint-sdk; rebuild it against this host's glint-sdk (details at debug level)"
     )]
     LayoutMismatch {
         kind: PluginKind,
         path: PathBuf,
         plugin_abi: String,
+        host_abi: String,
         host_sdk: &'static str,
     },
     /// The plugin's initialisation failed.
@@ -100,6 +132,7 @@ struct Loaded {
     module: StorePluginModuleRef,
     driver: String,
     sdk_version: String,
+    description: Option<DriverDescription>,
 }
 
 impl StorePlugin {
@@ -116,6 +149,13 @@ impl StorePlugin {
     /// The `glint-sdk` version the plugin was built with.
     pub fn sdk_version(&self) -> String {
         self.inner.sdk_version.clone()
+    }
+
+    /// What the driver says about itself (its location URL schemes and option defaults); `None`
+    /// for a plugin built for an ABI older than 1.2, or one whose description was unreadable
+    /// (logged at load).
+    pub fn description(&self) -> Option<&DriverDescription> {
+        self.inner.description.as_ref()
     }
 
     /// Opens the store `store_id` with its options; bad options fail with `ConfigInvalid`.
@@ -160,6 +200,7 @@ pub fn load_store_plugin(path: &Path) -> Result<StorePlugin, LoadError> {
             module,
             driver: module.driver_name().to_string(),
             sdk_version: module.sdk_version().to_string(),
+            description: describe(module, &canonical),
         }),
     };
     loaded.insert(canonical, plugin.clone());
@@ -175,28 +216,103 @@ pub(crate) fn canonical(path: &Path, kind: PluginKind) -> Result<PathBuf, LoadEr
     })
 }
 
-/// Loads every `lib*.so` file in `dir`, in name order; files that are not plugins yield errors.
-pub fn discover_store_plugins(dir: &Path) -> Vec<Result<StorePlugin, LoadError>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) => {
-            return vec![Err(LoadError::Open {
-                kind: PluginKind::Store,
-                path: dir.to_owned(),
-                reason: format!("cannot read the plugin directory: {err}"),
-            })];
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with("lib") && name.ends_with(".so"))
-        })
+/// The driver description of a loaded store plugin, if its ABI has one (1.2 and later).
+fn describe(module: StorePluginModuleRef, path: &Path) -> Option<DriverDescription> {
+    let describe = module.describe()?;
+    let described = catch_unwind(|| describe())
+        .ok()
+        .and_then(|result| result.into_result().ok())
+        .and_then(|json| serde_json::from_str::<DriverDescription>(json.as_str()).ok());
+    if described.is_none() {
+        tracing::warn!(path = %path.display(), "the store plugin's driver description is unreadable; using the host's defaults for its driver");
+    }
+    described
+}
+
+/// The plugin files of `kind` the server loads: the explicit `paths` of that kind (see
+/// [`PluginKind::of_explicit_file`]), in the order given, then in each of `dirs` the files named
+/// `lib<prefix>*.so` for the kind ([`PluginKind::file_prefix`]), in name order. A directory that
+/// cannot be read adds nothing.
+pub fn plugin_files(kind: PluginKind, dirs: &[PathBuf], paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = paths
+        .iter()
+        .filter(|path| PluginKind::of_explicit_file(path) == kind)
+        .cloned()
         .collect();
-    paths.sort();
-    paths.iter().map(|path| load_store_plugin(path)).collect()
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| kind.is_plugin_file(path))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    files
+}
+
+/// What discovery found: the plugins by driver name, and what it left out.
+#[derive(Debug)]
+pub struct Discovered<P> {
+    /// One plugin per driver name: the first file that provides it, so explicit paths beat
+    /// discovered files.
+    pub plugins: BTreeMap<String, P>,
+    /// Files that were refused, with why.
+    pub refused: Vec<LoadError>,
+    /// Later files providing a driver already taken: `(driver, ignored file, file used)`.
+    pub duplicates: Vec<(String, PathBuf, PathBuf)>,
+}
+
+/// Finds and loads the store plugins among `paths` and in `dirs` ([`plugin_files`]).
+pub fn discover_store_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> Discovered<StorePlugin> {
+    discover(
+        PluginKind::Store,
+        dirs,
+        paths,
+        load_store_plugin,
+        |plugin| (plugin.driver_name(), plugin.path()),
+    )
+}
+
+/// The one discovery of every plugin kind: loads each file of `kind` with `load` and keys the
+/// plugins by driver name (`identify` gives a plugin's driver and canonical path).
+pub(crate) fn discover<P>(
+    kind: PluginKind,
+    dirs: &[PathBuf],
+    paths: &[PathBuf],
+    load: impl Fn(&Path) -> Result<P, LoadError>,
+    identify: impl Fn(&P) -> (&str, &Path),
+) -> Discovered<P> {
+    let mut found = Discovered {
+        plugins: BTreeMap::new(),
+        refused: Vec::new(),
+        duplicates: Vec::new(),
+    };
+    for file in plugin_files(kind, dirs, paths) {
+        let plugin = match load(&file) {
+            Ok(plugin) => plugin,
+            Err(err) => {
+                found.refused.push(err);
+                continue;
+            }
+        };
+        let (driver, path) = identify(&plugin);
+        if let Some(first) = found.plugins.get(driver) {
+            let used = identify(first).1;
+            // The same file listed twice (or through a symlink) is no duplicate.
+            if used != path {
+                found
+                    .duplicates
+                    .push((driver.to_owned(), file.clone(), used.to_owned()));
+            }
+            continue;
+        }
+        let driver = driver.to_owned();
+        found.plugins.insert(driver, plugin);
+    }
+    found
 }
 
 /// A root module type of this SDK: what the loader needs to check and initialise it.
@@ -221,17 +337,20 @@ impl PluginRoot for StorePluginModuleRef {
         StorePluginModuleRef::set_logger(&self)
     }
 
-    /// abi_stable refuses prefix types shorter than the host's, so a 1.0 plugin is checked against
-    /// the frozen 1.0 interface (`ffi::v1_0`) and then used as the current one.
+    /// abi_stable refuses prefix types shorter than the host's, so a plugin of an older minor is
+    /// checked against the frozen interface of its minor (`ffi::v1_0`, `ffi::v1_1`) and then
+    /// used as the current one.
     fn check_layout(header: &LibHeader, plugin: VersionNumber) -> Result<Self, LibraryError> {
-        if plugin.minor > 0 {
-            return header.check_layout::<Self>();
+        match plugin.minor {
+            0 => header.ensure_layout::<v1_0::StorePluginModuleRef>()?,
+            1 => header.ensure_layout::<v1_1::StorePluginModuleRef>()?,
+            _ => return header.check_layout::<Self>(),
         }
-        header.ensure_layout::<v1_0::StorePluginModuleRef>()?;
-        // SAFETY: the library's root module has the 1.0 layout, just checked. The current module
-        // has the same fields; its `FfiStore` vtable only appends methods after the last prefix
-        // field, which are read through accessors that check the plugin's own vtable metadata
-        // and take the methods' default bodies when absent.
+        // SAFETY: the library's root module has the layout of its minor, just checked. The
+        // current module has the same fields followed by appended ones, and its `FfiStore`
+        // vtable only appends methods after the last prefix field; both are read through
+        // accessors that check the plugin's own prefix metadata and answer `None` (fields) or
+        // take the methods' default bodies (methods) when absent.
         unsafe { header.unchecked_layout::<Self>() }
             .map_err(RootModuleError::into_library_error::<Self>)
     }
@@ -251,7 +370,7 @@ pub(crate) fn load_root<M: PluginRoot>(path: &Path) -> Result<M, LoadError> {
 
 fn load_uncached<M: PluginRoot>(path: &Path) -> Result<M, LoadError> {
     let kind = M::PLUGIN_KIND;
-    let header = lib_header_from_path(path).map_err(|err| refusal::<M>(path, err))?;
+    let header = lib_header_from_path(path).map_err(|err| refusal::<M>(path, err, None))?;
     let name = header.root_mod_consts().name();
     if name.as_str() != M::NAME {
         return Err(LoadError::NotAPlugin {
@@ -277,7 +396,8 @@ fn load_uncached<M: PluginRoot>(path: &Path) -> Result<M, LoadError> {
         });
     }
     // Our own rule replaces abi_stable's version rule, so only the layout is checked here.
-    let module = M::check_layout(header, plugin_version).map_err(|err| refusal::<M>(path, err))?;
+    let module = M::check_layout(header, plugin_version)
+        .map_err(|err| refusal::<M>(path, err, Some(plugin_version)))?;
     (module.set_logger())(HostLogger {
         max_level: max_level(),
         log: forward_log,
@@ -296,8 +416,12 @@ fn short(version: VersionNumber) -> String {
 }
 
 /// Condenses abi_stable's error (the layout report alone is about 30 KB) into one paragraph; the
-/// full text goes to the debug log.
-fn refusal<M: PluginRoot>(path: &Path, err: LibraryError) -> LoadError {
+/// full text goes to the debug log. `plugin` is the ABI version the library claims, once read.
+fn refusal<M: PluginRoot>(
+    path: &Path,
+    err: LibraryError,
+    plugin: Option<VersionNumber>,
+) -> LoadError {
     let kind = M::PLUGIN_KIND;
     tracing::debug!(path = %path.display(), error = %err, "{kind} plugin refused");
     let path = path.to_owned();
@@ -322,7 +446,9 @@ fn refusal<M: PluginRoot>(path: &Path, err: LibraryError) -> LoadError {
         LibraryError::AbiInstability(_) => LoadError::LayoutMismatch {
             kind,
             path,
-            plugin_abi: short(host_abi(M::ABI_VERSION)),
+            // The layout is only checked after the version was read; "unknown" is a safety net.
+            plugin_abi: plugin.map_or_else(|| "unknown".into(), short),
+            host_abi: short(host_abi(M::ABI_VERSION)),
             host_sdk: env!("CARGO_PKG_VERSION"),
         },
         other => LoadError::Init {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use abi_stable::std_types::RStr;
 
 use super::LoadError;
-use super::loader::{PluginKind, PluginRoot, canonical, load_root};
+use super::loader::{Discovered, PluginKind, PluginRoot, canonical, discover, load_root};
 use crate::StoreError;
 use crate::abi::METADEF_ABI_VERSION;
 use crate::ffi::{FfiMetadefProviderBox, HostLogger, MetadefPluginModuleRef, metadef_import};
@@ -110,6 +110,17 @@ pub fn load_metadef_plugin(path: &Path) -> Result<MetadefPlugin, LoadError> {
     };
     loaded.insert(canonical, plugin.clone());
     Ok(plugin)
+}
+
+/// Finds and loads the metadef plugins among `paths` and in `dirs` ([`super::plugin_files`]).
+pub fn discover_metadef_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> Discovered<MetadefPlugin> {
+    discover(
+        PluginKind::Metadef,
+        dirs,
+        paths,
+        load_metadef_plugin,
+        |plugin| (plugin.driver_name(), plugin.path()),
+    )
 }
 
 /// A metadef provider opened through a plugin. Cloning is cheap; every call may run on any thread.

@@ -7,16 +7,21 @@ use std::sync::Arc;
 use crate::ffi::{FfiStoreBox, import};
 use crate::{
     Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, PutOutcome, ReadRange,
-    RequestContext, StoreError,
+    RequestContext, StoreDriver, StoreError,
 };
 
 /// A store opened through a plugin. Cloning is cheap; every call may run on any thread.
 ///
 /// Capabilities are enforced here: an operation the driver does not support fails with
 /// `Unsupported` without reaching the plugin.
+///
+/// A store may carry a caller ([`Store::with_caller`]): its operations are then made on that
+/// caller's behalf, and a driver that acts with the caller's credentials
+/// (`per_request_context`) gets them; other drivers never see them.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    caller: Option<Arc<RequestContext>>,
 }
 
 struct Inner {
@@ -38,7 +43,27 @@ impl Store {
                 context_capabilities,
                 object,
             }),
+            caller: None,
         })
+    }
+
+    /// Opens `driver` in this process, through the same boundary types a plugin library uses
+    /// (without loading one): for tests of host-side code.
+    pub fn in_process<D: StoreDriver>(id: &str, driver: D) -> Result<Self, StoreError> {
+        Store::new(id, D::DRIVER, crate::ffi::export_store(driver))
+    }
+
+    /// This store, with `caller` as the caller of its operations.
+    pub fn with_caller(&self, caller: RequestContext) -> Self {
+        Store {
+            inner: Arc::clone(&self.inner),
+            caller: Some(Arc::new(caller)),
+        }
+    }
+
+    /// The caller this store acts for, if any.
+    pub fn caller(&self) -> Option<&RequestContext> {
+        self.caller.as_deref()
     }
 
     /// The store's id in the configuration.
@@ -62,6 +87,13 @@ impl Store {
         self.inner.context_capabilities
     }
 
+    /// The caller to hand the driver: only to one that acts with it.
+    fn caller_for_driver(&self) -> Option<Arc<RequestContext>> {
+        self.caller
+            .clone()
+            .filter(|_| self.inner.context_capabilities.per_request_context)
+    }
+
     /// Stores `data` for `image_id`; see `StoreDriver::put` for the contract.
     pub fn put(
         &self,
@@ -70,10 +102,11 @@ impl Store {
         data: DataStream,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send + 'static {
         let inner = Arc::clone(&self.inner);
+        let caller = self.caller_for_driver();
         let image_id = image_id.to_owned();
         async move {
             inner.require(inner.capabilities.write, "writing")?;
-            import::put(&inner.object, &image_id, size_hint, data).await
+            import::put(&inner.object, caller.as_deref(), &image_id, size_hint, data).await
         }
     }
 
@@ -84,13 +117,14 @@ impl Store {
         range: Option<ReadRange>,
     ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send + 'static {
         let inner = Arc::clone(&self.inner);
+        let caller = self.caller_for_driver();
         let location = location.to_owned();
         async move {
             inner.require(inner.capabilities.read, "reading")?;
             if range.is_some() {
                 inner.require(inner.capabilities.ranged_read, "ranged reads")?;
             }
-            import::get(&inner.object, &location, range).await
+            import::get(&inner.object, caller.as_deref(), &location, range).await
         }
     }
 
@@ -100,10 +134,11 @@ impl Store {
         location: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let inner = Arc::clone(&self.inner);
+        let caller = self.caller_for_driver();
         let location = location.to_owned();
         async move {
             inner.require(inner.capabilities.delete, "deleting")?;
-            import::delete(&inner.object, &location).await
+            import::delete(&inner.object, caller.as_deref(), &location).await
         }
     }
 
@@ -113,112 +148,31 @@ impl Store {
         location: &str,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'static {
         let inner = Arc::clone(&self.inner);
+        let caller = self.caller_for_driver();
         let location = location.to_owned();
         async move {
             inner.require(inner.capabilities.size, "size queries")?;
-            import::size(&inner.object, &location).await
+            import::size(&inner.object, caller.as_deref(), &location).await
         }
     }
 
-    /// [`Store::put`] on behalf of `ctx`: the driver gets the context when it asks for one
-    /// (`per_request_context`), else this is the plain `put`.
-    pub fn put_as(
-        &self,
-        ctx: &RequestContext,
-        image_id: &str,
-        size_hint: Option<u64>,
-        data: DataStream,
-    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send + 'static {
-        let inner = Arc::clone(&self.inner);
-        let ctx = ctx.clone();
-        let image_id = image_id.to_owned();
-        async move {
-            inner.require(inner.capabilities.write, "writing")?;
-            if inner.context_capabilities.per_request_context {
-                import::put_as(&inner.object, &ctx, &image_id, size_hint, data).await
-            } else {
-                import::put(&inner.object, &image_id, size_hint, data).await
-            }
-        }
-    }
-
-    /// [`Store::get`] on behalf of `ctx` (see [`Store::put_as`]).
-    pub fn get_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-        range: Option<ReadRange>,
-    ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send + 'static {
-        let inner = Arc::clone(&self.inner);
-        let ctx = ctx.clone();
-        let location = location.to_owned();
-        async move {
-            inner.require(inner.capabilities.read, "reading")?;
-            if range.is_some() {
-                inner.require(inner.capabilities.ranged_read, "ranged reads")?;
-            }
-            if inner.context_capabilities.per_request_context {
-                import::get_as(&inner.object, &ctx, &location, range).await
-            } else {
-                import::get(&inner.object, &location, range).await
-            }
-        }
-    }
-
-    /// [`Store::delete`] on behalf of `ctx` (see [`Store::put_as`]).
-    pub fn delete_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        let inner = Arc::clone(&self.inner);
-        let ctx = ctx.clone();
-        let location = location.to_owned();
-        async move {
-            inner.require(inner.capabilities.delete, "deleting")?;
-            if inner.context_capabilities.per_request_context {
-                import::delete_as(&inner.object, &ctx, &location).await
-            } else {
-                import::delete(&inner.object, &location).await
-            }
-        }
-    }
-
-    /// [`Store::size`] on behalf of `ctx` (see [`Store::put_as`]).
-    pub fn size_as(
-        &self,
-        ctx: &RequestContext,
-        location: &str,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'static {
-        let inner = Arc::clone(&self.inner);
-        let ctx = ctx.clone();
-        let location = location.to_owned();
-        async move {
-            inner.require(inner.capabilities.size, "size queries")?;
-            if inner.context_capabilities.per_request_context {
-                import::size_as(&inner.object, &ctx, &location).await
-            } else {
-                import::size(&inner.object, &location).await
-            }
-        }
-    }
-
-    /// Grants read access to the data at `location` as `acl` says, on behalf of `ctx`; see
-    /// `StoreDriver::set_acls`. Fails with `Unsupported`, without calling the plugin, when the
-    /// driver does not keep ACLs.
+    /// Grants read access to the data at `location` as `acl` says, on behalf of this store's
+    /// caller (an anonymous one when it has none); see `StoreDriver::set_acls`. Fails with
+    /// `Unsupported`, without calling the plugin, when the driver does not keep ACLs.
     pub fn set_acls(
         &self,
-        ctx: &RequestContext,
         location: &str,
         acl: &Acl,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let inner = Arc::clone(&self.inner);
-        let ctx = ctx.clone();
+        let caller = self.caller.clone();
         let location = location.to_owned();
         let acl = acl.clone();
         async move {
             inner.require(inner.context_capabilities.acls, "access control lists")?;
-            import::set_acls(&inner.object, &ctx, &location, &acl).await
+            let anonymous = RequestContext::default();
+            let ctx = caller.as_deref().unwrap_or(&anonymous);
+            import::set_acls(&inner.object, ctx, &location, &acl).await
         }
     }
 }
@@ -246,6 +200,7 @@ impl fmt::Debug for Store {
             .field("driver", &self.inner.driver)
             .field("capabilities", &self.inner.capabilities)
             .field("context_capabilities", &self.inner.context_capabilities)
+            .field("caller", &self.caller)
             .finish_non_exhaustive()
     }
 }

@@ -1,13 +1,12 @@
 //! An in-memory store plugin that acts for the caller (ABI 1.1): it stores each image in its
 //! caller's project, and lets other projects read it only as its ACL says, as a multi-tenant
-//! object store would. The kit's tests use it to check what reaches a driver's `*_as` methods.
+//! object store would. The kit's tests use it to check what reaches a driver as the caller.
 //!
-//! - `put_as` needs a token and a project: the location is `ctx://<project>/<image id>`.
-//! - `get_as`, `size_as` and `delete_as` are allowed to the owning project; `get_as` and `size_as`
-//!   also to projects the ACL names, or to everyone when it is public. Others get
-//!   `PermissionDenied`.
+//! - `put` needs a token and a project: the location is `ctx://<project>/<image id>`.
+//! - `get`, `size` and `delete` are allowed to the owning project; `get` and `size` also to
+//!   projects the ACL names, or to everyone when it is public. Others get `PermissionDenied`.
 //! - `set_acls` is allowed to the owning project.
-//! - The plain methods fail with `PermissionDenied`: this store needs a caller.
+//! - Without a caller, every operation fails with `PermissionDenied`: this store needs one.
 //! - An image id `echo-context` stores the context it was given, with the token masked but its
 //!   length kept, so a test can see what crossed.
 
@@ -93,21 +92,14 @@ impl StoreDriver for ContextStore {
         }
     }
 
-    async fn get(&self, _: &str, _: Option<ReadRange>) -> Result<GetOutcome, StoreError> {
-        Err(denied("this store needs a caller".into()))
-    }
-
-    async fn put(&self, _: &str, _: Option<u64>, _: DataStream) -> Result<PutOutcome, StoreError> {
-        Err(denied("this store needs a caller".into()))
-    }
-
-    async fn put_as(
+    async fn put(
         &self,
-        ctx: &RequestContext,
+        caller: Option<&RequestContext>,
         image_id: &str,
         _size_hint: Option<u64>,
         mut data: DataStream,
     ) -> Result<PutOutcome, StoreError> {
+        let ctx = needs(caller)?;
         let owner = project(ctx)?.to_owned();
         let mut buffer = BytesMut::new();
         while let Some(chunk) = data.next().await {
@@ -141,25 +133,35 @@ impl StoreDriver for ContextStore {
         })
     }
 
-    async fn get_as(
+    async fn get(
         &self,
-        ctx: &RequestContext,
+        caller: Option<&RequestContext>,
         location: &str,
         _range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
-        let data = self.with(ctx, location, true, |object| object.data.clone())?;
+        let data = self.with(needs(caller)?, location, true, |object| object.data.clone())?;
         Ok(GetOutcome {
             total_size: data.len() as u64,
             data: stream::iter([Ok(data)]).boxed(),
         })
     }
 
-    async fn size_as(&self, ctx: &RequestContext, location: &str) -> Result<u64, StoreError> {
-        self.with(ctx, location, true, |object| object.data.len() as u64)
+    async fn size(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
+        self.with(needs(caller)?, location, true, |object| {
+            object.data.len() as u64
+        })
     }
 
-    async fn delete_as(&self, ctx: &RequestContext, location: &str) -> Result<(), StoreError> {
-        self.with(ctx, location, false, |_| ())?;
+    async fn delete(
+        &self,
+        caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
+        self.with(needs(caller)?, location, false, |_| ())?;
         self.objects.lock().unwrap().remove(location);
         Ok(())
     }
@@ -172,6 +174,11 @@ impl StoreDriver for ContextStore {
     ) -> Result<(), StoreError> {
         self.with(ctx, location, false, |object| object.acl = acl.clone())
     }
+}
+
+/// The caller every operation of this store needs.
+fn needs(caller: Option<&RequestContext>) -> Result<&RequestContext, StoreError> {
+    caller.ok_or_else(|| denied("this store needs a caller".into()))
 }
 
 glint_sdk::export_store_plugin!(ContextStore);

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, stream};
 use glint_sdk::{
-    Capabilities, DataStream, ErrorKind, GetOutcome, OpenContext, PutOutcome, ReadRange,
-    StoreDriver, StoreError,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError,
 };
 use serde::Deserialize;
 
@@ -52,18 +52,18 @@ impl StoreDriver for MemoryStore {
         })
     }
 
+    fn describe() -> DriverDescription {
+        DriverDescription::new(Self::DRIVER, &["memory"])
+            .with_option_defaults(serde_json::json!({ "panic_on_open": false }))
+    }
+
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            read: true,
-            write: true,
-            delete: true,
-            size: true,
-            ranged_read: true,
-        }
+        Capabilities::full()
     }
 
     async fn put(
         &self,
+        _caller: Option<&RequestContext>,
         image_id: &str,
         size_hint: Option<u64>,
         mut data: DataStream,
@@ -96,27 +96,14 @@ impl StoreDriver for MemoryStore {
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
         let object = self.object(location)?;
         let total_size = object.len() as u64;
-        let (start, end) = match range {
-            None => (0, total_size),
-            Some(range) if range.offset >= total_size => {
-                return Err(StoreError::new(
-                    ErrorKind::RangeNotSatisfiable,
-                    "offset beyond the end",
-                ));
-            }
-            Some(range) => {
-                let end = range.length.map_or(total_size, |length| {
-                    range.offset.saturating_add(length).min(total_size)
-                });
-                (range.offset, end)
-            }
-        };
-        let (start, end) = (start as usize, end as usize);
+        let (start, length) = ReadRange::resolve(range, total_size)?;
+        let (start, end) = (start as usize, (start + length) as usize);
         let chunks = stream::iter(
             object
                 .slice(start..end)
@@ -135,7 +122,11 @@ impl StoreDriver for MemoryStore {
         Ok(GetOutcome { total_size, data })
     }
 
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<(), StoreError> {
         self.objects
             .lock()
             .unwrap()
@@ -144,7 +135,11 @@ impl StoreDriver for MemoryStore {
             .ok_or_else(|| StoreError::new(ErrorKind::NotFound, format!("{location} not found")))
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         Ok(self.object(location)?.len() as u64)
     }
 }

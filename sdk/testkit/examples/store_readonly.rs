@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::{
-    Capabilities, ErrorKind, GetOutcome, OpenContext, ReadRange, StoreDriver, StoreError,
+    Capabilities, ErrorKind, GetOutcome, OpenContext, ReadRange, RequestContext, StoreDriver,
+    StoreError,
 };
 use serde::Deserialize;
 
@@ -46,6 +47,7 @@ impl StoreDriver for ReadOnlyStore {
 
     async fn get(
         &self,
+        _caller: Option<&RequestContext>,
         location: &str,
         range: Option<ReadRange>,
     ) -> Result<GetOutcome, StoreError> {
@@ -60,7 +62,11 @@ impl StoreDriver for ReadOnlyStore {
         })
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(
+        &self,
+        _caller: Option<&RequestContext>,
+        location: &str,
+    ) -> Result<u64, StoreError> {
         Ok(self.object(location)?.len() as u64)
     }
 }

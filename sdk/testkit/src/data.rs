@@ -1,5 +1,8 @@
 //! Test data: deterministic pseudo-random bytes, split into awkwardly sized chunks.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::{DataStream, StoreError};
@@ -21,6 +24,10 @@ pub fn random_bytes(len: usize, seed: u64) -> Bytes {
 
 /// `data` as a stream of chunks of odd, varying sizes (1 byte up to about 1 MiB).
 pub fn odd_chunks(data: &Bytes) -> DataStream {
+    stream::iter(odd_slices(data).into_iter().map(Ok)).boxed()
+}
+
+fn odd_slices(data: &Bytes) -> Vec<Bytes> {
     const SIZES: [usize; 6] = [1, 4093, 65_537, 1_000_003, 17, 262_147];
     let mut chunks = Vec::new();
     let mut offset = 0;
@@ -29,10 +36,33 @@ pub fn odd_chunks(data: &Bytes) -> DataStream {
             break;
         }
         let end = (offset + size).min(data.len());
-        chunks.push(Ok(data.slice(offset..end)));
+        chunks.push(data.slice(offset..end));
         offset = end;
     }
-    stream::iter(chunks).boxed()
+    chunks
+}
+
+/// `data` as [`odd_chunks`] does, each chunk its own buffer that counts itself in `released`
+/// when the consumer drops it: whoever reads the stream is done with that many chunks (it wrote
+/// or copied them). Also returns the number of chunks.
+pub(crate) fn counted_chunks(data: &Bytes, released: &Arc<AtomicUsize>) -> (DataStream, usize) {
+    struct Counted(Bytes, Arc<AtomicUsize>);
+    impl AsRef<[u8]> for Counted {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let chunks: Vec<Result<Bytes, StoreError>> = odd_slices(data)
+        .into_iter()
+        .map(|chunk| Ok(Bytes::from_owner(Counted(chunk, Arc::clone(released)))))
+        .collect();
+    let count = chunks.len();
+    (stream::iter(chunks).boxed(), count)
 }
 
 /// Reads a whole data stream, failing the test on an error item.

@@ -1,7 +1,8 @@
 //! Store conformance kit: one suite every store plugin passes, through the real loader.
 //!
 //! Each case enforces lines of the `# Behavior` lists on [`glint_sdk::StoreDriver`], and runs only
-//! when the driver has the capabilities it needs (otherwise it reports itself skipped and passes).
+//! when the driver has the capabilities it needs: otherwise it is skipped, and says so ([`Outcome`]:
+//! the case's name and the missing capabilities are printed, and returned to the caller).
 //! Use it from a plugin's integration test:
 //!
 //! ```ignore
@@ -53,7 +54,8 @@ macro_rules! store_conformance_suite {
         $(
             #[test]
             fn $case() {
-                $crate::run_case($plugin, $config, $crate::cases::$case);
+                $crate::run_case($plugin, $config, $crate::cases::$case)
+                    .report(stringify!($case));
             }
         )+
     };
@@ -86,32 +88,86 @@ macro_rules! store_readonly_conformance_suite {
 
         #[test]
         fn missing_capabilities_are_refused() {
-            $crate::run_case($plugin, $config, $crate::cases::missing_capabilities_are_refused);
+            $crate::run_case($plugin, $config, $crate::cases::missing_capabilities_are_refused)
+                .report("missing_capabilities_are_refused");
         }
     };
     (@cases $plugin:expr, $config:expr, $place:expr; $($case:ident,)+) => {
         $(
             #[test]
             fn $case() {
-                $crate::run_seeded_case($plugin, $config, $place, $crate::cases::$case);
+                $crate::run_seeded_case($plugin, $config, $place, $crate::cases::$case)
+                    .report(stringify!($case));
             }
         )+
     };
 }
 
+/// How a case ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// The case ran its checks.
+    Passed,
+    /// The case checked nothing: the driver lacks the capabilities `missing` the case needs (or,
+    /// when empty, a case about missing capabilities met a driver that has them all).
+    Skipped { missing: Vec<&'static str> },
+}
+
+impl Outcome {
+    /// Prints a skipped case with its name and the missing capabilities.
+    pub fn report(&self, case: &str) {
+        if let Outcome::Skipped { missing } = self {
+            if missing.is_empty() {
+                eprintln!("skipped: {case}: nothing to check, the driver has every capability");
+            } else {
+                eprintln!(
+                    "skipped: {case}: the driver lacks the capability {}",
+                    missing.join(", ")
+                );
+            }
+        }
+    }
+}
+
+tokio::task_local! {
+    /// Where `cases` record that the running case skipped itself.
+    static SKIPPED: std::cell::RefCell<Option<Vec<&'static str>>>;
+}
+
+/// Records the running case as skipped for lacking `missing` (called by the cases).
+pub(crate) fn skip(missing: Vec<&'static str>) {
+    // Ignored failure: outside `run_case` (a case called directly) there is nobody to tell.
+    let _ = SKIPPED.try_with(|skipped| *skipped.borrow_mut() = Some(missing));
+}
+
+/// Runs `case` to its end and says whether it skipped itself.
+fn run_recorded(case: impl Future<Output = ()>) -> Outcome {
+    let recorded = block_on(SKIPPED.scope(std::cell::RefCell::new(None), async {
+        case.await;
+        SKIPPED.with(|skipped| skipped.borrow_mut().take())
+    }));
+    match recorded {
+        Some(missing) => Outcome::Skipped { missing },
+        None => Outcome::Passed,
+    }
+}
+
 /// Loads the plugin at `plugin`, opens a store on a fresh scratch directory, and runs `case` on a
-/// multi-threaded runtime like the server's.
+/// multi-threaded runtime like the server's. A failed check panics; otherwise the case passed or
+/// skipped itself, as the [`Outcome`] says.
 pub fn run_case<C, F>(
     plugin: impl AsRef<Path>,
     config: impl FnOnce(&Path) -> serde_json::Value,
     case: C,
-) where
+) -> Outcome
+where
     C: FnOnce(Store) -> F,
     F: Future<Output = ()>,
 {
     let scratch = tempfile::tempdir().expect("scratch directory");
     let store = open_store(plugin.as_ref(), &config(scratch.path()));
-    block_on(case(store));
+    run_recorded(case(store))
 }
 
 /// Like [`run_case`], for cases that place their objects through a [`Seeder`] built on `place`.
@@ -120,7 +176,8 @@ pub fn run_seeded_case<C, F>(
     config: impl FnOnce(&Path) -> serde_json::Value,
     place: impl Fn(&Path, &str) -> (String, PathBuf) + 'static,
     case: C,
-) where
+) -> Outcome
+where
     C: FnOnce(Store, Seeder) -> F,
     F: Future<Output = ()>,
 {
@@ -131,7 +188,7 @@ pub fn run_seeded_case<C, F>(
         place: Box::new(move |name| place(&scratch_path, name)),
         placed: Vec::new(),
     };
-    block_on(case(store, seeder));
+    run_recorded(case(store, seeder))
 }
 
 fn open_store(plugin: &Path, config: &serde_json::Value) -> Store {
@@ -141,13 +198,13 @@ fn open_store(plugin: &Path, config: &serde_json::Value) -> Store {
         .unwrap_or_else(|err| panic!("opening the store failed: {err}"))
 }
 
-pub(crate) fn block_on(case: impl Future<Output = ()>) {
+pub(crate) fn block_on<T>(case: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("test runtime")
-        .block_on(case);
+        .block_on(case)
 }
 
 /// Maps an object name to its location and the file that holds it.

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use futures::StreamExt;
 use glint_sdk::ErrorKind;
-use glint_sdk::host::{LoadError, StorePlugin, discover_store_plugins, load_store_plugin};
+use glint_sdk::host::{
+    LoadError, PluginKind, StorePlugin, discover_store_plugins, load_store_plugin, plugin_files,
+};
 use glint_testkit::{collect, example_cdylib_path, odd_chunks, random_bytes};
 use serde_json::json;
 
@@ -99,7 +101,7 @@ fn another_abi_major_is_refused_naming_both_versions() {
     assert!(matches!(err, LoadError::Incompatible { .. }), "{err:?}");
     let message = assert_short(&err, &path);
     assert!(message.contains("plugin ABI 2.0"), "{message}");
-    assert!(message.contains("plugin ABI 1.1"), "{message}");
+    assert!(message.contains("plugin ABI 1.2"), "{message}");
 }
 
 #[test]
@@ -111,23 +113,91 @@ fn a_layout_mismatch_is_refused_in_one_paragraph() {
 }
 
 #[test]
-fn discovery_loads_every_lib_so_in_name_order() {
-    let scratch = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        example_cdylib_path("store_readonly"),
-        scratch.path().join("libb_readonly.so"),
-    )
-    .unwrap();
-    std::fs::write(scratch.path().join("liba_junk.so"), b"junk").unwrap();
-    std::fs::write(scratch.path().join("README.txt"), b"not a plugin").unwrap();
-    let found = discover_store_plugins(scratch.path());
-    assert_eq!(found.len(), 2, "{found:?}");
-    assert!(found[0].is_err(), "{found:?}");
-    assert_eq!(found[1].as_ref().unwrap().driver_name(), "readonly");
-    let missing = discover_store_plugins(&scratch.path().join("nope"));
+fn a_layout_mismatch_names_the_plugins_abi_and_the_hosts() {
+    let path = example_cdylib_path("store_bad_layout_1_0");
+    let err = refusal(&path);
+    let host = glint_sdk::abi::ABI_VERSION.rsplit_once('.').unwrap().0;
+    match &err {
+        LoadError::LayoutMismatch {
+            plugin_abi,
+            host_abi,
+            ..
+        } => {
+            assert_eq!(plugin_abi, "1.0", "{err}");
+            assert_eq!(host_abi, host, "{err}");
+        }
+        other => panic!("expected a layout mismatch, got {other:?}"),
+    }
+    let message = assert_short(&err, &path);
     assert!(
-        matches!(missing.as_slice(), [Err(LoadError::Open { .. })]),
-        "{missing:?}"
+        message.contains("claims store plugin ABI 1.0,"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("store plugin ABI {host},")),
+        "{message}"
+    );
+}
+
+#[test]
+fn discovery_loads_plugin_files_of_its_kind_explicit_paths_first() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("plugins");
+    std::fs::create_dir(&dir).unwrap();
+    let copy = |example: &str, to: &Path| {
+        std::fs::copy(example_cdylib_path(example), to).unwrap();
+        to.to_owned()
+    };
+    let readonly_b = copy("store_readonly", &dir.join("libglint_store_b.so"));
+    let readonly_c = copy("store_readonly", &dir.join("libglint_store_c.so"));
+    std::fs::write(dir.join("libglint_store_a_junk.so"), b"junk").unwrap();
+    // Neither a store plugin's name nor a library: never opened.
+    copy("store_memory", &dir.join("libother.so"));
+    std::fs::write(dir.join("libglint_metadef_x.so"), b"not a store plugin").unwrap();
+    std::fs::write(dir.join("libglint_store_readme.txt"), b"not a library").unwrap();
+    // An explicit path may be named freely; one named like a metadef plugin is not a store's.
+    let explicit = copy("store_memory", &scratch.path().join("custom.so"));
+    let metadef = scratch.path().join("libglint_metadef_y.so");
+
+    let dirs = [dir.clone(), scratch.path().join("missing")];
+    let paths = [explicit.clone(), metadef.clone()];
+    assert_eq!(
+        plugin_files(PluginKind::Store, &dirs, &paths),
+        [
+            explicit.clone(),
+            dir.join("libglint_store_a_junk.so"),
+            readonly_b.clone(),
+            readonly_c.clone()
+        ]
+    );
+    assert_eq!(
+        plugin_files(PluginKind::Metadef, &dirs, &paths),
+        [metadef, dir.join("libglint_metadef_x.so")]
+    );
+
+    let found = discover_store_plugins(&dirs, &paths);
+    let drivers: Vec<&str> = found.plugins.keys().map(String::as_str).collect();
+    assert_eq!(drivers, ["memory", "readonly"]);
+    assert_eq!(
+        found.plugins["memory"].path(),
+        explicit.canonicalize().unwrap()
+    );
+    assert_eq!(
+        found.plugins["readonly"].path(),
+        readonly_b.canonicalize().unwrap()
+    );
+    assert!(
+        matches!(found.refused.as_slice(), [LoadError::Open { .. }]),
+        "{:?}",
+        found.refused
+    );
+    assert_eq!(
+        found.duplicates,
+        [(
+            "readonly".to_owned(),
+            readonly_c,
+            readonly_b.canonicalize().unwrap()
+        )]
     );
 }
 
@@ -195,4 +265,22 @@ fn stores_are_usable_from_spawned_tasks() {
         100_000
     );
     assert!(format!("{store:?}").contains("memory"));
+}
+
+#[test]
+fn plugins_of_abi_1_2_describe_their_driver_and_older_ones_load_without() {
+    let memory = load("store_memory");
+    let described = memory.description().expect("a 1.2 plugin describes itself");
+    assert_eq!(described.name, "memory");
+    assert_eq!(described.schemes, ["memory"]);
+    assert_eq!(described.option_defaults["panic_on_open"], false);
+
+    // 1.1: the root module ends before `describe`.
+    let v11 = load("store_abi_1_1");
+    assert!(v11.description().is_none());
+    let store = v11.open("s", &json!({})).unwrap();
+    assert_eq!(runtime().block_on(store.size("v11://x")).unwrap(), 11);
+
+    // 1.0: the frozen example of the oldest minor still loads.
+    assert!(load("store_abi_1_0").description().is_none());
 }

@@ -54,8 +54,8 @@ fn a_plugin_of_a_newer_minor_is_refused_naming_both_versions() {
         "{err:?}"
     );
     let message = assert_short(&err, &path);
+    assert!(message.contains("store plugin ABI 1.3"), "{message}");
     assert!(message.contains("store plugin ABI 1.2"), "{message}");
-    assert!(message.contains("store plugin ABI 1.1"), "{message}");
 }
 
 #[test]
@@ -66,16 +66,33 @@ fn a_1_0_plugin_loads_and_serves_callers_through_its_plain_methods() {
     let ctx = caller("p1");
     runtime().block_on(async {
         let put = store
-            .put_as(&ctx, "img", Some(10), data(b"0123456789"))
+            .with_caller(ctx.clone())
+            .put("img", Some(10), data(b"0123456789"))
             .await
             .unwrap();
         assert_eq!((put.location.as_str(), put.size), ("v10://object", 10));
-        let got = store.get_as(&ctx, &put.location, None).await.unwrap();
+        let got = store
+            .with_caller(ctx.clone())
+            .get(&put.location, None)
+            .await
+            .unwrap();
         assert_eq!(collect(got.data).await, b"stored by an ABI 1.0 plugin");
-        assert_eq!(store.size_as(&ctx, &put.location).await.unwrap(), 27);
-        store.delete_as(&ctx, &put.location).await.unwrap();
+        assert_eq!(
+            store
+                .with_caller(ctx.clone())
+                .size(&put.location)
+                .await
+                .unwrap(),
+            27
+        );
+        store
+            .with_caller(ctx.clone())
+            .delete(&put.location)
+            .await
+            .unwrap();
         let err = store
-            .set_acls(&ctx, &put.location, &Acl::new(true, vec![]))
+            .with_caller(ctx.clone())
+            .set_acls(&put.location, &Acl::new(true, vec![]))
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported, "{err}");
@@ -91,11 +108,26 @@ fn methods_missing_from_a_1_0_vtable_answer_unsupported() {
     let ctx = caller("p1");
     runtime().block_on(async {
         let errors = [
-            store.put_as(&ctx, "img", None, data(b"x")).await.map(drop),
-            store.get_as(&ctx, "v10://object", None).await.map(drop),
-            store.size_as(&ctx, "v10://object").await.map(drop),
-            store.delete_as(&ctx, "v10://object").await,
-            store.set_acls(&ctx, "v10://object", &Acl::default()).await,
+            store
+                .with_caller(ctx.clone())
+                .put("img", None, data(b"x"))
+                .await
+                .map(drop),
+            store
+                .with_caller(ctx.clone())
+                .get("v10://object", None)
+                .await
+                .map(drop),
+            store
+                .with_caller(ctx.clone())
+                .size("v10://object")
+                .await
+                .map(drop),
+            store.with_caller(ctx.clone()).delete("v10://object").await,
+            store
+                .with_caller(ctx.clone())
+                .set_acls("v10://object", &Acl::default())
+                .await,
         ];
         for result in errors {
             let err = result.unwrap_err();
@@ -115,11 +147,16 @@ fn the_callers_context_reaches_the_driver() {
     let ctx = caller("p1").with_service_catalog(r#"[{"type":"object-store"}]"#);
     runtime().block_on(async {
         let put = store
-            .put_as(&ctx, "echo-context", None, data(b""))
+            .with_caller(ctx.clone())
+            .put("echo-context", None, data(b""))
             .await
             .unwrap();
         assert_eq!(put.location, "ctx://p1/echo-context");
-        let got = store.get_as(&ctx, &put.location, None).await.unwrap();
+        let got = store
+            .with_caller(ctx.clone())
+            .get(&put.location, None)
+            .await
+            .unwrap();
         let seen = String::from_utf8(collect(got.data).await).unwrap();
         assert_eq!(
             seen,
@@ -132,7 +169,8 @@ fn the_callers_context_reaches_the_driver() {
         let err = store.get(&put.location, None).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
         let err = store
-            .put_as(&RequestContext::default(), "img", None, data(b"x"))
+            .with_caller(RequestContext::default())
+            .put("img", None, data(b"x"))
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
@@ -145,14 +183,14 @@ fn acls_replace_earlier_grants() {
     let (owner, member, other) = (caller("p1"), caller("p2"), caller("p3"));
     runtime().block_on(async {
         let location = store
-            .put_as(&owner, "img", Some(4), data(b"data"))
+            .with_caller(owner.clone()).put("img", Some(4), data(b"data"))
             .await
             .unwrap()
             .location;
         let reads = |ctx: RequestContext| {
             let store = store.clone();
             let location = location.clone();
-            async move { store.size_as(&ctx, &location).await.map(drop) }
+            async move { store.with_caller(ctx.clone()).size(&location).await.map(drop) }
         };
         let denied = |result: Result<(), glint_sdk::StoreError>| {
             matches!(result, Err(err) if err.kind == ErrorKind::PermissionDenied)
@@ -160,29 +198,29 @@ fn acls_replace_earlier_grants() {
         assert!(denied(reads(member.clone()).await));
 
         let shared = Acl::new(false, vec!["p2".into()]);
-        store.set_acls(&owner, &location, &shared).await.unwrap();
+        store.with_caller(owner.clone()).set_acls(&location, &shared).await.unwrap();
         reads(member.clone()).await.unwrap();
         assert!(denied(reads(other.clone()).await));
         // Only the owner sets ACLs or deletes.
-        let err = store.set_acls(&member, &location, &Acl::new(true, vec![])).await;
+        let err = store.with_caller(member.clone()).set_acls(&location, &Acl::new(true, vec![])).await;
         assert!(denied(err));
-        assert!(denied(store.delete_as(&member, &location).await));
+        assert!(denied(store.with_caller(member.clone()).delete(&location).await));
 
         store
-            .set_acls(&owner, &location, &Acl::new(true, vec![]))
+            .with_caller(owner.clone()).set_acls(&location, &Acl::new(true, vec![]))
             .await
             .unwrap();
         reads(other.clone()).await.unwrap();
 
         store
-            .set_acls(&owner, &location, &Acl::default())
+            .with_caller(owner.clone()).set_acls(&location, &Acl::default())
             .await
             .unwrap();
         assert!(denied(reads(member.clone()).await));
         assert!(denied(reads(other).await));
 
-        store.delete_as(&owner, &location).await.unwrap();
-        let err = store.size_as(&owner, &location).await.unwrap_err();
+        store.with_caller(owner.clone()).delete(&location).await.unwrap();
+        let err = store.with_caller(owner.clone()).size(&location).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
     });
 }
