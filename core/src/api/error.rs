@@ -156,7 +156,8 @@ impl ApiError {
     }
 
     /// Render for a client that sent `accept` (webob's choice: HTML for
-    /// browsers and `*/*`, JSON when asked for, plain text otherwise).
+    /// browsers and `*/*`, JSON when asked for, plain text otherwise, also
+    /// when no `Accept` is sent).
     pub fn render(&self, accept: Option<&str>) -> Response {
         let code = format!("{} {}", self.status.as_u16(), self.title());
         let (content_type, body) = match preferred_format(accept) {
@@ -214,10 +215,11 @@ enum Format {
     Text,
 }
 
-/// webob offers `text/html` then `application/json`, falling back to text.
+/// webob offers `text/html` then `application/json`, falling back to text; a request
+/// without `Accept` accepts neither, so it gets text.
 fn preferred_format(accept: Option<&str>) -> Format {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-        return Format::Html;
+        return Format::Text;
     };
     let mut best: Option<(f32, Format)> = None;
     for part in accept.split(',') {
@@ -342,8 +344,9 @@ impl ApiResponse for ApiError {
 /// here with the services' ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
-    #[error("The server does not support this method.")]
-    MethodNotImplemented,
+    /// A method Glance's router does not know, on a path no route has.
+    #[error("The request method {method} is not implemented for this server.")]
+    MethodNotImplemented { method: String },
     #[error("The x-openstack-request-id header is longer than {max} characters.")]
     RequestIdTooLong { max: usize },
     #[error(
@@ -403,7 +406,7 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         use RequestError as R;
         let status = match &e {
-            R::MethodNotImplemented => StatusCode::NOT_IMPLEMENTED,
+            R::MethodNotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             R::RequestIdTooLong { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             R::Unauthenticated { challenge } => {
                 let error = ApiError::new(StatusCode::UNAUTHORIZED, e.to_string());
@@ -607,8 +610,8 @@ mod tests {
     }
 
     #[test]
-    fn html_for_browsers_and_missing_accept() {
-        for accept in [None, Some("*/*"), Some("text/html,application/json")] {
+    fn html_for_browsers() {
+        for accept in [Some("*/*"), Some("text/html,application/json")] {
             let (ct, body) = body_of(ApiError::new(StatusCode::CONFLICT, "a<b").render(accept));
             assert!(ct.starts_with("text/html"), "{accept:?}");
             assert!(body.contains("<h1>409 Conflict</h1>") && body.contains("a&lt;b"));
@@ -623,10 +626,12 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_otherwise() {
-        let (ct, body) = body_of(ApiError::bad_request("nope").render(Some("text/plain")));
-        assert!(ct.starts_with("text/plain"));
-        assert!(body.starts_with("400 Bad Request\n\nnope"));
+    fn plain_text_otherwise_and_without_accept() {
+        for accept in [Some("text/plain"), None, Some("")] {
+            let (ct, body) = body_of(ApiError::bad_request("nope").render(accept));
+            assert!(ct.starts_with("text/plain"), "{accept:?}");
+            assert!(body.starts_with("400 Bad Request\n\nnope"));
+        }
     }
 
     #[test]
@@ -752,7 +757,7 @@ mod tests {
             text,
             "403 Forbidden\n\nAccess was denied to this resource.\n\n Property x may not be removed.  "
         );
-        let (_, html) = body_of(ApiError::method_not_allowed("PUT").render(None));
+        let (_, html) = body_of(ApiError::method_not_allowed("PUT").render(Some("*/*")));
         assert!(
             html.ends_with(
                 "  The method PUT is not allowed for this resource. <br /><br />\n\n </body>\n</html>"

@@ -30,9 +30,9 @@ pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
 pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
 pub use load::Overrides;
 pub use sections::{
-    ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
-    ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig, PluginsConfig,
-    PolicyConfig, QuotaConfig, StoreConfig,
+    ApiConfig, CacheConfig, CorsConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig,
+    ImportConfig, ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig,
+    PluginsConfig, PolicyConfig, QuotaConfig, StoreConfig,
 };
 
 /// The commented default configuration file: the first layer of every load,
@@ -70,6 +70,8 @@ pub struct Config {
     /// its disallowed list.
     pub import_filtering: ImportFilteringConfig,
     pub api: ApiConfig,
+    /// Cross-origin resource sharing (oslo.middleware's `[cors]`).
+    pub cors: CorsConfig,
     pub auth: AuthConfig,
     pub image_format: ImageFormatConfig,
     pub policy: PolicyConfig,
@@ -125,6 +127,7 @@ section_defaults!(
     locations: LocationsConfig,
     import_filtering: ImportFilteringConfig,
     api: ApiConfig,
+    cors: CorsConfig,
     auth: AuthConfig,
     image_format: ImageFormatConfig,
     policy: PolicyConfig,
