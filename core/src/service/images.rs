@@ -343,6 +343,12 @@ pub fn readable(app: &App, ctx: &RequestContext, mut image: Image) -> Image {
             .properties
             .retain(|k, _| app.protections.allows(k, Op::Read, &roles));
     }
+    // Glance does not say where a deactivated image's data lives (its `stores`) to anyone
+    // but the owner and admins: a member sees the image without them.
+    let owns = ctx.project_id.is_some() && ctx.project_id == image.owner;
+    if image.status == crate::domain::ImageStatus::Deactivated && !ctx.is_admin && !owns {
+        image.locations.clear();
+    }
     image
 }
 
