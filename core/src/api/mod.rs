@@ -120,7 +120,10 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
         let (routes, app, allowed, cors) =
             (routes.clone(), app.clone(), allowed.clone(), cors.clone());
         async move {
-            let origin = cors.allowed_origin(&req);
+            // A preflight's answer has its own CORS headers, or none.
+            let origin = (req.method() != Method::OPTIONS)
+                .then(|| cors.allowed_origin(&req))
+                .flatten();
             let mut resp = conventions(&*routes, &app, &allowed, &cors, req).await;
             if let Some(origin) = origin {
                 cors.decorate(&origin, resp.headers_mut());

@@ -232,7 +232,9 @@ pub enum ServiceError {
     NothingStaged(Uuid),
     #[error("Task 'input' is required")]
     TaskInputRequired,
-    #[error("Provided object does not match schema 'task': '{0}' is not one of ['import', 'api_image_import', 'location_import']")]
+    #[error(
+        "Provided object does not match schema 'task': '{0}' is not one of ['import', 'api_image_import', 'location_import']"
+    )]
     TaskTypeUnknown(String),
     /// The `import_from` of a legacy import task, as Glance shows it.
     #[error("Invalid location: {0}")]

@@ -53,8 +53,10 @@ impl PropertiesApi {
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
         let found = content::list::<Property>(app.0, context(req), &namespace).await?;
         // Unlike a namespace's embedded properties, the list repeats each one's `name`.
-        let named: serde_json::Map<String, Value> =
-            found.iter().map(|p| (p.name.clone(), property(p))).collect();
+        let named: serde_json::Map<String, Value> = found
+            .iter()
+            .map(|p| (p.name.clone(), property(p)))
+            .collect();
         Ok(JsonDoc::new(json!({ "properties": named })))
     }
 
