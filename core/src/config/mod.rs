@@ -271,6 +271,17 @@ mod tests {
                 "image_count_uploading": -1,
             },
             "metadefs": { "providers": {} },
+            "cors": {
+                "allowed_origin": [],
+                "allow_credentials": true,
+                "expose_headers": ["X-Image-Meta-Checksum", "X-Auth-Token", "X-Subject-Token",
+                    "X-Service-Token", "X-OpenStack-Request-ID"],
+                "max_age": 3600,
+                "allow_methods": ["GET", "PUT", "POST", "DELETE", "PATCH"],
+                "allow_headers": ["Content-MD5", "X-Image-Meta-Checksum", "X-Storage-Token",
+                    "Accept-Encoding", "X-Auth-Token", "X-Identity-Status", "X-Roles",
+                    "X-Service-Catalog", "X-User-Id", "X-Tenant-Id", "X-OpenStack-Request-ID"],
+            },
             "cache": {
                 "enabled": true,
                 "dir": null,
