@@ -51,6 +51,8 @@ enum Layout {
     /// `explanation<br /><br />\ndetail` (405 and 415, whose explanation names the method or
     /// the media type).
     Bare,
+    /// `explanation` alone (the task delete's 405 sets this template).
+    ExplanationOnly,
 }
 
 impl ApiError {
@@ -113,6 +115,7 @@ impl ApiError {
         match self.layout {
             Layout::Standard => format!("{explanation}<br /><br />\n{detail}\n\n"),
             Layout::Bare => format!("{explanation}<br /><br />\n{detail}"),
+            Layout::ExplanationOnly => explanation,
         }
     }
 
@@ -391,9 +394,15 @@ pub enum RequestError {
     /// A JSON-patch body of another media type; `accepted` lists the two patch dialects.
     #[error("Image PATCH expects Content-Type one of: {accepted}")]
     PatchMediaType { media: String, accepted: String },
-    /// Image data of another media type than `application/octet-stream`.
-    #[error("Invalid content type {0}")]
-    DataMediaType(String),
+    /// Image data of another media type than `application/octet-stream`; Python's `None`
+    /// when the request has no `Content-Type`.
+    #[error("Invalid content type {}", .0.as_deref().unwrap_or("None"))]
+    DataMediaType(Option<String>),
+    /// Tasks are never deleted by request (they expire).
+    #[error(
+        "This operation is currently not permitted on Glance Tasks. They are auto deleted after reaching the time based on their expires_at property."
+    )]
+    TaskDelete,
     /// A metadef list's sort key (the image list names the allowed ones).
     #[error("Invalid sort key: {0}")]
     MetadefSortKey(String),
@@ -423,7 +432,16 @@ impl From<RequestError> for ApiError {
                 return ApiError::unsupported_media(media, e.to_string())
                     .with_header(HeaderName::from_static("accept-patch"), accepted);
             }
-            R::DataMediaType(media) => return ApiError::unsupported_media(media, e.to_string()),
+            R::DataMediaType(media) => {
+                return ApiError::unsupported_media(media.as_deref().unwrap_or(""), e.to_string());
+            }
+            R::TaskDelete => {
+                return Self {
+                    layout: Layout::ExplanationOnly,
+                    ..ApiError::new(StatusCode::METHOD_NOT_ALLOWED, e.to_string())
+                }
+                .with_header(header::ALLOW, "GET");
+            }
             R::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             R::NoSuchResource | R::NotAnImageId(_) => StatusCode::NOT_FOUND,
             R::BodyNotExpected
@@ -473,19 +491,20 @@ impl From<ServiceError> for ApiError {
             | E::NotFound(_)
             | E::NoSuchResource
             | E::MemberImageNotFound(_)
+            | E::ImageToDeleteNotFound(_)
+            | E::NamespaceNotFound(_)
             | E::MemberNotFound { .. }
             | E::NotInStore { .. } => StatusCode::NOT_FOUND,
             E::Schema(_)
             | E::Patch(PatchError::BadRequest(_))
             | E::UnknownMarker(_)
-            | E::MemberStatus(_)
+            | E::MemberStatus
             | E::LocationWithoutStore(_)
             | E::SizeMismatch { .. }
             | E::UnknownPreferredStore(_)
             | E::RangeUnsupported => StatusCode::BAD_REQUEST,
             E::Patch(PatchError::Forbidden(_))
             | E::NotAuthorized { .. }
-            | E::ForeignOwner(_)
             | E::ActivationRefused { .. }
             | E::LastCopy
             | E::DownloadDeactivated => StatusCode::FORBIDDEN,
@@ -513,7 +532,13 @@ impl From<ServiceError> for ApiError {
             E::Transition(TransitionError::NotAllowed { .. }) => StatusCode::CONFLICT,
             E::Transition(TransitionError::MissingFormats { .. }) => StatusCode::BAD_REQUEST,
             E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            E::InvalidImageData(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            // Data is refused only once it was accepted as `application/octet-stream`; webob's
+            // 415 names that type before the reason.
+            E::InvalidImageData(why) => {
+                return ApiError::unsupported_media("application/octet-stream", why.clone());
+            }
+            // Glance's policy layer words this as a detail under the stock explanation.
+            E::ForeignOwner(_) => return ApiError::detailed(StatusCode::FORBIDDEN, e.to_string()),
             // Glance's StoreAddDisabled: the store exists but takes no data.
             E::GoneDuringUpload(_) | E::StoreReadOnly(_) => StatusCode::GONE,
             E::RangeNotSatisfiable { size, detail } => {

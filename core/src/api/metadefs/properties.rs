@@ -9,7 +9,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::types::Any;
 use serde_json::{Value, json};
 
-use super::{Created, NoContent, property};
+use super::{Created, NoContent, properties as by_name, property};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
 use crate::api::{ApiTags, context};
@@ -52,12 +52,8 @@ impl PropertiesApi {
         namespace: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
         let found = content::list::<Property>(app.0, context(req), &namespace).await?;
-        // Unlike a namespace's embedded properties, the list repeats each one's `name`.
-        let named: serde_json::Map<String, Value> = found
-            .iter()
-            .map(|p| (p.name.clone(), property(p)))
-            .collect();
-        Ok(JsonDoc::new(json!({ "properties": named })))
+        // Keyed by name, without repeating it inside (only a single property shows `name`).
+        Ok(JsonDoc::new(json!({ "properties": by_name(&found) })))
     }
 
     /// Show a property.
