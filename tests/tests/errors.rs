@@ -160,11 +160,16 @@ async fn bad_ids_in_paths_are_404() {
 }
 
 #[tokio::test]
-async fn a_body_on_get_or_delete_is_400() {
+async fn a_body_on_show_or_delete_is_400() {
     let g = Glint::start().await;
-    let r = g.get("/v2/images").body("{}").send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let img = g.create(json!({})).await;
+    let r = g
+        .get(&format!("/v2/images/{}", img["id"].as_str().unwrap()))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = g
         .delete(&format!("/v2/images/{}", img["id"].as_str().unwrap()))
         .body("x")

@@ -117,13 +117,13 @@ async fn wrong_method_is_405_with_allow() {
 }
 
 #[tokio::test]
-async fn unknown_method_is_501() {
+async fn unknown_method_is_501_where_no_route_is() {
     let g = Glint::start().await;
     let r = g
         .client
         .request(
             reqwest::Method::from_bytes(b"BREW").unwrap(),
-            g.url("/v2/images"),
+            g.url("/v2/nowhere"),
         )
         .send()
         .await

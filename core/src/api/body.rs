@@ -180,9 +180,7 @@ impl<'a> ApiExtractor<'a> for DataBody {
     ) -> poem::Result<Self> {
         let media = media_type(request);
         if media.as_deref() != Some("application/octet-stream") {
-            return Err(
-                ApiError::from(RequestError::DataMediaType(media.unwrap_or_default())).into(),
-            );
+            return Err(ApiError::from(RequestError::DataMediaType(media)).into());
         }
         let content_length = request
             .header(header::CONTENT_LENGTH)

@@ -55,6 +55,8 @@ enum Layout {
     /// `explanation<br /><br />\ndetail` (405 and 415, whose explanation names the method or
     /// the media type).
     Bare,
+    /// `explanation` alone (the task delete's 405 sets this template).
+    ExplanationOnly,
 }
 
 impl ApiError {
@@ -117,6 +119,7 @@ impl ApiError {
         match self.layout {
             Layout::Standard => format!("{explanation}<br /><br />\n{detail}\n\n"),
             Layout::Bare => format!("{explanation}<br /><br />\n{detail}"),
+            Layout::ExplanationOnly => explanation,
         }
     }
 
@@ -160,7 +163,8 @@ impl ApiError {
     }
 
     /// Render for a client that sent `accept` (webob's choice: HTML for
-    /// browsers and `*/*`, JSON when asked for, plain text otherwise).
+    /// browsers and `*/*`, JSON when asked for, plain text otherwise, also
+    /// when no `Accept` is sent).
     pub fn render(&self, accept: Option<&str>) -> Response {
         let code = format!("{} {}", self.status.as_u16(), self.title());
         let (content_type, body) = match preferred_format(accept) {
@@ -221,10 +225,11 @@ enum Format {
     Text,
 }
 
-/// webob offers `text/html` then `application/json`, falling back to text.
+/// webob offers `text/html` then `application/json`, falling back to text; a request
+/// without `Accept` accepts neither, so it gets text.
 fn preferred_format(accept: Option<&str>) -> Format {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-        return Format::Html;
+        return Format::Text;
     };
     let mut best: Option<(f32, Format)> = None;
     for part in accept.split(',') {
@@ -349,10 +354,9 @@ impl ApiResponse for ApiError {
 /// here with the services' ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
-    #[error("The server does not support this method.")]
-    MethodNotImplemented,
-    #[error("The x-openstack-request-id header is longer than {max} characters.")]
-    RequestIdTooLong { max: usize },
+    /// A method Glance's router does not know, on a path no route has.
+    #[error("The request method {method} is not implemented for this server.")]
+    MethodNotImplemented { method: String },
     #[error(
         "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."
     )]
@@ -395,9 +399,15 @@ pub enum RequestError {
     /// A JSON-patch body of another media type; `accepted` lists the two patch dialects.
     #[error("Image PATCH expects Content-Type one of: {accepted}")]
     PatchMediaType { media: String, accepted: String },
-    /// Image data of another media type than `application/octet-stream`.
-    #[error("Invalid content type {0}")]
-    DataMediaType(String),
+    /// Image data of another media type than `application/octet-stream`; Python's `None`
+    /// when the request has no `Content-Type`.
+    #[error("Invalid content type {}", .0.as_deref().unwrap_or("None"))]
+    DataMediaType(Option<String>),
+    /// Tasks are never deleted by request (they expire).
+    #[error(
+        "This operation is currently not permitted on Glance Tasks. They are auto deleted after reaching the time based on their expires_at property."
+    )]
+    TaskDelete,
     /// A metadef list's sort key (the image list names the allowed ones).
     #[error("Invalid sort key: {0}")]
     MetadefSortKey(String),
@@ -410,8 +420,7 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         use RequestError as R;
         let status = match &e {
-            R::MethodNotImplemented => StatusCode::NOT_IMPLEMENTED,
-            R::RequestIdTooLong { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            R::MethodNotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             R::Unauthenticated { challenge } => {
                 let error = ApiError::new(StatusCode::UNAUTHORIZED, e.to_string());
                 return match challenge {
@@ -427,7 +436,16 @@ impl From<RequestError> for ApiError {
                 return ApiError::unsupported_media(media, e.to_string())
                     .with_header(HeaderName::from_static("accept-patch"), accepted);
             }
-            R::DataMediaType(media) => return ApiError::unsupported_media(media, e.to_string()),
+            R::DataMediaType(media) => {
+                return ApiError::unsupported_media(media.as_deref().unwrap_or(""), e.to_string());
+            }
+            R::TaskDelete => {
+                return Self {
+                    layout: Layout::ExplanationOnly,
+                    ..ApiError::new(StatusCode::METHOD_NOT_ALLOWED, e.to_string())
+                }
+                .with_header(header::ALLOW, "GET");
+            }
             R::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             R::NoSuchResource | R::NotAnImageId(_) => StatusCode::NOT_FOUND,
             R::BodyNotExpected
@@ -477,6 +495,8 @@ impl From<ServiceError> for ApiError {
             | E::NotFound(_)
             | E::NoSuchResource
             | E::MemberImageNotFound(_)
+            | E::ImageToDeleteNotFound(_)
+            | E::NamespaceNotFound(_)
             | E::MemberNotFound { .. }
             | E::NotInStore { .. }
             | E::CachedImageNotFound(_)
@@ -484,7 +504,7 @@ impl From<ServiceError> for ApiError {
             E::Schema(_)
             | E::Patch(PatchError::BadRequest(_))
             | E::UnknownMarker(_)
-            | E::MemberStatus(_)
+            | E::MemberStatus
             | E::LocationWithoutStore(_)
             | E::SizeMismatch { .. }
             | E::UnknownPreferredStore(_)
@@ -493,7 +513,6 @@ impl From<ServiceError> for ApiError {
             | E::CacheClearTarget => StatusCode::BAD_REQUEST,
             E::Patch(PatchError::Forbidden(_))
             | E::NotAuthorized { .. }
-            | E::ForeignOwner(_)
             | E::ActivationRefused { .. }
             | E::LastCopy
             | E::DownloadDeactivated => StatusCode::FORBIDDEN,
@@ -521,7 +540,13 @@ impl From<ServiceError> for ApiError {
             E::Transition(TransitionError::NotAllowed { .. }) => StatusCode::CONFLICT,
             E::Transition(TransitionError::MissingFormats { .. }) => StatusCode::BAD_REQUEST,
             E::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            E::InvalidImageData(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            // Data is refused only once it was accepted as `application/octet-stream`; webob's
+            // 415 names that type before the reason.
+            E::InvalidImageData(why) => {
+                return ApiError::unsupported_media("application/octet-stream", why.clone());
+            }
+            // Glance's policy layer words this as a detail under the stock explanation.
+            E::ForeignOwner(_) => return ApiError::detailed(StatusCode::FORBIDDEN, e.to_string()),
             // Glance's StoreAddDisabled: the store exists but takes no data.
             E::GoneDuringUpload(_) | E::StoreReadOnly(_) => StatusCode::GONE,
             E::RangeNotSatisfiable { size, detail } => {
@@ -618,8 +643,8 @@ mod tests {
     }
 
     #[test]
-    fn html_for_browsers_and_missing_accept() {
-        for accept in [None, Some("*/*"), Some("text/html,application/json")] {
+    fn html_for_browsers() {
+        for accept in [Some("*/*"), Some("text/html,application/json")] {
             let (ct, body) = body_of(ApiError::new(StatusCode::CONFLICT, "a<b").render(accept));
             assert!(ct.starts_with("text/html"), "{accept:?}");
             assert!(body.contains("<h1>409 Conflict</h1>") && body.contains("a&lt;b"));
@@ -634,10 +659,12 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_otherwise() {
-        let (ct, body) = body_of(ApiError::bad_request("nope").render(Some("text/plain")));
-        assert!(ct.starts_with("text/plain"));
-        assert!(body.starts_with("400 Bad Request\n\nnope"));
+    fn plain_text_otherwise_and_without_accept() {
+        for accept in [Some("text/plain"), None, Some("")] {
+            let (ct, body) = body_of(ApiError::bad_request("nope").render(accept));
+            assert!(ct.starts_with("text/plain"), "{accept:?}");
+            assert!(body.starts_with("400 Bad Request\n\nnope"));
+        }
     }
 
     #[test]
@@ -763,7 +790,7 @@ mod tests {
             text,
             "403 Forbidden\n\nAccess was denied to this resource.\n\n Property x may not be removed.  "
         );
-        let (_, html) = body_of(ApiError::method_not_allowed("PUT").render(None));
+        let (_, html) = body_of(ApiError::method_not_allowed("PUT").render(Some("*/*")));
         assert!(
             html.ends_with(
                 "  The method PUT is not allowed for this resource. <br /><br />\n\n </body>\n</html>"

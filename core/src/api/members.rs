@@ -92,7 +92,10 @@ impl MembersApi {
         let project = match body.value.get("member") {
             None => return Err(RequestError::MemberMissing.into()),
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::String(_)) | Some(Value::Null) => {
+            // Glance takes any value that is not falsy, and its database stores its text.
+            Some(Value::Number(n)) if n.as_f64() != Some(0.0) => n.to_string(),
+            Some(Value::Bool(true)) => "True".to_owned(),
+            Some(Value::String(_) | Value::Null | Value::Number(_) | Value::Bool(false)) => {
                 return Err(RequestError::MemberEmpty.into());
             }
             Some(_) => return Err(RequestError::MemberForm.into()),

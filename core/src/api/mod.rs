@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod body;
 pub mod cache;
+pub mod cors;
 pub mod error;
 pub mod health;
 pub mod image_data;
@@ -30,6 +31,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService, Tags};
 use uuid::Uuid;
 
+use self::cors::Cors;
 use self::error::{ApiError, RequestError};
 use crate::app::App;
 use crate::auth::AuthError;
@@ -115,9 +117,21 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
         .at("/openapi.json", spec);
     let routes = Arc::new(routes.with(AddData::new(app.clone())));
     let allowed = Arc::new(AllowTable::new());
+    let cors = Arc::new(Cors::new(app.config.cors.clone()));
     poem::endpoint::make(move |req| {
-        let (routes, app, allowed) = (routes.clone(), app.clone(), allowed.clone());
-        async move { Ok::<_, poem::Error>(conventions(&*routes, &app, &allowed, req).await) }
+        let (routes, app, allowed, cors) =
+            (routes.clone(), app.clone(), allowed.clone(), cors.clone());
+        async move {
+            // A preflight's answer has its own CORS headers, or none.
+            let origin = (req.method() != Method::OPTIONS)
+                .then(|| cors.allowed_origin(&req))
+                .flatten();
+            let mut resp = conventions(&*routes, &app, &allowed, &cors, req).await;
+            if let Some(origin) = origin {
+                cors.decorate(&origin, resp.headers_mut());
+            }
+            Ok::<_, poem::Error>(resp)
+        }
     })
     .map_to_response()
 }
@@ -134,14 +148,22 @@ async fn conventions<E: Endpoint>(
     routes: &E,
     app: &App,
     allowed: &AllowTable,
+    cors: &Cors,
     mut req: Request,
 ) -> Response {
-    // Glance's CORS middleware answers every OPTIONS, before authentication, with an empty
-    // 200 (and, when it is configured, the CORS headers, which Glint does not offer).
+    // The CORS filter, first in Glance's pipeline, answers every OPTIONS before version
+    // negotiation and authentication: an empty 200, with the CORS headers of an allowed
+    // preflight.
     if req.method() == Method::OPTIONS {
-        return Response::builder()
+        let mut resp = Response::builder()
             .status(StatusCode::OK)
             .body(Vec::<u8>::new());
+        for (name, value) in cors.preflight(&req) {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
+        return resp;
     }
     let started = std::time::Instant::now();
     // Ours always; the caller's, when well formed, is logged beside it to tie
@@ -163,38 +185,14 @@ async fn conventions<E: Endpoint>(
 
     let mut resp = match prepare(app, &mut req) {
         Err(early) => early,
-        Ok(()) if req.uri().path() == health::PATH && !health::wants_detail(&req) => {
-            health::answer(app, &req, None).await
-        }
         Ok(()) => match authenticate(app, &req, request_id.clone()).await {
             Err(e) => e.render(accept.as_deref()),
-            Ok(ctx) if req.uri().path() == health::PATH => {
-                caller = Some((ctx.user_id.clone(), ctx.project_id.clone()));
-                health::answer(app, &req, Some(&ctx)).await
-            }
-            // Glance routes no HEAD (version discovery aside, which answers any method).
-            Ok(_)
-                if method == Method::HEAD
-                    && !matches!(req.uri().path(), "/" | "/versions")
-                    && !allowed.allowed(req.uri().path()).is_empty() =>
-            {
-                ApiError::from(RequestError::MethodNotAllowed {
-                    method: "HEAD".into(),
-                    allow: allowed.allowed(req.uri().path()).join(", "),
-                })
-                .render(accept.as_deref())
-            }
             Ok(ctx) => {
                 caller = Some((ctx.user_id.clone(), ctx.project_id.clone()));
-                req.extensions_mut().insert(ctx);
-                let path = req.uri().path().to_owned();
-                match routes.call(req).await {
-                    Ok(resp) => resp.into_response(),
-                    Err(e) => {
-                        let allow = allowed.allowed(&path).join(", ");
-                        ApiError::from_framework(e, method.as_str(), &allow)
-                            .render(accept.as_deref())
-                    }
+                if req.uri().path() == health::PATH {
+                    health::answer(app, &req, Some(&ctx)).await
+                } else {
+                    route(routes, app, allowed, ctx, req).await
                 }
             }
         },
@@ -206,13 +204,23 @@ async fn conventions<E: Endpoint>(
     let relative = resp
         .headers()
         .get(header::LOCATION)
+        .filter(|_| resp.status() != StatusCode::FOUND)
         .and_then(|v| v.to_str().ok())
         .filter(|location| location.starts_with('/'))
         .map(|location| format!("{origin}{location}"));
     if let Some(v) = relative.and_then(|l| HeaderValue::from_str(&l).ok()) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
-
+    // webob gives every answer without a body of its own its default type: a 204, and any
+    // error to a HEAD (whose body is dropped).
+    if resp.status() == StatusCode::NO_CONTENT
+        || (method == Method::HEAD && resp.status().is_client_error())
+    {
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=UTF-8"),
+        );
+    }
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
     let bytes_out = resp
@@ -257,6 +265,91 @@ async fn conventions<E: Endpoint>(
     resp
 }
 
+/// Methods Glance's router knows; any other gets a 405 on a route, a 501 elsewhere.
+const KNOWN: [Method; 6] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+/// Whether `path` is under the versioned API (after version negotiation).
+fn under_v2(path: &str) -> bool {
+    path == "/v2" || path.starts_with("/v2/")
+}
+
+/// An authenticated request, to its handler or to the router's own answers.
+async fn route<E: Endpoint>(
+    routes: &E,
+    app: &App,
+    allowed: &AllowTable,
+    ctx: RequestContext,
+    mut req: Request,
+) -> Response {
+    let accept = req.header(header::ACCEPT).map(str::to_owned);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let allow = allowed.allowed(&path);
+    // The v2 router sends its bare root to `/v2/` (any method), as a relative Location.
+    if path == "/v2" {
+        return Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf8")
+            .header(header::LOCATION, "/v2/")
+            .body(Vec::<u8>::new());
+    }
+    let not_allowed = |method: &str| {
+        ApiError::from(RequestError::MethodNotAllowed {
+            method: method.to_owned(),
+            allow: allow.join(", "),
+        })
+        .render(accept.as_deref())
+    };
+    if !KNOWN.contains(&method) {
+        if !allow.is_empty() {
+            return not_allowed(method.as_str());
+        }
+        if under_v2(&path) {
+            return ApiError::from(RequestError::MethodNotImplemented {
+                method: method.to_string(),
+            })
+            .render(accept.as_deref());
+        }
+    }
+    // Glance routes no HEAD (version discovery aside, which answers any method).
+    if method == Method::HEAD && !matches!(path.as_str(), "/" | "/versions") && !allow.is_empty() {
+        return not_allowed("HEAD");
+    }
+    // Enough of the request to write the versions document after it is handed on.
+    let mut host_of = Request::builder();
+    if let Some(host) = req.header(header::HOST) {
+        host_of = host_of.header(header::HOST, host);
+    }
+    let host_of = host_of.finish();
+    req.extensions_mut().insert(ctx);
+    match routes.call(req).await {
+        Ok(resp) => resp.into_response(),
+        // Version negotiation answers any path outside the versioned API with the
+        // versions document.
+        Err(e) if e.is::<poem::error::NotFoundError>() && !under_v2(&path) => {
+            versions_choice(app, &host_of)
+        }
+        Err(e) => ApiError::from_framework(e, method.as_str(), &allow.join(", "))
+            .render(accept.as_deref()),
+    }
+}
+
+/// The versions document with 300, version negotiation's answer to a path it cannot place.
+fn versions_choice(app: &App, host_of: &Request) -> Response {
+    let doc = versions::document(app, host_of);
+    Response::builder()
+        .status(StatusCode::MULTIPLE_CHOICES)
+        .content_type("application/json")
+        .body(doc.to_string())
+}
+
 /// The caller's context; version discovery needs no credentials, as in
 /// Glance where it answers before the auth middleware.
 async fn authenticate(
@@ -282,26 +375,40 @@ async fn authenticate(
         })
 }
 
-/// Checks and rewrites before routing; `Err` is the answer to send instead.
+/// Checks and rewrites before authentication (Glance's version negotiation); `Err` is the
+/// answer to send instead.
 // The early answer is returned as is; boxing it would only add an allocation.
 #[allow(clippy::result_large_err)]
 fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
-    const KNOWN: [Method; 7] = [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::OPTIONS,
-    ];
-    if !KNOWN.contains(req.method()) {
-        return Err(
-            ApiError::from(RequestError::MethodNotImplemented).render(req.header(header::ACCEPT))
-        );
+    let path = req.uri().path().to_owned();
+    // Anything under `/versions`, with any method, is the versions document (a GET of
+    // `/versions` itself is routed to the same answer).
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if first == "versions" && !(path == "/versions" && req.method() == Method::GET) {
+        return Err(Response::builder()
+            .status(StatusCode::OK)
+            .content_type("application/json")
+            .body(versions::document(app, req).to_string()));
+    }
+    // A version named in `Accept` (`application/vnd.openstack.images-v2`) places an
+    // unversioned path; a version not served there gets the versions document.
+    let vnd = req
+        .header(header::ACCEPT)
+        .and_then(|a| a.trim().strip_prefix("application/vnd.openstack.images-"))
+        .map(|v| v.strip_suffix("+json").unwrap_or(v).to_owned());
+    if let Some(version) = vnd {
+        let served = version
+            .strip_prefix('v')
+            .is_some_and(|n| n == "2" || versions::accepts(n));
+        if !served {
+            return Err(versions_choice(app, req));
+        }
+        if !under_v2(&path) && path != "/" {
+            set_path(req, &format!("/v2{path}"));
+        }
     }
     // `/v2.N/...` is `/v2/...`; an unknown version gets the versions document.
-    let path = req.uri().path();
+    let path = req.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/v") {
         let (version, tail) = rest.split_once('/').map_or((rest, ""), |(v, t)| (v, t));
         let is_version = !version.is_empty()
@@ -309,29 +416,81 @@ fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
             && version.starts_with(|c: char| c.is_ascii_digit());
         if is_version && version != "2" {
             if versions::accepts(version) {
-                let query = req
-                    .uri()
-                    .query()
-                    .map(|q| format!("?{q}"))
-                    .unwrap_or_default();
-                if let Ok(uri) = format!("/v2/{tail}{query}").parse::<Uri>() {
-                    *req.uri_mut() = uri;
-                }
+                set_path(req, &format!("/v2/{tail}"));
             } else {
-                let doc = versions::document(app, req);
-                return Err(Response::builder()
-                    .status(StatusCode::MULTIPLE_CHOICES)
-                    .content_type("application/json")
-                    .body(doc.to_string()));
+                return Err(versions_choice(app, req));
             }
         }
     }
-    if matches!(*req.method(), Method::GET | Method::DELETE | Method::HEAD) && has_body(req) {
+    let path = req.uri().path();
+    if has_body(req) && rejects_body(req.method(), path) {
         return Err(
             ApiError::from(RequestError::BodyNotExpected).render(req.header(header::ACCEPT))
         );
     }
     Ok(())
+}
+
+/// Replaces the request's path, keeping its query.
+fn set_path(req: &mut Request, path: &str) {
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    if let Ok(uri) = format!("{path}{query}").parse::<Uri>() {
+        *req.uri_mut() = uri;
+    }
+}
+
+/// The routes Glance refuses a body on (its router's `body_reject`); every other route
+/// ignores an unexpected body.
+const BODY_REJECT: &[(&str, &str)] = &[
+    ("GET", "/v2/schemas/{any}"),
+    ("GET", "/v2/schemas/metadefs/{any}"),
+    ("GET", "/v2/metadefs/resource_types"),
+    ("GET", "/v2/metadefs/namespaces/{ns}/resource_types"),
+    ("DELETE", "/v2/metadefs/namespaces/{ns}/resource_types/{rt}"),
+    ("GET", "/v2/metadefs/namespaces/{ns}"),
+    ("DELETE", "/v2/metadefs/namespaces/{ns}"),
+    ("GET", "/v2/metadefs/namespaces/{ns}/properties"),
+    ("GET", "/v2/metadefs/namespaces/{ns}/objects/{name}"),
+    ("DELETE", "/v2/metadefs/namespaces/{ns}/objects/{name}"),
+    ("GET", "/v2/metadefs/namespaces/{ns}/tags/{name}"),
+    ("POST", "/v2/metadefs/namespaces/{ns}/tags/{name}"),
+    ("DELETE", "/v2/metadefs/namespaces/{ns}/tags/{name}"),
+    ("GET", "/v2/images/{id}"),
+    ("GET", "/v2/images/{id}/tasks"),
+    ("DELETE", "/v2/images/{id}"),
+    ("DELETE", "/v2/stores/{store}/{id}"),
+    ("POST", "/v2/images/{id}/actions/deactivate"),
+    ("POST", "/v2/images/{id}/actions/reactivate"),
+    ("GET", "/v2/images/{id}/file"),
+    ("PUT", "/v2/images/{id}/tags/{tag}"),
+    ("DELETE", "/v2/images/{id}/tags/{tag}"),
+    ("GET", "/v2/images/{id}/members"),
+    ("GET", "/v2/images/{id}/members/{member}"),
+    ("DELETE", "/v2/images/{id}/members/{member}"),
+    ("GET", "/v2/info/import"),
+    ("GET", "/v2/info/stores"),
+    ("GET", "/v2/info/stores/detail"),
+    ("GET", "/v2/cache"),
+    ("GET", "/v2/cache/nodes/{id}"),
+];
+
+fn rejects_body(method: &Method, path: &str) -> bool {
+    BODY_REJECT
+        .iter()
+        .any(|(m, template)| *m == method.as_str() && template_matches(template, path))
+}
+
+/// Whether `path` fits `template`, whose `{name}` segments match any non-empty segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()))
 }
 
 fn has_body(req: &Request) -> bool {
@@ -344,21 +503,20 @@ fn has_body(req: &Request) -> bool {
 /// definitions: for `Allow`, and for the `operation` label of the metrics.
 struct AllowTable(Vec<PathMethods>);
 
-/// A path template's segments, and each of its methods with its operationId.
-type PathMethods = (Vec<String>, Vec<(String, &'static str)>);
+/// A path template, and each of its methods with its operationId.
+type PathMethods = (String, Vec<(String, &'static str)>);
 
 impl AllowTable {
     fn new() -> Self {
         let mut table: Vec<PathMethods> = Vec::new();
         for api in <Apis as OpenApi>::meta() {
             for path in api.paths {
-                let segments = path.path.split('/').map(str::to_owned).collect();
                 let methods = path
                     .operations
                     .iter()
                     .map(|o| (o.method.to_string(), o.operation_id.unwrap_or("unnamed")))
                     .collect();
-                table.push((segments, methods));
+                table.push((path.path.to_owned(), methods));
             }
         }
         Self(table)
@@ -366,19 +524,13 @@ impl AllowTable {
 
     /// The methods of the templates `path` matches, literal segments first.
     fn matching(&self, path: &str) -> impl Iterator<Item = &(String, &'static str)> {
-        let parts: Vec<&str> = path.split('/').collect();
         let mut found: Vec<&PathMethods> = self
             .0
             .iter()
-            .filter(|(template, _)| {
-                template.len() == parts.len()
-                    && template.iter().zip(&parts).all(|(t, p)| {
-                        t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty())
-                    })
-            })
+            .filter(|(template, _)| template_matches(template, path))
             .collect();
         // `/v2/images/{id}` and `/v2/images/detail`-like pairs: the literal wins, as in routing.
-        found.sort_by_key(|(template, _)| template.iter().filter(|t| t.starts_with('{')).count());
+        found.sort_by_key(|(template, _)| template.matches('{').count());
         found.into_iter().flat_map(|(_, methods)| methods)
     }
 
@@ -389,7 +541,6 @@ impl AllowTable {
         out
     }
 
-    /// The operationId `method path` is routed to; `unmatched` when none.
     fn operation(&self, path: &str, method: &Method) -> &'static str {
         if matches!(path, "/" | "/versions") {
             return "versions";

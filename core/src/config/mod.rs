@@ -32,9 +32,9 @@ pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
 pub use load::Overrides;
 pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};
 pub use sections::{
-    ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
-    ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig, PluginsConfig,
-    PolicyConfig, QuotaConfig, StoreConfig,
+    ApiConfig, CacheConfig, CorsConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig,
+    ImportConfig, ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig,
+    PluginsConfig, PolicyConfig, QuotaConfig, StoreConfig,
 };
 
 /// The commented default configuration file: the first layer of every load,
@@ -77,6 +77,8 @@ pub struct Config {
     /// its disallowed list.
     pub import_filtering: ImportFilteringConfig,
     pub api: ApiConfig,
+    /// Cross-origin resource sharing (oslo.middleware's `[cors]`).
+    pub cors: CorsConfig,
     pub auth: AuthConfig,
     pub image_format: ImageFormatConfig,
     pub policy: PolicyConfig,
@@ -143,6 +145,7 @@ section_defaults!(
     locations: LocationsConfig,
     import_filtering: ImportFilteringConfig,
     api: ApiConfig,
+    cors: CorsConfig,
     auth: AuthConfig,
     image_format: ImageFormatConfig,
     policy: PolicyConfig,
@@ -292,6 +295,17 @@ mod tests {
                 "image_count_uploading": -1,
             },
             "metadefs": { "providers": {} },
+            "cors": {
+                "allowed_origin": [],
+                "allow_credentials": true,
+                "expose_headers": ["X-Image-Meta-Checksum", "X-Auth-Token", "X-Subject-Token",
+                    "X-Service-Token", "X-OpenStack-Request-ID"],
+                "max_age": 3600,
+                "allow_methods": ["GET", "PUT", "POST", "DELETE", "PATCH"],
+                "allow_headers": ["Content-MD5", "X-Image-Meta-Checksum", "X-Storage-Token",
+                    "Accept-Encoding", "X-Auth-Token", "X-Identity-Status", "X-Roles",
+                    "X-Service-Catalog", "X-User-Id", "X-Tenant-Id", "X-OpenStack-Request-ID"],
+            },
             "cache": {
                 "enabled": true,
                 "dir": null,

@@ -168,6 +168,26 @@ pub struct ApiConfig {
     pub property_protection_file: Option<PathBuf>,
 }
 
+/// Cross-origin resource sharing (oslo.middleware's `[cors]`): the
+/// preflight is answered before authentication, and answers to allowed
+/// origins carry the `Access-Control-*` headers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins allowed to read answers, `*` for any; empty turns CORS off.
+    pub allowed_origin: Vec<String>,
+    /// Whether answers allow credentials (`Access-Control-Allow-Credentials`).
+    pub allow_credentials: bool,
+    /// Headers a script may read (`Access-Control-Expose-Headers`).
+    pub expose_headers: Vec<String>,
+    /// Seconds a preflight answer may be cached; 0 sends no `Access-Control-Max-Age`.
+    pub max_age: u64,
+    /// Methods a preflight may ask for.
+    pub allow_methods: Vec<String>,
+    /// Request headers a preflight may ask for, besides the simple ones.
+    pub allow_headers: Vec<String>,
+}
+
 /// Who may do what (`glint policy defaults` prints the rules).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

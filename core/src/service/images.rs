@@ -10,7 +10,7 @@ use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
-use crate::domain::patch::{self, Actor, Change, Dialect};
+use crate::domain::patch::{self, Actor, Change, Dialect, Op};
 use crate::domain::rules::{self, KeyClass, SchemaViolation};
 use crate::domain::{Image, ImageStatus, ListQuery, Visibility};
 
@@ -150,7 +150,22 @@ pub async fn update(
 ) -> ServiceResult<Image> {
     // The document is checked before the image is looked up, as Glance does.
     let changes: Vec<Change> = patch::parse(doc, dialect)?;
-    let current = get_for_update(app, ctx, id).await?;
+    let current = get(app, ctx, id).await?;
+    // Glance checks each change's own rules before the general one, so a first change of
+    // visibility meets its visibility rule before `modify_image`.
+    if let Some(Change {
+        op: Op::Add | Op::Replace,
+        key,
+        value: Some(Value::String(value)),
+    }) = changes.first()
+        && key == "visibility"
+        && let Some(visibility) = Visibility::parse(value)
+    {
+        enforce_visibility(app, ctx, &ImageTarget::of(ctx, &current), visibility)?;
+    }
+    enforce_image(app, ctx, "modify_image", &current, || {
+        "You are not authorized to complete modify_image action.".into()
+    })?;
     let mut image = current.clone();
     patch::apply(
         &mut image,
@@ -179,7 +194,7 @@ pub async fn update(
 /// Add a tag (idempotent).
 pub async fn add_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
     rules::tag(tag)?;
-    let image = get_for_update(app, ctx, id).await?;
+    let image = get_for_tags(app, ctx, id).await?;
     if !image.tags.contains(tag) && image.tags.len() >= app.config.api.image_tag_quota {
         return Err(over_limit("tags", app.config.api.image_tag_quota));
     }
@@ -190,7 +205,7 @@ pub async fn add_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> Se
 }
 
 pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
-    get_for_update(app, ctx, id).await?;
+    get_for_tags(app, ctx, id).await?;
     if app
         .db
         .remove_tag(id, tag)
@@ -204,13 +219,27 @@ pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) ->
     }
 }
 
+/// The image whose tags change; one the caller cannot see is "not found" in the tags API's
+/// own words.
+async fn get_for_tags(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<Image> {
+    get_for_update(app, ctx, id).await.map_err(|e| match e {
+        ServiceError::ImageNotFound(id) => ServiceError::MemberImageNotFound(id),
+        other => other,
+    })
+}
+
 /// Delete an image's data, then its record, as Glance does: a store that
 /// refuses because the data is in use (an RBD snapshot with clones) answers
 /// 409 and the image stays as it was. Data a store cannot delete now becomes
 /// pending work for the reaper; the record goes regardless. With
 /// `delayed_delete` the data waits for the reaper (`pending_delete`).
 pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
-    let image = get_for(app, ctx, id, "delete_image").await?;
+    let image = get_for(app, ctx, id, "delete_image")
+        .await
+        .map_err(|e| match e {
+            ServiceError::ImageNotFound(id) => ServiceError::ImageToDeleteNotFound(id),
+            other => other,
+        })?;
     if image.protected {
         return Err(ServiceError::Protected(id));
     }
@@ -342,6 +371,12 @@ pub fn readable(app: &App, ctx: &RequestContext, mut image: Image) -> Image {
         image
             .properties
             .retain(|k, _| app.protections.allows(k, Op::Read, &roles));
+    }
+    // Glance does not say where a deactivated image's data lives (its `stores`) to anyone
+    // but the owner and admins: a member sees the image without them.
+    let owns = ctx.project_id.is_some() && ctx.project_id == image.owner;
+    if image.status == crate::domain::ImageStatus::Deactivated && !ctx.is_admin && !owns {
+        image.locations.clear();
     }
     image
 }

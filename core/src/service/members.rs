@@ -114,7 +114,7 @@ pub async fn update(
     })?;
     // The status is read last, as Glance sets it.
     let Some(status) = MemberStatus::parse(status) else {
-        return Err(ServiceError::MemberStatus(status.to_owned()));
+        return Err(ServiceError::MemberStatus);
     };
     app.db
         .set_member_status(image_id, member, status)

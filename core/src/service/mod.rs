@@ -50,7 +50,7 @@ pub enum ServiceError {
     /// The state machine refused a status change.
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error("Image with identifier {0} already exists!")]
+    #[error("Image ID {0} already exists!")]
     Duplicate(Uuid),
     #[error("Image {0} is protected and cannot be deleted.")]
     Protected(Uuid),
@@ -63,7 +63,8 @@ pub enum ServiceError {
     /// 416; `detail` says why, in Glance's words.
     #[error("{detail}")]
     RangeNotSatisfiable { size: u64, detail: String },
-    #[error("Unknown store '{0}'.")]
+    /// A store id no store is configured under, in glance_store's words.
+    #[error("Unknown scheme '{0}' found in URI")]
     UnknownStore(String),
     #[error("Error in store configuration. Adding images to store '{0}' is disabled.")]
     StoreReadOnly(String),
@@ -115,8 +116,12 @@ pub enum ServiceError {
         delta: u64,
     },
 
-    // Members.
-    /// The image a members call names is not visible, in the members API's words.
+    /// The image a delete names is not visible, in the delete's own words.
+    #[error("Failed to find image {0} to delete")]
+    ImageToDeleteNotFound(Uuid),
+
+    // Members and tags.
+    /// The image a members or tags call names is not visible, in those APIs' words.
     #[error("Image {0} not found.")]
     MemberImageNotFound(Uuid),
     #[error(
@@ -125,8 +130,9 @@ pub enum ServiceError {
     MemberLimit { image: Uuid, limit: usize },
     #[error("Member {member} is duplicated for image {image}")]
     DuplicateMember { image: Uuid, member: String },
-    #[error("Incorrect request: Invalid status: {0}")]
-    MemberStatus(String),
+    /// A member status other than the three a member can give.
+    #[error(r#"Incorrect request: Status must be "pending", "accepted" or "rejected"."#)]
+    MemberStatus,
     #[error("{member} not found in the member list of the image {image}.")]
     MemberNotFound { image: Uuid, member: String },
 
@@ -162,9 +168,9 @@ pub enum ServiceError {
     AlreadyUploading(Uuid),
     #[error("Image exceeds the storage quota: the size limit is {0} bytes.")]
     SizeCap(u64),
-    #[error(
-        "Image size mismatch: the request declared {declared} bytes but {seen} or more were sent."
-    )]
+    /// The data's length is not the declared size; `seen` counts the bytes up to the chunk
+    /// that went past it, or all of them when fewer came.
+    #[error("{}", size_mismatch(.declared, .seen))]
     SizeMismatch { declared: u64, seen: u64 },
     #[error("Store '{0}' is not configured.")]
     UnknownPreferredStore(String),
@@ -235,7 +241,7 @@ pub enum ServiceError {
     /// A read-modify-write of an image kept losing to other writers.
     #[error("Image {0} keeps changing; the import could not record its progress.")]
     KeepsChanging(Uuid),
-    #[error("Image size mismatch: the request declared {declared} bytes but {sent} were sent.")]
+    #[error("{}", size_mismatch(.declared, .sent))]
     StagedSizeMismatch { declared: u64, sent: u64 },
     #[error("The image {0} has data on staging")]
     AlreadyStaged(Uuid),
@@ -243,7 +249,9 @@ pub enum ServiceError {
     NothingStaged(Uuid),
     #[error("Task 'input' is required")]
     TaskInputRequired,
-    #[error("Provided object does not match schema 'task': '{0}' is not one of ['import']")]
+    #[error(
+        "Provided object does not match schema 'task': '{0}' is not one of ['import', 'api_image_import', 'location_import']"
+    )]
     TaskTypeUnknown(String),
     /// The `import_from` of a legacy import task, as Glance shows it.
     #[error("Invalid location: {0}")]
@@ -264,10 +272,13 @@ pub enum ServiceError {
     TaskFilterInvalid { what: &'static str, value: String },
     #[error("Task with the given id {0} was not found")]
     TaskMarkerNotFound(String),
+    /// A metadef namespace that a replace or a delete names is not visible.
+    #[error("Namespace {0} not found")]
+    NamespaceNotFound(String),
     #[error("It's not allowed to add locations if image status is {0}.")]
     LocationNeedsQueued(ImageStatus),
     /// `uri` is redacted.
-    #[error("URL for the location does not pass filtering: {0}")]
+    #[error("URI for the location does not pass filtering: {0}")]
     LocationRefused(String),
     #[error("Image {0} is not in a state that accepts new locations.")]
     LocationsNotAccepted(Uuid),
@@ -278,6 +289,16 @@ pub enum ServiceError {
     /// Glance words this refusal as the detail under its status's stock explanation.
     #[error("{0}")]
     AsDetail(Box<ServiceError>),
+}
+
+/// glance_store's words for data longer or shorter than the size declared.
+fn size_mismatch(declared: &u64, seen: &u64) -> String {
+    let what = if seen > declared {
+        "Size exceeds"
+    } else {
+        "Size mismatch"
+    };
+    format!("{what}: expected {declared} bytes, got {seen} bytes")
 }
 
 /// Glance's wording for an import method that needs the image in `needed`.

@@ -52,6 +52,7 @@ impl PropertiesApi {
         namespace: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
         let found = content::list::<Property>(app.0, context(req), &namespace).await?;
+        // Keyed by name, without repeating it inside (only a single property shows `name`).
         Ok(JsonDoc::new(json!({ "properties": by_name(&found) })))
     }
 

@@ -25,7 +25,8 @@ pub use crate::db::MetadefContent;
 use crate::domain::metadefs::{self, Invalid, Namespace};
 use crate::policy::Target;
 
-/// Namespace `name`, if the caller may see it.
+/// Namespace `name`, if the caller may see it; one it may not is "not found" in the words
+/// of every operation on a namespace but showing it ([`namespace_not_found`]).
 pub async fn visible_namespace(
     app: &App,
     ctx: &RequestContext,
@@ -33,7 +34,7 @@ pub async fn visible_namespace(
 ) -> ServiceResult<Namespace> {
     match providers::get_namespace(app, name).await? {
         Some(ns) if metadefs::can_see(&ctx.scope(), &ns) => Ok(ns),
-        _ => Err(namespace_not_found(name)),
+        _ => Err(ServiceError::NamespaceNotFound(name.to_owned())),
     }
 }
 
@@ -55,18 +56,8 @@ pub async fn authorized_namespace(
 pub fn authorize(app: &App, ctx: &RequestContext, ns: &Namespace, rule: &str) -> ServiceResult<()> {
     app.policy
         .enforce_or_hide(rule, "get_metadef_namespace", ctx, &Target::namespace(ns))
-        .map_err(|denied| denied_or_not_found(denied, || namespace_not_found(&ns.namespace)))
-}
-
-/// Namespace `name`, if the caller may see it and change what is in it
-/// (the `metadef_admin` rule). Operations with a rule of their own use
-/// [`authorized_namespace`].
-pub async fn writable_namespace(
-    app: &App,
-    ctx: &RequestContext,
-    name: &str,
-) -> ServiceResult<Namespace> {
-    authorized_namespace(app, ctx, name, "metadef_admin").await
+        // A namespace hidden by policy is not found, without a word of which one.
+        .map_err(|denied| denied_or_not_found(denied, || ServiceError::NoSuchResource))
 }
 
 /// What can be done to the items of a namespace, each under its own rule.
@@ -110,6 +101,7 @@ pub fn check_writable_keys(body: &Value) -> ServiceResult<()> {
     }
 }
 
+/// A namespace missing under a show, in the database's words.
 pub fn namespace_not_found(name: &str) -> ServiceError {
     ServiceError::NotFound(format!(
         "Metadata definition namespace={name} was not found."

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{
     authorize, authorized_namespace, check_unprotected, check_writable_keys, gone, invalid,
-    visible_namespace,
+    namespace_not_found, visible_namespace,
 };
 use crate::app::App;
 use crate::context::RequestContext;
@@ -88,7 +88,17 @@ pub async fn list(
 
 /// The marker of a namespace list: a namespace the caller may see.
 pub async fn marker(app: &App, ctx: &RequestContext, name: &str) -> ServiceResult<Namespace> {
-    visible_namespace(app, ctx, name).await
+    visible_namespace(app, ctx, name)
+        .await
+        .map_err(|e| shown_missing(e, name))
+}
+
+/// Showing a namespace (or paging from one) words a missing one as the database does.
+fn shown_missing(e: ServiceError, name: &str) -> ServiceError {
+    match e {
+        ServiceError::NamespaceNotFound(_) => namespace_not_found(name),
+        other => other,
+    }
 }
 
 /// A namespace with everything in it. With `resource_type`, property names
@@ -99,7 +109,9 @@ pub async fn show(
     name: &str,
     resource_type: Option<&str>,
 ) -> ServiceResult<NamespaceDocument> {
-    let namespace = authorized_namespace(app, ctx, name, "get_metadef_namespace").await?;
+    let namespace = authorized_namespace(app, ctx, name, "get_metadef_namespace")
+        .await
+        .map_err(|e| shown_missing(e, name))?;
     // The document holds everything in the namespace: each kind has its rule.
     for rule in [
         "list_metadef_resource_types",

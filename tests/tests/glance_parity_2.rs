@@ -1,0 +1,325 @@
+//! Wire parity, round two: routing, version negotiation, CORS, content types and bodies Glance 33
+//! accepts, each expectation being what the reference Glance answered.
+
+use glint_blackbox::{Glint, StatusCode};
+use serde_json::{Value, json};
+
+fn method(name: &str) -> reqwest::Method {
+    reqwest::Method::from_bytes(name.as_bytes()).unwrap()
+}
+
+fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn version_negotiation_places_paths_outside_v2() {
+    let g = Glint::start().await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects.get(g.url("/v2")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.headers()["location"], "/v2/");
+
+    let r = g.get("/nope").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::MULTIPLE_CHOICES);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["versions"].is_array());
+
+    for verb in ["PUT", "POST", "DELETE"] {
+        let r = g
+            .client
+            .request(method(verb), g.url("/versions"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{verb}");
+        let doc: Value = r.json().await.unwrap();
+        assert!(doc["versions"].is_array(), "{verb}");
+    }
+
+    let versioned = "application/vnd.openstack.images-v2+json";
+    let r = g
+        .get("/images")
+        .header("accept", versioned)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = r.json().await.unwrap();
+    assert!(list["images"].is_array());
+    let r = g
+        .get("/schemas/member")
+        .header("accept", "application/vnd.openstack.images-v2.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let schema: Value = r.json().await.unwrap();
+    assert_eq!(schema["name"], "member");
+    let r = g
+        .get("/images")
+        .header("accept", "application/vnd.openstack.images-v9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::MULTIPLE_CHOICES);
+}
+
+#[tokio::test]
+async fn an_unknown_method_on_a_route_is_405_with_allow_and_elsewhere_501() {
+    let g = Glint::start().await;
+    for verb in ["FOO", "TRACE"] {
+        let r = g
+            .client
+            .request(method(verb), g.url("/v2/images"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{verb}");
+        assert_eq!(r.headers()["allow"], "GET, POST");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["message"],
+            format!("The method {verb} is not allowed for this resource. <br /><br />\n")
+        );
+    }
+    let r = g
+        .client
+        .request(method("FOO"), g.url("/v2/nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+}
+
+#[tokio::test]
+async fn bodies_glance_ignores_are_accepted_and_refused_only_where_it_refuses_them() {
+    let g = Glint::start().await;
+    let image = g
+        .create(json!({"name": "p", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let id = image["id"].as_str().unwrap();
+
+    // The image list takes no body but ignores one; showing an image refuses it.
+    let r = g.get("/v2/images").body("{}").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = g
+        .get(&format!("/v2/images/{id}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    let g_shared = g
+        .patch(
+            &format!("/v2/images/{id}"),
+            json!([{"op": "replace", "path": "/visibility", "value": "shared"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g_shared.status(), StatusCode::OK);
+    let r = g
+        .post(&format!("/v2/images/{id}/members"))
+        .json(&json!({"member": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let member: Value = r.json().await.unwrap();
+    assert_eq!(member["member_id"], "5");
+
+    // `/` names the property "": Glance adds it.
+    let r = g
+        .patch(
+            &format!("/v2/images/{id}"),
+            json!([{"op": "add", "path": "/", "value": "x"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// The raw answer to a `GET` of `path` sent without any `Accept` header.
+fn without_accept(g: &Glint, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = g.url("").trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn answers_without_a_body_and_errors_take_webobs_content_types() {
+    let g = Glint::start().await;
+    let image = g
+        .create(json!({"name": "p", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let id = image["id"].as_str().unwrap();
+    let r = g
+        .put(&format!("/v2/images/{id}/tags/t1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(content_type(&r), "text/html; charset=UTF-8");
+
+    // No Accept (reqwest always sends one, so the request is written by hand): webob offers
+    // neither HTML nor JSON, so the error is text.
+    let raw = without_accept(&g, "/v2/images/not-an-id");
+    assert!(raw.starts_with("HTTP/1.1 404"), "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{raw}"
+    );
+    assert!(raw.contains("\r\n\r\n404 Not Found\n\n"), "{raw}");
+
+    let r = g
+        .client
+        .head(g.url("/v2/images"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(content_type(&r), "text/html; charset=UTF-8");
+}
+
+#[tokio::test]
+async fn the_task_list_filters_only_the_tasks_apis_own_type() {
+    let g = Glint::start().await;
+    let r = g
+        .get("/v2/tasks?type=api_image_import")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "Invalid type value: api_image_import<br /><br />\n\n\n"
+    );
+    let r = g.get("/v2/tasks?type=import").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_namespaces_property_list_names_each_property() {
+    let g = Glint::start().await;
+    let r = g
+        .post("/v2/metadefs/namespaces")
+        .json(&json!({"namespace": "Parity2::NS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = g
+        .post("/v2/metadefs/namespaces/Parity2::NS/properties")
+        .json(&json!({"name": "cpu", "title": "CPU", "type": "string"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let list: Value = g
+        .get("/v2/metadefs/namespaces/Parity2::NS/properties")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["properties"]["cpu"]["name"], "cpu");
+    assert_eq!(list["properties"]["cpu"]["title"], "CPU");
+}
+
+#[tokio::test]
+async fn cors_answers_an_allowed_preflight_before_authentication_and_decorates_answers() {
+    let g = Glint::start_with(&[("GLINT_CORS__ALLOWED_ORIGIN", r#"["http://ui.example"]"#)]).await;
+    let preflight = |origin: &str, headers: &str| {
+        g.client
+            .request(reqwest::Method::OPTIONS, g.url("/v2/images"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", headers)
+    };
+    let r = preflight("http://ui.example", "X-Auth-Token,Content-Type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    assert_eq!(h["access-control-allow-origin"], "http://ui.example");
+    assert_eq!(h["access-control-allow-methods"], "POST");
+    assert_eq!(
+        h["access-control-allow-headers"],
+        "X-Auth-Token,Content-Type"
+    );
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert_eq!(h["access-control-max-age"], "3600");
+    assert_eq!(h["vary"], "Origin");
+    assert_eq!(r.bytes().await.unwrap().len(), 0);
+
+    for (origin, headers) in [
+        ("http://other.example", "X-Auth-Token"),
+        ("http://ui.example", "X-Not-Allowed"),
+    ] {
+        let r = preflight(origin, headers).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+    }
+
+    let r = g
+        .get("/v2/images")
+        .header("origin", "http://ui.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://ui.example"
+    );
+    assert_eq!(
+        r.headers()["access-control-expose-headers"],
+        "X-Image-Meta-Checksum,X-Auth-Token,X-Subject-Token,X-Service-Token,X-OpenStack-Request-ID"
+    );
+    let r = g
+        .get("/v2/images")
+        .header("origin", "http://other.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn without_cors_settings_no_cors_header_is_sent() {
+    let g = Glint::start().await;
+    let r = g
+        .client
+        .request(reqwest::Method::OPTIONS, g.url("/v2/images"))
+        .header("origin", "http://ui.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
