@@ -1,6 +1,7 @@
 //! Start-up: open the database and stores, then serve until told to stop.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -54,23 +55,61 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     Ok(app)
 }
 
-/// Serve the API until Ctrl-C or SIGTERM.
+/// Time aborted uploads get, after the shutdown grace, to put their images
+/// back to `queued` and answer before their connections are cut.
+const ABORT_CLEANUP: Duration = Duration::from_secs(5);
+
+/// Serve the API until Ctrl-C or SIGTERM: then stop accepting, let requests
+/// in progress finish for `api.shutdown_grace_secs`, and abort the uploads
+/// still streaming so that they clean up rather than being cut.
 pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
     let bind = app.config.bind;
+    if let Err(e) = crate::jobs::recovery::at_startup(&app).await {
+        tracing::error!(error = %e, "could not recover the uploads of this node's previous process");
+    }
     let listener = TcpListener::bind(bind);
     tracing::info!(%bind, "glint listening");
     let jobs = crate::jobs::start(&app);
-    let grace = std::time::Duration::from_secs(app.config.jobs.shutdown_grace_secs);
+    let jobs_grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs);
+    let api = &app.config.api;
+    let grace = Duration::from_secs(api.shutdown_grace_secs);
+    let silent = Duration::from_secs(api.header_timeout_secs.max(1));
+    ignore_hangups();
+    let signal = async move {
+        shutdown_signal().await;
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            tracing::warn!("shutdown grace over: aborting the uploads still in progress");
+            crate::service::inflight::abort_all();
+        });
+    };
     let served = Server::new(listener)
+        .idle_timeout(silent)
         .run_with_graceful_shutdown(
             crate::api::endpoint(app),
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
+            signal,
+            Some(grace + ABORT_CLEANUP),
         )
         .await;
-    jobs.shutdown(grace).await;
+    jobs.shutdown(jobs_grace).await;
     served?;
     Ok(())
+}
+
+/// SIGHUP conventionally asks a daemon to reload; nothing here can be
+/// reloaded safely yet, so it is logged rather than left to kill the server.
+fn ignore_hangups() {
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP received: nothing to reload; still serving");
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "could not install the SIGHUP handler"),
+    }
 }
 
 async fn shutdown_signal() {

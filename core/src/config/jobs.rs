@@ -18,6 +18,19 @@ pub struct JobsConfig {
     pub reaper: ReaperConfig,
     /// Removal of soft-deleted rows (`glint db purge`, run periodically).
     pub purge: PurgeConfig,
+    /// Crash recovery of uploads and stages whose node is gone.
+    pub recovery: RecoveryConfig,
+}
+
+/// `[jobs.recovery]`: frees images whose upload or stage lost its node (the
+/// operation's lease expired). Every node runs it: each recovery takes the
+/// operation's lease over first, so two nodes never recover one image twice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryConfig {
+    pub enabled: bool,
+    /// Seconds between passes.
+    pub interval_secs: u64,
 }
 
 /// `[jobs.reaper]`: drains the pending-work rows (store deletes the API could

@@ -27,7 +27,7 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
-pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
+pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig};
 pub use load::Overrides;
 pub use sections::{
     ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,

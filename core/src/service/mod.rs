@@ -7,6 +7,7 @@ pub mod download;
 pub mod hashing;
 pub mod images;
 pub mod import;
+pub mod inflight;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
