@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::lease::Lease;
 use super::reaper::{self, Reaper};
-use super::{node_name, purge};
+use super::{node_name, purge, recovery};
 use crate::config::Config;
 use crate::db::{Database, DbError, Purged};
 use crate::domain::ImageStatus;
@@ -112,6 +112,11 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
     let configured = [
         (reaper::NAME, jobs.reaper.enabled, jobs.reaper.interval_secs),
         (purge::NAME, jobs.purge.enabled, jobs.purge.interval_secs),
+        (
+            recovery::NAME,
+            jobs.recovery.enabled,
+            jobs.recovery.interval_secs,
+        ),
     ];
     let workers: Vec<Value> = configured
         .iter()
@@ -127,8 +132,13 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
         })
         .collect();
     let work = db.list_work().await?;
+    // Uploads and stages in progress, each with the node that writes it.
+    let writing = db.data_leases().await?;
     if as_json {
-        println!("{}", json!({"workers": workers, "pending_work": work}));
+        println!(
+            "{}",
+            json!({"workers": workers, "pending_work": work, "in_flight": writing})
+        );
         return Ok(ExitCode::SUCCESS);
     }
     println!("JOB      ENABLED  INTERVAL  HOLDER / LAST STATUS");
@@ -145,6 +155,17 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
         );
     }
     println!();
+    for l in &writing {
+        let state = if l.expires_at > now {
+            "live"
+        } else {
+            "writer gone, awaiting recovery"
+        };
+        println!(
+            "{} written by {} since {} ({state}, lease until {})",
+            l.name, l.holder, l.taken_at, l.expires_at
+        );
+    }
     if work.is_empty() {
         println!("no pending work");
     }
