@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use poem::Server;
-use poem::listener::TcpListener;
+use poem::listener::{Listener, TcpListener};
 
 use crate::app::App;
 use crate::auth::Authenticator;
@@ -14,6 +14,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::domain::protections::PropertyProtections;
 use crate::store::StoreRegistry;
+
+mod head_deadline;
 
 /// Open everything the configuration names.
 pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
@@ -67,13 +69,16 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
     if let Err(e) = crate::jobs::recovery::at_startup(&app).await {
         tracing::error!(error = %e, "could not recover the uploads of this node's previous process");
     }
-    let listener = TcpListener::bind(bind);
+    let api = &app.config.api;
+    let silent = Duration::from_secs(api.header_timeout_secs.max(1));
+    let acceptor = head_deadline::HeadDeadlineAcceptor {
+        inner: TcpListener::bind(bind).into_acceptor().await?,
+        limit: silent,
+    };
     tracing::info!(%bind, "glint listening");
     let jobs = crate::jobs::start(&app);
     let jobs_grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs);
-    let api = &app.config.api;
     let grace = Duration::from_secs(api.shutdown_grace_secs);
-    let silent = Duration::from_secs(api.header_timeout_secs.max(1));
     ignore_hangups();
     let signal = async move {
         shutdown_signal().await;
@@ -83,7 +88,7 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
             crate::service::inflight::abort_all();
         });
     };
-    let served = Server::new(listener)
+    let served = Server::new_with_acceptor(acceptor)
         .idle_timeout(silent)
         .run_with_graceful_shutdown(
             crate::api::endpoint(app),

@@ -70,14 +70,21 @@ impl Recovery {
     }
 }
 
-/// At start-up: recovers the operations a previous process of this node left.
+/// At start-up: recovers the operations a previous process of this node
+/// left, and gives back the job leases it held.
 pub async fn at_startup(app: &App) -> Result<u64, JobError> {
     let holder = node_name(&app.config);
     let prefix = node_prefix(&app.config);
     let ttl = Duration::from_secs(app.config.jobs.lease_secs.max(1));
     let mut freed = 0;
-    for lease in app.db.data_leases().await? {
+    for lease in app.db.leases().await? {
         if !lease.holder.starts_with(&prefix) || lease.holder == holder {
+            continue;
+        }
+        if leased_image(&lease.name).is_none() {
+            // A job lease of the previous process: free it now rather than
+            // make this node's own jobs wait for it to expire.
+            app.db.release_lease(&lease.name, &lease.holder).await?;
             continue;
         }
         if !app
