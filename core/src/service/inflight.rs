@@ -21,11 +21,12 @@ use futures::stream::{self, BoxStream, StreamExt};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::{ServiceResult, staging};
+use super::import::{FAILED, IMPORTING, LOCK};
+use super::{ServiceResult, staging, tasks};
 use crate::app::App;
 use crate::config::Config;
-use crate::db::{DATA_LEASE_PREFIX, Database};
-use crate::domain::ImageStatus;
+use crate::db::{DATA_LEASE_PREFIX, Database, DbError, NewWork, WorkKind};
+use crate::domain::{Image, ImageStatus};
 
 /// Set once the shutdown grace is over: every watched body stops.
 static ABORT: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
@@ -198,6 +199,9 @@ async fn requeue(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
         return Ok(None);
     };
     let from = image.status;
+    if from == ImageStatus::Importing || image.properties.contains_key(LOCK) {
+        return fail_import(app, image).await;
+    }
     if !matches!(from, ImageStatus::Saving | ImageStatus::Uploading) {
         // The operation ended before its lease was given back.
         return Ok(None);
@@ -214,7 +218,82 @@ async fn requeue(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
             tracing::warn!(image = %id, from = %from, "recovered an abandoned upload: image queued");
             Ok(Some(from))
         }
-        Err(crate::db::DbError::NotFound | crate::db::DbError::Conflict) => Ok(None),
+        Err(DbError::NotFound | DbError::Conflict) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// An import whose node is gone ends as a failed import does: its target
+/// stores move to `os_glance_failed_import`, its lock goes, its task fails,
+/// and an image that was `importing` is `queued` again with no data (the
+/// copies it had written become pending work for the reaper). A copy-image
+/// import leaves the image `active` with the copies it had finished.
+async fn fail_import(app: &App, image: Image) -> ServiceResult<Option<ImageStatus>> {
+    let id = image.id;
+    let from = image.status;
+    let mut next = image.clone();
+    let mut failed = split(next.properties.get(FAILED));
+    for store in split(next.properties.get(IMPORTING)) {
+        if !failed.contains(&store) {
+            failed.push(store);
+        }
+    }
+    next.properties.insert(FAILED.into(), failed.join(","));
+    next.properties.insert(IMPORTING.into(), String::new());
+    let task = next.properties.remove(LOCK);
+    let mut dropped = Vec::new();
+    if from == ImageStatus::Importing {
+        next.move_to(ImageStatus::Queued)?;
+        dropped = std::mem::take(&mut next.locations);
+        next.size = None;
+        next.virtual_size = None;
+        next.checksum = None;
+        next.os_hash_algo = None;
+        next.os_hash_value = None;
+        staging::remove(app, id).await;
+    }
+    match app.db.update_image(&next, Some(from)).await {
+        Ok(_) => {}
+        Err(DbError::NotFound | DbError::Conflict) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let work: Vec<NewWork> = dropped
+        .iter()
+        .map(|l| NewWork {
+            kind: WorkKind::DeleteData,
+            image_id: id,
+            store: l.store().map(str::to_owned),
+            url: l.url.clone(),
+            reason: "written by an import whose node is gone".into(),
+        })
+        .collect();
+    if !work.is_empty() {
+        app.db.add_work(&work).await?;
+    }
+    if let Some(task_id) = task.and_then(|t| Uuid::parse_str(&t).ok())
+        && let Some(mut task) = app.db.get_task(task_id).await?
+        && !task.status.is_final()
+    {
+        tasks::fail(
+            app,
+            &mut task,
+            "The import was interrupted: its node is gone.",
+        )
+        .await;
+    }
+    tracing::warn!(image = %id, from = %from, "recovered an abandoned import");
+    Ok(Some(from))
+}
+
+/// The stores of a comma-separated import progress property.
+fn split(value: Option<&String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -22,6 +22,7 @@ use crate::fetch::Pinned;
 use crate::format::ImageCheck;
 use crate::service::hashing::HASH_ALGO;
 use crate::service::images::modify;
+use crate::service::inflight::DataOp;
 use crate::service::upload::put_inspected;
 use crate::service::{ServiceError, ServiceResult, locations, staging, stores, tasks};
 
@@ -58,11 +59,18 @@ pub(super) struct Job {
     /// writes as the administrator who created it.
     pub caller: RequestContext,
     pub task: Task,
+    /// The liveness lease of the import ([`crate::service::inflight`]),
+    /// taken with the lock; a legacy import task takes it when it runs.
+    pub op: Option<DataOp>,
 }
 
 impl Job {
     pub async fn run(mut self) {
         let id = self.image_id;
+        let op = match self.op.take() {
+            Some(op) => Some(op),
+            None => DataOp::begin(&self.app, id).await.ok().flatten(),
+        };
         tasks::processing(&self.app, &mut self.task).await;
         let mut restore = None;
         let outcome = self.work(&mut restore).await;
@@ -70,6 +78,9 @@ impl Job {
             staging::remove(&self.app, id).await;
         }
         let released = self.release().await;
+        if let Some(op) = op {
+            op.finish().await;
+        }
         match (outcome, released) {
             (Ok(()), Ok(())) => {
                 let result = json!({"image_id": id}).as_object().cloned();
