@@ -497,6 +497,86 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
     }
 }
 
+/// An HTTP server that starts a large answer, sends a little, then holds the
+/// connection open: a web-download import that stays `importing`.
+fn stalling_http_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n");
+                let _ = socket.write_all(&pattern(64 << 10, 4));
+                // Held open until the client goes away.
+                let _ = socket.read(&mut byte);
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn kill_9_mid_import_then_restart_fails_the_import() {
+    let source = stalling_http_server();
+    let site = Site::new(
+        &format!(
+            "[jobs]\nlease_secs = 600\n[jobs.reaper]\nenabled = false\n[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = [{source}]"
+        ),
+        None,
+    );
+    let node = site.serve(None, &[]).await;
+    let port = node.port;
+    let id = node.create().await;
+    let r = node
+        .client
+        .post(format!("{}/v2/images/{id}/import", node.url))
+        .json(&json!({"method": {"name": "web-download", "uri": format!("http://127.0.0.1:{source}/image")}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    wait_status(&node, &id, "importing", 20).await;
+    node.crash();
+
+    let node = site.serve(Some(port), &[]).await;
+    let image: Value = node
+        .client
+        .get(format!("{}/v2/images/{id}", node.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(image["status"], "queued", "{image}\n{}", node.log());
+    assert_eq!(image["os_glance_failed_import"], "file", "{image}");
+    assert_eq!(image["os_glance_importing_to_stores"], "", "{image}");
+    assert!(image.get("os_glance_import_task").is_none(), "{image}");
+    let tasks: Value = node
+        .client
+        .get(format!("{}/v2/images/{id}/tasks", node.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks["tasks"][0]["status"], "failure", "{tasks}");
+    assert_eq!(site.jobs(&[])["in_flight"], json!([]));
+    // Free again: an upload succeeds.
+    assert_eq!(
+        node.upload(&id, &pattern(4000, 8)).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(site.store_files(), [id.as_str()]);
+}
+
 /// A database of its own on the test PostgreSQL, dropped at the end.
 struct PgDatabase {
     name: String,
