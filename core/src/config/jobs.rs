@@ -20,6 +20,23 @@ pub struct JobsConfig {
     pub purge: PurgeConfig,
     /// Crash recovery of uploads and stages whose node is gone.
     pub recovery: RecoveryConfig,
+    /// Deferred work other than deletes (a hash to compute, ...).
+    pub updater: UpdaterConfig,
+}
+
+/// `[jobs.updater]`: retries the pending work that is not a delete (a
+/// location whose hash could not be computed, ...), waiting twice as long
+/// after each failure. Runs on one node at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdaterConfig {
+    pub enabled: bool,
+    /// Seconds between passes, and the first wait after a failure.
+    pub interval_secs: u64,
+    /// Rows taken per kind and unit of work.
+    pub batch_size: u32,
+    /// Longest wait, in seconds, before a failed row is tried again.
+    pub retry_max_secs: u64,
 }
 
 /// `[jobs.recovery]`: frees images whose upload or stage lost its node (the

@@ -27,7 +27,7 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
-pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig};
+pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig};
 pub use load::Overrides;
 pub use sections::{
     ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
@@ -299,6 +299,12 @@ mod tests {
                     "max_rows": 100,
                 },
                 "recovery": { "enabled": true, "interval_secs": 30 },
+                "updater": {
+                    "enabled": true,
+                    "interval_secs": 60,
+                    "batch_size": 100,
+                    "retry_max_secs": 3600,
+                },
             },
             "delayed_delete": false,
             "scrub_time": 0,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::lease::Lease;
 use super::reaper::{self, Reaper};
-use super::{node_name, purge, recovery};
+use super::{node_name, purge, recovery, updater};
 use crate::config::Config;
 use crate::db::{Database, DbError, Purged};
 use crate::domain::ImageStatus;
@@ -116,6 +116,11 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
             recovery::NAME,
             jobs.recovery.enabled,
             jobs.recovery.interval_secs,
+        ),
+        (
+            updater::NAME,
+            jobs.updater.enabled,
+            jobs.updater.interval_secs,
         ),
     ];
     let workers: Vec<Value> = configured

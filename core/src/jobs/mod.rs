@@ -18,6 +18,7 @@ pub mod purge;
 pub mod reaper;
 pub mod recovery;
 pub mod runner;
+pub mod updater;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use self::purge::PurgeWorker;
 use self::reaper::Reaper;
 use self::recovery::Recovery;
 use self::runner::Runner;
+use self::updater::Updater;
 use crate::app::App;
 use crate::db::DbError;
 
@@ -94,6 +96,12 @@ pub fn start(app: &Arc<App>) -> Runner {
             app.db.clone(),
             config.jobs.purge.clone(),
             lease(purge::NAME),
+        )));
+    }
+    if config.jobs.updater.enabled {
+        workers.push(Box::new(Updater::new(
+            Arc::clone(app),
+            lease(updater::NAME),
         )));
     }
     if config.jobs.recovery.enabled {

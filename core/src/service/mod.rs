@@ -3,6 +3,7 @@
 pub mod access;
 mod acls;
 pub mod cache;
+pub mod deferred;
 pub mod download;
 pub mod hashing;
 pub mod images;
