@@ -577,6 +577,137 @@ async fn kill_9_mid_import_then_restart_fails_the_import() {
     assert_eq!(site.store_files(), [id.as_str()]);
 }
 
+/// An HTTP server for `data` that answers HEAD, and GET only once `serving`.
+fn flaky_http_server(data: Vec<u8>, serving: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { return };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let len = data.len();
+            let answer = if head.starts_with(b"HEAD") {
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
+                    .into_bytes()
+            } else if serving.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut a = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+                )
+                .into_bytes();
+                a.extend_from_slice(&data);
+                a
+            } else {
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+            };
+            let _ = socket.write_all(&answer);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn the_updater_computes_a_hash_that_failed_once_the_data_is_readable() {
+    let data = pattern(50_000, 11);
+    let serving = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = flaky_http_server(data.clone(), serving.clone());
+    let site = Site::new(
+        &format!(
+            "[locations]\nhttp_retries = 1\n[jobs.updater]\ninterval_secs = 1\nretry_max_secs = 1\n[jobs.reaper]\nenabled = false\n[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = [{port}]\n[stores.web]\ndriver = \"http\"\n"
+        ),
+        None,
+    );
+    let plugins = format!(
+        "[{:?}, {:?}]",
+        glint_testkit::cdylib_path("glint-store-file"),
+        glint_testkit::cdylib_path("glint-store-http")
+    );
+    let env = [
+        ("GLINT_PLUGINS__PATHS", plugins.as_str()),
+        ("GLINT_DEFAULT_STORE", "file"),
+    ];
+    let node = site.serve(None, &env).await;
+    let id = node.create().await;
+    let r = node
+        .client
+        .post(format!("{}/v2/images/{id}/locations", node.url))
+        .json(&json!({"url": format!("http://127.0.0.1:{port}/image")}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?} {}", r.status(), node.log());
+
+    // The hash could not be computed: a row says what, why, since when.
+    let row = wait_for(20, "a compute_hash row with a failed attempt", || {
+        let work = site.jobs(&env)["pending_work"].clone();
+        work.as_array()
+            .and_then(|w| w.first().cloned())
+            .filter(|w| w["kind"] == "compute_hash" && w["attempts"].as_u64() > Some(0))
+    })
+    .await;
+    assert_eq!(row["image_id"], id.as_str());
+    assert_eq!(row["store"], "web");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .contains("hash calculation failed"),
+        "{row}"
+    );
+    assert!(
+        row["created_at"].is_string() && row["last_error"].is_string(),
+        "{row}"
+    );
+    let image: Value = node
+        .client
+        .get(format!("{}/v2/images/{id}", node.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(image["status"], "active");
+    assert!(image["os_hash_value"].is_null(), "{image}");
+
+    serving.store(true, std::sync::atomic::Ordering::SeqCst);
+    wait_for(30, "the updater to record the hash", || {
+        let work = site.jobs(&env)["pending_work"].clone();
+        (work == json!([])).then_some(())
+    })
+    .await;
+    let image: Value = node
+        .client
+        .get(format!("{}/v2/images/{id}", node.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        image["os_hash_value"],
+        glint_blackbox::sha512_hex(&data),
+        "{image}"
+    );
+    assert_eq!(image["checksum"], glint_blackbox::md5_hex(&data), "{image}");
+    let jobs = site.jobs(&env);
+    let updater = jobs["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "updater")
+        .cloned();
+    assert_eq!(
+        updater.as_ref().map(|u| &u["enabled"]),
+        Some(&json!(true)),
+        "{jobs}"
+    );
+}
+
 /// A database of its own on the test PostgreSQL, dropped at the end.
 struct PgDatabase {
     name: String,
