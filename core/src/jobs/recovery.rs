@@ -20,6 +20,7 @@ use futures::future::BoxFuture;
 use super::{JobError, Worker, WorkerState};
 use crate::app::App;
 use crate::db::Lease;
+use crate::service::import;
 use crate::service::inflight::{self, leased_image, node_name, node_prefix};
 
 pub const NAME: &str = "recovery";
@@ -110,9 +111,12 @@ async fn recover_leased(app: &App, lease: &Lease, holder: &str) -> Result<bool, 
         return Ok(false);
     };
     tracing::info!(image = %id, writer = %lease.holder, "recovering an upload whose writer is gone");
-    let from = inflight::recover(app, id, holder)
-        .await
-        .map_err(|e| JobError::Other(format!("image {id}: {e}")))?;
+    let from = match import::recover::fail_abandoned(app, id).await {
+        Ok(None) => inflight::requeue_abandoned(app, id).await,
+        other => other,
+    };
+    inflight::release(app, id, holder).await;
+    let from = from.map_err(|e| JobError::Other(format!("image {id}: {e}")))?;
     Ok(from.is_some())
 }
 

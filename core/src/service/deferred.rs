@@ -7,26 +7,8 @@ use glint_sdk::{ErrorKind, StoreError};
 use super::hashing::HASH_ALGO;
 use super::locations::digest_data;
 use crate::app::App;
-use crate::db::{DbError, NewWork, Work, WorkKind};
-use crate::domain::{Image, ImageStatus};
-
-/// Records that `image`'s digests are to be computed from its first
-/// location later, because reading it failed with `why`.
-pub async fn hash_later(app: &App, image: &Image, why: &str) {
-    let Some(location) = image.locations.first() else {
-        return;
-    };
-    let work = NewWork {
-        kind: WorkKind::ComputeHash,
-        image_id: image.id,
-        store: location.store().map(str::to_owned),
-        url: location.url.clone(),
-        reason: format!("hash calculation failed: {why}"),
-    };
-    if let Err(e) = app.db.add_work(&[work]).await {
-        tracing::error!(image = %image.id, error = %e, "could not record the hash calculation for later");
-    }
-}
+use crate::db::{DbError, Work};
+use crate::domain::ImageStatus;
 
 /// Computes and records the digests of an `active` image without a hash
 /// from the data at the row's location. Done (nothing to do) when the image

@@ -21,12 +21,11 @@ use futures::stream::{self, BoxStream, StreamExt};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::import::{FAILED, IMPORTING, LOCK};
-use super::{ServiceResult, staging, tasks};
+use super::{ServiceResult, staging};
 use crate::app::App;
 use crate::config::Config;
-use crate::db::{DATA_LEASE_PREFIX, Database, DbError, NewWork, WorkKind};
-use crate::domain::{Image, ImageStatus};
+use crate::db::{DATA_LEASE_PREFIX, Database, DbError};
+use crate::domain::ImageStatus;
 
 /// Set once the shutdown grace is over: every watched body stops.
 static ABORT: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
@@ -180,18 +179,20 @@ impl Watched {
     }
 }
 
-/// Frees image `id` after its writer is gone; the caller holds the image's
-/// data lease as `holder` (taken over from the dead writer), and gives it
-/// back here. An image caught `saving` or `uploading` goes back to `queued`
-/// (a partial stage is removed; a file store's partial upload is a temporary
-/// file the reaper's orphan sweep removes once the image is not `saving`).
-/// The status it was recovered from, if any.
-pub async fn recover(app: &App, id: Uuid, holder: &str) -> ServiceResult<Option<ImageStatus>> {
-    let result = requeue(app, id).await;
+/// Frees image `id` if its upload or stage was left `saving` or
+/// `uploading` by a writer that is gone (the caller holds the image's data
+/// lease, taken over from it): back to `queued`, a partial stage removed. A
+/// file store's partial upload is a temporary file the reaper's orphan sweep
+/// removes once the image is not `saving`. The status it was freed from, if any.
+pub async fn requeue_abandoned(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
+    requeue(app, id).await
+}
+
+/// Gives back the data lease of image `id`, held by `holder` after a recovery.
+pub async fn release(app: &App, id: Uuid, holder: &str) {
     if let Err(e) = app.db.release_lease(&lease_name(id), holder).await {
         tracing::warn!(image = %id, error = %e, "could not release a recovered upload's lease");
     }
-    result
 }
 
 async fn requeue(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
@@ -199,9 +200,6 @@ async fn requeue(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
         return Ok(None);
     };
     let from = image.status;
-    if from == ImageStatus::Importing || image.properties.contains_key(LOCK) {
-        return fail_import(app, image).await;
-    }
     if !matches!(from, ImageStatus::Saving | ImageStatus::Uploading) {
         // The operation ended before its lease was given back.
         return Ok(None);
@@ -221,79 +219,4 @@ async fn requeue(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
         Err(DbError::NotFound | DbError::Conflict) => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-/// An import whose node is gone ends as a failed import does: its target
-/// stores move to `os_glance_failed_import`, its lock goes, its task fails,
-/// and an image that was `importing` is `queued` again with no data (the
-/// copies it had written become pending work for the reaper). A copy-image
-/// import leaves the image `active` with the copies it had finished.
-async fn fail_import(app: &App, image: Image) -> ServiceResult<Option<ImageStatus>> {
-    let id = image.id;
-    let from = image.status;
-    let mut next = image.clone();
-    let mut failed = split(next.properties.get(FAILED));
-    for store in split(next.properties.get(IMPORTING)) {
-        if !failed.contains(&store) {
-            failed.push(store);
-        }
-    }
-    next.properties.insert(FAILED.into(), failed.join(","));
-    next.properties.insert(IMPORTING.into(), String::new());
-    let task = next.properties.remove(LOCK);
-    let mut dropped = Vec::new();
-    if from == ImageStatus::Importing {
-        next.move_to(ImageStatus::Queued)?;
-        dropped = std::mem::take(&mut next.locations);
-        next.size = None;
-        next.virtual_size = None;
-        next.checksum = None;
-        next.os_hash_algo = None;
-        next.os_hash_value = None;
-        staging::remove(app, id).await;
-    }
-    match app.db.update_image(&next, Some(from)).await {
-        Ok(_) => {}
-        Err(DbError::NotFound | DbError::Conflict) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    }
-    let work: Vec<NewWork> = dropped
-        .iter()
-        .map(|l| NewWork {
-            kind: WorkKind::DeleteData,
-            image_id: id,
-            store: l.store().map(str::to_owned),
-            url: l.url.clone(),
-            reason: "written by an import whose node is gone".into(),
-        })
-        .collect();
-    if !work.is_empty() {
-        app.db.add_work(&work).await?;
-    }
-    if let Some(task_id) = task.and_then(|t| Uuid::parse_str(&t).ok())
-        && let Some(mut task) = app.db.get_task(task_id).await?
-        && !task.status.is_final()
-    {
-        tasks::fail(
-            app,
-            &mut task,
-            "The import was interrupted: its node is gone.",
-        )
-        .await;
-    }
-    tracing::warn!(image = %id, from = %from, "recovered an abandoned import");
-    Ok(Some(from))
-}
-
-/// The stores of a comma-separated import progress property.
-fn split(value: Option<&String>) -> Vec<String> {
-    value
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }

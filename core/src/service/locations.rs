@@ -281,7 +281,7 @@ async fn hash_in_background(
             tracing::warn!(image = %id, "Hash calculation failed for image data; the image stays active without a hash");
             // The updater computes it later.
             let why = last_error.map_or_else(String::new, |e| e.to_string());
-            super::deferred::hash_later(app, &image, &why).await;
+            hash_later(app, &image, &why).await;
         }
         (Some(v), Some((md5, value))) if v.os_hash_value == value => {
             let (mut active, change) = image.moved_to(ImageStatus::Active)?;
@@ -310,6 +310,24 @@ async fn hash_in_background(
         }
     }
     Ok(())
+}
+
+/// Records that `image`'s digests are to be computed from its first
+/// location later, by the updater (`service::deferred`), because reading it failed with `why`.
+pub async fn hash_later(app: &App, image: &Image, why: &str) {
+    let Some(location) = image.locations.first() else {
+        return;
+    };
+    let work = crate::db::NewWork {
+        kind: crate::db::WorkKind::ComputeHash,
+        image_id: image.id,
+        store: location.store().map(str::to_owned),
+        url: location.url.clone(),
+        reason: format!("hash calculation failed: {why}"),
+    };
+    if let Err(e) = app.db.add_work(&[work]).await {
+        tracing::error!(image = %image.id, error = %e, "could not record the hash calculation for later");
+    }
 }
 
 /// Moves an `importing` image on (`from` is its status as read); another

@@ -78,9 +78,6 @@ impl Job {
             staging::remove(&self.app, id).await;
         }
         let released = self.release().await;
-        if let Some(op) = op {
-            op.finish().await;
-        }
         match (outcome, released) {
             (Ok(()), Ok(())) => {
                 let result = json!({"image_id": id}).as_object().cloned();
@@ -91,6 +88,11 @@ impl Job {
                 tracing::warn!(image = %id, task = %self.task.id, method = self.method.name(), error = %e, "import failed");
                 tasks::fail(&self.app, &mut self.task, &e.to_string()).await;
             }
+        }
+        // Last, so that the task's outcome is written before anyone sees the
+        // import as over (and a crash before this finds nothing to recover).
+        if let Some(op) = op {
+            op.finish().await;
         }
     }
 

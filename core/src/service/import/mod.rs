@@ -24,6 +24,7 @@ mod glance_download;
 mod job;
 pub mod legacy;
 mod properties;
+pub mod recover;
 mod request;
 mod source;
 pub mod stage;
