@@ -3,7 +3,7 @@
 //!
 //! A [`DataOp`] holds the lease row `data:<image id>` from before the image
 //! is claimed until after its last status change, renewing it every third of
-//! `jobs.lease_secs` while the body streams. Recovery ([`recover`]) runs only
+//! `jobs.lease_secs` while the body streams. Recovery (`jobs::recovery`) runs only
 //! after taking that row over: from an expired lease (its node is gone), or
 //! from a previous process of the same node at start-up. A writer whose
 //! renewal finds the row taken stops its body, so it never races recovery.
@@ -179,15 +179,6 @@ impl Watched {
     }
 }
 
-/// Frees image `id` if its upload or stage was left `saving` or
-/// `uploading` by a writer that is gone (the caller holds the image's data
-/// lease, taken over from it): back to `queued`, a partial stage removed. A
-/// file store's partial upload is a temporary file the reaper's orphan sweep
-/// removes once the image is not `saving`. The status it was freed from, if any.
-pub async fn requeue_abandoned(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
-    requeue(app, id).await
-}
-
 /// Gives back the data lease of image `id`, held by `holder` after a recovery.
 pub async fn release(app: &App, id: Uuid, holder: &str) {
     if let Err(e) = app.db.release_lease(&lease_name(id), holder).await {
@@ -195,7 +186,12 @@ pub async fn release(app: &App, id: Uuid, holder: &str) {
     }
 }
 
-async fn requeue(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
+/// Frees image `id` if its upload or stage was left `saving` or
+/// `uploading` by a writer that is gone (the caller holds the image's data
+/// lease, taken over from it): back to `queued`, a partial stage removed. A
+/// file store's partial upload is a temporary file the reaper's orphan sweep
+/// removes once the image is not `saving`. The status it was freed from, if any.
+pub async fn requeue_abandoned(app: &App, id: Uuid) -> ServiceResult<Option<ImageStatus>> {
     let Some(image) = app.db.get_image(id).await? else {
         return Ok(None);
     };
