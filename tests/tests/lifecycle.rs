@@ -65,6 +65,16 @@ impl Site {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// `glint jobs run <job> --json`.
+    fn run_job(&self, job: &str, env: &[(&str, &str)]) -> Value {
+        let out = self
+            .command(&["jobs", "run", job, "--json"], env)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     fn store_files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&self.store)
             .unwrap()
@@ -577,6 +587,36 @@ async fn kill_9_mid_import_then_restart_fails_the_import() {
     assert_eq!(site.store_files(), [id.as_str()]);
 }
 
+#[tokio::test]
+async fn glint_jobs_run_recovery_frees_a_dead_nodes_upload() {
+    let site = Site::new(
+        "[jobs]\nlease_secs = 1\n[jobs.recovery]\nenabled = false\n[jobs.reaper]\nenabled = false",
+        None,
+    );
+    let node = site.serve(None, &[]).await;
+    let id = node.create().await;
+    let upload = node.start_upload(&id);
+    until_partial(&node, &site, &id, &upload).await;
+    node.crash();
+    drop(upload);
+    // Nothing to do until the dead writer's lease expires, then one image.
+    let report = wait_for(20, "glint jobs run recovery to free the image", || {
+        let report = site.run_job("recovery", &[]);
+        (report["freed"] == 1).then_some(report)
+    })
+    .await;
+    assert_eq!(report["job"], "recovery");
+    assert_eq!(site.jobs(&[])["in_flight"], json!([]));
+    assert_eq!(site.run_job("recovery", &[])["freed"], 0);
+    // Another address: no start-up recovery of its own is involved.
+    let node = site.serve(None, &[]).await;
+    assert_eq!(node.status(&id).await, "queued");
+    assert_eq!(
+        node.upload(&id, &pattern(2000, 6)).await,
+        StatusCode::NO_CONTENT
+    );
+}
+
 /// An HTTP server for `data` that answers HEAD, and GET only once `serving`.
 fn flaky_http_server(data: Vec<u8>, serving: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -611,12 +651,25 @@ fn flaky_http_server(data: Vec<u8>, serving: std::sync::Arc<std::sync::atomic::A
 
 #[tokio::test]
 async fn the_updater_computes_a_hash_that_failed_once_the_data_is_readable() {
+    deferred_hash(false).await;
+}
+
+#[tokio::test]
+async fn glint_jobs_run_updater_computes_a_hash_that_failed() {
+    deferred_hash(true).await;
+}
+
+/// A location whose data cannot be read when it is added; the updater, run
+/// by the server or (`by_cli`) by `glint jobs run updater`, records its hash
+/// once it can.
+async fn deferred_hash(by_cli: bool) {
     let data = pattern(50_000, 11);
     let serving = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let port = flaky_http_server(data.clone(), serving.clone());
     let site = Site::new(
         &format!(
-            "[locations]\nhttp_retries = 1\n[jobs.updater]\ninterval_secs = 1\nretry_max_secs = 1\n[jobs.reaper]\nenabled = false\n[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = [{port}]\n[stores.web]\ndriver = \"http\"\n"
+            "[locations]\nhttp_retries = 1\n[jobs.updater]\nenabled = {}\ninterval_secs = 1\nretry_max_secs = 1\n[jobs.reaper]\nenabled = false\n[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = [{port}]\n[stores.web]\ndriver = \"http\"\n",
+            !by_cli
         ),
         None,
     );
@@ -642,6 +695,10 @@ async fn the_updater_computes_a_hash_that_failed_once_the_data_is_readable() {
 
     // The hash could not be computed: a row says what, why, since when.
     let row = wait_for(20, "a compute_hash row with a failed attempt", || {
+        if by_cli {
+            let report = site.run_job("updater", &env);
+            assert_eq!(report["done"], 0, "{report}");
+        }
         let work = site.jobs(&env)["pending_work"].clone();
         work.as_array()
             .and_then(|w| w.first().cloned())
@@ -675,6 +732,9 @@ async fn the_updater_computes_a_hash_that_failed_once_the_data_is_readable() {
 
     serving.store(true, std::sync::atomic::Ordering::SeqCst);
     wait_for(30, "the updater to record the hash", || {
+        if by_cli {
+            site.run_job("updater", &env);
+        }
         let work = site.jobs(&env)["pending_work"].clone();
         (work == json!([])).then_some(())
     })
@@ -703,7 +763,7 @@ async fn the_updater_computes_a_hash_that_failed_once_the_data_is_readable() {
         .cloned();
     assert_eq!(
         updater.as_ref().map(|u| &u["enabled"]),
-        Some(&json!(true)),
+        Some(&json!(!by_cli)),
         "{jobs}"
     );
 }

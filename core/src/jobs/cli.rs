@@ -1,9 +1,11 @@
 //! The one-shot command-line forms of the jobs, for cron and for operators:
 //! `glint scrub`, `glint scrub restore <id>`, `glint jobs list`,
+//! `glint jobs run recovery|updater`,
 //! `glint db purge` and `glint db purge-images-table`. Each prints plain
 //! lines, or one JSON document with `--json`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,6 +16,7 @@ use uuid::Uuid;
 use super::lease::Lease;
 use super::reaper::{self, Reaper};
 use super::{node_name, purge, recovery, updater};
+use crate::app::App;
 use crate::config::Config;
 use crate::db::{Database, DbError, Purged};
 use crate::domain::ImageStatus;
@@ -191,6 +194,69 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
                 .unwrap_or_default(),
             w.next_attempt_at
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `glint jobs run recovery|updater`: one job, once, until nothing is due.
+/// The updater runs under its lease and refuses while a server holds it;
+/// recovery needs none (each image's own lease makes it exclusive).
+pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<ExitCode> {
+    let out = match job {
+        recovery::NAME => {
+            let mut recovery = recovery::Recovery::new(app);
+            let mut freed = 0;
+            loop {
+                match recovery.pass().await? {
+                    0 => break,
+                    n => freed += n,
+                }
+            }
+            json!({"job": job, "freed": freed})
+        }
+        updater::NAME => {
+            let lease = Lease::new(
+                app.db.clone(),
+                updater::NAME,
+                format!("cli:{}", node_name(&app.config)),
+                Duration::from_secs(app.config.jobs.lease_secs.max(1)),
+            );
+            if !lease.hold("glint jobs run updater").await? {
+                return refuse(
+                    as_json,
+                    "the updater is running on another node; try again later",
+                );
+            }
+            let mut updater = updater::Updater::new(Arc::clone(&app), lease.clone());
+            let result = async {
+                while updater.pass().await? > 0 {}
+                Ok::<_, super::JobError>(())
+            }
+            .await;
+            lease.release().await;
+            result?;
+            let (done, failed) = updater.counts();
+            json!({"job": job, "done": done, "failed": failed, "pending_work": app.db.list_work().await?.len()})
+        }
+        other => {
+            return refuse(
+                as_json,
+                &format!("no job '{other}' runs from the command line: recovery or updater"),
+            );
+        }
+    };
+    if as_json {
+        println!("{out}");
+    } else {
+        let line = out
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "job")
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("{job}: {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -43,6 +43,11 @@ pub struct Updater {
 }
 
 impl Updater {
+    /// Rows done and failed attempts so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.done, self.failed)
+    }
+
     pub fn new(app: Arc<App>, lease: Lease) -> Updater {
         let config = app.config.jobs.updater.clone();
         Updater {
@@ -56,7 +61,7 @@ impl Updater {
     }
 
     /// One pass over the due rows of every kind; how many were tried.
-    async fn pass(&mut self) -> Result<usize, JobError> {
+    pub async fn pass(&mut self) -> Result<usize, JobError> {
         let mut tried = 0;
         for (kind, handler) in HANDLERS {
             let rows = self
