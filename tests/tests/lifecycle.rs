@@ -226,13 +226,18 @@ impl Node {
 
     /// Starts `PUT /file` with a body the test feeds.
     fn start_upload(&self, id: &str) -> Upload {
+        self.start_put(&format!("/v2/images/{id}/file"))
+    }
+
+    /// Starts a `PUT` of `path` with a body the test feeds.
+    fn start_put(&self, path: &str) -> Upload {
         let (tx, rx) = mpsc::channel::<Bytes>(4);
         let body = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
         });
         let request = self
             .client
-            .put(format!("{}/v2/images/{id}/file", self.url))
+            .put(format!("{}{path}", self.url))
             .header("content-type", "application/octet-stream")
             .body(reqwest::Body::wrap_stream(body));
         let response = tokio::spawn(async move {
@@ -338,6 +343,47 @@ async fn kill_mid_upload_then_restart(env: &[(&str, &str)]) {
     assert_eq!(node.upload(&id, &data).await, StatusCode::NO_CONTENT);
     assert_eq!(node.status(&id).await, "active");
     assert_eq!(site.store_files(), [id.as_str()]);
+}
+
+#[tokio::test]
+async fn kill_9_mid_stage_then_restart_removes_the_partial_stage() {
+    let site = Site::new(
+        "[jobs]\nlease_secs = 600\n[jobs.reaper]\nenabled = false",
+        None,
+    );
+    let staging = site.dir.path().join("staging");
+    let node = site.serve(None, &[]).await;
+    let port = node.port;
+    let id = node.create().await;
+    let stage = node.start_put(&format!("/v2/images/{id}/stage"));
+    stage.send(pattern(1 << 20, 3)).await;
+    wait_status(&node, &id, "uploading", 20).await;
+    let partial = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0)
+    };
+    wait_for(20, "a partial stage", || {
+        (partial(&staging) > 0).then_some(())
+    })
+    .await;
+    node.crash();
+    drop(stage);
+
+    let node = site.serve(Some(port), &[]).await;
+    assert_eq!(node.status(&id).await, "queued", "{}", node.log());
+    assert_eq!(partial(&staging), 0, "the partial stage is gone");
+    let r = node
+        .client
+        .put(format!("{}/v2/images/{id}/stage", node.url))
+        .header("content-type", "application/octet-stream")
+        .body(pattern(3000, 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(node.status(&id).await, "uploading");
+    assert_eq!(partial(&staging), 1);
 }
 
 #[tokio::test]
