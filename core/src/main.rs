@@ -117,6 +117,9 @@ enum ScrubCommand {
 enum JobsCommand {
     /// The jobs, the node running each, and the pending work: what, why, since when.
     List,
+    /// Run one job once, until nothing is due: `recovery` (uploads whose node
+    /// is gone) or `updater` (deferred work other than deletes).
+    Run { job: String },
 }
 
 #[derive(Subcommand)]
@@ -294,6 +297,15 @@ async fn main() -> anyhow::Result<ExitCode> {
             let result = cli::list(&config, &db, json).await;
             db.close().await;
             result
+        }
+        Command::Jobs {
+            data_dir,
+            json,
+            command: JobsCommand::Run { job },
+        } => {
+            let config = config_in(cli.config.as_deref(), data_dir)?;
+            let app = glint_core::server::build(config).await?;
+            cli::run_job(app, &job, json).await
         }
         Command::Db {
             data_dir,

@@ -1,6 +1,7 @@
 //! Start-up: open the database and stores, then serve until told to stop.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -13,6 +14,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::domain::protections::PropertyProtections;
 use crate::store::StoreRegistry;
+
+mod head_deadline;
 
 /// Open everything the configuration names.
 pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
@@ -55,11 +58,26 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     Ok(app)
 }
 
-/// Serve the API until Ctrl-C or SIGTERM, and the metrics when configured.
+/// Time aborted uploads get, after the shutdown grace, to put their images
+/// back to `queued` and answer before their connections are cut.
+const ABORT_CLEANUP: Duration = Duration::from_secs(5);
+
+/// Serve the API (and the metrics when configured) until Ctrl-C or SIGTERM:
+/// then stop accepting, let requests in progress finish for
+/// `api.shutdown_grace_secs`, and abort the uploads still streaming so that
+/// they clean up rather than being cut.
 pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
-    // Both listeners bind before anything runs, so that a taken port or a bad
-    // certificate stops the start with the address or file named.
-    let api = api_acceptor(&app).await?;
+    if let Err(e) = crate::jobs::recovery::at_startup(&app).await {
+        tracing::error!(error = %e, "could not recover the uploads of this node's previous process");
+    }
+    // Both listeners bind before anything else runs, so that a taken port or a
+    // bad certificate stops the start with the address or file named.
+    let silent = Duration::from_secs(app.config.api.header_timeout_secs.max(1));
+    // The deadline wraps what the TLS layer decrypts, so it reads request bytes.
+    let api = head_deadline::HeadDeadlineAcceptor {
+        inner: api_acceptor(&app).await?,
+        limit: silent,
+    };
     let metrics = match app.config.metrics.bind {
         Some(bind) => Some(
             TcpListener::bind(bind)
@@ -78,7 +96,17 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
         tracing::info!(bind = %addr, scheme, "glint listening");
     }
     let jobs = crate::jobs::start(&app);
-    let grace = std::time::Duration::from_secs(app.config.jobs.shutdown_grace_secs);
+    let jobs_grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs);
+    let grace = Duration::from_secs(app.config.api.shutdown_grace_secs);
+    ignore_hangups();
+    let signal = async move {
+        shutdown_signal().await;
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            tracing::warn!("shutdown grace over: aborting the uploads still in progress");
+            crate::service::inflight::abort_all();
+        });
+    };
     if let Some(acceptor) = metrics {
         for addr in acceptor.local_addr() {
             tracing::info!(bind = %addr, "metrics at /metrics");
@@ -105,13 +133,14 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
         });
     }
     let served = Server::new_with_acceptor(api)
+        .idle_timeout(silent)
         .run_with_graceful_shutdown(
             crate::api::endpoint(app),
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
+            signal,
+            Some(grace + ABORT_CLEANUP),
         )
         .await;
-    jobs.shutdown(grace).await;
+    jobs.shutdown(jobs_grace).await;
     served?;
     Ok(())
 }
@@ -157,6 +186,22 @@ fn writable(dir: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// SIGHUP conventionally asks a daemon to reload; nothing here can be
+/// reloaded safely yet, so it is logged rather than left to kill the server.
+fn ignore_hangups() {
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP received: nothing to reload; still serving");
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "could not install the SIGHUP handler"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -15,6 +15,7 @@ db_test_suite!(
     a_refused_delete_writes_no_work,
     delayed_delete_restore_and_scrub,
     purge_removes_old_deleted_rows_per_table,
+    a_data_lease_is_taken_over_only_from_its_holder,
 );
 
 mod cases {
@@ -50,6 +51,47 @@ mod cases {
         db.release_lease("reaper", "a").await.unwrap();
         assert!(db.take_lease("reaper", "b", LONG, "").await.unwrap());
         assert!(!db.take_lease("reaper", "a", LONG, "").await.unwrap());
+    }
+
+    pub async fn a_data_lease_is_taken_over_only_from_its_holder(db: Database) {
+        let id = Uuid::new_v4();
+        let name = format!("{}{id}", glint_core::db::DATA_LEASE_PREFIX);
+        assert!(
+            db.take_lease(&name, "node#1", LONG, "writing")
+                .await
+                .unwrap()
+        );
+        assert!(db.take_lease("reaper", "node#1", LONG, "").await.unwrap());
+        // Only data leases are listed as such.
+        let data = db.data_leases().await.unwrap();
+        assert_eq!(data.len(), 1);
+        assert_eq!(data[0].name, name);
+        // Unexpired: a take fails, a take-over from the named holder succeeds
+        // once, and the old holder's renewal then fails.
+        assert!(!db.take_lease(&name, "node#2", LONG, "").await.unwrap());
+        assert!(
+            !db.take_over_lease(&name, "node#9", "node#2", LONG)
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.take_over_lease(&name, "node#1", "node#2", LONG)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.take_over_lease(&name, "node#1", "node#3", LONG)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.take_lease(&name, "node#1", LONG, "writing")
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.data_leases().await.unwrap()[0].holder, "node#2");
+        db.release_lease(&name, "node#2").await.unwrap();
+        assert!(db.data_leases().await.unwrap().is_empty());
     }
 
     pub async fn an_expired_lease_passes_to_another_holder(db: Database) {

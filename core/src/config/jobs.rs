@@ -18,6 +18,36 @@ pub struct JobsConfig {
     pub reaper: ReaperConfig,
     /// Removal of soft-deleted rows (`glint db purge`, run periodically).
     pub purge: PurgeConfig,
+    /// Crash recovery of uploads and stages whose node is gone.
+    pub recovery: RecoveryConfig,
+    /// Deferred work other than deletes (a hash to compute, ...).
+    pub updater: UpdaterConfig,
+}
+
+/// `[jobs.updater]`: retries the pending work that is not a delete (a
+/// location whose hash could not be computed, ...), waiting twice as long
+/// after each failure. Runs on one node at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdaterConfig {
+    pub enabled: bool,
+    /// Seconds between passes, and the first wait after a failure.
+    pub interval_secs: u64,
+    /// Rows taken per kind and unit of work.
+    pub batch_size: u32,
+    /// Longest wait, in seconds, before a failed row is tried again.
+    pub retry_max_secs: u64,
+}
+
+/// `[jobs.recovery]`: frees images whose upload or stage lost its node (the
+/// operation's lease expired). Every node runs it: each recovery takes the
+/// operation's lease over first, so two nodes never recover one image twice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryConfig {
+    pub enabled: bool,
+    /// Seconds between passes.
+    pub interval_secs: u64,
 }
 
 /// `[jobs.reaper]`: drains the pending-work rows (store deletes the API could

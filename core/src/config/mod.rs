@@ -28,7 +28,7 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
-pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
+pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig};
 pub use load::Overrides;
 pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};
 pub use sections::{
@@ -272,6 +272,9 @@ mod tests {
                 "image_member_quota": 128,
                 "image_location_quota": 10,
                 "property_protection_file": null,
+                "shutdown_grace_secs": 10,
+                "body_idle_timeout_secs": 60,
+                "header_timeout_secs": 30,
             },
             "auth": { "strategy": "noauth", "keystone": null },
             "image_format": {
@@ -332,6 +335,13 @@ mod tests {
                     "interval_secs": 86_400,
                     "age_in_days": 30,
                     "max_rows": 100,
+                },
+                "recovery": { "enabled": true, "interval_secs": 30 },
+                "updater": {
+                    "enabled": true,
+                    "interval_secs": 60,
+                    "batch_size": 100,
+                    "retry_max_secs": 3600,
                 },
             },
             "delayed_delete": false,

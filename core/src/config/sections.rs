@@ -166,6 +166,15 @@ pub struct ApiConfig {
     /// Glance's property protections file (INI; see `domain::protections`);
     /// none by default: every extra property is open.
     pub property_protection_file: Option<PathBuf>,
+    /// Seconds `glint serve` lets requests in progress finish after SIGTERM;
+    /// an upload still streaming then is aborted (its image back to `queued`).
+    pub shutdown_grace_secs: u64,
+    /// Seconds an upload or stage body may send no byte before it is aborted
+    /// and its image freed.
+    pub body_idle_timeout_secs: u64,
+    /// Seconds a connection may stay silent (no request headers, no body
+    /// byte, no response byte read) before it is closed.
+    pub header_timeout_secs: u64,
 }
 
 /// Cross-origin resource sharing (oslo.middleware's `[cors]`): the

@@ -16,6 +16,7 @@ mod cache;
 mod codec;
 mod error;
 mod images;
+mod inflight;
 mod jobs;
 mod list;
 mod locations;
@@ -37,6 +38,7 @@ use sqlx::{Any, AnyPool, Connection as _, Executor, Transaction};
 pub use crate::domain::{Member, MemberStatus};
 pub use cache::CachedImage;
 pub use error::DbError;
+pub use inflight::DATA_LEASE_PREFIX;
 pub use jobs::Lease;
 pub use metadefs::{
     DEFAULT_OWNER, DocumentError, LoadMode, Loaded, MetadefContent, MetadefItem, parse_document,

@@ -22,17 +22,23 @@ use crate::domain::{Image, ImageStatus, StatusChange};
 pub enum WorkKind {
     /// Delete the object at `url` from `store`.
     DeleteData,
+    /// Compute the image's digests from the data at `url` (its hash could
+    /// not be computed when the location was added).
+    ComputeHash,
 }
 
 impl WorkKind {
+    pub const ALL: [WorkKind; 2] = [WorkKind::DeleteData, WorkKind::ComputeHash];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WorkKind::DeleteData => "delete_data",
+            WorkKind::ComputeHash => "compute_hash",
         }
     }
 
     fn parse(s: &str) -> Option<WorkKind> {
-        (s == "delete_data").then_some(WorkKind::DeleteData)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

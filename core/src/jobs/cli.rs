@@ -1,9 +1,11 @@
 //! The one-shot command-line forms of the jobs, for cron and for operators:
 //! `glint scrub`, `glint scrub restore <id>`, `glint jobs list`,
+//! `glint jobs run recovery|updater`,
 //! `glint db purge` and `glint db purge-images-table`. Each prints plain
 //! lines, or one JSON document with `--json`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +15,8 @@ use uuid::Uuid;
 
 use super::lease::Lease;
 use super::reaper::{self, Reaper};
-use super::{node_name, purge};
+use super::{node_name, purge, recovery, updater};
+use crate::app::App;
 use crate::config::Config;
 use crate::db::{Database, DbError, Purged};
 use crate::domain::ImageStatus;
@@ -112,6 +115,16 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
     let configured = [
         (reaper::NAME, jobs.reaper.enabled, jobs.reaper.interval_secs),
         (purge::NAME, jobs.purge.enabled, jobs.purge.interval_secs),
+        (
+            recovery::NAME,
+            jobs.recovery.enabled,
+            jobs.recovery.interval_secs,
+        ),
+        (
+            updater::NAME,
+            jobs.updater.enabled,
+            jobs.updater.interval_secs,
+        ),
     ];
     let workers: Vec<Value> = configured
         .iter()
@@ -127,8 +140,13 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
         })
         .collect();
     let work = db.list_work().await?;
+    // Uploads and stages in progress, each with the node that writes it.
+    let writing = db.data_leases().await?;
     if as_json {
-        println!("{}", json!({"workers": workers, "pending_work": work}));
+        println!(
+            "{}",
+            json!({"workers": workers, "pending_work": work, "in_flight": writing})
+        );
         return Ok(ExitCode::SUCCESS);
     }
     println!("JOB      ENABLED  INTERVAL  HOLDER / LAST STATUS");
@@ -145,6 +163,17 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
         );
     }
     println!();
+    for l in &writing {
+        let state = if l.expires_at > now {
+            "live"
+        } else {
+            "writer gone, awaiting recovery"
+        };
+        println!(
+            "{} written by {} since {} ({state}, lease until {})",
+            l.name, l.holder, l.taken_at, l.expires_at
+        );
+    }
     if work.is_empty() {
         println!("no pending work");
     }
@@ -165,6 +194,69 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
                 .unwrap_or_default(),
             w.next_attempt_at
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `glint jobs run recovery|updater`: one job, once, until nothing is due.
+/// The updater runs under its lease and refuses while a server holds it;
+/// recovery needs none (each image's own lease makes it exclusive).
+pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<ExitCode> {
+    let out = match job {
+        recovery::NAME => {
+            let mut recovery = recovery::Recovery::new(app);
+            let mut freed = 0;
+            loop {
+                match recovery.pass().await? {
+                    0 => break,
+                    n => freed += n,
+                }
+            }
+            json!({"job": job, "freed": freed})
+        }
+        updater::NAME => {
+            let lease = Lease::new(
+                app.db.clone(),
+                updater::NAME,
+                format!("cli:{}", node_name(&app.config)),
+                Duration::from_secs(app.config.jobs.lease_secs.max(1)),
+            );
+            if !lease.hold("glint jobs run updater").await? {
+                return refuse(
+                    as_json,
+                    "the updater is running on another node; try again later",
+                );
+            }
+            let mut updater = updater::Updater::new(Arc::clone(&app), lease.clone());
+            let result = async {
+                while updater.pass().await? > 0 {}
+                Ok::<_, super::JobError>(())
+            }
+            .await;
+            lease.release().await;
+            result?;
+            let (done, failed) = updater.counts();
+            json!({"job": job, "done": done, "failed": failed, "pending_work": app.db.list_work().await?.len()})
+        }
+        other => {
+            return refuse(
+                as_json,
+                &format!("no job '{other}' runs from the command line: recovery or updater"),
+            );
+        }
+    };
+    if as_json {
+        println!("{out}");
+    } else {
+        let line = out
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "job")
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("{job}: {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,8 +16,11 @@ pub mod lease;
 pub mod orphans;
 pub mod purge;
 pub mod reaper;
+pub mod recovery;
 pub mod runner;
+pub mod updater;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -25,7 +28,9 @@ use futures::future::BoxFuture;
 use self::lease::Lease;
 use self::purge::PurgeWorker;
 use self::reaper::Reaper;
+use self::recovery::Recovery;
 use self::runner::Runner;
+use self::updater::Updater;
 use crate::app::App;
 use crate::db::DbError;
 
@@ -72,7 +77,7 @@ pub trait Worker: Send {
 }
 
 /// Starts the jobs `app.config` enables, each under its lease.
-pub fn start(app: &App) -> Runner {
+pub fn start(app: &Arc<App>) -> Runner {
     let config = &app.config;
     let node = node_name(config);
     let ttl = Duration::from_secs(config.jobs.lease_secs.max(1));
@@ -93,6 +98,15 @@ pub fn start(app: &App) -> Runner {
             lease(purge::NAME),
         )));
     }
+    if config.jobs.updater.enabled {
+        workers.push(Box::new(Updater::new(
+            Arc::clone(app),
+            lease(updater::NAME),
+        )));
+    }
+    if config.jobs.recovery.enabled {
+        workers.push(Box::new(Recovery::new(Arc::clone(app))));
+    }
     tracing::info!(node = %node, jobs = ?workers.iter().map(|w| w.name()).collect::<Vec<_>>(), "background jobs started");
     Runner::start(workers)
 }
@@ -100,5 +114,5 @@ pub fn start(app: &App) -> Runner {
 /// The name this node holds leases under: its self-reference URL (as the
 /// image cache names it) and its process id, so two processes never share one.
 pub fn node_name(config: &crate::config::Config) -> String {
-    format!("{}#{}", config.cache_node_url(), std::process::id())
+    crate::service::inflight::node_name(config)
 }

@@ -251,6 +251,7 @@ async fn hash_in_background(
         .unwrap_or_else(|| HASH_ALGO.to_owned());
     let attempts = app.config.locations.http_retries.max(1);
     let mut digests = None;
+    let mut last_error = None;
     for attempt in 1..=attempts {
         match digest_location(app, caller, &image, &algo).await {
             Ok(d) => {
@@ -258,7 +259,8 @@ async fn hash_in_background(
                 break;
             }
             Err(e) => {
-                tracing::warn!(image = %id, attempt, attempts, error = %e, "hash calculation of the added location failed")
+                tracing::warn!(image = %id, attempt, attempts, error = %e, "hash calculation of the added location failed");
+                last_error = Some(e);
             }
         }
     }
@@ -276,7 +278,10 @@ async fn hash_in_background(
             }
         }
         (None, None) => {
-            tracing::warn!(image = %id, "Hash calculation failed for image data; the image stays active without a hash")
+            tracing::warn!(image = %id, "Hash calculation failed for image data; the image stays active without a hash");
+            // The updater computes it later.
+            let why = last_error.map_or_else(String::new, |e| e.to_string());
+            hash_later(app, &image, &why).await;
         }
         (Some(v), Some((md5, value))) if v.os_hash_value == value => {
             let (mut active, change) = image.moved_to(ImageStatus::Active)?;
@@ -305,6 +310,24 @@ async fn hash_in_background(
         }
     }
     Ok(())
+}
+
+/// Records that `image`'s digests are to be computed from its first
+/// location later, by the updater (`service::deferred`), because reading it failed with `why`.
+pub async fn hash_later(app: &App, image: &Image, why: &str) {
+    let Some(location) = image.locations.first() else {
+        return;
+    };
+    let work = crate::db::NewWork {
+        kind: crate::db::WorkKind::ComputeHash,
+        image_id: image.id,
+        store: location.store().map(str::to_owned),
+        url: location.url.clone(),
+        reason: format!("hash calculation failed: {why}"),
+    };
+    if let Err(e) = app.db.add_work(&[work]).await {
+        tracing::error!(image = %image.id, error = %e, "could not record the hash calculation for later");
+    }
 }
 
 /// Moves an `importing` image on (`from` is its status as read); another
@@ -336,6 +359,16 @@ async fn digest_location(
         .and_then(|s| app.stores.get(s))
         .ok_or_else(|| StoreError::new(ErrorKind::Unavailable, "the location's store is not open"))?
         .acting_for(caller);
+    digest_data(&store, &location.url, algo).await
+}
+
+/// md5 and `algo` of the data at `url` in `store`, hex.
+pub(crate) async fn digest_data(
+    store: &crate::store::StoreHandle,
+    url: &str,
+    algo: &str,
+) -> Result<(String, String), StoreError> {
+    let unexpected = |m: String| StoreError::new(ErrorKind::Unexpected, m);
     let digest = match algo {
         "sha1" => MessageDigest::sha1(),
         "sha256" => MessageDigest::sha256(),
@@ -345,7 +378,7 @@ async fn digest_location(
     let openssl = |e: openssl::error::ErrorStack| unexpected(format!("digest: {e}"));
     let mut md5 = Hasher::new(MessageDigest::md5()).map_err(openssl)?;
     let mut other = Hasher::new(digest).map_err(openssl)?;
-    let mut data = store.get(&location.url, None).await?.data;
+    let mut data = store.get(url, None).await?.data;
     while let Some(chunk) = data.next().await {
         let chunk = chunk?;
         md5.update(&chunk).map_err(openssl)?;

@@ -3,11 +3,13 @@
 pub mod access;
 mod acls;
 pub mod cache;
+pub mod deferred;
 pub mod download;
 pub mod hashing;
 pub mod health;
 pub mod images;
 pub mod import;
+pub mod inflight;
 pub mod locations;
 pub mod members;
 pub mod metadefs;

@@ -109,6 +109,22 @@ pub async fn remove(app: &App, id: Uuid) {
     remove_path(&path(app, id)).await;
 }
 
+/// Remove the partial files of stages of `id` that never finished (their
+/// process died mid-write).
+pub async fn remove_partials(app: &App, id: Uuid) {
+    let prefix = format!(".{id}.");
+    let Ok(mut entries) = tokio::fs::read_dir(dir(app)).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".partial") {
+            remove_path(&entry.path()).await;
+        }
+    }
+}
+
 async fn remove_path(path: &Path) {
     match tokio::fs::remove_file(path).await {
         Ok(()) => {}

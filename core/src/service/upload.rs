@@ -8,6 +8,10 @@
 //! 4. record size, virtual size, digests and location: `saving → active`;
 //! 5. on any failure the store has removed its partial data and the image
 //!    goes back to `queued`, ready for a retry.
+//!
+//! From before the claim to after the last status change the upload holds a
+//! liveness lease ([`super::inflight`]); the body it streams is aborted when
+//! it stalls or when the server's shutdown grace ends, which is step 5 again.
 
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +22,7 @@ use uuid::Uuid;
 
 use super::hashing::{Digests, HASH_ALGO, Hasher};
 use super::images::{get_for, not_found_as};
+use super::inflight::DataOp;
 use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
@@ -72,15 +77,43 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
     quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
     quota::enforce(app, ctx, Resource::ImageCountUploading, 1).await?;
-    let saving = claim(app, &saving, change.from).await?;
+    // The liveness lease comes first, so a `saving` image always has one:
+    // crash recovery can then tell a dead writer from a live one.
+    let Some(op) = DataOp::begin(app, id).await? else {
+        return Err(ServiceError::AlreadyUploading(id));
+    };
+    let saving = match claim(app, &saving, change.from).await {
+        Ok(saving) => saving,
+        Err(e) => {
+            op.finish().await;
+            return Err(e);
+        }
+    };
+    let body = op.watch(req.body);
+    let result = write_claimed(app, &store, &image, saving, body, req.expected_size).await;
+    op.finish().await;
+    result
+}
 
+/// Steps 3 to 5, for an image this request has claimed (`saving`).
+async fn write_claimed(
+    app: &App,
+    store: &StoreHandle,
+    image: &Image,
+    saving: Image,
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    expected_size: Option<u64>,
+) -> ServiceResult<Image> {
+    let id = image.id;
+    let cap = app.config.api.image_size_cap;
+    let store_id = store.id().to_owned();
     let check = ImageCheck::for_image(
         image.container_format.as_deref(),
         image.disk_format.as_deref(),
         &app.config.image_format,
     );
     let (outcome, digests, virtual_size) =
-        match put_inspected(&store, id, req.body, req.expected_size, cap, check).await {
+        match put_inspected(store, id, body, expected_size, cap, check).await {
             Ok(done) => done,
             Err(e) => {
                 restore_queued(app, &saving).await;
@@ -111,12 +144,12 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             // belong to nobody, so they go.
             tracing::info!(image = %id, "image changed during upload ({e}); removing the uploaded data");
             let why = "the image was deleted during its upload";
-            crate::service::pending::delete_upload(app, &store, id, &outcome.location, why).await;
+            crate::service::pending::delete_upload(app, store, id, &outcome.location, why).await;
             Err(ServiceError::GoneDuringUpload(id))
         }
         Err(e) => {
             let why = "the upload's record could not be written";
-            crate::service::pending::delete_upload(app, &store, id, &outcome.location, why).await;
+            crate::service::pending::delete_upload(app, store, id, &outcome.location, why).await;
             restore_queued(app, &saving).await;
             Err(e.into())
         }

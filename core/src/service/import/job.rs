@@ -22,6 +22,7 @@ use crate::fetch::Pinned;
 use crate::format::ImageCheck;
 use crate::service::hashing::HASH_ALGO;
 use crate::service::images::modify;
+use crate::service::inflight::DataOp;
 use crate::service::upload::put_inspected;
 use crate::service::{ServiceError, ServiceResult, locations, staging, stores, tasks};
 
@@ -58,11 +59,18 @@ pub(super) struct Job {
     /// writes as the administrator who created it.
     pub caller: RequestContext,
     pub task: Task,
+    /// The liveness lease of the import ([`crate::service::inflight`]),
+    /// taken with the lock; a legacy import task takes it when it runs.
+    pub op: Option<DataOp>,
 }
 
 impl Job {
     pub async fn run(mut self) {
         let id = self.image_id;
+        let op = match self.op.take() {
+            Some(op) => Some(op),
+            None => DataOp::begin(&self.app, id).await.ok().flatten(),
+        };
         tasks::processing(&self.app, &mut self.task).await;
         let mut restore = None;
         let outcome = self.work(&mut restore).await;
@@ -80,6 +88,11 @@ impl Job {
                 tracing::warn!(image = %id, task = %self.task.id, method = self.method.name(), error = %e, "import failed");
                 tasks::fail(&self.app, &mut self.task, &e.to_string()).await;
             }
+        }
+        // Last, so that the task's outcome is written before anyone sees the
+        // import as over (and a crash before this finds nothing to recover).
+        if let Some(op) = op {
+            op.finish().await;
         }
     }
 

@@ -119,6 +119,7 @@ async fn start(
         token: None,
         caller: ctx.clone(),
         task,
+        op: None,
     };
     tokio::spawn(job.run());
     Ok(())

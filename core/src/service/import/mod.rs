@@ -24,6 +24,7 @@ mod glance_download;
 mod job;
 pub mod legacy;
 mod properties;
+pub mod recover;
 mod request;
 mod source;
 pub mod stage;
@@ -46,6 +47,7 @@ use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::{ImageStatus, Task};
+use crate::service::inflight::DataOp;
 
 pub use self::properties::{FAILED, IMPORTING, LOCK};
 pub use self::request::{ImportRequest, Method, RemoteImage};
@@ -146,7 +148,14 @@ pub async fn start(
         .collect();
     next.properties.insert(FAILED.into(), failed.join(","));
     next.properties.remove("os_glance_stage_host");
+    // The liveness lease before the lock, as for an upload: a locked image
+    // always has one, so crash recovery can tell a dead import from a live one.
+    let Some(op) = DataOp::begin(app, id).await? else {
+        tasks::fail(app, &mut task, "Another operation is writing this image.").await;
+        return Err(ServiceError::OperationInProgress(id));
+    };
     if let Err(e) = app.db.update_image(&next, Some(expected)).await {
+        op.finish().await;
         tasks::fail(
             app,
             &mut task,
@@ -169,6 +178,7 @@ pub async fn start(
         token: ctx.auth_token.clone(),
         caller: ctx.clone(),
         task,
+        op: Some(op),
     };
     tokio::spawn(job.run());
     Ok(())

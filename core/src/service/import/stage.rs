@@ -11,6 +11,7 @@ use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::{Image, ImageStatus, TransitionError};
 use crate::service::images::{self, not_found_as};
+use crate::service::inflight::DataOp;
 use crate::service::quota::{self, Resource};
 use crate::service::{ServiceError, ServiceResult, staging};
 
@@ -52,18 +53,44 @@ pub async fn stage(
     // Only a queued image may be staged; the state machine's refusal is
     // Glance's wording.
     let (uploading, change) = image.moved_to(ImageStatus::Uploading)?;
+    let busy = || {
+        TransitionError::NotAllowed {
+            from: ImageStatus::Uploading,
+            to: ImageStatus::Uploading,
+        }
+        .into()
+    };
+    // The liveness lease before the claim, as for an upload (see `inflight`).
+    let Some(op) = DataOp::begin(app, id).await? else {
+        return Err(busy());
+    };
     let uploading = match app.db.update_image(&uploading, Some(change.from)).await {
         Ok(saved) => saved,
         // Another stage of the same image won the race.
         Err(DbError::Conflict) => {
-            return Err(TransitionError::NotAllowed {
-                from: ImageStatus::Uploading,
-                to: ImageStatus::Uploading,
-            }
-            .into());
+            op.finish().await;
+            return Err(busy());
         }
-        Err(e) => return Err(not_found_as(e, id)),
+        Err(e) => {
+            op.finish().await;
+            return Err(not_found_as(e, id));
+        }
     };
+    let body = op.watch(body);
+    let result = write_claimed(app, id, uploading, body, expected, cap).await;
+    op.finish().await;
+    result
+}
+
+/// Writes the staged data of an image this request moved to `uploading`.
+async fn write_claimed(
+    app: &App,
+    id: Uuid,
+    uploading: Image,
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    expected: Option<u64>,
+    cap: u64,
+) -> ServiceResult<Image> {
     let size = match staging::write(app, id, body, cap).await {
         Ok(size) => size,
         Err(e) => {
