@@ -185,6 +185,10 @@ async fn conventions<E: Endpoint>(
 
     let mut resp = match prepare(app, &mut req) {
         Err(early) => early,
+        // A load balancer's probe needs no credentials; only the detailed form does.
+        Ok(()) if req.uri().path() == health::PATH && !health::wants_detail(&req) => {
+            health::answer(app, &req, None).await
+        }
         Ok(()) => match authenticate(app, &req, request_id.clone()).await {
             Err(e) => e.render(accept.as_deref()),
             Ok(ctx) => {
