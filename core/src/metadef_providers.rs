@@ -20,7 +20,7 @@ use glint_sdk::host::{MetadefPlugin, MetadefSource, discover_metadef_plugins};
 use glint_sdk::metadef::NamespaceEntry;
 
 use crate::config::Config;
-use crate::db::{Database, parse_document};
+use crate::db::{Database, DocumentError, parse_document};
 use crate::domain::metadefs::NamespaceDocument;
 
 /// A namespace a provider serves.
@@ -157,22 +157,37 @@ impl MetadefProviders {
 }
 
 /// The namespace of `entry`, checked as `glint metadefs load` checks a file.
+/// Why a provider's namespace could not be served.
+#[derive(Debug, thiserror::Error)]
+enum DocumentProblem {
+    #[error("fetching namespace {namespace} failed: {reason}")]
+    Fetch { namespace: String, reason: String },
+    #[error(transparent)]
+    Invalid(#[from] DocumentError),
+    #[error("the provider listed namespace {listed} but its document defines {defined}")]
+    OtherNamespace { listed: String, defined: String },
+}
+
 async fn document(
     source: &MetadefSource,
     entry: &NamespaceEntry,
     started: DateTime<Utc>,
-) -> Result<NamespaceDocument, String> {
-    let text = source
-        .get_namespace(&entry.namespace)
-        .await
-        .map_err(|e| format!("fetching namespace {} failed: {e}", entry.namespace))?;
-    let mut doc = parse_document(&text).map_err(|e| e.to_string())?;
+) -> Result<NamespaceDocument, DocumentProblem> {
+    let text =
+        source
+            .get_namespace(&entry.namespace)
+            .await
+            .map_err(|e| DocumentProblem::Fetch {
+                namespace: entry.namespace.clone(),
+                reason: e.to_string(),
+            })?;
+    let mut doc = parse_document(&text)?;
     let ns = &doc.namespace;
     if ns.namespace != entry.namespace {
-        return Err(format!(
-            "the provider listed namespace {} but its document defines {}",
-            entry.namespace, ns.namespace
-        ));
+        return Err(DocumentProblem::OtherNamespace {
+            listed: entry.namespace.clone(),
+            defined: ns.namespace.clone(),
+        });
     }
     if ns.visibility.as_str() != entry.visibility.as_str() || ns.owner != entry.owner {
         tracing::warn!(

@@ -29,17 +29,18 @@ impl Gpt {
         d.get(0x10) == Some(&2) && d.get(0x15) == Some(&FIXED_DISK_MEDIA)
     }
 
-    fn check_partitions(&self) -> Result<(), String> {
+    fn check_partitions(&self) -> Result<(), SafetyFailure> {
+        let failed = |reason: String| SafetyFailure::new("mbr", reason);
         let d = self.mbr.data();
         if d.len() < 512 {
-            return Err("Incomplete MBR".into());
+            return Err(failed("Incomplete MBR".into()));
         }
         let mut used = Vec::new();
         let mut gpt = false;
         for i in 0..4 {
             let e = &d[ENTRIES + 16 * i..ENTRIES + 16 * (i + 1)];
             if e[0] != 0x00 && e[0] != 0x80 {
-                return Err(format!("MBR PTE {i} has invalid boot flag"));
+                return Err(failed(format!("MBR PTE {i} has invalid boot flag")));
             }
             let kind = e[4];
             if kind != 0 {
@@ -48,18 +49,18 @@ impl Gpt {
             if kind == GPT_PROTECTIVE {
                 gpt = true;
                 if e[1..4] != [0x00, 0x02, 0x00] {
-                    return Err("GPT MBR has invalid start CHS".into());
+                    return Err(failed("GPT MBR has invalid start CHS".into()));
                 }
                 if le_u32(e, 8) != Some(1) {
-                    return Err("GPT MBR has invalid start LBA".into());
+                    return Err(failed("GPT MBR has invalid start LBA".into()));
                 }
             }
         }
         if gpt && used != [0] {
-            return Err("GPT MBR defines invalid extra partitions".into());
+            return Err(failed("GPT MBR defines invalid extra partitions".into()));
         }
         if used.is_empty() {
-            return Err("GPT MBR has no partitions defined".into());
+            return Err(failed("GPT MBR has no partitions defined".into()));
         }
         Ok(())
     }
@@ -94,10 +95,7 @@ impl Format for Gpt {
     }
 
     fn safety_check(&self) -> Vec<SafetyFailure> {
-        match self.check_partitions() {
-            Ok(()) => Vec::new(),
-            Err(reason) => vec![SafetyFailure::new("mbr", reason)],
-        }
+        self.check_partitions().err().into_iter().collect()
     }
 
     fn held(&self) -> usize {

@@ -173,13 +173,14 @@ impl Vmdk {
             .is_some_and(|k| SINGLE_FILE_KINDS.contains(&k))
     }
 
-    fn check_descriptor(&self) -> Result<(), String> {
+    fn check_descriptor(&self) -> Result<(), SafetyFailure> {
+        let failed = |reason: &str| SafetyFailure::new("descriptor", reason);
         let Some(text) = self.text.as_deref().filter(|t| !t.is_empty()) else {
-            return Err("No descriptor found".into());
+            return Err(failed("No descriptor found"));
         };
         if !self.single_file() {
             tracing::warn!(kind = ?self.kind, "unsupported VMDK subformat");
-            return Err("Unsupported subformat".into());
+            return Err(failed("Unsupported subformat"));
         }
         let mut extents = Vec::new();
         // Every line must be understood; anything else is refused.
@@ -198,42 +199,45 @@ impl Vmdk {
                 continue;
             }
             tracing::warn!(line, "unsupported line in VMDK descriptor");
-            return Err("Invalid VMDK descriptor data".into());
+            return Err(failed("Invalid VMDK descriptor data"));
         }
         if extents.iter().any(|e| e.contains('/')) {
-            return Err("Invalid extent filenames found".into());
+            return Err(failed("Invalid extent filenames found"));
         }
         if extents.is_empty() {
-            return Err("No extents found".into());
+            return Err(failed("No extents found"));
         }
         Ok(())
     }
 
-    fn check_footer(&self, footer: &Tail) -> Result<(), String> {
-        let unexpected = || "Unexpected error".to_string();
+    fn check_footer(&self, footer: &Tail) -> Result<(), SafetyFailure> {
+        let failed = |reason: &str| SafetyFailure::new("footer", reason);
         let h = self
             .header
             .as_ref()
             .and_then(|h| SparseHeader::parse(h.data()))
-            .ok_or_else(unexpected)?;
+            .ok_or_else(|| failed(UNEXPECTED))?;
         let d = footer.data();
         if d.len() < FOOTER {
-            return Err(unexpected());
+            return Err(failed(UNEXPECTED));
         }
-        let f = SparseHeader::parse(d.get(512..).unwrap_or_default()).ok_or_else(unexpected)?;
+        let f = SparseHeader::parse(d.get(512..).unwrap_or_default())
+            .ok_or_else(|| failed(UNEXPECTED))?;
         if h.magic != f.magic {
-            return Err("Header and footer signature do not match".into());
+            return Err(failed("Header and footer signature do not match"));
         }
         if h.version != f.version {
-            return Err("Header and footer versions do not match".into());
+            return Err(failed("Header and footer versions do not match"));
         }
         if (h.descriptor_sector, h.descriptor_sectors)
             != (f.descriptor_sector, f.descriptor_sectors)
         {
-            return Err("Footer specifies a different descriptor than header".into());
+            return Err(failed(
+                "Footer specifies a different descriptor than header",
+            ));
         }
         if f.gd_offset == GD_AT_END {
-            return Err("Footer indicates another footer".into());
+            return Err(failed("Footer indicates another footer"));
         }
         let marker = |m: &[u8]| {
             (
@@ -245,17 +249,20 @@ impl Vmdk {
         };
         let (_, size, kind, zero) = marker(&d[..512]);
         if size != 0 || kind != MARKER_FOOTER || !zero {
-            return Err("Footer marker is invalid".into());
+            return Err(failed("Footer marker is invalid"));
         }
         let (value, size, kind, zero) = marker(&d[1024..]);
         if value != 0 || size != 0 || kind != MARKER_EOS || !zero {
-            return Err("End-of-stream marker is invalid".into());
+            return Err(failed("End-of-stream marker is invalid"));
         }
         Ok(())
     }
 }
 
 /// Printable ASCII and white space only, as a text descriptor is.
+/// The reason a check gives when the data is not what it should be at all.
+const UNEXPECTED: &str = "Unexpected error";
+
 fn is_text(data: &[u8]) -> bool {
     data.iter()
         .all(|&b| (0x20..0x7f).contains(&b) || is_py_space(b))
@@ -337,13 +344,13 @@ impl Format for Vmdk {
 
     fn safety_check(&self) -> Vec<SafetyFailure> {
         let mut failures = Vec::new();
-        if let Err(reason) = self.check_descriptor() {
-            failures.push(SafetyFailure::new("descriptor", reason));
+        if let Err(failure) = self.check_descriptor() {
+            failures.push(failure);
         }
         if let Some(footer) = &self.footer
-            && let Err(reason) = self.check_footer(footer)
+            && let Err(failure) = self.check_footer(footer)
         {
-            failures.push(SafetyFailure::new("footer", reason));
+            failures.push(failure);
         }
         failures
     }
