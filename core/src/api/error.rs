@@ -433,7 +433,9 @@ impl From<RequestError> for ApiError {
                     .with_header(HeaderName::from_static("accept-patch"), accepted);
             }
             R::DataMediaType(media) => {
-                return ApiError::unsupported_media(media.as_deref().unwrap_or(""), e.to_string());
+                // Without a Content-Type webob leaves its template's placeholder as it is.
+                let media = media.as_deref().unwrap_or("${CONTENT_TYPE}");
+                return ApiError::unsupported_media(media, e.to_string());
             }
             R::TaskDelete => {
                 return Self {
