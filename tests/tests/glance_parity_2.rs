@@ -221,7 +221,7 @@ async fn the_task_list_filters_only_the_tasks_apis_own_type() {
 }
 
 #[tokio::test]
-async fn a_namespaces_property_list_names_each_property() {
+async fn a_namespaces_property_list_keys_properties_by_name_and_one_property_names_itself() {
     let g = Glint::start().await;
     let r = g
         .post("/v2/metadefs/namespaces")
@@ -245,8 +245,18 @@ async fn a_namespaces_property_list_names_each_property() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list["properties"]["cpu"]["name"], "cpu");
+    // The reference Glance 33 keys the list by name and does not repeat it inside.
+    assert!(list["properties"]["cpu"].get("name").is_none(), "{list}");
     assert_eq!(list["properties"]["cpu"]["title"], "CPU");
+    let one: Value = g
+        .get("/v2/metadefs/namespaces/Parity2::NS/properties/cpu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["name"], "cpu");
 }
 
 #[tokio::test]
@@ -322,4 +332,211 @@ async fn without_cors_settings_no_cors_header_is_sent() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+/// The `message` of a JSON error answer, after checking its status.
+async fn refusal(request: reqwest::RequestBuilder, status: StatusCode) -> String {
+    let r = request
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), status);
+    let body: Value = r.json().await.unwrap();
+    body["message"].as_str().unwrap().to_owned()
+}
+
+/// Glance's one-line answer: the explanation and an empty detail.
+fn said(explanation: &str) -> String {
+    format!("{explanation}<br /><br />\n\n\n")
+}
+
+#[tokio::test]
+async fn image_refusals_are_worded_as_glance_words_them() {
+    let g = Glint::start().await;
+    let nobody = uuid::Uuid::new_v4();
+    let r = g.delete(&format!("/v2/images/{nobody}"));
+    assert_eq!(
+        refusal(r, StatusCode::NOT_FOUND).await,
+        said(&format!("Failed to find image {nobody} to delete"))
+    );
+    for r in [
+        g.put(&format!("/v2/images/{nobody}/tags/x")),
+        g.delete(&format!("/v2/images/{nobody}/tags/x")),
+    ] {
+        assert_eq!(
+            refusal(r, StatusCode::NOT_FOUND).await,
+            said(&format!("Image {nobody} not found."))
+        );
+    }
+
+    let image = g
+        .create(json!({"name": "p", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let id = image["id"].as_str().unwrap();
+    let r = g.post("/v2/images").json(&json!({"id": id}));
+    assert_eq!(
+        refusal(r, StatusCode::CONFLICT).await,
+        said(&format!("Image ID {id} already exists!"))
+    );
+
+    let file = format!("/v2/images/{id}/file");
+    // No Content-Type at all: webob's template keeps its placeholder, the detail says None.
+    let r = g.put(&file).body("abc");
+    assert_eq!(
+        refusal(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await,
+        "The request media type ${CONTENT_TYPE} is not supported by this server.\n<br /><br />\nInvalid content type None"
+    );
+    let octets = |body: &'static str| {
+        g.put(&file)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+    };
+    let r = octets("abc").header("x-image-meta-store", "bogus");
+    assert_eq!(
+        refusal(r, StatusCode::BAD_REQUEST).await,
+        said("Store for identifier bogus not found")
+    );
+    let r = octets("abcdef").header("x-openstack-image-size", "3");
+    assert_eq!(
+        refusal(r, StatusCode::BAD_REQUEST).await,
+        said("Size exceeds: expected 3 bytes, got 6 bytes")
+    );
+    let r = octets("abc").header("x-openstack-image-size", "6");
+    assert_eq!(
+        refusal(r, StatusCode::BAD_REQUEST).await,
+        said("Size mismatch: expected 6 bytes, got 3 bytes")
+    );
+    assert_eq!(g.show(id).await["status"], "queued");
+
+    let qcow2 = g
+        .create(json!({"name": "q", "disk_format": "qcow2", "container_format": "bare"}))
+        .await;
+    let r = g
+        .put(&format!(
+            "/v2/images/{}/file",
+            qcow2["id"].as_str().unwrap()
+        ))
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; 4096]);
+    assert_eq!(
+        refusal(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await,
+        "The request media type application/octet-stream is not supported by this server.\n<br /><br />\nImage disk_format qcow2 does not match stream data raw"
+    );
+}
+
+#[tokio::test]
+async fn a_task_cannot_be_deleted_and_glance_says_why() {
+    let g = Glint::start().await;
+    let r = g
+        .delete(&format!("/v2/tasks/{}", uuid::Uuid::new_v4()))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "This operation is currently not permitted on Glance Tasks. They are auto deleted after reaching the time based on their expires_at property."
+    );
+}
+
+#[tokio::test]
+async fn a_missing_namespace_is_worded_by_what_was_asked_of_it() {
+    let g = Glint::start().await;
+    let ns = "/v2/metadefs/namespaces/Nope::X";
+    let missing = said("Namespace Nope::X not found");
+    for r in [
+        g.delete(ns),
+        g.put(ns).json(&json!({"namespace": "Nope::X"})),
+        g.get(&format!("{ns}/properties")),
+        g.get(&format!("{ns}/objects")),
+        g.get(&format!("{ns}/tags")),
+        g.delete(&format!("{ns}/objects")),
+    ] {
+        assert_eq!(refusal(r, StatusCode::NOT_FOUND).await, missing);
+    }
+    assert_eq!(
+        refusal(g.get(ns), StatusCode::NOT_FOUND).await,
+        said("Metadata definition namespace=Nope::X was not found.")
+    );
+}
+
+#[tokio::test]
+async fn refusals_to_another_project_are_worded_as_glance_words_them() {
+    use glint_blackbox::keystone::{
+        demo_token, keystone, keystone_admin, project_scope, start_glint, token,
+    };
+    let g = start_glint(&[]).await;
+    let admin = token("admin", &keystone().admin_password, project_scope("admin")).await;
+    let demo = demo_token().await;
+    let projects = keystone_admin(reqwest::Method::GET, "/projects?name=demo", None).await;
+    let demo_project = projects["projects"][0]["id"].as_str().unwrap().to_owned();
+    let as_admin = |r: reqwest::RequestBuilder| r.header("x-auth-token", admin.as_str());
+    let as_demo = |r: reqwest::RequestBuilder| r.header("x-auth-token", demo.as_str());
+
+    let created = |body: Value| {
+        let r = as_admin(g.post("/v2/images")).json(&body);
+        async move {
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            let image: Value = r.json().await.unwrap();
+            image["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let shared = created(json!({"name": "s", "visibility": "shared"})).await;
+    let r = as_admin(g.post(&format!("/v2/images/{shared}/members")))
+        .json(&json!({"member": demo_project}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let r = as_demo(g.put(&format!("/v2/images/{shared}/members/{demo_project}")))
+        .json(&json!({"status": "maybe"}));
+    assert_eq!(
+        refusal(r, StatusCode::BAD_REQUEST).await,
+        said(r#"Incorrect request: Status must be "pending", "accepted" or "rejected"."#)
+    );
+    // A member may change neither the image nor its visibility; the visibility rule is met first.
+    let r = as_demo(g.patch(
+        &format!("/v2/images/{shared}"),
+        json!([{"op": "replace", "path": "/visibility", "value": "community"}]),
+    ));
+    assert_eq!(
+        refusal(r, StatusCode::FORBIDDEN).await,
+        said("You are not authorized to complete communitize_image action.")
+    );
+    let r = as_demo(g.put(&format!("/v2/images/{shared}/tags/x")));
+    assert_eq!(
+        refusal(r, StatusCode::FORBIDDEN).await,
+        said("You are not authorized to complete modify_image action.")
+    );
+
+    let r = as_demo(g.post("/v2/images")).json(&json!({"name": "o", "owner": "someoneelse"}));
+    assert_eq!(
+        refusal(r, StatusCode::FORBIDDEN).await,
+        "Access was denied to this resource.<br /><br />\nYou are not permitted to create images owned by 'someoneelse'\n\n"
+    );
+
+    // A private image of another project: each API words its absence its own way.
+    let private = created(json!({"name": "p"})).await;
+    for (r, wording) in [
+        (
+            as_demo(g.put(&format!("/v2/images/{private}/tags/x"))),
+            format!("Image {private} not found."),
+        ),
+        (
+            as_demo(g.delete(&format!("/v2/images/{private}"))),
+            format!("Failed to find image {private} to delete"),
+        ),
+        (
+            as_demo(g.get(&format!("/v2/images/{private}"))),
+            format!("No image found with ID {private}"),
+        ),
+    ] {
+        assert_eq!(refusal(r, StatusCode::NOT_FOUND).await, said(&wording));
+    }
 }

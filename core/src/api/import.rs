@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::body::{DataBody, JsonBody, JsonDoc};
-use super::error::ApiError;
+use super::error::{ApiError, BadImportRequest, RequestError};
 use super::image_data::closing;
 use super::members::NoContent;
 use super::{ApiTags, context};
@@ -37,28 +37,6 @@ pub enum Accepted {
     /// The import task runs; follow it with `GET /v2/images/{id}/tasks`.
     #[oai(status = 202)]
     Accepted,
-}
-
-/// Why a `POST /import` body is refused (400), in Glance's words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BadImportRequest {
-    #[error("Import request requires a 'method' field.")]
-    NoMethod,
-    #[error("Import request requires a 'name' field.")]
-    NoName,
-    /// Unknown, or not enabled at this site.
-    #[error("Unknown import method name '{0}'.")]
-    UnknownMethod(String),
-    #[error("'{0}' must be boolean value only")]
-    NotBoolean(&'static str),
-    #[error("'stores' must be a list of store identifiers.")]
-    StoresNotList,
-}
-
-impl From<BadImportRequest> for ApiError {
-    fn from(e: BadImportRequest) -> Self {
-        ApiError::bad_request(e.to_string())
-    }
 }
 
 /// Glance's checks of a `POST /import` body, against the site's enabled
@@ -209,11 +187,11 @@ impl ImportApi {
     ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id).map_err(closing)?;
         let expected = match image_size.0 {
-            Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
-                closing(ApiError::bad_request(format!(
-                    "Invalid x-openstack-image-size: '{s}'"
-                )))
-            })?),
+            Some(s) => Some(
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|_| closing(RequestError::BadImageSize(s.clone()).into()))?,
+            ),
             None => body.content_length,
         };
         import::stage(app.0, context(req), id, body.stream, expected)

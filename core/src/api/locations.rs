@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::body::{JsonBody, JsonDoc};
-use super::error::ApiError;
+use super::error::{ApiError, BadValidationData, RequestError};
 use super::{ApiTags, context};
 use crate::app::App;
 use crate::service::locations::{self, ValidationData};
@@ -19,42 +19,6 @@ pub struct LocationsApi;
 
 /// The hash algorithms `validation_data` may name, with their digest sizes.
 const ALGORITHMS: [(&str, usize); 4] = [("sha1", 20), ("sha256", 32), ("sha512", 64), ("md5", 16)];
-
-/// Why a `validation_data` object is refused (400), in Glance's words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BadValidationData {
-    #[error("validation_data must be an object.")]
-    NotAnObject,
-    #[error("Additional properties are not allowed ('{0}' was unexpected)")]
-    Unexpected(String),
-    /// The JSON value given where a string belongs.
-    #[error("{0} is not of type 'string'")]
-    NotAString(String),
-    /// `needed` must come with `given`.
-    #[error("'{needed}' is a dependency of '{given}'")]
-    Dependency {
-        needed: &'static str,
-        given: &'static str,
-    },
-    #[error("'{0}' is not one of ['sha1', 'sha256', 'sha512', 'md5']")]
-    UnknownAlgorithm(String),
-    #[error("os_hash_value ({0}) is not a valid hexadecimal value")]
-    NotHex(String),
-    #[error(
-        "os_hash_value: ({value}) is not the correct size for ({algo}) (should be ({size}) bytes)"
-    )]
-    WrongSize {
-        value: String,
-        algo: String,
-        size: usize,
-    },
-}
-
-impl From<BadValidationData> for ApiError {
-    fn from(e: BadValidationData) -> Self {
-        ApiError::bad_request(e.to_string())
-    }
-}
 
 /// Parses and checks the request's `validation_data` object (absent or
 /// empty: `None`).
@@ -163,16 +127,14 @@ impl LocationsApi {
     ) -> Result<Accepted, ApiError> {
         let id = super::image_id(&image_id)?;
         let Some(object) = body.value.as_object() else {
-            return Err(ApiError::bad_request("The request body must be an object."));
+            return Err(RequestError::LocationBodyNotObject.into());
         };
         let url = match object.get("url") {
             Some(Value::String(url)) => url.as_str(),
             Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "{other} is not of type 'string'"
-                )));
+                return Err(RequestError::LocationUrlNotString(other.to_string()).into());
             }
-            None => return Err(ApiError::bad_request("'url' is a required property")),
+            None => return Err(RequestError::LocationUrlMissing.into()),
         };
         let validation = validation_data(object.get("validation_data"))?;
         locations::add_location(app.0, context(req), id, url, validation).await?;

@@ -112,12 +112,8 @@ impl TasksApi {
         req: &Request,
         task_id: Path<String>,
     ) -> Result<JsonDoc<Any<Value>>, ApiError> {
-        let id = uuid::Uuid::parse_str(&task_id).map_err(|_| {
-            ApiError::new(
-                poem::http::StatusCode::NOT_FOUND,
-                format!("Could not find task {}", task_id.0),
-            )
-        })?;
+        let id = uuid::Uuid::parse_str(&task_id)
+            .map_err(|_| RequestError::NotATaskId(task_id.0.clone()))?;
         let found = tasks::show(app.0, context(req), id).await?;
         Ok(JsonDoc::new(task(&found)))
     }

@@ -66,7 +66,7 @@ pub enum ServiceError {
     #[error("{detail}")]
     RangeNotSatisfiable { size: u64, detail: String },
     /// A store id no store is configured under, in glance_store's words.
-    #[error("Unknown scheme '{0}' found in URI")]
+    #[error("Store for identifier {0} not found")]
     UnknownStore(String),
     #[error("Error in store configuration. Adding images to store '{0}' is disabled.")]
     StoreReadOnly(String),

@@ -11,11 +11,13 @@ use poem::{Response, error::ResponseError};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::{ApiResponse, Object, types::Type};
 
-use super::list_params::QueryError;
+mod request;
+
 use crate::domain::TransitionError;
 use crate::domain::patch::PatchError;
 use crate::policy::Denied;
 use crate::service::ServiceError;
+pub use request::{BadImportRequest, BadValidationData, RequestError};
 
 /// Glance's JSON error body (webob's JSON formatter).
 #[derive(Debug, Object)]
@@ -349,71 +351,16 @@ impl ApiResponse for ApiError {
     }
 }
 
-/// Refusals the HTTP layer decides itself, before or around a handler: the
-/// request's framing, headers and body shape. Their statuses and wording live
-/// here with the services' ones.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
-    /// A method Glance's router does not know, on a path no route has.
-    #[error("The request method {method} is not implemented for this server.")]
-    MethodNotImplemented { method: String },
-    #[error(
-        "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."
-    )]
-    Unauthenticated { challenge: Option<String> },
-    #[error("The identity service is unavailable; try again later.")]
-    AuthUnavailable,
-    #[error("A body is not expected with this request.")]
-    BodyNotExpected,
-    #[error("Body expected in request.")]
-    BodyExpected,
-    #[error("Request body too large.")]
-    BodyTooLarge,
-    #[error("Malformed JSON in request body.")]
-    MalformedJson,
-    #[error("Unexpected body type. Expected list/dict.")]
-    NotListOrDict,
-    #[error("The resource could not be found.")]
-    NoSuchResource,
-    /// A path segment that cannot be an image id.
-    #[error("No image found with ID {0}")]
-    NotAnImageId(String),
-    #[error(r#"Expected a member in the form: {{"member": "image_id"}}"#)]
-    MemberForm,
-    #[error("Member to be added not specified")]
-    MemberMissing,
-    #[error("Member can't be empty")]
-    MemberEmpty,
-    #[error(r#"Expected a status in the form: {{"status": "status"}}"#)]
-    MemberStatusForm,
-    #[error("Status not specified")]
-    MemberStatusMissing,
-    #[error("Invalid x-openstack-image-size: '{0}'")]
-    BadImageSize(String),
-    #[error(
-        "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead."
-    )]
-    MultipleRanges,
-    #[error("The method {method} is not allowed for this resource.")]
-    MethodNotAllowed { method: String, allow: String },
-    /// A JSON-patch body of another media type; `accepted` lists the two patch dialects.
-    #[error("Image PATCH expects Content-Type one of: {accepted}")]
-    PatchMediaType { media: String, accepted: String },
-    /// Image data of another media type than `application/octet-stream`; Python's `None`
-    /// when the request has no `Content-Type`.
-    #[error("Invalid content type {}", .0.as_deref().unwrap_or("None"))]
-    DataMediaType(Option<String>),
-    /// Tasks are never deleted by request (they expire).
-    #[error(
-        "This operation is currently not permitted on Glance Tasks. They are auto deleted after reaching the time based on their expires_at property."
-    )]
-    TaskDelete,
-    /// A metadef list's sort key (the image list names the allowed ones).
-    #[error("Invalid sort key: {0}")]
-    MetadefSortKey(String),
-    /// A list query the parser refused.
-    #[error(transparent)]
-    Query(#[from] QueryError),
+impl From<BadImportRequest> for ApiError {
+    fn from(e: BadImportRequest) -> Self {
+        RequestError::from(e).into()
+    }
+}
+
+impl From<BadValidationData> for ApiError {
+    fn from(e: BadValidationData) -> Self {
+        RequestError::from(e).into()
+    }
 }
 
 impl From<RequestError> for ApiError {
@@ -437,7 +384,9 @@ impl From<RequestError> for ApiError {
                     .with_header(HeaderName::from_static("accept-patch"), accepted);
             }
             R::DataMediaType(media) => {
-                return ApiError::unsupported_media(media.as_deref().unwrap_or(""), e.to_string());
+                // Without a Content-Type webob leaves its template's placeholder as it is.
+                let media = media.as_deref().unwrap_or("${CONTENT_TYPE}");
+                return ApiError::unsupported_media(media, e.to_string());
             }
             R::TaskDelete => {
                 return Self {
@@ -447,7 +396,7 @@ impl From<RequestError> for ApiError {
                 .with_header(header::ALLOW, "GET");
             }
             R::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            R::NoSuchResource | R::NotAnImageId(_) => StatusCode::NOT_FOUND,
+            R::NoSuchResource | R::NotAnImageId(_) | R::NotATaskId(_) => StatusCode::NOT_FOUND,
             R::BodyNotExpected
             | R::BodyExpected
             | R::MalformedJson
@@ -460,7 +409,12 @@ impl From<RequestError> for ApiError {
             | R::BadImageSize(_)
             | R::MultipleRanges
             | R::MetadefSortKey(_)
-            | R::Query(_) => StatusCode::BAD_REQUEST,
+            | R::Query(_)
+            | R::Import(_)
+            | R::ValidationData(_)
+            | R::LocationBodyNotObject
+            | R::LocationUrlNotString(_)
+            | R::LocationUrlMissing => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, e.to_string())
     }
