@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod format;
 pub mod jobs;
 pub mod metadef_providers;
+pub mod notify;
 pub mod policy;
 pub mod server;
 pub mod service;

@@ -14,6 +14,7 @@
 mod auth;
 mod jobs;
 mod load;
+mod notifications;
 mod sections;
 mod validate;
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
 pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig};
 pub use load::Overrides;
+pub use notifications::NotificationsConfig;
 pub use sections::{
     ApiConfig, CacheConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig, ImportConfig,
     ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig, PluginsConfig,
@@ -85,6 +87,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Background jobs: the reaper, the purge (`[jobs.<name>]`).
     pub jobs: JobsConfig,
+    /// Events sent to a message broker, as Glance's notifier sends them.
+    pub notifications: NotificationsConfig,
     /// DELETE leaves an image with data in `pending_delete` and the reaper
     /// deletes its data after `scrub_time` (Glance's `delayed_delete`).
     pub delayed_delete: bool,
@@ -134,6 +138,7 @@ section_defaults!(
     metadefs: MetadefsConfig,
     cache: CacheConfig,
     jobs: JobsConfig,
+    notifications: NotificationsConfig,
 );
 
 impl Default for ReaperConfig {

@@ -1,5 +1,6 @@
 //! Metadata database: images, their tags, properties, locations and members,
-//! and the metadata definitions (metadefs).
+//! the metadata definitions (metadefs), and the rows background jobs work
+//! from (leases, pending store work, the notification outbox).
 //!
 //! One code path serves SQLite, PostgreSQL and MySQL/MariaDB through sqlx's
 //! `Any` driver. What differs per backend is kept small and explicit:
@@ -21,6 +22,7 @@ mod list;
 mod locations;
 mod members;
 mod metadefs;
+mod notifications;
 mod sql;
 mod tasks;
 mod usage;
@@ -40,6 +42,7 @@ pub use jobs::Lease;
 pub use metadefs::{
     DEFAULT_OWNER, DocumentError, LoadMode, Loaded, MetadefContent, MetadefItem, parse_document,
 };
+pub use notifications::{NewNotification, Notification};
 pub use tasks::TaskQuery;
 pub use usage::Usage;
 pub use work::{NewWork, Purged, Work, WorkKind};

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod lease;
+pub mod notify;
 pub mod orphans;
 pub mod purge;
 pub mod reaper;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use self::lease::Lease;
+use self::notify::NotifyWorker;
 use self::purge::PurgeWorker;
 use self::reaper::Reaper;
 use self::runner::Runner;
@@ -91,6 +93,13 @@ pub fn start(app: &App) -> Runner {
             app.db.clone(),
             config.jobs.purge.clone(),
             lease(purge::NAME),
+        )));
+    }
+    if config.notifications.enabled() {
+        workers.push(Box::new(NotifyWorker::new(
+            app.db.clone(),
+            config.notifications.clone(),
+            lease(notify::NAME),
         )));
     }
     tracing::info!(node = %node, jobs = ?workers.iter().map(|w| w.name()).collect::<Vec<_>>(), "background jobs started");

@@ -10,6 +10,7 @@ pub mod import;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
+pub mod notify;
 pub mod pending;
 pub mod quota;
 pub mod staging;

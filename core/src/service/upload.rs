@@ -72,6 +72,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
     quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
     quota::enforce(app, ctx, Resource::ImageCountUploading, 1).await?;
+    super::notify::image_data(app, "image.prepare", &image, Some(&store_id)).await;
     let saving = claim(app, &saving, change.from).await?;
 
     let check = ImageCheck::for_image(
@@ -84,6 +85,11 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             Ok(done) => done,
             Err(e) => {
                 restore_queued(app, &saving).await;
+                super::notify::image_upload_failed(
+                    app,
+                    &format!("Failed to upload image data for image {id}: {e}"),
+                )
+                .await;
                 return Err(e);
             }
         };
@@ -105,7 +111,11 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     }];
 
     match app.db.update_image(&active, Some(change.from)).await {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            super::notify::image_data(app, "image.upload", &saved, Some(&store_id)).await;
+            super::notify::image(app, "image.activate", &saved).await;
+            Ok(saved)
+        }
         Err(e @ (DbError::NotFound | DbError::Conflict)) => {
             // Deleted (or otherwise moved on) while we were writing: our bytes
             // belong to nobody, so they go.
