@@ -51,7 +51,8 @@ def main():
     targets = [oslo_messaging.Target(topic=topic, exchange=exchange)]
     listener = oslo_messaging.get_notification_listener(
         transport, targets, [Recorder()], executor="threading")
-    listener.start()
+    # One worker thread: notifications are recorded in the order they arrive.
+    listener.start(override_pool_size=1)
     sys.stderr.write("listening\n")
     sys.stderr.flush()
     # Runs until the test kills it.

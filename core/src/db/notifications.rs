@@ -77,12 +77,4 @@ impl Database {
         sql.build()?.execute(&self.writer).await?;
         Ok(())
     }
-
-    /// How many notifications wait for the broker.
-    pub async fn count_notifications(&self) -> Result<i64, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT COUNT(*) AS n FROM notifications");
-        let row = sql.build()?.fetch_one(&self.reader).await?;
-        Ok(row.try_get("n")?)
-    }
 }

@@ -7,8 +7,7 @@
 //! Emitting never fails the request: the step's own change is already
 //! saved, so an outbox write that fails is logged, not returned.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
@@ -136,8 +135,10 @@ pub async fn image_upload_failed(app: &App, reason: &str) {
 }
 
 /// `image.send`: `data` with a notification once all of it went to the
-/// caller; error priority when it held other than `expected` bytes. A
-/// stream that fails or is dropped early sends none, as in Glance.
+/// caller (the HTTP layer may stop polling after the last byte, so the
+/// notification is sent when the stream goes, not at its end); error
+/// priority when the stream ended short of `expected` bytes. A stream
+/// dropped early (the client went away) sends none, as in Glance.
 pub fn image_sent(
     app: &App,
     ctx: &RequestContext,
@@ -156,27 +157,61 @@ pub fn image_sent(
         "receiver_tenant_id": ctx.project_id,
         "receiver_user_id": ctx.user_id,
     });
-    let sent = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&sent);
-    let counted = data.inspect(move |chunk| {
-        if let Ok(chunk) = chunk {
-            counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    let mut report = SendReport {
+        db,
+        config,
+        payload: Some(payload),
+        expected,
+        sent: 0,
+        ended: false,
+    };
+    let mut data = data;
+    futures::stream::poll_fn(move |cx| {
+        // The whole report moves into the closure (not copies of its
+        // fields), so it is dropped with the stream.
+        let report = &mut report;
+        let next = data.poll_next_unpin(cx);
+        match &next {
+            Poll::Ready(Some(Ok(chunk))) => report.sent += chunk.len() as u64,
+            Poll::Ready(None) => report.ended = true,
+            _ => {}
         }
-    });
-    let done = futures::stream::once(async move {
-        let bytes_sent = sent.load(Ordering::Relaxed);
-        let priority = if bytes_sent == expected {
-            "info"
-        } else {
-            "error"
-        };
-        let mut payload = payload;
-        payload["bytes_sent"] = json!(bytes_sent);
-        emit_to(&db, &config, "image.send", priority, payload).await;
-        None
+        next
     })
-    .filter_map(futures::future::ready);
-    counted.chain(done).boxed()
+    .boxed()
+}
+
+/// What an image download has sent so far; the notification goes when the
+/// stream is dropped.
+struct SendReport {
+    db: Database,
+    config: NotificationsConfig,
+    payload: Option<Value>,
+    expected: u64,
+    sent: u64,
+    ended: bool,
+}
+
+impl Drop for SendReport {
+    fn drop(&mut self) {
+        let priority = if self.sent == self.expected {
+            "info"
+        } else if self.ended {
+            "error"
+        } else {
+            return;
+        };
+        let (Some(mut payload), Ok(runtime)) =
+            (self.payload.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        payload["bytes_sent"] = json!(self.sent);
+        let (db, config) = (self.db.clone(), self.config.clone());
+        runtime.spawn(async move {
+            emit_to(&db, &config, "image.send", priority, payload).await;
+        });
+    }
 }
 
 /// `image.member.create`, `.update` or `.delete`.
