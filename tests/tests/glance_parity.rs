@@ -538,9 +538,7 @@ async fn an_upload_names_every_format_still_missing() {
         refused(upload(bare), StatusCode::BAD_REQUEST).await,
         "Properties disk_format, container_format must be set prior to saving data.<br /><br />\n\n\n"
     );
-    let half = g
-        .create(json!({"name": "half", "disk_format": "raw"}))
-        .await;
+    let half = g.create(json!({"name": "half", "disk_format": "raw"})).await;
     let half = half["id"].as_str().unwrap();
     assert_eq!(
         refused(upload(half), StatusCode::BAD_REQUEST).await,
