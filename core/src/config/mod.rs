@@ -282,6 +282,34 @@ mod tests {
                 "prefetch_workers": 2,
                 "prune_interval_secs": 300,
             },
+            "jobs": {
+                "lease_secs": 60,
+                "shutdown_grace_secs": 10,
+                "reaper": {
+                    "enabled": true,
+                    "interval_secs": 60,
+                    "batch_size": 100,
+                    "max_deletes_per_sec": 0,
+                    "retry_max_secs": 3600,
+                    "sweep_orphans": true,
+                    "orphan_grace_secs": 86_400,
+                },
+                "purge": { "enabled": false, "interval_secs": 86_400, "age_in_days": 30, "max_rows": 100 },
+            },
+            "delayed_delete": false,
+            "scrub_time": 0,
+            "scrub_pool_size": 1,
+            "notifications": {
+                "transport_url": null,
+                "topics": ["notifications"],
+                "control_exchange": "glance",
+                "default_publisher_id": "image.localhost",
+                "disabled_notifications": [],
+                "amqp_durable_queues": false,
+                "batch_size": 100,
+                "interval_secs": 1,
+                "confirm_timeout_secs": 10,
+            },
         });
         assert_eq!(serde_json::to_value(Config::default()).unwrap(), expected);
         assert_eq!(ApiConfig::default().image_location_quota, 10);
