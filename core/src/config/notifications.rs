@@ -58,10 +58,11 @@ mod tests {
     use super::*;
 
     fn with_disabled(disabled: &[&str]) -> NotificationsConfig {
-        let mut config = NotificationsConfig::default();
-        config.transport_url = Some(serde_json::from_str("\"rabbit://h\"").unwrap());
-        config.disabled_notifications = disabled.iter().map(|s| s.to_string()).collect();
-        config
+        NotificationsConfig {
+            transport_url: Some(serde_json::from_str("\"rabbit://h\"").unwrap()),
+            disabled_notifications: disabled.iter().map(|s| s.to_string()).collect(),
+            ..NotificationsConfig::default()
+        }
     }
 
     #[test]
