@@ -392,7 +392,12 @@ async fn an_image_flow_arrives_in_glance_format() {
     let updated = &one(&got, "image.update", &id)["payload"];
     assert_eq!(updated["properties"]["purpose"], "notify");
 
-    let import_keys = [
+    let upload_keys = [
+        IMAGE_KEYS,
+        &["os_glance_importing_to_stores", "os_glance_failed_import"],
+    ]
+    .concat();
+    let prepare_keys = [
         IMAGE_KEYS,
         &[
             "os_glance_importing_to_stores",
@@ -402,10 +407,11 @@ async fn an_image_flow_arrives_in_glance_format() {
     ]
     .concat();
     let prepared = &one(&got, "image.prepare", &id)["payload"];
-    assert_eq!(keys(prepared), set(&import_keys));
-    assert_eq!(prepared["status"], "queued");
+    assert_eq!(keys(prepared), set(&prepare_keys));
+    assert_eq!(prepared["status"], "saving");
+    assert!(prepared["backend"].is_string(), "{prepared}");
     let uploaded = &one(&got, "image.upload", &id)["payload"];
-    assert_eq!(keys(uploaded), set(&import_keys));
+    assert_eq!(keys(uploaded), set(&upload_keys));
     assert_eq!(uploaded["status"], "active");
     assert_eq!(uploaded["size"], data.len());
     assert_eq!(uploaded["checksum"], md5_hex(&data));
@@ -494,7 +500,9 @@ async fn an_image_flow_arrives_in_glance_format() {
     let imported = &one(&got, "image.upload", &id2)["payload"];
     assert_eq!(imported["status"], "active");
     assert_eq!(imported["size"], data2.len());
-    assert!(imported["backend"].is_string(), "{imported}");
+    assert_eq!(keys(imported), set(&upload_keys));
+    let prepared = &one(&got, "image.prepare", &id2)["payload"];
+    assert_eq!(prepared["backend"], "file", "{prepared}");
 
     let ns_made = &one(&got, "metadef_namespace.create", &ns)["payload"];
     assert_eq!(

@@ -106,7 +106,8 @@ pub async fn image_deleted(app: &App, image: &Image, status: ImageStatus) {
 }
 
 /// An upload step (`image.prepare`, `image.upload`): the image, its import
-/// bookkeeping properties as lists, and the store when one was named.
+/// bookkeeping properties as lists, and, for `image.prepare` only (as in
+/// Glance), the target store.
 pub async fn image_data(app: &App, event_type: &str, image: &Image, backend: Option<&str>) {
     let mut payload = image_payload(image);
     let list = |key: &str| -> Vec<String> {

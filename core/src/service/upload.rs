@@ -72,8 +72,10 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
     quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
     quota::enforce(app, ctx, Resource::ImageCountUploading, 1).await?;
-    super::notify::image_data(app, "image.prepare", &image, Some(&store_id)).await;
     let saving = claim(app, &saving, change.from).await?;
+    // As Glance: the move to saving is an update, then the data's steps.
+    super::notify::image(app, "image.update", &saving).await;
+    super::notify::image_data(app, "image.prepare", &saving, Some(&store_id)).await;
 
     let check = ImageCheck::for_image(
         image.container_format.as_deref(),
@@ -112,8 +114,9 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
     match app.db.update_image(&active, Some(change.from)).await {
         Ok(saved) => {
-            super::notify::image_data(app, "image.upload", &saved, Some(&store_id)).await;
+            super::notify::image_data(app, "image.upload", &saved, None).await;
             super::notify::image(app, "image.activate", &saved).await;
+            super::notify::image(app, "image.update", &saved).await;
             Ok(saved)
         }
         Err(e @ (DbError::NotFound | DbError::Conflict)) => {

@@ -216,7 +216,7 @@ impl Job {
             }
             copied.store(image.size.unwrap_or(0).max(0) as u64, Ordering::Relaxed);
             if let Ok(Some(now)) = app.db.get_image(id).await {
-                notify::image_data(app, "image.upload", &now, Some(store_id)).await;
+                notify::image_data(app, "image.upload", &now, None).await;
             }
             return Ok(location);
         }
@@ -270,7 +270,7 @@ impl Job {
                 return Err(e);
             }
         };
-        notify::image_data(app, "image.upload", &saved, Some(store_id)).await;
+        notify::image_data(app, "image.upload", &saved, None).await;
         if image.status != ImageStatus::Active && saved.status == ImageStatus::Active {
             notify::image(app, "image.activate", &saved).await;
         }

@@ -64,6 +64,7 @@ pub async fn stage(
         }
         Err(e) => return Err(not_found_as(e, id)),
     };
+    crate::service::notify::image(app, "image.update", &uploading).await;
     let size = match staging::write(app, id, body, cap).await {
         Ok(size) => size,
         Err(e) => {
@@ -83,7 +84,10 @@ pub async fn stage(
     let mut staged = uploading.clone();
     staged.size = Some(size as i64);
     match app.db.update_image(&staged, Some(uploading.status)).await {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            crate::service::notify::image(app, "image.update", &saved).await;
+            Ok(saved)
+        }
         Err(e) => {
             // Deleted (or moved on) while staging: the data belongs to nobody.
             staging::remove(app, id).await;
