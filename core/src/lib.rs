@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod logging;
 pub mod metadef_providers;
 pub mod metrics;
+pub mod notify;
 pub mod policy;
 pub mod server;
 pub mod service;

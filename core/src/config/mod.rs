@@ -14,6 +14,7 @@
 mod auth;
 mod jobs;
 mod load;
+mod notifications;
 mod operations;
 mod sections;
 mod validate;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
 pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig};
 pub use load::Overrides;
+pub use notifications::NotificationsConfig;
 pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};
 pub use sections::{
     ApiConfig, CacheConfig, CorsConfig, DatabaseConfig, GlanceDownloadConfig, ImageFormatConfig,
@@ -94,6 +96,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Background jobs: the reaper, the purge (`[jobs.<name>]`).
     pub jobs: JobsConfig,
+    /// Events sent to a message broker, as Glance's notifier sends them.
+    pub notifications: NotificationsConfig,
     /// DELETE leaves an image with data in `pending_delete` and the reaper
     /// deletes its data after `scrub_time` (Glance's `delayed_delete`).
     pub delayed_delete: bool,
@@ -158,6 +162,7 @@ section_defaults!(
     health: HealthConfig,
     metrics: MetricsConfig,
     tls: TlsConfig,
+    notifications: NotificationsConfig,
 );
 
 impl Default for ReaperConfig {
@@ -352,6 +357,17 @@ mod tests {
             "health": { "disable_by_file": null },
             "metrics": { "bind": null },
             "tls": { "cert_file": null, "key_file": null },
+            "notifications": {
+                "transport_url": null,
+                "topics": ["notifications"],
+                "control_exchange": "glance",
+                "default_publisher_id": "image.localhost",
+                "disabled_notifications": [],
+                "amqp_durable_queues": false,
+                "batch_size": 100,
+                "interval_secs": 1,
+                "confirm_timeout_secs": 10,
+            },
         });
         assert_eq!(serde_json::to_value(Config::default()).unwrap(), expected);
         assert_eq!(ApiConfig::default().image_location_quota, 10);

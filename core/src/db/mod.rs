@@ -1,5 +1,6 @@
 //! Metadata database: images, their tags, properties, locations and members,
-//! and the metadata definitions (metadefs).
+//! the metadata definitions (metadefs), and the rows background jobs work
+//! from (leases, pending store work, the notification outbox).
 //!
 //! One code path serves SQLite, PostgreSQL and MySQL/MariaDB through sqlx's
 //! `Any` driver. What differs per backend is kept small and explicit:
@@ -22,6 +23,7 @@ mod list;
 mod locations;
 mod members;
 mod metadefs;
+mod notifications;
 mod schema;
 mod sql;
 mod tasks;
@@ -43,6 +45,7 @@ pub use jobs::Lease;
 pub use metadefs::{
     DEFAULT_OWNER, DocumentError, LoadMode, Loaded, MetadefContent, MetadefItem, parse_document,
 };
+pub use notifications::{NewNotification, Notification};
 pub use schema::SchemaStatus;
 pub use tasks::TaskQuery;
 pub use usage::Usage;

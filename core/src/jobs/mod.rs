@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod lease;
+pub mod notify;
 pub mod orphans;
 pub mod purge;
 pub mod reaper;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use self::lease::Lease;
+use self::notify::NotifyWorker;
 use self::purge::PurgeWorker;
 use self::reaper::Reaper;
 use self::recovery::Recovery;
@@ -106,6 +108,13 @@ pub fn start(app: &Arc<App>) -> Runner {
     }
     if config.jobs.recovery.enabled {
         workers.push(Box::new(Recovery::new(Arc::clone(app))));
+    }
+    if config.notifications.enabled() {
+        workers.push(Box::new(NotifyWorker::new(
+            app.db.clone(),
+            config.notifications.clone(),
+            lease(notify::NAME),
+        )));
     }
     tracing::info!(node = %node, jobs = ?workers.iter().map(|w| w.name()).collect::<Vec<_>>(), "background jobs started");
     Runner::start(workers)

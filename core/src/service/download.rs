@@ -111,11 +111,14 @@ pub async fn download(
         length: Some(s.last - s.first + 1),
     });
     // The cache answers a read as a store does; either way the answer is built here.
-    let answer = |total_size: u64, data: DataStream| Download {
-        span,
-        length: span.map_or(total_size, |s| s.last - s.first + 1),
-        checksum: image.checksum.clone(),
-        data,
+    let answer = |total_size: u64, data: DataStream| {
+        let length = span.map_or(total_size, |s| s.last - s.first + 1);
+        Download {
+            span,
+            length,
+            checksum: image.checksum.clone(),
+            data: super::notify::image_sent(app, ctx, &image, length, data),
+        }
     };
     if let Some(cached) = app.cache.serve(&image, read_range).await {
         return Ok(Some(answer(cached.total_size, cached.data)));

@@ -70,7 +70,10 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
     check_quotas(app, &image)?;
     quota::enforce(app, ctx, Resource::ImageCountTotal, 1).await?;
     match app.db.create_image(&image).await {
-        Ok(()) => Ok(image),
+        Ok(()) => {
+            super::notify::image(app, "image.create", &image).await;
+            Ok(image)
+        }
         Err(DbError::Duplicate) => Err(ServiceError::Duplicate(id)),
         Err(e) => Err(e.into()),
     }
@@ -185,6 +188,7 @@ pub async fn update(
     }
     check_quotas(app, &image)?;
     let saved = save(app, &image, &current).await?;
+    super::notify::image(app, "image.update", &saved).await;
     if saved.visibility != current.visibility {
         super::acls::set_acls(app, ctx, &saved).await;
     }
@@ -244,6 +248,13 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
         return Err(ServiceError::Protected(id));
     }
     crate::service::pending::delete_image(app, ctx, &image).await?;
+    // Where the delete led: data left for the reaper waits in pending_delete.
+    let status = if app.config.delayed_delete && !image.locations.is_empty() {
+        ImageStatus::PendingDelete
+    } else {
+        ImageStatus::Deleted
+    };
+    super::notify::image_deleted(app, &image, status).await;
     super::staging::remove(app, id).await;
     app.cache.forget(id).await;
     Ok(())
@@ -301,7 +312,8 @@ async fn set_activation(
         });
     }
     let (changed, _) = image.moved_to(to)?;
-    save(app, &changed, &image).await?;
+    let saved = save(app, &changed, &image).await?;
+    super::notify::image(app, "image.update", &saved).await;
     if to == ImageStatus::Deactivated {
         app.cache.forget(id).await;
     }

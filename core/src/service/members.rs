@@ -55,10 +55,13 @@ pub async fn create(
         Err(e) => return Err(images::not_found_as(e, image_id)),
     }
     set_acls(app, ctx, &image).await;
-    app.db
+    let created = app
+        .db
         .get_member(image_id, member)
         .await?
-        .ok_or_else(|| member_not_found(member, image_id))
+        .ok_or_else(|| member_not_found(member, image_id))?;
+    super::notify::member(app, "image.member.create", &created).await;
+    Ok(created)
 }
 
 /// The members the caller may see: all of them for the owner, its own entry
@@ -123,10 +126,13 @@ pub async fn update(
             DbError::NotFound => member_not_found(member, image_id),
             other => other.into(),
         })?;
-    app.db
+    let updated = app
+        .db
         .get_member(image_id, member)
         .await?
-        .ok_or_else(|| member_not_found(member, image_id))
+        .ok_or_else(|| member_not_found(member, image_id))?;
+    super::notify::member(app, "image.member.update", &updated).await;
+    Ok(updated)
 }
 
 /// End a share.
@@ -139,7 +145,7 @@ pub async fn delete(
     let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to delete members for image {image_id}.");
     require_shared(&image, refused)?;
-    lookup(app, ctx, &image, member).await?;
+    let gone = lookup(app, ctx, &image, member).await?;
     enforce_image(app, ctx, "delete_member", &image, || {
         not_authorized("delete_member")
     })?;
@@ -151,6 +157,7 @@ pub async fn delete(
             other => other.into(),
         })?;
     set_acls(app, ctx, &image).await;
+    super::notify::member(app, "image.member.delete", &gone).await;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod inflight;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
+pub mod notify;
 pub mod pending;
 pub mod quota;
 pub mod staging;

@@ -135,6 +135,7 @@ pub(crate) async fn processing(app: &App, task: &mut Task) {
     if let Err(e) = app.db.update_task(task).await {
         tracing::debug!(task = %task.id, error = %e, "could not record that the task runs");
     }
+    super::notify::task(app, "task.processing", task).await;
 }
 
 /// Records a task's success, with its `result`.
@@ -158,6 +159,7 @@ async fn finish(app: &App, task: &mut Task, outcome: &str) {
     if let Err(e) = app.db.update_task(task).await {
         tracing::warn!(task = %task.id, error = %e, outcome, "could not record the task's end");
     }
+    super::notify::task(app, &format!("task.{outcome}"), task).await;
 }
 
 #[cfg(test)]

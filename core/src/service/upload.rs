@@ -89,6 +89,9 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
             return Err(e);
         }
     };
+    // As Glance: the move to saving is an update, then the data's steps.
+    super::notify::image(app, "image.update", &saving).await;
+    super::notify::image_data(app, "image.prepare", &saving, Some(&store_id)).await;
     let body = op.watch(req.body);
     let result = write_claimed(app, &store, &image, saving, body, req.expected_size).await;
     op.finish().await;
@@ -117,6 +120,11 @@ async fn write_claimed(
             Ok(done) => done,
             Err(e) => {
                 restore_queued(app, &saving).await;
+                super::notify::image_upload_failed(
+                    app,
+                    &format!("Failed to upload image data for image {id}: {e}"),
+                )
+                .await;
                 return Err(e);
             }
         };
@@ -138,7 +146,12 @@ async fn write_claimed(
     }];
 
     match app.db.update_image(&active, Some(change.from)).await {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            super::notify::image_data(app, "image.upload", &saved, None).await;
+            super::notify::image(app, "image.activate", &saved).await;
+            super::notify::image(app, "image.update", &saved).await;
+            Ok(saved)
+        }
         Err(e @ (DbError::NotFound | DbError::Conflict)) => {
             // Deleted (or otherwise moved on) while we were writing: our bytes
             // belong to nobody, so they go.

@@ -23,6 +23,7 @@ use crate::format::ImageCheck;
 use crate::service::hashing::HASH_ALGO;
 use crate::service::images::modify;
 use crate::service::inflight::DataOp;
+use crate::service::notify;
 use crate::service::upload::put_inspected;
 use crate::service::{ServiceError, ServiceResult, locations, staging, stores, tasks};
 
@@ -208,6 +209,7 @@ impl Job {
             .get_image(id)
             .await?
             .ok_or(ServiceError::ImageNotFound(id))?;
+        notify::image_data(app, "image.prepare", &image, Some(store_id)).await;
         if matches!(self.method, Method::CopyImage) {
             let from = image
                 .locations
@@ -226,6 +228,9 @@ impl Job {
                 return Err(e);
             }
             copied.store(image.size.unwrap_or(0).max(0) as u64, Ordering::Relaxed);
+            if let Ok(Some(now)) = app.db.get_image(id).await {
+                notify::image_data(app, "image.upload", &now, None).await;
+            }
             return Ok(location);
         }
 
@@ -271,9 +276,16 @@ impl Job {
             Ok(())
         })
         .await;
-        if let Err(e) = saved {
-            let _ = store.delete(&outcome.location).await;
-            return Err(e);
+        let saved = match saved {
+            Ok(saved) => saved,
+            Err(e) => {
+                let _ = store.delete(&outcome.location).await;
+                return Err(e);
+            }
+        };
+        notify::image_data(app, "image.upload", &saved, None).await;
+        if image.status != ImageStatus::Active && saved.status == ImageStatus::Active {
+            notify::image(app, "image.activate", &saved).await;
         }
         Ok(location)
     }

@@ -42,6 +42,7 @@ pub async fn create(app: &Arc<App>, ctx: &RequestContext, body: &Value) -> Servi
         .find(|key| !input.contains_key(*key))
     {
         app.db.create_task(&task).await?;
+        crate::service::notify::task(app, "task.create", &task).await;
         let message = ServiceError::TaskInputMissing(missing).to_string();
         tasks::fail(app, &mut task, &message).await;
         return Ok(task);
@@ -54,6 +55,7 @@ pub async fn create(app: &Arc<App>, ctx: &RequestContext, body: &Value) -> Servi
     let image = images::create(app, ctx, &properties).await?;
     task.image_id = Some(image.id);
     app.db.create_task(&task).await?;
+    crate::service::notify::task(app, "task.create", &task).await;
     start(app, ctx, image, uri, pinned, task.clone()).await?;
     Ok(task)
 }

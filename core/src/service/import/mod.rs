@@ -138,6 +138,7 @@ pub async fn start(
     task.user_id = ctx.user_id.clone();
     task.request_id = Some(ctx.request_id.clone());
     app.db.create_task(&task).await?;
+    crate::service::notify::task(app, "task.create", &task).await;
 
     // Lock, status and progress properties change together, or not at all.
     next.properties.insert(LOCK.into(), task.id.to_string());

@@ -76,6 +76,7 @@ pub async fn stage(
             return Err(not_found_as(e, id));
         }
     };
+    crate::service::notify::image(app, "image.update", &uploading).await;
     let body = op.watch(body);
     let result = write_claimed(app, id, uploading, body, expected, cap).await;
     op.finish().await;
@@ -110,7 +111,10 @@ async fn write_claimed(
     let mut staged = uploading.clone();
     staged.size = Some(size as i64);
     match app.db.update_image(&staged, Some(uploading.status)).await {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            crate::service::notify::image(app, "image.update", &saved).await;
+            Ok(saved)
+        }
         Err(e) => {
             // Deleted (or moved on) while staging: the data belongs to nobody.
             staging::remove(app, id).await;

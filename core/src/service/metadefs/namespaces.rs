@@ -15,6 +15,7 @@ use crate::domain::metadefs::{
     self, Association, MetadefObject, Namespace, NamespaceDocument, NamespaceQuery, Property,
 };
 use crate::policy::Target;
+use crate::service::notify;
 use crate::service::{ServiceError, ServiceResult};
 
 /// A namespace with its associations, as lists show it.
@@ -52,7 +53,10 @@ pub async fn create(
     }
     super::providers::refuse_taken(app, &doc.namespace.namespace)?;
     match app.db.create_namespace(&doc, false).await {
-        Ok(()) => Ok(doc),
+        Ok(()) => {
+            notify::namespace(app, "metadef_namespace.create", &doc.namespace, None).await;
+            Ok(doc)
+        }
         Err(DbError::Duplicate) => Err(duplicate(&doc.namespace.namespace)),
         Err(e) => Err(e.into()),
     }
@@ -180,7 +184,10 @@ pub async fn update(
     }
     super::providers::refuse_taken(app, &namespace.namespace)?;
     match app.db.update_namespace(name, &namespace).await {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            notify::namespace(app, "metadef_namespace.update", &saved, Some(name)).await;
+            Ok(saved)
+        }
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(
             "Invalid update. It would result in a duplicate metadata definition namespace with the same name of {}",
             namespace.namespace
@@ -195,7 +202,9 @@ pub async fn delete(app: &App, ctx: &RequestContext, name: &str) -> ServiceResul
     app.db
         .delete_namespace(name)
         .await
-        .map_err(|e| gone(e, name))
+        .map_err(|e| gone(e, name))?;
+    notify::namespace(app, "metadef_namespace.delete", &ns, None).await;
+    Ok(())
 }
 
 /// Delete every object, property or tag of a namespace. A protected
@@ -215,7 +224,14 @@ pub async fn delete_content(
     app.db
         .delete_content(name, content)
         .await
-        .map_err(|e| gone(e, name))
+        .map_err(|e| gone(e, name))?;
+    let event = match content {
+        MetadefContent::Objects => "metadef_namespace.delete_objects",
+        MetadefContent::Properties => "metadef_namespace.delete_properties",
+        MetadefContent::Tags => "metadef_namespace.delete_tags",
+    };
+    notify::namespace(app, event, &ns, None).await;
+    Ok(())
 }
 
 fn duplicate(name: &str) -> ServiceError {

@@ -1,0 +1,80 @@
+//! The notification outbox: one row per event waiting for the message
+//! broker. The service step that caused the event writes its row; the
+//! delivery job (`jobs::notify`) publishes rows in id order and removes them
+//! once the broker has confirmed them. A broker that is down only lets rows
+//! pile up here; no request waits for it.
+
+use sqlx::Row;
+
+use super::codec::{micros, now};
+use super::sql::Sql;
+use super::{Database, DbError};
+
+/// A notification to add: the finished message body and its priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    /// Lower-case priority (`info`, `error`): the routing key's suffix.
+    pub priority: String,
+    /// The message as JSON text, published as is inside the envelope.
+    pub message: String,
+}
+
+/// A row waiting for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub priority: String,
+    pub message: String,
+}
+
+impl Database {
+    /// Adds notifications, in the order given.
+    pub async fn add_notifications(&self, items: &[NewNotification]) -> Result<(), DbError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for item in items {
+            let mut sql = Sql::new(self.backend);
+            sql.push("INSERT INTO notifications (priority, message, created_at) VALUES (")
+                .bind(item.priority.as_str())
+                .push(", ")
+                .bind(item.message.as_str())
+                .push(", ")
+                .bind(micros(now()))
+                .push(")");
+            sql.build()?.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The oldest `limit` notifications, in the order they were written.
+    pub async fn next_notifications(&self, limit: u32) -> Result<Vec<Notification>, DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push("SELECT id, priority, message FROM notifications ORDER BY id LIMIT ")
+            .bind(i64::from(limit));
+        let rows = sql.build()?.fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Notification {
+                    id: row.try_get("id")?,
+                    priority: row.try_get("priority")?,
+                    message: row.try_get("message")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The broker confirmed these: their rows go.
+    pub async fn remove_notifications(&self, ids: &[i64]) -> Result<(), DbError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(self.backend);
+        sql.push("DELETE FROM notifications WHERE ")
+            .push_in("id", ids.iter().copied());
+        sql.build()?.execute(&self.writer).await?;
+        Ok(())
+    }
+}
