@@ -18,7 +18,7 @@ use super::reaper::{self, Reaper};
 use super::{node_name, purge, recovery, updater};
 use crate::app::App;
 use crate::config::Config;
-use crate::db::{Database, DbError, Purged};
+use crate::db::{Database, DbError, Purged, WorkKind};
 use crate::domain::ImageStatus;
 use crate::store::StoreRegistry;
 
@@ -178,13 +178,17 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
         println!("no pending work");
     }
     for w in &work {
+        let store = w.store.as_deref().unwrap_or("?");
+        // A copy names where it goes; the other kinds act on the object at `url`.
+        let what = match w.kind {
+            WorkKind::CopyImage => format!("into store {store} (from {})", w.url),
+            _ => format!("at {} (store {store})", w.url),
+        };
         println!(
-            "#{} {} image {} at {} (store {}): pending since {}, because: {}; {} attempts{}; next at {}",
+            "#{} {} image {} {what}: pending since {}, because: {}; {} attempts{}; next at {}",
             w.id,
             w.kind.as_str(),
             w.image_id,
-            w.url,
-            w.store.as_deref().unwrap_or("?"),
             w.created_at,
             w.reason,
             w.attempts,
