@@ -3,7 +3,8 @@
 //! scrub` and the running reaper reclaim once the directory is writable;
 //! delayed delete and `glint scrub restore`; two nodes on one PostgreSQL
 //! with the reaper on both, each image scrubbed once; `glint db purge`
-//! counts; `glint jobs list` shows the lease holder and the pending work.
+//! counts; `glint jobs list` shows the lease holder and the pending work; a
+//! copy-image a read-only store refused is retried by the updater.
 //!
 //! A read-only directory stops nobody running as root, so when the tests
 //! run as root, Glint and its admin commands run as `nobody` on a data
@@ -731,4 +732,107 @@ async fn glint_scrub_removes_orphaned_files() {
     .await;
     assert_eq!(report["deleted"], 0);
     assert_eq!(site.store_files(), [live.as_str()]);
+}
+
+#[tokio::test]
+async fn the_updater_retries_a_copy_image_a_store_refused() {
+    copy_retried(false).await;
+}
+
+#[tokio::test]
+async fn glint_jobs_run_updater_retries_a_copy_image_a_store_refused() {
+    copy_retried(true).await;
+}
+
+/// A copy-image into a second file store whose directory is read-only fails
+/// there and becomes a `copy_image` row; once the directory is writable, the
+/// updater, run by the server or (`by_cli`) by `glint jobs run updater`,
+/// writes the copy and records its location.
+async fn copy_retried(by_cli: bool) {
+    let spare = tempfile::tempdir().unwrap();
+    hand_over(spare.path());
+    let site = Site::new(
+        &format!(
+            "[jobs.reaper]\nenabled = false\n[jobs.updater]\nenabled = {}\ninterval_secs = 1\nretry_max_secs = 1\n[stores.spare]\ndriver = \"file\"\noptions = {{ datadir = {:?}, fsync = false }}\n",
+            !by_cli,
+            spare.path().display().to_string()
+        ),
+        None,
+    );
+    let env = [("GLINT_DEFAULT_STORE", "file")];
+    let node = site.serve(&env).await;
+    let data = pattern(30_000, 7);
+    let id = node.image_with(&data).await;
+    set_writable(spare.path(), false);
+    let r = node
+        .client
+        .post(format!("{}/v2/images/{id}/import", node.url))
+        .json(&json!({"method": {"name": "copy-image"}, "stores": ["spare"], "all_stores_must_succeed": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", node.log());
+
+    // The failure is recorded twice in one write: on the image, and as a row.
+    let row = wait_for(20, "a copy_image row", || {
+        pending_work(&site)
+            .into_iter()
+            .find(|w| w["kind"] == "copy_image")
+    })
+    .await;
+    let (_, image) = node.get(&format!("/v2/images/{id}")).await;
+    assert_eq!(image["os_glance_failed_import"], "spare", "{image}");
+    assert_eq!(image["stores"], "file", "{image}");
+    assert_eq!(row["image_id"], id.as_str());
+    assert_eq!(row["store"], "spare");
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("copy-image into store 'spare' failed"),
+        "{row}"
+    );
+    assert!(row["url"].as_str().unwrap().ends_with(&id), "{row}");
+    let listed = site.admin(&["jobs", "list"], &env);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.contains(&format!("copy_image image {id} into store spare"))
+            && text.contains("pending since")
+            && text.contains("because: copy-image into store 'spare' failed"),
+        "{text}"
+    );
+
+    // Still read-only: an attempt fails and says why.
+    let failed = wait_for(20, "a failed attempt", || {
+        if by_cli {
+            let report = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+            assert_eq!(report["done"], 0, "{report}");
+        }
+        pending_work(&site)
+            .into_iter()
+            .find(|w| w["kind"] == "copy_image" && w["attempts"].as_u64() > Some(0))
+    })
+    .await;
+    assert!(failed["last_error"].is_string(), "{failed}");
+    assert!(std::fs::read_dir(spare.path()).unwrap().next().is_none());
+
+    set_writable(spare.path(), true);
+    wait_for(20, "the copy in the spare store", || {
+        if by_cli {
+            // The row is due again a second after its failed attempt.
+            let report = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+            if report["done"] == 0 {
+                return None;
+            }
+            assert_eq!(report["done"], 1, "{report}");
+            assert_eq!(report["pending_work"], 0, "{report}");
+        }
+        pending_work(&site).is_empty().then_some(())
+    })
+    .await;
+    let (_, image) = node.get(&format!("/v2/images/{id}")).await;
+    let stores: Vec<&str> = image["stores"].as_str().unwrap().split(',').collect();
+    assert!(
+        stores.contains(&"spare") && stores.contains(&"file"),
+        "{image}"
+    );
+    assert_eq!(std::fs::read(spare.path().join(&id)).unwrap(), data);
 }
