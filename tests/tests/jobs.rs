@@ -836,3 +836,44 @@ async fn copy_retried(by_cli: bool) {
     );
     assert_eq!(std::fs::read(spare.path().join(&id)).unwrap(), data);
 }
+
+/// The one-shot job commands draw their progress only on a terminal: piped,
+/// as under cron or a script, both streams are plain text, and the result
+/// lines are the same as ever.
+#[tokio::test]
+async fn piped_job_commands_print_no_escape_codes() {
+    // No updater on the server: its killed process would keep the lease.
+    let site = Site::new(
+        &format!("{NO_REAPER}\n[jobs.updater]\nenabled = false"),
+        None,
+    );
+    let node = site.serve(&[]).await;
+    let id = node.image_with(&pattern(5_000, 4)).await;
+    set_writable(&site.store, false);
+    node.delete(&id).await;
+    drop(node);
+    set_writable(&site.store, true);
+    let runs: [(&[&str], &str); 4] = [
+        (&["scrub"], "0 pending work rows left"),
+        (&["jobs", "run", "updater"], "updater: "),
+        (&["jobs", "run", "recovery"], "recovery: freed: 0"),
+        (
+            &["db", "purge", "--age-in-days", "0"],
+            "image_tags: 2 rows purged",
+        ),
+    ];
+    for (args, expected) in runs {
+        let out = site.admin(args, &[("GLINT_LOG", "warn")]);
+        assert!(out.status.success(), "glint {args:?}: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(expected), "glint {args:?}: {stdout}");
+        for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !stream.contains(&0x1b),
+                "glint {args:?} wrote an escape code on {name}: {:?}",
+                String::from_utf8_lossy(stream)
+            );
+        }
+    }
+    assert!(site.store_files().is_empty());
+}

@@ -2,7 +2,8 @@
 //! `glint scrub`, `glint scrub restore <id>`, `glint jobs list`,
 //! `glint jobs run recovery|updater`,
 //! `glint db purge` and `glint db purge-images-table`. Each prints plain
-//! lines, or one JSON document with `--json`.
+//! lines, or one JSON document with `--json`; on a terminal, a spinner on
+//! standard error shows the running counts meanwhile ([`super::progress`]).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::lease::Lease;
+use super::progress::Progress;
 use super::reaper::{self, Reaper};
 use super::{node_name, purge, recovery, updater};
 use crate::app::App;
@@ -49,11 +51,13 @@ pub async fn scrub(config: &Config, db: &Database, as_json: bool) -> anyhow::Res
     }
     let reaper = Reaper::new(config, db.clone(), stores, None);
     let report = reaper.report();
+    let progress = Progress::start("glint scrub", as_json);
     let mut result = Ok(());
     loop {
         match reaper.pass().await {
             Ok(0) => break,
             Ok(_) => {
+                progress.set(report.line());
                 if !lease.hold(&report.line()).await? {
                     break;
                 }
@@ -65,6 +69,7 @@ pub async fn scrub(config: &Config, db: &Database, as_json: bool) -> anyhow::Res
         }
     }
     lease.release().await;
+    drop(progress);
     result?;
     let pending = db.list_work().await?.len();
     if as_json {
@@ -208,6 +213,7 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
 pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<ExitCode> {
     let out = match job {
         recovery::NAME => {
+            let progress = Progress::start("glint jobs run recovery", as_json);
             let mut recovery = recovery::Recovery::new(app);
             let mut freed = 0;
             loop {
@@ -215,6 +221,7 @@ pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<
                     0 => break,
                     n => freed += n,
                 }
+                progress.set(format!("{freed} freed"));
             }
             json!({"job": job, "freed": freed})
         }
@@ -232,11 +239,16 @@ pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<
                 );
             }
             let mut updater = updater::Updater::new(Arc::clone(&app), lease.clone());
+            let progress = Progress::start("glint jobs run updater", as_json);
             let result = async {
-                while updater.pass().await? > 0 {}
+                while updater.pass().await? > 0 {
+                    let (done, failed) = updater.counts();
+                    progress.set(format!("{done} done, {failed} failed"));
+                }
                 Ok::<_, super::JobError>(())
             }
             .await;
+            drop(progress);
             lease.release().await;
             result?;
             let (done, failed) = updater.counts();
@@ -283,11 +295,14 @@ pub async fn db_purge(
         n if n >= 1 => Some(n as u64),
         _ => anyhow::bail!("Minimal rows limit is -1."),
     };
+    let progress = Progress::start("glint db purge", as_json);
+    progress.set(format!("rows deleted over {age} days ago"));
     let purged: Purged = if images_table {
         purge::purge_images_table(db, age, max).await?
     } else {
         purge::purge(db, age, max).await?
     };
+    drop(progress);
     if as_json {
         let tables: Vec<Value> = purged
             .iter()

@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod lease;
 pub mod orphans;
+pub mod progress;
 pub mod purge;
 pub mod reaper;
 pub mod recovery;
