@@ -877,3 +877,55 @@ async fn piped_job_commands_print_no_escape_codes() {
     }
     assert!(site.store_files().is_empty());
 }
+
+/// A copy row whose image is deleted meanwhile is given up: it stays listed
+/// with why, and is not tried again.
+#[tokio::test]
+async fn a_copy_for_a_deleted_image_is_given_up() {
+    let spare = tempfile::tempdir().unwrap();
+    hand_over(spare.path());
+    let site = Site::new(
+        &format!(
+            "{NO_REAPER}\n[jobs.updater]\nenabled = false\n[stores.spare]\ndriver = \"file\"\noptions = {{ datadir = {:?}, fsync = false }}\n",
+            spare.path().display().to_string()
+        ),
+        None,
+    );
+    let env = [("GLINT_DEFAULT_STORE", "file")];
+    let node = site.serve(&env).await;
+    let id = node.image_with(&pattern(8_000, 5)).await;
+    set_writable(spare.path(), false);
+    let r = node
+        .client
+        .post(format!("{}/v2/images/{id}/import", node.url))
+        .json(&json!({"method": {"name": "copy-image"}, "stores": ["spare"], "all_stores_must_succeed": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", node.log());
+    wait_for(20, "a copy_image row", || {
+        pending_work(&site)
+            .into_iter()
+            .find(|w| w["kind"] == "copy_image")
+    })
+    .await;
+    node.delete(&id).await;
+    set_writable(spare.path(), true);
+
+    let report = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+    assert_eq!(report["done"], 0, "{report}");
+    assert_eq!(report["failed"], 1, "{report}");
+    let row = pending_work(&site)
+        .into_iter()
+        .find(|w| w["kind"] == "copy_image")
+        .expect("the given-up row stays listed");
+    assert_eq!(
+        row["last_error"],
+        format!("gave up: image {id} is gone").as_str(),
+        "{row}"
+    );
+    // Never due again: a second run does not touch it.
+    let again = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+    assert_eq!(again["failed"], 0, "{again}");
+    assert!(std::fs::read_dir(spare.path()).unwrap().next().is_none());
+}
