@@ -3,7 +3,8 @@
 //! scrub` and the running reaper reclaim once the directory is writable;
 //! delayed delete and `glint scrub restore`; two nodes on one PostgreSQL
 //! with the reaper on both, each image scrubbed once; `glint db purge`
-//! counts; `glint jobs list` shows the lease holder and the pending work.
+//! counts; `glint jobs list` shows the lease holder and the pending work; a
+//! copy-image a read-only store refused is retried by the updater.
 //!
 //! A read-only directory stops nobody running as root, so when the tests
 //! run as root, Glint and its admin commands run as `nobody` on a data
@@ -731,4 +732,200 @@ async fn glint_scrub_removes_orphaned_files() {
     .await;
     assert_eq!(report["deleted"], 0);
     assert_eq!(site.store_files(), [live.as_str()]);
+}
+
+#[tokio::test]
+async fn the_updater_retries_a_copy_image_a_store_refused() {
+    copy_retried(false).await;
+}
+
+#[tokio::test]
+async fn glint_jobs_run_updater_retries_a_copy_image_a_store_refused() {
+    copy_retried(true).await;
+}
+
+/// A copy-image into a second file store whose directory is read-only fails
+/// there and becomes a `copy_image` row; once the directory is writable, the
+/// updater, run by the server or (`by_cli`) by `glint jobs run updater`,
+/// writes the copy and records its location.
+async fn copy_retried(by_cli: bool) {
+    let spare = tempfile::tempdir().unwrap();
+    hand_over(spare.path());
+    let site = Site::new(
+        &format!(
+            "[jobs.reaper]\nenabled = false\n[jobs.updater]\nenabled = {}\ninterval_secs = 1\nretry_max_secs = 1\n[stores.spare]\ndriver = \"file\"\noptions = {{ datadir = {:?}, fsync = false }}\n",
+            !by_cli,
+            spare.path().display().to_string()
+        ),
+        None,
+    );
+    let env = [("GLINT_DEFAULT_STORE", "file")];
+    let node = site.serve(&env).await;
+    let data = pattern(30_000, 7);
+    let id = node.image_with(&data).await;
+    set_writable(spare.path(), false);
+    let r = node
+        .client
+        .post(format!("{}/v2/images/{id}/import", node.url))
+        .json(&json!({"method": {"name": "copy-image"}, "stores": ["spare"], "all_stores_must_succeed": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", node.log());
+
+    // The failure is recorded twice in one write: on the image, and as a row.
+    let row = wait_for(20, "a copy_image row", || {
+        pending_work(&site)
+            .into_iter()
+            .find(|w| w["kind"] == "copy_image")
+    })
+    .await;
+    let (_, image) = node.get(&format!("/v2/images/{id}")).await;
+    assert_eq!(image["os_glance_failed_import"], "spare", "{image}");
+    assert_eq!(image["stores"], "file", "{image}");
+    assert_eq!(row["image_id"], id.as_str());
+    assert_eq!(row["store"], "spare");
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("copy-image into store 'spare' failed"),
+        "{row}"
+    );
+    assert!(row["url"].as_str().unwrap().ends_with(&id), "{row}");
+    let listed = site.admin(&["jobs", "list"], &env);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.contains(&format!("copy_image image {id} into store spare"))
+            && text.contains("pending since")
+            && text.contains("because: copy-image into store 'spare' failed"),
+        "{text}"
+    );
+
+    // Still read-only: an attempt fails and says why.
+    let failed = wait_for(20, "a failed attempt", || {
+        if by_cli {
+            let report = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+            assert_eq!(report["done"], 0, "{report}");
+        }
+        pending_work(&site)
+            .into_iter()
+            .find(|w| w["kind"] == "copy_image" && w["attempts"].as_u64() > Some(0))
+    })
+    .await;
+    assert!(failed["last_error"].is_string(), "{failed}");
+    assert!(std::fs::read_dir(spare.path()).unwrap().next().is_none());
+
+    set_writable(spare.path(), true);
+    wait_for(20, "the copy in the spare store", || {
+        if by_cli {
+            // The row is due again a second after its failed attempt.
+            let report = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+            if report["done"] == 0 {
+                return None;
+            }
+            assert_eq!(report["done"], 1, "{report}");
+            assert_eq!(report["pending_work"], 0, "{report}");
+        }
+        pending_work(&site).is_empty().then_some(())
+    })
+    .await;
+    let (_, image) = node.get(&format!("/v2/images/{id}")).await;
+    let stores: Vec<&str> = image["stores"].as_str().unwrap().split(',').collect();
+    assert!(
+        stores.contains(&"spare") && stores.contains(&"file"),
+        "{image}"
+    );
+    assert_eq!(std::fs::read(spare.path().join(&id)).unwrap(), data);
+}
+
+/// The one-shot job commands draw their progress only on a terminal: piped,
+/// as under cron or a script, both streams are plain text, and the result
+/// lines are the same as ever.
+#[tokio::test]
+async fn piped_job_commands_print_no_escape_codes() {
+    // No updater on the server: its killed process would keep the lease.
+    let site = Site::new(
+        &format!("{NO_REAPER}\n[jobs.updater]\nenabled = false"),
+        None,
+    );
+    let node = site.serve(&[]).await;
+    let id = node.image_with(&pattern(5_000, 4)).await;
+    set_writable(&site.store, false);
+    node.delete(&id).await;
+    drop(node);
+    set_writable(&site.store, true);
+    let runs: [(&[&str], &str); 4] = [
+        (&["scrub"], "0 pending work rows left"),
+        (&["jobs", "run", "updater"], "updater: "),
+        (&["jobs", "run", "recovery"], "recovery: freed: 0"),
+        (
+            &["db", "purge", "--age-in-days", "0"],
+            "image_tags: 2 rows purged",
+        ),
+    ];
+    for (args, expected) in runs {
+        let out = site.admin(args, &[("GLINT_LOG", "warn")]);
+        assert!(out.status.success(), "glint {args:?}: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(expected), "glint {args:?}: {stdout}");
+        for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !stream.contains(&0x1b),
+                "glint {args:?} wrote an escape code on {name}: {:?}",
+                String::from_utf8_lossy(stream)
+            );
+        }
+    }
+    assert!(site.store_files().is_empty());
+}
+
+/// A copy row whose image is deleted meanwhile is given up: it stays listed
+/// with why, and is not tried again.
+#[tokio::test]
+async fn a_copy_for_a_deleted_image_is_given_up() {
+    let spare = tempfile::tempdir().unwrap();
+    hand_over(spare.path());
+    let site = Site::new(
+        &format!(
+            "{NO_REAPER}\n[jobs.updater]\nenabled = false\n[stores.spare]\ndriver = \"file\"\noptions = {{ datadir = {:?}, fsync = false }}\n",
+            spare.path().display().to_string()
+        ),
+        None,
+    );
+    let env = [("GLINT_DEFAULT_STORE", "file")];
+    let node = site.serve(&env).await;
+    let id = node.image_with(&pattern(8_000, 5)).await;
+    set_writable(spare.path(), false);
+    let r = node
+        .client
+        .post(format!("{}/v2/images/{id}/import", node.url))
+        .json(&json!({"method": {"name": "copy-image"}, "stores": ["spare"], "all_stores_must_succeed": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", node.log());
+    wait_for(20, "a copy_image row", || {
+        pending_work(&site)
+            .into_iter()
+            .find(|w| w["kind"] == "copy_image")
+    })
+    .await;
+    node.delete(&id).await;
+    set_writable(spare.path(), true);
+
+    let report = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+    assert_eq!(report["done"], 0, "{report}");
+    assert_eq!(report["failed"], 1, "{report}");
+    let row = pending_work(&site)
+        .into_iter()
+        .find(|w| w["kind"] == "copy_image")
+        .expect("the given-up row stays listed");
+    assert_eq!(
+        row["last_error"],
+        format!("gave up: image {id} is gone").as_str(),
+        "{row}"
+    );
+    // Never due again: a second run does not touch it.
+    let again = site.admin_json(&["jobs", "run", "updater", "--json"], &env);
+    assert_eq!(again["failed"], 0, "{again}");
+    assert!(std::fs::read_dir(spare.path()).unwrap().next().is_none());
 }

@@ -71,45 +71,8 @@ impl Database {
         image: &Image,
         expect_status: Option<ImageStatus>,
     ) -> Result<Image, DbError> {
-        let mut saved = image.clone();
-        saved.created_at = truncate(image.created_at);
-        saved.updated_at = now();
-        let id = id_text(saved.id);
-
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE images SET ");
-        for (column, value) in base_values(&saved) {
-            sql.push(column).push(" = ").bind_value(value).push(", ");
-        }
-        sql.push("created_at = ").bind(micros(saved.created_at));
-        sql.push(", updated_at = ").bind(micros(saved.updated_at));
-        sql.push(" WHERE id = ")
-            .bind(id.as_str())
-            .push(" AND deleted = 0");
-        if let Some(expected) = expect_status {
-            sql.push(" AND status = ").bind(expected.as_str());
-        }
-
         let mut tx = self.begin_write().await?;
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            let exists = fetch_image(&mut tx, self.backend, saved.id, Lock::None)
-                .await?
-                .is_some();
-            return Err(if exists && expect_status.is_some() {
-                DbError::Conflict
-            } else {
-                DbError::NotFound
-            });
-        }
-        for table in ["image_tags", "image_properties", "image_locations"] {
-            let mut sql = Sql::new(self.backend);
-            sql.push("DELETE FROM ")
-                .push(table)
-                .push(" WHERE image_id = ")
-                .bind(id.as_str());
-            sql.build()?.execute(&mut *tx).await?;
-        }
-        insert_children(&mut tx, self.backend, &saved).await?;
+        let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -216,6 +179,54 @@ pub(crate) enum Lock {
     /// Lock the row until the transaction ends (SQLite's write transactions
     /// are exclusive already).
     ForUpdate,
+}
+
+/// The write of [`Database::update_image`], inside the caller's transaction.
+pub(super) async fn update_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    image: &Image,
+    expect_status: Option<ImageStatus>,
+) -> Result<Image, DbError> {
+    let mut saved = image.clone();
+    saved.created_at = truncate(image.created_at);
+    saved.updated_at = now();
+    let id = id_text(saved.id);
+
+    let mut sql = Sql::new(backend);
+    sql.push("UPDATE images SET ");
+    for (column, value) in base_values(&saved) {
+        sql.push(column).push(" = ").bind_value(value).push(", ");
+    }
+    sql.push("created_at = ").bind(micros(saved.created_at));
+    sql.push(", updated_at = ").bind(micros(saved.updated_at));
+    sql.push(" WHERE id = ")
+        .bind(id.as_str())
+        .push(" AND deleted = 0");
+    if let Some(expected) = expect_status {
+        sql.push(" AND status = ").bind(expected.as_str());
+    }
+
+    if sql.build()?.execute(&mut *conn).await?.rows_affected() == 0 {
+        let exists = fetch_image(conn, backend, saved.id, Lock::None)
+            .await?
+            .is_some();
+        return Err(if exists && expect_status.is_some() {
+            DbError::Conflict
+        } else {
+            DbError::NotFound
+        });
+    }
+    for table in ["image_tags", "image_properties", "image_locations"] {
+        let mut sql = Sql::new(backend);
+        sql.push("DELETE FROM ")
+            .push(table)
+            .push(" WHERE image_id = ")
+            .bind(id.as_str());
+        sql.build()?.execute(&mut *conn).await?;
+    }
+    insert_children(conn, backend, &saved).await?;
+    Ok(saved)
 }
 
 /// The base fields of a non-deleted image.

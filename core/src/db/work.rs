@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::codec::{IMAGE_COLUMNS, id_text, image_from_row, micros, now, parse_id, timestamp};
-use super::images::{Lock, fetch_image, load_children};
+use super::images::{Lock, fetch_image, load_children, update_in};
 use super::sql::Sql;
 use super::{Database, DbError};
 use crate::domain::{Image, ImageStatus, StatusChange};
@@ -25,15 +25,23 @@ pub enum WorkKind {
     /// Compute the image's digests from the data at `url` (its hash could
     /// not be computed when the location was added).
     ComputeHash,
+    /// Copy the image's data into `store`, where an import could not write
+    /// it: from the copy at `url` if it is still readable, else from any.
+    CopyImage,
 }
 
 impl WorkKind {
-    pub const ALL: [WorkKind; 2] = [WorkKind::DeleteData, WorkKind::ComputeHash];
+    pub const ALL: [WorkKind; 3] = [
+        WorkKind::DeleteData,
+        WorkKind::ComputeHash,
+        WorkKind::CopyImage,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             WorkKind::DeleteData => "delete_data",
             WorkKind::ComputeHash => "compute_hash",
+            WorkKind::CopyImage => "copy_image",
         }
     }
 
@@ -139,6 +147,21 @@ impl Database {
             .bind(id);
         sql.build()?.execute(&self.writer).await?;
         Ok(())
+    }
+
+    /// [`Database::update_image`] with pending `work` added in the same
+    /// transaction: the work is recorded exactly when the change is.
+    pub async fn update_image_leaving(
+        &self,
+        image: &Image,
+        expect_status: Option<ImageStatus>,
+        work: &[NewWork],
+    ) -> Result<Image, DbError> {
+        let mut tx = self.begin_write().await?;
+        let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
+        insert_work(&mut tx, self, work).await?;
+        tx.commit().await?;
+        Ok(saved)
     }
 
     /// Deletes an image by the move `change` (to `deleted`, or to
@@ -419,7 +442,7 @@ fn work_from_row(row: &sqlx::any::AnyRow) -> Result<Work, DbError> {
     })
 }
 
-async fn insert_work(
+pub(super) async fn insert_work(
     conn: &mut AnyConnection,
     db: &Database,
     work: &[NewWork],

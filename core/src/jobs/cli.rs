@@ -2,7 +2,8 @@
 //! `glint scrub`, `glint scrub restore <id>`, `glint jobs list`,
 //! `glint jobs run recovery|updater`,
 //! `glint db purge` and `glint db purge-images-table`. Each prints plain
-//! lines, or one JSON document with `--json`.
+//! lines, or one JSON document with `--json`; on a terminal, a spinner on
+//! standard error shows the running counts meanwhile ([`super::progress`]).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,11 +15,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::lease::Lease;
+use super::progress::Progress;
 use super::reaper::{self, Reaper};
 use super::{node_name, purge, recovery, updater};
 use crate::app::App;
 use crate::config::Config;
-use crate::db::{Database, DbError, Purged};
+use crate::db::{Database, DbError, Purged, WorkKind};
 use crate::domain::ImageStatus;
 use crate::store::StoreRegistry;
 
@@ -49,11 +51,13 @@ pub async fn scrub(config: &Config, db: &Database, as_json: bool) -> anyhow::Res
     }
     let reaper = Reaper::new(config, db.clone(), stores, None);
     let report = reaper.report();
+    let progress = Progress::start("glint scrub", as_json);
     let mut result = Ok(());
     loop {
         match reaper.pass().await {
             Ok(0) => break,
             Ok(_) => {
+                progress.set(report.line());
                 if !lease.hold(&report.line()).await? {
                     break;
                 }
@@ -65,6 +69,7 @@ pub async fn scrub(config: &Config, db: &Database, as_json: bool) -> anyhow::Res
         }
     }
     lease.release().await;
+    drop(progress);
     result?;
     let pending = db.list_work().await?.len();
     if as_json {
@@ -178,13 +183,17 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
         println!("no pending work");
     }
     for w in &work {
+        let store = w.store.as_deref().unwrap_or("?");
+        // A copy names where it goes; the other kinds act on the object at `url`.
+        let what = match w.kind {
+            WorkKind::CopyImage => format!("into store {store} (from {})", w.url),
+            _ => format!("at {} (store {store})", w.url),
+        };
         println!(
-            "#{} {} image {} at {} (store {}): pending since {}, because: {}; {} attempts{}; next at {}",
+            "#{} {} image {} {what}: pending since {}, because: {}; {} attempts{}; next at {}",
             w.id,
             w.kind.as_str(),
             w.image_id,
-            w.url,
-            w.store.as_deref().unwrap_or("?"),
             w.created_at,
             w.reason,
             w.attempts,
@@ -204,6 +213,7 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
 pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<ExitCode> {
     let out = match job {
         recovery::NAME => {
+            let progress = Progress::start("glint jobs run recovery", as_json);
             let mut recovery = recovery::Recovery::new(app);
             let mut freed = 0;
             loop {
@@ -211,6 +221,7 @@ pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<
                     0 => break,
                     n => freed += n,
                 }
+                progress.set(format!("{freed} freed"));
             }
             json!({"job": job, "freed": freed})
         }
@@ -228,11 +239,16 @@ pub async fn run_job(app: Arc<App>, job: &str, as_json: bool) -> anyhow::Result<
                 );
             }
             let mut updater = updater::Updater::new(Arc::clone(&app), lease.clone());
+            let progress = Progress::start("glint jobs run updater", as_json);
             let result = async {
-                while updater.pass().await? > 0 {}
+                while updater.pass().await? > 0 {
+                    let (done, failed) = updater.counts();
+                    progress.set(format!("{done} done, {failed} failed"));
+                }
                 Ok::<_, super::JobError>(())
             }
             .await;
+            drop(progress);
             lease.release().await;
             result?;
             let (done, failed) = updater.counts();
@@ -279,11 +295,14 @@ pub async fn db_purge(
         n if n >= 1 => Some(n as u64),
         _ => anyhow::bail!("Minimal rows limit is -1."),
     };
+    let progress = Progress::start("glint db purge", as_json);
+    progress.set(format!("rows deleted over {age} days ago"));
     let purged: Purged = if images_table {
         purge::purge_images_table(db, age, max).await?
     } else {
         purge::purge(db, age, max).await?
     };
+    drop(progress);
     if as_json {
         let tables: Vec<Value> = purged
             .iter()

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod lease;
 pub mod notify;
 pub mod orphans;
+pub mod progress;
 pub mod purge;
 pub mod reaper;
 pub mod recovery;

@@ -21,17 +21,26 @@ use super::{JobError, Worker, WorkerState};
 use crate::app::App;
 use crate::config::UpdaterConfig;
 use crate::db::{Work, WorkKind};
-use crate::service::deferred;
+use crate::service::deferred::{self, Outcome};
 
 pub const NAME: &str = "updater";
 
 /// Does the work one row asks for.
-pub type Handler = for<'a> fn(&'a App, &'a Work) -> BoxFuture<'a, Result<(), StoreError>>;
+pub type Handler = for<'a> fn(&'a App, &'a Work) -> BoxFuture<'a, Result<Outcome, StoreError>>;
 
 /// The kinds the updater drains, with their handlers.
-pub const HANDLERS: &[(WorkKind, Handler)] = &[(WorkKind::ComputeHash, |app, work| {
-    deferred::compute_hash(app, work).boxed()
-})];
+pub const HANDLERS: &[(WorkKind, Handler)] = &[
+    (WorkKind::ComputeHash, |app, work| {
+        deferred::compute_hash(app, work).boxed()
+    }),
+    (WorkKind::CopyImage, |app, work| {
+        deferred::copy_image(app, work).boxed()
+    }),
+];
+
+/// How far a row the updater gave up on is pushed: it stays listed (with
+/// why) for an operator, but is never due again.
+const GIVEN_UP_FOR_DAYS: i64 = 100 * 365;
 
 pub struct Updater {
     app: Arc<App>,
@@ -74,7 +83,16 @@ impl Updater {
                 let span = tracing::info_span!("pending_work", id = row.id, kind = kind.as_str(), image = %row.image_id);
                 let outcome = handler(&self.app, &row).instrument(span.clone()).await;
                 match outcome {
-                    Ok(()) => {
+                    Ok(Outcome::GaveUp(why)) => {
+                        let never = Utc::now() + chrono::Duration::days(GIVEN_UP_FOR_DAYS);
+                        self.app
+                            .db
+                            .retry_work(row.id, &format!("gave up: {why}"), never)
+                            .await?;
+                        self.failed += 1;
+                        span.in_scope(|| tracing::warn!(reason = %why, "deferred work given up"));
+                    }
+                    Ok(Outcome::Done) => {
                         self.app.db.finish_work(row.id).await?;
                         self.done += 1;
                         span.in_scope(|| {

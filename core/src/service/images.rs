@@ -9,7 +9,7 @@ use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
-use crate::db::DbError;
+use crate::db::{DbError, NewWork};
 use crate::domain::patch::{self, Actor, Change, Dialect, Op};
 use crate::domain::rules::{self, KeyClass, SchemaViolation};
 use crate::domain::{Image, ImageStatus, ListQuery, Visibility};
@@ -449,6 +449,16 @@ pub(crate) async fn modify(
     id: Uuid,
     mut change: impl FnMut(&mut Image) -> ServiceResult<()>,
 ) -> ServiceResult<Image> {
+    modify_leaving(app, id, |img| change(img).map(|()| Vec::new())).await
+}
+
+/// [`modify`] where `change` also returns pending work, written in the same
+/// transaction as the change (or not at all).
+pub(crate) async fn modify_leaving(
+    app: &App,
+    id: Uuid,
+    mut change: impl FnMut(&mut Image) -> ServiceResult<Vec<NewWork>>,
+) -> ServiceResult<Image> {
     for _ in 0..10 {
         let current = app
             .db
@@ -456,11 +466,15 @@ pub(crate) async fn modify(
             .await?
             .ok_or(ServiceError::ImageNotFound(id))?;
         let mut next = current.clone();
-        change(&mut next)?;
-        if next == current {
+        let work = change(&mut next)?;
+        if next == current && work.is_empty() {
             return Ok(current);
         }
-        match app.db.update_image(&next, Some(current.status)).await {
+        match app
+            .db
+            .update_image_leaving(&next, Some(current.status), &work)
+            .await
+        {
             Ok(saved) => return Ok(saved),
             Err(DbError::Conflict) => continue,
             Err(e) => return Err(not_found_as(e, id)),

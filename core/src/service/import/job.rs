@@ -17,11 +17,12 @@ use super::source::fetch_to_staging;
 use crate::app::App;
 use crate::auth::UserToken;
 use crate::context::RequestContext;
+use crate::db::{NewWork, WorkKind};
 use crate::domain::{ImageStatus, Location, Task};
 use crate::fetch::Pinned;
 use crate::format::ImageCheck;
 use crate::service::hashing::HASH_ALGO;
-use crate::service::images::modify;
+use crate::service::images::{modify, modify_leaving};
 use crate::service::inflight::DataOp;
 use crate::service::notify;
 use crate::service::upload::put_inspected;
@@ -148,12 +149,17 @@ impl Job {
                     written.push(location);
                     // As Glance's import reports it; the task's end keeps the last one.
                     self.task.message = copied_message(copied.load(Ordering::Relaxed));
-                    self.progress(&store_id, true).await?;
+                    self.progress(&store_id, false, None).await?;
                 }
                 Err(e) => {
                     tracing::warn!(image = %id, store = %store_id, error = %e, "import into store failed");
                     failures += 1;
-                    self.progress(&store_id, false).await?;
+                    // Copy-image, or an import without `all_stores_must_succeed`,
+                    // goes on without this store: its copy becomes durable work.
+                    let retry = (!self.all_must_succeed).then(|| {
+                        format!("{} into store '{store_id}' failed: {e}", self.method.name())
+                    });
+                    self.progress(&store_id, true, retry).await?;
                     if self.all_must_succeed {
                         self.revert(&written, restore.as_ref()).await;
                         return Err(e);
@@ -290,22 +296,51 @@ impl Job {
         Ok(location)
     }
 
-    /// Move `store` out of the importing list, into the failed list if it failed.
-    async fn progress(&self, store: &str, ok: bool) -> ServiceResult<()> {
-        modify(&self.app, self.image_id, |img| {
+    /// Move `store` out of the importing list, into the failed list if it
+    /// failed. `retry` (why it failed) makes the missing copy a `copy_image`
+    /// row, written with the same change, for the updater to retry from a
+    /// copy that did arrive.
+    async fn progress(
+        &self,
+        store: &str,
+        failed: bool,
+        retry: Option<String>,
+    ) -> ServiceResult<()> {
+        let app = &self.app;
+        modify_leaving(app, self.image_id, |img| {
             let importing: Vec<String> = split(img.properties.get(IMPORTING))
                 .into_iter()
                 .filter(|s| s != store)
                 .collect();
             img.properties.insert(IMPORTING.into(), importing.join(","));
-            if !ok {
-                let mut failed = split(img.properties.get(FAILED));
-                if !failed.iter().any(|s| s == store) {
-                    failed.push(store.to_owned());
-                }
-                img.properties.insert(FAILED.into(), failed.join(","));
+            if !failed {
+                return Ok(Vec::new());
             }
-            Ok(())
+            let mut stores = split(img.properties.get(FAILED));
+            if !stores.iter().any(|s| s == store) {
+                stores.push(store.to_owned());
+            }
+            img.properties.insert(FAILED.into(), stores.join(","));
+            let Some(reason) = &retry else {
+                return Ok(Vec::new());
+            };
+            // The source is a hint: the copy readable now, if any (a
+            // glance-direct import may not have written one yet).
+            let source = img
+                .locations
+                .iter()
+                .find(|l| {
+                    l.status == "active" && l.store().is_some_and(|s| app.stores.get(s).is_some())
+                })
+                .map(|l| l.url.clone())
+                .unwrap_or_default();
+            Ok(vec![NewWork {
+                kind: WorkKind::CopyImage,
+                image_id: img.id,
+                store: Some(store.to_owned()),
+                url: source,
+                reason: reason.clone(),
+            }])
         })
         .await
         .map(drop)
@@ -314,7 +349,7 @@ impl Job {
     /// The data never arrived: every target store failed, as Glance records it.
     async fn fail_every_store(&self) {
         for store in &self.stores {
-            if let Err(e) = self.progress(store, false).await {
+            if let Err(e) = self.progress(store, true, None).await {
                 tracing::warn!(image = %self.image_id, error = %e, "could not record a failed import");
             }
         }
