@@ -14,8 +14,15 @@ here=$(dirname "$0")
 
 install -d "$prefix/bin" "$prefix/lib/glint/plugins" "$etc"
 install -m 0755 "$target/glint" "$prefix/bin/glint"
-for plugin in "$target"/libglint_store_*.so "$target"/libglint_metadef_*.so; do
-  [ -e "$plugin" ] && install -m 0644 "$plugin" "$prefix/lib/glint/plugins/"
+# `cargo build` leaves the plugins beside the binary; `cargo test` only in deps/.
+for dir in "$target" "$target/deps"; do
+  found=no
+  for plugin in "$dir"/libglint_store_*.so "$dir"/libglint_metadef_*.so; do
+    [ -e "$plugin" ] || continue
+    install -m 0644 "$plugin" "$prefix/lib/glint/plugins/"
+    found=yes
+  done
+  [ "$found" = yes ] && break
 done
 if [ ! -e "$etc/glint.toml" ]; then
   install -m 0640 "$here/glint.toml" "$etc/glint.toml"
