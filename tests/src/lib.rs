@@ -2,6 +2,7 @@
 //! port with its own data directory, and talk to it over HTTP.
 
 pub mod keystone;
+pub mod postgres;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -256,7 +257,8 @@ async fn wait_ready(child: &mut Child, client: &Client, url: &str) -> bool {
     false
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now (the OS picks it).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind a free port")
         .local_addr()

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use glint_blackbox::postgres::PgDatabase;
 use glint_blackbox::{Client, StatusCode, pattern, target_dir};
 use serde_json::{Value, json};
 
@@ -552,55 +553,9 @@ async fn db_purge_counts_rows_per_table() {
     }
 }
 
-/// A database of its own on the test PostgreSQL, dropped at the end.
-struct PgDatabase {
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create() -> PgDatabase {
-        let name = format!(
-            "glint_jobs_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        );
-        psql(&format!("CREATE DATABASE {name}"));
-        PgDatabase {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
-}
-
-fn psql(statement: &str) {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            statement,
-        ])
-        .output()
-        .expect("psql (PostgreSQL client) is needed by this test");
-    assert!(out.status.success(), "psql {statement}: {out:?}");
-}
-
 #[tokio::test]
 async fn two_nodes_on_one_postgres_scrub_each_image_once() {
-    let db = PgDatabase::create();
+    let db = PgDatabase::create("glint_jobs");
     let shared = tempfile::tempdir().unwrap();
     let store = shared.path().join("images");
     std::fs::create_dir_all(&store).unwrap();

@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use glint_blackbox::{Client, StatusCode, pattern, target_dir};
+use glint_blackbox::postgres::PgDatabase;
+use glint_blackbox::{Client, StatusCode, free_port, pattern, target_dir};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -112,14 +113,6 @@ impl Site {
         }
         panic!("glint did not start");
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Node {
@@ -393,7 +386,7 @@ async fn kill_9_mid_upload_then_restart_sqlite() {
 
 #[tokio::test]
 async fn kill_9_mid_upload_then_restart_postgres() {
-    let db = PgDatabase::create();
+    let db = PgDatabase::create("glint_life");
     kill_mid_upload_then_restart(&[("GLINT_DATABASE__URL", db.url.as_str())]).await;
 }
 
@@ -454,7 +447,7 @@ async fn a_stalled_body_is_aborted_and_frees_the_image() {
 
 #[tokio::test]
 async fn two_nodes_recovery_spares_the_live_upload_and_frees_the_dead_ones() {
-    let db = PgDatabase::create();
+    let db = PgDatabase::create("glint_life");
     let shared = tempfile::tempdir().unwrap();
     let store = shared.path().join("images");
     std::fs::create_dir_all(&store).unwrap();
@@ -812,50 +805,4 @@ async fn deferred_hash(by_cli: bool) {
         Some(&json!(!by_cli)),
         "{jobs}"
     );
-}
-
-/// A database of its own on the test PostgreSQL, dropped at the end.
-struct PgDatabase {
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create() -> PgDatabase {
-        let name = format!(
-            "glint_life_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        );
-        psql(&format!("CREATE DATABASE {name}"));
-        PgDatabase {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
-}
-
-fn psql(statement: &str) {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            statement,
-        ])
-        .output()
-        .expect("psql (PostgreSQL client) is needed by this test");
-    assert!(out.status.success(), "psql {statement}: {out:?}");
 }

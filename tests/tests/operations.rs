@@ -7,16 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use glint_blackbox::{Glint, StatusCode, pattern, target_dir};
+use glint_blackbox::{Glint, StatusCode, free_port, pattern, target_dir};
 use serde_json::Value;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn healthcheck_answers_without_credentials_and_drains_by_file() {
