@@ -239,13 +239,7 @@ impl Database {
             .bind(id_text(id))
             .push(" AND i.deleted = 1 AND i.status = ")
             .push_word("pending_delete");
-        let mut conn = self.reader.acquire().await?;
-        let Some(row) = sql.build()?.fetch_optional(&mut *conn).await? else {
-            return Ok(None);
-        };
-        let mut image = image_from_row(&row)?;
-        load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
-        Ok(Some(image))
+        self.one_image(sql).await
     }
 
     /// Image `id`, deleted or not, with its children; `None` when no such
@@ -256,6 +250,11 @@ impl Database {
             .push(IMAGE_COLUMNS)
             .push(" FROM images i WHERE i.id = ")
             .bind(id_text(id));
+        self.one_image(sql).await
+    }
+
+    /// The image `sql` selects (`IMAGE_COLUMNS` of `images i`), with its children.
+    async fn one_image(&self, sql: Sql) -> Result<Option<Image>, DbError> {
         let mut conn = self.reader.acquire().await?;
         let Some(row) = sql.build()?.fetch_optional(&mut *conn).await? else {
             return Ok(None);
