@@ -207,27 +207,23 @@ async fn document(
     Ok(doc)
 }
 
-/// Gives the namespace and everything in it the time `at`, and orders its
-/// items as the database lists items loaded together: by name.
+/// Gives the namespace and everything in it the time `at`. Items keep the
+/// document's order, as the database lists items loaded together.
 fn stamp(doc: &mut NamespaceDocument, at: DateTime<Utc>) {
     let ns = &mut doc.namespace;
-    (ns.created_at, ns.updated_at) = (at, at);
+    (ns.created_at, ns.updated_at) = (at, Some(at));
     for a in &mut doc.associations {
-        (a.created_at, a.updated_at) = (at, at);
+        (a.created_at, a.updated_at) = (at, Some(at));
     }
     for o in &mut doc.objects {
-        (o.created_at, o.updated_at) = (at, at);
+        (o.created_at, o.updated_at) = (at, Some(at));
     }
     for p in &mut doc.properties {
-        (p.created_at, p.updated_at) = (at, at);
+        (p.created_at, p.updated_at) = (at, Some(at));
     }
     for t in &mut doc.tags {
-        (t.created_at, t.updated_at) = (at, at);
+        (t.created_at, t.updated_at) = (at, Some(at));
     }
-    doc.associations.sort_by(|a, b| a.name.cmp(&b.name));
-    doc.objects.sort_by(|a, b| a.name.cmp(&b.name));
-    doc.properties.sort_by(|a, b| a.name.cmp(&b.name));
-    doc.tags.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
 /// Loads every explicit path named like a metadef plugin and every

@@ -196,7 +196,7 @@ mod cases {
         db.create_image(&image).await.unwrap();
         let (_, change) = image.moved_to(ImageStatus::Deleted).unwrap();
         let left = work(image.id, &image.locations[0].url);
-        db.delete_image_leaving(image.id, change, std::slice::from_ref(&left))
+        db.delete_image_leaving(image.id, change, std::slice::from_ref(&left), &[])
             .await
             .unwrap();
         assert_eq!(db.get_image(image.id).await.unwrap(), None);
@@ -211,7 +211,7 @@ mod cases {
             (image.id, left.url.as_str())
         );
         // A deleted image is not found a second time, and writes nothing.
-        let again = db.delete_image_leaving(image.id, change, &[left]).await;
+        let again = db.delete_image_leaving(image.id, change, &[left], &[]).await;
         assert!(matches!(again, Err(DbError::NotFound)), "{again:?}");
         assert_eq!(db.list_work().await.unwrap().len(), 1);
     }
@@ -224,7 +224,7 @@ mod cases {
         stale.status = ImageStatus::Saving;
         let (_, change) = stale.moved_to(ImageStatus::Deleted).unwrap();
         let refused = db
-            .delete_image_leaving(image.id, change, &[work(image.id, "file:///x")])
+            .delete_image_leaving(image.id, change, &[work(image.id, "file:///x")], &[])
             .await;
         assert!(matches!(refused, Err(DbError::Conflict)), "{refused:?}");
         assert!(db.list_work().await.unwrap().is_empty());
@@ -238,7 +238,7 @@ mod cases {
         let image = active_with_location(Uuid::new_v4());
         db.create_image(&image).await.unwrap();
         let (_, change) = image.moved_to(ImageStatus::PendingDelete).unwrap();
-        db.delete_image_leaving(image.id, change, &[])
+        db.delete_image_leaving(image.id, change, &[], &[])
             .await
             .unwrap();
         // Pending deletion hides the image as deletion does.
@@ -264,7 +264,7 @@ mod cases {
             Err(DbError::Conflict)
         ));
 
-        db.delete_image_leaving(image.id, change, &[])
+        db.delete_image_leaving(image.id, change, &[], &[])
             .await
             .unwrap();
         let pending = db.pending_delete_image(image.id).await.unwrap().unwrap();
@@ -293,14 +293,14 @@ mod cases {
         db.create_image(&gone).await.unwrap();
         db.add_member(gone.id, "friend").await.unwrap();
         let (_, change) = gone.moved_to(ImageStatus::Deleted).unwrap();
-        db.delete_image_leaving(gone.id, change, &[]).await.unwrap();
+        db.delete_image_leaving(gone.id, change, &[], &[]).await.unwrap();
         // Alive, and waiting in pending_delete: both keep everything.
         let alive = active_with_location(Uuid::new_v4());
         db.create_image(&alive).await.unwrap();
         let waiting = active_with_location(Uuid::new_v4());
         db.create_image(&waiting).await.unwrap();
         let (_, change) = waiting.moved_to(ImageStatus::PendingDelete).unwrap();
-        db.delete_image_leaving(waiting.id, change, &[])
+        db.delete_image_leaving(waiting.id, change, &[], &[])
             .await
             .unwrap();
         // An expired task, and one that has not expired.

@@ -26,6 +26,7 @@ db_test_suite!(
     tags_replace_append_and_page,
     every_kind_goes_through_one_generic_path,
     associations_create_types_and_delete,
+    embedded_items_and_resource_types_keep_the_order_they_were_added,
 );
 
 // ---------------------------------------------------------------------------
@@ -44,7 +45,7 @@ fn namespace(name: &str, owner: Option<&str>, seconds: i64) -> Namespace {
         protected: false,
         owner: owner.map(str::to_owned),
         created_at: at(seconds),
-        updated_at: at(seconds),
+        updated_at: Some(at(seconds)),
     }
 }
 
@@ -64,7 +65,7 @@ fn association(name: &str, prefix: Option<&str>) -> Association {
         prefix: prefix.map(str::to_owned),
         properties_target: None,
         created_at: at(0),
-        updated_at: at(0),
+        updated_at: Some(at(0)),
     }
 }
 
@@ -72,7 +73,7 @@ fn tag(name: &str, seconds: i64) -> Tag {
     Tag {
         name: name.into(),
         created_at: at(seconds),
-        updated_at: at(seconds),
+        updated_at: Some(at(seconds)),
     }
 }
 
@@ -82,7 +83,7 @@ fn property(name: &str) -> Property {
         name: name.into(),
         schema: schema.as_object().unwrap().clone(),
         created_at: at(0),
-        updated_at: at(0),
+        updated_at: Some(at(0)),
     }
 }
 
@@ -96,7 +97,7 @@ fn object(name: &str) -> MetadefObject {
             .unwrap()
             .clone(),
         created_at: at(0),
-        updated_at: at(0),
+        updated_at: Some(at(0)),
     }
 }
 
@@ -250,7 +251,7 @@ mod cases {
         changed.visibility = NamespaceVisibility::Public;
         let saved = db.update_namespace("a", &changed).await.unwrap();
         assert_eq!(saved.created_at, at(0));
-        assert!(saved.updated_at > at(0));
+        assert!(saved.updated_at > Some(at(0)));
         assert_eq!(db.get_namespace("a2").await.unwrap(), Some(saved));
         assert_eq!(db.get_namespace("a").await.unwrap(), None);
         // The namespace's rows follow the rename.
@@ -330,7 +331,7 @@ mod cases {
     }
 
     pub async fn list_sorts_and_pages_in_both_directions(db: Database) {
-        // Equal creation times make the name the tie-breaker.
+        // Equal creation times are ordered as they were added, as in Glance (by its key).
         for (name, seconds) in [("c", 0), ("a", 0), ("b", 5), ("d", 5), ("e", 9)] {
             db.create_namespace(&document(namespace(name, None, seconds)), false)
                 .await
@@ -340,12 +341,12 @@ mod cases {
             (
                 MetadefSortKey::CreatedAt,
                 SortDir::Desc,
-                ["e", "d", "b", "c", "a"],
+                ["e", "d", "b", "a", "c"],
             ),
             (
                 MetadefSortKey::CreatedAt,
                 SortDir::Asc,
-                ["a", "c", "b", "d", "e"],
+                ["c", "a", "b", "d", "e"],
             ),
             (
                 MetadefSortKey::Name,
@@ -355,7 +356,7 @@ mod cases {
             (
                 MetadefSortKey::UpdatedAt,
                 SortDir::Desc,
-                ["e", "d", "b", "c", "a"],
+                ["e", "d", "b", "a", "c"],
             ),
         ] {
             let q = NamespaceQuery {
@@ -470,17 +471,24 @@ mod cases {
             .unwrap();
         db.create_tags("a", &[tag("z", 2)], false).await.unwrap();
         assert_eq!(listed(&tag_query()).await, ["x", "y", "z"]);
+        // Tags made together are listed in the order given, as Glance lists them.
         db.create_tags("a", &[tag("b", 3), tag("a", 3)], true)
             .await
             .unwrap();
-        assert_eq!(listed(&tag_query()).await, ["a", "b"]);
+        assert_eq!(listed(&tag_query()).await, ["b", "a"]);
+        let newest_first = TagQuery {
+            sort_dir: SortDir::Desc,
+            ..tag_query()
+        };
+        assert_eq!(listed(&newest_first).await, ["a", "b"]);
+        assert_eq!(db.list_items::<Tag>("a").await.unwrap()[0].name, "b");
         // A replacement that fails keeps the old tags.
         assert!(
             db.create_tags("a", &[tag("c", 4), tag("c", 4)], true)
                 .await
                 .is_err()
         );
-        assert_eq!(listed(&tag_query()).await, ["a", "b"]);
+        assert_eq!(listed(&tag_query()).await, ["b", "a"]);
         let first = db
             .list_tags(
                 "a",
@@ -495,7 +503,7 @@ mod cases {
             marker: first.last().cloned(),
             ..tag_query()
         };
-        assert_eq!(listed(&rest).await, ["b"]);
+        assert_eq!(listed(&rest).await, ["a"]);
         let by_name = TagQuery {
             sort_key: MetadefSortKey::Name,
             sort_dir: SortDir::Desc,
@@ -599,5 +607,104 @@ mod cases {
             db.create_association("zz", &association("R", None)).await,
             Err(DbError::NotFound)
         ));
+    }
+
+    /// Glance lists a namespace's associations, objects, properties and tags,
+    /// and the resource types, in the order they were added, not by name.
+    pub async fn embedded_items_and_resource_types_keep_the_order_they_were_added(db: Database) {
+        let doc = NamespaceDocument {
+            namespace: namespace("n", None, 0),
+            associations: vec![
+                association("OS::Nova::Server", None),
+                association("OS::Cinder::Volume", None),
+            ],
+            objects: vec![object("zo"), object("ao")],
+            properties: Vec::new(),
+            tags: vec![tag("zt", 0), tag("at", 0), tag("mt", 0)],
+        };
+        db.create_namespace(&doc, false).await.unwrap();
+        db.create_item("n", &property("zp")).await.unwrap();
+        db.create_item("n", &property("ap")).await.unwrap();
+        db.create_association("n", &association("OS::Glance::Image", None))
+            .await
+            .unwrap();
+
+        let associations: Vec<_> = db
+            .list_associations("n")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(
+            associations,
+            ["OS::Nova::Server", "OS::Cinder::Volume", "OS::Glance::Image"]
+        );
+        let types: Vec<_> = db
+            .list_resource_types()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(types, associations);
+        let objects: Vec<_> = db
+            .list_items::<MetadefObject>("n")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        assert_eq!(objects, ["zo", "ao"]);
+        let properties: Vec<_> = db
+            .list_items::<Property>("n")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(properties, ["zp", "ap"]);
+        let tags: Vec<_> = db
+            .list_items::<Tag>("n")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(tags, ["zt", "at", "mt"]);
+
+        // Paging through tags of one creation time follows the same order.
+        let mut walked = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = db
+                .list_tags(
+                    "n",
+                    &TagQuery {
+                        sort_key: MetadefSortKey::CreatedAt,
+                        sort_dir: SortDir::Asc,
+                        marker: marker.clone(),
+                        limit: 2,
+                    },
+                )
+                .await
+                .unwrap();
+            walked.extend(page.iter().map(|t| t.name.clone()));
+            if page.len() < 2 {
+                break;
+            }
+            marker = page.last().cloned();
+        }
+        assert_eq!(walked, tags);
+        // A renamed item keeps its place.
+        db.update_item("n", "zo", &object("bo")).await.unwrap();
+        let objects: Vec<_> = db
+            .list_items::<MetadefObject>("n")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        assert_eq!(objects, ["bo", "ao"]);
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use glint_core::db::{Database, LoadMode, Loaded};
 use glint_core::domain::SortDir;
-use glint_core::domain::metadefs::{MetadefObject, MetadefSortKey, Property, TagQuery};
+use glint_core::domain::metadefs::{MetadefObject, MetadefSortKey, Property, Tag, TagQuery};
 use glint_core::service::metadefs::load::{self, FileError};
 use serde_json::{Value, json};
 
@@ -218,6 +218,14 @@ mod cases {
             Loaded::Created
         );
         let created = state().await;
+        // What a load makes was never updated, as in Glance (null `updated_at`).
+        let ns = db.get_namespace("OS::Test").await.unwrap().unwrap();
+        assert_eq!(ns.updated_at, None);
+        let tags = db.list_items::<Tag>("OS::Test").await.unwrap();
+        assert_eq!(tags[0].updated_at, None);
+        let associations = db.list_associations("OS::Test").await.unwrap();
+        assert_eq!(associations[0].updated_at, None);
+        assert_eq!(db.list_resource_types().await.unwrap()[0].updated_at, None);
         assert_eq!(
             load_file(second.clone(), LoadMode::Skip).await,
             Loaded::Skipped
@@ -249,6 +257,16 @@ mod cases {
                 "associations": [["OS::Glance::Image", "new_"], ["OS::Nova::Flavor", null]],
             })
         );
+        // Preferring the new document updates what both have.
+        assert!(db.get_namespace("OS::Test").await.unwrap().unwrap().updated_at.is_some());
+        let props = db.list_items::<Property>("OS::Test").await.unwrap();
+        assert!(props.iter().all(|p| p.updated_at.is_some()));
+        let objects = db.list_items::<MetadefObject>("OS::Test").await.unwrap();
+        let updated: Vec<_> = objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.updated_at.is_some()))
+            .collect();
+        assert_eq!(updated, [("o1", false), ("o2", true)]);
 
         assert_eq!(
             load_file(first.clone(), LoadMode::Overwrite).await,

@@ -31,8 +31,11 @@ fi
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  bash "$HERE/../../../shared/harness/glance-down.sh" >/dev/null 2>&1 \
-    || bash /work/shared/harness/glance-down.sh >/dev/null 2>&1 || true
+  # This script's own Glance (its state dir is private): stopped by its PID, its uWSGI
+  # workers with it (die-on-term).
+  if [[ -f $GLINT_HARNESS_STATE/glance.pid ]]; then
+    kill -TERM "$(cat "$GLINT_HARNESS_STATE/glance.pid")" 2>/dev/null || true
+  fi
   for t in "cmp_glance_$RUN" "cmp_glint_$RUN"; do
     for p in info warn error; do rabbitmqctl delete_queue "$t.$p" >/dev/null 2>&1 || true; done
   done

@@ -1,6 +1,8 @@
 """The image flow of the notification tests, against any Images v2 endpoint
-without auth (stdlib only): create, update, upload, download, member add and
-update, glance-direct import, delete, a metadef namespace created and deleted.
+without auth (stdlib only): create, update, tag add and delete, upload,
+download, member add and update, glance-direct import, delete; a metadef
+namespace created with embedded content, each kind of item created, renamed
+and deleted, and the namespace deleted.
 
 usage: flow.py URL NAMESPACE
 """
@@ -39,6 +41,8 @@ def main():
     iid = img["id"]
     call("PATCH", f"/v2/images/{iid}", [{"op": "add", "path": "/purpose", "value": "notify"}],
          "application/openstack-images-v2.1-json-patch")
+    call("PUT", f"/v2/images/{iid}/tags/t2")
+    call("DELETE", f"/v2/images/{iid}/tags/t2")
     data = bytes(range(256)) * 400
     call("PUT", f"/v2/images/{iid}/file", data, "application/octet-stream")
     call("GET", f"/v2/images/{iid}/file")
@@ -60,13 +64,39 @@ def main():
             time.sleep(0.1)
     call("DELETE", f"/v2/images/{iid}")
     try:
-        call("POST", "/v2/metadefs/namespaces", {"namespace": NAMESPACE, "display_name": "Notify",
-                                                 "description": "d"})
-        call("DELETE", f"/v2/metadefs/namespaces/{NAMESPACE}")
+        metadefs()
     except urllib.error.HTTPError as e:
         # Glance without auth may refuse metadef writes under its policy.
         sys.stderr.write(f"{URL}: metadef namespace step refused: {e}\n")
     print(json.dumps({"image": iid, "imported": iid2}))
+
+
+def metadefs():
+    ns = f"/v2/metadefs/namespaces/{NAMESPACE}"
+    call("POST", "/v2/metadefs/namespaces", {
+        "namespace": NAMESPACE, "display_name": "Notify", "description": "d",
+        "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "hw_"}],
+        "objects": [{"name": "o1", "required": ["p"],
+                     "properties": {"p": {"type": "integer", "title": "P", "minimum": 0}}}],
+        "properties": {"speed": {"type": "string", "title": "Speed", "enum": ["a", "b"]}},
+        "tags": [{"name": "t1"}],
+    })
+    call("PUT", ns, {"namespace": NAMESPACE, "display_name": "Renamed", "description": "d"})
+    call("POST", f"{ns}/objects", {"name": "o2"})
+    call("PUT", f"{ns}/objects/o2", {"name": "o3"})
+    call("DELETE", f"{ns}/objects/o3")
+    call("POST", f"{ns}/properties", {"name": "size", "title": "Size", "type": "integer"})
+    call("PUT", f"{ns}/properties/size", {"name": "bulk", "title": "Size", "type": "integer"})
+    call("DELETE", f"{ns}/properties/bulk")
+    call("POST", f"{ns}/tags/t2")
+    call("PUT", f"{ns}/tags/t2", {"name": "t3"})
+    call("DELETE", f"{ns}/tags/t3")
+    call("POST", f"{ns}/resource_types", {"name": "OS::Nova::Flavor", "properties_target": "x"})
+    call("DELETE", f"{ns}/resource_types/OS::Nova::Flavor")
+    call("DELETE", f"{ns}/objects")
+    call("DELETE", f"{ns}/properties")
+    call("DELETE", f"{ns}/tags")
+    call("DELETE", ns)
 
 
 if __name__ == "__main__":

@@ -540,3 +540,95 @@ async fn refusals_to_another_project_are_worded_as_glance_words_them() {
         assert_eq!(refusal(r, StatusCode::NOT_FOUND).await, said(&wording));
     }
 }
+
+#[tokio::test]
+async fn allow_lists_a_routes_methods_in_glances_order() {
+    let g = Glint::start().await;
+    let img = g.create(json!({"name": "allow"})).await;
+    let id = img["id"].as_str().unwrap();
+    for (path, allow) in [
+        (format!("/v2/images/{id}"), "GET, PATCH, DELETE"),
+        (format!("/v2/images/{id}/tags/t"), "PUT, DELETE"),
+        (format!("/v2/images/{id}/members/p"), "GET, PUT, DELETE"),
+        (format!("/v2/images/{id}/file"), "GET, PUT"),
+        (format!("/v2/cache/{id}"), "DELETE, PUT"),
+        ("/v2/metadefs/namespaces/n".to_owned(), "GET, PUT, DELETE"),
+        (
+            "/v2/metadefs/namespaces/n/tags/t".to_owned(),
+            "GET, POST, PUT, DELETE",
+        ),
+    ] {
+        let r = g
+            .client
+            .request(method("FOO"), g.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(r.headers()["allow"], allow, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn metadefs_come_back_in_the_order_they_were_added() {
+    let g = Glint::start().await;
+    let body = json!({
+        "namespace": "OS::Order",
+        "resource_type_associations": [
+            {"name": "OS::Nova::Server", "prefix": "s_"},
+            {"name": "OS::Cinder::Volume"},
+        ],
+        "tags": [{"name": "zt"}, {"name": "at"}, {"name": "mt"}],
+        "objects": [{"name": "zo"}, {"name": "ao"}],
+    });
+    let r = g
+        .post("/v2/metadefs/namespaces")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    // The 201 shows the associations as the request wrote them.
+    assert_eq!(
+        created["resource_type_associations"],
+        json!([{"name": "OS::Nova::Server", "prefix": "s_"}, {"name": "OS::Cinder::Volume"}])
+    );
+
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let get = async |path: &str| -> Value {
+        let r = g.get(path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.json().await.unwrap()
+    };
+    let shown = get("/v2/metadefs/namespaces/OS::Order").await;
+    assert_eq!(
+        names(&shown["resource_type_associations"]),
+        ["OS::Nova::Server", "OS::Cinder::Volume"]
+    );
+    // Tags newest first, as Glance's tag repository lists them (ties by the order added).
+    assert_eq!(names(&shown["tags"]), ["mt", "at", "zt"]);
+    assert_eq!(names(&shown["objects"]), ["zo", "ao"]);
+    let associations = get("/v2/metadefs/namespaces/OS::Order/resource_types").await;
+    assert_eq!(
+        names(&associations["resource_type_associations"]),
+        ["OS::Nova::Server", "OS::Cinder::Volume"]
+    );
+    let tags = get("/v2/metadefs/namespaces/OS::Order/tags").await;
+    assert_eq!(names(&tags["tags"]), ["mt", "at", "zt"]);
+    let oldest_first = get("/v2/metadefs/namespaces/OS::Order/tags?sort_dir=asc").await;
+    assert_eq!(names(&oldest_first["tags"]), ["zt", "at", "mt"]);
+    let objects = get("/v2/metadefs/namespaces/OS::Order/objects").await;
+    assert_eq!(names(&objects["objects"]), ["zo", "ao"]);
+    let types = get("/v2/metadefs/resource_types").await;
+    assert_eq!(
+        names(&types["resource_types"]),
+        ["OS::Nova::Server", "OS::Cinder::Volume"]
+    );
+}

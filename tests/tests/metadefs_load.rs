@@ -85,9 +85,16 @@ async fn loaded_definitions_are_served_and_exported() {
             .contains(&"kvm".into())
     );
     assert_eq!(ns["properties"]["vm_mode"]["type"], "string");
+    // What a load made was never updated: Glance leaves `updated_at` null and out of its answers.
+    assert!(ns["created_at"].is_string());
+    assert!(ns.get("updated_at").is_none(), "{ns}");
+    assert!(ns["resource_type_associations"][0].get("updated_at").is_none());
+    let listed = &list["namespaces"][0];
+    assert!(listed.get("updated_at").is_none(), "{listed}");
 
     let objects = get(&g, "/v2/metadefs/namespaces/OS::Software::DBMS/objects").await;
     assert_eq!(objects["objects"].as_array().unwrap().len(), 12);
+    assert!(objects["objects"][0].get("updated_at").is_none());
     // Glance shows a default as text (`"default": 8` in the file reads "8"); the export below
     // keeps the number.
     let filter = get(
@@ -104,6 +111,24 @@ async fn loaded_definitions_are_served_and_exported() {
             .iter()
             .any(|t| t["name"] == "OS::Nova::Flavor")
     );
+    assert!(types["resource_types"][0].get("updated_at").is_none());
+
+    // A change through the API sets it.
+    let r = g
+        .put("/v2/metadefs/namespaces/OS::Compute::Hypervisor")
+        .json(&serde_json::json!({
+            "namespace": "OS::Compute::Hypervisor",
+            "display_name": "Hypervisor Selection",
+            "visibility": "public",
+            "protected": true,
+            "owner": "admin",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let updated = get(&g, "/v2/metadefs/namespaces/OS::Compute::Hypervisor").await;
+    assert!(updated["updated_at"].is_string(), "{updated}");
 
     let exported = tempfile::tempdir().unwrap();
     let out = glint(g.data_dir.path(), &["export"], exported.path());

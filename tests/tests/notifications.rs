@@ -343,6 +343,7 @@ async fn an_image_flow_arrives_in_glance_format() {
             ("image.upload", &id2),
             ("image.activate", &id2),
             ("task.success", &task_id),
+            ("task.run", &task_id),
             ("metadef_namespace.create", &ns),
             ("metadef_namespace.delete", &ns),
         ])
@@ -497,6 +498,19 @@ async fn an_image_flow_arrives_in_glance_format() {
         one(&got, "task.success", &task_id)["payload"]["status"],
         "success"
     );
+    // Glance sends task.run once its executor returns, with the task as it was created.
+    let run = &one(&got, "task.run", &task_id)["payload"];
+    assert_eq!(keys(run), keys(task));
+    assert_eq!(run["status"], "pending");
+    let task_events: Vec<_> = got
+        .iter()
+        .filter(|m| m["payload"]["id"] == task_id.as_str())
+        .map(|m| m["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        task_events,
+        ["task.create", "task.processing", "task.success", "task.run"]
+    );
     let imported = &one(&got, "image.upload", &id2)["payload"];
     assert_eq!(imported["status"], "active");
     assert_eq!(imported["size"], data2.len());
@@ -584,4 +598,338 @@ async fn a_stopped_broker_neither_fails_nor_slows_requests_and_loses_nothing() {
         .cloned()
         .collect();
     assert_eq!(tail, during);
+}
+
+/// Every message waiting in the outbox of `g`'s database.
+async fn outbox(g: &Glint) -> Vec<Value> {
+    let path = g.data_dir.path().join("glint.db");
+    let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open the outbox");
+    let rows = db.next_notifications(10_000).await.expect("read the outbox");
+    db.close().await;
+    rows.iter()
+        .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
+    // Nothing listens on this port: the broker is down for the whole test.
+    let broker = format!(
+        "rabbit://guest:guest@127.0.0.1:{}/",
+        glint_blackbox::free_port()
+    );
+    let g = Glint::start_with(&[("GLINT_NOTIFICATIONS__TRANSPORT_URL", &broker)]).await;
+    let events = |got: &[Value], id: &str| -> Vec<String> {
+        got.iter()
+            .filter(|m| m["payload"]["id"] == id)
+            .map(|m| m["event_type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let img = g.create(json!({"name": "kept"})).await;
+    let id = img["id"].as_str().unwrap().to_owned();
+    assert_eq!(events(&outbox(&g).await, &id), ["image.create"]);
+
+    let patched = send(g.patch(
+        &format!("/v2/images/{id}"),
+        json!([{"op": "replace", "path": "/name", "value": "renamed"}]),
+    ))
+    .await;
+    assert_eq!(patched, StatusCode::OK);
+    let got = outbox(&g).await;
+    assert_eq!(events(&got, &id), ["image.create", "image.update"]);
+    assert_eq!(got.last().unwrap()["payload"]["name"], "renamed");
+
+    // A refused change writes nothing.
+    let refused = send(g.patch(
+        &format!("/v2/images/{id}"),
+        json!([{"op": "replace", "path": "/status", "value": "active"}]),
+    ))
+    .await;
+    assert_eq!(refused, StatusCode::FORBIDDEN);
+    assert_eq!(events(&outbox(&g).await, &id).len(), 2);
+
+    // Tags change the image: Glance saves it, an image.update with its tags.
+    let put = send(g.put(&format!("/v2/images/{id}/tags/blue"))).await;
+    assert_eq!(put, StatusCode::NO_CONTENT);
+    let got = outbox(&g).await;
+    let tagged = got.last().unwrap();
+    assert_eq!(tagged["event_type"], "image.update");
+    assert_eq!(tagged["payload"]["tags"], json!(["blue"]));
+    let stored = g.show(&id).await;
+    assert_eq!(
+        tagged["payload"]["updated_at"],
+        stored["updated_at"],
+        "the event carries the time the tag was saved"
+    );
+    let missing = send(g.delete(&format!("/v2/images/{id}/tags/red"))).await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+    let removed = send(g.delete(&format!("/v2/images/{id}/tags/blue"))).await;
+    assert_eq!(removed, StatusCode::NO_CONTENT);
+    let got = outbox(&g).await;
+    assert_eq!(
+        events(&got, &id),
+        ["image.create", "image.update", "image.update", "image.update"]
+    );
+    assert_eq!(got.last().unwrap()["payload"]["tags"], json!([]));
+}
+
+/// Glance's payload of a metadef object, property, tag and resource-type association.
+const OBJECT_KEYS: &[&str] = &[
+    "namespace",
+    "name",
+    "name_old",
+    "properties",
+    "required",
+    "description",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+];
+const PROPERTY_SCHEMA_KEYS: &[&str] = &[
+    "type",
+    "title",
+    "description",
+    "default",
+    "minimum",
+    "maximum",
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "confidential",
+    "items",
+    "uniqueItems",
+    "minItems",
+    "maxItems",
+    "additionalItems",
+];
+const TAG_KEYS: &[&str] = &[
+    "namespace",
+    "name",
+    "name_old",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+];
+const ASSOCIATION_KEYS: &[&str] = &[
+    "namespace",
+    "name",
+    "name_old",
+    "prefix",
+    "properties_target",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+];
+
+/// All the events of one type about namespace `ns`, in the order received.
+fn all<'a>(got: &'a [Value], event: &str, ns: &str) -> Vec<&'a Value> {
+    got.iter()
+        .filter(|m| m["event_type"] == event && m["payload"]["namespace"] == ns)
+        .map(|m| &m["payload"])
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadef_events_arrive_in_glance_format() {
+    let _broker = BROKER_LOCK.lock().await;
+    let (exchange, topic) = names();
+    let listener = Listener::start(&exchange, &topic).await;
+    let g = start_glint(&exchange, &topic).await;
+    let ns = format!("OS::Glint::{topic}");
+    let base = format!("/v2/metadefs/namespaces/{ns}");
+    let ok = |status: StatusCode, what: &str| assert!(status.is_success(), "{what}: {status}");
+
+    // A namespace with everything embedded.
+    ok(
+        send(g.post("/v2/metadefs/namespaces").json(&json!({
+            "namespace": ns,
+            "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "hw_"}],
+            "objects": [{"name": "o1", "required": ["p"],
+                         "properties": {"p": {"type": "integer", "minimum": 0, "title": "P"}}}],
+            "properties": {"speed": {"type": "string", "title": "Speed", "enum": ["a", "b"]}},
+            "tags": [{"name": "t1"}],
+        })))
+        .await,
+        "create",
+    );
+    // Each kind created, renamed and deleted on its own.
+    ok(
+        send(g.post(&format!("{base}/objects")).json(&json!({"name": "o2"}))).await,
+        "object",
+    );
+    ok(
+        send(g.put(&format!("{base}/objects/o2")).json(&json!({"name": "o3"}))).await,
+        "object rename",
+    );
+    ok(
+        send(g.delete(&format!("{base}/objects/o3"))).await,
+        "object delete",
+    );
+    ok(
+        send(g.post(&format!("{base}/properties")).json(&json!({
+            "name": "size", "title": "Size", "type": "integer"
+        })))
+        .await,
+        "property",
+    );
+    ok(
+        send(g.put(&format!("{base}/properties/size")).json(&json!({
+            "name": "bulk", "title": "Size", "type": "integer"
+        })))
+        .await,
+        "property rename",
+    );
+    ok(
+        send(g.delete(&format!("{base}/properties/bulk"))).await,
+        "property delete",
+    );
+    ok(send(g.post(&format!("{base}/tags/t2"))).await, "tag");
+    ok(
+        send(g.put(&format!("{base}/tags/t2")).json(&json!({"name": "t3"}))).await,
+        "tag rename",
+    );
+    ok(send(g.delete(&format!("{base}/tags/t3"))).await, "tag delete");
+    ok(
+        send(
+            g.post(&format!("{base}/tags"))
+                .header("X-Openstack-Append", "True")
+                .json(&json!({"tags": [{"name": "t4"}, {"name": "t5"}]})),
+        )
+        .await,
+        "tags",
+    );
+    ok(
+        send(
+            g.post(&format!("{base}/resource_types"))
+                .json(&json!({"name": "OS::Nova::Flavor", "properties_target": "x"})),
+        )
+        .await,
+        "association",
+    );
+    ok(
+        send(g.delete(&format!("{base}/resource_types/OS::Nova::Flavor"))).await,
+        "dissociation",
+    );
+    ok(
+        send(g.put(&base).json(&json!({"namespace": ns, "display_name": "Renamed"}))).await,
+        "namespace update",
+    );
+    ok(send(g.delete(&format!("{base}/objects"))).await, "objects");
+    ok(
+        send(g.delete(&format!("{base}/properties"))).await,
+        "properties",
+    );
+    ok(send(g.delete(&format!("{base}/tags"))).await, "tags");
+    ok(send(g.delete(&base)).await, "namespace delete");
+
+    let got = listener
+        .wait_for(&[
+            ("metadef_namespace.create", &ns),
+            ("metadef_resource_type.create", &ns),
+            ("metadef_object.create", &ns),
+            ("metadef_object.update", &ns),
+            ("metadef_object.delete", &ns),
+            ("metadef_property.create", &ns),
+            ("metadef_property.update", &ns),
+            ("metadef_property.delete", &ns),
+            ("metadef_tag.create", &ns),
+            ("metadef_tag.update", &ns),
+            ("metadef_tag.delete", &ns),
+            ("metadef_resource_type.delete", &ns),
+            ("metadef_namespace.update", &ns),
+            ("metadef_namespace.delete_objects", &ns),
+            ("metadef_namespace.delete_properties", &ns),
+            ("metadef_namespace.delete_tags", &ns),
+            ("metadef_namespace.delete", &ns),
+        ])
+        .await;
+    let ours: Vec<&str> = got
+        .iter()
+        .filter(|m| m["payload"]["namespace"] == ns.as_str())
+        .map(|m| m["event_type"].as_str().unwrap())
+        .collect();
+    // The creation's events in Glance's order: the namespace, then associations, objects, tags
+    // and properties.
+    assert_eq!(
+        ours[..5],
+        [
+            "metadef_namespace.create",
+            "metadef_resource_type.create",
+            "metadef_object.create",
+            "metadef_tag.create",
+            "metadef_property.create",
+        ],
+        "{ours:?}"
+    );
+    assert_eq!(ours.last(), Some(&"metadef_namespace.delete"), "{ours:?}");
+
+    let associated = all(&got, "metadef_resource_type.create", &ns);
+    assert_eq!(keys(associated[0]), set(ASSOCIATION_KEYS));
+    assert_eq!(associated[0]["name"], "OS::Glance::Image");
+    assert_eq!(associated[0]["prefix"], "hw_");
+    assert_eq!(associated[1]["name"], "OS::Nova::Flavor");
+    let dissociated = all(&got, "metadef_resource_type.delete", &ns);
+    assert_eq!(dissociated[0]["name"], "OS::Nova::Flavor");
+    assert_eq!(dissociated[0]["properties_target"], "x");
+    assert_eq!(dissociated[0]["deleted"], true);
+
+    let objects = all(&got, "metadef_object.create", &ns);
+    assert_eq!(keys(objects[0]), set(OBJECT_KEYS));
+    assert_eq!(objects[0]["required"], json!(["p"]));
+    // An object's properties as a list; false values (the minimum of 0) read as missing.
+    let p = &objects[0]["properties"][0];
+    assert_eq!(keys(p), set(&[&["name"][..], PROPERTY_SCHEMA_KEYS].concat()));
+    assert_eq!(p["name"], "p");
+    assert_eq!(p["type"], "integer");
+    assert_eq!(p["title"], "P");
+    assert_eq!(p["minimum"], Value::Null);
+    assert_eq!(objects[1]["name"], "o2");
+    assert_eq!(objects[1]["properties"], json!([]));
+    let renamed = &all(&got, "metadef_object.update", &ns)[0];
+    assert_eq!((&renamed["name"], &renamed["name_old"]), (&json!("o3"), &json!("o2")));
+    let deleted = &all(&got, "metadef_object.delete", &ns)[0];
+    assert_eq!(deleted["name"], "o3");
+    assert_eq!(deleted["deleted"], true);
+    assert!(deleted["deleted_at"].as_str().unwrap().ends_with('Z'));
+
+    let properties = all(&got, "metadef_property.create", &ns);
+    let property_keys = [
+        &["namespace", "name", "name_old"][..],
+        PROPERTY_SCHEMA_KEYS,
+        &["deleted", "deleted_at"],
+    ]
+    .concat();
+    assert_eq!(keys(properties[0]), set(&property_keys));
+    assert_eq!(properties[0]["name"], "speed");
+    assert_eq!(properties[0]["enum"], json!(["a", "b"]));
+    assert_eq!(properties[1]["name"], "size");
+    let renamed = &all(&got, "metadef_property.update", &ns)[0];
+    assert_eq!((&renamed["name"], &renamed["name_old"]), (&json!("bulk"), &json!("size")));
+    assert_eq!(all(&got, "metadef_property.delete", &ns)[0]["name"], "bulk");
+
+    let tags = all(&got, "metadef_tag.create", &ns);
+    assert_eq!(keys(tags[0]), set(TAG_KEYS));
+    let names: Vec<_> = tags.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["t1", "t2", "t4", "t5"]);
+    let renamed = &all(&got, "metadef_tag.update", &ns)[0];
+    assert_eq!((&renamed["name"], &renamed["name_old"]), (&json!("t3"), &json!("t2")));
+    assert_eq!(all(&got, "metadef_tag.delete", &ns)[0]["name"], "t3");
+
+    let updated = &all(&got, "metadef_namespace.update", &ns)[0];
+    assert_eq!(updated["display_name"], "Renamed");
+    assert_eq!(updated["namespace_old"], ns.as_str());
+    for event in [
+        "metadef_namespace.delete_objects",
+        "metadef_namespace.delete_properties",
+        "metadef_namespace.delete_tags",
+    ] {
+        assert_eq!(all(&got, event, &ns)[0]["deleted"], false, "{event}");
+    }
 }

@@ -503,6 +503,13 @@ fn has_body(req: &Request) -> bool {
         || req.header(header::TRANSFER_ENCODING).is_some()
 }
 
+/// The order of the methods in Glance's `Allow` headers: every route of its
+/// router lists them so, ...
+const ALLOW_ORDER: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+/// ... but one: the cache entry of an image, written `DELETE, PUT`.
+const CACHE_ENTRY_ALLOW_ORDER: [&str; 2] = ["DELETE", "PUT"];
+const CACHE_ENTRY: &str = "/v2/cache/{image_id}";
+
 /// Path templates with their methods and operationIds, read from the API
 /// definitions: for `Allow`, and for the `operation` label of the metrics.
 struct AllowTable(Vec<PathMethods>);
@@ -538,11 +545,26 @@ impl AllowTable {
         found.into_iter().flat_map(|(_, methods)| methods)
     }
 
+    /// The methods `path` allows, in the order Glance's router writes them in `Allow`.
     fn allowed(&self, path: &str) -> Vec<String> {
-        let mut out: Vec<String> = self.matching(path).map(|(m, _)| m.clone()).collect();
-        out.sort();
-        out.dedup();
+        let mut out: Vec<String> = Vec::new();
+        for (method, _) in self.matching(path) {
+            if !out.contains(method) {
+                out.push(method.clone());
+            }
+        }
+        let order: &[&str] = if template_matches(CACHE_ENTRY, path) && !self.has_literal(path) {
+            &CACHE_ENTRY_ALLOW_ORDER
+        } else {
+            &ALLOW_ORDER
+        };
+        out.sort_by_key(|m| order.iter().position(|o| o.eq_ignore_ascii_case(m)));
         out
+    }
+
+    /// Whether a template without parameters is `path` itself.
+    fn has_literal(&self, path: &str) -> bool {
+        self.0.iter().any(|(template, _)| template == path)
     }
 
     fn operation(&self, path: &str, method: &Method) -> &'static str {
@@ -621,5 +643,27 @@ mod tests {
         assert_eq!(table.operation("/", &Method::GET), "versions");
         assert_eq!(table.operation("/v2/nowhere", &Method::GET), "unmatched");
         assert_eq!(table.allowed("/v2/images"), ["GET", "POST"]);
+    }
+
+    #[test]
+    fn allow_lists_methods_in_the_order_of_glances_router() {
+        let table = AllowTable::new();
+        let id = Uuid::new_v4();
+        let cases = [
+            (format!("/v2/images/{id}"), "GET, PATCH, DELETE"),
+            (format!("/v2/images/{id}/tags/t"), "PUT, DELETE"),
+            (format!("/v2/images/{id}/file"), "GET, PUT"),
+            (format!("/v2/images/{id}/members/p"), "GET, PUT, DELETE"),
+            (format!("/v2/cache/{id}"), "DELETE, PUT"),
+            ("/v2/cache".to_owned(), "GET, DELETE"),
+            (format!("/v2/tasks/{id}"), "GET"),
+            ("/v2/metadefs/namespaces/n".to_owned(), "GET, PUT, DELETE"),
+            ("/v2/metadefs/namespaces/n/tags".to_owned(), "GET, POST, DELETE"),
+            ("/v2/metadefs/namespaces/n/tags/t".to_owned(), "GET, POST, PUT, DELETE"),
+            ("/v2/metadefs/namespaces/n/objects/o".to_owned(), "GET, PUT, DELETE"),
+        ];
+        for (path, allow) in cases {
+            assert_eq!(table.allowed(&path).join(", "), allow, "{path}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::Row;
 use uuid::Uuid;
@@ -11,8 +12,9 @@ use super::codec::{
     now, truncate,
 };
 use super::error::is_unique_violation;
+use super::notifications::insert_notifications;
 use super::sql::{Sql, Value};
-use super::{Backend, Database, DbError};
+use super::{Backend, Database, DbError, NewNotification};
 use crate::domain::{Image, ImageStatus, Location};
 
 impl Database {
@@ -21,6 +23,16 @@ impl Database {
     ///
     /// An id that was ever used, even by a deleted image, is a `Duplicate`.
     pub async fn create_image(&self, image: &Image) -> Result<(), DbError> {
+        self.create_image_noting(image, &[]).await
+    }
+
+    /// [`Database::create_image`] with the notifications it causes written
+    /// in the same transaction.
+    pub async fn create_image_noting(
+        &self,
+        image: &Image,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push("INSERT INTO images (id, created_at, updated_at, deleted");
         let base = base_values(image);
@@ -43,6 +55,7 @@ impl Database {
             result => result?,
         };
         insert_children(&mut tx, self.backend, image).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -71,8 +84,21 @@ impl Database {
         image: &Image,
         expect_status: Option<ImageStatus>,
     ) -> Result<Image, DbError> {
+        self.update_image_noting(image, expect_status, |_| Vec::new())
+            .await
+    }
+
+    /// [`Database::update_image`] with the notifications it causes, made by
+    /// `notes` from the image as saved, written in the same transaction.
+    pub async fn update_image_noting(
+        &self,
+        image: &Image,
+        expect_status: Option<ImageStatus>,
+        notes: impl FnOnce(&Image) -> Vec<NewNotification> + Send,
+    ) -> Result<Image, DbError> {
         let mut tx = self.begin_write().await?;
         let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
+        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -80,8 +106,19 @@ impl Database {
     /// Adds a tag; adding one that is already there succeeds. Either way the
     /// image's `updated_at` moves, as in Glance.
     pub async fn add_tag(&self, id: Uuid, tag: &str) -> Result<(), DbError> {
+        self.add_tag_noting(id, tag, |_| Vec::new()).await
+    }
+
+    /// [`Database::add_tag`] with the notifications it causes, made by
+    /// `notes` from the new `updated_at`, written in the same transaction.
+    pub async fn add_tag_noting(
+        &self,
+        id: Uuid,
+        tag: &str,
+        notes: impl FnOnce(DateTime<Utc>) -> Vec<NewNotification> + Send,
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        touch(&mut tx, self.backend, id).await?;
+        let updated_at = touch(&mut tx, self.backend, id).await?;
         let mut sql = Sql::new(self.backend);
         sql.push("INSERT INTO image_tags (image_id, value) VALUES (")
             .bind(id_text(id))
@@ -93,6 +130,7 @@ impl Database {
             Backend::MySql => " ON DUPLICATE KEY UPDATE value = value",
         });
         sql.build()?.execute(&mut *tx).await?;
+        insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -100,8 +138,20 @@ impl Database {
     /// Removes a tag; `false` when the image did not have it (and then
     /// nothing changes).
     pub async fn remove_tag(&self, id: Uuid, tag: &str) -> Result<bool, DbError> {
+        self.remove_tag_noting(id, tag, |_| Vec::new()).await
+    }
+
+    /// [`Database::remove_tag`] with the notifications it causes, made by
+    /// `notes` from the new `updated_at`, written in the same transaction
+    /// (none when the image did not have the tag).
+    pub async fn remove_tag_noting(
+        &self,
+        id: Uuid,
+        tag: &str,
+        notes: impl FnOnce(DateTime<Utc>) -> Vec<NewNotification> + Send,
+    ) -> Result<bool, DbError> {
         let mut tx = self.begin_write().await?;
-        touch(&mut tx, self.backend, id).await?;
+        let updated_at = touch(&mut tx, self.backend, id).await?;
         let mut sql = Sql::new(self.backend);
         sql.push("DELETE FROM image_tags WHERE image_id = ")
             .bind(id_text(id))
@@ -111,6 +161,7 @@ impl Database {
             tx.rollback().await?;
             return Ok(false);
         }
+        insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -251,16 +302,21 @@ pub(crate) async fn fetch_image(
 
 /// Moves `updated_at` of a non-deleted image to now, taking its row lock;
 /// `NotFound` if there is no such image.
-async fn touch(conn: &mut AnyConnection, backend: Backend, id: Uuid) -> Result<(), DbError> {
+async fn touch(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: Uuid,
+) -> Result<DateTime<Utc>, DbError> {
+    let updated_at = now();
     let mut sql = Sql::new(backend);
     sql.push("UPDATE images SET updated_at = ")
-        .bind(micros(now()))
+        .bind(micros(updated_at))
         .push(" WHERE id = ")
         .bind(id_text(id))
         .push(" AND deleted = 0");
     match sql.build()?.execute(&mut *conn).await?.rows_affected() {
         0 => Err(DbError::NotFound),
-        _ => Ok(()),
+        _ => Ok(updated_at),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Image members: the projects a `shared` image is shared with.
 
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
@@ -7,19 +8,42 @@ use uuid::Uuid;
 use super::codec::{id_text, invalid, micros, now, parse_id, timestamp};
 use super::error::is_unique_violation;
 use super::images::{Lock, fetch_image};
+use super::notifications::insert_notifications;
 use super::sql::Sql;
-use super::{Backend, Database, DbError};
+use super::{Backend, Database, DbError, NewNotification};
 use crate::domain::{Member, MemberStatus};
 
 impl Database {
     /// Shares an image with `member` (a project id), status `pending`.
     /// `NotFound` for a missing or deleted image, `Duplicate` if already shared.
     pub async fn add_member(&self, image_id: Uuid, member: &str) -> Result<(), DbError> {
+        self.add_member_noting(image_id, member, |_| Vec::new())
+            .await
+            .map(drop)
+    }
+
+    /// [`Database::add_member`] with the notifications it causes, made by
+    /// `notes` from the new member, written in the same transaction.
+    /// Returns the member.
+    pub async fn add_member_noting(
+        &self,
+        image_id: Uuid,
+        member: &str,
+        notes: impl FnOnce(&Member) -> Vec<NewNotification> + Send,
+    ) -> Result<Member, DbError> {
         let mut tx = self.begin_write().await?;
         fetch_image(&mut tx, self.backend, image_id, Lock::ForUpdate)
             .await?
             .ok_or(DbError::NotFound)?;
-        let now = micros(now());
+        let created_at = now();
+        let created = Member {
+            image_id,
+            member: member.to_owned(),
+            status: MemberStatus::Pending,
+            created_at,
+            updated_at: created_at,
+        };
+        let now = micros(created.created_at);
         let mut sql = Sql::new(self.backend);
         sql.push(
             "INSERT INTO image_members (image_id, member, status, can_share, created_at, updated_at) \
@@ -39,8 +63,9 @@ impl Database {
             Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
             result => result?,
         };
+        insert_notifications(&mut tx, self.backend, &notes(&created)).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(created)
     }
 
     /// Records a member's answer; `NotFound` if the image is not shared with it.
@@ -50,11 +75,25 @@ impl Database {
         member: &str,
         status: MemberStatus,
     ) -> Result<(), DbError> {
+        self.set_member_status_noting(image_id, member, status, |_| Vec::new())
+            .await
+    }
+
+    /// [`Database::set_member_status`] with the notifications it causes,
+    /// made by `notes` from the new `updated_at`, written in the same transaction.
+    pub async fn set_member_status_noting(
+        &self,
+        image_id: Uuid,
+        member: &str,
+        status: MemberStatus,
+        notes: impl FnOnce(DateTime<Utc>) -> Vec<NewNotification> + Send,
+    ) -> Result<(), DbError> {
+        let updated_at = now();
         let mut sql = Sql::new(self.backend);
         sql.push("UPDATE image_members SET status = ")
             .bind(status.as_str())
             .push(", updated_at = ")
-            .bind(micros(now()))
+            .bind(micros(updated_at))
             .push(" WHERE image_id = ")
             .bind(id_text(image_id))
             .push(" AND member = ")
@@ -63,6 +102,7 @@ impl Database {
         if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
+        insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -98,6 +138,17 @@ impl Database {
 
     /// Ends a share; `NotFound` if the image is not shared with `member`.
     pub async fn delete_member(&self, image_id: Uuid, member: &str) -> Result<(), DbError> {
+        self.delete_member_noting(image_id, member, &[]).await
+    }
+
+    /// [`Database::delete_member`] with the notifications it causes,
+    /// written in the same transaction.
+    pub async fn delete_member_noting(
+        &self,
+        image_id: Uuid,
+        member: &str,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push("DELETE FROM image_members WHERE image_id = ")
             .bind(id_text(image_id))
@@ -107,6 +158,7 @@ impl Database {
         if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,14 +1,17 @@
 //! The notification outbox: one row per event waiting for the message
-//! broker. The service step that caused the event writes its row; the
-//! delivery job (`jobs::notify`) publishes rows in id order and removes them
-//! once the broker has confirmed them. A broker that is down only lets rows
-//! pile up here; no request waits for it.
+//! broker. A change that causes events writes their rows in its own
+//! transaction (the `*_noting` writes take them), so an event exists exactly
+//! when its change does: a change that rolls back leaves no row, and one
+//! that commits leaves its rows even if the process dies the next instant.
+//! The delivery job (`jobs::notify`) publishes rows in id order and removes
+//! them once the broker has confirmed them. A broker that is down only lets
+//! rows pile up here; no request waits for it.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::codec::{micros, now};
 use super::sql::Sql;
-use super::{Database, DbError};
+use super::{Backend, Database, DbError};
 
 /// A notification to add: the finished message body and its priority.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,23 +31,14 @@ pub struct Notification {
 }
 
 impl Database {
-    /// Adds notifications, in the order given.
+    /// Adds notifications no stored change causes (`image.send`), in the
+    /// order given.
     pub async fn add_notifications(&self, items: &[NewNotification]) -> Result<(), DbError> {
         if items.is_empty() {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for item in items {
-            let mut sql = Sql::new(self.backend);
-            sql.push("INSERT INTO notifications (priority, message, created_at) VALUES (")
-                .bind(item.priority.as_str())
-                .push(", ")
-                .bind(item.message.as_str())
-                .push(", ")
-                .bind(micros(now()))
-                .push(")");
-            sql.build()?.execute(&mut *tx).await?;
-        }
+        insert_notifications(&mut tx, self.backend, items).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -77,4 +71,26 @@ impl Database {
         sql.build()?.execute(&self.writer).await?;
         Ok(())
     }
+}
+
+/// Writes `items` to the outbox on `conn`, inside the caller's transaction,
+/// in one statement. Ids follow the order given.
+pub(super) async fn insert_notifications(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    items: &[NewNotification],
+) -> Result<(), DbError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let created_at = micros(now());
+    let mut sql = Sql::new(backend);
+    sql.push("INSERT INTO notifications (priority, message, created_at) VALUES ")
+        .push_rows(items, |row, item| {
+            row.bind(item.priority.as_str())
+                .bind(item.message.as_str())
+                .bind(created_at);
+        });
+    sql.build()?.execute(&mut *conn).await?;
+    Ok(())
 }

@@ -7,8 +7,9 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::codec::{id_text, invalid, micros, parse_id, timestamp};
+use super::notifications::insert_notifications;
 use super::sql::Sql;
-use super::{Database, DbError};
+use super::{Database, DbError, NewNotification};
 use crate::domain::{Task, TaskStatus};
 
 const TASK_COLUMNS: &str = "id, type, status, owner, input, result, message, image_id, \
@@ -30,6 +31,16 @@ pub struct TaskQuery {
 
 impl Database {
     pub async fn create_task(&self, task: &Task) -> Result<(), DbError> {
+        self.create_task_noting(task, &[]).await
+    }
+
+    /// [`Database::create_task`] with the notifications it causes, written
+    /// in the same transaction.
+    pub async fn create_task_noting(
+        &self,
+        task: &Task,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push("INSERT INTO tasks (")
             .push(TASK_COLUMNS)
@@ -62,6 +73,7 @@ impl Database {
             .push(", 0)");
         let mut tx = self.begin_write().await?;
         sql.build()?.execute(&mut *tx).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -78,6 +90,16 @@ impl Database {
 
     /// Records a task's progress: status, result, message and expiry.
     pub async fn update_task(&self, task: &Task) -> Result<(), DbError> {
+        self.update_task_noting(task, &[]).await
+    }
+
+    /// [`Database::update_task`] with the notifications it causes, written
+    /// in the same transaction.
+    pub async fn update_task_noting(
+        &self,
+        task: &Task,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push("UPDATE tasks SET status = ")
             .bind(task.status.as_str())
@@ -95,6 +117,7 @@ impl Database {
         if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }

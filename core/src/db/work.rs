@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 use super::codec::{IMAGE_COLUMNS, id_text, image_from_row, micros, now, parse_id, timestamp};
 use super::images::{Lock, fetch_image, load_children, update_in};
+use super::notifications::insert_notifications;
 use super::sql::Sql;
-use super::{Database, DbError};
+use super::{Database, DbError, NewNotification};
 use crate::domain::{Image, ImageStatus, StatusChange};
 
 /// What a pending-work row asks for.
@@ -149,17 +150,20 @@ impl Database {
         Ok(())
     }
 
-    /// [`Database::update_image`] with pending `work` added in the same
-    /// transaction: the work is recorded exactly when the change is.
+    /// [`Database::update_image`] with pending `work` and the notifications
+    /// `notes` makes from the image as saved added in the same transaction:
+    /// both are recorded exactly when the change is.
     pub async fn update_image_leaving(
         &self,
         image: &Image,
         expect_status: Option<ImageStatus>,
         work: &[NewWork],
+        notes: impl FnOnce(&Image) -> Vec<NewNotification> + Send,
     ) -> Result<Image, DbError> {
         let mut tx = self.begin_write().await?;
         let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
         insert_work(&mut tx, self, work).await?;
+        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -168,12 +172,14 @@ impl Database {
     /// `pending_delete` when its data is to go later), with the store work
     /// left behind, in one transaction. The image disappears from reads and
     /// lists either way, and its id stays taken. `Conflict` when the stored
-    /// status is no longer `change.from`; `NotFound` when it is gone.
+    /// status is no longer `change.from`; `NotFound` when it is gone. The
+    /// notifications `notes` are written with the change.
     pub async fn delete_image_leaving(
         &self,
         id: Uuid,
         change: StatusChange,
         work: &[NewWork],
+        notes: &[NewNotification],
     ) -> Result<(), DbError> {
         let now = micros(now());
         let mut tx = self.begin_write().await?;
@@ -200,6 +206,7 @@ impl Database {
         }
         set_location_status(&mut tx, self, id, change.to).await?;
         insert_work(&mut tx, self, work).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }

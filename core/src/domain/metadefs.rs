@@ -46,7 +46,9 @@ pub struct Namespace {
     pub protected: bool,
     pub owner: Option<String>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` until changed through the API, for what a definitions load made (Glance
+    /// leaves it null, and its answers leave it out).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +57,9 @@ pub struct ResourceType {
     /// Seeded by a definitions load rather than created through the API.
     pub protected: bool,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` until changed through the API, for what a definitions load made (Glance
+    /// leaves it null, and its answers leave it out).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A namespace's association with a resource type.
@@ -68,7 +72,9 @@ pub struct Association {
     /// Where on the resource the properties go (e.g. `image` for a volume).
     pub properties_target: Option<String>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` until changed through the API, for what a definitions load made (Glance
+    /// leaves it null, and its answers leave it out).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +85,9 @@ pub struct MetadefObject {
     /// Property name to property definition.
     pub properties: Map<String, Value>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` until changed through the API, for what a definitions load made (Glance
+    /// leaves it null, and its answers leave it out).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,14 +96,18 @@ pub struct Property {
     /// The JSON-Schema definition (`title`, `type`, …), without `name`.
     pub schema: Map<String, Value>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` until changed through the API, for what a definitions load made (Glance
+    /// leaves it null, and its answers leave it out).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tag {
     pub name: String,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` until changed through the API, for what a definitions load made (Glance
+    /// leaves it null, and its answers leave it out).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A namespace with everything it holds, as a create request or a
@@ -366,7 +378,7 @@ pub fn namespace_document(body: &Value, now: DateTime<Utc>) -> Result<NamespaceD
             schema: def.as_object().cloned().unwrap_or_default(),
             name,
             created_at: now,
-            updated_at: now,
+            updated_at: Some(now),
         })
         .collect();
     let tags = tag_list(f.array("tags")?, now)?;
@@ -395,7 +407,7 @@ fn namespace_fields(f: &Fields<'_>, now: DateTime<Utc>) -> Result<Namespace, Inv
         protected: f.boolean("protected")?.unwrap_or(false),
         owner: f.string("owner", MAX_OWNER)?,
         created_at: now,
-        updated_at: now,
+        updated_at: Some(now),
     })
 }
 
@@ -411,7 +423,7 @@ pub fn association(body: &Value, now: DateTime<Utc>) -> Result<Association, Inva
         prefix: f.string("prefix", MAX_NAME)?,
         properties_target: f.string("properties_target", MAX_NAME)?,
         created_at: now,
-        updated_at: now,
+        updated_at: Some(now),
     })
 }
 
@@ -430,7 +442,7 @@ pub fn object(body: &Value, now: DateTime<Utc>) -> Result<MetadefObject, Invalid
         required: f.string_set("required")?,
         properties: f.properties("properties")?,
         created_at: now,
-        updated_at: now,
+        updated_at: Some(now),
     })
 }
 
@@ -467,7 +479,7 @@ pub fn property(body: &Value, now: DateTime<Utc>) -> Result<Property, Invalid> {
         name,
         schema,
         created_at: now,
-        updated_at: now,
+        updated_at: Some(now),
     })
 }
 
@@ -477,7 +489,7 @@ pub fn tag(body: &Value, now: DateTime<Utc>) -> Result<Tag, Invalid> {
     Ok(Tag {
         name: f.name("name")?,
         created_at: now,
-        updated_at: now,
+        updated_at: Some(now),
     })
 }
 

@@ -5,6 +5,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::access::{ImageTarget, allowed, enforce_image};
+use super::notify::Notes;
 use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
@@ -69,11 +70,9 @@ pub async fn create(app: &App, ctx: &RequestContext, body: &Value) -> ServiceRes
     enforce_visibility(app, ctx, &target, image.visibility)?;
     check_quotas(app, &image)?;
     quota::enforce(app, ctx, Resource::ImageCountTotal, 1).await?;
-    match app.db.create_image(&image).await {
-        Ok(()) => {
-            super::notify::image(app, "image.create", &image).await;
-            Ok(image)
-        }
+    let notes = super::notify::image(app, "image.create", &image);
+    match app.db.create_image_noting(&image, &notes).await {
+        Ok(()) => Ok(image),
         Err(DbError::Duplicate) => Err(ServiceError::Duplicate(id)),
         Err(e) => Err(e.into()),
     }
@@ -188,7 +187,6 @@ pub async fn update(
     }
     check_quotas(app, &image)?;
     let saved = save(app, &image, &current).await?;
-    super::notify::image(app, "image.update", &saved).await;
     if saved.visibility != current.visibility {
         super::acls::set_acls(app, ctx, &saved).await;
     }
@@ -202,17 +200,27 @@ pub async fn add_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> Se
     if !image.tags.contains(tag) && image.tags.len() >= app.config.api.image_tag_quota {
         return Err(over_limit("tags", app.config.api.image_tag_quota));
     }
+    // Glance saves the image with its new tag, so the change is an `image.update`.
+    let mut tagged = image;
+    tagged.tags.insert(tag.to_owned());
     app.db
-        .add_tag(id, tag)
+        .add_tag_noting(id, tag, |updated_at| {
+            tagged.updated_at = updated_at;
+            super::notify::image(app, "image.update", &tagged)
+        })
         .await
         .map_err(|e| not_found_as(e, id))
 }
 
 pub async fn delete_tag(app: &App, ctx: &RequestContext, id: Uuid, tag: &str) -> ServiceResult<()> {
-    get_for_tags(app, ctx, id).await?;
+    let mut untagged = get_for_tags(app, ctx, id).await?;
+    untagged.tags.remove(tag);
     if app
         .db
-        .remove_tag(id, tag)
+        .remove_tag_noting(id, tag, |updated_at| {
+            untagged.updated_at = updated_at;
+            super::notify::image(app, "image.update", &untagged)
+        })
         .await
         .map_err(|e| not_found_as(e, id))?
     {
@@ -248,13 +256,6 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
         return Err(ServiceError::Protected(id));
     }
     crate::service::pending::delete_image(app, ctx, &image).await?;
-    // Where the delete led: data left for the reaper waits in pending_delete.
-    let status = if app.config.delayed_delete && !image.locations.is_empty() {
-        ImageStatus::PendingDelete
-    } else {
-        ImageStatus::Deleted
-    };
-    super::notify::image_deleted(app, &image, status).await;
     super::staging::remove(app, id).await;
     app.cache.forget(id).await;
     Ok(())
@@ -312,17 +313,22 @@ async fn set_activation(
         });
     }
     let (changed, _) = image.moved_to(to)?;
-    let saved = save(app, &changed, &image).await?;
-    super::notify::image(app, "image.update", &saved).await;
+    save(app, &changed, &image).await?;
     if to == ImageStatus::Deactivated {
         app.cache.forget(id).await;
     }
     Ok(())
 }
 
-/// Save `image`, provided nobody moved its status since `current` was read.
+/// Save `image`, provided nobody moved its status since `current` was read;
+/// the change is an `image.update`.
 async fn save(app: &App, image: &Image, current: &Image) -> ServiceResult<Image> {
-    match app.db.update_image(image, Some(current.status)).await {
+    let notes = |saved: &Image| super::notify::image(app, "image.update", saved);
+    match app
+        .db
+        .update_image_noting(image, Some(current.status), notes)
+        .await
+    {
         Ok(saved) => Ok(saved),
         Err(DbError::Conflict) => Err(ServiceError::ChangedConcurrently(image.id)),
         Err(e) => Err(not_found_as(e, image.id)),
@@ -449,7 +455,7 @@ pub(crate) async fn modify(
     id: Uuid,
     mut change: impl FnMut(&mut Image) -> ServiceResult<()>,
 ) -> ServiceResult<Image> {
-    modify_leaving(app, id, |img| change(img).map(|()| Vec::new())).await
+    modify_noting(app, id, |img| change(img).map(|()| Vec::new()), |_, _| Vec::new()).await
 }
 
 /// [`modify`] where `change` also returns pending work, written in the same
@@ -457,7 +463,18 @@ pub(crate) async fn modify(
 pub(crate) async fn modify_leaving(
     app: &App,
     id: Uuid,
+    change: impl FnMut(&mut Image) -> ServiceResult<Vec<NewWork>>,
+) -> ServiceResult<Image> {
+    modify_noting(app, id, change, |_, _| Vec::new()).await
+}
+
+/// [`modify_leaving`] where `notes` makes the change's notifications from
+/// the image as read and as saved, written in the same transaction.
+pub(crate) async fn modify_noting(
+    app: &App,
+    id: Uuid,
     mut change: impl FnMut(&mut Image) -> ServiceResult<Vec<NewWork>>,
+    notes: impl Fn(&Image, &Image) -> Notes + Sync,
 ) -> ServiceResult<Image> {
     for _ in 0..10 {
         let current = app
@@ -470,9 +487,10 @@ pub(crate) async fn modify_leaving(
         if next == current && work.is_empty() {
             return Ok(current);
         }
+        let notes = |saved: &Image| notes(&current, saved);
         match app
             .db
-            .update_image_leaving(&next, Some(current.status), &work)
+            .update_image_leaving(&next, Some(current.status), &work, notes)
             .await
         {
             Ok(saved) => return Ok(saved),

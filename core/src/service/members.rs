@@ -44,8 +44,9 @@ pub async fn create(
             limit: quota,
         });
     }
-    match app.db.add_member(image_id, member).await {
-        Ok(()) => {}
+    let notes = |created: &Member| super::notify::member(app, "image.member.create", created);
+    let created = match app.db.add_member_noting(image_id, member, notes).await {
+        Ok(created) => created,
         Err(DbError::Duplicate) => {
             return Err(ServiceError::DuplicateMember {
                 image: image_id,
@@ -53,14 +54,8 @@ pub async fn create(
             });
         }
         Err(e) => return Err(images::not_found_as(e, image_id)),
-    }
+    };
     set_acls(app, ctx, &image).await;
-    let created = app
-        .db
-        .get_member(image_id, member)
-        .await?
-        .ok_or_else(|| member_not_found(member, image_id))?;
-    super::notify::member(app, "image.member.create", &created).await;
     Ok(created)
 }
 
@@ -111,7 +106,7 @@ pub async fn update(
     let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to update members for image {image_id}.");
     require_shared(&image, refused)?;
-    lookup(app, ctx, &image, member).await?;
+    let current = lookup(app, ctx, &image, member).await?;
     enforce_image(app, ctx, "modify_member", &image, || {
         not_authorized("modify_member")
     })?;
@@ -119,19 +114,17 @@ pub async fn update(
     let Some(status) = MemberStatus::parse(status) else {
         return Err(ServiceError::MemberStatus);
     };
+    let mut updated = Member { status, ..current };
     app.db
-        .set_member_status(image_id, member, status)
+        .set_member_status_noting(image_id, member, status, |updated_at| {
+            updated.updated_at = updated_at;
+            super::notify::member(app, "image.member.update", &updated)
+        })
         .await
         .map_err(|e| match e {
             DbError::NotFound => member_not_found(member, image_id),
             other => other.into(),
         })?;
-    let updated = app
-        .db
-        .get_member(image_id, member)
-        .await?
-        .ok_or_else(|| member_not_found(member, image_id))?;
-    super::notify::member(app, "image.member.update", &updated).await;
     Ok(updated)
 }
 
@@ -149,15 +142,15 @@ pub async fn delete(
     enforce_image(app, ctx, "delete_member", &image, || {
         not_authorized("delete_member")
     })?;
+    let notes = super::notify::member(app, "image.member.delete", &gone);
     app.db
-        .delete_member(image_id, member)
+        .delete_member_noting(image_id, member, &notes)
         .await
         .map_err(|e| match e {
             DbError::NotFound => member_not_found(member, image_id),
             other => other.into(),
         })?;
     set_acls(app, ctx, &image).await;
-    super::notify::member(app, "image.member.delete", &gone).await;
     Ok(())
 }
 

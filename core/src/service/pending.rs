@@ -38,7 +38,13 @@ pub async fn delete_image(app: &App, ctx: &RequestContext, image: &Image) -> Ser
         } else {
             delete_locations(&app.stores, Some(ctx), image.id, &image.locations, true).await?
         };
-        match app.db.delete_image_leaving(image.id, change, &work).await {
+        // The image as this attempt deletes it, in the status the delete leaves it in.
+        let notes = super::notify::image_deleted(app, &image, target);
+        match app
+            .db
+            .delete_image_leaving(image.id, change, &work, &notes)
+            .await
+        {
             Ok(()) => {
                 if !work.is_empty() {
                     tracing::warn!(image = %image.id, pending = work.len(), "image data left as pending work for the reaper");

@@ -132,10 +132,10 @@ pub async fn of_image(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResul
 pub(crate) async fn processing(app: &App, task: &mut Task) {
     task.status = TaskStatus::Processing;
     task.updated_at = Utc::now();
-    if let Err(e) = app.db.update_task(task).await {
+    let notes = super::notify::task(app, "task.processing", task);
+    if let Err(e) = app.db.update_task_noting(task, &notes).await {
         tracing::debug!(task = %task.id, error = %e, "could not record that the task runs");
     }
-    super::notify::task(app, "task.processing", task).await;
 }
 
 /// Records a task's success, with its `result`.
@@ -156,10 +156,14 @@ async fn finish(app: &App, task: &mut Task, outcome: &str) {
     let now = Utc::now();
     task.updated_at = now;
     task.expires_at = Some(now + chrono::Duration::hours(TASK_TTL_HOURS));
-    if let Err(e) = app.db.update_task(task).await {
+    let notes = [
+        super::notify::task(app, &format!("task.{outcome}"), task),
+        super::notify::task_run(app, task),
+    ]
+    .concat();
+    if let Err(e) = app.db.update_task_noting(task, &notes).await {
         tracing::warn!(task = %task.id, error = %e, outcome, "could not record the task's end");
     }
-    super::notify::task(app, &format!("task.{outcome}"), task).await;
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::hashing::{Digests, HASH_ALGO, Hasher};
 use super::images::{get_for, not_found_as};
 use super::inflight::DataOp;
+use super::notify::Notes;
 use super::quota::{self, Resource};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
@@ -82,16 +83,13 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     let Some(op) = DataOp::begin(app, id).await? else {
         return Err(ServiceError::AlreadyUploading(id));
     };
-    let saving = match claim(app, &saving, change.from).await {
+    let saving = match claim(app, &saving, change.from, &store_id).await {
         Ok(saving) => saving,
         Err(e) => {
             op.finish().await;
             return Err(e);
         }
     };
-    // As Glance: the move to saving is an update, then the data's steps.
-    super::notify::image(app, "image.update", &saving).await;
-    super::notify::image_data(app, "image.prepare", &saving, Some(&store_id)).await;
     let body = op.watch(req.body);
     let result = write_claimed(app, &store, &image, saving, body, req.expected_size).await;
     op.finish().await;
@@ -119,12 +117,9 @@ async fn write_claimed(
         match put_inspected(store, id, body, expected_size, cap, check).await {
             Ok(done) => done,
             Err(e) => {
-                restore_queued(app, &saving).await;
-                super::notify::image_upload_failed(
-                    app,
-                    &format!("Failed to upload image data for image {id}: {e}"),
-                )
-                .await;
+                let reason = format!("Failed to upload image data for image {id}: {e}");
+                restore_queued(app, &saving, super::notify::image_upload_failed(app, &reason))
+                    .await;
                 return Err(e);
             }
         };
@@ -145,13 +140,20 @@ async fn write_claimed(
         status: "active".into(),
     }];
 
-    match app.db.update_image(&active, Some(change.from)).await {
-        Ok(saved) => {
-            super::notify::image_data(app, "image.upload", &saved, None).await;
-            super::notify::image(app, "image.activate", &saved).await;
-            super::notify::image(app, "image.update", &saved).await;
-            Ok(saved)
-        }
+    let notes = |saved: &Image| {
+        [
+            super::notify::image_data(app, "image.upload", saved, None),
+            super::notify::image(app, "image.activate", saved),
+            super::notify::image(app, "image.update", saved),
+        ]
+        .concat()
+    };
+    match app
+        .db
+        .update_image_noting(&active, Some(change.from), notes)
+        .await
+    {
+        Ok(saved) => Ok(saved),
         Err(e @ (DbError::NotFound | DbError::Conflict)) => {
             // Deleted (or otherwise moved on) while we were writing: our bytes
             // belong to nobody, so they go.
@@ -163,7 +165,7 @@ async fn write_claimed(
         Err(e) => {
             let why = "the upload's record could not be written";
             crate::service::pending::delete_upload(app, store, id, &outcome.location, why).await;
-            restore_queued(app, &saving).await;
+            restore_queued(app, &saving, Vec::new()).await;
             Err(e.into())
         }
     }
@@ -206,16 +208,29 @@ pub(crate) async fn put_inspected(
 }
 
 /// Move the image into `saving`, failing with 409 if another request got there first.
-async fn claim(app: &App, saving: &Image, from: ImageStatus) -> ServiceResult<Image> {
-    match app.db.update_image(saving, Some(from)).await {
+/// As in Glance, the move is an `image.update`, then the data's `image.prepare` for `store_id`.
+async fn claim(
+    app: &App,
+    saving: &Image,
+    from: ImageStatus,
+    store_id: &str,
+) -> ServiceResult<Image> {
+    let notes = |saved: &Image| {
+        [
+            super::notify::image(app, "image.update", saved),
+            super::notify::image_data(app, "image.prepare", saved, Some(store_id)),
+        ]
+        .concat()
+    };
+    match app.db.update_image_noting(saving, Some(from), notes).await {
         Ok(saved) => Ok(saved),
         Err(DbError::Conflict) => Err(ServiceError::AlreadyUploading(saving.id)),
         Err(e) => Err(not_found_as(e, saving.id)),
     }
 }
 
-/// Undo `claim` after a failed upload.
-async fn restore_queued(app: &App, saving: &Image) {
+/// Undo `claim` after a failed upload; `notes` says why, in the same transaction.
+async fn restore_queued(app: &App, saving: &Image, notes: Notes) {
     let (mut queued, change) = match saving.moved_to(ImageStatus::Queued) {
         Ok(moved) => moved,
         Err(e) => {
@@ -225,7 +240,11 @@ async fn restore_queued(app: &App, saving: &Image) {
     };
     queued.size = None;
     queued.virtual_size = None;
-    match app.db.update_image(&queued, Some(change.from)).await {
+    match app
+        .db
+        .update_image_noting(&queued, Some(change.from), |_| notes)
+        .await
+    {
         Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
         Err(e) => {
             tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued")

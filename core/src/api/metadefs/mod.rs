@@ -9,6 +9,7 @@ pub mod resource_types;
 pub mod schemas;
 pub mod tags;
 
+use chrono::{DateTime, Utc};
 use poem_openapi::ApiResponse;
 use serde_json::{Map, Value, json};
 
@@ -48,6 +49,19 @@ fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) 
     }
 }
 
+/// `created_at`, and `updated_at` unless it is unset (what a definitions load made): Glance
+/// leaves a null time out.
+fn insert_times(
+    map: &mut Map<String, Value>,
+    created_at: &DateTime<Utc>,
+    updated_at: Option<&DateTime<Utc>>,
+) {
+    map.insert("created_at".into(), json!(timestamp(created_at)));
+    if let Some(updated_at) = updated_at {
+        map.insert("updated_at".into(), json!(timestamp(updated_at)));
+    }
+}
+
 pub fn namespace(ns: &Namespace) -> Map<String, Value> {
     let mut v = Map::new();
     v.insert("namespace".into(), json!(ns.namespace));
@@ -56,8 +70,7 @@ pub fn namespace(ns: &Namespace) -> Map<String, Value> {
     v.insert("visibility".into(), json!(ns.visibility.as_str()));
     v.insert("protected".into(), json!(ns.protected));
     insert_some(&mut v, "owner", &ns.owner);
-    v.insert("created_at".into(), json!(timestamp(&ns.created_at)));
-    v.insert("updated_at".into(), json!(timestamp(&ns.updated_at)));
+    insert_times(&mut v, &ns.created_at, ns.updated_at.as_ref());
     v.insert("self".into(), json!(namespace_href(&ns.namespace)));
     v.insert("schema".into(), json!("/v2/schemas/metadefs/namespace"));
     v
@@ -86,24 +99,26 @@ pub fn document(doc: &NamespaceDocument) -> Value {
     Value::Object(v)
 }
 
-/// A namespace as Glance answers its creation: its objects as the request wrote them (the
-/// fields it gave, without timestamps or links), the rest as stored.
+/// A namespace as Glance answers its creation: its objects and resource-type associations as
+/// the request wrote them (the fields it gave, without timestamps or links), the rest as stored.
 pub fn document_as_written(doc: &NamespaceDocument, body: &Value) -> Value {
     let mut v = document(doc);
-    let written = |name: &str| {
-        body.get("objects")?
-            .as_array()?
-            .iter()
-            .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
-    };
-    if let Some(Value::Array(objects)) = v.get_mut("objects") {
-        for stored in objects.iter_mut() {
-            let name = stored["name"].as_str().unwrap_or_default().to_owned();
-            let given = written(&name);
-            if let Value::Object(fields) = stored {
-                fields.retain(|key, _| {
-                    key == "name" || given.is_some_and(|given| given.get(key).is_some())
-                });
+    for key in ["objects", "resource_type_associations"] {
+        let written = |name: &str| {
+            body.get(key)?
+                .as_array()?
+                .iter()
+                .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
+        };
+        if let Some(Value::Array(items)) = v.get_mut(key) {
+            for stored in items.iter_mut() {
+                let name = stored["name"].as_str().unwrap_or_default().to_owned();
+                let given = written(&name);
+                if let Value::Object(fields) = stored {
+                    fields.retain(|key, _| {
+                        key == "name" || given.is_some_and(|given| given.get(key).is_some())
+                    });
+                }
             }
         }
     }
@@ -129,8 +144,7 @@ pub fn association(a: &Association) -> Value {
     v.insert("name".into(), json!(a.name));
     insert_some(&mut v, "prefix", &a.prefix);
     insert_some(&mut v, "properties_target", &a.properties_target);
-    v.insert("created_at".into(), json!(timestamp(&a.created_at)));
-    v.insert("updated_at".into(), json!(timestamp(&a.updated_at)));
+    insert_times(&mut v, &a.created_at, a.updated_at.as_ref());
     Value::Object(v)
 }
 
@@ -139,11 +153,10 @@ pub fn associations(list: &[Association]) -> Value {
 }
 
 pub fn resource_type(rt: &ResourceType) -> Value {
-    json!({
-        "name": rt.name,
-        "created_at": timestamp(&rt.created_at),
-        "updated_at": timestamp(&rt.updated_at),
-    })
+    let mut v = Map::new();
+    v.insert("name".into(), json!(rt.name));
+    insert_times(&mut v, &rt.created_at, rt.updated_at.as_ref());
+    Value::Object(v)
 }
 
 pub fn object(namespace: &str, o: &MetadefObject) -> Value {
@@ -168,8 +181,7 @@ pub fn object(namespace: &str, o: &MetadefObject) -> Value {
         "self".into(),
         json!(format!("{}/objects/{}", namespace_href(namespace), o.name)),
     );
-    v.insert("created_at".into(), json!(timestamp(&o.created_at)));
-    v.insert("updated_at".into(), json!(timestamp(&o.updated_at)));
+    insert_times(&mut v, &o.created_at, o.updated_at.as_ref());
     Value::Object(v)
 }
 
@@ -227,11 +239,10 @@ fn python_number(n: &serde_json::Number) -> String {
 }
 
 pub fn tag(t: &Tag) -> Value {
-    json!({
-        "name": t.name,
-        "created_at": timestamp(&t.created_at),
-        "updated_at": timestamp(&t.updated_at),
-    })
+    let mut v = Map::new();
+    v.insert("name".into(), json!(t.name));
+    insert_times(&mut v, &t.created_at, t.updated_at.as_ref());
+    Value::Object(v)
 }
 
 /// Tags as lists show them: names only.

@@ -2,14 +2,15 @@
 //! for every kind, keyed by its [`MetadefItem`] impl, plus what only tags
 //! have (adding many at once, and paged lists).
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
-use super::rows::{ContentRow, MetadefContent, MetadefItem};
+use super::rows::{ContentRow, MetadefContent, MetadefItem, updated_micros};
 use super::{delete_rows, namespace_id, push_after, push_order, sort_keys};
 use crate::db::codec::{micros, now, timestamp};
 use crate::db::error::is_unique_violation;
+use crate::db::notifications::insert_notifications;
 use crate::db::sql::{Sql, Value};
-use crate::db::{Backend, Database, DbError};
+use crate::db::{Backend, Database, DbError, NewNotification};
 use crate::domain::metadefs::{MetadefSortKey, Tag, TagQuery};
 
 impl Database {
@@ -19,9 +20,21 @@ impl Database {
         namespace: &str,
         item: &C,
     ) -> Result<(), DbError> {
+        self.create_item_noting(namespace, item, &[]).await
+    }
+
+    /// [`Database::create_item`] with the notifications it causes, written
+    /// in the same transaction.
+    pub async fn create_item_noting<C: MetadefItem>(
+        &self,
+        namespace: &str,
+        item: &C,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         insert_content(&mut tx, self.backend, C::KIND, id, &ContentRow::of(item)).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -36,7 +49,7 @@ impl Database {
         rows.first().map(C::from_row).transpose()
     }
 
-    /// Every item of one kind in a namespace, oldest first.
+    /// Every item of one kind in a namespace, in the order they were added.
     pub async fn list_items<C: MetadefItem>(&self, namespace: &str) -> Result<Vec<C>, DbError> {
         let rows = self.select_content(namespace, C::KIND, None).await?;
         rows.iter().map(C::from_row).collect()
@@ -49,6 +62,19 @@ impl Database {
         namespace: &str,
         name: &str,
         item: &C,
+    ) -> Result<C, DbError> {
+        self.update_item_noting(namespace, name, item, |_| Vec::new())
+            .await
+    }
+
+    /// [`Database::update_item`] with the notifications it causes, made by
+    /// `notes` from the item as saved, written in the same transaction.
+    pub async fn update_item_noting<C: MetadefItem>(
+        &self,
+        namespace: &str,
+        name: &str,
+        item: &C,
+        notes: impl FnOnce(&C) -> Vec<NewNotification> + Send,
     ) -> Result<C, DbError> {
         let row = ContentRow::of(item);
         let mut tx = self.begin_write().await?;
@@ -85,8 +111,10 @@ impl Database {
             Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
             result => result?,
         };
+        let saved = item.clone().with_times(created_at, Some(updated_at));
+        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
         tx.commit().await?;
-        Ok(item.clone().with_times(created_at, updated_at))
+        Ok(saved)
     }
 
     /// Deletes item `name` of a namespace; `false` when there was none.
@@ -94,6 +122,17 @@ impl Database {
         &self,
         namespace: &str,
         name: &str,
+    ) -> Result<bool, DbError> {
+        self.delete_item_noting::<C>(namespace, name, &[]).await
+    }
+
+    /// [`Database::delete_item`] with the notifications it causes, written
+    /// in the same transaction (none when there was no such item).
+    pub async fn delete_item_noting<C: MetadefItem>(
+        &self,
+        namespace: &str,
+        name: &str,
+        notes: &[NewNotification],
     ) -> Result<bool, DbError> {
         let mut tx = self.begin_write().await?;
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
@@ -105,6 +144,9 @@ impl Database {
             .push(" AND name = ")
             .bind(name);
         let deleted = sql.build()?.execute(&mut *tx).await?.rows_affected() > 0;
+        if deleted {
+            insert_notifications(&mut tx, self.backend, notes).await?;
+        }
         tx.commit().await?;
         Ok(deleted)
     }
@@ -115,9 +157,21 @@ impl Database {
         namespace: &str,
         content: MetadefContent,
     ) -> Result<(), DbError> {
+        self.delete_content_noting(namespace, content, &[]).await
+    }
+
+    /// [`Database::delete_content`] with the notifications it causes,
+    /// written in the same transaction.
+    pub async fn delete_content_noting(
+        &self,
+        namespace: &str,
+        content: MetadefContent,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         delete_rows(&mut tx, self.backend, content.table(), id).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -130,6 +184,18 @@ impl Database {
         tags: &[Tag],
         replace: bool,
     ) -> Result<(), DbError> {
+        self.create_tags_noting(namespace, tags, replace, &[]).await
+    }
+
+    /// [`Database::create_tags`] with the notifications it causes, written
+    /// in the same transaction.
+    pub async fn create_tags_noting(
+        &self,
+        namespace: &str,
+        tags: &[Tag],
+        replace: bool,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         if replace {
@@ -138,13 +204,32 @@ impl Database {
         for tag in tags {
             insert_content(&mut tx, self.backend, Tag::KIND, id, &ContentRow::of(tag)).await?;
         }
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// A page of a namespace's tags, after `query.marker`; ties are broken by
-    /// creation time, then name.
+    /// creation time, then the order they were added. `MarkerNotFound` when
+    /// the marker is not (or no longer) a tag of the namespace.
     pub async fn list_tags(&self, namespace: &str, query: &TagQuery) -> Result<Vec<Tag>, DbError> {
+        let mut conn = self.reader.acquire().await?;
+        let marker_seq = match &query.marker {
+            Some(marker) => {
+                let mut sql = Sql::new(self.backend);
+                sql.push(
+                    "SELECT t.seq FROM metadef_tags t JOIN metadef_namespaces n \
+                     ON n.id = t.namespace_id WHERE n.namespace = ",
+                )
+                .bind(namespace)
+                .push(" AND t.name = ")
+                .bind(marker.name.as_str());
+                let row = sql.build()?.fetch_optional(&mut *conn).await?;
+                let row = row.ok_or(DbError::MarkerNotFound)?;
+                Some(row.try_get::<i64, _>("seq")?)
+            }
+            None => None,
+        };
         let mut sql = Sql::new(self.backend);
         sql.push(
             "SELECT t.name, t.created_at, t.updated_at FROM metadef_tags t \
@@ -156,22 +241,23 @@ impl Database {
             MetadefSortKey::CreatedAt => "t.created_at",
             MetadefSortKey::UpdatedAt => "t.updated_at",
         };
-        let keys = sort_keys(key, "t.created_at", "t.name");
+        let keys = sort_keys(key, "t.created_at", "t.name", "t.seq");
         if let Some(marker) = &query.marker {
             let value = |column: &str| match column {
                 "t.name" => Value::Text(Some(marker.name.clone())),
                 "t.created_at" => Value::Int(Some(micros(marker.created_at))),
-                _ => Value::Int(Some(micros(marker.updated_at))),
+                "t.seq" => Value::Int(marker_seq),
+                _ => Value::Int(Some(updated_micros(marker.updated_at))),
             };
             push_after(&mut sql, &keys, query.sort_dir, value);
         }
         push_order(&mut sql, &keys, query.sort_dir, query.limit);
-        let rows = sql.build()?.fetch_all(&self.reader).await?;
+        let rows = sql.build()?.fetch_all(&mut *conn).await?;
         rows.iter().map(Tag::from_row).collect()
     }
 
     /// The rows of one kind in a namespace (only `name`'s, when given),
-    /// oldest first.
+    /// in the order they were added.
     async fn select_content(
         &self,
         namespace: &str,
@@ -190,7 +276,8 @@ impl Database {
         if let Some(name) = name {
             sql.push(" AND c.name = ").bind(name);
         }
-        sql.push(" ORDER BY c.created_at, c.name");
+        // In the order they were added, as Glance lists them.
+        sql.push(" ORDER BY c.seq");
         Ok(sql.build()?.fetch_all(&self.reader).await?)
     }
 }
@@ -215,7 +302,7 @@ pub(super) async fn insert_content(
             .bind(namespace_id)
             .bind(row.name.as_str())
             .bind(micros(row.created_at))
-            .bind(micros(row.updated_at));
+            .bind(updated_micros(row.updated_at));
         for value in &row.values {
             binder.bind(value.clone());
         }
@@ -239,7 +326,7 @@ pub(super) async fn overwrite_content(
     sql.push("UPDATE ")
         .push(content.table())
         .push(" SET updated_at = ")
-        .bind(micros(row.updated_at));
+        .bind(updated_micros(row.updated_at));
     for (column, value) in content.columns().iter().zip(row.values) {
         sql.push(", ").push(column).push(" = ").bind(value);
     }

@@ -17,8 +17,8 @@ use super::content::{insert_content, overwrite_content};
 use super::find_namespace_id;
 use super::namespaces::{delete_namespace_rows, insert_document};
 use super::resource_types::insert_association;
-use super::rows::document_rows;
-use crate::db::codec::{flag, micros};
+use super::rows::{ContentRow, document_rows};
+use crate::db::codec::{flag, micros, now};
 use crate::db::sql::Sql;
 use crate::db::{Backend, Database, DbError};
 use crate::domain::metadefs::{self, Invalid, NamespaceDocument};
@@ -36,13 +36,27 @@ pub enum DocumentError {
 }
 
 /// A definitions document's namespace, checked as a create request is; a
-/// document that names no owner is owned by [`DEFAULT_OWNER`].
+/// document that names no owner is owned by [`DEFAULT_OWNER`]. Nothing in
+/// it has an `updated_at` yet, as in what Glance's load makes.
 pub fn parse_document(text: &str) -> Result<NamespaceDocument, DocumentError> {
     let body: Json = serde_json::from_str(text)?;
     let mut doc = metadefs::namespace_document(&body, Utc::now())?;
     doc.namespace
         .owner
         .get_or_insert_with(|| DEFAULT_OWNER.to_owned());
+    doc.namespace.updated_at = None;
+    for a in &mut doc.associations {
+        a.updated_at = None;
+    }
+    for o in &mut doc.objects {
+        o.updated_at = None;
+    }
+    for p in &mut doc.properties {
+        p.updated_at = None;
+    }
+    for t in &mut doc.tags {
+        t.updated_at = None;
+    }
     Ok(doc)
 }
 
@@ -127,7 +141,7 @@ async fn merge_document(
             .push(", owner = ")
             .bind(ns.owner.clone())
             .push(", updated_at = ")
-            .bind(micros(ns.updated_at))
+            .bind(micros(now()))
             .push(" WHERE id = ")
             .bind(id);
         sql.build()?.execute(&mut *conn).await?;
@@ -151,7 +165,7 @@ async fn merge_document(
                 .push(", properties_target = ")
                 .bind(association.properties_target.clone())
                 .push(", updated_at = ")
-                .bind(micros(association.updated_at))
+                .bind(micros(now()))
                 .push(" WHERE namespace_id = ")
                 .bind(id)
                 .push(
@@ -175,6 +189,10 @@ async fn merge_document(
             if !present.contains(&row.name) {
                 insert_content(conn, backend, content, id, &row).await?;
             } else if prefer_new {
+                let row = ContentRow {
+                    updated_at: Some(now()),
+                    ..row
+                };
                 overwrite_content(conn, backend, content, id, row).await?;
             }
         }

@@ -66,17 +66,23 @@ async fn delete_rows(
     Ok(())
 }
 
-/// `key` followed by the tie-breakers it does not already include.
-fn sort_keys(key: &'static str, created: &'static str, name: &'static str) -> Vec<&'static str> {
+/// The columns a list orders by, as Glance's do: the sort key, then the
+/// creation time, then the order rows were added (`seq`); the name alone
+/// when it is the sort key, as it is unique.
+fn sort_keys(
+    key: &'static str,
+    created: &'static str,
+    name: &'static str,
+    seq: &'static str,
+) -> Vec<&'static str> {
+    if key == name {
+        return vec![name];
+    }
     let mut keys = vec![key];
-    for tie in [created, name] {
+    for tie in [created, seq] {
         if !keys.contains(&tie) {
             keys.push(tie);
         }
-    }
-    // The name is unique: nothing after it can break a tie.
-    if key == name {
-        keys.truncate(1);
     }
     keys
 }

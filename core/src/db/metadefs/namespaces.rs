@@ -5,12 +5,15 @@ use sqlx::AnyConnection;
 
 use super::content::insert_content;
 use super::resource_types::insert_association;
-use super::rows::{MetadefContent, NAMESPACE_COLUMNS, document_rows, namespace_from_row};
-use super::{delete_rows, namespace_id, push_after, push_order, sort_keys};
+use super::rows::{
+    MetadefContent, NAMESPACE_COLUMNS, document_rows, namespace_from_row, updated_micros,
+};
+use super::{delete_rows, find_namespace_id, namespace_id, push_after, push_order, sort_keys};
 use crate::db::codec::{flag, micros, now};
 use crate::db::error::is_unique_violation;
+use crate::db::notifications::insert_notifications;
 use crate::db::sql::{Sql, Value};
-use crate::db::{Backend, Database, DbError};
+use crate::db::{Backend, Database, DbError, NewNotification};
 use crate::domain::metadefs::{MetadefSortKey, Namespace, NamespaceDocument, NamespaceQuery};
 
 impl Database {
@@ -22,8 +25,21 @@ impl Database {
         doc: &NamespaceDocument,
         protect_new_resource_types: bool,
     ) -> Result<(), DbError> {
+        self.create_namespace_noting(doc, protect_new_resource_types, &[])
+            .await
+    }
+
+    /// [`Database::create_namespace`] with the notifications it causes,
+    /// written in the same transaction.
+    pub async fn create_namespace_noting(
+        &self,
+        doc: &NamespaceDocument,
+        protect_new_resource_types: bool,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         insert_document(&mut tx, self.backend, doc, protect_new_resource_types).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -58,8 +74,19 @@ impl Database {
     }
 
     /// A page of the namespaces `query.scope` may see, after `query.marker`.
-    /// Ties are broken by creation time, then name, in the same direction.
+    /// Ties are broken by creation time, then the order they were added, in
+    /// the same direction, as Glance breaks them. `MarkerNotFound` when the
+    /// marker namespace is gone.
     pub async fn list_namespaces(&self, query: &NamespaceQuery) -> Result<Vec<Namespace>, DbError> {
+        let mut conn = self.reader.acquire().await?;
+        let marker_id = match &query.marker {
+            Some(marker) => Some(
+                find_namespace_id(&mut conn, self.backend, &marker.namespace)
+                    .await?
+                    .ok_or(DbError::MarkerNotFound)?,
+            ),
+            None => None,
+        };
         let mut sql = Sql::new(self.backend);
         sql.push("SELECT ")
             .push(NAMESPACE_COLUMNS)
@@ -87,30 +114,44 @@ impl Database {
             MetadefSortKey::CreatedAt => "n.created_at",
             MetadefSortKey::UpdatedAt => "n.updated_at",
         };
-        let keys = sort_keys(key, "n.created_at", "n.namespace");
+        let keys = sort_keys(key, "n.created_at", "n.namespace", "n.id");
         if let Some(marker) = &query.marker {
             let value = |column: &str| match column {
                 "n.namespace" => Value::Text(Some(marker.namespace.clone())),
                 "n.created_at" => Value::Int(Some(micros(marker.created_at))),
-                _ => Value::Int(Some(micros(marker.updated_at))),
+                "n.id" => Value::Int(marker_id),
+                _ => Value::Int(Some(updated_micros(marker.updated_at))),
             };
             push_after(&mut sql, &keys, query.sort_dir, value);
         }
         push_order(&mut sql, &keys, query.sort_dir, query.limit);
-        let rows = sql.build()?.fetch_all(&self.reader).await?;
+        let rows = sql.build()?.fetch_all(&mut *conn).await?;
         rows.iter().map(namespace_from_row).collect()
     }
 
     /// Replaces the fields of namespace `name` (possibly renaming it), keeps
     /// its creation time and sets `updated_at` to now. Returns it as saved.
     pub async fn update_namespace(&self, name: &str, ns: &Namespace) -> Result<Namespace, DbError> {
+        self.update_namespace_noting(name, ns, |_| Vec::new())
+            .await
+    }
+
+    /// [`Database::update_namespace`] with the notifications it causes,
+    /// made by `notes` from the namespace as saved, written in the same
+    /// transaction.
+    pub async fn update_namespace_noting(
+        &self,
+        name: &str,
+        ns: &Namespace,
+        notes: impl FnOnce(&Namespace) -> Vec<NewNotification> + Send,
+    ) -> Result<Namespace, DbError> {
         let mut tx = self.begin_write().await?;
         let Some(current) = fetch_namespace(&mut tx, self.backend, name).await? else {
             return Err(DbError::NotFound);
         };
         let saved = Namespace {
             created_at: current.created_at,
-            updated_at: now(),
+            updated_at: Some(now()),
             ..ns.clone()
         };
         let mut sql = Sql::new(self.backend);
@@ -127,22 +168,34 @@ impl Database {
             .push(", owner = ")
             .bind(saved.owner.clone())
             .push(", updated_at = ")
-            .bind(micros(saved.updated_at))
+            .bind(updated_micros(saved.updated_at))
             .push(" WHERE namespace = ")
             .bind(name);
         match sql.build()?.execute(&mut *tx).await {
             Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
             result => result?,
         };
+        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
         tx.commit().await?;
         Ok(saved)
     }
 
     /// Deletes a namespace and everything it holds; resource types stay.
     pub async fn delete_namespace(&self, name: &str) -> Result<(), DbError> {
+        self.delete_namespace_noting(name, &[]).await
+    }
+
+    /// [`Database::delete_namespace`] with the notifications it causes,
+    /// written in the same transaction.
+    pub async fn delete_namespace_noting(
+        &self,
+        name: &str,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let id = namespace_id(&mut tx, self.backend, name).await?;
         delete_namespace_rows(&mut tx, self.backend, id).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -183,7 +236,7 @@ pub(super) async fn insert_document(
             .bind(flag(ns.protected))
             .bind(ns.owner.clone())
             .bind(micros(ns.created_at))
-            .bind(micros(ns.updated_at));
+            .bind(updated_micros(ns.updated_at));
     });
     match sql.build()?.execute(&mut *conn).await {
         Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),

@@ -3,18 +3,20 @@
 use sqlx::{AnyConnection, Row};
 
 use super::namespace_id;
+use super::rows::{updated_at, updated_micros};
 use crate::db::codec::{boolean, flag, micros, timestamp};
 use crate::db::error::is_unique_violation;
+use crate::db::notifications::insert_notifications;
 use crate::db::sql::Sql;
-use crate::db::{Backend, Database, DbError};
+use crate::db::{Backend, Database, DbError, NewNotification};
 use crate::domain::metadefs::{Association, ResourceType};
 
 impl Database {
-    /// Every resource type, by name.
+    /// Every resource type, in the order they were created, as Glance lists them.
     pub async fn list_resource_types(&self) -> Result<Vec<ResourceType>, DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push(
-            "SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY name",
+            "SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY id",
         );
         let rows = sql.build()?.fetch_all(&self.reader).await?;
         rows.iter()
@@ -23,13 +25,13 @@ impl Database {
                     name: row.try_get("name")?,
                     protected: boolean(row, "protected")?,
                     created_at: timestamp(row, "created_at")?,
-                    updated_at: timestamp(row, "updated_at")?,
+                    updated_at: updated_at(row)?,
                 })
             })
             .collect()
     }
 
-    /// The resource-type associations of a namespace, oldest first.
+    /// The resource-type associations of a namespace, in the order they were made.
     pub async fn list_associations(&self, namespace: &str) -> Result<Vec<Association>, DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push(
@@ -39,7 +41,7 @@ impl Database {
              JOIN metadef_namespaces n ON n.id = a.namespace_id WHERE n.namespace = ",
         )
         .bind(namespace)
-        .push(" ORDER BY a.created_at, r.name");
+        .push(" ORDER BY a.seq");
         let rows = sql.build()?.fetch_all(&self.reader).await?;
         rows.iter()
             .map(|row| {
@@ -48,7 +50,7 @@ impl Database {
                     prefix: row.try_get("prefix")?,
                     properties_target: row.try_get("properties_target")?,
                     created_at: timestamp(row, "created_at")?,
-                    updated_at: timestamp(row, "updated_at")?,
+                    updated_at: updated_at(row)?,
                 })
             })
             .collect()
@@ -61,9 +63,22 @@ impl Database {
         namespace: &str,
         association: &Association,
     ) -> Result<(), DbError> {
+        self.create_association_noting(namespace, association, &[])
+            .await
+    }
+
+    /// [`Database::create_association`] with the notifications it causes,
+    /// written in the same transaction.
+    pub async fn create_association_noting(
+        &self,
+        namespace: &str,
+        association: &Association,
+        notes: &[NewNotification],
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         insert_association(&mut tx, self.backend, id, association, false).await?;
+        insert_notifications(&mut tx, self.backend, notes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -73,6 +88,18 @@ impl Database {
         &self,
         namespace: &str,
         resource_type: &str,
+    ) -> Result<bool, DbError> {
+        self.delete_association_noting(namespace, resource_type, &[])
+            .await
+    }
+
+    /// [`Database::delete_association`] with the notifications it causes,
+    /// written in the same transaction (none when there was no such association).
+    pub async fn delete_association_noting(
+        &self,
+        namespace: &str,
+        resource_type: &str,
+        notes: &[NewNotification],
     ) -> Result<bool, DbError> {
         let mut sql = Sql::new(self.backend);
         sql.push(
@@ -85,6 +112,9 @@ impl Database {
         .push(")");
         let mut tx = self.begin_write().await?;
         let deleted = sql.build()?.execute(&mut *tx).await?.rows_affected() > 0;
+        if deleted {
+            insert_notifications(&mut tx, self.backend, notes).await?;
+        }
         tx.commit().await?;
         Ok(deleted)
     }
@@ -110,7 +140,7 @@ pub(super) async fn insert_association(
         .push(", ")
         .bind(micros(association.created_at))
         .push(", ")
-        .bind(micros(association.created_at))
+        .bind(updated_micros(association.updated_at))
         .push(")")
         .push(match backend {
             Backend::Sqlite | Backend::Postgres => " ON CONFLICT DO NOTHING",
@@ -131,7 +161,7 @@ pub(super) async fn insert_association(
     .push(", ")
     .bind(micros(association.created_at))
     .push(", ")
-    .bind(micros(association.updated_at))
+    .bind(updated_micros(association.updated_at))
     .push(" FROM metadef_resource_types WHERE name = ")
     .bind(association.name.as_str());
     match sql.build()?.execute(&mut *conn).await {

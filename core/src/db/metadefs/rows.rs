@@ -12,7 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::DbError;
-use crate::db::codec::{boolean, invalid, timestamp};
+use crate::db::codec::{boolean, invalid, micros, timestamp};
 use crate::domain::metadefs::{
     MetadefObject, Namespace, NamespaceDocument, NamespaceVisibility, Property, Tag,
 };
@@ -65,9 +65,9 @@ pub trait MetadefItem: Clone + Send + Sync + Unpin + 'static {
 
     fn name(&self) -> &str;
     fn created_at(&self) -> DateTime<Utc>;
-    fn updated_at(&self) -> DateTime<Utc>;
+    fn updated_at(&self) -> Option<DateTime<Utc>>;
     /// The item with these times (as a write saved it).
-    fn with_times(self, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Self;
+    fn with_times(self, created_at: DateTime<Utc>, updated_at: Option<DateTime<Utc>>) -> Self;
     /// The values of `KIND.columns()`, in order.
     fn values(&self) -> Vec<Option<String>>;
     /// The item of a row carrying `name`, the timestamps and `KIND.columns()`.
@@ -85,10 +85,10 @@ impl MetadefItem for MetadefObject {
     fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
-    fn updated_at(&self) -> DateTime<Utc> {
+    fn updated_at(&self) -> Option<DateTime<Utc>> {
         self.updated_at
     }
-    fn with_times(self, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Self {
+    fn with_times(self, created_at: DateTime<Utc>, updated_at: Option<DateTime<Utc>>) -> Self {
         MetadefObject {
             created_at,
             updated_at,
@@ -111,7 +111,7 @@ impl MetadefItem for MetadefObject {
                 .map_err(|_| invalid("required", &required))?,
             properties: json_object(row, "properties")?,
             created_at: timestamp(row, "created_at")?,
-            updated_at: timestamp(row, "updated_at")?,
+            updated_at: updated_at(row)?,
         })
     }
     fn in_document(doc: &NamespaceDocument) -> &[Self] {
@@ -128,10 +128,10 @@ impl MetadefItem for Property {
     fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
-    fn updated_at(&self) -> DateTime<Utc> {
+    fn updated_at(&self) -> Option<DateTime<Utc>> {
         self.updated_at
     }
-    fn with_times(self, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Self {
+    fn with_times(self, created_at: DateTime<Utc>, updated_at: Option<DateTime<Utc>>) -> Self {
         Property {
             created_at,
             updated_at,
@@ -146,7 +146,7 @@ impl MetadefItem for Property {
             name: row.try_get("name")?,
             schema: json_object(row, "json_schema")?,
             created_at: timestamp(row, "created_at")?,
-            updated_at: timestamp(row, "updated_at")?,
+            updated_at: updated_at(row)?,
         })
     }
     fn in_document(doc: &NamespaceDocument) -> &[Self] {
@@ -163,10 +163,10 @@ impl MetadefItem for Tag {
     fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
-    fn updated_at(&self) -> DateTime<Utc> {
+    fn updated_at(&self) -> Option<DateTime<Utc>> {
         self.updated_at
     }
-    fn with_times(self, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Self {
+    fn with_times(self, created_at: DateTime<Utc>, updated_at: Option<DateTime<Utc>>) -> Self {
         Tag {
             created_at,
             updated_at,
@@ -180,7 +180,7 @@ impl MetadefItem for Tag {
         Ok(Tag {
             name: row.try_get("name")?,
             created_at: timestamp(row, "created_at")?,
-            updated_at: timestamp(row, "updated_at")?,
+            updated_at: updated_at(row)?,
         })
     }
     fn in_document(doc: &NamespaceDocument) -> &[Self] {
@@ -193,7 +193,7 @@ impl MetadefItem for Tag {
 pub(super) struct ContentRow {
     pub(super) name: String,
     pub(super) created_at: DateTime<Utc>,
-    pub(super) updated_at: DateTime<Utc>,
+    pub(super) updated_at: Option<DateTime<Utc>>,
     pub(super) values: Vec<Option<String>>,
 }
 
@@ -234,8 +234,25 @@ pub(super) fn namespace_from_row(row: &AnyRow) -> Result<Namespace, DbError> {
         protected: boolean(row, "protected")?,
         owner: row.try_get("owner")?,
         created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
+        updated_at: updated_at(row)?,
     })
+}
+
+/// `updated_at` as the metadef tables keep it: 0 for a row never changed
+/// (what a definitions load makes; Glance's null). SQLite cannot drop a
+/// column's NOT NULL without rebuilding the table, so the value stands in for
+/// NULL on every backend alike. It sorts first, as NULL does in Glance's
+/// SQLite and MySQL.
+pub(super) fn updated_micros(updated_at: Option<DateTime<Utc>>) -> i64 {
+    updated_at.map_or(0, micros)
+}
+
+/// The `updated_at` column of a metadef row (see [`updated_micros`]).
+pub(super) fn updated_at(row: &AnyRow) -> Result<Option<DateTime<Utc>>, DbError> {
+    match row.try_get::<i64, _>("updated_at")? {
+        0 => Ok(None),
+        _ => timestamp(row, "updated_at").map(Some),
+    }
 }
 
 fn json_object(row: &AnyRow, column: &'static str) -> Result<Map<String, Json>, DbError> {
@@ -266,18 +283,18 @@ mod tests {
             required: Vec::new(),
             properties: Map::new(),
             created_at: at,
-            updated_at: at,
+            updated_at: Some(at),
         });
         check(Property {
             name: "p".into(),
             schema: Map::new(),
             created_at: at,
-            updated_at: at,
+            updated_at: Some(at),
         });
         check(Tag {
             name: "t".into(),
             created_at: at,
-            updated_at: at,
+            updated_at: Some(at),
         });
         let doc = NamespaceDocument {
             namespace: Namespace {
@@ -288,7 +305,7 @@ mod tests {
                 protected: false,
                 owner: None,
                 created_at: at,
-                updated_at: at,
+                updated_at: None,
             },
             associations: Vec::new(),
             objects: Vec::new(),

@@ -18,11 +18,11 @@ use crate::app::App;
 use crate::auth::UserToken;
 use crate::context::RequestContext;
 use crate::db::{NewWork, WorkKind};
-use crate::domain::{ImageStatus, Location, Task};
+use crate::domain::{Image, ImageStatus, Location, Task};
 use crate::fetch::Pinned;
 use crate::format::ImageCheck;
 use crate::service::hashing::HASH_ALGO;
-use crate::service::images::{modify, modify_leaving};
+use crate::service::images::{modify, modify_leaving, modify_noting};
 use crate::service::inflight::DataOp;
 use crate::service::notify;
 use crate::service::upload::put_inspected;
@@ -215,7 +215,8 @@ impl Job {
             .get_image(id)
             .await?
             .ok_or(ServiceError::ImageNotFound(id))?;
-        notify::image_data(app, "image.prepare", &image, Some(store_id)).await;
+        // Nothing is stored yet: the event is written on its own.
+        notify::record(app, notify::image_data(app, "image.prepare", &image, Some(store_id))).await;
         if matches!(self.method, Method::CopyImage) {
             let from = image
                 .locations
@@ -235,7 +236,7 @@ impl Job {
             }
             copied.store(image.size.unwrap_or(0).max(0) as u64, Ordering::Relaxed);
             if let Ok(Some(now)) = app.db.get_image(id).await {
-                notify::image_data(app, "image.upload", &now, None).await;
+                notify::record(app, notify::image_data(app, "image.upload", &now, None)).await;
             }
             return Ok(location);
         }
@@ -269,7 +270,14 @@ impl Job {
             let _ = store.delete(&outcome.location).await;
             return Err(ServiceError::DataChangedBetweenStores(id));
         }
-        let saved = modify(app, id, |img| {
+        let notes = |before: &Image, saved: &Image| {
+            let mut notes = notify::image_data(app, "image.upload", saved, None);
+            if before.status != ImageStatus::Active && saved.status == ImageStatus::Active {
+                notes.extend(notify::image(app, "image.activate", saved));
+            }
+            notes
+        };
+        let changed = |img: &mut Image| -> ServiceResult<Vec<NewWork>> {
             img.size = Some(outcome.size as i64);
             img.virtual_size = virtual_size.or(img.virtual_size);
             img.checksum = Some(digests.md5.clone());
@@ -279,19 +287,11 @@ impl Job {
             if activate && img.status == ImageStatus::Importing {
                 img.move_to(ImageStatus::Active)?;
             }
-            Ok(())
-        })
-        .await;
-        let saved = match saved {
-            Ok(saved) => saved,
-            Err(e) => {
-                let _ = store.delete(&outcome.location).await;
-                return Err(e);
-            }
+            Ok(Vec::new())
         };
-        notify::image_data(app, "image.upload", &saved, None).await;
-        if image.status != ImageStatus::Active && saved.status == ImageStatus::Active {
-            notify::image(app, "image.activate", &saved).await;
+        if let Err(e) = modify_noting(app, id, changed, notes).await {
+            let _ = store.delete(&outcome.location).await;
+            return Err(e);
         }
         Ok(location)
     }

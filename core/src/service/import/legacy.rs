@@ -41,8 +41,8 @@ pub async fn create(app: &Arc<App>, ctx: &RequestContext, body: &Value) -> Servi
         .into_iter()
         .find(|key| !input.contains_key(*key))
     {
-        app.db.create_task(&task).await?;
-        crate::service::notify::task(app, "task.create", &task).await;
+        let notes = crate::service::notify::task(app, "task.create", &task);
+        app.db.create_task_noting(&task, &notes).await?;
         let message = ServiceError::TaskInputMissing(missing).to_string();
         tasks::fail(app, &mut task, &message).await;
         return Ok(task);
@@ -54,8 +54,8 @@ pub async fn create(app: &Arc<App>, ctx: &RequestContext, body: &Value) -> Servi
 
     let image = images::create(app, ctx, &properties).await?;
     task.image_id = Some(image.id);
-    app.db.create_task(&task).await?;
-    crate::service::notify::task(app, "task.create", &task).await;
+    let notes = crate::service::notify::task(app, "task.create", &task);
+    app.db.create_task_noting(&task, &notes).await?;
     start(app, ctx, image, uri, pinned, task.clone()).await?;
     Ok(task)
 }

@@ -137,8 +137,8 @@ pub async fn start(
     task.image_id = Some(id);
     task.user_id = ctx.user_id.clone();
     task.request_id = Some(ctx.request_id.clone());
-    app.db.create_task(&task).await?;
-    crate::service::notify::task(app, "task.create", &task).await;
+    let notes = crate::service::notify::task(app, "task.create", &task);
+    app.db.create_task_noting(&task, &notes).await?;
 
     // Lock, status and progress properties change together, or not at all.
     next.properties.insert(LOCK.into(), task.id.to_string());

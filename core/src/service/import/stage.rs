@@ -64,7 +64,12 @@ pub async fn stage(
     let Some(op) = DataOp::begin(app, id).await? else {
         return Err(busy());
     };
-    let uploading = match app.db.update_image(&uploading, Some(change.from)).await {
+    let updated = |saved: &Image| crate::service::notify::image(app, "image.update", saved);
+    let uploading = match app
+        .db
+        .update_image_noting(&uploading, Some(change.from), updated)
+        .await
+    {
         Ok(saved) => saved,
         // Another stage of the same image won the race.
         Err(DbError::Conflict) => {
@@ -76,7 +81,6 @@ pub async fn stage(
             return Err(not_found_as(e, id));
         }
     };
-    crate::service::notify::image(app, "image.update", &uploading).await;
     let body = op.watch(body);
     let result = write_claimed(app, id, uploading, body, expected, cap).await;
     op.finish().await;
@@ -110,11 +114,13 @@ async fn write_claimed(
     }
     let mut staged = uploading.clone();
     staged.size = Some(size as i64);
-    match app.db.update_image(&staged, Some(uploading.status)).await {
-        Ok(saved) => {
-            crate::service::notify::image(app, "image.update", &saved).await;
-            Ok(saved)
-        }
+    let updated = |saved: &Image| crate::service::notify::image(app, "image.update", saved);
+    match app
+        .db
+        .update_image_noting(&staged, Some(uploading.status), updated)
+        .await
+    {
+        Ok(saved) => Ok(saved),
         Err(e) => {
             // Deleted (or moved on) while staging: the data belongs to nobody.
             staging::remove(app, id).await;

@@ -15,11 +15,12 @@ use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::{DbError, MetadefContent, MetadefItem};
 use crate::domain::metadefs::{self, Invalid, MetadefObject, Property, Tag};
+use crate::service::notify::{self, MetadefEvent};
 use crate::service::{ServiceError, ServiceResult};
 
 /// One kind of item in a namespace: how it is stored is its [`MetadefItem`];
 /// what is left is how a request body becomes one, and how messages name it.
-pub trait Content: MetadefItem {
+pub trait Content: MetadefItem + MetadefEvent {
     /// The kind as messages name it: "object", "property", "tag".
     const NOUN: &'static str;
 
@@ -105,7 +106,8 @@ pub async fn create<C: Content>(
 
 /// Store a new, already validated item.
 pub async fn add<C: Content>(app: &App, namespace: &str, item: C) -> ServiceResult<C> {
-    match app.db.create_item(namespace, &item).await {
+    let notes = notify::metadefs_created(app, namespace, std::slice::from_ref(&item));
+    match app.db.create_item_noting(namespace, &item, &notes).await {
         Ok(()) => Ok(item),
         Err(DbError::Duplicate) => Err(duplicate::<C>(item.name(), namespace)),
         Err(e) => Err(gone(e, namespace)),
@@ -141,7 +143,12 @@ pub async fn update<C: Content>(
     .await?;
     check_writable_keys(body)?;
     let item = C::parse(body, Utc::now()).map_err(invalid)?;
-    match app.db.update_item(namespace, name, &item).await {
+    let notes = |saved: &C| notify::metadef_updated(app, namespace, saved, name);
+    match app
+        .db
+        .update_item_noting(namespace, name, &item, notes)
+        .await
+    {
         Ok(saved) => Ok(saved),
         Err(DbError::Duplicate) => Err(duplicate::<C>(item.name(), namespace)),
         Err(DbError::NotFound) => Err(not_found::<C>(name)),
@@ -159,16 +166,14 @@ pub async fn delete<C: Content>(
     let rule = content_rule(C::KIND, ContentOp::Delete);
     let ns = authorized_namespace(app, ctx, namespace, rule).await?;
     // A missing item is 404 even in a protected namespace, as Glance looks it up first.
-    if super::providers::fetch::<C>(app, namespace, name)
-        .await?
-        .is_none()
-    {
+    let Some(item) = super::providers::fetch::<C>(app, namespace, name).await? else {
         return Err(not_found::<C>(name));
-    }
+    };
     check_unprotected(&ns, &format!("{} {name}", C::NOUN))?;
+    let notes = notify::metadef_deleted(app, namespace, &item);
     let deleted = app
         .db
-        .delete_item::<C>(namespace, name)
+        .delete_item_noting::<C>(namespace, name, &notes)
         .await
         .map_err(|e| gone(e, namespace))?;
     if deleted {

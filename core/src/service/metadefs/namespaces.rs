@@ -52,11 +52,8 @@ pub async fn create(
         doc.namespace.owner = ctx.project_id.clone();
     }
     super::providers::refuse_taken(app, &doc.namespace.namespace)?;
-    match app.db.create_namespace(&doc, false).await {
-        Ok(()) => {
-            notify::namespace(app, "metadef_namespace.create", &doc.namespace, None).await;
-            Ok(doc)
-        }
+    match app.db.create_namespace_noting(&doc, false, &created(app, &doc)).await {
+        Ok(()) => Ok(doc),
         Err(DbError::Duplicate) => Err(duplicate(&doc.namespace.namespace)),
         Err(e) => Err(e.into()),
     }
@@ -144,10 +141,11 @@ pub async fn show(
     Ok(doc)
 }
 
+/// Every tag of a namespace, newest first, as Glance's tag repository lists them by default.
 fn all_tags() -> metadefs::TagQuery {
     metadefs::TagQuery {
         sort_key: metadefs::MetadefSortKey::CreatedAt,
-        sort_dir: crate::domain::SortDir::Asc,
+        sort_dir: crate::domain::SortDir::Desc,
         marker: None,
         limit: u32::MAX,
     }
@@ -183,11 +181,11 @@ pub async fn update(
         namespace.owner = ctx.project_id.clone();
     }
     super::providers::refuse_taken(app, &namespace.namespace)?;
-    match app.db.update_namespace(name, &namespace).await {
-        Ok(saved) => {
-            notify::namespace(app, "metadef_namespace.update", &saved, Some(name)).await;
-            Ok(saved)
-        }
+    let notes = |saved: &Namespace| {
+        notify::namespace(app, "metadef_namespace.update", saved, Some(name))
+    };
+    match app.db.update_namespace_noting(name, &namespace, notes).await {
+        Ok(saved) => Ok(saved),
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(
             "Invalid update. It would result in a duplicate metadata definition namespace with the same name of {}",
             namespace.namespace
@@ -200,10 +198,9 @@ pub async fn delete(app: &App, ctx: &RequestContext, name: &str) -> ServiceResul
     let ns = authorized_namespace(app, ctx, name, "delete_metadef_namespace").await?;
     check_unprotected(&ns, &format!("namespace {name}"))?;
     app.db
-        .delete_namespace(name)
+        .delete_namespace_noting(name, &notify::namespace_deleted(app, &ns))
         .await
         .map_err(|e| gone(e, name))?;
-    notify::namespace(app, "metadef_namespace.delete", &ns, None).await;
     Ok(())
 }
 
@@ -221,17 +218,30 @@ pub async fn delete_content(
         authorize(app, ctx, &ns, "delete_metadef_tags")?;
     }
     check_unprotected(&ns, &format!("namespace {name}"))?;
-    app.db
-        .delete_content(name, content)
-        .await
-        .map_err(|e| gone(e, name))?;
     let event = match content {
         MetadefContent::Objects => "metadef_namespace.delete_objects",
         MetadefContent::Properties => "metadef_namespace.delete_properties",
         MetadefContent::Tags => "metadef_namespace.delete_tags",
     };
-    notify::namespace(app, event, &ns, None).await;
+    app.db
+        .delete_content_noting(name, content, &notify::namespace(app, event, &ns, None))
+        .await
+        .map_err(|e| gone(e, name))?;
     Ok(())
+}
+
+/// The events of a namespace's creation, in Glance's order: the namespace,
+/// then each association, object, tag and property it embeds.
+fn created(app: &App, doc: &NamespaceDocument) -> notify::Notes {
+    let name = doc.namespace.namespace.as_str();
+    [
+        notify::namespace(app, "metadef_namespace.create", &doc.namespace, None),
+        notify::metadefs_created(app, name, &doc.associations),
+        notify::metadefs_created(app, name, &doc.objects),
+        notify::metadefs_created(app, name, &doc.tags),
+        notify::metadefs_created(app, name, &doc.properties),
+    ]
+    .concat()
 }
 
 fn duplicate(name: &str) -> ServiceError {

@@ -170,8 +170,9 @@ fn selects(query: &NamespaceQuery, p: &Provided) -> bool {
             .is_none_or(|wanted| p.doc.associations.iter().any(|a| wanted.contains(&a.name)))
 }
 
-/// Every resource type: the database's, and those provided namespaces are
-/// associated with (protected, as a definitions load creates them), by name.
+/// Every resource type: the database's in the order they were created, then
+/// those only provided namespaces are associated with (protected, as a
+/// definitions load creates them).
 pub async fn list_resource_types(app: &App) -> Result<Vec<ResourceType>, DbError> {
     let mut types = app.db.list_resource_types().await?;
     for p in app.metadef_providers.iter() {
@@ -186,7 +187,6 @@ pub async fn list_resource_types(app: &App) -> Result<Vec<ResourceType>, DbError
             }
         }
     }
-    types.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(types)
 }
 
@@ -204,12 +204,13 @@ impl SortValues {
         key: MetadefSortKey,
         name: &str,
         created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        updated_at: Option<DateTime<Utc>>,
     ) -> Self {
         let (first, created_at) = match key {
             MetadefSortKey::Name => (None, None),
             MetadefSortKey::CreatedAt => (Some(created_at), None),
-            MetadefSortKey::UpdatedAt => (Some(updated_at), Some(created_at)),
+            // Never updated sorts first, as the database's 0 does.
+            MetadefSortKey::UpdatedAt => (updated_at, Some(created_at)),
         };
         SortValues {
             first,

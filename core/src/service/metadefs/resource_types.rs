@@ -9,6 +9,7 @@ use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::metadefs::{self, Association, ResourceType};
 use crate::policy::Target;
+use crate::service::notify;
 use crate::service::{ServiceError, ServiceResult};
 
 /// Every resource type, whichever namespaces use it.
@@ -37,7 +38,12 @@ pub async fn associate(
     authorized_namespace(app, ctx, namespace, "add_metadef_resource_type_association").await?;
     check_writable_keys(body)?;
     let association = metadefs::association(body, Utc::now()).map_err(invalid)?;
-    match app.db.create_association(namespace, &association).await {
+    let notes = notify::metadefs_created(app, namespace, std::slice::from_ref(&association));
+    match app
+        .db
+        .create_association_noting(namespace, &association, &notes)
+        .await
+    {
         Ok(()) => Ok(association),
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(
             "The metadata definition resource-type association of resource-type={} to namespace={namespace} already exists.",
@@ -56,7 +62,20 @@ pub async fn dissociate(
     let rule = "remove_metadef_resource_type_association";
     let ns = authorized_namespace(app, ctx, namespace, rule).await?;
     check_unprotected(&ns, &format!("resource-type-association {resource_type}"))?;
-    if app.db.delete_association(namespace, resource_type).await? {
+    // The event shows the association as it was.
+    let notes = match super::providers::list_associations(app, namespace)
+        .await?
+        .iter()
+        .find(|a| a.name == resource_type)
+    {
+        Some(association) => notify::metadef_deleted(app, namespace, association),
+        None => Vec::new(),
+    };
+    if app
+        .db
+        .delete_association_noting(namespace, resource_type, &notes)
+        .await?
+    {
         Ok(())
     } else {
         Err(ServiceError::NotFound(format!(

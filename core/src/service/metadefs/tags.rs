@@ -11,6 +11,7 @@ use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::SortDir;
 use crate::domain::metadefs::{self, MetadefSortKey, Tag, TagQuery};
+use crate::service::notify;
 use crate::service::{ServiceError, ServiceResult};
 
 /// Create one tag, named in the path.
@@ -58,7 +59,12 @@ pub async fn create_many(
         }
         taken.push(tag.name.clone());
     }
-    match app.db.create_tags(namespace, &tags, !append).await {
+    let notes = notify::metadefs_created(app, namespace, &tags);
+    match app
+        .db
+        .create_tags_noting(namespace, &tags, !append, &notes)
+        .await
+    {
         Ok(()) => Ok(tags),
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(
             "A metadata tag already exists in namespace={namespace} with a name given."
