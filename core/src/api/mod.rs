@@ -3,6 +3,7 @@
 //! bodies by `Accept`, 405 with `Allow`).
 
 pub mod actions;
+mod allow;
 pub mod body;
 pub mod cache;
 pub mod cors;
@@ -31,6 +32,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService, Tags};
 use uuid::Uuid;
 
+use self::allow::{AllowTable, template_matches};
 use self::cors::Cors;
 use self::error::{ApiError, RequestError};
 use crate::app::App;
@@ -116,7 +118,7 @@ pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
         .nest("/docs", docs)
         .at("/openapi.json", spec);
     let routes = Arc::new(routes.with(AddData::new(app.clone())));
-    let allowed = Arc::new(AllowTable::new());
+    let allowed = Arc::new(AllowTable::new(<Apis as OpenApi>::meta()));
     let cors = Arc::new(Cors::new(app.config.cors.clone()));
     poem::endpoint::make(move |req| {
         let (routes, app, allowed, cors) =
@@ -488,98 +490,10 @@ fn rejects_body(method: &Method, path: &str) -> bool {
         .any(|(m, template)| *m == method.as_str() && template_matches(template, path))
 }
 
-/// Whether `path` fits `template`, whose `{name}` segments match any non-empty segment.
-fn template_matches(template: &str, path: &str) -> bool {
-    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    t.len() == p.len()
-        && t.iter()
-            .zip(&p)
-            .all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()))
-}
-
 fn has_body(req: &Request) -> bool {
     req.header(header::CONTENT_LENGTH)
         .is_some_and(|l| l.trim() != "0")
         || req.header(header::TRANSFER_ENCODING).is_some()
-}
-
-/// The order of the methods in Glance's `Allow` headers: every route of its
-/// router lists them so, ...
-const ALLOW_ORDER: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-/// ... but one: the cache entry of an image, written `DELETE, PUT`.
-const CACHE_ENTRY_ALLOW_ORDER: [&str; 2] = ["DELETE", "PUT"];
-const CACHE_ENTRY: &str = "/v2/cache/{image_id}";
-
-/// Path templates with their methods and operationIds, read from the API
-/// definitions: for `Allow`, and for the `operation` label of the metrics.
-struct AllowTable(Vec<PathMethods>);
-
-/// A path template, and each of its methods with its operationId.
-type PathMethods = (String, Vec<(String, &'static str)>);
-
-impl AllowTable {
-    fn new() -> Self {
-        let mut table: Vec<PathMethods> = Vec::new();
-        for api in <Apis as OpenApi>::meta() {
-            for path in api.paths {
-                let methods = path
-                    .operations
-                    .iter()
-                    .map(|o| (o.method.to_string(), o.operation_id.unwrap_or("unnamed")))
-                    .collect();
-                table.push((path.path.to_owned(), methods));
-            }
-        }
-        Self(table)
-    }
-
-    /// The methods of the templates `path` matches, literal segments first.
-    fn matching(&self, path: &str) -> impl Iterator<Item = &(String, &'static str)> {
-        let mut found: Vec<&PathMethods> = self
-            .0
-            .iter()
-            .filter(|(template, _)| template_matches(template, path))
-            .collect();
-        // `/v2/images/{id}` and `/v2/images/detail`-like pairs: the literal wins, as in routing.
-        found.sort_by_key(|(template, _)| template.matches('{').count());
-        found.into_iter().flat_map(|(_, methods)| methods)
-    }
-
-    /// The methods `path` allows, in the order Glance's router writes them in `Allow`.
-    fn allowed(&self, path: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for (method, _) in self.matching(path) {
-            if !out.contains(method) {
-                out.push(method.clone());
-            }
-        }
-        let order: &[&str] = if template_matches(CACHE_ENTRY, path) && !self.has_literal(path) {
-            &CACHE_ENTRY_ALLOW_ORDER
-        } else {
-            &ALLOW_ORDER
-        };
-        out.sort_by_key(|m| order.iter().position(|o| o.eq_ignore_ascii_case(m)));
-        out
-    }
-
-    /// Whether a template without parameters is `path` itself.
-    fn has_literal(&self, path: &str) -> bool {
-        self.0.iter().any(|(template, _)| template == path)
-    }
-
-    fn operation(&self, path: &str, method: &Method) -> &'static str {
-        if matches!(path, "/" | "/versions") {
-            return "versions";
-        }
-        let method = if method == Method::HEAD {
-            "GET"
-        } else {
-            method.as_str()
-        };
-        self.matching(path)
-            .find(|(m, _)| m.eq_ignore_ascii_case(method))
-            .map_or("unmatched", |(_, id)| id)
-    }
 }
 
 /// The request's caller, set by `conventions` before any handler runs.
@@ -633,7 +547,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_by_their_operation_id() {
-        let table = AllowTable::new();
+        let table = AllowTable::new(<Apis as OpenApi>::meta());
         let id = Uuid::new_v4();
         assert_eq!(table.operation("/v2/images", &Method::POST), "createImage");
         assert_eq!(
@@ -647,7 +561,7 @@ mod tests {
 
     #[test]
     fn allow_lists_methods_in_the_order_of_glances_router() {
-        let table = AllowTable::new();
+        let table = AllowTable::new(<Apis as OpenApi>::meta());
         let id = Uuid::new_v4();
         let cases = [
             (format!("/v2/images/{id}"), "GET, PATCH, DELETE"),
