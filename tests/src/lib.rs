@@ -2,6 +2,7 @@
 //! port with its own data directory, and talk to it over HTTP.
 
 pub mod keystone;
+pub mod mariadb;
 pub mod postgres;
 
 use std::net::TcpListener;

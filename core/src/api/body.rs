@@ -21,8 +21,36 @@ use serde_json::Value;
 use super::error::{ApiError, RequestError};
 use crate::domain::patch::{Dialect, MEDIA_TYPE_V20, MEDIA_TYPE_V21};
 
-/// Largest JSON request body accepted; images metadata is small.
-const MAX_JSON: usize = 1 << 20;
+/// The bounds on a JSON body (`[api] max_json_body_bytes`, `max_json_depth`).
+fn json_bounds(request: &Request) -> (usize, usize) {
+    let defaults = || {
+        let api = crate::config::ApiConfig::default();
+        (api.max_json_body_bytes, api.max_json_depth)
+    };
+    request
+        .data::<std::sync::Arc<crate::app::App>>()
+        .map_or_else(defaults, |app| {
+            (app.config.api.max_json_body_bytes, app.config.api.max_json_depth)
+        })
+}
+
+/// Whether arrays and objects nest deeper than `max` anywhere in `value`.
+/// Iterative, so the check itself needs no deep stack.
+fn nests_deeper(value: &Value, max: usize) -> bool {
+    let mut stack = vec![(value, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
 
 /// The request's media type without parameters, lower-cased.
 fn media_type(request: &Request) -> Option<String> {
@@ -39,14 +67,15 @@ fn media_type(request: &Request) -> Option<String> {
 
 async fn read_json(request: &Request, body: &mut RequestBody) -> Result<Value, ApiError> {
     let body = body.take().map_err(|_| RequestError::BodyExpected)?;
+    let (max_bytes, max_depth) = json_bounds(request);
     let limit = request
         .header(header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
-    if limit.is_some_and(|l| l > MAX_JSON) {
+    if limit.is_some_and(|l| l > max_bytes) {
         return Err(RequestError::BodyTooLarge.into());
     }
     let bytes = body
-        .into_bytes_limit(MAX_JSON)
+        .into_bytes_limit(max_bytes)
         .await
         .map_err(|_| RequestError::BodyTooLarge)?;
     if bytes.is_empty() {
@@ -55,6 +84,9 @@ async fn read_json(request: &Request, body: &mut RequestBody) -> Result<Value, A
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| RequestError::MalformedJson)?;
     if !(value.is_object() || value.is_array()) {
         return Err(RequestError::NotListOrDict.into());
+    }
+    if nests_deeper(&value, max_depth) {
+        return Err(RequestError::JsonTooDeep(max_depth).into());
     }
     Ok(value)
 }
@@ -252,5 +284,19 @@ impl<D: Type> ApiResponse for JsonDoc<D> {
 
     fn register(registry: &mut Registry) {
         D::register(registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_measured_in_arrays_and_objects() {
+        let v: Value = serde_json::from_str(r#"{"a": [1, {"b": "c"}], "d": 2}"#).unwrap();
+        assert!(!nests_deeper(&v, 3));
+        assert!(nests_deeper(&v, 2));
+        assert!(!nests_deeper(&serde_json::json!([]), 1));
+        assert!(nests_deeper(&serde_json::json!([[]]), 1));
     }
 }

@@ -53,6 +53,12 @@ pub enum QueryError {
     DateFormat(String),
     #[error("Unable to filter on a unknown operator.")]
     DateOperator,
+    #[error("Too many filters: at most {0} are allowed in one list request.")]
+    TooManyFilters(usize),
+    #[error("Too many values in an 'in:' filter: at most {0} are allowed.")]
+    InListTooLong(usize),
+    #[error("Too many sort keys: at most {0} are allowed.")]
+    TooManySortKeys(usize),
 }
 
 fn sort_keys() -> String {
@@ -69,6 +75,12 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
     let mut q = ListQuery::new(scope, api.limit_param_default.min(api.api_limit_max));
     let (mut sort_keys, mut sort_dirs, mut sort) = (Vec::new(), Vec::new(), None);
     let mut empty = false;
+    // Each filter costs the database a condition: bounded before any is built.
+    let filters = pairs.iter().filter(|(k, _)| !is_paging(k)).count();
+    if filters > api.max_list_filters {
+        return Err(QueryError::TooManyFilters(api.max_list_filters));
+    }
+    let eq_or_in = |value: &str| eq_or_in(value, api.max_in_list_items);
 
     for (key, value) in &pairs {
         match key.as_str() {
@@ -84,7 +96,12 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
                     uuid::Uuid::parse_str(value).map_err(|_| QueryError::Marker(value.clone()))?,
                 )
             }
-            "sort_key" => sort_keys.push(sort_key(value)?),
+            "sort_key" => {
+                if sort_keys.len() == api.max_sort_keys {
+                    return Err(QueryError::TooManySortKeys(api.max_sort_keys));
+                }
+                sort_keys.push(sort_key(value)?)
+            }
             "sort_dir" => sort_dirs.push(sort_dir(value)?),
             "sort" => sort = Some(value.clone()),
             "name" => q.names = eq_or_in(value)?,
@@ -139,12 +156,23 @@ pub fn parse(query: &str, scope: Scope, api: &ApiConfig) -> R<Parsed> {
             _ => q.properties.push((key.clone(), value.clone())),
         }
     }
+    if sort
+        .as_deref()
+        .is_some_and(|s| s.split(',').count() > api.max_sort_keys)
+    {
+        return Err(QueryError::TooManySortKeys(api.max_sort_keys));
+    }
     q.sort = sorting(sort_keys, sort_dirs, sort)?;
     Ok(if empty {
         Parsed::Empty
     } else {
         Parsed::Query(Box::new(q))
     })
+}
+
+/// The parameters that page and order a list rather than filter it.
+fn is_paging(key: &str) -> bool {
+    matches!(key, "limit" | "marker" | "sort_key" | "sort_dir" | "sort")
 }
 
 fn sort_key(s: &str) -> R<SortKey> {
@@ -191,12 +219,19 @@ fn sorting(
     }
 }
 
-/// `value`, `eq:value` or `in:a,"b,c"`; any other operator is refused.
-fn eq_or_in(value: &str) -> R<Option<Vec<String>>> {
+/// `value`, `eq:value` or `in:a,"b,c"` of at most `max_items` values; any other
+/// operator is refused.
+fn eq_or_in(value: &str, max_items: usize) -> R<Option<Vec<String>>> {
     match value.split_once(':') {
         None => Ok(Some(vec![value.to_owned()])),
         Some(("eq", v)) => Ok(Some(vec![v.to_owned()])),
-        Some(("in", list)) => Ok(Some(split_quoted(list)?)),
+        Some(("in", list)) => {
+            let items = split_quoted(list)?;
+            if items.len() > max_items {
+                return Err(QueryError::InListTooLong(max_items));
+            }
+            Ok(Some(items))
+        }
         Some((op, _)) => Err(QueryError::Operator(op.to_owned())),
     }
 }
@@ -395,6 +430,28 @@ mod tests {
         ] {
             assert!(q(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn input_is_bounded() {
+        let api = ApiConfig {
+            max_list_filters: 3,
+            max_in_list_items: 2,
+            max_sort_keys: 2,
+            ..ApiConfig::default()
+        };
+        let parse = |s: &str| parse(s, Scope::default(), &api).map(|_| ());
+        // Paging parameters are not filters.
+        assert_eq!(parse("tag=a&tag=b&p=v&limit=1&sort_key=name&marker=00000000-0000-0000-0000-000000000000"), Ok(()));
+        assert_eq!(parse("tag=a&tag=b&p=v&q=w"), Err(QueryError::TooManyFilters(3)));
+        assert_eq!(parse("created_at=gt:2020-01-01T00:00:00Z&created_at=gt:2020-01-01T00:00:00Z&updated_at=gt:2020-01-01T00:00:00Z&os_hidden=true"), Err(QueryError::TooManyFilters(3)));
+        assert_eq!(parse("name=in:a,b"), Ok(()));
+        assert_eq!(parse("name=in:a,b,c"), Err(QueryError::InListTooLong(2)));
+        assert_eq!(parse("status=in:active,queued,saving"), Err(QueryError::InListTooLong(2)));
+        assert_eq!(parse("sort_key=name&sort_key=size"), Ok(()));
+        assert_eq!(parse("sort_key=name&sort_key=size&sort_key=name"), Err(QueryError::TooManySortKeys(2)));
+        assert_eq!(parse("sort=name:asc,size"), Ok(()));
+        assert_eq!(parse("sort=name:asc,size,id"), Err(QueryError::TooManySortKeys(2)));
     }
 
     #[test]

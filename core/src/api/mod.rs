@@ -5,6 +5,7 @@
 pub mod actions;
 mod allow;
 pub mod body;
+mod bounds;
 pub mod cache;
 pub mod cors;
 pub mod error;
@@ -386,6 +387,9 @@ async fn authenticate(
 // The early answer is returned as is; boxing it would only add an allocation.
 #[allow(clippy::result_large_err)]
 fn prepare(app: &App, req: &mut Request) -> Result<(), Response> {
+    if let Some(refusal) = bounds::oversized(app, req) {
+        return Err(ApiError::from(refusal).render(req.header(header::ACCEPT)));
+    }
     let path = req.uri().path().to_owned();
     // Anything under `/versions`, with any method, is the versions document (a GET of
     // `/versions` itself is routed to the same answer).

@@ -175,6 +175,23 @@ pub struct ApiConfig {
     /// Seconds a connection may stay silent (no request headers, no body
     /// byte, no response byte read) before it is closed.
     pub header_timeout_secs: u64,
+    /// Most filters one image list may carry (tags, property filters, time
+    /// ranges and the other filter parameters, counted as given).
+    pub max_list_filters: usize,
+    /// Most values in one `in:` filter.
+    pub max_in_list_items: usize,
+    /// Most sort keys of one list.
+    pub max_sort_keys: usize,
+    /// Most operations in one JSON-patch document.
+    pub max_patch_operations: usize,
+    /// Largest JSON request body, in bytes.
+    pub max_json_body_bytes: usize,
+    /// Deepest nesting of arrays and objects in a JSON request body.
+    pub max_json_depth: usize,
+    /// Longest request target (path and query string), in bytes.
+    pub max_url_bytes: usize,
+    /// Most bytes of request headers (names and values together).
+    pub max_header_bytes: usize,
 }
 
 /// Cross-origin resource sharing (oslo.middleware's `[cors]`): the

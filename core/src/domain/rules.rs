@@ -44,6 +44,9 @@ pub const WRITABLE_BASE: &[&str] = &[
 ];
 
 pub const MAX_STRING: usize = 255;
+/// Longest extra property value, in bytes: what every database's column holds
+/// (MySQL's `TEXT`).
+pub const MAX_PROPERTY_VALUE: usize = 65535;
 
 /// How a key may be used, before looking at its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +215,9 @@ pub fn extra(key: &str, v: &Value) -> Result<String, SchemaViolation> {
         )));
     }
     match v {
+        Value::String(s) if s.len() > MAX_PROPERTY_VALUE => Err(SchemaViolation::Value(format!(
+            "Custom property value should not be greater than {MAX_PROPERTY_VALUE} bytes."
+        ))),
         Value::String(s) => Ok(s.clone()),
         other => Err(type_error(key, other, "'string'")),
     }
@@ -229,6 +235,17 @@ mod tests {
             container: vec!["bare".into(), "ovf".into()],
             disk: vec!["raw".into(), "qcow2".into()],
         }
+    }
+
+    #[test]
+    fn extra_values_fit_every_database() {
+        assert!(extra("k", &json!("v".repeat(MAX_PROPERTY_VALUE))).is_ok());
+        assert!(matches!(
+            extra("k", &json!("v".repeat(MAX_PROPERTY_VALUE + 1))),
+            Err(SchemaViolation::Value(_))
+        ));
+        // Bytes, not characters: the column's size is in bytes.
+        assert!(extra("k", &json!("é".repeat(MAX_PROPERTY_VALUE / 2 + 1))).is_err());
     }
 
     #[test]

@@ -151,6 +151,10 @@ pub async fn update(
     dialect: Dialect,
 ) -> ServiceResult<Image> {
     // The document is checked before the image is looked up, as Glance does.
+    let max_ops = app.config.api.max_patch_operations;
+    if doc.as_array().is_some_and(|ops| ops.len() > max_ops) {
+        return Err(ServiceError::TooManyPatchOperations(max_ops));
+    }
     let changes: Vec<Change> = patch::parse(doc, dialect)?;
     let current = get(app, ctx, id).await?;
     // Glance checks each change's own rules before the general one, so a first change of

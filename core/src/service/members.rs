@@ -15,6 +15,9 @@ use crate::context::RequestContext;
 use crate::db::DbError;
 use crate::domain::{Image, Member, MemberStatus, Visibility};
 
+/// Longest member (project) id: the width of the members table's column.
+const MAX_MEMBER_ID: usize = 255;
+
 /// The image whose members are asked about; one the caller cannot see is "not found" in the
 /// members API's own words.
 async fn image_of(app: &App, ctx: &RequestContext, image_id: Uuid) -> ServiceResult<Image> {
@@ -31,6 +34,10 @@ pub async fn create(
     image_id: Uuid,
     member: &str,
 ) -> ServiceResult<Member> {
+    // The member id is a project id; a longer one fits no database's column.
+    if member.chars().count() > MAX_MEMBER_ID {
+        return Err(ServiceError::MemberIdTooLong(MAX_MEMBER_ID));
+    }
     let image = image_of(app, ctx, image_id).await?;
     let refused = || format!("Not allowed to create members for image {image_id}.");
     require_shared(&image, refused)?;

@@ -106,6 +106,8 @@ pub enum ServiceError {
     ChangedConcurrently(Uuid),
     #[error("Maximum number of {what} exceeded. Allowed: {limit}.")]
     TooMany { what: &'static str, limit: usize },
+    #[error("Too many operations in the JSON-patch document: at most {0} are allowed.")]
+    TooManyPatchOperations(usize),
     #[error("The resource could not be found.")]
     NoSuchResource,
     #[error(
@@ -131,6 +133,8 @@ pub enum ServiceError {
         "Image member limit exceeded for image {image}: Maximum number of image members exceeded. Allowed: {limit}."
     )]
     MemberLimit { image: Uuid, limit: usize },
+    #[error("Member ID is too long: at most {0} characters are allowed.")]
+    MemberIdTooLong(usize),
     #[error("Member {member} is duplicated for image {image}")]
     DuplicateMember { image: Uuid, member: String },
     /// A member status other than the three a member can give.

@@ -396,10 +396,13 @@ impl From<RequestError> for ApiError {
                 .with_header(header::ALLOW, "GET");
             }
             R::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            R::UrlTooLong(_) => StatusCode::URI_TOO_LONG,
+            R::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             R::NoSuchResource | R::NotAnImageId(_) | R::NotATaskId(_) => StatusCode::NOT_FOUND,
             R::BodyNotExpected
             | R::BodyExpected
             | R::MalformedJson
+            | R::JsonTooDeep(_)
             | R::NotListOrDict
             | R::MemberForm
             | R::MemberMissing
@@ -458,6 +461,8 @@ impl From<ServiceError> for ApiError {
             E::Schema(_)
             | E::Patch(PatchError::BadRequest(_))
             | E::UnknownMarker(_)
+            | E::TooManyPatchOperations(_)
+            | E::MemberIdTooLong(_)
             | E::MemberStatus
             | E::LocationWithoutStore(_)
             | E::SizeMismatch { .. }

@@ -24,6 +24,12 @@ pub enum RequestError {
     BodyTooLarge,
     #[error("Malformed JSON in request body.")]
     MalformedJson,
+    #[error("JSON in request body is nested too deeply: at most {0} levels are allowed.")]
+    JsonTooDeep(usize),
+    #[error("Request URI too long: at most {0} bytes are allowed.")]
+    UrlTooLong(usize),
+    #[error("Request headers too large: at most {0} bytes are allowed.")]
+    HeadersTooLarge(usize),
     #[error("Unexpected body type. Expected list/dict.")]
     NotListOrDict,
     #[error("The resource could not be found.")]
