@@ -673,13 +673,13 @@ mod tests {
         Origin {
             driver: driver.to_owned(),
             ranged,
-            reread: Box::new(move |range| {
+            reread: Box::new(move |range: Option<ReadRange>| {
                 let from = range.map_or(0, |r| r.offset as usize);
                 let outcome = GetOutcome {
                     total_size: data.len() as u64,
                     data: chunked(&data[from..], READ_CHUNK),
                 };
-                futures::future::ready(Ok(outcome)).boxed()
+                Box::pin(futures::future::ready(Ok(outcome)))
             }),
         }
     }
@@ -704,21 +704,26 @@ mod tests {
         }
     }
 
-    /// A runtime whose only blocking thread is held until the returned
-    /// sender is dropped: a cache writer started meanwhile cannot write a
-    /// byte, as behind a disk that does not answer.
-    fn runtime_with_a_stuck_disk() -> (tokio::runtime::Runtime, std::sync::mpsc::Sender<()>) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+    /// A runtime with a single blocking thread, which [`hold_the_disk`] can
+    /// take.
+    fn runtime_with_one_blocking_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .max_blocking_threads(1)
             .enable_all()
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Holds the runtime's only blocking thread until the returned sender is
+    /// dropped: a cache writer started meanwhile cannot write a byte, as
+    /// behind a disk that does not answer.
+    fn hold_the_disk() -> std::sync::mpsc::Sender<()> {
         let (release, held) = std::sync::mpsc::channel::<()>();
-        runtime.spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _ = held.recv();
         });
-        (runtime, release)
+        release
     }
 
     #[tokio::test]
@@ -815,12 +820,12 @@ mod tests {
     #[test]
     fn a_download_never_waits_for_its_copy() {
         for ranged in [true, false] {
-            let (runtime, release) = runtime_with_a_stuck_disk();
-            runtime.block_on(async {
+            runtime_with_one_blocking_thread().block_on(async {
                 let dir = tempfile::tempdir().unwrap();
                 let cache = cache_in(dir.path()).await;
                 let data: Vec<u8> = (0..(16 * READ_CHUNK + 3)).map(|i| (i % 253) as u8).collect();
                 let image = stored_image(&cache, &data).await;
+                let release = hold_the_disk();
 
                 let passed = cache.tee(
                     &image,
@@ -848,12 +853,12 @@ mod tests {
     /// A client that hangs up after its copy fell behind abandons the copy.
     #[test]
     fn a_copy_catching_up_gives_up_with_its_download() {
-        let (runtime, release) = runtime_with_a_stuck_disk();
-        runtime.block_on(async {
+        runtime_with_one_blocking_thread().block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let cache = cache_in(dir.path()).await;
             let data: Vec<u8> = (0..(16 * READ_CHUNK)).map(|i| (i % 251) as u8).collect();
             let image = stored_image(&cache, &data).await;
+            let release = hold_the_disk();
 
             let mut passed = cache.tee(
                 &image,
