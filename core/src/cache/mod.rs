@@ -77,8 +77,9 @@ use crate::domain::{Image, ImageStatus};
 
 /// Bytes per chunk when serving a cached file.
 const READ_CHUNK: usize = 1 << 20;
-/// Chunks read ahead of the client when serving a cached file.
-const READ_AHEAD: usize = 4;
+/// Chunks read ahead of the client when serving a cached file: as the
+/// file store, two keep the socket busy.
+const READ_AHEAD: usize = 2;
 
 /// Where the data of a download comes from, for the cache's copy of it.
 pub struct Origin {
