@@ -148,15 +148,14 @@ impl Fill {
         let from = self.fed;
         // A store without ranged reads sends the image from its start: the
         // bytes the writer has are skipped here.
-        let (range, mut skip) = match origin.ranged {
-            true => (
-                Some(ReadRange {
-                    offset: from,
-                    length: None,
-                }),
-                0,
-            ),
-            false => (None, from),
+        let (range, mut skip) = if origin.ranged {
+            let rest = ReadRange {
+                offset: from,
+                length: None,
+            };
+            (Some(rest), 0)
+        } else {
+            (None, from)
         };
         let mut data = (origin.reread)(range).await?.data;
         while let Some(chunk) = data.next().await {
@@ -342,11 +341,8 @@ fn catch_up_in_background(fill: Fill, origin: Origin, abandoned: &Arc<AtomicBool
     tracing::debug!(image = %id, from, "the cache copy fell behind the download; reading the rest from the store");
     let abandoned = abandoned.clone();
     tokio::spawn(async move {
-        match fill.catch_up(origin, &abandoned).await {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(image = %id, error = %e, "caching a downloaded image failed");
-            }
+        if let Err(e) = fill.catch_up(origin, &abandoned).await {
+            tracing::warn!(image = %id, error = %e, "caching a downloaded image failed");
         }
     });
 }
