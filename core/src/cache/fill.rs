@@ -286,8 +286,7 @@ impl Fill {
                     }
                     Some(Err(e)) => Some((Err(e), (data, None, download))),
                     None => {
-                        // All of it was sent, whatever the size said.
-                        download.size = Some(download.sent);
+                        download.ended();
                         finish_in_background(fill.map(|(f, _)| f));
                         None
                     }
@@ -314,6 +313,13 @@ struct Download {
     size: Option<u64>,
     sent: u64,
     abandoned: Arc<AtomicBool>,
+}
+
+impl Download {
+    /// The data ended: all of it was sent, whatever the size said.
+    fn ended(&mut self) {
+        self.size = Some(self.sent);
+    }
 }
 
 impl Drop for Download {

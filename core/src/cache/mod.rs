@@ -697,6 +697,20 @@ mod tests {
         image
     }
 
+    /// Waits until `id` is in the cache's index (its file is renamed into
+    /// place just before).
+    async fn wait_indexed(cache: &ImageCache, id: Uuid) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let rows = cache.inner.db.cache_list(cache.node()).await.unwrap();
+            if rows.iter().any(|r| r.image_id == id) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{id} was not cached");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while !done() {
@@ -811,7 +825,7 @@ mod tests {
         let cache = ImageCache::new(&config, cache.inner.db.clone());
         let passed = cache.tee(&image, None, chunked(data, 1), origin("file", data, true));
         assert_eq!(read_all(passed).await, data);
-        wait_until("the copy was not made", || cache.is_cached(image.id)).await;
+        wait_indexed(&cache, image.id).await;
         assert_eq!(std::fs::read(cache.path(image.id)).unwrap(), data);
     }
 
@@ -842,10 +856,8 @@ mod tests {
                 assert_eq!(files_in(&cache.inner.incomplete).len(), 1);
 
                 drop(release);
-                wait_until("the copy did not complete", || cache.is_cached(image.id)).await;
+                wait_indexed(&cache, image.id).await;
                 assert!(std::fs::read(cache.path(image.id)).unwrap() == data);
-                let rows = cache.inner.db.cache_list(cache.node()).await.unwrap();
-                assert_eq!(rows.len(), 1);
                 assert_eq!(files_in(&cache.inner.incomplete).len(), 0);
             });
         }
