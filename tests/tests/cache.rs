@@ -235,9 +235,33 @@ async fn a_queued_image_is_cached_and_later_downloads_read_the_cache() {
     );
 }
 
+/// Settings that copy downloads from the file store into the cache, which
+/// by default they are not.
+const COPY_FILE_STORE: (&str, &str) = ("GLINT_CACHE__UNCACHED_DRIVERS", "[]");
+
+#[tokio::test]
+async fn a_download_from_the_file_store_is_not_copied_unless_asked() {
+    let g = Glint::start().await;
+    let data = pattern(3 * MIB, 9);
+    let id = id_of(&g.create_with_data("local", &data).await);
+    let (status, body) = download(&g, &id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body == data);
+    wait_log(&g, &id, "its store keeps the data on a local disk", 1).await;
+    assert!(cached_entry(&cache_state(&g).await, &id).is_none());
+    assert!(!cache_file(&g, &id).exists());
+    let incomplete = g.data_dir.path().join("cache/incomplete");
+    assert_eq!(std::fs::read_dir(&incomplete).unwrap().count(), 0);
+
+    // Queued, it is cached all the same.
+    assert_eq!(queue(&g, &id).await, StatusCode::ACCEPTED);
+    wait_cached(&g, &id).await;
+    assert!(std::fs::read(cache_file(&g, &id)).unwrap() == data);
+}
+
 #[tokio::test]
 async fn a_download_fills_the_cache_but_a_range_does_not() {
-    let g = Glint::start().await;
+    let g = Glint::start_with(&[COPY_FILE_STORE]).await;
     let data = pattern(5 * MIB + 7, 2);
     let id = id_of(&g.create_with_data("filled", &data).await);
 
@@ -283,7 +307,7 @@ async fn a_download_fills_the_cache_but_a_range_does_not() {
 
 #[tokio::test]
 async fn an_abandoned_download_leaves_no_cache_file() {
-    let g = Glint::start().await;
+    let g = Glint::start_with(&[COPY_FILE_STORE]).await;
     let data = pattern(64 * MIB, 3);
     let id = id_of(&g.create_with_data("abandoned", &data).await);
     {

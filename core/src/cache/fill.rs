@@ -1,19 +1,28 @@
 //! Writing one image into the cache: bytes go to a file under `incomplete/`
 //! on a blocking thread; when they end, size and md5 are checked against the
 //! image and the file is renamed into place and indexed.
+//!
+//! A fill fed by a download ([`Fill::tee`]) never makes the download wait:
+//! it takes a chunk only when its writer has room for it. When the writer
+//! falls behind (the disk or the md5 is slower than the client), the fill
+//! leaves the download and reads the rest of the image from the store itself,
+//! in the background, from the first byte it does not have.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use glint_sdk::{DataStream, StoreError};
+use glint_sdk::{DataStream, ReadRange, StoreError};
 use openssl::hash::{Hasher, MessageDigest};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::{ImageCache, lock, remove_file};
+use super::{ImageCache, Origin, lock, remove_file};
 use crate::domain::{Image, ImageStatus};
 
 /// Chunks in flight to the writer: with 1 MiB chunks, at most a few MiB
@@ -106,10 +115,67 @@ impl Fill {
         })
     }
 
-    /// Pass one chunk to the writer; `false` when the writer gave up.
+    /// Pass one chunk to the writer, waiting for room; `false` when the
+    /// writer gave up.
     pub(super) async fn feed(&mut self, chunk: Bytes) -> bool {
         self.fed += chunk.len() as u64;
         self.tx.send(Msg::Chunk(chunk)).await.is_ok()
+    }
+
+    /// Pass one chunk to the writer only if it has room for it now.
+    fn offer(&mut self, chunk: Bytes) -> Offer {
+        let len = chunk.len() as u64;
+        match self.tx.try_send(Msg::Chunk(chunk)) {
+            Ok(()) => {
+                self.fed += len;
+                Offer::Taken
+            }
+            Err(TrySendError::Full(_)) => Offer::Behind,
+            Err(TrySendError::Closed(_)) => Offer::Gone,
+        }
+    }
+
+    /// Whether the writer has every byte of the image.
+    fn fed_all(&self) -> bool {
+        self.size.is_some_and(|s| self.fed >= s)
+    }
+
+    /// The rest of the image, from the first byte not fed, read from its
+    /// store; then [`Fill::finish`]. `Ok(false)` when the download it left
+    /// was abandoned meanwhile (the copy is abandoned too) or the copy was
+    /// refused.
+    async fn catch_up(mut self, origin: Origin, abandoned: &AtomicBool) -> Result<bool, StoreError> {
+        let from = self.fed;
+        // A store without ranged reads sends the image from its start: the
+        // bytes the writer has are skipped here.
+        let (range, mut skip) = if origin.ranged {
+            let rest = ReadRange {
+                offset: from,
+                length: None,
+            };
+            (Some(rest), 0)
+        } else {
+            (None, from)
+        };
+        let mut data = (origin.reread)(range).await?.data;
+        while let Some(chunk) = data.next().await {
+            let mut chunk = chunk?;
+            if abandoned.load(Ordering::Relaxed) {
+                return Ok(false);
+            }
+            if skip > 0 {
+                let n = skip.min(chunk.len() as u64);
+                skip -= n;
+                chunk = chunk.slice(n as usize..);
+                if chunk.is_empty() {
+                    continue;
+                }
+            }
+            if !self.feed(chunk).await {
+                return Ok(false);
+            }
+        }
+        self.finish().await
     }
 
     /// The data ended: check it, and make it the image's cached copy.
@@ -182,33 +248,85 @@ impl Fill {
         Ok(true)
     }
 
-    /// `data` as it was, with each chunk also passed to this fill. The fill
-    /// finishes in the background once the data ends; an error in the data
-    /// or a client that stops reading abandons it.
-    pub(super) fn tee(self, data: DataStream) -> DataStream {
-        futures::stream::unfold((data, Some(self)), |(mut data, mut fill)| async move {
-            match data.next().await {
-                Some(Ok(chunk)) => {
-                    if let Some(f) = &mut fill {
-                        if !f.feed(chunk.clone()).await {
-                            fill = None;
-                        } else if f.size.is_some_and(|s| f.fed >= s) {
-                            // The HTTP layer stops reading once it has
-                            // sent Content-Length bytes, so the end of
-                            // the data may never be polled: finish now.
-                            finish_in_background(fill.take());
+    /// `data` as it was, with each chunk also passed to this fill while its
+    /// writer keeps up; once it falls behind, the fill reads the rest from
+    /// `origin` in the background. The fill finishes once it has all the
+    /// data; an error in the data or a client that stops reading before the
+    /// end abandons it.
+    pub(super) fn tee(self, data: DataStream, origin: Origin) -> DataStream {
+        let download = Download {
+            size: self.size,
+            sent: 0,
+            abandoned: Arc::new(AtomicBool::new(false)),
+        };
+        futures::stream::unfold(
+            (data, Some((self, origin)), download),
+            |(mut data, mut fill, mut download)| async move {
+                match data.next().await {
+                    Some(Ok(chunk)) => {
+                        download.sent += chunk.len() as u64;
+                        if let Some((f, _)) = &mut fill {
+                            match f.offer(chunk.clone()) {
+                                // The HTTP layer stops reading once it has
+                                // sent Content-Length bytes, so the end of
+                                // the data may never be polled: finish now.
+                                Offer::Taken if f.fed_all() => {
+                                    finish_in_background(fill.take().map(|(f, _)| f));
+                                }
+                                Offer::Taken => {}
+                                Offer::Behind => {
+                                    if let Some((f, origin)) = fill.take() {
+                                        catch_up_in_background(f, origin, &download.abandoned);
+                                    }
+                                }
+                                Offer::Gone => fill = None,
+                            }
                         }
+                        Some((Ok(chunk), (data, fill, download)))
                     }
-                    Some((Ok(chunk), (data, fill)))
+                    Some(Err(e)) => Some((Err(e), (data, None, download))),
+                    None => {
+                        download.ended();
+                        finish_in_background(fill.map(|(f, _)| f));
+                        None
+                    }
                 }
-                Some(Err(e)) => Some((Err(e), (data, None))),
-                None => {
-                    finish_in_background(fill);
-                    None
-                }
-            }
-        })
+            },
+        )
         .boxed()
+    }
+}
+
+/// What [`Fill::offer`] did with a chunk.
+enum Offer {
+    Taken,
+    /// The writer has no room: it is slower than the download.
+    Behind,
+    /// The writer gave up.
+    Gone,
+}
+
+/// The download a fill was fed by, as its stream sees it. Dropped before all
+/// of the image was sent (the client hung up, the data failed), it tells a
+/// fill catching up in the background to give up too.
+struct Download {
+    size: Option<u64>,
+    sent: u64,
+    abandoned: Arc<AtomicBool>,
+}
+
+impl Download {
+    /// The data ended: all of it was sent, whatever the size said.
+    fn ended(&mut self) {
+        self.size = Some(self.sent);
+    }
+}
+
+impl Drop for Download {
+    fn drop(&mut self) {
+        if !self.size.is_some_and(|s| self.sent >= s) {
+            self.abandoned.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -221,6 +339,18 @@ fn finish_in_background(fill: Option<Fill>) {
             }
         });
     }
+}
+
+fn catch_up_in_background(fill: Fill, origin: Origin, abandoned: &Arc<AtomicBool>) {
+    let (id, from) = (fill.id, fill.fed);
+    // Logged so that tests can tell a fill that fell behind (they wait for this line).
+    tracing::debug!(image = %id, from, "the cache copy fell behind the download; reading the rest from the store");
+    let abandoned = abandoned.clone();
+    tokio::spawn(async move {
+        if let Err(e) = fill.catch_up(origin, &abandoned).await {
+            tracing::warn!(image = %id, error = %e, "caching a downloaded image failed");
+        }
+    });
 }
 
 /// The writer thread: chunks to the file, and to the md5 on a thread of

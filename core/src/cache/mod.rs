@@ -31,8 +31,12 @@
 //! - A download of an active image that is not cached copies the bytes to
 //!   the cache while they stream to the client ([`ImageCache::tee`]); the
 //!   copy is written on a blocking thread fed through a short bounded
-//!   channel, so memory stays bounded and a slow disk slows the download
-//!   rather than buffering. A client that disconnects leaves no file behind.
+//!   channel, so memory stays bounded. The download never waits for the
+//!   copy: when the channel is full, the copy leaves the download and reads
+//!   the rest from the store in the background. A client that disconnects
+//!   leaves no file behind.
+//! - Downloads from stores of the `uncached_drivers` (the file store) are
+//!   not copied: their data is on a local disk already.
 //! - Queued images are fetched by a background worker ([`worker`]) with
 //!   `prefetch_workers` fetches at a time, woken as soon as an image is queued.
 //! - When the cache holds more than `max_size` bytes, the least recently
@@ -52,6 +56,7 @@
 //! is handed the stores it reads from ([`worker::start`]).
 
 mod fill;
+mod reader;
 pub mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -59,19 +64,33 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use futures::StreamExt;
+use futures::future::BoxFuture;
 use glint_sdk::{DataStream, ErrorKind, GetOutcome, ReadRange, StoreError};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
 use crate::config::Config;
 use crate::context::RequestContext;
 use crate::db::{CachedImage, Database};
 use crate::domain::{Image, ImageStatus};
+use reader::read_stream;
+#[cfg(test)]
+use reader::READ_CHUNK;
 
-/// Bytes per chunk when serving a cached file.
-const READ_CHUNK: usize = 1 << 20;
+
+/// Where the data of a download comes from, for the cache's copy of it.
+pub struct Origin {
+    /// The driver of the store being read.
+    pub driver: String,
+    /// Whether `reread` honours a range.
+    pub ranged: bool,
+    /// Reads the image from that store again (a range of it when `ranged`):
+    /// a copy that falls behind its download reads the rest itself.
+    pub reread: Reread,
+}
+
+/// One more read of an image from its store.
+pub type Reread =
+    Box<dyn FnOnce(Option<ReadRange>) -> BoxFuture<'static, Result<GetOutcome, StoreError>> + Send>;
 
 /// What `DELETE /v2/cache` empties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +116,7 @@ struct Inner {
     max_size: u64,
     stall_time: Duration,
     prefetch_workers: usize,
+    uncached_drivers: Vec<String>,
     prune_interval: Duration,
     db: Database,
     /// Images with a fill in progress in this process.
@@ -175,6 +195,7 @@ impl ImageCache {
                 max_size: config.cache.max_size,
                 stall_time: Duration::from_secs(config.cache.stall_time_secs),
                 prefetch_workers: config.cache.prefetch_workers,
+                uncached_drivers: config.cache.uncached_drivers.clone(),
                 prune_interval: Duration::from_secs(config.cache.prune_interval_secs),
                 db,
                 filling: Mutex::new(HashSet::new()),
@@ -339,8 +360,14 @@ impl ImageCache {
     async fn serve_cached(&self, image: &Image, range: Option<ReadRange>) -> Option<GetOutcome> {
         let size = u64::try_from(image.size?).ok()?;
         let path = self.path(image.id);
-        let mut file = tokio::fs::File::open(&path).await.ok()?;
-        let len = file.metadata().await.ok()?.len();
+        let (file, len) = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(path)?;
+            let len = file.metadata()?.len();
+            std::io::Result::Ok((file, len))
+        })
+        .await
+        .ok()?
+        .ok()?;
         if len != size {
             tracing::warn!(image = %image.id, cached = len, size, "cached copy has the wrong size; removing it");
             let _ = self.delete_cached(image.id).await;
@@ -354,9 +381,6 @@ impl ImageCache {
             ),
             None => (0, size),
         };
-        if first > 0 && file.seek(std::io::SeekFrom::Start(first)).await.is_err() {
-            return None;
-        }
         if let Err(e) = self
             .inner
             .db
@@ -368,21 +392,30 @@ impl ImageCache {
         tracing::debug!(image = %image.id, "serving image data from the cache");
         Some(GetOutcome {
             total_size: size,
-            data: read_stream(file, length),
+            data: read_stream(file, first, length),
         })
     }
 
     /// `data`, read from a store for a download of `image` (`range` of it,
     /// if any), copied into the cache as it passes when it is the whole of
     /// an active image that is not cached or being cached yet (a range is
-    /// never cached). The decision is made before this returns, so before
-    /// the download's first byte.
-    pub fn tee(&self, image: &Image, range: Option<ReadRange>, data: DataStream) -> DataStream {
+    /// never cached) and its store is not one of the `uncached_drivers`.
+    /// The decision is made before this returns, so before the download's
+    /// first byte. The copy never slows the download: see [`fill`].
+    pub fn tee(
+        &self,
+        image: &Image,
+        range: Option<ReadRange>,
+        data: DataStream,
+        origin: Origin,
+    ) -> DataStream {
         if !self.inner.enabled {
             return data;
         }
         let declined = if range.is_some() {
             Some("a range is never cached")
+        } else if self.inner.uncached_drivers.contains(&origin.driver) {
+            Some("its store keeps the data on a local disk")
         } else if image.status != ImageStatus::Active {
             Some("the image is not active")
         } else if self.is_cached(image.id) {
@@ -397,7 +430,7 @@ impl ImageCache {
             return data;
         }
         match fill::Fill::start(self, image) {
-            Some(fill) => fill.tee(data),
+            Some(fill) => fill.tee(data, origin),
             None => {
                 tracing::debug!(image = %image.id, reason = "a fill of it is running or cannot start", "not copying this download into the cache");
                 data
@@ -540,35 +573,11 @@ fn remove_file(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// `length` bytes of `file` from its current position, in chunks.
-fn read_stream(file: tokio::fs::File, length: u64) -> DataStream {
-    futures::stream::try_unfold((file, length), |(mut file, remaining)| async move {
-        if remaining == 0 {
-            return Ok(None);
-        }
-        let want = remaining.min(READ_CHUNK as u64) as usize;
-        let mut buf = vec![0u8; want];
-        let mut filled = 0;
-        while filled < want {
-            let n = file
-                .read(&mut buf[filled..])
-                .await
-                .map_err(|e| cache_error("reading a cached image", e))?;
-            if n == 0 {
-                return Err(cache_error(
-                    "reading a cached image",
-                    "the file ended early",
-                ));
-            }
-            filled += n;
-        }
-        Ok(Some((Bytes::from(buf), (file, remaining - want as u64))))
-    })
-    .boxed()
-}
-
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use futures::StreamExt;
+
     use super::*;
 
     #[test]
@@ -607,6 +616,89 @@ mod tests {
     async fn read_all(data: DataStream) -> Vec<u8> {
         let chunks: Vec<Bytes> = data.map(|c| c.unwrap()).collect().await;
         chunks.concat()
+    }
+
+    /// `data` in chunks of `chunk` bytes.
+    fn chunked(data: &[u8], chunk: usize) -> DataStream {
+        let chunks: Vec<_> = data
+            .chunks(chunk)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        futures::stream::iter(chunks).boxed()
+    }
+
+    /// A store of `driver` holding `data` in memory, read in 1 MiB chunks,
+    /// ranges honoured when `ranged`.
+    fn origin(driver: &str, data: &[u8], ranged: bool) -> Origin {
+        let data = data.to_vec();
+        Origin {
+            driver: driver.to_owned(),
+            ranged,
+            reread: Box::new(move |range: Option<ReadRange>| {
+                let from = range.map_or(0, |r| r.offset as usize);
+                let outcome = GetOutcome {
+                    total_size: data.len() as u64,
+                    data: chunked(&data[from..], READ_CHUNK),
+                };
+                Box::pin(futures::future::ready(Ok(outcome)))
+            }),
+        }
+    }
+
+    /// An active image of `data` in the cache's database, not cached.
+    async fn stored_image(cache: &ImageCache, data: &[u8]) -> Image {
+        let mut image = Image::new(Uuid::new_v4(), None, chrono::Utc::now());
+        image.status = ImageStatus::Active;
+        image.size = Some(data.len() as i64);
+        image.checksum = Some(hex::encode(
+            openssl::hash::hash(openssl::hash::MessageDigest::md5(), data).unwrap(),
+        ));
+        cache.inner.db.create_image(&image).await.unwrap();
+        image
+    }
+
+    /// Waits until `id` is in the cache's index (its file is renamed into
+    /// place just before).
+    async fn wait_indexed(cache: &ImageCache, id: Uuid) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let rows = cache.inner.db.cache_list(cache.node()).await.unwrap();
+            if rows.iter().any(|r| r.image_id == id) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{id} was not cached");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A runtime with a single blocking thread, which [`hold_the_disk`] can
+    /// take.
+    fn runtime_with_one_blocking_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Holds the runtime's only blocking thread until the returned sender is
+    /// dropped: a cache writer started meanwhile cannot write a byte, as
+    /// behind a disk that does not answer.
+    fn hold_the_disk() -> std::sync::mpsc::Sender<()> {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        tokio::task::spawn_blocking(move || {
+            let _ = held.recv();
+        });
+        release
     }
 
     #[tokio::test]
@@ -648,26 +740,117 @@ mod tests {
         image.status = ImageStatus::Active;
         image.size = Some(3);
         let data = || futures::stream::iter([Ok(Bytes::from_static(b"abc"))]).boxed();
+        let swift = || origin("swift", b"abc", true);
         let incomplete = || files_in(&cache.inner.incomplete).len();
 
         let range = Some(ReadRange {
             offset: 0,
             length: Some(3),
         });
-        let passed = cache.tee(&image, range, data());
+        let passed = cache.tee(&image, range, data(), swift());
         assert_eq!(incomplete(), 0, "a range started a copy");
         assert_eq!(read_all(passed).await, b"abc");
 
         image.status = ImageStatus::Deactivated;
-        let passed = cache.tee(&image, None, data());
+        let passed = cache.tee(&image, None, data(), swift());
         assert_eq!(incomplete(), 0, "an inactive image started a copy");
         assert_eq!(read_all(passed).await, b"abc");
 
         // The whole of an active image is copied: the copy starts at once.
         image.status = ImageStatus::Active;
-        let passed = cache.tee(&image, None, data());
+        let passed = cache.tee(&image, None, data(), swift());
         assert_eq!(incomplete(), 1);
         drop(passed);
+    }
+
+    #[tokio::test]
+    async fn a_download_from_a_file_store_is_not_copied_unless_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache_in(dir.path()).await;
+        let data = b"abc";
+        let image = stored_image(&cache, data).await;
+        let incomplete = || files_in(&cache.inner.incomplete).len();
+
+        let passed = cache.tee(&image, None, chunked(data, 1), origin("file", data, true));
+        assert_eq!(incomplete(), 0, "a file store's download started a copy");
+        assert_eq!(read_all(passed).await, data);
+        assert!(!cache.is_cached(image.id));
+
+        // With no uncached drivers, the same download is copied.
+        let mut config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        config.cache.uncached_drivers.clear();
+        let cache = ImageCache::new(&config, cache.inner.db.clone());
+        let passed = cache.tee(&image, None, chunked(data, 1), origin("file", data, true));
+        assert_eq!(read_all(passed).await, data);
+        wait_indexed(&cache, image.id).await;
+        assert_eq!(std::fs::read(cache.path(image.id)).unwrap(), data);
+    }
+
+    /// A download whose copy cannot write gets all its data at once; the
+    /// copy reads the rest from the store and completes once it can write,
+    /// whether the store reads ranges or not.
+    #[test]
+    fn a_download_never_waits_for_its_copy() {
+        for ranged in [true, false] {
+            runtime_with_one_blocking_thread().block_on(async {
+                let dir = tempfile::tempdir().unwrap();
+                let cache = cache_in(dir.path()).await;
+                let data: Vec<u8> = (0..(16 * READ_CHUNK + 3)).map(|i| (i % 253) as u8).collect();
+                let image = stored_image(&cache, &data).await;
+                let release = hold_the_disk();
+
+                let passed = cache.tee(
+                    &image,
+                    None,
+                    chunked(&data, READ_CHUNK),
+                    origin("swift", &data, ranged),
+                );
+                let got = tokio::time::timeout(Duration::from_secs(20), read_all(passed))
+                    .await
+                    .expect("the download waited for its copy");
+                assert!(got == data);
+                assert!(!cache.is_cached(image.id));
+                assert_eq!(files_in(&cache.inner.incomplete).len(), 1);
+
+                drop(release);
+                wait_indexed(&cache, image.id).await;
+                assert!(std::fs::read(cache.path(image.id)).unwrap() == data);
+                assert_eq!(files_in(&cache.inner.incomplete).len(), 0);
+            });
+        }
+    }
+
+    /// A client that hangs up after its copy fell behind abandons the copy.
+    #[test]
+    fn a_copy_catching_up_gives_up_with_its_download() {
+        runtime_with_one_blocking_thread().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let cache = cache_in(dir.path()).await;
+            let data: Vec<u8> = (0..(16 * READ_CHUNK)).map(|i| (i % 251) as u8).collect();
+            let image = stored_image(&cache, &data).await;
+            let release = hold_the_disk();
+
+            let mut passed = cache.tee(
+                &image,
+                None,
+                chunked(&data, READ_CHUNK),
+                origin("swift", &data, true),
+            );
+            // Past the few chunks the writer's queue holds, then hang up.
+            for _ in 0..8 {
+                passed.next().await.unwrap().unwrap();
+            }
+            drop(passed);
+
+            drop(release);
+            let incomplete = || files_in(&cache.inner.incomplete).len();
+            wait_until("the unfinished copy stayed", || incomplete() == 0).await;
+            assert!(!cache.is_cached(image.id));
+            assert!(cache.inner.db.cache_list(cache.node()).await.unwrap().is_empty());
+        });
     }
 
     #[tokio::test]
@@ -690,9 +873,8 @@ mod tests {
         let data: Vec<u8> = (0..(3 * READ_CHUNK + 5)).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &data).unwrap();
 
-        let mut file = tokio::fs::File::open(&path).await.unwrap();
-        file.seek(std::io::SeekFrom::Start(7)).await.unwrap();
-        let chunks: Vec<Bytes> = read_stream(file, 2 * READ_CHUNK as u64)
+        let file = std::fs::File::open(&path).unwrap();
+        let chunks: Vec<Bytes> = read_stream(file, 7, 2 * READ_CHUNK as u64)
             .map(|c| c.unwrap())
             .collect()
             .await;
@@ -700,8 +882,8 @@ mod tests {
         assert_eq!(chunks.concat(), &data[7..7 + 2 * READ_CHUNK]);
 
         // A file shorter than promised is an error, not a short answer.
-        let file = tokio::fs::File::open(&path).await.unwrap();
-        let results: Vec<_> = read_stream(file, data.len() as u64 + 1).collect().await;
+        let file = std::fs::File::open(&path).unwrap();
+        let results: Vec<_> = read_stream(file, 0, data.len() as u64 + 1).collect().await;
         assert!(results.last().unwrap().is_err());
     }
 }

@@ -329,6 +329,7 @@ mod tests {
                 "node_url": null,
                 "stall_time_secs": 86_400,
                 "prefetch_workers": 2,
+                "uncached_drivers": ["file"],
                 "prune_interval_secs": 300,
             },
             "jobs": {

@@ -117,6 +117,11 @@ pub struct CacheConfig {
     pub stall_time_secs: u64,
     /// Images fetched into the cache at the same time.
     pub prefetch_workers: usize,
+    /// Drivers whose downloads are not copied into the cache: their stores
+    /// keep the data on a local disk already, so a copy would only write it
+    /// a second time. Images queued with `PUT /v2/cache/{image_id}` are
+    /// cached whatever their store.
+    pub uncached_drivers: Vec<String>,
     /// Seconds between runs of the pruner, the cleaner and the retry of
     /// queued images.
     pub prune_interval_secs: u64,

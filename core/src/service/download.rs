@@ -1,11 +1,13 @@
 //! `GET /v2/images/{id}/file`: find a readable copy and stream it.
 
+use futures::FutureExt;
 use glint_sdk::{DataStream, ErrorKind, ReadRange, StoreError};
 use uuid::Uuid;
 
 use super::images::get_for;
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
+use crate::cache::Origin;
 use crate::context::RequestContext;
 use crate::domain::ImageStatus;
 
@@ -140,9 +142,18 @@ pub async fn download(
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
             continue;
         };
-        match store.acting_for(ctx).get(&location.url, read_range).await {
+        let store = store.acting_for(ctx);
+        match store.get(&location.url, read_range).await {
             Ok(got) => {
-                let data = app.cache.tee(&image, read_range, got.data);
+                let origin = Origin {
+                    driver: store.driver().to_owned(),
+                    ranged: store.capabilities().ranged_read,
+                    reread: {
+                        let url = location.url.clone();
+                        Box::new(move |range| store.get(&url, range).boxed())
+                    },
+                };
+                let data = app.cache.tee(&image, read_range, got.data, origin);
                 return Ok(Some(answer(got.total_size, data)));
             }
             Err(e) => {

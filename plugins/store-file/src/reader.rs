@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::error::parse_error;
 
-/// Buffers read ahead of the consumer.
-const QUEUE: usize = 4;
+/// Buffers read ahead of the consumer: two keep a socket busy (a page-cache read of a chunk
+/// is faster than sending it), and each one more is memory held per download.
+const QUEUE: usize = 2;
 
 /// Opens `path` and streams the requested range.
 pub async fn open(

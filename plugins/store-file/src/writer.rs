@@ -18,8 +18,10 @@ use tokio::sync::mpsc;
 
 use crate::error::parse_error;
 
-/// Buffers queued between the put future and the writing thread.
-const QUEUE: usize = 16;
+/// Buffers queued between the put future and the writing thread. A few are enough to keep
+/// the disk busy; every one more is memory held per upload while the disk is the bottleneck
+/// (8 uploads of 1 MiB chunks hold 8 × QUEUE MiB).
+const QUEUE: usize = 4;
 
 /// The kernel is asked to start writing data back once this much is dirty, so the disk works
 /// while the upload streams in and the final fsync has little left to flush.
