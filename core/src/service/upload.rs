@@ -4,7 +4,9 @@
 //! 2. claim the image: `queued → saving` (compare-and-set, so one upload wins);
 //! 3. stream the body to the store, counting, hashing and inspecting its
 //!    disk format on the way; data that is not the image's `disk_format`, or
-//!    is unsafe, fails the stream at its end, so the store keeps none of it;
+//!    is unsafe, or does not match the image's signature
+//!    ([`super::signature`]), fails the stream at its end, so the store keeps
+//!    none of it;
 //! 4. record size, virtual size, digests and location: `saving → active`;
 //! 5. on any failure the store has removed its partial data and the image
 //!    goes back to `queued`, ready for a retry.
@@ -24,6 +26,7 @@ use super::hashing::{Digests, HASH_ALGO, Hasher};
 use super::images::{get_for, not_found_as};
 use super::inflight::DataOp;
 use super::quota::{self, Resource};
+use super::signature::{self, SignatureCheck, SignatureError};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -93,7 +96,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
     super::notify::image(app, "image.update", &saving).await;
     super::notify::image_data(app, "image.prepare", &saving, Some(&store_id)).await;
     let body = op.watch(req.body);
-    let result = write_claimed(app, &store, &image, saving, body, req.expected_size).await;
+    let result = write_claimed(app, ctx, &store, &image, saving, body, req.expected_size).await;
     op.finish().await;
     result
 }
@@ -101,6 +104,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 /// Steps 3 to 5, for an image this request has claimed (`saving`).
 async fn write_claimed(
     app: &App,
+    ctx: &RequestContext,
     store: &StoreHandle,
     image: &Image,
     saving: Image,
@@ -115,19 +119,24 @@ async fn write_claimed(
         image.disk_format.as_deref(),
         &app.config.image_format,
     );
-    let (outcome, digests, virtual_size) =
-        match put_inspected(store, id, body, expected_size, cap, check).await {
-            Ok(done) => done,
-            Err(e) => {
-                restore_queued(app, &saving).await;
-                super::notify::image_upload_failed(
-                    app,
-                    &format!("Failed to upload image data for image {id}: {e}"),
-                )
-                .await;
-                return Err(e);
-            }
-        };
+    // As Glance: a signed image's certificate is read once the image is
+    // `saving`, so a refusal puts it back to `queued` like a failed write.
+    let written = match signature::for_image(app, ctx, image).await {
+        Ok(signed) => put_inspected(store, id, body, expected_size, cap, check, signed).await,
+        Err(e) => Err(e),
+    };
+    let (outcome, digests, virtual_size) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            restore_queued(app, &saving).await;
+            super::notify::image_upload_failed(
+                app,
+                &format!("Failed to upload image data for image {id}: {e}"),
+            )
+            .await;
+            return Err(e);
+        }
+    };
 
     let (mut active, change) = saving.moved_to(ImageStatus::Active)?;
     active.size = Some(outcome.size as i64);
@@ -171,8 +180,9 @@ async fn write_claimed(
 
 /// Stream `body` into `store` as the data of image `id`, counted against
 /// `expected` and `cap` and hashed as it passes, with the data's disk format
-/// checked when `check` is given; also yields the image's virtual size when
-/// it is known. On error nothing is left in the store.
+/// checked when `check` is given and its signature when `signed` is; also
+/// yields the image's virtual size when it is known. On error nothing is
+/// left in the store.
 pub(crate) async fn put_inspected(
     store: &StoreHandle,
     id: Uuid,
@@ -180,9 +190,10 @@ pub(crate) async fn put_inspected(
     expected: Option<u64>,
     cap: u64,
     check: Option<ImageCheck>,
+    signed: Option<SignatureCheck>,
 ) -> ServiceResult<(PutOutcome, Digests, Option<i64>)> {
     let end = Arc::new(Mutex::new(StreamEnd::default()));
-    let data = counted(body, expected, cap, check, Arc::clone(&end));
+    let data = counted(body, expected, cap, check, (id, signed), Arc::clone(&end));
     let put = store.put(&id.to_string(), expected, data).await;
     let (digests, ours, virtual_size) = {
         let mut end = end.lock().expect("no panics while held");
@@ -254,6 +265,8 @@ struct Counting {
     hasher: Option<Hasher>,
     /// Sees every byte as it arrives; decides when the body ends.
     format: Option<ImageCheck>,
+    /// The image, and the signature its data must match.
+    signed: (Uuid, Option<SignatureCheck>),
     expected: Option<u64>,
     cap: u64,
     end: Arc<Mutex<StreamEnd>>,
@@ -289,10 +302,23 @@ impl Counting {
         }
     }
 
-    /// Every byte has passed: publish the digests, end the stream.
+    /// Every byte has passed: verify the signature, publish the digests and
+    /// end the stream; a bad signature fails it instead, before the store
+    /// commits anything.
     async fn finish(&mut self) -> Option<Result<Bytes, StoreError>> {
         if let Some(hasher) = self.hasher.take() {
             let digests = hasher.finish().await;
+            let image = self.signed.0;
+            if let Some(check) = self.signed.1.take() {
+                let verdict = match digests.signed.as_deref() {
+                    Some(digest) => check.verify(digest),
+                    None => Err(SignatureError::Mismatch),
+                };
+                if let Err(error) = verdict {
+                    return Some(self.fail(ServiceError::Signature { image, error }));
+                }
+                tracing::info!(image = %image, "Successfully verified signature for image");
+            }
             self.end.lock().expect("no panics while held").digests = Some(digests);
         }
         None
@@ -365,14 +391,17 @@ fn counted(
     expected: Option<u64>,
     cap: u64,
     format: Option<ImageCheck>,
+    signed: (Uuid, Option<SignatureCheck>),
     end: Arc<Mutex<StreamEnd>>,
 ) -> BoxStream<'static, Result<Bytes, StoreError>> {
+    let digest = signed.1.as_ref().map(SignatureCheck::digest);
     let state = Counting {
         body,
         buf: BytesMut::with_capacity(CHUNK),
         seen: 0,
-        hasher: Some(Hasher::new()),
+        hasher: Some(Hasher::with_signature_digest(digest)),
         format,
+        signed,
         expected,
         cap,
         end,
