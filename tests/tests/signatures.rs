@@ -157,13 +157,10 @@ async fn store_certificate(token: &str, pem: &[u8]) -> String {
         .send()
         .await
         .expect("barbican store");
-    assert_eq!(
-        r.status(),
-        StatusCode::CREATED,
-        "store the certificate: {}",
-        r.text().await.unwrap()
-    );
-    let body: Value = r.json().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "store the certificate: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
     let secret_ref = body["secret_ref"].as_str().unwrap();
     secret_ref.rsplit('/').next().unwrap().to_owned()
 }
@@ -181,7 +178,10 @@ impl Demo {
 
     async fn start_with(env: &[(&str, &str)]) -> Self {
         barbican();
-        let glint = start_glint(env).await;
+        // Keystone shares the machine with everything else the tests start.
+        let mut env = env.to_vec();
+        env.push(("GLINT_AUTH__KEYSTONE__TIMEOUT_SECS", "60"));
+        let glint = start_glint(&env).await;
         Self {
             glint,
             token: demo_token().await,
@@ -202,13 +202,10 @@ impl Demo {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
-        r.json::<Value>().await.unwrap()["id"]
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["id"]
             .as_str()
             .unwrap()
             .to_owned()
