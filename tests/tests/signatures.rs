@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use glint_blackbox::keystone::{demo_token, start_glint};
+use glint_blackbox::keystone::{demo_token, keystone, project_scope, start_glint, token};
 use glint_blackbox::{Glint, StatusCode, pattern};
 use openssl::asn1::Asn1Time;
 use openssl::bn::BigNum;
@@ -186,6 +186,13 @@ impl Demo {
             glint,
             token: demo_token().await,
         }
+    }
+
+    /// As the administrator of project admin (copy-image is theirs by default).
+    async fn admin(env: &[(&str, &str)]) -> Self {
+        let mut demo = Self::start_with(env).await;
+        demo.token = token("admin", &keystone().admin_password, project_scope("admin")).await;
+        demo
     }
 
     /// A raw/bare image carrying `properties`.
@@ -532,7 +539,8 @@ async fn copy_image_verifies_the_copied_data() {
         ),
     )
     .unwrap();
-    let demo = Demo::start_with(&[("GLINT_CONFIG", config.to_str().unwrap())]).await;
+    // The image, its certificate and the copy all belong to the administrator's project.
+    let demo = Demo::admin(&[("GLINT_CONFIG", config.to_str().unwrap())]).await;
     let key = SigningKey::ecc(Nid::SECP384R1, "ECC_SECP384R1");
     let cert = store_certificate(&demo.token, &key.certificate()).await;
     let data = pattern(1 << 20, 4);
