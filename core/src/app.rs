@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::domain::protections::PropertyProtections;
 use crate::domain::rules::Formats;
+use crate::keymgr::KeyManager;
 use crate::metadef_providers::MetadefProviders;
 use crate::policy::Policy;
 use crate::store::StoreRegistry;
@@ -28,6 +29,8 @@ pub struct App {
     pub cache: ImageCache,
     /// Who may touch which extra properties.
     pub protections: PropertyProtections,
+    /// Where image signing certificates are read.
+    pub key_manager: KeyManager,
 }
 
 impl App {
@@ -64,6 +67,7 @@ impl App {
             disk: config.image_format.disk_formats.clone(),
         };
         let cache = ImageCache::new(&config, db.clone());
+        let key_manager = KeyManager::new(&config.barbican);
         Arc::new(Self {
             cache,
             config,
@@ -74,6 +78,7 @@ impl App {
             policy,
             metadef_providers,
             protections,
+            key_manager,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod fetch;
 pub mod format;
 pub mod jobs;
+pub mod keymgr;
 pub mod logging;
 pub mod metadef_providers;
 pub mod metrics;

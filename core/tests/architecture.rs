@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "auth",
             "fetch",
             "format",
+            "keymgr",
             "metadef_providers",
             "notify",
         ],
@@ -49,6 +50,7 @@ const NOT_FROM_API: &[&str] = &[
     "store",
     "cache",
     "fetch",
+    "keymgr",
     "metadef_providers",
     "notify",
 ];

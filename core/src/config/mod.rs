@@ -38,6 +38,7 @@ pub use sections::{
     ImportConfig, ImportFilteringConfig, LocationsConfig, MetadefProviderConfig, MetadefsConfig,
     PluginsConfig, PolicyConfig, QuotaConfig, StoreConfig,
 };
+pub use sections::{BarbicanConfig, KeyManagerBackend, KeyManagerConfig};
 
 /// The commented default configuration file: the first layer of every load,
 /// and what `glint config defaults` prints.
@@ -88,6 +89,10 @@ pub struct Config {
     pub import: ImportConfig,
     /// The glance-download import method (Glance's `[glance_download_properties]`).
     pub glance_download: GlanceDownloadConfig,
+    /// Where image signing certificates are read (castellan's `[key_manager]`).
+    pub key_manager: KeyManagerConfig,
+    /// The Barbican key manager (castellan's `[barbican]`).
+    pub barbican: BarbicanConfig,
     /// Per-project limits (Glance's unified limits).
     pub quotas: QuotaConfig,
     /// Metadata definitions served from elsewhere than the database.
@@ -155,6 +160,8 @@ section_defaults!(
     policy: PolicyConfig,
     import: ImportConfig,
     glance_download: GlanceDownloadConfig,
+    key_manager: KeyManagerConfig,
+    barbican: BarbicanConfig,
     quotas: QuotaConfig,
     metadefs: MetadefsConfig,
     cache: CacheConfig,
@@ -302,6 +309,14 @@ mod tests {
             "import": { "methods": ["glance-direct", "web-download", "copy-image"] },
             "glance_download": {
                 "extra_properties": ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"],
+            },
+            "key_manager": { "backend": "barbican" },
+            "barbican": {
+                "barbican_endpoint": "",
+                "barbican_api_version": "v1",
+                "barbican_endpoint_type": "public",
+                "barbican_region_name": "",
+                "timeout_secs": 30,
             },
             "quotas": {
                 "enabled": false,

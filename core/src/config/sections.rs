@@ -71,6 +71,38 @@ pub struct GlanceDownloadConfig {
     pub extra_properties: Vec<String>,
 }
 
+/// The key managers image signing certificates can be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyManagerBackend {
+    Barbican,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyManagerConfig {
+    /// The key manager holding the certificates that image signatures are
+    /// verified with (castellan's `backend`).
+    pub backend: KeyManagerBackend,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BarbicanConfig {
+    /// Barbican's endpoint; empty: the `key-manager` entry of the caller's
+    /// Keystone catalog.
+    pub barbican_endpoint: String,
+    /// Appended to the endpoint unless it already ends with it.
+    pub barbican_api_version: String,
+    /// The catalog interface (`public`, `internal`, `admin`) when the
+    /// endpoint comes from the catalog.
+    pub barbican_endpoint_type: String,
+    /// The catalog region when the endpoint comes from the catalog; empty: any.
+    pub barbican_region_name: String,
+    /// Seconds one request to Barbican may take.
+    pub timeout_secs: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationsConfig {

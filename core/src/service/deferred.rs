@@ -94,7 +94,7 @@ pub async fn copy_image(app: &App, work: &Work) -> Result<Outcome, StoreError> {
     let from = readable(Some(&work.url))
         .or_else(|| readable(None))
         .ok_or_else(|| service_error(ServiceError::NoReadableCopy(image.id)))?;
-    let copy = stores::copy_image_data(app, None, &image, &from, target)
+    let copy = stores::copy_image_data(app, None, &image, &from, target, None)
         .await
         .map_err(service_error)?;
     if let Err(e) = locations::add(app, image.id, target, &copy.url, copy.metadata.clone()).await {

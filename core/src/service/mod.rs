@@ -16,6 +16,7 @@ pub mod metadefs;
 pub mod notify;
 pub mod pending;
 pub mod quota;
+pub mod signature;
 pub mod staging;
 pub mod stores;
 pub mod tasks;
@@ -73,6 +74,12 @@ pub enum ServiceError {
     StoreReadOnly(String),
     #[error("The upload was interrupted: {0}")]
     UploadInterrupted(String),
+    /// The image's signature properties or its data failed verification.
+    #[error("Signature verification failed for image {image}: {error}")]
+    Signature {
+        image: Uuid,
+        error: signature::SignatureError,
+    },
     /// The data is not what the image's `disk_format` says, or is unsafe
     /// (Glance's `InvalidImageData`).
     #[error("{0}")]

@@ -2,10 +2,13 @@
 //! (`DELETE /v2/stores/{store_id}/{image_id}`), or make one in another store
 //! (the step copy-image imports are built on).
 
+use std::sync::{Arc, Mutex};
+
 use glint_sdk::{ErrorKind, StoreError};
 use uuid::Uuid;
 
 use super::images::get;
+use super::signature::{self, SignatureCheck};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -102,6 +105,7 @@ pub async fn copy_image_data(
     image: &Image,
     from: &Location,
     to_store_id: &str,
+    signed: Option<SignatureCheck>,
 ) -> ServiceResult<Location> {
     let acting = |store: &StoreHandle| match caller {
         Some(ctx) => store.acting_for(ctx),
@@ -125,9 +129,21 @@ pub async fn copy_image_data(
             expected: expected.unwrap_or_default(),
         });
     }
-    let put = target
-        .put(&image.id.to_string(), Some(got.total_size), got.data)
-        .await?;
+    let failure = Arc::new(Mutex::new(None));
+    let data = match signed {
+        Some(check) => signature::verified(image.id, got.data, check, Arc::clone(&failure)),
+        None => got.data,
+    };
+    let put = match target
+        .put(&image.id.to_string(), Some(got.total_size), data)
+        .await
+    {
+        Ok(put) => put,
+        Err(e) => {
+            let ours = failure.lock().expect("no panics while held").take();
+            return Err(ours.unwrap_or(e.into()));
+        }
+    };
     let mut metadata = put.metadata;
     metadata.insert("store".into(), to_store_id.into());
     Ok(Location {

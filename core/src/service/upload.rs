@@ -4,7 +4,9 @@
 //! 2. claim the image: `queued → saving` (compare-and-set, so one upload wins);
 //! 3. stream the body to the store, counting, hashing and inspecting its
 //!    disk format on the way; data that is not the image's `disk_format`, or
-//!    is unsafe, fails the stream at its end, so the store keeps none of it;
+//!    is unsafe, or does not match the image's signature
+//!    ([`super::signature`]), fails the stream at its end, so the store keeps
+//!    none of it;
 //! 4. record size, virtual size, digests and location: `saving → active`;
 //! 5. on any failure the store has removed its partial data and the image
 //!    goes back to `queued`, ready for a retry.
@@ -25,6 +27,7 @@ use super::images::{get_for, not_found_as};
 use super::inflight::DataOp;
 use super::notify::Notes;
 use super::quota::{self, Resource};
+use super::signature::{self, SignatureCheck, SignatureError};
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::context::RequestContext;
@@ -91,7 +94,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
         }
     };
     let body = op.watch(req.body);
-    let result = write_claimed(app, &store, &image, saving, body, req.expected_size).await;
+    let result = write_claimed(app, ctx, &store, &image, saving, body, req.expected_size).await;
     op.finish().await;
     result
 }
@@ -99,6 +102,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 /// Steps 3 to 5, for an image this request has claimed (`saving`).
 async fn write_claimed(
     app: &App,
+    ctx: &RequestContext,
     store: &StoreHandle,
     image: &Image,
     saving: Image,
@@ -113,16 +117,20 @@ async fn write_claimed(
         image.disk_format.as_deref(),
         &app.config.image_format,
     );
-    let (outcome, digests, virtual_size) =
-        match put_inspected(store, id, body, expected_size, cap, check).await {
-            Ok(done) => done,
-            Err(e) => {
-                let reason = format!("Failed to upload image data for image {id}: {e}");
-                restore_queued(app, &saving, super::notify::image_upload_failed(app, &reason))
-                    .await;
-                return Err(e);
-            }
-        };
+    // As Glance: a signed image's certificate is read once the image is
+    // `saving`, so a refusal puts it back to `queued` like a failed write.
+    let written = match signature::for_image(app, ctx, image).await {
+        Ok(signed) => put_inspected(store, id, body, expected_size, cap, check, signed).await,
+        Err(e) => Err(e),
+    };
+    let (outcome, digests, virtual_size) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            let reason = format!("Failed to upload image data for image {id}: {e}");
+            restore_queued(app, &saving, super::notify::image_upload_failed(app, &reason)).await;
+            return Err(e);
+        }
+    };
 
     let (mut active, change) = saving.moved_to(ImageStatus::Active)?;
     active.size = Some(outcome.size as i64);
@@ -173,8 +181,9 @@ async fn write_claimed(
 
 /// Stream `body` into `store` as the data of image `id`, counted against
 /// `expected` and `cap` and hashed as it passes, with the data's disk format
-/// checked when `check` is given; also yields the image's virtual size when
-/// it is known. On error nothing is left in the store.
+/// checked when `check` is given and its signature when `signed` is; also
+/// yields the image's virtual size when it is known. On error nothing is
+/// left in the store.
 pub(crate) async fn put_inspected(
     store: &StoreHandle,
     id: Uuid,
@@ -182,9 +191,10 @@ pub(crate) async fn put_inspected(
     expected: Option<u64>,
     cap: u64,
     check: Option<ImageCheck>,
+    signed: Option<SignatureCheck>,
 ) -> ServiceResult<(PutOutcome, Digests, Option<i64>)> {
     let end = Arc::new(Mutex::new(StreamEnd::default()));
-    let data = counted(body, expected, cap, check, Arc::clone(&end));
+    let data = counted(body, expected, cap, check, (id, signed), Arc::clone(&end));
     let put = store.put(&id.to_string(), expected, data).await;
     let (digests, ours, virtual_size) = {
         let mut end = end.lock().expect("no panics while held");
@@ -273,6 +283,8 @@ struct Counting {
     hasher: Option<Hasher>,
     /// Sees every byte as it arrives; decides when the body ends.
     format: Option<ImageCheck>,
+    /// The image, and the signature its data must match.
+    signed: (Uuid, Option<SignatureCheck>),
     expected: Option<u64>,
     cap: u64,
     end: Arc<Mutex<StreamEnd>>,
@@ -308,10 +320,23 @@ impl Counting {
         }
     }
 
-    /// Every byte has passed: publish the digests, end the stream.
+    /// Every byte has passed: verify the signature, publish the digests and
+    /// end the stream; a bad signature fails it instead, before the store
+    /// commits anything.
     async fn finish(&mut self) -> Option<Result<Bytes, StoreError>> {
         if let Some(hasher) = self.hasher.take() {
             let digests = hasher.finish().await;
+            let image = self.signed.0;
+            if let Some(check) = self.signed.1.take() {
+                let verdict = match digests.signed.as_deref() {
+                    Some(digest) => check.verify(digest),
+                    None => Err(SignatureError::Mismatch),
+                };
+                if let Err(error) = verdict {
+                    return Some(self.fail(ServiceError::Signature { image, error }));
+                }
+                tracing::info!(image = %image, "Successfully verified signature for image");
+            }
             self.end.lock().expect("no panics while held").digests = Some(digests);
         }
         None
@@ -384,14 +409,17 @@ fn counted(
     expected: Option<u64>,
     cap: u64,
     format: Option<ImageCheck>,
+    signed: (Uuid, Option<SignatureCheck>),
     end: Arc<Mutex<StreamEnd>>,
 ) -> BoxStream<'static, Result<Bytes, StoreError>> {
+    let digest = signed.1.as_ref().map(SignatureCheck::digest);
     let state = Counting {
         body,
         buf: BytesMut::with_capacity(CHUNK),
         seen: 0,
-        hasher: Some(Hasher::new()),
+        hasher: Some(Hasher::with_signature_digest(digest)),
         format,
+        signed,
         expected,
         cap,
         end,

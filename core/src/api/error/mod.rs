@@ -469,7 +469,8 @@ impl From<ServiceError> for ApiError {
             | E::UnknownPreferredStore(_)
             | E::RangeUnsupported
             | E::CacheNeedsActive
-            | E::CacheClearTarget => StatusCode::BAD_REQUEST,
+            | E::CacheClearTarget
+            | E::Signature { .. } => StatusCode::BAD_REQUEST,
             E::Patch(PatchError::Forbidden(_))
             | E::NotAuthorized { .. }
             | E::ActivationRefused { .. }

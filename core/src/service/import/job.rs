@@ -26,7 +26,7 @@ use crate::service::images::{modify, modify_leaving, modify_noting};
 use crate::service::inflight::DataOp;
 use crate::service::notify;
 use crate::service::upload::put_inspected;
-use crate::service::{ServiceError, ServiceResult, locations, staging, stores, tasks};
+use crate::service::{ServiceError, ServiceResult, locations, signature, staging, stores, tasks};
 
 /// How often a running import writes its progress into its task (Glance's interval).
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(60);
@@ -217,6 +217,9 @@ impl Job {
             .ok_or(ServiceError::ImageNotFound(id))?;
         // Nothing is stored yet: the event is written on its own.
         notify::record(app, notify::image_data(app, "image.prepare", &image, Some(store_id))).await;
+        // Every import method writes through Glance's `set_data`, which
+        // verifies a signed image's data: copy-image included.
+        let signed = signature::for_image(app, &self.caller, &image).await?;
         if matches!(self.method, Method::CopyImage) {
             let from = image
                 .locations
@@ -227,7 +230,8 @@ impl Job {
                 .cloned()
                 .ok_or(ServiceError::NoReadableCopy(id))?;
             let location =
-                stores::copy_image_data(app, Some(&self.caller), &image, &from, store_id).await?;
+                stores::copy_image_data(app, Some(&self.caller), &image, &from, store_id, signed)
+                    .await?;
             if let Err(e) =
                 locations::add(app, id, store_id, &location.url, location.metadata.clone()).await
             {
@@ -257,7 +261,7 @@ impl Job {
             &app.config.image_format,
         );
         let (outcome, digests, virtual_size) =
-            put_inspected(&store, id, body, Some(size), cap, check).await?;
+            put_inspected(&store, id, body, Some(size), cap, check, signed).await?;
         let mut metadata = outcome.metadata.clone();
         metadata.insert("store".into(), store_id.into());
         let location = Location {
