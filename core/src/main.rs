@@ -88,7 +88,7 @@ enum Command {
     },
     /// Copy images between two Images API v2 endpoints (Glint or Glance),
     /// or through a directory, as glance-replicator does.
-    Replicate(glint_core::replicate::cli::ReplicateArgs),
+    Replicate(glint_core::replicate::ReplicateArgs),
     /// Database maintenance.
     Db {
         #[arg(long, global = true)]
@@ -312,7 +312,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Replicate(args) => {
             glint_core::logging::init_cli();
-            glint_core::replicate::cli::run(args).await
+            glint_core::replicate::run(args).await
         }
         Command::Db {
             data_dir,

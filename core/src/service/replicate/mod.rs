@@ -1,6 +1,7 @@
-//! `glint replicate`: glance-replicator's commands over the Images API v2,
-//! between any two v2 endpoints (Glint or Glance), each authenticated on its
-//! own ([`crate::remote`]).
+//! Replication between two image services: glance-replicator's commands over
+//! the Images API v2, between any two v2 endpoints (Glint or Glance), each
+//! authenticated on its own ([`crate::remote`]). `glint replicate`
+//! ([`crate::replicate`]) is its command line.
 //!
 //! - `size SRC`: what a dump of SRC's active images would hold;
 //! - `compare SRC DST`: each active image of SRC missing from DST or
@@ -16,9 +17,8 @@
 //! size, `checksum` and `os_hash_value` before the target accepts it.
 //!
 //! This file decides what is replicated and what differs; [`sync`] does one
-//! image's steps, [`dump`] the directory side, [`cli`] the commands.
+//! image's steps, [`dump`] the directory side, [`verify`] checks data in flight.
 
-pub mod cli;
 pub mod dump;
 pub mod sync;
 pub mod verify;

@@ -9,14 +9,14 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::sync::{Action, Outcome, Source, id_of, sync_image};
-use super::{
-    DONT_REPLICATE, MemberChanges, Options, data_differences, differences, dump, replicated,
-    wanted_members,
-};
 use crate::config::Secret;
 use crate::jobs::progress::Progress;
 use crate::remote::{Auth, Credentials, Images};
+use crate::service::replicate::sync::{Action, Outcome, Source, id_of, sync_image};
+use crate::service::replicate::{
+    DONT_REPLICATE, MemberChanges, Options, data_differences, differences, dump, replicated,
+    wanted_members,
+};
 
 /// `glint replicate`: options shared by every command.
 #[derive(Debug, clap::Args)]
