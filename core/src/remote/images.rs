@@ -63,6 +63,7 @@ impl Images {
     /// page by page.
     pub async fn list(&self) -> Result<Vec<Map<String, Value>>, RemoteError> {
         let mut images: Vec<Map<String, Value>> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for hidden in ["false", "true"] {
             let mut next = Some(format!(
                 "/v2/images?limit={PAGE}&visibility=all&os_hidden={hidden}"
@@ -71,10 +72,9 @@ impl Images {
                 let page = self.json(Method::GET, &path, None).await?;
                 next = page.get("next").and_then(Value::as_str).map(str::to_owned);
                 let listed = page.get("images").and_then(Value::as_array);
-                for image in listed.into_iter().flatten() {
-                    if let Some(image) = image.as_object()
-                        && !images.iter().any(|i| i.get("id") == image.get("id"))
-                    {
+                for image in listed.into_iter().flatten().filter_map(Value::as_object) {
+                    let id = image.get("id").and_then(Value::as_str).unwrap_or_default();
+                    if seen.insert(id.to_owned()) {
                         images.push(image.clone());
                     }
                 }
