@@ -639,3 +639,70 @@ async fn glint_to_glint_with_keystone_and_a_dump_checked_against_its_hashes() {
 fn write_file(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
+
+/// Polls `check` every 200 ms for up to 60 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn the_replicate_job_keeps_a_target_in_sync() {
+    let source = Glint::start().await;
+    let target = Glint::start().await;
+    let a_data = pattern(200_000, 31);
+    let a = glint_image(
+        &source,
+        raw("a", json!({"owner": "p1", "visibility": "public"})),
+        &a_data,
+    )
+    .await;
+    let node = Glint::start_with(&[
+        ("GLINT_JOBS__REPLICATE__ENABLED", "true"),
+        ("GLINT_JOBS__REPLICATE__INTERVAL_SECS", "1"),
+        ("GLINT_JOBS__REPLICATE__SOURCE", source.url.as_str()),
+        ("GLINT_JOBS__REPLICATE__TARGET", target.url.as_str()),
+        ("GLINT_JOBS__REPLICATE__OWNER_MAP", "{p1 = \"p9\"}"),
+    ])
+    .await;
+    let http = &target.client;
+    eventually("the image on the target", || async {
+        get(http, &target.url(&format!("/v2/images/{}", id(&a))), None)
+            .await
+            .status()
+            == StatusCode::OK
+            && target.show(id(&a)).await["status"] == "active"
+    })
+    .await;
+    same_data(http, &target.url, &a, &a_data, None).await;
+    assert_eq!(target.show(id(&a)).await["owner"], "p9");
+
+    // A change at the source reaches the target on a later pass.
+    let r = source
+        .patch(
+            &format!("/v2/images/{}", id(&a)),
+            json!([{"op": "add", "path": "/os_distro", "value": "arch"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    eventually("the change on the target", || async {
+        target.show(id(&a)).await["os_distro"] == "arch"
+    })
+    .await;
+    assert!(
+        node.log().contains("replication pass done"),
+        "{}",
+        node.log()
+    );
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::RemoteError;
-use crate::config::Secret;
+use crate::config::{EndpointAuthConfig, Secret};
 
 /// A token is renewed when less than this much of its life is left.
 const RENEW_MARGIN: Duration = Duration::from_secs(300);
@@ -36,6 +36,33 @@ pub enum Auth {
     Token(Secret),
     /// A token issued by Keystone for these credentials.
     Password(Credentials),
+}
+
+impl Auth {
+    /// The authentication a `[jobs.replicate]` side's settings describe
+    /// (checked complete when the configuration was loaded).
+    pub fn from_config(config: Option<&EndpointAuthConfig>) -> Auth {
+        let Some(c) = config else {
+            return Auth::None;
+        };
+        if let Some(token) = &c.token {
+            return Auth::Token(token.clone());
+        }
+        let domain = c.domain.clone().unwrap_or_else(|| "Default".into());
+        match (&c.auth_url, &c.username, &c.password, &c.project_name) {
+            (Some(auth_url), Some(username), Some(password), Some(project_name)) => {
+                Auth::Password(Credentials {
+                    auth_url: auth_url.clone(),
+                    username: username.clone(),
+                    password: password.clone(),
+                    project_name: project_name.clone(),
+                    user_domain_name: domain.clone(),
+                    project_domain_name: domain,
+                })
+            }
+            _ => Auth::None,
+        }
+    }
 }
 
 /// The token requests carry, issued again when it nears its expiry.
