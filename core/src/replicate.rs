@@ -12,10 +12,10 @@ use serde_json::{Map, Value, json};
 use crate::config::Secret;
 use crate::jobs::progress::Progress;
 use crate::remote::{Auth, Credentials, Images};
-use crate::service::replicate::sync::{Action, Outcome, Source, id_of, sync_image};
+use crate::service::replicate::sync::{Source, sync_image};
 use crate::service::replicate::{
-    DONT_REPLICATE, MemberChanges, Options, data_differences, differences, dump, replicated,
-    wanted_members,
+    Action, DONT_REPLICATE, MemberChanges, Options, Outcome, data_differences, differences, dump,
+    id_of, replicated, wanted_members,
 };
 
 /// `glint replicate`: options shared by every command.

@@ -15,8 +15,8 @@ use super::lease::Lease;
 use super::{JobError, Worker, WorkerState};
 use crate::config::ReplicateJobConfig;
 use crate::remote::{Auth, Images};
-use crate::service::replicate::Options;
-use crate::service::replicate::sync::{Action, Source, sync_image};
+use crate::service::replicate::sync::{Source, sync_image};
+use crate::service::replicate::{Action, Options};
 
 pub const NAME: &str = "replicate";
 

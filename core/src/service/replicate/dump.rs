@@ -14,9 +14,8 @@ use futures::StreamExt;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::Options;
-use super::sync::{Action, Outcome, Source, id_of};
 use super::verify::{Expected, verified};
+use super::{Action, Options, Outcome, id_of};
 use crate::remote::{ByteStream, Images};
 
 /// Bytes read from a dump's data file at a time.
@@ -91,13 +90,7 @@ pub async fn dump_image(
     image: &Map<String, Value>,
     options: &Options,
 ) -> Outcome {
-    let mut outcome = Outcome {
-        id: id_of(image).to_owned(),
-        name: image.get("name").and_then(Value::as_str).map(str::to_owned),
-        action: Action::Unchanged,
-        details: Vec::new(),
-        bytes: 0,
-    };
+    let mut outcome = Outcome::new(image, Action::Unchanged);
     match dump_steps(source, dir, image, options, &mut outcome).await {
         Ok(()) => outcome,
         Err(e) => {
@@ -128,7 +121,11 @@ async fn dump_steps(
             write_data(stream, &data).await?;
         }
     }
-    let members = Source::Service(source).members(image).await?;
+    let members = if image.get("visibility").and_then(Value::as_str) == Some("shared") {
+        source.members(&id).await.map_err(|e| e.to_string())?
+    } else {
+        Vec::new()
+    };
     if !members.is_empty()
         || tokio::fs::try_exists(members_path(dir, &id))
             .await

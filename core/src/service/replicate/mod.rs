@@ -25,6 +25,7 @@ pub mod verify;
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// The fields glance-replicator leaves out by default (`--dontreplicate`).
@@ -283,6 +284,55 @@ impl MemberChanges {
         let removed = self.remove.iter().map(|m| format!("member {m} removed"));
         added.chain(status).chain(removed).collect()
     }
+}
+
+/// What was done to one image (or, with `dry_run`, would be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Created on the target with its data.
+    Created,
+    /// Found `queued` on the target (an earlier run stopped): data uploaded.
+    Resumed,
+    /// Metadata or members corrected.
+    Updated,
+    Unchanged,
+    /// Left alone, for the reason given.
+    Skipped,
+    Failed,
+}
+
+/// One image's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub name: Option<String>,
+    pub action: Action,
+    /// What changed, or why it was skipped or failed.
+    pub details: Vec<String>,
+    /// Data bytes copied (or to copy).
+    pub bytes: u64,
+}
+
+impl Outcome {
+    pub(crate) fn new(image: &Map<String, Value>, action: Action) -> Self {
+        Self {
+            id: id_of(image).to_owned(),
+            name: image.get("name").and_then(Value::as_str).map(str::to_owned),
+            action,
+            details: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn with(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+pub fn id_of(image: &Map<String, Value>) -> &str {
+    image.get("id").and_then(Value::as_str).unwrap_or("")
 }
 
 #[cfg(test)]

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::verify::{Expected, verified};
 use super::{
-    Difference, MemberChanges, Options, data_differences, differences, dump, replicated,
-    wanted_members,
+    Action, Difference, MemberChanges, Options, Outcome, data_differences, differences, dump,
+    id_of, replicated, wanted_members,
 };
 use crate::remote::{ByteStream, Images, RemoteError};
 
@@ -60,55 +59,6 @@ impl Source<'_> {
             Source::Dump(dir) => dump::open_data(dir, id).await,
         }
     }
-}
-
-/// What was done to one image (or, with `dry_run`, would be).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Created on the target with its data.
-    Created,
-    /// Found `queued` on the target (an earlier run stopped): data uploaded.
-    Resumed,
-    /// Metadata or members corrected.
-    Updated,
-    Unchanged,
-    /// Left alone, for the reason given.
-    Skipped,
-    Failed,
-}
-
-/// One image's outcome.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub id: String,
-    pub name: Option<String>,
-    pub action: Action,
-    /// What changed, or why it was skipped or failed.
-    pub details: Vec<String>,
-    /// Data bytes copied (or to copy).
-    pub bytes: u64,
-}
-
-impl Outcome {
-    fn new(image: &Map<String, Value>, action: Action) -> Self {
-        Self {
-            id: id_of(image).to_owned(),
-            name: image.get("name").and_then(Value::as_str).map(str::to_owned),
-            action,
-            details: Vec::new(),
-            bytes: 0,
-        }
-    }
-
-    fn with(mut self, details: Vec<String>) -> Self {
-        self.details = details;
-        self
-    }
-}
-
-pub fn id_of(image: &Map<String, Value>) -> &str {
-    image.get("id").and_then(Value::as_str).unwrap_or("")
 }
 
 /// Makes `target`'s copy of `image` the source's.
