@@ -169,7 +169,7 @@ async fn glance_to_glint_copies_once_then_only_what_changed() {
         .image(
             raw(
                 "a",
-                json!({"visibility": "public", "owner": "proj-a", "tags": ["x", "y"],
+                json!({"visibility": "private", "owner": "proj-a", "tags": ["x", "y"],
                 "min_ram": 128, "hw_disk_bus": "scsi"}),
             ),
             Some(&a_data),
@@ -227,7 +227,7 @@ async fn glance_to_glint_copies_once_then_only_what_changed() {
         same_data(http, dst, image, bytes, None).await;
     }
     let a_copy = glint.show(id(&a)).await;
-    assert_eq!(a_copy["visibility"], "public");
+    assert_eq!(a_copy["visibility"], "private");
     assert_eq!(a_copy["owner"], "proj-x");
     assert_eq!(a_copy["hw_disk_bus"], "scsi");
     assert_eq!(a_copy["min_ram"], 128);
@@ -303,7 +303,7 @@ async fn glance_to_glint_copies_once_then_only_what_changed() {
     glance.unshare(id(&b), "proj-c").await;
     let e_data = pattern(2048, 5);
     let e = glance
-        .image(raw("e", json!({"visibility": "public"})), Some(&e_data))
+        .image(raw("e", json!({"visibility": "community"})), Some(&e_data))
         .await;
     let (code, diff) = replicate(&[&["compare", src, dst][..], &map[..]].concat());
     assert_eq!(
@@ -410,7 +410,7 @@ async fn glint_to_glance_copies_and_dumps_and_loads() {
         &glint,
         raw(
             "a",
-            json!({"visibility": "public", "owner": "p1", "hw_rng_model": "virtio"}),
+            json!({"visibility": "community", "owner": "p1", "hw_rng_model": "virtio"}),
         ),
         &a_data,
     )
@@ -449,7 +449,7 @@ async fn glint_to_glance_copies_and_dumps_and_loads() {
             &a_copy["owner"],
             &a_copy["hw_rng_model"]
         ),
-        (&json!("public"), &json!("p1"), &json!("virtio"))
+        (&json!("community"), &json!("p1"), &json!("virtio"))
     );
     assert_eq!(
         members(http, dst, id(&b), None).await,
@@ -509,7 +509,7 @@ async fn glint_to_glance_copies_and_dumps_and_loads() {
     assert_eq!(again["bytes"], 0);
 
     let c_data = pattern(300_000, 13);
-    let c = glint_image(&glint, raw("c", json!({"visibility": "public"})), &c_data).await;
+    let c = glint_image(&glint, raw("c", json!({"visibility": "private"})), &c_data).await;
     let (code, dumped) = replicate(&["dump", src, path]);
     assert_eq!(code, 0);
     assert_eq!(
