@@ -91,11 +91,8 @@ pub fn verified(data: ByteStream, expected: Expected) -> Result<(ByteStream, Ver
                 if let Some(size) = s.expected.size
                     && s.read > size
                 {
-                    s.done = true;
-                    return Some((
-                        Err(mismatch(format!("more than the {size} bytes expected"))),
-                        s,
-                    ));
+                    let e = s.refuse(mismatch(format!("more than the {size} bytes expected")));
+                    return Some((Err(e), s));
                 }
                 let hashed = [&mut s.md5, &mut s.hash]
                     .into_iter()
