@@ -18,6 +18,8 @@ pub mod metadef_providers;
 pub mod metrics;
 pub mod notify;
 pub mod policy;
+pub mod remote;
+pub mod replicate;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -86,6 +86,9 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Copy images between two Images API v2 endpoints (Glint or Glance),
+    /// or through a directory, as glance-replicator does.
+    Replicate(glint_core::replicate::ReplicateArgs),
     /// Database maintenance.
     Db {
         #[arg(long, global = true)]
@@ -306,6 +309,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             let config = config_in(cli.config.as_deref(), data_dir)?;
             let app = glint_core::server::build(config).await?;
             cli::run_job(app, &job, json).await
+        }
+        Command::Replicate(args) => {
+            glint_core::logging::init_cli();
+            glint_core::replicate::run(args).await
         }
         Command::Db {
             data_dir,

@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "keymgr",
             "metadef_providers",
             "notify",
+            "remote",
         ],
     ),
     // The composition root the services receive.
@@ -41,12 +42,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What drives the services: HTTP handlers and periodic jobs.
     ("drivers", &["api", "jobs"]),
     // Process wiring.
-    ("process", &["server", "main", "lib", "admin", "logging"]),
+    ("process", &["server", "main", "lib", "admin", "logging", "replicate"]),
 ];
 
 /// Modules the HTTP layer reaches only through services.
 const NOT_FROM_API: &[&str] = &[
     "db",
+    "remote",
     "store",
     "cache",
     "fetch",

@@ -1,6 +1,7 @@
 //! Black-box test support: start the real `glint` binary on a free loopback
 //! port with its own data directory, and talk to it over HTTP.
 
+pub mod glance;
 pub mod keystone;
 pub mod mariadb;
 pub mod postgres;

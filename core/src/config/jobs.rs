@@ -3,7 +3,11 @@
 //! `scrub_pool_size`) keep their names at the top level of the file. Every
 //! default is in `config/defaults.toml`, as for the other sections.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use super::Secret;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +26,47 @@ pub struct JobsConfig {
     pub recovery: RecoveryConfig,
     /// Deferred work other than deletes (a hash to compute, ...).
     pub updater: UpdaterConfig,
+    /// Keeps another image service in sync with one (`glint replicate livecopy`).
+    pub replicate: ReplicateJobConfig,
+}
+
+/// `[jobs.replicate]`: `glint replicate livecopy SOURCE TARGET` on a timer,
+/// on one node at a time: the target ends each pass holding the source's
+/// active images (same ids, metadata, data, members). Off by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicateJobConfig {
+    pub enabled: bool,
+    /// Seconds between passes.
+    pub interval_secs: u64,
+    /// The Images API v2 endpoint copied from (`http://glance.example:9292`).
+    pub source: String,
+    /// The Images API v2 endpoint copied to.
+    pub target: String,
+    /// Correct the metadata of images the target has; create none, copy no data.
+    pub metadata_only: bool,
+    /// Fields neither replicated nor compared.
+    pub dont_replicate: Vec<String>,
+    /// Source project id → target project id, for owners and members.
+    pub owner_map: BTreeMap<String, String>,
+    /// How the job authenticates to the source (none when unset).
+    pub source_auth: Option<EndpointAuthConfig>,
+    /// How the job authenticates to the target (none when unset).
+    pub target_auth: Option<EndpointAuthConfig>,
+}
+
+/// A token, or Keystone v3 password credentials (all of `auth_url`,
+/// `username`, `password`, `project_name`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointAuthConfig {
+    pub token: Option<Secret>,
+    pub auth_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub project_name: Option<String>,
+    /// Domain of the user and the project ("Default" when unset).
+    pub domain: Option<String>,
 }
 
 /// `[jobs.updater]`: retries the pending work that is not a delete (a
@@ -86,4 +131,24 @@ pub struct PurgeConfig {
     pub age_in_days: u32,
     /// Most rows removed per table and run.
     pub max_rows: u32,
+}
+
+impl EndpointAuthConfig {
+    /// A token alone, or every one of the password settings.
+    pub fn check(&self) -> Result<(), String> {
+        let password = [
+            self.auth_url.is_some(),
+            self.username.is_some(),
+            self.password.is_some(),
+            self.project_name.is_some(),
+        ];
+        match (self.token.is_some(), password) {
+            (true, [false, false, false, false]) => Ok(()),
+            (false, [true, true, true, true]) => Ok(()),
+            (true, _) => Err("a token, or Keystone credentials, not both".into()),
+            (false, _) => Err(
+                "Keystone credentials need auth_url, username, password and project_name".into(),
+            ),
+        }
+    }
 }

@@ -29,7 +29,10 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
-pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig};
+pub use jobs::{
+    EndpointAuthConfig, JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, ReplicateJobConfig,
+    UpdaterConfig,
+};
 pub use load::Overrides;
 pub use notifications::NotificationsConfig;
 pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};
@@ -371,6 +374,17 @@ mod tests {
                     "interval_secs": 60,
                     "batch_size": 100,
                     "retry_max_secs": 3600,
+                },
+                "replicate": {
+                    "enabled": false,
+                    "interval_secs": 3600,
+                    "source": "",
+                    "target": "",
+                    "metadata_only": false,
+                    "dont_replicate": ["created_at", "date", "deleted_at", "location", "updated_at"],
+                    "owner_map": {},
+                    "source_auth": null,
+                    "target_auth": null,
                 },
             },
             "delayed_delete": false,

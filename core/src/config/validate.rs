@@ -48,6 +48,22 @@ impl Config {
                 "auth.strategy = \"keystone\" needs an [auth.keystone] table".to_string(),
             ));
         }
+        let replicate = &self.jobs.replicate;
+        if replicate.enabled && (replicate.source.is_empty() || replicate.target.is_empty()) {
+            return Err(figment::Error::from(
+                "jobs.replicate.enabled needs jobs.replicate.source and jobs.replicate.target"
+                    .to_string(),
+            ));
+        }
+        for (side, auth) in [
+            ("source_auth", &replicate.source_auth),
+            ("target_auth", &replicate.target_auth),
+        ] {
+            if let Some(auth) = auth {
+                auth.check()
+                    .map_err(|e| figment::Error::from(format!("jobs.replicate.{side}: {e}")))?;
+            }
+        }
         if self.cache.prefetch_workers == 0 || self.cache.prune_interval_secs == 0 {
             return Err(figment::Error::from(
                 "cache.prefetch_workers and cache.prune_interval_secs must be positive".to_string(),

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::lease::Lease;
 use super::progress::Progress;
 use super::reaper::{self, Reaper};
-use super::{node_name, purge, recovery, updater};
+use super::{node_name, purge, recovery, replicate, updater};
 use crate::app::App;
 use crate::config::Config;
 use crate::db::{Database, DbError, Purged, WorkKind};
@@ -129,6 +129,11 @@ pub async fn list(config: &Config, db: &Database, as_json: bool) -> anyhow::Resu
             updater::NAME,
             jobs.updater.enabled,
             jobs.updater.interval_secs,
+        ),
+        (
+            replicate::NAME,
+            jobs.replicate.enabled,
+            jobs.replicate.interval_secs,
         ),
     ];
     let workers: Vec<Value> = configured

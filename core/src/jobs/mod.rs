@@ -19,6 +19,7 @@ pub mod progress;
 pub mod purge;
 pub mod reaper;
 pub mod recovery;
+pub mod replicate;
 pub mod runner;
 pub mod updater;
 
@@ -32,6 +33,7 @@ use self::notify::NotifyWorker;
 use self::purge::PurgeWorker;
 use self::reaper::Reaper;
 use self::recovery::Recovery;
+use self::replicate::Replicator;
 use self::runner::Runner;
 use self::updater::Updater;
 use crate::app::App;
@@ -109,6 +111,12 @@ pub fn start(app: &Arc<App>) -> Runner {
     }
     if config.jobs.recovery.enabled {
         workers.push(Box::new(Recovery::new(Arc::clone(app))));
+    }
+    if config.jobs.replicate.enabled {
+        match Replicator::new(&config.jobs.replicate, lease(replicate::NAME)) {
+            Ok(worker) => workers.push(Box::new(worker)),
+            Err(e) => tracing::error!(error = %e, "the replicate job cannot start"),
+        }
     }
     if config.notifications.enabled() {
         workers.push(Box::new(NotifyWorker::new(

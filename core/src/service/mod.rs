@@ -16,6 +16,7 @@ pub mod metadefs;
 pub mod notify;
 pub mod pending;
 pub mod quota;
+pub mod replicate;
 pub mod signature;
 pub mod staging;
 pub mod stores;
