@@ -146,7 +146,14 @@ pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> 
     } else {
         print!(
             "{}",
-            plugins_text(&host_abi, &plugins, &refused, &duplicates, &searched, &missing)
+            plugins_text(
+                &host_abi,
+                &plugins,
+                &refused,
+                &duplicates,
+                &searched,
+                &missing
+            )
         );
     }
     Ok(if missing.is_empty() {
@@ -195,7 +202,10 @@ fn plugins_text(
     for p in plugins {
         let _ = writeln!(out, "{}  {}", text(&p["driver"]), text(&p["file"]));
         let _ = writeln!(out, "    built with plugin ABI {}", text(&p["abi_version"]));
-        let stores = p["stores"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let stores = p["stores"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if stores.is_empty() {
             let _ = writeln!(out, "    used by no configured store");
         }
@@ -289,6 +299,41 @@ pub async fn db_upgrade(db: &Database, as_json: bool) -> anyhow::Result<ExitCode
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugins_text_shows_abi_stores_and_refusals() {
+        let plugins = [json!({
+            "driver": "acme", "file": "/p/libglint_store_acme.so", "abi_version": "1.1",
+            "stores": [
+                { "id": "fast", "capabilities": { "read": true, "write": true, "delete": false,
+                                                 "size": true, "ranged_read": false } },
+                { "id": "bad", "capabilities": { "error": "ConfigInvalid: `root` is required" } },
+            ],
+        })];
+        let refused = [json!({ "file": "/p/libglint_store_new.so", "reason": "built for 1.9" })];
+        let driver = "gone".to_owned();
+        let text = plugins_text(
+            "1.2",
+            &plugins,
+            &refused,
+            &[],
+            &["/p".to_owned()],
+            &[&driver],
+        );
+        assert_eq!(
+            text,
+            "this glint speaks store plugin ABI 1.2\n\
+             acme  /p/libglint_store_acme.so\n\
+             \x20   built with plugin ABI 1.1\n\
+             \x20   store fast: read, write, size\n\
+             \x20   store bad: cannot open: ConfigInvalid: `root` is required\n\
+             refused /p/libglint_store_new.so: built for 1.9\n\
+             searched /p\n\
+             missing: no plugin provides driver 'gone'\n"
+        );
+        assert_eq!(short_version("1.2.0"), "1.2");
+        assert_eq!(short_version("7"), "7");
+    }
 
     #[test]
     fn secrets_are_redacted_by_name_and_in_urls() {
