@@ -78,7 +78,7 @@ fn without_nulls(value: Value) -> Value {
     }
 }
 
-/// `glint plugins list`: each store plugin found, the plugin ABI it was built
+/// `glint plugins list`: each store plugin found, the glint-sdk it was built
 /// with, and the configured stores that use it (opened, for their capabilities);
 /// the files refused, with why; where it looked. Fails when a configured store's
 /// driver has no plugin.
@@ -105,9 +105,9 @@ pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> 
         plugins.push(json!({
             "file": plugin.path().display().to_string(),
             "driver": driver,
-            // The plugin ABI stamped into the library by the glint-sdk it was built with.
+            // The glint-sdk release the library was built with; its plugin ABI (in the
+            // library header) is at most the host's, or it would have been refused.
             "sdk_version": plugin.sdk_version(),
-            "abi_version": short_version(&plugin.sdk_version()),
             "host_abi_version": host_abi,
             "stores": stores,
         }));
@@ -201,7 +201,7 @@ fn plugins_text(
     let _ = writeln!(out, "this glint speaks store plugin ABI {host_abi}");
     for p in plugins {
         let _ = writeln!(out, "{}  {}", text(&p["driver"]), text(&p["file"]));
-        let _ = writeln!(out, "    built with plugin ABI {}", text(&p["abi_version"]));
+        let _ = writeln!(out, "    built with glint-sdk {}", text(&p["sdk_version"]));
         let stores = p["stores"]
             .as_array()
             .map(Vec::as_slice)
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn plugins_text_shows_abi_stores_and_refusals() {
         let plugins = [json!({
-            "driver": "acme", "file": "/p/libglint_store_acme.so", "abi_version": "1.1",
+            "driver": "acme", "file": "/p/libglint_store_acme.so", "sdk_version": "0.1.0",
             "stores": [
                 { "id": "fast", "capabilities": { "read": true, "write": true, "delete": false,
                                                  "size": true, "ranged_read": false } },
@@ -324,7 +324,7 @@ mod tests {
             text,
             "this glint speaks store plugin ABI 1.2\n\
              acme  /p/libglint_store_acme.so\n\
-             \x20   built with plugin ABI 1.1\n\
+             \x20   built with glint-sdk 0.1.0\n\
              \x20   store fast: read, write, size\n\
              \x20   store bad: cannot open: ConfigInvalid: `root` is required\n\
              refused /p/libglint_store_new.so: built for 1.9\n\

@@ -15,7 +15,8 @@ use glint_blackbox::{
 };
 use serde_json::{Value, json};
 
-/// The store plugin ABI of the pinned SDK (`sdk/compat/glint-sdk-1.2`).
+/// The pinned SDK (`sdk/compat/glint-sdk-1.2`): its crate version and store plugin ABI.
+const PREVIOUS_SDK: &str = "0.1.0";
 const PREVIOUS_ABI: &str = "1.2";
 
 fn compat_dir() -> PathBuf {
@@ -119,7 +120,12 @@ mod previous_minor_kit {
 fn the_previous_minor_plugin_is_stamped_with_its_abi_and_describes_itself() {
     let plugin = glint_sdk::host::load_store_plugin(&previous_minor_plugin())
         .unwrap_or_else(|err| panic!("{err}"));
-    assert_eq!(plugin.sdk_version(), format!("{PREVIOUS_ABI}.0"));
+    assert_eq!(plugin.sdk_version(), PREVIOUS_SDK);
+    let packaged = std::fs::read_to_string(compat_dir().join("glint-sdk-1.2/src/abi.rs")).unwrap();
+    assert!(
+        packaged.contains(&format!("pub const ABI_VERSION: &str = \"{PREVIOUS_ABI}.0\";")),
+        "sdk/compat/glint-sdk-1.2 is not store plugin ABI {PREVIOUS_ABI}"
+    );
     assert_eq!(plugin.driver_name(), "dirhash");
     // `describe` came with ABI 1.2: the server reads it from a 1.2 plugin.
     let description = plugin.description().expect("a 1.2 plugin describes itself");
@@ -156,7 +162,7 @@ async fn the_server_serves_images_through_a_plugin_of_the_previous_minor() {
     )
     .unwrap();
 
-    // `plugins list` names the ABI the plugin was built with and the store that uses it.
+    // `plugins list` names the SDK the plugin was built with and the store that uses it.
     let (ok, listing) = glint_cli(&["plugins", "list", "--json"], &config, &[&library]);
     assert!(ok, "{listing}");
     let plugin = listing["plugins"]
@@ -166,7 +172,7 @@ async fn the_server_serves_images_through_a_plugin_of_the_previous_minor() {
         .find(|p| p["driver"] == "dirhash")
         .unwrap_or_else(|| panic!("{listing}"));
     assert_eq!(plugin["file"], library.to_str().unwrap());
-    assert_eq!(plugin["abi_version"], PREVIOUS_ABI);
+    assert_eq!(plugin["sdk_version"], PREVIOUS_SDK);
     let (major, minor) = host_abi();
     assert_eq!(
         plugin["host_abi_version"],
