@@ -123,7 +123,9 @@ fn the_previous_minor_plugin_is_stamped_with_its_abi_and_describes_itself() {
     assert_eq!(plugin.sdk_version(), PREVIOUS_SDK);
     let packaged = std::fs::read_to_string(compat_dir().join("glint-sdk-1.2/src/abi.rs")).unwrap();
     assert!(
-        packaged.contains(&format!("pub const ABI_VERSION: &str = \"{PREVIOUS_ABI}.0\";")),
+        packaged.contains(&format!(
+            "pub const ABI_VERSION: &str = \"{PREVIOUS_ABI}.0\";"
+        )),
         "sdk/compat/glint-sdk-1.2 is not store plugin ABI {PREVIOUS_ABI}"
     );
     assert_eq!(plugin.driver_name(), "dirhash");

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::host::{Store, load_store_plugin};
 use glint_sdk::{ErrorKind, StoreError};
-use glint_store_rbd::SNAPSHOT;
 use glint_sdk_testkit::{cdylib_path, collect, odd_chunks, random_bytes, sha256};
+use glint_store_rbd::SNAPSHOT;
 use serde_json::json;
 use support::{ceph, remove_image};
 
