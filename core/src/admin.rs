@@ -78,13 +78,16 @@ fn without_nulls(value: Value) -> Value {
     }
 }
 
-/// `glint plugins list`: each store plugin found, what it provides, and the
-/// configured stores that use it (opened, for their capabilities).
+/// `glint plugins list`: each store plugin found, the glint-sdk it was built
+/// with, and the configured stores that use it (opened, for their capabilities);
+/// the files refused, with why; where it looked. Fails when a configured store's
+/// driver has no plugin.
 pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> {
     let dirs = config.plugin_dirs();
-    let plugins = crate::store::load_plugins(&dirs, &config.plugins.paths);
-    let mut out = Vec::new();
-    for (driver, plugin) in &plugins {
+    let found = crate::store::discover_plugins(&dirs, &config.plugins.paths);
+    let host_abi = short_version(glint_sdk::abi::ABI_VERSION);
+    let mut plugins = Vec::new();
+    for (driver, plugin) in &found.plugins {
         let mut stores = Vec::new();
         for (id, store) in config.stores.iter().filter(|(_, s)| &s.driver == driver) {
             let capabilities = match plugin.open(id, &store.options) {
@@ -99,55 +102,145 @@ pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> 
             };
             stores.push(json!({ "id": id, "capabilities": capabilities }));
         }
-        out.push(json!({
+        plugins.push(json!({
             "file": plugin.path().display().to_string(),
             "driver": driver,
+            // The glint-sdk release the library was built with; its plugin ABI (in the
+            // library header) is at most the host's, or it would have been refused.
             "sdk_version": plugin.sdk_version(),
-            "host_abi_version": glint_sdk::abi::ABI_VERSION,
+            "host_abi_version": host_abi,
             "stores": stores,
         }));
     }
+    let refused: Vec<Value> = found
+        .refused
+        .iter()
+        .map(|err| json!({ "file": refused_file(err), "reason": err.to_string() }))
+        .collect();
+    let duplicates: Vec<Value> = found
+        .duplicates
+        .iter()
+        .map(|(driver, ignored, used)| {
+            json!({ "driver": driver, "ignored": ignored.display().to_string(), "used": used.display().to_string() })
+        })
+        .collect();
     let missing: Vec<&String> = config
         .stores
         .values()
         .map(|s| &s.driver)
-        .filter(|d| !plugins.contains_key(*d))
+        .filter(|d| !found.plugins.contains_key(*d))
         .collect();
+    let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     if as_json {
-        let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "plugins": out,
+                "host_abi_version": host_abi,
+                "plugins": plugins,
+                "refused": refused,
+                "duplicates": duplicates,
                 "searched": searched,
                 "missing_drivers": missing,
             }))?
         );
     } else {
-        for p in &out {
-            println!(
-                "{}  driver={}  sdk={} (host ABI {})",
-                p["file"].as_str().unwrap_or(""),
-                p["driver"].as_str().unwrap_or(""),
-                p["sdk_version"].as_str().unwrap_or(""),
-                glint_sdk::abi::ABI_VERSION,
-            );
-            for s in p["stores"].as_array().into_iter().flatten() {
-                println!("    store {}: {}", s["id"], s["capabilities"]);
-            }
-        }
-        for d in &dirs {
-            println!("searched {}", d.display());
-        }
-        for driver in &missing {
-            println!("missing: no plugin provides driver '{driver}'");
-        }
+        print!(
+            "{}",
+            plugins_text(
+                &host_abi,
+                &plugins,
+                &refused,
+                &duplicates,
+                &searched,
+                &missing
+            )
+        );
     }
     Ok(if missing.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `major.minor` of an ABI version (`1.2.0` → `1.2`): the patch number carries no meaning.
+fn short_version(version: &str) -> String {
+    let mut parts = version.splitn(3, '.');
+    match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) => format!("{major}.{minor}"),
+        _ => version.to_owned(),
+    }
+}
+
+/// The file a refusal names.
+fn refused_file(err: &glint_sdk::host::LoadError) -> String {
+    use glint_sdk::host::LoadError;
+    let path = match err {
+        LoadError::Open { path, .. }
+        | LoadError::NotAPlugin { path, .. }
+        | LoadError::Incompatible { path, .. }
+        | LoadError::LayoutMismatch { path, .. }
+        | LoadError::Init { path, .. } => path,
+    };
+    path.display().to_string()
+}
+
+/// The human-readable `plugins list`: a block per plugin, then what was left out.
+fn plugins_text(
+    host_abi: &str,
+    plugins: &[Value],
+    refused: &[Value],
+    duplicates: &[Value],
+    searched: &[String],
+    missing: &[&String],
+) -> String {
+    use std::fmt::Write as _;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut out = String::new();
+    // Infallible: writing to a String.
+    let _ = writeln!(out, "this glint speaks store plugin ABI {host_abi}");
+    for p in plugins {
+        let _ = writeln!(out, "{}  {}", text(&p["driver"]), text(&p["file"]));
+        let _ = writeln!(out, "    built with glint-sdk {}", text(&p["sdk_version"]));
+        let stores = p["stores"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if stores.is_empty() {
+            let _ = writeln!(out, "    used by no configured store");
+        }
+        for s in stores {
+            let c = &s["capabilities"];
+            let what = match c["error"].as_str() {
+                Some(error) => format!("cannot open: {error}"),
+                None => ["read", "write", "delete", "size", "ranged_read"]
+                    .into_iter()
+                    .filter(|name| c[*name] == true)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let _ = writeln!(out, "    store {}: {what}", text(&s["id"]));
+        }
+    }
+    for r in refused {
+        let _ = writeln!(out, "refused {}: {}", text(&r["file"]), text(&r["reason"]));
+    }
+    for d in duplicates {
+        let _ = writeln!(
+            out,
+            "ignored {}: driver {} is already provided by {}",
+            text(&d["ignored"]),
+            text(&d["driver"]),
+            text(&d["used"])
+        );
+    }
+    for dir in searched {
+        let _ = writeln!(out, "searched {dir}");
+    }
+    for driver in missing {
+        let _ = writeln!(out, "missing: no plugin provides driver '{driver}'");
+    }
+    out
 }
 
 /// `glint db check`: 0 when the schema is current, 2 when an upgrade is
@@ -206,6 +299,41 @@ pub async fn db_upgrade(db: &Database, as_json: bool) -> anyhow::Result<ExitCode
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugins_text_shows_abi_stores_and_refusals() {
+        let plugins = [json!({
+            "driver": "acme", "file": "/p/libglint_store_acme.so", "sdk_version": "0.1.0",
+            "stores": [
+                { "id": "fast", "capabilities": { "read": true, "write": true, "delete": false,
+                                                 "size": true, "ranged_read": false } },
+                { "id": "bad", "capabilities": { "error": "ConfigInvalid: `root` is required" } },
+            ],
+        })];
+        let refused = [json!({ "file": "/p/libglint_store_new.so", "reason": "built for 1.9" })];
+        let driver = "gone".to_owned();
+        let text = plugins_text(
+            "1.2",
+            &plugins,
+            &refused,
+            &[],
+            &["/p".to_owned()],
+            &[&driver],
+        );
+        assert_eq!(
+            text,
+            "this glint speaks store plugin ABI 1.2\n\
+             acme  /p/libglint_store_acme.so\n\
+             \x20   built with glint-sdk 0.1.0\n\
+             \x20   store fast: read, write, size\n\
+             \x20   store bad: cannot open: ConfigInvalid: `root` is required\n\
+             refused /p/libglint_store_new.so: built for 1.9\n\
+             searched /p\n\
+             missing: no plugin provides driver 'gone'\n"
+        );
+        assert_eq!(short_version("1.2.0"), "1.2");
+        assert_eq!(short_version("7"), "7");
+    }
 
     #[test]
     fn secrets_are_redacted_by_name_and_in_urls() {

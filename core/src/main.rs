@@ -102,8 +102,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginsCommand {
-    /// Each plugin found: file, driver, SDK version, the stores using it and
-    /// their capabilities; where it looked. Fails when a configured driver has no plugin.
+    /// Each plugin found: driver, file, the plugin ABI it was built with, the
+    /// stores using it and their capabilities; files refused and why; where it
+    /// looked. Fails when a configured driver has no plugin.
     List {
         #[arg(long)]
         json: bool,

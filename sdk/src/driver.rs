@@ -13,7 +13,7 @@ use crate::{
 /// called concurrently from any host thread; returned futures are polled by the host's runtime, so
 /// blocking or runtime-bound work belongs on the plugin's own threads ([`crate::runtime`]).
 ///
-/// Each `# Behavior` line below is enforced by the conformance suite in `glint-testkit`.
+/// Each `# Behavior` line below is enforced by the conformance suite in `glint-sdk-testkit`.
 pub trait StoreDriver: Send + Sync + Sized + 'static {
     /// The driver name a store configuration selects (`driver = "file"`).
     const DRIVER: &'static str;

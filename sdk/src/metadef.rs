@@ -58,7 +58,7 @@ pub struct NamespaceEntry {
 ///
 /// The host keeps the filtering, sorting and paging of lists, the visibility rules and the API; a
 /// provider only answers what it has. Each `# Behavior` line below is enforced by the metadef
-/// provider conformance suite in `glint-testkit`.
+/// provider conformance suite in `glint-sdk-testkit`.
 pub trait MetadefProvider: Send + Sync + Sized + 'static {
     /// The driver name a provider configuration selects (`driver = "dir"`).
     const DRIVER: &'static str;

@@ -95,8 +95,8 @@ impl Glint {
                 "GLINT_PLUGINS__PATHS",
                 format!(
                     "[{:?}, {:?}]",
-                    glint_testkit::cdylib_path("glint-store-file"),
-                    glint_testkit::cdylib_path("glint-store-http")
+                    glint_sdk_testkit::cdylib_path("glint-store-file"),
+                    glint_sdk_testkit::cdylib_path("glint-store-http")
                 ),
             )
             .env("GLINT_LOG", "info,glint_core=debug")
@@ -236,7 +236,7 @@ impl Drop for Glint {
 /// Copies the freshly built `dir` metadef provider plugin into
 /// `<data_dir>/plugins`, where `glint serve` finds it by its name.
 pub fn install_metadef_dir_plugin(data_dir: &Path) {
-    let plugin = glint_testkit::cdylib_path("glint-metadef-dir");
+    let plugin = glint_sdk_testkit::cdylib_path("glint-metadef-dir");
     let dir = data_dir.join("plugins");
     std::fs::create_dir_all(&dir).expect("create the plugin directory");
     std::fs::copy(&plugin, dir.join("libglint_metadef_dir.so"))
@@ -289,4 +289,63 @@ pub fn md5_hex(data: &[u8]) -> String {
 pub fn sha512_hex(data: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha512::digest(data))
+}
+
+/// The workspace's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate lives in the workspace root")
+        .to_path_buf()
+}
+
+/// The target directory for crates built outside the workspace (the plugin template, the plugins
+/// built against pinned SDKs): `target/out-of-tree`, kept between runs and shared by them, so
+/// their common dependencies build once. Also the profile this test was built with.
+pub fn outside_target() -> (PathBuf, String) {
+    let profile_dir = target_dir();
+    let profile = profile_dir
+        .file_name()
+        .expect("target/<profile>")
+        .to_string_lossy()
+        .into_owned();
+    let target = profile_dir
+        .parent()
+        .expect("target/<profile> has a parent")
+        .join("out-of-tree");
+    (target, profile)
+}
+
+/// Runs `cargo <args>` in the crate folder `dir`, as a vendor would, with the target directory of
+/// [`outside_target`] and this test's profile; fails the test with cargo's output when it fails.
+pub fn cargo_outside(dir: &Path, args: &[&str]) {
+    let (target, profile) = outside_target();
+    // The cargo that runs this test, so the pinned toolchain builds the crate too.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", &target);
+    if profile == "release" {
+        command.arg("--release");
+    }
+    let started = Instant::now();
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("cargo {args:?} in {}: {err}", dir.display()));
+    assert!(
+        output.status.success(),
+        "cargo {args:?} in {} failed ({}); if it says the lock file needs updating, run \
+         `cargo update --workspace` in that folder and commit its Cargo.lock:\n{}\n{}",
+        dir.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!(
+        "cargo {args:?} in {} took {:.1?}",
+        dir.display(),
+        started.elapsed()
+    );
 }

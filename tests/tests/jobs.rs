@@ -78,7 +78,7 @@ impl Site {
             .env("GLINT_CONFIG", self.dir.path().join("glint.toml"))
             .env(
                 "GLINT_PLUGINS__PATHS",
-                format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")),
+                format!("[{:?}]", glint_sdk_testkit::cdylib_path("glint-store-file")),
             )
             .env("GLINT_LOG", "info,glint_core=debug")
             .stdin(Stdio::null());

@@ -46,7 +46,7 @@ impl Site {
             .env("GLINT_CONFIG", self.dir.path().join("glint.toml"))
             .env(
                 "GLINT_PLUGINS__PATHS",
-                format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")),
+                format!("[{:?}]", glint_sdk_testkit::cdylib_path("glint-store-file")),
             )
             .env("GLINT_LOG", "info,glint_core=debug")
             .stdin(Stdio::null());
@@ -714,8 +714,8 @@ async fn deferred_hash(by_cli: bool) {
     );
     let plugins = format!(
         "[{:?}, {:?}]",
-        glint_testkit::cdylib_path("glint-store-file"),
-        glint_testkit::cdylib_path("glint-store-http")
+        glint_sdk_testkit::cdylib_path("glint-store-file"),
+        glint_sdk_testkit::cdylib_path("glint-store-http")
     );
     let env = [
         ("GLINT_PLUGINS__PATHS", plugins.as_str()),

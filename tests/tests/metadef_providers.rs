@@ -360,8 +360,8 @@ async fn a_metadef_plugin_listed_in_plugin_paths_is_loaded_as_one() {
     std::fs::write(&file, provider_config(&bundled_dir(), "")).unwrap();
     let paths = format!(
         "[{:?}, {:?}]",
-        glint_testkit::cdylib_path("glint-store-file"),
-        glint_testkit::cdylib_path("glint-metadef-dir")
+        glint_sdk_testkit::cdylib_path("glint-store-file"),
+        glint_sdk_testkit::cdylib_path("glint-metadef-dir")
     );
     let g = Glint::start_in_with(
         data_dir,

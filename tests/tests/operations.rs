@@ -373,7 +373,7 @@ fn glint_command(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env(
             "GLINT_PLUGINS__PATHS",
-            format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")),
+            format!("[{:?}]", glint_sdk_testkit::cdylib_path("glint-store-file")),
         )
         .env("GLINT_LOG", "info")
         .stdin(Stdio::null());

@@ -23,7 +23,7 @@ fn glint(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(dir)
         .env(
             "GLINT_PLUGINS__PATHS",
-            format!("[{:?}]", glint_testkit::cdylib_path("glint-store-file")),
+            format!("[{:?}]", glint_sdk_testkit::cdylib_path("glint-store-file")),
         )
         .envs(env.iter().copied())
         .stdin(Stdio::null())

@@ -4,74 +4,22 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
-use glint_blackbox::{Glint, StatusCode, md5_hex, pattern, target_dir};
+use glint_blackbox::{
+    Glint, StatusCode, cargo_outside, md5_hex, outside_target, pattern, repo_root, target_dir,
+};
 use serde_json::{Value, json};
 
 /// The example crate's folder.
 fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives in the workspace root")
-        .join("examples/out-of-tree-store")
+    repo_root().join("examples/out-of-tree-store")
 }
 
-/// The example's own target directory under the workspace's (`target/out-of-tree`), kept between
-/// runs, and the profile this test was built with.
-fn example_target() -> (PathBuf, String) {
-    let profile_dir = target_dir();
-    let profile = profile_dir
-        .file_name()
-        .expect("target/<profile>")
-        .to_string_lossy()
-        .into_owned();
-    let target = profile_dir
-        .parent()
-        .expect("target/<profile> has a parent")
-        .join("out-of-tree");
-    (target, profile)
-}
-
-/// Runs `cargo <subcommand> --locked` in the example's folder, as a vendor would, and fails the
-/// test with cargo's output when it fails.
-fn cargo_in_example(subcommand: &str) {
-    let (target, profile) = example_target();
-    // The cargo that runs this test, so the pinned toolchain builds the plugin too.
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .arg(subcommand)
-        // The example's own Cargo.lock pins what it builds, as the workspace's does under CI.
-        .arg("--locked")
-        .current_dir(example_dir())
-        .env("CARGO_TARGET_DIR", &target);
-    if profile == "release" {
-        command.arg("--release");
-    }
-    let started = Instant::now();
-    let output = command
-        .output()
-        .unwrap_or_else(|err| panic!("cargo {subcommand} for the example: {err}"));
-    assert!(
-        output.status.success(),
-        "cargo {subcommand} in {} failed ({}); if it says the lock file needs updating, run \
-         `cargo update --workspace` in that folder and commit its Cargo.lock:\n{}\n{}",
-        example_dir().display(),
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    eprintln!(
-        "cargo {subcommand} in examples/out-of-tree-store took {:.1?}",
-        started.elapsed()
-    );
-}
-
-/// Builds the example and returns the path of its library.
+/// Builds the example (its own Cargo.lock pins what it builds, as the workspace's does under CI)
+/// and returns the path of its library.
 fn build_example() -> PathBuf {
-    cargo_in_example("build");
-    let (target, profile) = example_target();
+    cargo_outside(&example_dir(), &["build", "--locked"]);
+    let (target, profile) = outside_target();
     let library = target.join(profile).join("libglint_store_dirhash.so");
     assert!(library.exists(), "{} is missing", library.display());
     library
@@ -174,8 +122,27 @@ async fn a_plugin_built_outside_the_workspace_stores_images() {
 }
 
 #[test]
-fn the_example_passes_the_conformance_suite_from_its_own_folder() {
-    // What the example's README tells vendors to run: the SDK's conformance suite (and the
-    // driver's own tests) through the real loader, with `glint-testkit` as a dev-dependency.
-    cargo_in_example("test");
+fn the_templates_own_ci_passes() {
+    // What the example's README tells vendors to run in their CI: build the library, run the
+    // SDK's conformance suite (and the driver's own tests) through the real loader, then load it
+    // into a glint (the one built with this test) and store, read and delete an image through it.
+    let (target, profile) = outside_target();
+    let output = Command::new("bash")
+        .arg(example_dir().join("ci.sh"))
+        .env("GLINT", target_dir().join("glint"))
+        .env("PROFILE", &profile)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("run ci.sh");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "ci.sh failed ({}):\n{}\n{stderr}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(
+        stderr.contains("== ok: dirhash built, passed the kit"),
+        "{stderr}"
+    );
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use glint_sdk::DriverDescription;
-use glint_sdk::host::{StorePlugin, discover_store_plugins};
+use glint_sdk::host::{Discovered, StorePlugin, discover_store_plugins};
 use serde_json::{Map, Value, json};
 
 pub use self::layer::{RetryPolicy, StoreHandle};
@@ -213,9 +213,16 @@ fn detail_properties(driver: &str, options: &Map<String, Value>) -> Value {
 }
 
 /// Loads every explicit store plugin path and every `libglint_store_*.so`
-/// in `dirs`, keyed by driver name (see `glint_sdk::host::plugin_files`).
+/// in `dirs`, and says what it refused and ignored (`glint plugins list`).
+pub fn discover_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> Discovered<StorePlugin> {
+    discover_store_plugins(dirs, paths)
+}
+
+/// Loads every explicit store plugin path and every `libglint_store_*.so`
+/// in `dirs`, keyed by driver name (see `glint_sdk::host::plugin_files`);
+/// refusals and duplicates are logged.
 pub fn load_plugins(dirs: &[PathBuf], paths: &[PathBuf]) -> BTreeMap<String, StorePlugin> {
-    let found = discover_store_plugins(dirs, paths);
+    let found = discover_plugins(dirs, paths);
     for err in &found.refused {
         tracing::error!("{err}");
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use glint_sdk::ErrorKind;
 use glint_sdk::host::{Store, load_store_plugin};
 use glint_sdk::serde_json::{Value, json};
-use glint_testkit::{cdylib_path, collect, odd_chunks, random_bytes};
+use glint_sdk_testkit::{cdylib_path, collect, odd_chunks, random_bytes};
 
 /// The library `cargo test` built for this crate (the `rlib` crate type makes it build first).
 fn plugin() -> PathBuf {
@@ -18,7 +18,7 @@ fn options(scratch: &Path) -> Value {
 }
 
 // One #[test] per case of the kit, each enforcing lines of the `# Behavior` lists of `StoreDriver`.
-glint_testkit::store_conformance_suite!(plugin(), options);
+glint_sdk_testkit::store_conformance_suite!(plugin(), options);
 
 fn open(scratch: &Path) -> Store {
     load_store_plugin(&plugin())

@@ -22,10 +22,10 @@ fn bundled_dir() -> PathBuf {
 }
 
 fn plugin() -> PathBuf {
-    glint_testkit::cdylib_path("glint_metadef_dir")
+    glint_sdk_testkit::cdylib_path("glint_metadef_dir")
 }
 
-glint_testkit::metadef_provider_conformance_suite!(plugin(), |_: &Path| json!({
+glint_sdk_testkit::metadef_provider_conformance_suite!(plugin(), |_: &Path| json!({
     "path": bundled_dir()
 }));
 

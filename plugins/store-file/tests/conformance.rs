@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 use glint_sdk::ErrorKind;
 use glint_sdk::host::{Store, load_store_plugin};
-use glint_testkit::{cdylib_path, collect, odd_chunks, random_bytes};
+use glint_sdk_testkit::{cdylib_path, collect, odd_chunks, random_bytes};
 use serde_json::json;
 
 fn plugin() -> PathBuf {
@@ -16,7 +16,7 @@ fn options(datadir: &Path) -> serde_json::Value {
     json!({ "datadir": datadir, "chunk_size": 65_536 })
 }
 
-glint_testkit::store_conformance_suite!(plugin(), options);
+glint_sdk_testkit::store_conformance_suite!(plugin(), options);
 
 fn open(datadir: &Path) -> Store {
     load_store_plugin(&plugin())

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use futures::{StreamExt, stream};
 use glint_sdk::host::load_store_plugin;
-use glint_testkit::{cdylib_path, random_bytes};
+use glint_sdk_testkit::{cdylib_path, random_bytes};
 use serde_json::json;
 
 const GIB: u64 = 1 << 30;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use glint_sdk::host::{Store, load_store_plugin};
 use glint_sdk::{ErrorKind, ReadRange, StoreError};
-use glint_testkit::{cdylib_path, collect, random_bytes};
+use glint_sdk_testkit::{cdylib_path, collect, random_bytes};
 use serde_json::json;
 
 /// The nginx this suite reads from, started by the shared backend script when it is not running.
@@ -95,7 +95,7 @@ fn place(_scratch: &Path, name: &str) -> (String, PathBuf) {
     )
 }
 
-glint_testkit::store_readonly_conformance_suite!(plugin(), |_: &Path| json!({}), place);
+glint_sdk_testkit::store_readonly_conformance_suite!(plugin(), |_: &Path| json!({}), place);
 
 fn open(options: serde_json::Value) -> Store {
     load_store_plugin(&plugin())

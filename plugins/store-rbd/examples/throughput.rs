@@ -14,7 +14,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::host::{Store, load_store_plugin};
-use glint_testkit::{cdylib_path, random_bytes};
+use glint_sdk_testkit::{cdylib_path, random_bytes};
 
 const GIB: u64 = 1 << 30;
 const CHUNK: usize = 1 << 20;

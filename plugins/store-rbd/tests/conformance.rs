@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::host::{Store, load_store_plugin};
 use glint_sdk::{ErrorKind, StoreError};
+use glint_sdk_testkit::{cdylib_path, collect, odd_chunks, random_bytes, sha256};
 use glint_store_rbd::SNAPSHOT;
-use glint_testkit::{cdylib_path, collect, odd_chunks, random_bytes, sha256};
 use serde_json::json;
 use support::{ceph, remove_image};
 
@@ -25,7 +25,7 @@ fn options(_scratch: &Path) -> serde_json::Value {
     ceph().options(1)
 }
 
-glint_testkit::store_conformance_suite!(plugin(), options);
+glint_sdk_testkit::store_conformance_suite!(plugin(), options);
 
 fn open(options: &serde_json::Value) -> Result<Store, StoreError> {
     load_store_plugin(&plugin())

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use glint_sdk::host::{Store, load_store_plugin};
 use glint_sdk::{ErrorKind, StoreError};
-use glint_testkit::cdylib_path;
+use glint_sdk_testkit::cdylib_path;
 use serde_json::json;
 use support::ceph;
 

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::DataStream;
 use glint_sdk::host::{Store, load_store_plugin};
-use glint_testkit::random_bytes;
+use glint_sdk_testkit::random_bytes;
 
 const MIB: usize = 1024 * 1024;
 

@@ -5,11 +5,11 @@ mod support;
 
 use support::{options, plugin, segmented_options};
 
-glint_testkit::store_conformance_suite!(plugin(), options);
+glint_sdk_testkit::store_conformance_suite!(plugin(), options);
 
 /// Every image of a MiB or more is a Static Large Object of 256 KiB segments here.
 mod segmented {
     use super::*;
 
-    glint_testkit::store_conformance_suite!(plugin(), segmented_options);
+    glint_sdk_testkit::store_conformance_suite!(plugin(), segmented_options);
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use glint_sdk::{ErrorKind, ReadRange};
-use glint_testkit::{collect, odd_chunks, random_bytes, sha256};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes, sha256};
 use serde_json::json;
 use support::{keystone_swift, open, runtime};
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use glint_sdk::tracing::field::{Field, Visit};
 use glint_sdk::tracing::span::{Attributes, Id, Record};
 use glint_sdk::tracing::{self, Event, Metadata, Subscriber};
-use glint_testkit::{collect, odd_chunks, random_bytes};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes};
 use serde_json::json;
 use support::{Account, open, options, runtime, swift};
 

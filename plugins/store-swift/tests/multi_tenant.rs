@@ -5,7 +5,7 @@
 mod support;
 
 use glint_sdk::{Acl, ErrorKind, RequestContext};
-use glint_testkit::{collect, odd_chunks, random_bytes, sha256};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes, sha256};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{keystone_swift, open, runtime};

@@ -6,7 +6,7 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use glint_testkit::{collect, odd_chunks, random_bytes};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes};
 use support::{open, options, runtime, swift};
 
 /// Forgets every tempauth token: tempauth keeps them in memcached only.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::{StreamExt, stream};
 use glint_sdk::host::{Store, load_store_plugin};
 use glint_sdk::{DataStream, ErrorKind, ReadRange, StoreError};
-use glint_testkit::{collect, odd_chunks, random_bytes, sha256};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes, sha256};
 use serde_json::json;
 use support::{Account, container_name, open, options, plugin, runtime, segmented_options, swift};
 

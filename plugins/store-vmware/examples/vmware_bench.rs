@@ -17,7 +17,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::StreamExt;
 use glint_sdk::DataStream;
-use glint_testkit::random_bytes;
+use glint_sdk_testkit::random_bytes;
 
 const MIB: u64 = 1024 * 1024;
 

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use glint_sdk::host::Store;
 use glint_sdk::{ErrorKind, StoreError};
-use glint_testkit::{collect, odd_chunks, random_bytes};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes};
 use serde_json::json;
 use support::{Vcsim, image_dir, open, plugin, plugin_path, runtime, start_vcsim};
 
@@ -30,7 +30,7 @@ fn options(scratch: &Path) -> serde_json::Value {
     vcsim().options(&image_dir(name))
 }
 
-glint_testkit::store_conformance_suite!(plugin_path(), options);
+glint_sdk_testkit::store_conformance_suite!(plugin_path(), options);
 
 fn put(store: &Store, image_id: &str, data: &Bytes) -> Result<String, StoreError> {
     runtime().block_on(async {

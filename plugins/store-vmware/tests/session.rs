@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 
 use bytes::Bytes;
 use glint_sdk::host::Store;
-use glint_testkit::{collect, odd_chunks, random_bytes};
+use glint_sdk_testkit::{collect, odd_chunks, random_bytes};
 use reqwest::Certificate;
 use serde_json::json;
 use support::{Vcsim, image_dir, open, runtime, start_vcsim};

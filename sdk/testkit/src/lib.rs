@@ -2,12 +2,13 @@
 //!
 //! Each case enforces lines of the `# Behavior` lists on [`glint_sdk::StoreDriver`], and runs only
 //! when the driver has the capabilities it needs: otherwise it is skipped, and says so ([`Outcome`]:
-//! the case's name and the missing capabilities are printed, and returned to the caller).
+//! `cargo test` shows a line `conformance: <case> SKIPPED: the driver lacks the capability <names>`
+//! even for a passing test, and the caller of [`run_case`] gets the names back).
 //! Use it from a plugin's integration test:
 //!
 //! ```ignore
-//! glint_testkit::store_conformance_suite!(
-//!     glint_testkit::cdylib_path("glint_store_file"),
+//! glint_sdk_testkit::store_conformance_suite!(
+//!     glint_sdk_testkit::cdylib_path("glint_store_file"),
 //!     |scratch: &std::path::Path| serde_json::json!({ "datadir": scratch })
 //! );
 //! ```
@@ -69,8 +70,8 @@ macro_rules! store_conformance_suite {
 /// reads that object at and the file that holds it (see [`Seeder`]).
 ///
 /// ```ignore
-/// glint_testkit::store_readonly_conformance_suite!(
-///     glint_testkit::cdylib_path("glint_store_http"),
+/// glint_sdk_testkit::store_readonly_conformance_suite!(
+///     glint_sdk_testkit::cdylib_path("glint_store_http"),
 ///     |_: &std::path::Path| serde_json::json!({}),
 ///     |_: &std::path::Path, name: &str| (format!("{URL}/{name}"), DOCROOT.join(name))
 /// );
@@ -115,17 +116,31 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Prints a skipped case with its name and the missing capabilities.
+    /// Prints a skipped case, by name and with the capabilities it needed, on the test process's
+    /// standard error.
+    ///
+    /// The line is written to the stream itself, not through `eprintln!`, which the test harness
+    /// captures and throws away for a passing test: a skip must be seen in a plain `cargo test`,
+    /// or a driver that lost a capability would pass the kit silently.
     pub fn report(&self, case: &str) {
-        if let Outcome::Skipped { missing } = self {
-            if missing.is_empty() {
-                eprintln!("skipped: {case}: nothing to check, the driver has every capability");
-            } else {
-                eprintln!(
-                    "skipped: {case}: the driver lacks the capability {}",
-                    missing.join(", ")
-                );
-            }
+        if let Some(line) = self.skip_line(case) {
+            use std::io::Write as _;
+            // Ignored failure: a closed stderr leaves nobody to tell.
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    /// The line [`Outcome::report`] prints for `case`, `None` when the case ran its checks.
+    pub fn skip_line(&self, case: &str) -> Option<String> {
+        match self {
+            Outcome::Passed => None,
+            Outcome::Skipped { missing } if missing.is_empty() => Some(format!(
+                "conformance: {case} SKIPPED: nothing to check, the driver has every capability"
+            )),
+            Outcome::Skipped { missing } => Some(format!(
+                "conformance: {case} SKIPPED: the driver lacks the capability {}",
+                missing.join(", ")
+            )),
         }
     }
 }
@@ -263,7 +278,7 @@ pub fn cdylib_path(crate_name: &str) -> PathBuf {
 
 /// The path of a cdylib example of this workspace (`target/<profile>/examples/lib<name>.so`).
 ///
-/// `cargo test -p glint-testkit` builds the kit's example plugins, among them `store_future_abi`,
+/// `cargo test -p glint-sdk-testkit` builds the kit's example plugins, among them `store_future_abi`,
 /// which is intentionally incompatible, for loader tests.
 pub fn example_cdylib_path(name: &str) -> PathBuf {
     profile_dir().join("examples").join(library_file(name))

@@ -6,8 +6,8 @@
 //! from a plugin's integration test:
 //!
 //! ```ignore
-//! glint_testkit::metadef_provider_conformance_suite!(
-//!     glint_testkit::cdylib_path("glint_metadef_dir"),
+//! glint_sdk_testkit::metadef_provider_conformance_suite!(
+//!     glint_sdk_testkit::cdylib_path("glint_metadef_dir"),
 //!     |_: &std::path::Path| serde_json::json!({ "path": "/usr/share/glint/metadefs" })
 //! );
 //! ```

@@ -2,15 +2,15 @@
 //! read-only one, so the suite itself is exercised on more than one implementation.
 
 mod memory {
-    glint_testkit::store_conformance_suite!(
-        glint_testkit::example_cdylib_path("store_memory"),
+    glint_sdk_testkit::store_conformance_suite!(
+        glint_sdk_testkit::example_cdylib_path("store_memory"),
         |_: &std::path::Path| serde_json::json!({})
     );
 }
 
 mod readonly {
-    glint_testkit::store_conformance_suite!(
-        glint_testkit::example_cdylib_path("store_readonly"),
+    glint_sdk_testkit::store_conformance_suite!(
+        glint_sdk_testkit::example_cdylib_path("store_readonly"),
         |_: &std::path::Path| serde_json::json!({ "objects": { "hello": "world" } })
     );
 }
@@ -18,7 +18,7 @@ mod readonly {
 /// A case the driver lacks capabilities for tells its caller which ones, instead of passing
 /// silently; one that ran says so.
 mod outcomes {
-    use glint_testkit::{Outcome, cases, example_cdylib_path, run_case};
+    use glint_sdk_testkit::{Outcome, cases, example_cdylib_path, run_case};
 
     #[test]
     fn skipped_cases_name_the_missing_capabilities() {
@@ -46,4 +46,26 @@ mod outcomes {
             Outcome::Skipped { missing: vec![] }
         );
     }
+}
+
+/// A skip reaches the output of a plain `cargo test`, where a passing test's captured output does
+/// not: this test runs one skipping case of this very binary and reads its standard error.
+#[test]
+fn a_plain_test_run_shows_skipped_cases() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["readonly::round_trip_multi_mib", "--exact"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "conformance: round_trip_multi_mib SKIPPED: the driver lacks the capability write"
+        ),
+        "{stderr}"
+    );
 }

@@ -7,7 +7,7 @@ use glint_sdk::ErrorKind;
 use glint_sdk::host::{
     LoadError, PluginKind, StorePlugin, discover_store_plugins, load_store_plugin, plugin_files,
 };
-use glint_testkit::{collect, example_cdylib_path, odd_chunks, random_bytes};
+use glint_sdk_testkit::{collect, example_cdylib_path, odd_chunks, random_bytes};
 use serde_json::json;
 
 fn load(name: &str) -> StorePlugin {

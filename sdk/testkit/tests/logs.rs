@@ -7,7 +7,7 @@ use glint_sdk::host::load_store_plugin;
 use glint_sdk::tracing::field::{Field, Visit};
 use glint_sdk::tracing::span::{Attributes, Id, Record};
 use glint_sdk::tracing::{self, Event, Metadata, Subscriber};
-use glint_testkit::example_cdylib_path;
+use glint_sdk_testkit::example_cdylib_path;
 
 /// Records `target level field=value…` for every event.
 struct Capture(Arc<Mutex<Vec<String>>>);

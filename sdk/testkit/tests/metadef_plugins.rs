@@ -6,7 +6,7 @@ use std::path::Path;
 use glint_sdk::ErrorKind;
 use glint_sdk::host::{LoadError, PluginKind, load_metadef_plugin, load_store_plugin};
 use glint_sdk::metadef::NamespaceVisibility;
-use glint_testkit::example_cdylib_path;
+use glint_sdk_testkit::example_cdylib_path;
 use serde_json::{Value, json};
 
 fn memory_options() -> Value {
@@ -18,8 +18,8 @@ fn memory_options() -> Value {
 }
 
 mod memory {
-    glint_testkit::metadef_provider_conformance_suite!(
-        glint_testkit::example_cdylib_path("metadef_memory"),
+    glint_sdk_testkit::metadef_provider_conformance_suite!(
+        glint_sdk_testkit::example_cdylib_path("metadef_memory"),
         |_: &std::path::Path| super::memory_options()
     );
 }

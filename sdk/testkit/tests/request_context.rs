@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use glint_sdk::host::{LoadError, PluginKind, Store, load_store_plugin};
 use glint_sdk::{Acl, DataStream, ErrorKind, RequestContext};
-use glint_testkit::{collect, example_cdylib_path};
+use glint_sdk_testkit::{collect, example_cdylib_path};
 use serde_json::json;
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -50,7 +50,7 @@ fn setting(settings: &HashMap<String, String>, script: &str, key: &str) -> Strin
 
 /// A plugin of this workspace, freshly built for this test run.
 pub fn plugin(crate_name: &str) -> String {
-    let path = glint_testkit::cdylib_path(crate_name);
+    let path = glint_sdk_testkit::cdylib_path(crate_name);
     assert!(
         path.exists(),
         "{} is missing: build the workspace first (cargo build --workspace)",

@@ -112,7 +112,7 @@ fn run_script(name: &str, env: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 pub fn plugin() -> PathBuf {
-    glint_testkit::cdylib_path("glint_store_swift")
+    glint_sdk_testkit::cdylib_path("glint_store_swift")
 }
 
 /// Test containers are named `glint-t-<pid>-<tag>`, so a later run can remove those of test

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use glint_sdk::host::{Store, StorePlugin, load_store_plugin};
-use glint_testkit::cdylib_path;
+use glint_sdk_testkit::cdylib_path;
 use serde_json::json;
 
 /// One running vcsim, as `vcsim-up.sh` describes it.
