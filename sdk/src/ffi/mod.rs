@@ -5,6 +5,7 @@
 
 mod buffer;
 mod error;
+mod ext;
 mod log;
 mod metadef;
 mod module;
@@ -13,9 +14,11 @@ mod store;
 mod stream;
 pub mod v1_0;
 pub mod v1_1;
+pub mod v1_2;
 
 pub use buffer::FfiBuf;
 pub use error::{FfiError, FfiResult};
+pub use ext::{FfiStoreExt, FfiStoreExtBox};
 pub use log::HostLogger;
 pub use metadef::{
     FfiMetadefProvider, FfiMetadefProviderBox, FfiNamespaceEntry, MetadefPluginModule,
@@ -33,6 +36,9 @@ pub(crate) use error::{guard, panicked};
 pub(crate) use log::level_code;
 #[cfg(feature = "host")]
 pub(crate) use metadef::import as metadef_import;
+#[cfg(feature = "host")]
+pub(crate) use ext::import as ext_import;
+pub(crate) use ext::export_store_ext;
 #[cfg(feature = "host")]
 pub(crate) use store::import;
 pub(crate) use store::{export_store, guarded};
