@@ -29,7 +29,9 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
-pub use jobs::{JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig};
+pub use jobs::{
+    AuditConfig, JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig,
+};
 pub use load::Overrides;
 pub use notifications::NotificationsConfig;
 pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};
@@ -347,6 +349,17 @@ mod tests {
                     "interval_secs": 60,
                     "batch_size": 100,
                     "retry_max_secs": 3600,
+                },
+                "audit": {
+                    "enabled": true,
+                    "interval_secs": 3600,
+                    "batch_size": 100,
+                    "content": false,
+                    "content_mb_per_sec": 50,
+                    "reaudit_days": 30,
+                    "orphans": false,
+                    "orphan_grace_secs": 86_400,
+                    "auto_repair": false,
                 },
             },
             "delayed_delete": false,
