@@ -140,7 +140,7 @@ pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> 
                     let c = opened.capabilities();
                     json!({
                         "read": c.read, "write": c.write, "delete": c.delete,
-                        "size": c.size, "ranged_read": c.ranged_read,
+                        "size": c.size, "ranged_read": c.ranged_read, "list": c.list,
                     })
                 }
                 Err(e) => json!({ "error": e.to_string() }),
