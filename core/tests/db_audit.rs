@@ -60,10 +60,19 @@ mod cases {
         let since = first.first_failed_at.expect("a failure has a first time");
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let again = db
-            .record_audit(&check(AuditKind::Presence, id, "file:///a", "size_mismatch"))
+            .record_audit(&check(
+                AuditKind::Presence,
+                id,
+                "file:///a",
+                "size_mismatch",
+            ))
             .await
             .unwrap();
-        assert_eq!(again.first_failed_at, Some(since), "still failing since then");
+        assert_eq!(
+            again.first_failed_at,
+            Some(since),
+            "still failing since then"
+        );
         // Another kind of check on the same URL is another row.
         db.record_audit(&check(AuditKind::Content, id, "file:///a", "ok"))
             .await
@@ -82,7 +91,12 @@ mod cases {
             .unwrap();
         assert_eq!(healed.first_failed_at, None);
         assert!(db.audit_results(false, Some(id)).await.unwrap().is_empty());
-        assert!(db.audit_results(false, Some(Uuid::new_v4())).await.unwrap().is_empty());
+        assert!(
+            db.audit_results(false, Some(Uuid::new_v4()))
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     pub async fn damaged_locations_are_the_failed_copies_of_that_image(db: Database) {
@@ -94,9 +108,16 @@ mod cases {
             (AuditKind::Presence, id, "file:///slow", "unreadable"),
             (AuditKind::Presence, other, "file:///other", "missing"),
         ] {
-            db.record_audit(&check(kind, image, url, outcome)).await.unwrap();
+            db.record_audit(&check(kind, image, url, outcome))
+                .await
+                .unwrap();
         }
-        let urls = ["file:///bad", "file:///good", "file:///slow", "file:///other"];
+        let urls = [
+            "file:///bad",
+            "file:///good",
+            "file:///slow",
+            "file:///other",
+        ];
         let damaged = db.damaged_locations(id, &urls).await.unwrap();
         assert_eq!(damaged.into_iter().collect::<Vec<_>>(), ["file:///bad"]);
         assert!(db.damaged_locations(id, &[]).await.unwrap().is_empty());
@@ -121,12 +142,22 @@ mod cases {
         let rows = db.audit_results(false, None).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].outcome, "handed_to_reaper");
-        assert_eq!(rows[0].first_failed_at, seen.first_failed_at, "first seen is kept");
+        assert_eq!(
+            rows[0].first_failed_at, seen.first_failed_at,
+            "first seen is kept"
+        );
         let pending = db.list_work().await.unwrap();
         assert_eq!(pending.len(), 1);
-        assert_eq!((pending[0].kind, pending[0].url.as_str()), (WorkKind::DeleteData, url));
+        assert_eq!(
+            (pending[0].kind, pending[0].url.as_str()),
+            (WorkKind::DeleteData, url)
+        );
         // Pending work and locations name their URLs: neither is an orphan.
-        let live = image(Uuid::new_v4(), ImageStatus::Active, &["file:///images/live"]);
+        let live = image(
+            Uuid::new_v4(),
+            ImageStatus::Active,
+            &["file:///images/live"],
+        );
         db.create_image(&live).await.unwrap();
         let asked: Vec<String> = [url, "file:///images/live", "file:///images/none"]
             .map(String::from)
@@ -141,17 +172,32 @@ mod cases {
         let mut ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
         ids.sort();
         for (n, id) in ids.iter().enumerate() {
-            let status = if n == 2 { ImageStatus::Queued } else { ImageStatus::Active };
+            let status = if n == 2 {
+                ImageStatus::Queued
+            } else {
+                ImageStatus::Active
+            };
             let url = format!("file:///images/{id}");
             let urls: Vec<&str> = if n == 2 { vec![] } else { vec![url.as_str()] };
             db.create_image(&image(*id, status, &urls)).await.unwrap();
         }
         let first = db.active_images_after(None, 2).await.unwrap();
-        assert_eq!(first.iter().map(|i| i.id).collect::<Vec<_>>(), [ids[0], ids[1]]);
+        assert_eq!(
+            first.iter().map(|i| i.id).collect::<Vec<_>>(),
+            [ids[0], ids[1]]
+        );
         assert_eq!(first[0].locations.len(), 1, "with their locations");
         let rest = db.active_images_after(Some(ids[1]), 2).await.unwrap();
-        assert_eq!(rest.iter().map(|i| i.id).collect::<Vec<_>>(), [ids[3], ids[4]]);
-        assert!(db.active_images_after(Some(ids[4]), 2).await.unwrap().is_empty());
+        assert_eq!(
+            rest.iter().map(|i| i.id).collect::<Vec<_>>(),
+            [ids[3], ids[4]]
+        );
+        assert!(
+            db.active_images_after(Some(ids[4]), 2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     pub async fn rows_of_gone_locations_are_pruned(db: Database) {
@@ -165,9 +211,14 @@ mod cases {
                 .await
                 .unwrap();
         }
-        db.record_audit(&check(AuditKind::Orphan, Uuid::nil(), "file:///x", "orphan"))
-            .await
-            .unwrap();
+        db.record_audit(&check(
+            AuditKind::Orphan,
+            Uuid::nil(),
+            "file:///x",
+            "orphan",
+        ))
+        .await
+        .unwrap();
         assert_eq!(db.prune_audit().await.unwrap(), 1);
         let left: Vec<String> = db
             .audit_results(true, None)

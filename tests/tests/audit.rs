@@ -87,10 +87,7 @@ options = {{ datadir = {spare:?}, fsync = false }}
     }
 
     async fn image(&self, data: &[u8]) -> String {
-        let id = self
-            .glint
-            .create_with_data("audited", data)
-            .await["id"]
+        let id = self.glint.create_with_data("audited", data).await["id"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -110,9 +107,13 @@ options = {{ datadir = {spare:?}, fsync = false }}
             metadata,
             status: "active".into(),
         };
-        db.append_location(Uuid::parse_str(id).unwrap(), &location, &[ImageStatus::Active])
-            .await
-            .unwrap();
+        db.append_location(
+            Uuid::parse_str(id).unwrap(),
+            &location,
+            &[ImageStatus::Active],
+        )
+        .await
+        .unwrap();
         db.close().await;
     }
 
@@ -220,7 +221,12 @@ async fn a_corrupted_byte_is_found_reported_avoided_and_repaired_from_the_health
     assert!(expected.contains(&md5_hex(&data)), "{expected}");
     let mut corrupted = data.clone();
     corrupted[data.len() / 2] ^= 0x5a;
-    assert!(finding["found"].as_str().unwrap().contains(&md5_hex(&corrupted)));
+    assert!(
+        finding["found"]
+            .as_str()
+            .unwrap()
+            .contains(&md5_hex(&corrupted))
+    );
     assert!(finding["first_failed_at"].is_string());
 
     // The API reads the healthy copy, though the damaged one is in the heavier store.
@@ -232,7 +238,11 @@ async fn a_corrupted_byte_is_found_reported_avoided_and_repaired_from_the_health
     assert_eq!(repaired["repaired"].as_array().unwrap().len(), 1);
     assert_eq!(std::fs::read(site.file("fast", &damaged)).unwrap(), data);
     let (code, after) = site.admin_json(&["audit", "--content"]);
-    assert_eq!((code, after["content_failed"].clone()), (0, json!(0)), "{after}");
+    assert_eq!(
+        (code, after["content_failed"].clone()),
+        (0, json!(0)),
+        "{after}"
+    );
     assert!(site.findings().is_empty());
     let text = String::from_utf8(site.admin(&["audit", "report"]).stdout).unwrap();
     assert_eq!(text.trim(), "no audit findings");
@@ -248,11 +258,20 @@ async fn a_deleted_file_is_missing_and_without_a_healthy_copy_is_not_repaired() 
 
     let (code, found) = site.admin_json(&["audit"]);
     assert_eq!(code, 2, "{found}");
-    assert_eq!((found["presence_checked"].clone(), found["presence_failed"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        (
+            found["presence_checked"].clone(),
+            found["presence_failed"].clone()
+        ),
+        (json!(2), json!(1))
+    );
     let findings = site.findings();
     assert_eq!(findings.len(), 1);
     assert_eq!(
-        (findings[0]["outcome"].as_str(), findings[0]["image_id"].as_str()),
+        (
+            findings[0]["outcome"].as_str(),
+            findings[0]["image_id"].as_str()
+        ),
         (Some("missing"), Some(lost.as_str()))
     );
     assert_eq!(findings[0]["expected"], "200000 bytes");
@@ -296,7 +315,11 @@ async fn orphans_in_a_file_store_are_handed_to_the_reaper_and_live_data_is_kept(
     expected.sort();
     assert_eq!(pending, expected);
     let findings = site.findings();
-    assert!(findings.iter().all(|f| f["kind"] == "orphan" && f["outcome"] == "handed_to_reaper"));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["kind"] == "orphan" && f["outcome"] == "handed_to_reaper")
+    );
     // The reaper deletes what it was handed; the image's data stays.
     let out = site.admin(&["scrub"]);
     assert!(out.status.success(), "{out:?}");
@@ -343,7 +366,11 @@ async fn a_content_audit_killed_midway_resumes_where_it_stopped() {
 
     let (code, resumed) = site.admin_json(&["audit", "--content"]);
     assert_eq!(code, 0, "{resumed}");
-    assert_eq!(resumed["content_checked"], 3 - done as u64, "only what was left is read");
+    assert_eq!(
+        resumed["content_checked"],
+        3 - done as u64,
+        "only what was left is read"
+    );
     assert_eq!(content_rows().await, 3);
     // Nothing is due any more within reaudit_days.
     let (_, again) = site.admin_json(&["audit", "--content"]);
@@ -370,7 +397,10 @@ async fn the_running_job_repairs_counts_and_warns() {
         let repaired = std::fs::read(site.file("spare", &id)).unwrap() == data
             && log.contains("damaged copy repaired");
         if repaired {
-            assert!(log.contains("WARN") && log.contains("audit: stored data differs"), "{log}");
+            assert!(
+                log.contains("WARN") && log.contains("audit: stored data differs"),
+                "{log}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "never repaired:\n{log}");
@@ -390,5 +420,8 @@ async fn the_running_job_repairs_counts_and_warns() {
         .lines()
         .find(|l| l.starts_with("glint_audit_checks_total") && l.contains("checksum_mismatch"))
         .unwrap_or_else(|| panic!("no failed check counted:\n{text}"));
-    assert!(failed.contains("store=\"spare\"") && failed.contains("kind=\"content\""), "{failed}");
+    assert!(
+        failed.contains("store=\"spare\"") && failed.contains("kind=\"content\""),
+        "{failed}"
+    );
 }

@@ -49,10 +49,18 @@ impl Site {
         let spare_dir = tempfile::tempdir().unwrap();
         let container = backends::container_name(tag);
         let stores = [
-            ("file", 100, json!({ "datadir": file_dir.path(), "fsync": false })),
+            (
+                "file",
+                100,
+                json!({ "datadir": file_dir.path(), "fsync": false }),
+            ),
             ("swift", 75, swift.options(&container)),
             ("rbd", 50, ceph.options()),
-            ("spare", 10, json!({ "datadir": spare_dir.path(), "fsync": false })),
+            (
+                "spare",
+                10,
+                json!({ "datadir": spare_dir.path(), "fsync": false }),
+            ),
         ];
         let mut config = String::from(
             "default_store = \"file\"\n\n[cache]\nenabled = false\n\n[jobs.reaper]\nenabled = false\n\n[jobs.audit]\nenabled = false\nreaudit_days = 0\norphan_grace_secs = 0\n",
@@ -94,7 +102,12 @@ impl Site {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::ACCEPTED,
+            "{}",
+            r.text().await.unwrap()
+        );
         for _ in 0..600 {
             let img = self.glint.show(id).await;
             let importing = img["os_glance_importing_to_stores"].as_str().unwrap_or("");
@@ -121,7 +134,10 @@ impl Site {
             .output()
             .unwrap();
         let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("glint {args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "glint {args:?}: {e}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         (out.status.code().unwrap_or(-1), doc)
     }
@@ -133,7 +149,12 @@ impl Site {
             .unwrap()
             .iter()
             .filter(|r| r["image_id"] == image)
-            .map(|r| (r["store"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
+            .map(|r| {
+                (
+                    r["store"].as_str().unwrap().to_owned(),
+                    r["outcome"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         found.sort();
         found
@@ -161,7 +182,10 @@ async fn damage_in_file_swift_and_rbd_is_found_reported_and_repaired() {
         .to_owned();
     site.copy_to(&id, &["swift", "rbd", "spare"]).await;
     let bystander_data = pattern(300_000, 82);
-    let bystander = site.glint.create_with_data("bystander", &bystander_data).await["id"]
+    let bystander = site
+        .glint
+        .create_with_data("bystander", &bystander_data)
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -177,7 +201,11 @@ async fn damage_in_file_swift_and_rbd_is_found_reported_and_repaired() {
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[1000] ^= 1;
     std::fs::write(&file, bytes).unwrap();
-    site.swift.account().await.delete_object(&site.container, &id).await;
+    site.swift
+        .account()
+        .await
+        .delete_object(&site.container, &id)
+        .await;
     site.ceph.shrink(&id, 1 << 20);
 
     let (code, found) = site.admin_json(&["audit", "--content"]);
@@ -192,19 +220,34 @@ async fn damage_in_file_swift_and_rbd_is_found_reported_and_repaired() {
             ("swift".to_owned(), "missing".to_owned()),
         ]
     );
-    assert!(site.findings(&bystander).is_empty(), "an unaffected image is never flagged");
+    assert!(
+        site.findings(&bystander).is_empty(),
+        "an unaffected image is never flagged"
+    );
     // The download reads the one healthy copy, though it is the lightest.
     assert!(site.download(&id, "file").await == data);
 
     let (code, repaired) = site.admin_json(&["audit", "repair", &id]);
     assert_eq!(code, 0, "{repaired}");
-    assert_eq!(repaired["repaired"].as_array().unwrap().len(), 3, "{repaired}");
+    assert_eq!(
+        repaired["repaired"].as_array().unwrap().len(),
+        3,
+        "{repaired}"
+    );
     let (code, after) = site.admin_json(&["audit", "--content", "--image", &id]);
-    assert_eq!((code, after["content_failed"].clone()), (0, json!(0)), "{after}");
+    assert_eq!(
+        (code, after["content_failed"].clone()),
+        (0, json!(0)),
+        "{after}"
+    );
     assert!(site.findings(&id).is_empty());
     assert_eq!(site.ceph.image_md5(&id), md5_hex(&data));
     assert_eq!(
-        site.swift.account().await.object_md5(&site.container, &id).await,
+        site.swift
+            .account()
+            .await
+            .object_md5(&site.container, &id)
+            .await,
         md5_hex(&data)
     );
     for store in ["file", "swift", "rbd"] {
@@ -212,7 +255,12 @@ async fn damage_in_file_swift_and_rbd_is_found_reported_and_repaired() {
     }
 
     for image in [&id, &bystander] {
-        let r = site.glint.delete(&format!("/v2/images/{image}")).send().await.unwrap();
+        let r = site
+            .glint
+            .delete(&format!("/v2/images/{image}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
     }
     site.swift.account().await.purge(&site.container).await;
@@ -221,7 +269,10 @@ async fn damage_in_file_swift_and_rbd_is_found_reported_and_repaired() {
 #[tokio::test]
 async fn orphans_are_found_in_file_swift_and_rbd() {
     let site = Site::start("audit-orphans").await;
-    let live = site.glint.create_with_data("live", &pattern(10_000, 91)).await["id"]
+    let live = site
+        .glint
+        .create_with_data("live", &pattern(10_000, 91))
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -245,16 +296,33 @@ async fn orphans_are_found_in_file_swift_and_rbd() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| (w["store"].as_str().unwrap().to_owned(), w["url"].as_str().unwrap().to_owned()))
+        .map(|w| {
+            (
+                w["store"].as_str().unwrap().to_owned(),
+                w["url"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(pending.len(), 2, "{pending:?}");
-    assert!(pending.iter().all(|(_, url)| url.ends_with(&stray) && !url.contains(&live)));
+    assert!(
+        pending
+            .iter()
+            .all(|(_, url)| url.ends_with(&stray) && !url.contains(&live))
+    );
 
     // The pool is shared with other tests: a long grace keeps its orphans as findings only.
     let rbd_stray = Uuid::new_v4().to_string();
     site.ceph.create_stray(&rbd_stray, 4096);
     let out = Command::new(glint_blackbox::target_dir().join("glint"))
-        .args(["audit", "--orphans", "--store", "rbd", "--json", "--data-dir", "."])
+        .args([
+            "audit",
+            "--orphans",
+            "--store",
+            "rbd",
+            "--json",
+            "--data-dir",
+            ".",
+        ])
         .current_dir(site.glint.data_dir.path())
         .env("GLINT_CONFIG", &site.config)
         .env("GLINT_PLUGINS__PATHS", &site.plugins)
@@ -278,7 +346,12 @@ async fn orphans_are_found_in_file_swift_and_rbd() {
             .any(|r| r["outcome"] == "orphan" && r["url"].as_str().unwrap().contains(&rbd_stray)),
         "{rbd_orphans:?}"
     );
-    let r = site.glint.delete(&format!("/v2/images/{live}")).send().await.unwrap();
+    let r = site
+        .glint
+        .delete(&format!("/v2/images/{live}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     site.swift.account().await.purge(&site.container).await;
 }

@@ -29,9 +29,7 @@ use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
-pub use jobs::{
-    AuditConfig, JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig,
-};
+pub use jobs::{AuditConfig, JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, UpdaterConfig};
 pub use load::Overrides;
 pub use notifications::NotificationsConfig;
 pub use operations::{HealthConfig, LogFormat, MetricsConfig, TlsConfig, resolve_bind};

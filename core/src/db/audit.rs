@@ -313,7 +313,8 @@ fn audit_from_row(row: &sqlx::any::AnyRow) -> Result<AuditResult, DbError> {
     let first: Option<i64> = row.try_get("first_failed_at")?;
     Ok(AuditResult {
         id: row.try_get("id")?,
-        kind: AuditKind::parse(&kind).ok_or_else(|| super::codec::invalid("audit_results.kind", &kind))?,
+        kind: AuditKind::parse(&kind)
+            .ok_or_else(|| super::codec::invalid("audit_results.kind", &kind))?,
         image_id: parse_id("audit_results.image_id", &image_id)?,
         store: row.try_get("store")?,
         url: row.try_get("url")?,

@@ -224,9 +224,9 @@ impl Auditor {
             return true;
         }
         let cutoff = Utc::now() - chrono::Duration::days(i64::from(self.config.reaudit_days));
-        !recorded
-            .iter()
-            .any(|r| r.kind == AuditKind::Content && r.url == url && r.is_ok() && r.checked_at > cutoff)
+        !recorded.iter().any(|r| {
+            r.kind == AuditKind::Content && r.url == url && r.is_ok() && r.checked_at > cutoff
+        })
     }
 
     async fn audit_orphans(&mut self) -> Result<(), JobError> {

@@ -31,13 +31,19 @@ pub async fn run(app: Arc<App>, scope: Scope, as_json: bool) -> anyhow::Result<E
         Duration::from_secs(app.config.jobs.lease_secs.max(1)),
     );
     if !lease.hold("glint audit").await? {
-        return refuse(as_json, "the auditor is running on another node; try again later");
+        return refuse(
+            as_json,
+            "the auditor is running on another node; try again later",
+        );
     }
     if let Some(store) = &scope.store
         && app.stores.get(store).is_none()
     {
         lease.release().await;
-        return refuse(as_json, &format!("store '{store}' is not configured or not open"));
+        return refuse(
+            as_json,
+            &format!("store '{store}' is not configured or not open"),
+        );
     }
     let mut auditor = Auditor::new(Arc::clone(&app), scope, None);
     let progress = Progress::start("glint audit", as_json);
@@ -109,7 +115,10 @@ pub async fn repair(app: Arc<App>, id: Uuid, as_json: bool) -> anyhow::Result<Ex
         Duration::from_secs(app.config.jobs.lease_secs.max(1)),
     );
     if !lease.hold("glint audit repair").await? {
-        return refuse(as_json, "the auditor is running on another node; try again later");
+        return refuse(
+            as_json,
+            "the auditor is running on another node; try again later",
+        );
     }
     let result = repair::repair(&app, id).await;
     lease.release().await;
@@ -124,7 +133,11 @@ pub async fn repair(app: Arc<App>, id: Uuid, as_json: bool) -> anyhow::Result<Ex
             println!("image {id}: no damaged copy on record");
         }
         for (from, to) in &report.repaired {
-            println!("repaired {} (now {})", crate::fetch::redact(from), crate::fetch::redact(to));
+            println!(
+                "repaired {} (now {})",
+                crate::fetch::redact(from),
+                crate::fetch::redact(to)
+            );
         }
         for (url, why) in &report.failed {
             println!("not repaired {}: {why}", crate::fetch::redact(url));

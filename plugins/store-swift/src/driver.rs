@@ -135,8 +135,13 @@ impl StoreDriver for SwiftDriver {
         let inner = self.inner.clone();
         let cursor = cursor.map(str::to_owned);
         Spawned(runtime::handle().spawn(async move {
-            crate::listing::page(&inner.client, &inner.config, &inner.store_id, cursor.as_deref())
-                .await
+            crate::listing::page(
+                &inner.client,
+                &inner.config,
+                &inner.store_id,
+                cursor.as_deref(),
+            )
+            .await
         }))
         .await
     }

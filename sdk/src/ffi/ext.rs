@@ -41,13 +41,17 @@ impl<D: StoreDriver> FfiStoreExt for ExportedExt<D> {
     fn list(&self, cursor: ROption<RString>) -> FfiFuture<FfiResult<RString>> {
         let driver = Arc::clone(&self.0);
         guarded(async move {
-            let page = driver.list(cursor.as_ref().map(RString::as_str).into_option()).await?;
-            serde_json::to_string(&page).map(RString::from).map_err(|err| {
-                StoreError::new(
-                    crate::ErrorKind::Unexpected,
-                    format!("the listing page is not JSON: {err}"),
-                )
-            })
+            let page = driver
+                .list(cursor.as_ref().map(RString::as_str).into_option())
+                .await?;
+            serde_json::to_string(&page)
+                .map(RString::from)
+                .map_err(|err| {
+                    StoreError::new(
+                        crate::ErrorKind::Unexpected,
+                        format!("the listing page is not JSON: {err}"),
+                    )
+                })
         })
     }
 }

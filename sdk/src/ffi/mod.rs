@@ -32,13 +32,13 @@ pub use store::{
 pub use stream::{FfiStream, FfiStreamBox, FfiStreamItem, export_stream, import_stream};
 
 pub(crate) use error::{guard, panicked};
+pub(crate) use ext::export_store_ext;
+#[cfg(feature = "host")]
+pub(crate) use ext::import as ext_import;
 #[cfg(feature = "host")]
 pub(crate) use log::level_code;
 #[cfg(feature = "host")]
 pub(crate) use metadef::import as metadef_import;
-#[cfg(feature = "host")]
-pub(crate) use ext::import as ext_import;
-pub(crate) use ext::export_store_ext;
 #[cfg(feature = "host")]
 pub(crate) use store::import;
 pub(crate) use store::{export_store, guarded};

@@ -189,7 +189,10 @@ impl Store {
         let cursor = cursor.map(str::to_owned);
         async move {
             inner.require(inner.capabilities.list, "listing")?;
-            let ext = inner.ext.as_ref().ok_or_else(|| StoreError::unsupported("list"))?;
+            let ext = inner
+                .ext
+                .as_ref()
+                .ok_or_else(|| StoreError::unsupported("list"))?;
             ext_import::list(ext, cursor.as_deref()).await
         }
     }

@@ -9,8 +9,8 @@ use abi_stable::std_types::{RStr, RString};
 use glint_sdk::ffi::v1_2::{StorePluginModule, StorePluginModuleRef};
 use glint_sdk::ffi::{FfiResult, FfiStoreBox, HostLogger, store_plugin_module};
 use glint_sdk::{
-    Capabilities, DriverDescription, ErrorKind, ListPage, OpenContext, RequestContext,
-    StoreDriver, StoreError,
+    Capabilities, DriverDescription, ErrorKind, ListPage, OpenContext, RequestContext, StoreDriver,
+    StoreError,
 };
 
 #[export_root_module]

@@ -468,7 +468,10 @@ pub async fn list_shows_stored_objects_once(store: Store) {
         "a deleted object is not listed"
     );
     for (location, _) in [&stored[0], &stored[2]] {
-        assert!(after.iter().any(|o| &o.location == location), "{location} still listed");
+        assert!(
+            after.iter().any(|o| &o.location == location),
+            "{location} still listed"
+        );
         store.delete(location).await.expect("cleanup");
     }
 }
@@ -481,7 +484,9 @@ pub async fn list_leaves_out_unfinished_puts(store: Store) {
     let mut tx = tx;
     let put = tokio::spawn(store.put(id, None, Box::pin(rx)));
     use futures::SinkExt as _;
-    tx.send(Ok(random_bytes(MIB, 14))).await.expect("first chunk");
+    tx.send(Ok(random_bytes(MIB, 14)))
+        .await
+        .expect("first chunk");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let listed = list_all(&store).await;
     assert!(
@@ -491,7 +496,10 @@ pub async fn list_leaves_out_unfinished_puts(store: Store) {
     drop(tx);
     let location = put.await.expect("put task").expect("put").location;
     assert!(
-        list_all(&store).await.iter().any(|o| o.location == location),
+        list_all(&store)
+            .await
+            .iter()
+            .any(|o| o.location == location),
         "listed once put returned"
     );
     if store.capabilities().delete {

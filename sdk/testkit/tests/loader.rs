@@ -310,7 +310,11 @@ fn plugins_of_abi_1_3_list_and_declare_secrets_and_1_2_ones_load_without() {
         .collect();
     assert_eq!(
         listed,
-        [("memory://m/a", 3), ("memory://m/b", 3), ("memory://m/c", 3)]
+        [
+            ("memory://m/a", 3),
+            ("memory://m/b", 3),
+            ("memory://m/c", 3)
+        ]
     );
     assert_eq!(second.next, None);
 

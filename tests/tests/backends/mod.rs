@@ -239,7 +239,11 @@ impl SwiftAccount {
             .send()
             .await
             .expect("object DELETE");
-        assert!(response.status().is_success(), "DELETE {object}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "DELETE {object}: {}",
+            response.status()
+        );
     }
 
     /// Writes `data` as `object` (behind Glint's back).
@@ -252,7 +256,11 @@ impl SwiftAccount {
             .send()
             .await
             .expect("object PUT");
-        assert!(response.status().is_success(), "PUT {object}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "PUT {object}: {}",
+            response.status()
+        );
     }
 
     /// Deletes `container` and what is left in it.
@@ -347,7 +355,13 @@ impl Ceph {
         let snap = format!("{image}@snap");
         self.rbd(&["snap", "unprotect", &snap]);
         self.rbd(&["snap", "rm", &snap]);
-        self.rbd(&["resize", "--allow-shrink", "--size", &format!("{size}B"), &image]);
+        self.rbd(&[
+            "resize",
+            "--allow-shrink",
+            "--size",
+            &format!("{size}B"),
+            &image,
+        ]);
         self.rbd(&["snap", "create", &snap]);
         self.rbd(&["snap", "protect", &snap]);
     }

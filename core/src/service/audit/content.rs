@@ -70,12 +70,19 @@ pub async fn check(
     let elapsed = started.elapsed();
     let (outcome, found, bytes) = match read {
         Ok(read) => {
-            let found = format!("{} bytes, md5 {}, {algo} {}", read.bytes, read.md5, read.hash);
+            let found = format!(
+                "{} bytes, md5 {}, {algo} {}",
+                read.bytes, read.md5, read.hash
+            );
             let outcome = if image.size.is_some_and(|s| s != read.bytes as i64) {
                 "size_mismatch"
             } else if image.checksum.as_ref().is_some_and(|c| *c != read.md5) {
                 "checksum_mismatch"
-            } else if image.os_hash_value.as_ref().is_some_and(|h| *h != read.hash) {
+            } else if image
+                .os_hash_value
+                .as_ref()
+                .is_some_and(|h| *h != read.hash)
+            {
                 "hash_mismatch"
             } else {
                 OUTCOME_OK
@@ -90,7 +97,14 @@ pub async fn check(
     };
     crate::metrics::audit_read(bytes);
     ContentAudit {
-        result: result(AuditKind::Content, image, location, outcome, expected, found),
+        result: result(
+            AuditKind::Content,
+            image,
+            location,
+            outcome,
+            expected,
+            found,
+        ),
         bytes,
         elapsed,
     }
@@ -168,7 +182,10 @@ mod tests {
             pace.wait(10_000_000, Duration::from_millis(400)),
             Duration::from_millis(600)
         );
-        assert_eq!(pace.wait(10_000_000, Duration::from_secs(2)), Duration::ZERO);
+        assert_eq!(
+            pace.wait(10_000_000, Duration::from_secs(2)),
+            Duration::ZERO
+        );
         let unlimited = Pace::mb_per_sec(0);
         assert_eq!(unlimited.wait(u64::MAX, Duration::ZERO), Duration::ZERO);
     }

@@ -125,7 +125,10 @@ mod tests {
     fn image_ids_are_read_from_the_url_path() {
         let id = Uuid::new_v4();
         assert_eq!(image_id_in(&format!("file:///srv/images/{id}")), Some(id));
-        assert_eq!(image_id_in(&format!("rbd://fsid/images/{id}/snap")), Some(id));
+        assert_eq!(
+            image_id_in(&format!("rbd://fsid/images/{id}/snap")),
+            Some(id)
+        );
         assert_eq!(image_id_in("file:///srv/images/notes.txt"), None);
     }
 }
