@@ -333,7 +333,12 @@ async fn orphans_in_a_file_store_are_handed_to_the_reaper_and_live_data_is_kept(
 
 #[tokio::test]
 async fn a_content_audit_killed_midway_resumes_where_it_stopped() {
-    let site = Site::start("enabled = false\ncontent_mb_per_sec = 1", "").await;
+    // A short lease: the killed process's lease on the audit expires quickly.
+    let site = Site::start(
+        "enabled = false\ncontent_mb_per_sec = 1",
+        "[jobs]\nlease_secs = 1",
+    )
+    .await;
     let mut ids = Vec::new();
     for seed in 0..3 {
         ids.push(site.image(&pattern(1_500_000, 40 + seed)).await);
@@ -364,7 +369,18 @@ async fn a_content_audit_killed_midway_resumes_where_it_stopped() {
     let done = content_rows().await;
     assert!((1..3).contains(&done), "{done} audited before the kill");
 
-    let (code, resumed) = site.admin_json(&["audit", "--content"]);
+    // The dead process holds the audit lease until it expires: refused meanwhile.
+    let (code, resumed) = loop {
+        let (code, doc) = site.admin_json(&["audit", "--content"]);
+        if code != 1 || Instant::now() > deadline {
+            break (code, doc);
+        }
+        assert!(
+            doc["error"].as_str().unwrap().contains("another node"),
+            "{doc}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
     assert_eq!(code, 0, "{resumed}");
     assert_eq!(
         resumed["content_checked"],
