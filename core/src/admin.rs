@@ -13,9 +13,34 @@ use crate::db::Database;
 const REDACTED: &str = "***";
 
 /// The effective configuration as TOML, secrets replaced by `***`.
+///
+/// A store's options are redacted as its driver's plugin declares (store plugin ABI 1.3,
+/// `DriverDescription::secret_options`); only for a driver that declares nothing (an older
+/// plugin, or none found) are they judged by their names, like the server's own settings.
 pub fn config_show(config: &Config) -> anyhow::Result<String> {
+    let plugins = crate::store::load_plugins(&config.plugin_dirs(), &config.plugins.paths);
+    let declared = |driver: &str| {
+        plugins
+            .get(driver)
+            .and_then(|plugin| plugin.description())
+            .and_then(|description| description.secret_options.clone())
+    };
     let mut value = serde_json::to_value(config)?;
+    let stores = value.as_object_mut().and_then(|map| map.remove("stores"));
     redact(&mut value, "");
+    if let Some(Value::Object(mut stores)) = stores {
+        for (id, store) in stores.iter_mut() {
+            let secrets = config.stores.get(id).and_then(|s| declared(&s.driver));
+            match (secrets, store.get_mut("options")) {
+                (Some(secrets), Some(Value::Object(options))) => {
+                    redact_declared(options, &secrets);
+                    scrub_urls(store);
+                }
+                _ => redact(store, ""),
+            }
+        }
+        value["stores"] = Value::Object(stores);
+    }
     let value = without_nulls(value);
     let table: toml::Table = serde_json::from_value(value)?;
     Ok(toml::to_string(&table)?)
@@ -31,6 +56,29 @@ fn is_secret_name(name: &str) -> bool {
         && !matches!(name.as_str(), "key_file" | "token_cache_seconds")
         && !name.ends_with("_roles")
         && !name.ends_with("_required")
+}
+
+/// Replaces the options named in `secrets` (the plugin's word, not a guess from names).
+fn redact_declared(options: &mut Map<String, Value>, secrets: &[String]) {
+    for (key, value) in options.iter_mut() {
+        if secrets.contains(key) {
+            *value = Value::String(REDACTED.to_owned());
+        }
+    }
+}
+
+/// Passwords inside URLs, wherever they are.
+fn scrub_urls(value: &mut Value) {
+    match value {
+        Value::Object(map) => map.values_mut().for_each(scrub_urls),
+        Value::Array(items) => items.iter_mut().for_each(scrub_urls),
+        Value::String(s) => {
+            if let Some(clean) = url_without_password(s) {
+                *s = clean;
+            }
+        }
+        _ => {}
+    }
 }
 
 fn redact(value: &mut Value, name: &str) {
@@ -95,7 +143,7 @@ pub fn plugins_list(config: &Config, as_json: bool) -> anyhow::Result<ExitCode> 
                     let c = opened.capabilities();
                     json!({
                         "read": c.read, "write": c.write, "delete": c.delete,
-                        "size": c.size, "ranged_read": c.ranged_read,
+                        "size": c.size, "ranged_read": c.ranged_read, "list": c.list,
                     })
                 }
                 Err(e) => json!({ "error": e.to_string() }),

@@ -89,6 +89,30 @@ enum Command {
     /// Copy images between two Images API v2 endpoints (Glint or Glance),
     /// or through a directory, as glance-replicator does.
     Replicate(glint_core::replicate::ReplicateArgs),
+    /// The auditor, once: check that every location of every active image
+    /// exists with the image's size (and, with --content, still has its
+    /// checksum and hash). Exits 2 when damaged data was found.
+    Audit {
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        /// Print one JSON document.
+        #[arg(long, global = true)]
+        json: bool,
+        /// Read the data back and check checksum and os_hash_value.
+        #[arg(long)]
+        content: bool,
+        /// Search the stores that can list for data no location names.
+        #[arg(long)]
+        orphans: bool,
+        /// Only this image (its content is read whether due or not).
+        #[arg(long)]
+        image: Option<uuid::Uuid>,
+        /// Only locations in this store.
+        #[arg(long)]
+        store: Option<String>,
+        #[command(subcommand)]
+        command: Option<AuditCommand>,
+    },
     /// Database maintenance.
     Db {
         #[arg(long, global = true)]
@@ -109,6 +133,18 @@ enum PluginsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// The damaged copies and orphans on record: what was expected, what was found, and when.
+    Report {
+        /// Every check on record, not only the failures.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Re-copy an image's damaged copies from a healthy one.
+    Repair { id: uuid::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -314,6 +350,38 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Replicate(args) => {
             glint_core::logging::init_cli();
             glint_core::replicate::run(args).await
+        }
+        Command::Audit {
+            data_dir,
+            json,
+            content,
+            orphans,
+            image,
+            store,
+            command,
+        } => {
+            let config = config_in(cli.config.as_deref(), data_dir)?;
+            if let Some(AuditCommand::Report { all }) = command {
+                let db = open_database(&config).await?;
+                let result = glint_core::jobs::audit_cli::report(&db, all, json).await;
+                db.close().await;
+                return result;
+            }
+            let app = glint_core::server::build(config).await?;
+            match command {
+                Some(AuditCommand::Repair { id }) => {
+                    glint_core::jobs::audit_cli::repair(app, id, json).await
+                }
+                _ => {
+                    let scope = glint_core::jobs::audit::Scope {
+                        content,
+                        orphans,
+                        image,
+                        store,
+                    };
+                    glint_core::jobs::audit_cli::run(app, scope, json).await
+                }
+            }
         }
         Command::Db {
             data_dir,

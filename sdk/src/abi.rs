@@ -16,7 +16,9 @@ use abi_stable::sabi_types::VersionNumber;
 ///   the capability bits saying which a driver has.
 /// - 1.2: `describe` in the root module: the driver's name, location URL schemes and option
 ///   defaults, before any store is opened.
-pub const ABI_VERSION: &str = "1.2.0";
+/// - 1.3: `open_ext` in the root module, whose store object carries `list` (capability bit 7);
+///   `describe` may declare the options that are secrets.
+pub const ABI_VERSION: &str = "1.3.0";
 
 /// The metadef provider plugin ABI version of this SDK, `major.minor.0`. Metadef plugins export
 /// their own root module, so this version moves independently of the store plugin's: a change to

@@ -3,8 +3,8 @@
 use std::future::Future;
 
 use crate::{
-    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, GetOutcome, OpenContext,
-    PutOutcome, ReadRange, RequestContext, StoreError,
+    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, GetOutcome, ListPage,
+    OpenContext, PutOutcome, ReadRange, RequestContext, StoreError,
 };
 
 /// A storage backend for image data.
@@ -143,5 +143,22 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let _ = (ctx, location, acl);
         async { Err(StoreError::unsupported("set_acls")) }
+    }
+
+    /// One page of the objects this store holds, from `cursor` (`None`: the first page), for a
+    /// driver with [`Capabilities::list`] (ABI 1.3). The host uses it to find data no image names.
+    ///
+    /// # Behavior
+    /// - Following `next` from the first page to the last yields every object `put` stored and
+    ///   `delete` has not removed, each once, with its location as `put` returned it and its size.
+    /// - A deleted object is not listed; an object being written (not yet returned by `put`) is
+    ///   not listed either.
+    /// - Page size is the driver's choice; an empty store has one empty page.
+    fn list(
+        &self,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send {
+        let _ = cursor;
+        async { Err(StoreError::unsupported("list")) }
     }
 }

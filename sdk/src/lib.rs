@@ -36,8 +36,8 @@ mod types;
 pub use driver::StoreDriver;
 pub use error::{ErrorKind, StoreError};
 pub use types::{
-    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, GetOutcome, OpenContext,
-    PutOutcome, ReadRange, RequestContext,
+    Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, GetOutcome, ListPage,
+    ListedObject, OpenContext, PutOutcome, ReadRange, RequestContext,
 };
 
 // Re-exported so plugins use the exact versions the SDK was built with.

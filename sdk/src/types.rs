@@ -26,6 +26,9 @@ pub struct Capabilities {
     pub size: bool,
     /// `get` honours a [`ReadRange`].
     pub ranged_read: bool,
+    /// `list` works: the driver can enumerate the objects it holds (store plugin ABI 1.3). Not in
+    /// [`Capabilities::full`]: a driver opts in by implementing `list`.
+    pub list: bool,
 }
 
 impl Capabilities {
@@ -37,6 +40,7 @@ impl Capabilities {
             delete: true,
             size: true,
             ranged_read: true,
+            list: false,
         }
     }
 
@@ -231,6 +235,10 @@ pub struct DriverDescription {
     /// The options a store of this driver takes when its configuration leaves them out, with
     /// their values.
     pub option_defaults: serde_json::Map<String, serde_json::Value>,
+    /// The option keys whose values are credentials (ABI 1.3): the host never shows or logs
+    /// them. `None` from a plugin built before 1.3, which declared nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_options: Option<Vec<String>>,
 }
 
 impl DriverDescription {
@@ -240,7 +248,14 @@ impl DriverDescription {
             name: name.into(),
             schemes: schemes.iter().map(|s| s.to_ascii_lowercase()).collect(),
             option_defaults: serde_json::Map::new(),
+            secret_options: None,
         }
+    }
+
+    /// The same description with `keys` declared as the options that hold credentials.
+    pub fn with_secret_options(mut self, keys: &[&str]) -> Self {
+        self.secret_options = Some(keys.iter().map(|k| (*k).to_owned()).collect());
+        self
     }
 
     /// The same description with the option defaults `defaults` (a JSON object; anything else
@@ -251,6 +266,46 @@ impl DriverDescription {
             _ => serde_json::Map::new(),
         };
         self
+    }
+}
+
+/// One object a store holds, as [`crate::StoreDriver::list`] reports it (ABI 1.3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ListedObject {
+    /// The location URL `get`, `size` and `delete` accept for it: the one `put` returned.
+    pub location: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written, in seconds since the Unix epoch, when the store knows.
+    pub modified: Option<u64>,
+}
+
+impl ListedObject {
+    /// The object at `location` of `size` bytes, last written at `modified` (Unix seconds).
+    pub fn new(location: impl Into<String>, size: u64, modified: Option<u64>) -> Self {
+        Self {
+            location: location.into(),
+            size,
+            modified,
+        }
+    }
+}
+
+/// One page of a store's listing (ABI 1.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ListPage {
+    /// The objects of this page, in the driver's order.
+    pub objects: Vec<ListedObject>,
+    /// The cursor of the next page, `None` on the last one.
+    pub next: Option<String>,
+}
+
+impl ListPage {
+    /// A page of `objects` followed by the page at cursor `next`, if any.
+    pub fn new(objects: Vec<ListedObject>, next: Option<String>) -> Self {
+        Self { objects, next }
     }
 }
 

@@ -28,6 +28,8 @@ pub struct JobsConfig {
     pub updater: UpdaterConfig,
     /// Keeps another image service in sync with one (`glint replicate livecopy`).
     pub replicate: ReplicateJobConfig,
+    /// The auditor: stored data checked against the catalogue.
+    pub audit: AuditConfig,
 }
 
 /// `[jobs.replicate]`: `glint replicate livecopy SOURCE TARGET` on a timer,
@@ -67,6 +69,36 @@ pub struct EndpointAuthConfig {
     pub project_name: Option<String>,
     /// Domain of the user and the project ("Default" when unset).
     pub domain: Option<String>,
+}
+
+/// `[jobs.audit]`: the auditor. Each pass checks that every location of
+/// every active image exists with the image's size (presence); with
+/// `content`, re-reads locations not audited for `reaudit_days` and checks
+/// their checksum and hash, at most `content_mb_per_sec`; with `orphans`,
+/// lists the stores that can list and hands data no location names, older
+/// than `orphan_grace_secs`, to the reaper. Runs on one node at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    pub enabled: bool,
+    /// Seconds between passes.
+    pub interval_secs: u64,
+    /// Images checked per unit of work.
+    pub batch_size: u32,
+    /// Re-read data and check its checksum and hash in the passes.
+    pub content: bool,
+    /// Most megabytes (10^6 bytes) per second the content audit reads; 0 is no limit.
+    pub content_mb_per_sec: u64,
+    /// Days after which a location's content is audited again.
+    pub reaudit_days: u32,
+    /// List stores and hand unnamed data to the reaper.
+    pub orphans: bool,
+    /// Seconds data must be old (by the store's modification time, or since
+    /// the auditor first saw it when the store keeps none) before it counts
+    /// as an orphan.
+    pub orphan_grace_secs: u64,
+    /// Re-copy a damaged location from a healthy one as soon as it is found.
+    pub auto_repair: bool,
 }
 
 /// `[jobs.updater]`: retries the pending work that is not a delete (a

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, AuthStrategy, KeystoneConfig, Secret};
 pub use jobs::{
-    EndpointAuthConfig, JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig, ReplicateJobConfig,
-    UpdaterConfig,
+    AuditConfig, EndpointAuthConfig, JobsConfig, PurgeConfig, ReaperConfig, RecoveryConfig,
+    ReplicateJobConfig, UpdaterConfig,
 };
 pub use load::Overrides;
 pub use notifications::NotificationsConfig;
@@ -385,6 +385,17 @@ mod tests {
                     "owner_map": {},
                     "source_auth": null,
                     "target_auth": null,
+                },
+                "audit": {
+                    "enabled": true,
+                    "interval_secs": 3600,
+                    "batch_size": 100,
+                    "content": false,
+                    "content_mb_per_sec": 50,
+                    "reaudit_days": 30,
+                    "orphans": false,
+                    "orphan_grace_secs": 86_400,
+                    "auto_repair": false,
                 },
             },
             "delayed_delete": false,

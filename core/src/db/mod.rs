@@ -13,6 +13,7 @@
 //! queue in-process instead of failing with `SQLITE_BUSY`, and readers never
 //! wait for them (WAL).
 
+mod audit;
 mod cache;
 mod codec;
 mod error;
@@ -38,6 +39,7 @@ use sqlx::pool::PoolConnectionMetadata;
 use sqlx::{Any, AnyPool, Connection as _, Executor, Transaction};
 
 pub use crate::domain::{Member, MemberStatus};
+pub use audit::{AuditKind, AuditResult, DAMAGED, NewAuditResult, OUTCOME_OK};
 pub use cache::CachedImage;
 pub use error::DbError;
 pub use inflight::DATA_LEASE_PREFIX;

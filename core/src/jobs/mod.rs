@@ -11,6 +11,8 @@
 //! in-memory queue: it is a `pending_work` row written with the status change
 //! that caused it ([`crate::service::pending`]), drained by the [`reaper`].
 
+pub mod audit;
+pub mod audit_cli;
 pub mod cli;
 pub mod lease;
 pub mod notify;
@@ -28,6 +30,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use self::audit::Auditor;
 use self::lease::Lease;
 use self::notify::NotifyWorker;
 use self::purge::PurgeWorker;
@@ -108,6 +111,9 @@ pub fn start(app: &Arc<App>) -> Runner {
             Arc::clone(app),
             lease(updater::NAME),
         )));
+    }
+    if config.jobs.audit.enabled {
+        workers.push(Box::new(Auditor::job(Arc::clone(app), lease(audit::NAME))));
     }
     if config.jobs.recovery.enabled {
         workers.push(Box::new(Recovery::new(Arc::clone(app))));

@@ -56,6 +56,15 @@ struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuditLabels {
+    /// `presence`, `content` or `orphan`.
+    kind: &'static str,
+    store: String,
+    /// `ok`, or what was wrong (`missing`, `size_mismatch`, `checksum_mismatch`, …).
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     /// `reader` or `writer` (one pool for both on PostgreSQL and MySQL).
     pool: &'static str,
@@ -82,6 +91,8 @@ struct Metrics {
     job_runs: Family<JobLabels, Counter>,
     pending_work: Gauge,
     db_connections: Family<PoolLabels, Gauge>,
+    audit_checks: Family<AuditLabels, Counter>,
+    audit_bytes: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -98,6 +109,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         job_runs: Family::default(),
         pending_work: Gauge::default(),
         db_connections: Family::default(),
+        audit_checks: Family::default(),
+        audit_bytes: Counter::default(),
     };
     registry.register(
         "http_requests",
@@ -152,6 +165,17 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "db_pool_connections",
         "Database connections, by pool and state",
         m.db_connections.clone(),
+    );
+    registry.register(
+        "audit_checks",
+        "Locations checked by the auditor, by check, store and outcome",
+        m.audit_checks.clone(),
+    );
+    registry.register_with_unit(
+        "audit_read",
+        "Bytes the content audit read back from stores",
+        Unit::Bytes,
+        m.audit_bytes.clone(),
     );
     Metrics { registry, ..m }
 });
@@ -218,6 +242,21 @@ pub fn job_run(job: &'static str, outcome: &'static str) {
         .job_runs
         .get_or_create(&JobLabels { job, outcome })
         .inc();
+}
+
+/// One location checked by the auditor (`outcome` is `ok` or what was wrong: a short, fixed word).
+pub fn audit_check(kind: &'static str, store: &str, outcome: &str) {
+    let labels = AuditLabels {
+        kind,
+        store: store.to_owned(),
+        outcome: outcome.to_owned(),
+    };
+    metrics().audit_checks.get_or_create(&labels).inc();
+}
+
+/// Bytes the content audit read.
+pub fn audit_read(bytes: u64) {
+    metrics().audit_bytes.inc_by(bytes);
 }
 
 /// The values read at scrape time.

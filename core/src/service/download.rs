@@ -9,7 +9,7 @@ use super::{ServiceError, ServiceResult};
 use crate::app::App;
 use crate::cache::Origin;
 use crate::context::RequestContext;
-use crate::domain::ImageStatus;
+use crate::domain::{ImageStatus, Location};
 
 /// A byte range as the client asked for it, before the image size is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +137,7 @@ pub async fn download(
         .into_iter()
         .partition(|l| l.store().is_some_and(|s| prefer.iter().any(|p| p == s)));
     locations.extend(others);
+    let locations = healthy_first(app, id, locations).await?;
     let mut last_error = None;
     for location in locations {
         let Some(store) = location.store().and_then(|s| app.stores.get(s)) else {
@@ -263,4 +264,27 @@ mod tests {
             None
         );
     }
+}
+
+/// `locations` with the copies the auditor found damaged moved last: such a
+/// copy is read only when no other one can be (one read of the audit rows,
+/// and only for an image with more than one copy).
+async fn healthy_first(
+    app: &App,
+    id: Uuid,
+    locations: Vec<Location>,
+) -> ServiceResult<Vec<Location>> {
+    if locations.len() < 2 {
+        return Ok(locations);
+    }
+    let urls: Vec<&str> = locations.iter().map(|l| l.url.as_str()).collect();
+    let damaged = app.db.damaged_locations(id, &urls).await?;
+    if damaged.is_empty() {
+        return Ok(locations);
+    }
+    let (mut healthy, damaged): (Vec<_>, Vec<_>) = locations
+        .into_iter()
+        .partition(|l| !damaged.contains(&l.url));
+    healthy.extend(damaged);
+    Ok(healthy)
 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 mod acls;
+pub mod audit;
 pub mod cache;
 pub mod deferred;
 pub mod download;

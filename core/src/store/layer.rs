@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use glint_sdk::host::Store;
 use glint_sdk::{
-    Acl, Capabilities, DataStream, ErrorKind, GetOutcome, PutOutcome, ReadRange, StoreError,
+    Acl, Capabilities, DataStream, ErrorKind, GetOutcome, ListPage, PutOutcome, ReadRange,
+    StoreError,
 };
 
 use crate::context::RequestContext;
@@ -219,6 +220,21 @@ impl StoreHandle {
                 .await
         };
         timed(self.inner.id().to_owned(), "size", call)
+    }
+
+    /// One page of the objects the store holds (`StoreDriver::list`), for a
+    /// driver that can list.
+    pub fn list(
+        &self,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send + 'static {
+        let (store, retry, cursor) = (self.inner.clone(), self.retry, cursor.map(str::to_owned));
+        let call = async move {
+            retry
+                .run(store.id(), "listing", || store.list(cursor.as_deref()))
+                .await
+        };
+        timed(self.inner.id().to_owned(), "list", call)
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use glint_sdk::names::is_safe_name;
 use glint_sdk::{
-    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
-    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, ListPage, ListedObject,
+    OpenContext, PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 
 use crate::config::FileConfig;
@@ -14,6 +14,8 @@ use crate::error::parse_error;
 use crate::{reader, writer};
 
 const SCHEME: &str = "file://";
+/// Objects per listing page.
+const LIST_PAGE: usize = 1000;
 
 /// A data directory holding `<datadir>/<image id>` files.
 #[derive(Debug)]
@@ -50,10 +52,14 @@ impl StoreDriver for FileDriver {
     fn describe() -> DriverDescription {
         DriverDescription::new(Self::DRIVER, &["file", "filesystem"])
             .with_option_defaults(FileConfig::defaults())
+            .with_secret_options(&[])
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::full()
+        Capabilities {
+            list: true,
+            ..Capabilities::full()
+        }
     }
 
     async fn put(
@@ -118,6 +124,43 @@ impl StoreDriver for FileDriver {
         let path = self.resolve(location)?;
         runtime::spawn_blocking(move || regular_file_size(&path)).await?
     }
+
+    /// Pages in file-name order; the cursor is the last name of the previous page. Temporary
+    /// files of uploads in progress (`.<id>.tmp-…`) and anything but regular files are left out.
+    async fn list(&self, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        let root = self.root.clone();
+        let after = cursor.map(str::to_owned);
+        runtime::spawn_blocking(move || list_page(&root, after.as_deref())).await?
+    }
+}
+
+fn list_page(root: &Path, after: Option<&str>) -> Result<ListPage, StoreError> {
+    let entries = fs::read_dir(root).map_err(|err| parse_error(err, root.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| is_safe_name(name) && after.is_none_or(|after| name.as_str() > after))
+        .collect();
+    names.sort_unstable();
+    let next = (names.len() > LIST_PAGE).then(|| names[LIST_PAGE - 1].clone());
+    names.truncate(LIST_PAGE);
+    let mut objects = Vec::with_capacity(names.len());
+    for name in names {
+        let path = root.join(&name);
+        // A file deleted since the directory was read is simply not listed.
+        let Ok(metadata) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_file() {
+            let modified = metadata
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs());
+            let location = format!("{SCHEME}{}", path.display());
+            objects.push(ListedObject::new(location, metadata.len(), modified));
+        }
+    }
+    Ok(ListPage::new(objects, next))
 }
 
 impl FileDriver {

@@ -27,6 +27,7 @@ impl StoreDriver for HttpDriver {
     fn describe() -> DriverDescription {
         DriverDescription::new(Self::DRIVER, &["http", "https"])
             .with_option_defaults(HttpConfig::defaults())
+            .with_secret_options(&["password"])
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use glint_sdk::{
-    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
-    ReadRange, RequestContext, StoreDriver, StoreError, runtime,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, ListPage, OpenContext,
+    PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 
 use crate::ceph;
@@ -58,11 +58,26 @@ impl StoreDriver for RbdDriver {
     }
 
     fn describe() -> DriverDescription {
-        DriverDescription::new(Self::DRIVER, &["rbd"]).with_option_defaults(RbdConfig::defaults())
+        // No option holds a credential: the key stays in the keyring file `keyring` names.
+        DriverDescription::new(Self::DRIVER, &["rbd"])
+            .with_option_defaults(RbdConfig::defaults())
+            .with_secret_options(&[])
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::full()
+        Capabilities {
+            list: true,
+            ..Capabilities::full()
+        }
+    }
+
+    /// Pages of the pool's images in name order (the cursor is the last name of the previous
+    /// page), each with the size of its snapshot. Temporary images of writes in progress are left
+    /// out. RBD keeps no modification time the host could use, so `modified` is `None`.
+    async fn list(&self, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        let shared = Arc::clone(&self.shared);
+        let after = cursor.map(str::to_owned);
+        runtime::spawn_blocking(move || shared.list_page(after.as_deref())).await?
     }
 
     async fn put(

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use glint_sdk::names::is_safe_name;
-use glint_sdk::{ErrorKind, StoreError};
+use glint_sdk::{ErrorKind, ListPage, ListedObject, StoreError};
 
 use crate::ceph::{CephError, Cluster, ConnectOptions, Image, IoCtx, errno};
 use crate::config::RbdConfig;
@@ -134,6 +134,35 @@ impl Shared {
             ));
         }
         self.ioctx(&cluster, location.pool.as_deref())
+    }
+
+    /// One page of [`crate::driver::RbdDriver`]'s listing: the images after `after`.
+    pub fn list_page(&self, after: Option<&str>) -> Result<ListPage, StoreError> {
+        const PAGE: usize = 1000;
+        let cluster = self.cluster()?;
+        let ioctx = self.ioctx(&cluster, None)?;
+        let pool = &self.config.pool;
+        let mut names: Vec<String> = ioctx
+            .list_images()
+            .map_err(|err| parse_error(err, format!("pool {pool:?}")))?
+            .into_iter()
+            .filter(|name| is_safe_id(name) && after.is_none_or(|after| name.as_str() > after))
+            .collect();
+        names.sort_unstable();
+        let next = (names.len() > PAGE).then(|| names[PAGE - 1].clone());
+        names.truncate(PAGE);
+        let mut objects = Vec::with_capacity(names.len());
+        for name in names {
+            let size = match ioctx.open_read_only(&name, Some(SNAPSHOT)) {
+                Ok(image) => image.size().map_err(|err| parse_error(err, &name))?,
+                // Removed since the listing, or not published yet (no snapshot): not an object.
+                Err(err) if err.errno == errno::ENOENT => continue,
+                Err(err) => return Err(parse_error(err, &name)),
+            };
+            let location = Location::format(cluster.fsid(), pool, &name, SNAPSHOT);
+            objects.push(ListedObject::new(location, size, None));
+        }
+        Ok(ListPage::new(objects, next))
     }
 
     /// Opens a location's image read-only at its snapshot (or head).

@@ -500,6 +500,9 @@ struct BulkDeleteReport {
 #[derive(Debug, Deserialize)]
 pub struct Listed {
     pub name: String,
+    /// The object's size as the listing shows it (a large object's manifest shows its own).
+    #[serde(default)]
+    pub bytes: Option<u64>,
     /// When the object was last written, in UTC (`2026-11-28T06:19:52.123450`); absent for
     /// containers.
     #[serde(default)]

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use glint_sdk::{
     Acl, Capabilities, ContextCapabilities, DataStream, DriverDescription, ErrorKind, GetOutcome,
-    OpenContext, PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError, runtime,
+    ListPage, OpenContext, PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError, runtime,
 };
 use reqwest::Url;
 
@@ -71,10 +71,14 @@ impl StoreDriver for SwiftDriver {
             &["swift", "swift+http", "swift+https", "swift+config"],
         )
         .with_option_defaults(SwiftConfig::defaults())
+        .with_secret_options(&["key"])
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::full()
+        Capabilities {
+            list: !self.inner.config.multi_tenant,
+            ..Capabilities::full()
+        }
     }
 
     async fn put(
@@ -125,6 +129,21 @@ impl StoreDriver for SwiftDriver {
         location: &str,
     ) -> Result<u64, StoreError> {
         self.size_for(caller, location).await
+    }
+
+    async fn list(&self, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        let inner = self.inner.clone();
+        let cursor = cursor.map(str::to_owned);
+        Spawned(runtime::handle().spawn(async move {
+            crate::listing::page(
+                &inner.client,
+                &inner.config,
+                &inner.store_id,
+                cursor.as_deref(),
+            )
+            .await
+        }))
+        .await
     }
 
     async fn set_acls(

@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod driver;
 mod error;
+mod listing;
 mod location;
 mod reader;
 mod sweep;

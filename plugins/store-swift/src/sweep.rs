@@ -106,7 +106,7 @@ pub async fn sweep(
 
 /// The image id a segment name `<image id>-NNNNN` belongs to. Only image ids that are UUIDs (all
 /// of Glint's) count, so no other object of the container is ever taken for a segment.
-fn segment_of(name: &str) -> Option<&str> {
+pub(crate) fn segment_of(name: &str) -> Option<&str> {
     let (image, number) = name.rsplit_once('-')?;
     let is_uuid = image.len() == 36
         && image.char_indices().all(|(at, c)| match at {
@@ -117,7 +117,7 @@ fn segment_of(name: &str) -> Option<&str> {
 }
 
 /// Swift's `last_modified`: UTC, without a zone, with or without fractions of a second.
-fn parse_last_modified(value: &str) -> Option<NaiveDateTime> {
+pub(crate) fn parse_last_modified(value: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").ok()
 }
 

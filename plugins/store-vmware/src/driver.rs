@@ -65,6 +65,7 @@ impl StoreDriver for VmwareDriver {
     fn describe() -> DriverDescription {
         DriverDescription::new(Self::DRIVER, &["vsphere"])
             .with_option_defaults(VmwareConfig::defaults())
+            .with_secret_options(&["password"])
     }
 
     fn capabilities(&self) -> Capabilities {

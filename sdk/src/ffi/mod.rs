@@ -5,6 +5,7 @@
 
 mod buffer;
 mod error;
+mod ext;
 mod log;
 mod metadef;
 mod module;
@@ -13,9 +14,11 @@ mod store;
 mod stream;
 pub mod v1_0;
 pub mod v1_1;
+pub mod v1_2;
 
 pub use buffer::FfiBuf;
 pub use error::{FfiError, FfiResult};
+pub use ext::{FfiStoreExt, FfiStoreExtBox};
 pub use log::HostLogger;
 pub use metadef::{
     FfiMetadefProvider, FfiMetadefProviderBox, FfiNamespaceEntry, MetadefPluginModule,
@@ -29,6 +32,9 @@ pub use store::{
 pub use stream::{FfiStream, FfiStreamBox, FfiStreamItem, export_stream, import_stream};
 
 pub(crate) use error::{guard, panicked};
+pub(crate) use ext::export_store_ext;
+#[cfg(feature = "host")]
+pub(crate) use ext::import as ext_import;
 #[cfg(feature = "host")]
 pub(crate) use log::level_code;
 #[cfg(feature = "host")]

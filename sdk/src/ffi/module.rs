@@ -6,7 +6,9 @@ use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RStr, RString};
 
-use super::{FfiResult, FfiStoreBox, HostLogger, export_store, guard, log};
+use super::{
+    FfiResult, FfiStoreBox, FfiStoreExtBox, HostLogger, export_store, export_store_ext, guard, log,
+};
 use crate::{ErrorKind, OpenContext, StoreDriver, StoreError};
 
 /// The plugin's entry points. A prefix type: fields are only ever appended after the last one, so
@@ -28,6 +30,9 @@ pub struct StorePluginModule {
     // host reads them through accessors that answer `None` then.
     /// [`StoreDriver::describe`] as JSON text (a [`crate::DriverDescription`]).
     pub describe: extern "C" fn() -> FfiResult<RString>,
+    // ABI 1.3.
+    /// Opens a store like `open`, with its 1.3 entry points (listing) on the returned object.
+    pub open_ext: extern "C" fn(RStr<'_>, RStr<'_>) -> FfiResult<FfiStoreExtBox>,
 }
 
 impl RootModule for StorePluginModuleRef {
@@ -47,6 +52,7 @@ pub fn store_plugin_module<D: StoreDriver>() -> StorePluginModuleRef {
         set_logger: set_logger::<D>,
         open: open::<D>,
         describe: describe::<D>,
+        open_ext: open_ext::<D>,
     }
     .leak_into_prefix()
 }
@@ -59,16 +65,24 @@ extern "C" fn set_logger<D: StoreDriver>(logger: HostLogger) {
 }
 
 extern "C" fn open<D: StoreDriver>(store_id: RStr<'_>, config: RStr<'_>) -> FfiResult<FfiStoreBox> {
-    guard(|| {
-        let config = serde_json::from_str(config.as_str()).map_err(|err| {
-            StoreError::new(
-                ErrorKind::ConfigInvalid,
-                format!("store options are not valid JSON: {err}"),
-            )
-        })?;
-        let driver = D::open(OpenContext::new(store_id.as_str()), config)?;
-        Ok(export_store(driver))
-    })
+    guard(|| open_driver::<D>(store_id, config).map(export_store))
+}
+
+extern "C" fn open_ext<D: StoreDriver>(
+    store_id: RStr<'_>,
+    config: RStr<'_>,
+) -> FfiResult<FfiStoreExtBox> {
+    guard(|| open_driver::<D>(store_id, config).map(export_store_ext))
+}
+
+fn open_driver<D: StoreDriver>(store_id: RStr<'_>, config: RStr<'_>) -> Result<D, StoreError> {
+    let config = serde_json::from_str(config.as_str()).map_err(|err| {
+        StoreError::new(
+            ErrorKind::ConfigInvalid,
+            format!("store options are not valid JSON: {err}"),
+        )
+    })?;
+    D::open(OpenContext::new(store_id.as_str()), config)
 }
 
 extern "C" fn describe<D: StoreDriver>() -> FfiResult<RString> {

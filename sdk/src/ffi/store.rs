@@ -25,6 +25,8 @@ const RANGED_READ: u64 = 1 << 4;
 // ABI 1.1: the `ContextCapabilities` flags.
 const PER_REQUEST_CONTEXT: u64 = 1 << 5;
 const ACLS: u64 = 1 << 6;
+// ABI 1.3: listing (the method is on the 1.3 companion object, `FfiStoreExt`).
+const LIST: u64 = 1 << 7;
 
 fn encode_capabilities(caps: Capabilities, context: ContextCapabilities) -> u64 {
     [
@@ -33,6 +35,7 @@ fn encode_capabilities(caps: Capabilities, context: ContextCapabilities) -> u64 
         (caps.delete, DELETE),
         (caps.size, SIZE),
         (caps.ranged_read, RANGED_READ),
+        (caps.list, LIST),
         (context.per_request_context, PER_REQUEST_CONTEXT),
         (context.acls, ACLS),
     ]
@@ -50,6 +53,7 @@ fn decode_capabilities(bits: u64) -> Capabilities {
         delete: has(DELETE),
         size: has(SIZE),
         ranged_read: has(RANGED_READ),
+        list: has(LIST),
     }
 }
 
@@ -234,7 +238,7 @@ pub type FfiStoreBox = FfiStore_TO<'static, RBox<()>>;
 
 /// Exports a driver. Each method only builds a future; the driver is called when the host polls it,
 /// inside a panic guard, so a panicking driver yields an `Unexpected` error.
-struct Exported<D>(Arc<D>);
+pub(crate) struct Exported<D>(pub(crate) Arc<D>);
 
 pub(crate) fn guarded<T: Send + 'static>(
     operation: impl Future<Output = Result<T, StoreError>> + Send + 'static,

@@ -15,7 +15,7 @@ use tracing::Level;
 
 use super::Store;
 use crate::abi::{ABI_VERSION, is_compatible};
-use crate::ffi::{HostLogger, StorePluginModuleRef, level_code, v1_0, v1_1};
+use crate::ffi::{HostLogger, StorePluginModuleRef, level_code, v1_0, v1_1, v1_2};
 use crate::{DriverDescription, StoreError};
 
 /// Which interface a plugin library implements; each has its own root module and ABI version.
@@ -163,10 +163,19 @@ impl StorePlugin {
     /// The driver's `open` runs on the calling thread and may touch its backend: call this at
     /// startup, or from a blocking task.
     pub fn open(&self, store_id: &str, config: &serde_json::Value) -> Result<Store, StoreError> {
-        let config = config.to_string();
-        let object = (self.inner.module.open())(RStr::from_str(store_id), RStr::from_str(&config))
-            .into_result()?;
-        Store::new(store_id, &self.inner.driver, object)
+        let (id, config) = (RStr::from_str(store_id), config.to_string());
+        let config = RStr::from_str(&config);
+        // A 1.3 plugin opens the store with its 1.3 entry points; an older one has only `open`.
+        match self.inner.module.open_ext() {
+            Some(open_ext) => {
+                let ext = open_ext(id, config).into_result()?;
+                Store::with_ext(store_id, &self.inner.driver, ext)
+            }
+            None => {
+                let object = (self.inner.module.open())(id, config).into_result()?;
+                Store::new(store_id, &self.inner.driver, object)
+            }
+        }
     }
 }
 
@@ -338,12 +347,13 @@ impl PluginRoot for StorePluginModuleRef {
     }
 
     /// abi_stable refuses prefix types shorter than the host's, so a plugin of an older minor is
-    /// checked against the frozen interface of its minor (`ffi::v1_0`, `ffi::v1_1`) and then
+    /// checked against the frozen interface of its minor (`ffi::v1_0`, `ffi::v1_1`, `ffi::v1_2`) and then
     /// used as the current one.
     fn check_layout(header: &LibHeader, plugin: VersionNumber) -> Result<Self, LibraryError> {
         match plugin.minor {
             0 => header.ensure_layout::<v1_0::StorePluginModuleRef>()?,
             1 => header.ensure_layout::<v1_1::StorePluginModuleRef>()?,
+            2 => header.ensure_layout::<v1_2::StorePluginModuleRef>()?,
             _ => return header.check_layout::<Self>(),
         }
         // SAFETY: the library's root module has the layout of its minor, just checked. The

@@ -4,10 +4,10 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::ffi::{FfiStoreBox, import};
+use crate::ffi::{FfiStoreBox, FfiStoreExtBox, ext_import, import};
 use crate::{
-    Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, PutOutcome, ReadRange,
-    RequestContext, StoreDriver, StoreError,
+    Acl, Capabilities, ContextCapabilities, DataStream, GetOutcome, ListPage, PutOutcome,
+    ReadRange, RequestContext, StoreDriver, StoreError,
 };
 
 /// A store opened through a plugin. Cloning is cheap; every call may run on any thread.
@@ -30,11 +30,32 @@ struct Inner {
     capabilities: Capabilities,
     context_capabilities: ContextCapabilities,
     object: FfiStoreBox,
+    /// The 1.3 entry points, from a plugin built for ABI 1.3 or later.
+    ext: Option<FfiStoreExtBox>,
 }
 
 impl Store {
     pub(crate) fn new(id: &str, driver: &str, object: FfiStoreBox) -> Result<Self, StoreError> {
-        let (capabilities, context_capabilities) = import::capabilities(&object)?;
+        Store::open(id, driver, object, None)
+    }
+
+    pub(crate) fn with_ext(
+        id: &str,
+        driver: &str,
+        ext: FfiStoreExtBox,
+    ) -> Result<Self, StoreError> {
+        Store::open(id, driver, ext.store(), Some(ext))
+    }
+
+    fn open(
+        id: &str,
+        driver: &str,
+        object: FfiStoreBox,
+        ext: Option<FfiStoreExtBox>,
+    ) -> Result<Self, StoreError> {
+        let (mut capabilities, context_capabilities) = import::capabilities(&object)?;
+        // Listing lives on the 1.3 object: a plugin without it cannot list, whatever it says.
+        capabilities.list &= ext.is_some();
         Ok(Store {
             inner: Arc::new(Inner {
                 id: id.to_owned(),
@@ -42,6 +63,7 @@ impl Store {
                 capabilities,
                 context_capabilities,
                 object,
+                ext,
             }),
             caller: None,
         })
@@ -50,7 +72,7 @@ impl Store {
     /// Opens `driver` in this process, through the same boundary types a plugin library uses
     /// (without loading one): for tests of host-side code.
     pub fn in_process<D: StoreDriver>(id: &str, driver: D) -> Result<Self, StoreError> {
-        Store::new(id, D::DRIVER, crate::ffi::export_store(driver))
+        Store::with_ext(id, D::DRIVER, crate::ffi::export_store_ext(driver))
     }
 
     /// This store, with `caller` as the caller of its operations.
@@ -153,6 +175,25 @@ impl Store {
         async move {
             inner.require(inner.capabilities.size, "size queries")?;
             import::size(&inner.object, caller.as_deref(), &location).await
+        }
+    }
+
+    /// One page of the objects the store holds, from `cursor` (`None`: the first); see
+    /// `StoreDriver::list`. Fails with `Unsupported`, without calling the plugin, when the driver
+    /// cannot list.
+    pub fn list(
+        &self,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send + 'static {
+        let inner = Arc::clone(&self.inner);
+        let cursor = cursor.map(str::to_owned);
+        async move {
+            inner.require(inner.capabilities.list, "listing")?;
+            let ext = inner
+                .ext
+                .as_ref()
+                .ok_or_else(|| StoreError::unsupported("list"))?;
+            ext_import::list(ext, cursor.as_deref()).await
         }
     }
 

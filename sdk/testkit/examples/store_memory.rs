@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, stream};
 use glint_sdk::{
-    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, OpenContext, PutOutcome,
-    ReadRange, RequestContext, StoreDriver, StoreError,
+    Capabilities, DataStream, DriverDescription, ErrorKind, GetOutcome, ListPage, ListedObject,
+    OpenContext, PutOutcome, ReadRange, RequestContext, StoreDriver, StoreError,
 };
 use serde::Deserialize;
 
@@ -55,10 +55,31 @@ impl StoreDriver for MemoryStore {
     fn describe() -> DriverDescription {
         DriverDescription::new(Self::DRIVER, &["memory"])
             .with_option_defaults(serde_json::json!({ "panic_on_open": false }))
+            .with_secret_options(&[])
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::full()
+        Capabilities {
+            list: true,
+            ..Capabilities::full()
+        }
+    }
+
+    /// Two objects per page, in location order: the cursor is the last location of a page.
+    async fn list(&self, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        let objects = self.objects.lock().unwrap();
+        let mut locations: Vec<&String> = objects
+            .keys()
+            .filter(|l| cursor.is_none_or(|c| l.as_str() > c))
+            .collect();
+        locations.sort();
+        let next = (locations.len() > 2).then(|| locations[1].clone());
+        let page = locations
+            .into_iter()
+            .take(2)
+            .map(|l| ListedObject::new(l.clone(), objects[l].len() as u64, None))
+            .collect();
+        Ok(ListPage::new(page, next))
     }
 
     async fn put(

@@ -411,9 +411,99 @@ pub async fn missing_capabilities_are_refused(store: Store) {
         );
         checked += 1;
     }
+    if !capabilities.list {
+        assert_kind(store.list(None).await, ErrorKind::Unsupported, "list");
+        checked += 1;
+    }
     if checked == 0 {
         // Nothing to check: no capability is missing.
         crate::skip(Vec::new());
+    }
+}
+
+/// Every page of the store's listing, from the first to the last.
+async fn list_all(store: &Store) -> Vec<glint_sdk::ListedObject> {
+    let mut objects = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100_000 {
+        let page = store
+            .list(cursor.as_deref())
+            .await
+            .unwrap_or_else(|err| panic!("list from {cursor:?} failed: {err}"));
+        objects.extend(page.objects);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return objects,
+        }
+    }
+    panic!("the listing never reached its last page");
+}
+
+/// list: following `next` yields every stored object once, with its location as `put` returned
+/// it and its size; a deleted object is not listed.
+pub async fn list_shows_stored_objects_once(store: Store) {
+    requires!(store, list, write, delete);
+    let mut stored = Vec::new();
+    for (index, len) in [0, 1, MIB + 3].into_iter().enumerate() {
+        let id = format!("6f2b5a6e-000d-4000-8000-00000000000{index}");
+        let location = put_ok(&store, &id, &random_bytes(len, 13)).await;
+        stored.push((location, len as u64));
+    }
+    let listed = list_all(&store).await;
+    for (location, size) in &stored {
+        let found: Vec<_> = listed.iter().filter(|o| &o.location == location).collect();
+        assert_eq!(found.len(), 1, "{location} is listed once: {listed:?}");
+        assert_eq!(found[0].size, *size, "listed size of {location}");
+    }
+    let mut locations: Vec<&str> = listed.iter().map(|o| o.location.as_str()).collect();
+    let count = locations.len();
+    locations.sort_unstable();
+    locations.dedup();
+    assert_eq!(locations.len(), count, "no object is listed twice");
+
+    store.delete(&stored[1].0).await.expect("delete");
+    let after = list_all(&store).await;
+    assert!(
+        after.iter().all(|o| o.location != stored[1].0),
+        "a deleted object is not listed"
+    );
+    for (location, _) in [&stored[0], &stored[2]] {
+        assert!(
+            after.iter().any(|o| &o.location == location),
+            "{location} still listed"
+        );
+        store.delete(location).await.expect("cleanup");
+    }
+}
+
+/// list: an object being written is not listed until `put` returns.
+pub async fn list_leaves_out_unfinished_puts(store: Store) {
+    requires!(store, list, write);
+    let id = "6f2b5a6e-000e-4000-8000-000000000001";
+    let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, glint_sdk::StoreError>>(1);
+    let mut tx = tx;
+    let put = tokio::spawn(store.put(id, None, Box::pin(rx)));
+    use futures::SinkExt as _;
+    tx.send(Ok(random_bytes(MIB, 14)))
+        .await
+        .expect("first chunk");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let listed = list_all(&store).await;
+    assert!(
+        listed.iter().all(|o| !o.location.contains(id)),
+        "an unfinished put is not listed: {listed:?}"
+    );
+    drop(tx);
+    let location = put.await.expect("put task").expect("put").location;
+    assert!(
+        list_all(&store)
+            .await
+            .iter()
+            .any(|o| o.location == location),
+        "listed once put returned"
+    );
+    if store.capabilities().delete {
+        store.delete(&location).await.expect("cleanup");
     }
 }
 

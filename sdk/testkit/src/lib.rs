@@ -48,6 +48,8 @@ macro_rules! store_conformance_suite {
             dropped_put_leaves_nothing,
             size_hint_mismatch_leaves_nothing,
             concurrent_puts,
+            list_shows_stored_objects_once,
+            list_leaves_out_unfinished_puts,
             missing_capabilities_are_refused,
         );
     };

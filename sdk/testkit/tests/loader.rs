@@ -101,7 +101,7 @@ fn another_abi_major_is_refused_naming_both_versions() {
     assert!(matches!(err, LoadError::Incompatible { .. }), "{err:?}");
     let message = assert_short(&err, &path);
     assert!(message.contains("plugin ABI 2.0"), "{message}");
-    assert!(message.contains("plugin ABI 1.2"), "{message}");
+    assert!(message.contains("plugin ABI 1.3"), "{message}");
 }
 
 #[test]
@@ -283,4 +283,50 @@ fn plugins_of_abi_1_2_describe_their_driver_and_older_ones_load_without() {
 
     // 1.0: the frozen example of the oldest minor still loads.
     assert!(load("store_abi_1_0").description().is_none());
+}
+
+#[test]
+fn plugins_of_abi_1_3_list_and_declare_secrets_and_1_2_ones_load_without() {
+    let rt = runtime();
+    let memory = load("store_memory");
+    assert_eq!(
+        memory.description().unwrap().secret_options,
+        Some(Vec::new()),
+        "a 1.3 plugin may declare that it has no secrets"
+    );
+    let store = memory.open("m", &json!({})).unwrap();
+    assert!(store.capabilities().list);
+    for id in ["c", "a", "b"] {
+        rt.block_on(store.put(id, None, odd_chunks(&random_bytes(3, 1))))
+            .unwrap();
+    }
+    let first = rt.block_on(store.list(None)).unwrap();
+    let second = rt.block_on(store.list(first.next.as_deref())).unwrap();
+    let listed: Vec<_> = first
+        .objects
+        .iter()
+        .chain(&second.objects)
+        .map(|o| (o.location.as_str(), o.size))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("memory://m/a", 3),
+            ("memory://m/b", 3),
+            ("memory://m/c", 3)
+        ]
+    );
+    assert_eq!(second.next, None);
+
+    // 1.2: the root module ends before `open_ext`; the driver's claim to list is not believed.
+    let v12 = load("store_abi_1_2");
+    let described = v12.description().expect("a 1.2 plugin describes itself");
+    assert_eq!(described.secret_options, None, "1.2 declared no secrets");
+    let store = v12.open("s", &json!({})).unwrap();
+    assert!(!store.capabilities().list);
+    assert_eq!(
+        rt.block_on(store.list(None)).unwrap_err().kind,
+        ErrorKind::Unsupported
+    );
+    assert_eq!(rt.block_on(store.size("v12://x")).unwrap(), 12);
 }

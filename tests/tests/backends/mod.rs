@@ -230,6 +230,39 @@ impl SwiftAccount {
         }
     }
 
+    /// Deletes one object (behind Glint's back).
+    pub async fn delete_object(&self, container: &str, object: &str) {
+        let response = self
+            .http
+            .delete(format!("{}/{container}/{object}", self.storage_url))
+            .header("X-Auth-Token", &self.token)
+            .send()
+            .await
+            .expect("object DELETE");
+        assert!(
+            response.status().is_success(),
+            "DELETE {object}: {}",
+            response.status()
+        );
+    }
+
+    /// Writes `data` as `object` (behind Glint's back).
+    pub async fn put_object(&self, container: &str, object: &str, data: &[u8]) {
+        let response = self
+            .http
+            .put(format!("{}/{container}/{object}", self.storage_url))
+            .header("X-Auth-Token", &self.token)
+            .body(data.to_vec())
+            .send()
+            .await
+            .expect("object PUT");
+        assert!(
+            response.status().is_success(),
+            "PUT {object}: {}",
+            response.status()
+        );
+    }
+
     /// Deletes `container` and what is left in it.
     pub async fn purge(&self, container: &str) {
         for object in self.objects(container).await {
@@ -313,6 +346,41 @@ impl Ceph {
             .filter(|name| name.contains(image_id))
             .map(str::to_owned)
             .collect()
+    }
+
+    /// Shrinks the image behind Glint's back to `size` bytes: its protected snapshot `snap` is
+    /// removed, the image resized, and the snapshot taken and protected again.
+    pub fn shrink(&self, image_id: &str, size: u64) {
+        let image = format!("{}/{image_id}", self.pool);
+        let snap = format!("{image}@snap");
+        self.rbd(&["snap", "unprotect", &snap]);
+        self.rbd(&["snap", "rm", &snap]);
+        self.rbd(&[
+            "resize",
+            "--allow-shrink",
+            "--size",
+            &format!("{size}B"),
+            &image,
+        ]);
+        self.rbd(&["snap", "create", &snap]);
+        self.rbd(&["snap", "protect", &snap]);
+    }
+
+    /// Creates an image of `size` bytes with a protected snapshot `snap`, as the rbd store
+    /// leaves one, that no Glint image names.
+    pub fn create_stray(&self, name: &str, size: u64) {
+        let image = format!("{}/{name}", self.pool);
+        self.rbd(&["create", "--size", &format!("{size}B"), &image]);
+        self.rbd(&["snap", "create", &format!("{image}@snap")]);
+        self.rbd(&["snap", "protect", &format!("{image}@snap")]);
+    }
+
+    /// Removes an image made by [`Ceph::create_stray`].
+    pub fn remove_stray(&self, name: &str) {
+        let snap = format!("{}/{name}@snap", self.pool);
+        self.rbd(&["snap", "unprotect", &snap]);
+        self.rbd(&["snap", "rm", &snap]);
+        self.rbd(&["rm", &format!("{}/{name}", self.pool)]);
     }
 
     /// The md5 of the image's snapshot `snap`, read with `rbd export`.

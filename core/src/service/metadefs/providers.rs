@@ -242,9 +242,9 @@ mod tests {
 
     #[test]
     fn order_is_key_then_created_then_name_in_one_direction() {
-        let a = SortValues::of(MetadefSortKey::UpdatedAt, "a", at(2), at(5));
-        let b = SortValues::of(MetadefSortKey::UpdatedAt, "b", at(1), at(5));
-        let c = SortValues::of(MetadefSortKey::UpdatedAt, "c", at(1), at(6));
+        let a = SortValues::of(MetadefSortKey::UpdatedAt, "a", at(2), Some(at(5)));
+        let b = SortValues::of(MetadefSortKey::UpdatedAt, "b", at(1), Some(at(5)));
+        let c = SortValues::of(MetadefSortKey::UpdatedAt, "c", at(1), Some(at(6)));
         let mut list = [&a, &c, &b];
         list.sort_by(|x, y| in_order(x, y, SortDir::Asc));
         assert_eq!(list.map(|v| v.name.as_str()), ["b", "a", "c"]);
@@ -286,8 +286,8 @@ mod tests {
 
     #[test]
     fn by_name_the_timestamps_do_not_count() {
-        let a = SortValues::of(MetadefSortKey::Name, "a", at(9), at(9));
-        let b = SortValues::of(MetadefSortKey::Name, "b", at(1), at(1));
+        let a = SortValues::of(MetadefSortKey::Name, "a", at(9), Some(at(9)));
+        let b = SortValues::of(MetadefSortKey::Name, "b", at(1), Some(at(1)));
         assert_eq!(in_order(&a, &b, SortDir::Asc), Ordering::Less);
     }
 }
