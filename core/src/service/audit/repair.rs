@@ -114,7 +114,8 @@ async fn repair_one(
         Err(e) if e.kind == glint_sdk::ErrorKind::NotFound => {}
         Err(e) => return Err(e.into()),
     }
-    let copy = copy_image_data(app, None, image, source, store_id).await?;
+    // The data was verified when it was first written; a repair copies the same bytes.
+    let copy = copy_image_data(app, None, image, source, store_id, None).await?;
     let check = presence(store, image, &copy).await;
     record(&app.db, &check).await?;
     if !check.is_ok() {
