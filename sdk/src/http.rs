@@ -4,7 +4,8 @@
 //!
 //! Servers differ in what they do with a `Range`: most answer `206 Partial Content` with a
 //! `Content-Range`, some (or some proxies) ignore it and send the whole object with `200`.
-//! [`Window`] covers both, so a driver streams the body through [`Window::trim`] and yields
+//! [`Window`](crate::http::Window) covers both, so a driver streams the body through
+//! [`Window::trim`](crate::http::Window::trim) and yields
 //! exactly the requested bytes either way.
 //!
 //! Only header *values* and a body stream cross this API, so drivers keep whatever HTTP client

@@ -635,7 +635,7 @@ async fn project_token(user: &str, password: &str, project: &str) -> String {
 
 #[tokio::test]
 async fn only_administrators_manage_the_cache() {
-    let g = start_glint(&[]).await;
+    let g = start_glint(&[COPY_FILE_STORE]).await;
     let admin = project_token("admin", &keystone().admin_password, "admin").await;
     let member = project_token("demo", "demo-secret", "demo").await;
 

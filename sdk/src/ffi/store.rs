@@ -148,7 +148,7 @@ pub struct FfiReadRange {
     length: ROption<u64>,
 }
 
-/// [`PutOutcome`] across the boundary; the metadata travels as a JSON object text.
+/// [`PutOutcome`](crate::PutOutcome) across the boundary; the metadata travels as a JSON object text.
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct FfiPutOutcome {
@@ -157,7 +157,7 @@ pub struct FfiPutOutcome {
     metadata_json: RString,
 }
 
-/// [`GetOutcome`] across the boundary.
+/// [`GetOutcome`](crate::GetOutcome) across the boundary.
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct FfiGetOutcome {

@@ -132,27 +132,39 @@ pub async fn list_namespaces(app: &App, query: &NamespaceQuery) -> Result<Vec<Na
     db_query.limit = query
         .limit
         .saturating_add(u32::try_from(providers.len()).unwrap_or(u32::MAX));
+    // A provided marker has no row the database could page after: its
+    // namespaces (never many) are read from the start and paged here.
+    let provided_marker = query
+        .marker
+        .as_ref()
+        .is_some_and(|m| providers.get(&m.namespace).is_some());
+    if provided_marker {
+        db_query.marker = None;
+        db_query.limit = u32::MAX;
+    }
     let key = |ns: &Namespace| {
         SortValues::of(query.sort_key, &ns.namespace, ns.created_at, ns.updated_at)
     };
     let marker = query.marker.as_ref().map(key);
+    let after_marker = |ns: &Namespace| {
+        marker
+            .as_ref()
+            .is_none_or(|m| after(&key(ns), m, query.sort_dir))
+    };
     let mut found: Vec<Namespace> = app
         .db
         .list_namespaces(&db_query)
         .await?
         .into_iter()
         .filter(|ns| providers.get(&ns.namespace).is_none())
+        .filter(|ns| !provided_marker || after_marker(ns))
         .collect();
     found.extend(
         providers
             .iter()
             .filter(|p| selects(query, p))
             .map(|p| p.doc.namespace.clone())
-            .filter(|ns| {
-                marker
-                    .as_ref()
-                    .is_none_or(|m| after(&key(ns), m, query.sort_dir))
-            }),
+            .filter(after_marker),
     );
     found.sort_by(|a, b| in_order(&key(a), &key(b), query.sort_dir));
     found.truncate(query.limit as usize);
