@@ -42,7 +42,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What drives the services: HTTP handlers and periodic jobs.
     ("drivers", &["api", "jobs"]),
     // Process wiring.
-    ("process", &["server", "main", "lib", "admin", "logging", "replicate"]),
+    (
+        "process",
+        &["server", "main", "lib", "admin", "logging", "replicate"],
+    ),
 ];
 
 /// Modules the HTTP layer reaches only through services.

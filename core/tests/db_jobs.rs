@@ -211,7 +211,9 @@ mod cases {
             (image.id, left.url.as_str())
         );
         // A deleted image is not found a second time, and writes nothing.
-        let again = db.delete_image_leaving(image.id, change, &[left], &[]).await;
+        let again = db
+            .delete_image_leaving(image.id, change, &[left], &[])
+            .await;
         assert!(matches!(again, Err(DbError::NotFound)), "{again:?}");
         assert_eq!(db.list_work().await.unwrap().len(), 1);
     }
@@ -293,7 +295,9 @@ mod cases {
         db.create_image(&gone).await.unwrap();
         db.add_member(gone.id, "friend").await.unwrap();
         let (_, change) = gone.moved_to(ImageStatus::Deleted).unwrap();
-        db.delete_image_leaving(gone.id, change, &[], &[]).await.unwrap();
+        db.delete_image_leaving(gone.id, change, &[], &[])
+            .await
+            .unwrap();
         // Alive, and waiting in pending_delete: both keep everything.
         let alive = active_with_location(Uuid::new_v4());
         db.create_image(&alive).await.unwrap();

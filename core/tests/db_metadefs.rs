@@ -638,7 +638,11 @@ mod cases {
             .collect();
         assert_eq!(
             associations,
-            ["OS::Nova::Server", "OS::Cinder::Volume", "OS::Glance::Image"]
+            [
+                "OS::Nova::Server",
+                "OS::Cinder::Volume",
+                "OS::Glance::Image"
+            ]
         );
         let types: Vec<_> = db
             .list_resource_types()

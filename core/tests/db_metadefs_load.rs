@@ -258,7 +258,14 @@ mod cases {
             })
         );
         // Preferring the new document updates what both have.
-        assert!(db.get_namespace("OS::Test").await.unwrap().unwrap().updated_at.is_some());
+        assert!(
+            db.get_namespace("OS::Test")
+                .await
+                .unwrap()
+                .unwrap()
+                .updated_at
+                .is_some()
+        );
         let props = db.list_items::<Property>("OS::Test").await.unwrap();
         assert!(props.iter().all(|p| p.updated_at.is_some()));
         let objects = db.list_items::<MetadefObject>("OS::Test").await.unwrap();

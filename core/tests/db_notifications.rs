@@ -100,7 +100,10 @@ mod cases {
         renamed.name = Some("renamed".into());
         let saved = db
             .update_image_noting(&renamed, Some(ImageStatus::Queued), |saved| {
-                vec![row("info", &saved.updated_at.timestamp_micros().to_string())]
+                vec![row(
+                    "info",
+                    &saved.updated_at.timestamp_micros().to_string(),
+                )]
             })
             .await
             .unwrap();
@@ -162,8 +165,8 @@ mod cases {
             .unwrap();
         assert!(!removed);
 
-        let doc = metadefs::namespace_document(&json!({"namespace": "OS::Outbox"}), Utc::now())
-            .unwrap();
+        let doc =
+            metadefs::namespace_document(&json!({"namespace": "OS::Outbox"}), Utc::now()).unwrap();
         db.create_namespace(&doc, false).await.unwrap();
         db.create_tags(&doc.namespace.namespace, &[tag("a")], false)
             .await

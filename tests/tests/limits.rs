@@ -50,10 +50,18 @@ async fn drill(g: &Glint) {
     let tags = |n| list_path((0..n).map(|_| "tag=t1".to_owned()));
     let found = served(send(g.get(&tags(100))).await, StatusCode::OK);
     assert_eq!(found["images"].as_array().unwrap().len(), 1, "{found}");
-    refused(send(g.get(&tags(1000))).await, StatusCode::BAD_REQUEST, "Too many filters");
+    refused(
+        send(g.get(&tags(1000))).await,
+        StatusCode::BAD_REQUEST,
+        "Too many filters",
+    );
     let props = |n| list_path((0..n).map(|i| format!("p{i}=v")));
     served(send(g.get(&props(100))).await, StatusCode::OK);
-    refused(send(g.get(&props(101))).await, StatusCode::BAD_REQUEST, "at most 100");
+    refused(
+        send(g.get(&props(101))).await,
+        StatusCode::BAD_REQUEST,
+        "at most 100",
+    );
 
     // `in:` lists.
     let names = |n: usize| {
@@ -62,20 +70,42 @@ async fn drill(g: &Glint) {
     };
     let found = served(send(g.get(&names(999))).await, StatusCode::OK);
     assert_eq!(found["images"].as_array().unwrap().len(), 1, "{found}");
-    refused(send(g.get(&names(1000))).await, StatusCode::BAD_REQUEST, "'in:' filter");
+    refused(
+        send(g.get(&names(1000))).await,
+        StatusCode::BAD_REQUEST,
+        "'in:' filter",
+    );
 
     // Sort keys, in both syntaxes.
     let keys = |n| list_path((0..n).map(|_| "sort_key=name".to_owned()));
     served(send(g.get(&keys(10))).await, StatusCode::OK);
-    refused(send(g.get(&keys(11))).await, StatusCode::BAD_REQUEST, "Too many sort keys");
+    refused(
+        send(g.get(&keys(11))).await,
+        StatusCode::BAD_REQUEST,
+        "Too many sort keys",
+    );
     let sort = format!("/v2/images?sort={}", vec!["name:asc"; 11].join(","));
-    refused(send(g.get(&sort)).await, StatusCode::BAD_REQUEST, "Too many sort keys");
+    refused(
+        send(g.get(&sort)).await,
+        StatusCode::BAD_REQUEST,
+        "Too many sort keys",
+    );
 
     // JSON-patch operations.
-    let ops = |n| Value::Array((0..n).map(|i| json!({"op": "replace", "path": "/name", "value": format!("n{i}")})).collect());
+    let ops = |n| {
+        Value::Array(
+            (0..n)
+                .map(|i| json!({"op": "replace", "path": "/name", "value": format!("n{i}")}))
+                .collect(),
+        )
+    };
     let path = format!("/v2/images/{id}");
     served(send(g.patch(&path, ops(500))).await, StatusCode::OK);
-    refused(send(g.patch(&path, ops(10_000))).await, StatusCode::BAD_REQUEST, "at most 500");
+    refused(
+        send(g.patch(&path, ops(10_000))).await,
+        StatusCode::BAD_REQUEST,
+        "at most 500",
+    );
     let after = g.show(id).await;
     assert_eq!(after["name"], "n499", "a refused patch changes nothing");
 
@@ -86,7 +116,11 @@ async fn drill(g: &Glint) {
             .header("content-type", "application/json")
             .body(body)
     };
-    refused(send(post(deep)).await, StatusCode::BAD_REQUEST, "nested too deeply");
+    refused(
+        send(post(deep)).await,
+        StatusCode::BAD_REQUEST,
+        "nested too deeply",
+    );
     // The server answers before reading an oversized body and closes the connection:
     // a client of its own, so no later request is sent on that connection.
     let big = json!({"name": "x".repeat(2 << 20)}).to_string();
@@ -99,27 +133,58 @@ async fn drill(g: &Glint) {
 
     // The request target and the headers.
     let long = format!("/v2/images?name={}", "a".repeat(17_000));
-    refused(send(g.get(&long)).await, StatusCode::URI_TOO_LONG, "at most 16384");
+    refused(
+        send(g.get(&long)).await,
+        StatusCode::URI_TOO_LONG,
+        "at most 16384",
+    );
     let fat = g.get("/v2/images").header("x-padding", "p".repeat(70_000));
-    refused(send(fat).await, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "at most 65536");
+    refused(
+        send(fat).await,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "at most 65536",
+    );
 
     // Values no database column holds.
     let members = format!("/v2/images/{id}/members");
-    served(send(g.patch(&path, json!([{"op": "replace", "path": "/visibility", "value": "shared"}]))).await, StatusCode::OK);
+    served(
+        send(g.patch(
+            &path,
+            json!([{"op": "replace", "path": "/visibility", "value": "shared"}]),
+        ))
+        .await,
+        StatusCode::OK,
+    );
     let member = |m: String| g.post(&members).json(&json!({ "member": m }));
     served(send(member("m".repeat(255))).await, StatusCode::OK);
-    refused(send(member("m".repeat(256))).await, StatusCode::BAD_REQUEST, "Member ID is too long");
+    refused(
+        send(member("m".repeat(256))).await,
+        StatusCode::BAD_REQUEST,
+        "Member ID is too long",
+    );
     let value = |n| g.post("/v2/images").json(&json!({ "k": "v".repeat(n) }));
     served(send(value(65_535)).await, StatusCode::CREATED);
-    refused(send(value(65_536)).await, StatusCode::BAD_REQUEST, "65535 bytes");
+    refused(
+        send(value(65_536)).await,
+        StatusCode::BAD_REQUEST,
+        "65535 bytes",
+    );
 
     // Quotas (Glance's own bounds) answer 413.
     let tags: Vec<String> = (0..129).map(|i| format!("t{i}")).collect();
-    refused(send(g.post("/v2/images").json(&json!({ "tags": tags }))).await, StatusCode::PAYLOAD_TOO_LARGE, "Allowed: 128");
+    refused(
+        send(g.post("/v2/images").json(&json!({ "tags": tags }))).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Allowed: 128",
+    );
 
     // Nothing above broke the server.
     served(send(g.get("/v2/images")).await, StatusCode::OK);
-    assert!(!g.log().contains(" status=5"), "a 5xx was answered:\n{}", g.log());
+    assert!(
+        !g.log().contains(" status=5"),
+        "a 5xx was answered:\n{}",
+        g.log()
+    );
 }
 
 #[tokio::test]

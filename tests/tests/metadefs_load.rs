@@ -88,7 +88,11 @@ async fn loaded_definitions_are_served_and_exported() {
     // What a load made was never updated: Glance leaves `updated_at` null and out of its answers.
     assert!(ns["created_at"].is_string());
     assert!(ns.get("updated_at").is_none(), "{ns}");
-    assert!(ns["resource_type_associations"][0].get("updated_at").is_none());
+    assert!(
+        ns["resource_type_associations"][0]
+            .get("updated_at")
+            .is_none()
+    );
     let listed = &list["namespaces"][0];
     assert!(listed.get("updated_at").is_none(), "{listed}");
 

@@ -606,7 +606,10 @@ async fn outbox(g: &Glint) -> Vec<Value> {
     let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
         .await
         .expect("open the outbox");
-    let rows = db.next_notifications(10_000).await.expect("read the outbox");
+    let rows = db
+        .next_notifications(10_000)
+        .await
+        .expect("read the outbox");
     db.close().await;
     rows.iter()
         .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
@@ -660,8 +663,7 @@ async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
     assert_eq!(tagged["payload"]["tags"], json!(["blue"]));
     let stored = g.show(&id).await;
     assert_eq!(
-        tagged["payload"]["updated_at"],
-        stored["updated_at"],
+        tagged["payload"]["updated_at"], stored["updated_at"],
         "the event carries the time the tag was saved"
     );
     let missing = send(g.delete(&format!("/v2/images/{id}/tags/red"))).await;
@@ -671,7 +673,12 @@ async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
     let got = outbox(&g).await;
     assert_eq!(
         events(&got, &id),
-        ["image.create", "image.update", "image.update", "image.update"]
+        [
+            "image.create",
+            "image.update",
+            "image.update",
+            "image.update"
+        ]
     );
     assert_eq!(got.last().unwrap()["payload"]["tags"], json!([]));
 }
@@ -761,11 +768,19 @@ async fn metadef_events_arrive_in_glance_format() {
     );
     // Each kind created, renamed and deleted on its own.
     ok(
-        send(g.post(&format!("{base}/objects")).json(&json!({"name": "o2"}))).await,
+        send(
+            g.post(&format!("{base}/objects"))
+                .json(&json!({"name": "o2"})),
+        )
+        .await,
         "object",
     );
     ok(
-        send(g.put(&format!("{base}/objects/o2")).json(&json!({"name": "o3"}))).await,
+        send(
+            g.put(&format!("{base}/objects/o2"))
+                .json(&json!({"name": "o3"})),
+        )
+        .await,
         "object rename",
     );
     ok(
@@ -792,10 +807,17 @@ async fn metadef_events_arrive_in_glance_format() {
     );
     ok(send(g.post(&format!("{base}/tags/t2"))).await, "tag");
     ok(
-        send(g.put(&format!("{base}/tags/t2")).json(&json!({"name": "t3"}))).await,
+        send(
+            g.put(&format!("{base}/tags/t2"))
+                .json(&json!({"name": "t3"})),
+        )
+        .await,
         "tag rename",
     );
-    ok(send(g.delete(&format!("{base}/tags/t3"))).await, "tag delete");
+    ok(
+        send(g.delete(&format!("{base}/tags/t3"))).await,
+        "tag delete",
+    );
     ok(
         send(
             g.post(&format!("{base}/tags"))
@@ -818,7 +840,11 @@ async fn metadef_events_arrive_in_glance_format() {
         "dissociation",
     );
     ok(
-        send(g.put(&base).json(&json!({"namespace": ns, "display_name": "Renamed"}))).await,
+        send(
+            g.put(&base)
+                .json(&json!({"namespace": ns, "display_name": "Renamed"})),
+        )
+        .await,
         "namespace update",
     );
     ok(send(g.delete(&format!("{base}/objects"))).await, "objects");
@@ -885,7 +911,10 @@ async fn metadef_events_arrive_in_glance_format() {
     assert_eq!(objects[0]["required"], json!(["p"]));
     // An object's properties as a list; false values (the minimum of 0) read as missing.
     let p = &objects[0]["properties"][0];
-    assert_eq!(keys(p), set(&[&["name"][..], PROPERTY_SCHEMA_KEYS].concat()));
+    assert_eq!(
+        keys(p),
+        set(&[&["name"][..], PROPERTY_SCHEMA_KEYS].concat())
+    );
     assert_eq!(p["name"], "p");
     assert_eq!(p["type"], "integer");
     assert_eq!(p["title"], "P");
@@ -893,7 +922,10 @@ async fn metadef_events_arrive_in_glance_format() {
     assert_eq!(objects[1]["name"], "o2");
     assert_eq!(objects[1]["properties"], json!([]));
     let renamed = &all(&got, "metadef_object.update", &ns)[0];
-    assert_eq!((&renamed["name"], &renamed["name_old"]), (&json!("o3"), &json!("o2")));
+    assert_eq!(
+        (&renamed["name"], &renamed["name_old"]),
+        (&json!("o3"), &json!("o2"))
+    );
     let deleted = &all(&got, "metadef_object.delete", &ns)[0];
     assert_eq!(deleted["name"], "o3");
     assert_eq!(deleted["deleted"], true);
@@ -911,7 +943,10 @@ async fn metadef_events_arrive_in_glance_format() {
     assert_eq!(properties[0]["enum"], json!(["a", "b"]));
     assert_eq!(properties[1]["name"], "size");
     let renamed = &all(&got, "metadef_property.update", &ns)[0];
-    assert_eq!((&renamed["name"], &renamed["name_old"]), (&json!("bulk"), &json!("size")));
+    assert_eq!(
+        (&renamed["name"], &renamed["name_old"]),
+        (&json!("bulk"), &json!("size"))
+    );
     assert_eq!(all(&got, "metadef_property.delete", &ns)[0]["name"], "bulk");
 
     let tags = all(&got, "metadef_tag.create", &ns);
@@ -919,7 +954,10 @@ async fn metadef_events_arrive_in_glance_format() {
     let names: Vec<_> = tags.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["t1", "t2", "t4", "t5"]);
     let renamed = &all(&got, "metadef_tag.update", &ns)[0];
-    assert_eq!((&renamed["name"], &renamed["name_old"]), (&json!("t3"), &json!("t2")));
+    assert_eq!(
+        (&renamed["name"], &renamed["name_old"]),
+        (&json!("t3"), &json!("t2"))
+    );
     assert_eq!(all(&got, "metadef_tag.delete", &ns)[0]["name"], "t3");
 
     let updated = &all(&got, "metadef_namespace.update", &ns)[0];

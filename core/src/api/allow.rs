@@ -92,4 +92,3 @@ impl AllowTable {
             .map_or("unmatched", |(_, id)| id)
     }
 }
-

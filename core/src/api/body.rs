@@ -30,7 +30,10 @@ fn json_bounds(request: &Request) -> (usize, usize) {
     request
         .data::<std::sync::Arc<crate::app::App>>()
         .map_or_else(defaults, |app| {
-            (app.config.api.max_json_body_bytes, app.config.api.max_json_depth)
+            (
+                app.config.api.max_json_body_bytes,
+                app.config.api.max_json_depth,
+            )
         })
 }
 

@@ -442,16 +442,38 @@ mod tests {
         };
         let parse = |s: &str| parse(s, Scope::default(), &api).map(|_| ());
         // Paging parameters are not filters.
-        assert_eq!(parse("tag=a&tag=b&p=v&limit=1&sort_key=name&marker=00000000-0000-0000-0000-000000000000"), Ok(()));
-        assert_eq!(parse("tag=a&tag=b&p=v&q=w"), Err(QueryError::TooManyFilters(3)));
-        assert_eq!(parse("created_at=gt:2020-01-01T00:00:00Z&created_at=gt:2020-01-01T00:00:00Z&updated_at=gt:2020-01-01T00:00:00Z&os_hidden=true"), Err(QueryError::TooManyFilters(3)));
+        assert_eq!(
+            parse(
+                "tag=a&tag=b&p=v&limit=1&sort_key=name&marker=00000000-0000-0000-0000-000000000000"
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            parse("tag=a&tag=b&p=v&q=w"),
+            Err(QueryError::TooManyFilters(3))
+        );
+        assert_eq!(
+            parse(
+                "created_at=gt:2020-01-01T00:00:00Z&created_at=gt:2020-01-01T00:00:00Z&updated_at=gt:2020-01-01T00:00:00Z&os_hidden=true"
+            ),
+            Err(QueryError::TooManyFilters(3))
+        );
         assert_eq!(parse("name=in:a,b"), Ok(()));
         assert_eq!(parse("name=in:a,b,c"), Err(QueryError::InListTooLong(2)));
-        assert_eq!(parse("status=in:active,queued,saving"), Err(QueryError::InListTooLong(2)));
+        assert_eq!(
+            parse("status=in:active,queued,saving"),
+            Err(QueryError::InListTooLong(2))
+        );
         assert_eq!(parse("sort_key=name&sort_key=size"), Ok(()));
-        assert_eq!(parse("sort_key=name&sort_key=size&sort_key=name"), Err(QueryError::TooManySortKeys(2)));
+        assert_eq!(
+            parse("sort_key=name&sort_key=size&sort_key=name"),
+            Err(QueryError::TooManySortKeys(2))
+        );
         assert_eq!(parse("sort=name:asc,size"), Ok(()));
-        assert_eq!(parse("sort=name:asc,size,id"), Err(QueryError::TooManySortKeys(2)));
+        assert_eq!(
+            parse("sort=name:asc,size,id"),
+            Err(QueryError::TooManySortKeys(2))
+        );
     }
 
     #[test]

@@ -576,9 +576,18 @@ mod tests {
             ("/v2/cache".to_owned(), "GET, DELETE"),
             (format!("/v2/tasks/{id}"), "GET"),
             ("/v2/metadefs/namespaces/n".to_owned(), "GET, PUT, DELETE"),
-            ("/v2/metadefs/namespaces/n/tags".to_owned(), "GET, POST, DELETE"),
-            ("/v2/metadefs/namespaces/n/tags/t".to_owned(), "GET, POST, PUT, DELETE"),
-            ("/v2/metadefs/namespaces/n/objects/o".to_owned(), "GET, PUT, DELETE"),
+            (
+                "/v2/metadefs/namespaces/n/tags".to_owned(),
+                "GET, POST, DELETE",
+            ),
+            (
+                "/v2/metadefs/namespaces/n/tags/t".to_owned(),
+                "GET, POST, PUT, DELETE",
+            ),
+            (
+                "/v2/metadefs/namespaces/n/objects/o".to_owned(),
+                "GET, PUT, DELETE",
+            ),
         ];
         for (path, allow) in cases {
             assert_eq!(table.allowed(&path).join(", "), allow, "{path}");

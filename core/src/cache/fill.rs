@@ -144,7 +144,11 @@ impl Fill {
     /// store; then [`Fill::finish`]. `Ok(false)` when the download it left
     /// was abandoned meanwhile (the copy is abandoned too) or the copy was
     /// refused.
-    async fn catch_up(mut self, origin: Origin, abandoned: &AtomicBool) -> Result<bool, StoreError> {
+    async fn catch_up(
+        mut self,
+        origin: Origin,
+        abandoned: &AtomicBool,
+    ) -> Result<bool, StoreError> {
         let from = self.fed;
         // A store without ranged reads sends the image from its start: the
         // bytes the writer has are skipped here.

@@ -72,10 +72,9 @@ use crate::config::Config;
 use crate::context::RequestContext;
 use crate::db::{CachedImage, Database};
 use crate::domain::{Image, ImageStatus};
-use reader::read_stream;
 #[cfg(test)]
 use reader::READ_CHUNK;
-
+use reader::read_stream;
 
 /// Where the data of a download comes from, for the cache's copy of it.
 pub struct Origin {
@@ -798,7 +797,9 @@ mod tests {
             runtime_with_one_blocking_thread().block_on(async {
                 let dir = tempfile::tempdir().unwrap();
                 let cache = cache_in(dir.path()).await;
-                let data: Vec<u8> = (0..(16 * READ_CHUNK + 3)).map(|i| (i % 253) as u8).collect();
+                let data: Vec<u8> = (0..(16 * READ_CHUNK + 3))
+                    .map(|i| (i % 253) as u8)
+                    .collect();
                 let image = stored_image(&cache, &data).await;
                 let release = hold_the_disk();
 
@@ -849,7 +850,15 @@ mod tests {
             let incomplete = || files_in(&cache.inner.incomplete).len();
             wait_until("the unfinished copy stayed", || incomplete() == 0).await;
             assert!(!cache.is_cached(image.id));
-            assert!(cache.inner.db.cache_list(cache.node()).await.unwrap().is_empty());
+            assert!(
+                cache
+                    .inner
+                    .db
+                    .cache_list(cache.node())
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
         });
     }
 

@@ -52,4 +52,3 @@ fn read_chunks(
     }
     Ok(())
 }
-

@@ -459,7 +459,13 @@ pub(crate) async fn modify(
     id: Uuid,
     mut change: impl FnMut(&mut Image) -> ServiceResult<()>,
 ) -> ServiceResult<Image> {
-    modify_noting(app, id, |img| change(img).map(|()| Vec::new()), |_, _| Vec::new()).await
+    modify_noting(
+        app,
+        id,
+        |img| change(img).map(|()| Vec::new()),
+        |_, _| Vec::new(),
+    )
+    .await
 }
 
 /// [`modify`] where `change` also returns pending work, written in the same

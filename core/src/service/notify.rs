@@ -143,7 +143,12 @@ pub fn image_data(app: &App, event_type: &str, image: &Image, backend: Option<&s
 
 /// A failed upload: `image.upload` at error priority, the reason as payload.
 pub fn image_upload_failed(app: &App, reason: &str) -> Notes {
-    note(&app.config.notifications, "image.upload", "error", json!(reason))
+    note(
+        &app.config.notifications,
+        "image.upload",
+        "error",
+        json!(reason),
+    )
 }
 
 /// `image.send`: `data` with a notification once all of it went to the

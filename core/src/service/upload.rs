@@ -127,7 +127,12 @@ async fn write_claimed(
         Ok(done) => done,
         Err(e) => {
             let reason = format!("Failed to upload image data for image {id}: {e}");
-            restore_queued(app, &saving, super::notify::image_upload_failed(app, &reason)).await;
+            restore_queued(
+                app,
+                &saving,
+                super::notify::image_upload_failed(app, &reason),
+            )
+            .await;
             return Err(e);
         }
     };

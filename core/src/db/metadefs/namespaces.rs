@@ -132,8 +132,7 @@ impl Database {
     /// Replaces the fields of namespace `name` (possibly renaming it), keeps
     /// its creation time and sets `updated_at` to now. Returns it as saved.
     pub async fn update_namespace(&self, name: &str, ns: &Namespace) -> Result<Namespace, DbError> {
-        self.update_namespace_noting(name, ns, |_| Vec::new())
-            .await
+        self.update_namespace_noting(name, ns, |_| Vec::new()).await
     }
 
     /// [`Database::update_namespace`] with the notifications it causes,

@@ -216,7 +216,11 @@ impl Job {
             .await?
             .ok_or(ServiceError::ImageNotFound(id))?;
         // Nothing is stored yet: the event is written on its own.
-        notify::record(app, notify::image_data(app, "image.prepare", &image, Some(store_id))).await;
+        notify::record(
+            app,
+            notify::image_data(app, "image.prepare", &image, Some(store_id)),
+        )
+        .await;
         // Every import method writes through Glance's `set_data`, which
         // verifies a signed image's data: copy-image included.
         let signed = signature::for_image(app, &self.caller, &image).await?;

@@ -52,7 +52,11 @@ pub async fn create(
         doc.namespace.owner = ctx.project_id.clone();
     }
     super::providers::refuse_taken(app, &doc.namespace.namespace)?;
-    match app.db.create_namespace_noting(&doc, false, &created(app, &doc)).await {
+    match app
+        .db
+        .create_namespace_noting(&doc, false, &created(app, &doc))
+        .await
+    {
         Ok(()) => Ok(doc),
         Err(DbError::Duplicate) => Err(duplicate(&doc.namespace.namespace)),
         Err(e) => Err(e.into()),
@@ -181,10 +185,13 @@ pub async fn update(
         namespace.owner = ctx.project_id.clone();
     }
     super::providers::refuse_taken(app, &namespace.namespace)?;
-    let notes = |saved: &Namespace| {
-        notify::namespace(app, "metadef_namespace.update", saved, Some(name))
-    };
-    match app.db.update_namespace_noting(name, &namespace, notes).await {
+    let notes =
+        |saved: &Namespace| notify::namespace(app, "metadef_namespace.update", saved, Some(name));
+    match app
+        .db
+        .update_namespace_noting(name, &namespace, notes)
+        .await
+    {
         Ok(saved) => Ok(saved),
         Err(DbError::Duplicate) => Err(ServiceError::Conflict(format!(
             "Invalid update. It would result in a duplicate metadata definition namespace with the same name of {}",

@@ -166,7 +166,13 @@ mod tests {
     use super::*;
 
     fn stream(parts: &[&'static [u8]]) -> ByteStream {
-        futures::stream::iter(parts.to_vec().into_iter().map(|p| Ok(Bytes::from_static(p)))).boxed()
+        futures::stream::iter(
+            parts
+                .to_vec()
+                .into_iter()
+                .map(|p| Ok(Bytes::from_static(p))),
+        )
+        .boxed()
     }
 
     async fn run(data: ByteStream, expected: Expected) -> Result<Vec<u8>, String> {
