@@ -94,9 +94,13 @@ impl std::ops::Deref for Site {
 }
 
 async fn site() -> Site {
+    site_with(&[]).await
+}
+
+async fn site_with(extra: &[(&str, &str)]) -> Site {
     let images = tempfile::tempdir().unwrap();
     let port = format!("[{}]", nginx().port);
-    let glint = Glint::start_with(&[
+    let mut env = vec![
         ("GLINT_STORES__LOCAL__DRIVER", "file"),
         (
             "GLINT_STORES__LOCAL__OPTIONS__DATADIR",
@@ -106,8 +110,9 @@ async fn site() -> Site {
         ("GLINT_DEFAULT_STORE", "local"),
         ("GLINT_IMPORT_FILTERING__ALLOWED_PORTS", port.as_str()),
         ("GLINT_IMPORT_FILTERING__ALLOWED_HOSTS", "[\"127.0.0.1\"]"),
-    ])
-    .await;
+    ];
+    env.extend_from_slice(extra);
+    let glint = Glint::start_with(&env).await;
     Site {
         glint,
         _images: images,
@@ -282,6 +287,76 @@ async fn urls_outside_the_filter_or_the_stores_are_refused() {
             .0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Every message waiting in the outbox of `g`'s database, in the order written.
+async fn outbox(g: &Glint) -> Vec<Value> {
+    let path = g.data_dir.path().join("glint.db");
+    let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open the outbox");
+    let rows = db.next_notifications(10_000).await.expect("read the outbox");
+    db.close().await;
+    rows.iter()
+        .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_added_location_is_an_image_update_and_a_location_import_task_in_the_notifications() {
+    // Nothing listens on this port: every event waits in the outbox, where the test reads it.
+    let broker = format!(
+        "rabbit://guest:guest@127.0.0.1:{}/",
+        glint_blackbox::free_port()
+    );
+    let g = site_with(&[("GLINT_NOTIFICATIONS__TRANSPORT_URL", &broker)]).await;
+    let data = pattern(1 << 20, 3);
+    let served = Served::new("noted", &data);
+    let id = create(&g).await;
+
+    let (status, body) = add(&g, &id, json!({"url": served.url})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    wait_for(&g, &id, |img| img["os_hash_value"].is_string()).await;
+    let tasks: Value = g
+        .get(&format!("/v2/images/{id}/tasks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let task_id = tasks["tasks"][0]["id"].as_str().expect("a task").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (of_image, of_task) = loop {
+        let got = outbox(&g).await;
+        let of = |wanted: &str| -> Vec<Value> {
+            got.iter()
+                .filter(|m| m["payload"]["id"] == wanted)
+                .cloned()
+                .collect()
+        };
+        let (of_image, of_task) = (of(&id), of(&task_id));
+        if of_task.iter().any(|m| m["event_type"] == "task.run") {
+            break (of_image, of_task);
+        }
+        assert!(Instant::now() < deadline, "the task never ended: {of_task:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let types = |ms: &[Value]| -> Vec<String> {
+        ms.iter()
+            .map(|m| m["event_type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(types(&of_image), ["image.create", "image.update"]);
+    let update = &of_image[1]["payload"];
+    assert_eq!(update["status"], "active");
+    assert_eq!(update["size"], data.len());
+    assert_eq!(
+        types(&of_task),
+        ["task.create", "task.processing", "task.success", "task.run"]
+    );
+    assert!(of_task.iter().all(|m| m["payload"]["type"] == "location_import"));
+    assert_eq!(of_task[2]["payload"]["status"], "success");
 }
 
 fn openssl_sha256(data: &[u8]) -> Vec<u8> {

@@ -30,11 +30,11 @@ use uuid::Uuid;
 
 use super::hashing::HASH_ALGO;
 use super::images::get;
-use super::{ServiceError, ServiceResult, tasks};
+use super::{ServiceError, ServiceResult, notify, tasks};
 use crate::app::App;
 use crate::context::RequestContext;
 use crate::db::DbError;
-use crate::domain::{Image, ImageStatus, Location, Task, TaskStatus};
+use crate::domain::{Image, ImageStatus, Location, Task};
 use crate::fetch::{self, redact};
 use crate::policy::Target;
 
@@ -111,7 +111,13 @@ pub async fn add_location(
         }
         (None, false) => {}
     }
-    let saved = match app.db.update_image(&next, Some(change.from)).await {
+    let saved = match app
+        .db
+        .update_image_noting(&next, Some(change.from), |saved| {
+            notify::image(app, "image.update", saved)
+        })
+        .await
+    {
         Ok(saved) => saved,
         Err(DbError::Conflict) => return Err(ServiceError::OperationInProgress(id)),
         Err(DbError::NotFound) => return Err(ServiceError::ImageNotFound(id)),
@@ -132,19 +138,20 @@ pub async fn add_location(
     task.image_id = Some(id);
     task.user_id = ctx.user_id.clone();
     task.request_id = Some(ctx.request_id.clone());
-    task.status = if secure {
-        TaskStatus::Processing
-    } else {
-        TaskStatus::Success
-    };
-    app.db.create_task(&task).await?;
+    // The task's life is told as an import's is: created, processing, then
+    // its outcome (`task.success` or `task.failure`, and `task.run`).
+    let notes = notify::task(app, "task.create", &task);
+    app.db.create_task_noting(&task, &notes).await?;
     if secure {
+        tasks::processing(app, &mut task).await;
         let app = Arc::clone(app);
         let caller = ctx.clone();
         tokio::spawn(async move {
             let outcome = hash_in_background(&app, &caller, saved, validation).await;
             finish_task(&app, task, outcome).await;
         });
+    } else {
+        finish_task(app, task, Ok(())).await;
     }
     Ok(())
 }
