@@ -399,7 +399,6 @@ async fn glance_to_glint_copies_once_then_only_what_changed() {
 }
 
 #[tokio::test]
-#[ignore = "not passing yet: a create on the source Glint ends in an incomplete answer"]
 async fn glint_to_glance_copies_and_dumps_and_loads() {
     let glint = Glint::start().await;
     let glance = Glance::start();
@@ -535,7 +534,6 @@ async fn project_id(name: &str) -> String {
 }
 
 #[tokio::test]
-#[ignore = "not passing yet: the Keystone Glint answers 503 to the replicator's token"]
 async fn glint_to_glint_with_keystone_and_a_dump_checked_against_its_hashes() {
     let source = Glint::start().await;
     let target = keystone::start_glint(&[]).await;
@@ -626,7 +624,11 @@ async fn glint_to_glint_with_keystone_and_a_dump_checked_against_its_hashes() {
         .unwrap()["details"]
         .to_string();
     assert!(details.contains("checksum is not"), "{details}");
-    assert_eq!(third.show(id(&a)).await["status"], "queued");
+    // The load broke its upload off: the target puts the image back once it sees the body end.
+    eventually("the broken upload to be undone", || async {
+        third.show(id(&a)).await["status"] == "queued"
+    })
+    .await;
     write_file(&img, &a_data);
     let (code, loaded) = replicate(&["load", path, third.url.as_str()]);
     assert_eq!(code, 0, "{loaded}");
