@@ -198,6 +198,7 @@ impl Drop for Glance {
             let alive = || {
                 Command::new("kill")
                     .args(["-0", pid])
+                    .stderr(std::process::Stdio::null())
                     .status()
                     .is_ok_and(|s| s.success())
             };
