@@ -261,19 +261,13 @@ impl Auditor {
 
     /// Runs `step` while renewing the lease, so a long content read never lets it expire.
     async fn step_holding_lease(&mut self) -> Result<bool, JobError> {
-        let keeper = self.lease.clone().map(|lease| {
-            let status = self.status();
-            tokio::spawn(async move {
-                lease
-                    .keep_while_waiting(Duration::from_secs(365 * 86_400), &status)
-                    .await;
-            })
-        });
-        let outcome = self.step().await;
-        if let Some(keeper) = keeper {
-            keeper.abort();
+        match self.lease.clone() {
+            Some(lease) => {
+                let status = self.status();
+                lease.renewing(&status, self.step()).await
+            }
+            None => self.step().await,
         }
-        outcome
     }
 }
 

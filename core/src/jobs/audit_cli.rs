@@ -48,7 +48,11 @@ pub async fn run(app: Arc<App>, scope: Scope, as_json: bool) -> anyhow::Result<E
     let mut auditor = Auditor::new(Arc::clone(&app), scope, None);
     let progress = Progress::start("glint audit", as_json);
     let result = async {
-        while !auditor.step().await? {
+        loop {
+            let status = auditor.counts().line();
+            if lease.renewing(&status, auditor.step()).await? {
+                break;
+            }
             progress.set(auditor.counts().line());
             if !lease.hold(&auditor.counts().line()).await? {
                 anyhow::bail!("the audit lease was taken over; stopped");

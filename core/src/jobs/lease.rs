@@ -45,17 +45,25 @@ impl Lease {
     /// lifetime, so an idle holder keeps it and a dead one loses it after
     /// one lifetime, whatever the job's interval.
     pub async fn keep_while_waiting(&self, interval: Duration, status: &str) {
+        self.renewing(status, tokio::time::sleep(interval)).await;
+    }
+
+    /// Runs `work`, renewing the lease (if held) every third of its lifetime
+    /// meanwhile: one unit of work longer than the lease (a content read of
+    /// a large image) never lets it lapse to another node.
+    pub async fn renewing<F: Future>(&self, status: &str, work: F) -> F::Output {
         let step = (self.ttl / 3).max(Duration::from_millis(100));
-        let deadline = tokio::time::Instant::now() + interval;
-        loop {
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return;
-            }
-            tokio::time::sleep_until(deadline.min(now + step)).await;
-            if tokio::time::Instant::now() < deadline {
+        // Both make progress together: a renewal waiting for a connection
+        // never holds up the work, which may be holding one.
+        let renewals = async {
+            loop {
+                tokio::time::sleep(step).await;
                 self.renew(status).await;
             }
+        };
+        tokio::select! {
+            out = work => out,
+            never = renewals => never,
         }
     }
 
@@ -78,5 +86,33 @@ impl Lease {
         if let Err(e) = self.db.release_lease(self.job, &self.holder).await {
             tracing::warn!(job = self.job, error = %e, "could not release the lease");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_long_unit_of_work_keeps_the_lease_and_it_lapses_after() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let ttl = Duration::from_millis(300);
+        let mine = Lease::new(db.clone(), "audit", "node-a".into(), ttl);
+        let theirs = Lease::new(db.clone(), "audit", "node-b".into(), ttl);
+        assert!(mine.hold("starting").await.unwrap());
+
+        // Three lifetimes of work: the other node never gets the lease meanwhile.
+        let work = async {
+            for _ in 0..9 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                assert!(!theirs.hold("trying").await.unwrap());
+            }
+            "done"
+        };
+        assert_eq!(mine.renewing("reading", work).await, "done");
+
+        // Not renewed any more: it lapses after one lifetime.
+        tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+        assert!(theirs.hold("taking over").await.unwrap());
     }
 }

@@ -115,7 +115,9 @@ impl Worker for Replicator {
                 self.last = "the source has no active image".into();
                 return Ok(WorkerState::Idle);
             };
-            let outcome = sync_image(&Source::Service(&self.source), &self.target, &image, &self.options).await;
+            let source = Source::Service(&self.source);
+            let copy = sync_image(&source, &self.target, &image, &self.options);
+            let outcome = self.lease.renewing(&self.last, copy).await;
             self.counts[slot(outcome.action)] += 1;
             match outcome.action {
                 Action::Failed => {
