@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct DatabaseConfig {
     /// `sqlite://…`, `postgres://…` or `mysql://…`; `<data_dir>/glint.db` when unset.
     pub url: Option<String>,
+    /// PostgreSQL and MySQL: seconds a request waits for a database connection (the server
+    /// down, restarting or every connection busy) before it is answered 503 with `Retry-After`.
+    pub acquire_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +41,7 @@ pub struct StoreConfig {
     #[serde(default = "no_options")]
     pub options: serde_json::Value,
 }
+
 
 /// Glance's four unified limits, per project; -1 is no limit. Off unless
 /// `enabled` (Glance's `use_keystone_limits`).
