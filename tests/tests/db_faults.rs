@@ -17,7 +17,6 @@
 mod backends;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -105,25 +104,6 @@ impl PrivateServer {
         backends::run_script(self.script, &env);
     }
 
-}
-
-/// Stops the server whose process id `pid_file` holds with `signal`, and waits until the
-/// process is gone.
-fn stop_server(pid_file: &str, signal: &str) {
-    let pid = std::fs::read_to_string(pid_file).unwrap_or_else(|e| panic!("{pid_file}: {e}"));
-    let pid = pid.trim();
-    run(Command::new("kill").args([signal, pid]));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
-        assert!(Instant::now() < deadline, "the database server {pid} did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn is_zombie(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
-        .unwrap_or(true)
 }
 
 /// The log's warnings and errors, to explain a failure.
@@ -339,7 +319,7 @@ async fn outage_drill(server: PrivateServer, name: &str) {
     // The fault.
     let fault = Instant::now();
     let (pid_file, signal) = (server.pid_file.clone(), server.signal);
-    tokio::task::spawn_blocking(move || stop_server(&pid_file, signal))
+    tokio::task::spawn_blocking(move || backends::stop_pid_file(&pid_file, signal))
         .await
         .unwrap();
     let down = Instant::now();

@@ -270,7 +270,7 @@ mod tests {
             "bind": "127.0.0.1:9292",
             "data_dir": "./data",
             "public_endpoint": null,
-            "database": { "url": null },
+            "database": { "url": null, "acquire_timeout_secs": 3 },
             "plugins": { "dirs": [], "paths": [] },
             "stores": {},
             "default_store": null,
