@@ -103,7 +103,6 @@ impl PrivateServer {
         let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         backends::run_script(self.script, &env);
     }
-
 }
 
 /// The log's warnings and errors, to explain a failure.
@@ -156,15 +155,16 @@ async fn answer(
     started: Instant,
     request: reqwest::RequestBuilder,
 ) -> (Answer, Value) {
-    let (status, retry_after, text) = match request.header("accept", "application/json").send().await {
-        Ok(r) => {
-            let status = r.status();
-            let retry_after = r.headers().contains_key("retry-after");
-            (status, retry_after, r.text().await.unwrap_or_default())
-        }
-        // Reported as a status the drill never accepts.
-        Err(e) => (StatusCode::IM_A_TEAPOT, false, e.to_string()),
-    };
+    let (status, retry_after, text) =
+        match request.header("accept", "application/json").send().await {
+            Ok(r) => {
+                let status = r.status();
+                let retry_after = r.headers().contains_key("retry-after");
+                (status, retry_after, r.text().await.unwrap_or_default())
+            }
+            // Reported as a status the drill never accepts.
+            Err(e) => (StatusCode::IM_A_TEAPOT, false, e.to_string()),
+        };
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     let code = body["code"].as_str().map(str::to_owned);
     let answer = Answer {
@@ -291,7 +291,13 @@ async fn outage_drill(server: PrivateServer, name: &str) {
     let record = Arc::new(Mutex::new(Record::default()));
     let (stop_tx, stop) = watch::channel(false);
     let clients: Vec<_> = (0..4)
-        .map(|_| tokio::spawn(client(Arc::clone(&glint), Arc::clone(&record), stop.clone())))
+        .map(|_| {
+            tokio::spawn(client(
+                Arc::clone(&glint),
+                Arc::clone(&record),
+                stop.clone(),
+            ))
+        })
         .collect();
 
     // An upload in flight when the database goes down.
@@ -330,7 +336,10 @@ async fn outage_drill(server: PrivateServer, name: &str) {
     .expect("no 503 while the database is down");
     // The held upload ends now, while the database is still down: its final write fails.
     go.send(true).unwrap();
-    let held_answer = running.await.unwrap().expect("an answer to the held upload");
+    let held_answer = running
+        .await
+        .unwrap()
+        .expect("an answer to the held upload");
     let held_status = held_answer.status();
     let held_retry = held_answer.headers().contains_key("retry-after");
     let held_body_text = held_answer.text().await.unwrap();
@@ -371,9 +380,16 @@ async fn outage_drill(server: PrivateServer, name: &str) {
     );
 
     // Requests during the outage: 503 in Glance's shape, with Retry-After, answered quickly.
-    assert_eq!(held_status, StatusCode::SERVICE_UNAVAILABLE, "{held_body_text}");
+    assert_eq!(
+        held_status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{held_body_text}"
+    );
     assert!(held_retry, "the held upload's 503 has no Retry-After");
-    assert!(to_503 < Duration::from_secs(5), "first 503 after {to_503:?}");
+    assert!(
+        to_503 < Duration::from_secs(5),
+        "first 503 after {to_503:?}"
+    );
     assert!(
         first_success.ended - ready < Duration::from_secs(5),
         "first success {:?} after the database was ready",
@@ -400,7 +416,10 @@ async fn outage_drill(server: PrivateServer, name: &str) {
     for a in &during {
         assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{a:?}");
     }
-    let after: Vec<&Answer> = answers.iter().filter(|a| a.started > first_success.ended).collect();
+    let after: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.started > first_success.ended)
+        .collect();
     assert!(!after.is_empty());
     for a in &after {
         assert!(a.status.is_success(), "after recovery: {a:?}");
@@ -423,7 +442,11 @@ async fn outage_drill(server: PrivateServer, name: &str) {
         let now = glint.show(id).await;
         assert_eq!(now["status"], "active", "{now}");
         assert_eq!(now["checksum"], img["checksum"]);
-        let r = glint.get(&format!("/v2/images/{id}/file")).send().await.unwrap();
+        let r = glint
+            .get(&format!("/v2/images/{id}/file"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.bytes().await.unwrap() == data);
     }
@@ -449,16 +472,25 @@ async fn outage_drill(server: PrivateServer, name: &str) {
                 active.insert(id.clone());
             }
             "queued" => {
-                assert!(!uploaded.contains(id), "an uploaded image went back to queued: {img}");
+                assert!(
+                    !uploaded.contains(id),
+                    "an uploaded image went back to queued: {img}"
+                );
                 assert_eq!(img["size"], Value::Null, "{img}");
             }
             other => panic!("image left {other}: {img}"),
         }
     }
     for id in &uploaded {
-        assert!(active.contains(id), "image {id} answered 204 but is not active");
+        assert!(
+            active.contains(id),
+            "image {id} answered 204 but is not active"
+        );
     }
-    assert!(!active.contains(&held_id), "the interrupted upload is active");
+    assert!(
+        !active.contains(&held_id),
+        "the interrupted upload is active"
+    );
     for img in &before {
         active.insert(img["id"].as_str().unwrap().to_owned());
     }
@@ -472,7 +504,10 @@ async fn outage_drill(server: PrivateServer, name: &str) {
         .unwrap();
     assert_eq!(r["images"], json!([]), "images left saving");
     let stored: BTreeSet<String> = glint.stored_files().into_iter().collect();
-    assert_eq!(stored, active, "the file store holds other data than the active images'");
+    assert_eq!(
+        stored, active,
+        "the file store holds other data than the active images'"
+    );
     eprintln!(
         "{name}: {} images created under load, {} uploaded; drill took {:.1?}",
         created.len(),
@@ -557,6 +592,9 @@ async fn sqlite_locked_by_another_process_only_delays_writes() {
          answered after {slowest:.2?}; drill took {:.1?}",
         started.elapsed()
     );
-    assert!(slowest >= Duration::from_secs(2), "the lock did not hold the writes: {slowest:?}");
+    assert!(
+        slowest >= Duration::from_secs(2),
+        "the lock did not hold the writes: {slowest:?}"
+    );
     assert!(!glint.log().contains("database is locked"));
 }

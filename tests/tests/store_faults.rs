@@ -537,7 +537,11 @@ async fn a_full_or_read_only_file_store_refuses_uploads_cleanly_and_comes_back()
     );
     let mut expected = vec![kept.clone(), big.clone(), third.clone()];
     expected.sort();
-    assert_eq!(files_under(&datadir), expected, "the store holds other data");
+    assert_eq!(
+        files_under(&datadir),
+        expected,
+        "the store holds other data"
+    );
     for (id, data) in [(&kept, &kept_data), (&big, &fits), (&third, &kept_data)] {
         let (status, got) = download(&glint, id).await;
         assert_eq!(status, StatusCode::OK);
@@ -556,7 +560,10 @@ struct PrivateNginx {
 impl PrivateNginx {
     fn start() -> PrivateNginx {
         let state = "/tmp/glance-backends/nginx-glint-faults".to_owned();
-        let env = vec![("NGINX_STATE", state.clone()), ("NGINX_PORT", "8097".to_owned())];
+        let env = vec![
+            ("NGINX_STATE", state.clone()),
+            ("NGINX_PORT", "8097".to_owned()),
+        ];
         let nginx = PrivateNginx {
             env,
             state,
@@ -617,14 +624,22 @@ async fn nginx_down_behind_the_http_store_answers_503_and_a_second_copy_keeps_se
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let img = glint.show(&two).await;
         if img["stores"].as_str().is_some_and(|s| s.contains("file")) {
             break;
         }
-        assert!(Instant::now() < deadline, "copy-image did not finish: {img}");
+        assert!(
+            Instant::now() < deadline,
+            "copy-image did not finish: {img}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 

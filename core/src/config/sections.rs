@@ -40,8 +40,18 @@ pub struct StoreConfig {
     /// Driver options, handed to the plugin as JSON (an empty object when absent).
     #[serde(default = "no_options")]
     pub options: serde_json::Value,
+    /// Seconds a call into the store may go without progress (a backend that stopped
+    /// answering, a hung plugin) before it fails with 503; 0: no limit. A slow client never
+    /// counts: see `core/src/store/deadline.rs`.
+    #[serde(default = "default_store_timeout")]
+    pub timeout_secs: u64,
 }
 
+/// A store's `timeout_secs` when its table has none: well above any one call of a working
+/// backend (each chunk of a transfer counts on its own), well below "forever".
+pub(super) fn default_store_timeout() -> u64 {
+    300
+}
 
 /// Glance's four unified limits, per project; -1 is no limit. Off unless
 /// `enabled` (Glance's `use_keystone_limits`).

@@ -45,9 +45,7 @@ impl DbError {
     /// answers 503 with `Retry-After` rather than 500.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::Backend(e) | DbError::Unreachable { source: e, .. } => {
-                is_unavailable_error(e)
-            }
+            DbError::Backend(e) | DbError::Unreachable { source: e, .. } => is_unavailable_error(e),
             _ => false,
         }
     }
@@ -58,7 +56,10 @@ impl DbError {
 /// 57P01..57P03 (shutting down, crashed, starting up).
 fn is_unavailable_sqlstate(code: &str) -> bool {
     code.starts_with("08")
-        || matches!(code, "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
+        || matches!(
+            code,
+            "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+        )
 }
 
 /// MySQL/MariaDB error numbers of a server that cannot serve now: too many connections (1040),
@@ -75,7 +76,8 @@ pub(crate) fn is_deadlock(err: &sqlx::Error) -> bool {
     if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
         return my.number() == 1213;
     }
-    db.code().is_some_and(|code| matches!(&*code, "40001" | "40P01"))
+    db.code()
+        .is_some_and(|code| matches!(&*code, "40001" | "40P01"))
 }
 
 /// SQLite's primary result codes for a lock another connection holds: SQLITE_BUSY, SQLITE_LOCKED.
@@ -93,10 +95,7 @@ pub(crate) fn is_unavailable_error(err: &sqlx::Error) -> bool {
             if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
                 return MYSQL_UNAVAILABLE.contains(&my.number());
             }
-            if db
-                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-                .is_some()
-            {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
                 let code = db.code().and_then(|c| c.parse::<i64>().ok());
                 return code.is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED));
             }
