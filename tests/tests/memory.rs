@@ -34,9 +34,8 @@ async fn a_stalled_download_does_not_grow_the_server_memory() {
     // 256 MiB sent as a stream of 1 MiB pieces, never held whole by this test.
     let size = 256 * MIB;
     let piece = bytes::Bytes::from(glint_blackbox::pattern(MIB, 120));
-    let body = futures::stream::iter(
-        (0..size / MIB).map(move |_| Ok::<_, std::io::Error>(piece.clone())),
-    );
+    let body =
+        futures::stream::iter((0..size / MIB).map(move |_| Ok::<_, std::io::Error>(piece.clone())));
     let r = glint
         .put(&format!("/v2/images/{id}/file"))
         .header("content-type", "application/octet-stream")

@@ -6,14 +6,14 @@
 //! The other drivers against their real servers, each stopped and started again: the file
 //! store's directory full (a 2 MiB tmpfs: 413) and read-only (the tmpfs remounted: 503), nginx
 //! behind the http store (reads 503, an image with a second copy served from it), the vSphere
-//! simulator behind the vmware store (uploads and reads 503). The file and http stores come back
-//! without a restart of Glint (the simulator is not restarted: it makes a new inventory), and a
-//! failed upload leaves its image `queued` with nothing stored.
+//! simulator behind the vmware store (uploads and reads 503), a Ceph cluster whose OSDs are
+//! paused behind the rbd store (librados waits: the store's `timeout_secs` answers 503). The
+//! file, http and rbd stores come back without a restart of Glint (the simulator is not
+//! restarted: it makes a new inventory), and a failed upload leaves its image `queued` with
+//! nothing stored.
 //!
 //! Every server stopped here is one of this file's own (its own state directory and ports), so
-//! no other test loses it. Ceph is not stopped: a cluster of this file's own takes minutes to
-//! make, and librados waits for a stopped OSD instead of failing (the store's `timeout_secs`
-//! bounds that wait; `tests/tests/plugin_faults.rs` proves the bound with a hung plugin).
+//! no other test loses it.
 
 mod backends;
 
@@ -53,11 +53,15 @@ fn inline_table(options: &Value) -> String {
 /// A Glint whose stores are `file` (the default, in a temporary directory) and `stores`
 /// (id, driver, options), in that order.
 async fn glint_with(stores: &[(&str, &str, Value)]) -> (Glint, TempDir) {
-    glint_configured(stores, "").await
+    glint_configured(stores, "", &[]).await
 }
 
-/// [`glint_with`], with `extra` (TOML tables) added to the configuration.
-async fn glint_configured(stores: &[(&str, &str, Value)], extra: &str) -> (Glint, TempDir) {
+/// [`glint_with`], with `extra` (TOML tables) added to the configuration and `env` set.
+async fn glint_configured(
+    stores: &[(&str, &str, Value)],
+    extra: &str,
+    env: &[(&str, &str)],
+) -> (Glint, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = format!(
         "default_store = \"file\"\n\n[cache]\nenabled = false\n\n{extra}\n\n[stores.file]\ndriver = \"file\"\noptions = {}\n",
@@ -71,19 +75,18 @@ async fn glint_configured(stores: &[(&str, &str, Value)], extra: &str) -> (Glint
     }
     let file = dir.path().join("glint.toml");
     std::fs::write(&file, config).unwrap();
-    let glint = Glint::start_with(&[
+    let plugins = backends::plugin_paths(&[
+        "glint-store-http",
+        "glint-store-swift",
+        "glint-store-rbd",
+        "glint-store-vmware",
+    ]);
+    let mut all = vec![
         ("GLINT_CONFIG", file.to_str().unwrap()),
-        (
-            "GLINT_PLUGINS__PATHS",
-            &backends::plugin_paths(&[
-                "glint-store-http",
-                "glint-store-swift",
-                "glint-store-rbd",
-                "glint-store-vmware",
-            ]),
-        ),
-    ])
-    .await;
+        ("GLINT_PLUGINS__PATHS", plugins.as_str()),
+    ];
+    all.extend_from_slice(env);
+    let glint = Glint::start_with(&all).await;
     (glint, dir)
 }
 
@@ -501,7 +504,7 @@ async fn a_full_or_read_only_file_store_refuses_uploads_cleanly_and_comes_back()
         upload(&glint, &kept, "small", &kept_data).await.0,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(files_under(&datadir), [kept.clone()]);
+    assert_eq!(files_under(&datadir), std::slice::from_ref(&kept));
 
     // Full: more than the disk holds is refused with 413; the image stays queued, and the
     // partial data is gone, so the space is free again.
@@ -512,7 +515,11 @@ async fn a_full_or_read_only_file_store_refuses_uploads_cleanly_and_comes_back()
     let img = glint.show(&big).await;
     assert_eq!(img["status"], "queued", "{img}");
     assert_eq!(img["size"], Value::Null);
-    assert_eq!(files_under(&datadir), [kept.clone()], "partial data left");
+    assert_eq!(
+        files_under(&datadir),
+        std::slice::from_ref(&kept),
+        "partial data left"
+    );
     let fits = pattern(MIB, 92);
     assert_eq!(
         upload(&glint, &big, "small", &fits).await.0,
@@ -599,6 +606,7 @@ async fn nginx_down_behind_the_http_store_answers_503_and_a_second_copy_keeps_se
     let (glint, dir) = glint_configured(
         &[("web", "http", json!({}))],
         "[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = [8097]\n",
+        &[],
     )
     .await;
 
@@ -673,7 +681,10 @@ async fn nginx_down_behind_the_http_store_answers_503_and_a_second_copy_keeps_se
         started.elapsed()
     );
     // The file store holds the one copy made, and nothing else.
-    assert_eq!(files_under(&dir.path().join("file-store")), [two.clone()]);
+    assert_eq!(
+        files_under(&dir.path().join("file-store")),
+        std::slice::from_ref(&two)
+    );
 }
 
 #[tokio::test]
@@ -719,6 +730,89 @@ async fn vcsim_down_behind_the_vmware_store_answers_503_and_leaves_the_image_que
     // vCenter keeps them across restarts.)
     eprintln!(
         "vmware store: vcsim down to 503 {to_503:.2?}; test {:.1?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_paused_ceph_cluster_times_out_rbd_calls_with_503_and_the_store_comes_back() {
+    let started = Instant::now();
+    // This file's own cluster: its own state, monitor ports and no manager.
+    let ceph = tokio::task::spawn_blocking(|| {
+        backends::start_ceph(&[
+            ("CEPH_STATE", "/tmp/glance-backends/ceph-glint-faults"),
+            ("CEPH_MON_PORT", "6799"),
+            ("CEPH_MON_PORT2", "3309"),
+            ("CEPH_NO_MGR", "1"),
+            ("CEPH_OSD_SIZE_MB", "512"),
+        ])
+    })
+    .await
+    .unwrap();
+    let cluster_ready = started.elapsed();
+    let before_test = ceph.all_images();
+    // librados waits for a cluster that does not serve; the store's timeout bounds the wait.
+    let (glint, _dir) = glint_configured(
+        &[("rbd", "rbd", ceph.options())],
+        "",
+        &[("GLINT_STORES__RBD__TIMEOUT_SECS", "3")],
+    )
+    .await;
+
+    let data = pattern(600 * KIB, 96);
+    let kept = create(&glint).await;
+    let (status, text) = upload(&glint, &kept, "rbd", &data).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+
+    // Every OSD stops serving reads and writes (`ceph osd pause`), as when they are down.
+    let conf = ceph.conf.clone();
+    tokio::task::spawn_blocking(move || backends::ceph_admin(&conf, &["osd", "pause"]))
+        .await
+        .unwrap();
+    let fault = Instant::now();
+    let id = create(&glint).await;
+    let (status, text) = upload(&glint, &id, "rbd", &data).await;
+    let to_503 = fault.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert_eq!(glint.show(&id).await["status"], "queued");
+    let read = Instant::now();
+    assert_eq!(
+        download(&glint, &kept).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let read_503 = read.elapsed();
+    assert_eq!(
+        upload(&glint, &create(&glint).await, "file", &data).await.0,
+        StatusCode::NO_CONTENT
+    );
+
+    let conf = ceph.conf.clone();
+    tokio::task::spawn_blocking(move || backends::ceph_admin(&conf, &["osd", "unpause"]))
+        .await
+        .unwrap();
+    let back = Instant::now();
+    let (status, got) = download(&glint, &kept).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == data);
+    let to_success = back.elapsed();
+    let (status, text) = upload(&glint, &id, "rbd", &data).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    let (status, got) = download(&glint, &id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == data);
+
+    // The pool holds the two images and nothing of the abandoned write.
+    let mut expected = before_test.clone();
+    expected.extend([kept.clone(), id.clone()]);
+    expected.sort();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ceph.all_images() != expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(ceph.all_images(), expected, "the pool holds other images");
+    eprintln!(
+        "rbd store: cluster ready in {cluster_ready:.1?}; paused to upload 503 {to_503:.2?}, \
+         read 503 {read_503:.2?}; unpaused to first read {to_success:.2?}; test {:.1?}",
         started.elapsed()
     );
 }

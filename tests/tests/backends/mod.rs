@@ -293,16 +293,40 @@ pub struct Ceph {
 
 pub fn ceph() -> &'static Ceph {
     static CEPH: OnceLock<Ceph> = OnceLock::new();
-    CEPH.get_or_init(|| {
-        let settings = run_script("ceph-up.sh", &[]);
-        let get = |key: &str| setting(&settings, "ceph-up.sh", key);
-        Ceph {
-            conf: get("CEPH_CONF"),
-            pool: get("CEPH_POOL"),
-            user: get("CEPH_USER"),
-            keyring: get("CEPH_KEYRING"),
-        }
-    })
+    CEPH.get_or_init(|| start_ceph(&[]))
+}
+
+/// Starts (or finds running) the Ceph cluster described by `env` (ceph-up.sh's variables).
+pub fn start_ceph(env: &[(&str, &str)]) -> Ceph {
+    let settings = run_script("ceph-up.sh", env);
+    let get = |key: &str| setting(&settings, "ceph-up.sh", key);
+    Ceph {
+        conf: get("CEPH_CONF"),
+        pool: get("CEPH_POOL"),
+        user: get("CEPH_USER"),
+        keyring: get("CEPH_KEYRING"),
+    }
+}
+
+/// `ceph <args>` as the administrator of the cluster whose configuration is `conf` (its admin
+/// keyring beside it, as ceph-up.sh leaves it).
+pub fn ceph_admin(conf: &str, args: &[&str]) {
+    let dir = Path::new(conf)
+        .parent()
+        .expect("ceph.conf lives in the state dir");
+    let keyring = dir.join("ceph.client.admin.keyring");
+    let output = Command::new("ceph")
+        .args(["-c", conf, "-k"])
+        .arg(&keyring)
+        .args(["-n", "client.admin", "--connect-timeout", "10"])
+        .args(args)
+        .output()
+        .expect("run the ceph command");
+    assert!(
+        output.status.success(),
+        "ceph {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 impl Ceph {
@@ -337,6 +361,17 @@ impl Ceph {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Every RBD image of the pool.
+    pub fn all_images(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .rbd(&["ls", &self.pool])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
     }
 
     /// The RBD images of the pool whose names contain `image_id` (temporary ones included).
