@@ -5,7 +5,8 @@
 //! (`database.acquire_timeout_secs`, 3 s), never held until the pool's old 60 s timeout and never
 //! a 500; once the server is back, requests succeed again without a restart of Glint; every image
 //! created before is intact; an upload whose final write could not reach the database leaves
-//! nothing in the store and its image ends `queued` (through crash recovery), never `saving`.
+//! nothing in the store and its image is `queued` again within seconds of the database's return
+//! (the upload keeps trying; crash recovery would take the lease time), never left `saving`.
 //! The file store's directory then holds exactly the data of the active images.
 //!
 //! On SQLite, another process holding the database's write lock only slows writes down: `database
@@ -273,9 +274,9 @@ async fn outage_drill(server: PrivateServer, name: &str) {
         Glint::start_with(&[
             ("GLINT_DATABASE__URL", server.url.as_str()),
             ("GLINT_CACHE__ENABLED", "false"),
-            // Crash recovery frees an upload whose last write was lost within seconds.
-            ("GLINT_JOBS__LEASE_SECS", "3"),
-            ("GLINT_JOBS__RECOVERY__INTERVAL_SECS", "1"),
+            // The default lease (60 s) and recovery interval (30 s): the interrupted upload
+            // must put its image back to `queued` by itself once the database is back, well
+            // before crash recovery would.
         ])
         .await,
     );
@@ -363,6 +364,13 @@ async fn outage_drill(server: PrivateServer, name: &str) {
     })
     .await
     .expect("no success after the database came back");
+    let requeued = loop {
+        let status = glint.show(&held_id).await["status"].clone();
+        if status != "saving" || ready.elapsed() > Duration::from_secs(20) {
+            break ready.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop_tx.send(true).unwrap();
     for c in clients {
@@ -377,6 +385,14 @@ async fn outage_drill(server: PrivateServer, name: &str) {
         down - fault,
         ready - restart,
         first_success.ended - ready,
+    );
+
+    eprintln!(
+        "{name}: the interrupted upload's image left `saving` {requeued:.2?} after the database was ready"
+    );
+    assert!(
+        requeued < Duration::from_secs(5),
+        "the interrupted upload's image stayed saving for {requeued:?}"
     );
 
     // Requests during the outage: 503 in Glance's shape, with Retry-After, answered quickly.
