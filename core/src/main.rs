@@ -450,7 +450,10 @@ fn config_in(file: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<C
 async fn open_database(config: &Config) -> anyhow::Result<Database> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    Ok(Database::connect(&config.database_url()).await?)
+    Ok(
+        Database::connect_waiting(&config.database_url(), config.database_acquire_timeout())
+            .await?,
+    )
 }
 
 async fn metadefs(db: &Database, command: MetadefsCommand) -> anyhow::Result<ExitCode> {

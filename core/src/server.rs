@@ -25,7 +25,8 @@ pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
     writable(&config.data_dir)?;
     let auth = Authenticator::new(&config.auth)?;
     let policy = crate::policy::Policy::load(config.policy.file.as_deref())?;
-    let db = Database::connect(&config.database_url()).await?;
+    let db = Database::connect_waiting(&config.database_url(), config.database_acquire_timeout())
+        .await?;
     let stores = StoreRegistry::open(&config);
     if stores.get(stores.default_id()).is_none() {
         tracing::error!(

@@ -3,8 +3,17 @@
 //! once Swift is back), and stores whose credentials or options are wrong (they are left out
 //! with a log line naming the option, and the other stores keep serving).
 //!
-//! The Swift stopped here is one of this file's own (its own state directory and ports), so no
-//! other test loses its Swift.
+//! The other drivers against their real servers, each stopped and started again: the file
+//! store's directory full (a 2 MiB tmpfs: 413) and read-only (the tmpfs remounted: 503), nginx
+//! behind the http store (reads 503, an image with a second copy served from it), the vSphere
+//! simulator behind the vmware store (uploads and reads 503), a Ceph cluster whose OSDs are
+//! paused behind the rbd store (librados waits: the store's `timeout_secs` answers 503). The
+//! file, http and rbd stores come back without a restart of Glint (the simulator is not
+//! restarted: it makes a new inventory), and a failed upload leaves its image `queued` with
+//! nothing stored.
+//!
+//! Every server stopped here is one of this file's own (its own state directory and ports), so
+//! no other test loses it.
 
 mod backends;
 
@@ -44,9 +53,18 @@ fn inline_table(options: &Value) -> String {
 /// A Glint whose stores are `file` (the default, in a temporary directory) and `stores`
 /// (id, driver, options), in that order.
 async fn glint_with(stores: &[(&str, &str, Value)]) -> (Glint, TempDir) {
+    glint_configured(stores, "", &[]).await
+}
+
+/// [`glint_with`], with `extra` (TOML tables) added to the configuration and `env` set.
+async fn glint_configured(
+    stores: &[(&str, &str, Value)],
+    extra: &str,
+    env: &[(&str, &str)],
+) -> (Glint, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = format!(
-        "default_store = \"file\"\n\n[cache]\nenabled = false\n\n[stores.file]\ndriver = \"file\"\noptions = {}\n",
+        "default_store = \"file\"\n\n[cache]\nenabled = false\n\n{extra}\n\n[stores.file]\ndriver = \"file\"\noptions = {}\n",
         inline_table(&json!({ "datadir": dir.path().join("file-store") }))
     );
     for (id, driver, options) in stores {
@@ -57,18 +75,18 @@ async fn glint_with(stores: &[(&str, &str, Value)]) -> (Glint, TempDir) {
     }
     let file = dir.path().join("glint.toml");
     std::fs::write(&file, config).unwrap();
-    let glint = Glint::start_with(&[
+    let plugins = backends::plugin_paths(&[
+        "glint-store-http",
+        "glint-store-swift",
+        "glint-store-rbd",
+        "glint-store-vmware",
+    ]);
+    let mut all = vec![
         ("GLINT_CONFIG", file.to_str().unwrap()),
-        (
-            "GLINT_PLUGINS__PATHS",
-            &backends::plugin_paths(&[
-                "glint-store-swift",
-                "glint-store-rbd",
-                "glint-store-vmware",
-            ]),
-        ),
-    ])
-    .await;
+        ("GLINT_PLUGINS__PATHS", plugins.as_str()),
+    ];
+    all.extend_from_slice(env);
+    let glint = Glint::start_with(&all).await;
     (glint, dir)
 }
 
@@ -407,4 +425,430 @@ async fn stores_with_wrong_credentials_or_options_are_left_out_and_the_others_se
         assert!(!text.contains("not-the-swift-key"), "{text}");
     }
     swift.account().await.purge(&container).await;
+}
+
+/// Asserts that no image is left `saving`.
+async fn none_saving(glint: &Glint) {
+    let r: Value = glint
+        .get("/v2/images?status=saving")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["images"], json!([]), "images left saving");
+}
+
+/// Every file under `dir`, temporary ones included, as paths relative to it.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A tmpfs of its own size mounted on a temporary directory, unmounted when dropped: a disk
+/// that fills up and that can turn read-only.
+struct SmallDisk {
+    dir: TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = SmallDisk { dir };
+        disk.mount_command(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]);
+        disk
+    }
+
+    /// Remounts it read-only (`ro`) or writable (`rw`).
+    fn remount(&self, mode: &str) {
+        self.mount_command(&["-o", &format!("remount,{mode}")]);
+    }
+
+    fn mount_command(&self, args: &[&str]) {
+        let out = std::process::Command::new("mount")
+            .args(args)
+            .arg(self.dir.path())
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "mount {args:?} (this test needs to mount a tmpfs, as root): {out:?}"
+        );
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_or_read_only_file_store_refuses_uploads_cleanly_and_comes_back() {
+    let started = Instant::now();
+    let disk = SmallDisk::mount("2m");
+    let datadir = disk.path().join("images");
+    std::fs::create_dir(&datadir).unwrap();
+    let (glint, _dir) = glint_with(&[("small", "file", json!({ "datadir": datadir }))]).await;
+
+    let kept_data = pattern(256 * KIB, 90);
+    let kept = create(&glint).await;
+    assert_eq!(
+        upload(&glint, &kept, "small", &kept_data).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(files_under(&datadir), std::slice::from_ref(&kept));
+
+    // Full: more than the disk holds is refused with 413; the image stays queued, and the
+    // partial data is gone, so the space is free again.
+    let big = create(&glint).await;
+    let (status, text) = upload(&glint, &big, "small", &pattern(3 * MIB, 91)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    assert!(text.contains("413"), "{text}");
+    let img = glint.show(&big).await;
+    assert_eq!(img["status"], "queued", "{img}");
+    assert_eq!(img["size"], Value::Null);
+    assert_eq!(
+        files_under(&datadir),
+        std::slice::from_ref(&kept),
+        "partial data left"
+    );
+    let fits = pattern(MIB, 92);
+    assert_eq!(
+        upload(&glint, &big, "small", &fits).await.0,
+        StatusCode::NO_CONTENT
+    );
+
+    // Read-only: uploads answer 503 and leave the image queued; reads still work.
+    disk.remount("ro");
+    let third = create(&glint).await;
+    let (status, text) = upload(&glint, &third, "small", &kept_data).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert_eq!(glint.show(&third).await["status"], "queued");
+    let (status, got) = download(&glint, &kept).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == kept_data);
+
+    // Writable again: the same store takes the upload, without a restart of Glint.
+    disk.remount("rw");
+    assert_eq!(
+        upload(&glint, &third, "small", &kept_data).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let mut expected = vec![kept.clone(), big.clone(), third.clone()];
+    expected.sort();
+    assert_eq!(
+        files_under(&datadir),
+        expected,
+        "the store holds other data"
+    );
+    for (id, data) in [(&kept, &kept_data), (&big, &fits), (&third, &kept_data)] {
+        let (status, got) = download(&glint, id).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(got == *data);
+    }
+    none_saving(&glint).await;
+    eprintln!("file store full and read-only: {:.1?}", started.elapsed());
+}
+
+/// This file's own nginx for the http store: stopped and started again by the test.
+struct PrivateNginx {
+    env: Vec<(&'static str, String)>,
+    state: String,
+    url: String,
+}
+
+impl PrivateNginx {
+    fn start() -> PrivateNginx {
+        let state = "/tmp/glance-backends/nginx-glint-faults".to_owned();
+        let env = vec![
+            ("NGINX_STATE", state.clone()),
+            ("NGINX_PORT", "8097".to_owned()),
+        ];
+        let nginx = PrivateNginx {
+            env,
+            state,
+            url: "http://127.0.0.1:8097".to_owned(),
+        };
+        nginx.up();
+        nginx
+    }
+
+    fn up(&self) {
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        backends::run_script("nginx-http-up.sh", &env);
+    }
+
+    fn stop(&self) {
+        backends::stop_pid_file(&format!("{}/run/master.pid", self.state), "-TERM");
+    }
+
+    /// Serves `data` as a file of its own; its URL.
+    fn serve(&self, data: &[u8]) -> String {
+        let name = format!("faults-{}.bin", uuid::Uuid::new_v4().simple());
+        std::fs::write(format!("{}/www/{name}", self.state), data).unwrap();
+        format!("{}/{name}", self.url)
+    }
+}
+
+#[tokio::test]
+async fn nginx_down_behind_the_http_store_answers_503_and_a_second_copy_keeps_serving() {
+    let started = Instant::now();
+    let nginx = tokio::task::spawn_blocking(PrivateNginx::start)
+        .await
+        .unwrap();
+    let (glint, dir) = glint_configured(
+        &[("web", "http", json!({}))],
+        "[import_filtering]\nallowed_hosts = [\"127.0.0.1\"]\nallowed_ports = [8097]\n",
+        &[],
+    )
+    .await;
+
+    // Two images whose data nginx serves; the second also gets a copy in the file store.
+    let one_data = pattern(300 * KIB, 93);
+    let two_data = pattern(200 * KIB, 94);
+    let mut ids = Vec::new();
+    for data in [&one_data, &two_data] {
+        let id = create(&glint).await;
+        let r = glint
+            .post(&format!("/v2/images/{id}/locations"))
+            .json(&json!({ "url": nginx.serve(data) }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        ids.push(id);
+    }
+    let (one, two) = (ids[0].clone(), ids[1].clone());
+    let r = glint
+        .post(&format!("/v2/images/{two}/import"))
+        .json(&json!({"method": {"name": "copy-image"}, "stores": ["file"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let img = glint.show(&two).await;
+        if img["stores"].as_str().is_some_and(|s| s.contains("file")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "copy-image did not finish: {img}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let nginx = tokio::task::spawn_blocking(move || {
+        nginx.stop();
+        nginx
+    })
+    .await
+    .unwrap();
+    let fault = Instant::now();
+    let (status, _) = download(&glint, &one).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let to_503 = fault.elapsed();
+    let (status, got) = download(&glint, &two).await;
+    assert_eq!(status, StatusCode::OK, "the second copy does not serve");
+    assert!(got == two_data);
+
+    let restart = Instant::now();
+    tokio::task::spawn_blocking(move || {
+        nginx.up();
+        nginx
+    })
+    .await
+    .unwrap();
+    let (status, got) = download(&glint, &one).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == one_data);
+    none_saving(&glint).await;
+    eprintln!(
+        "http store: nginx down to 503 {to_503:.2?}; restart to first success {:.2?}; test {:.1?}",
+        restart.elapsed(),
+        started.elapsed()
+    );
+    // The file store holds the one copy made, and nothing else.
+    assert_eq!(
+        files_under(&dir.path().join("file-store")),
+        std::slice::from_ref(&two)
+    );
+}
+
+#[tokio::test]
+async fn vcsim_down_behind_the_vmware_store_answers_503_and_leaves_the_image_queued() {
+    let started = Instant::now();
+    let state = "/tmp/glance-backends/vcsim-glint-faults";
+    let env = [("VCSIM_STATE", state), ("VCSIM_PORT", "8997")];
+    let vcsim = tokio::task::spawn_blocking(move || backends::start_vcsim(&env))
+        .await
+        .unwrap();
+    let mut options = vcsim.options(&backends::vmware_dir("outage"));
+    options["api_retry_count"] = json!(1);
+    let (glint, _dir) = glint_with(&[("vsphere", "vmware", options)]).await;
+
+    let data = pattern(400 * KIB, 95);
+    let before = create(&glint).await;
+    let (status, text) = upload(&glint, &before, "vsphere", &data).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+
+    let pid_file = format!("{state}/run/vcsim.pid");
+    tokio::task::spawn_blocking(move || backends::stop_pid_file(&pid_file, "-TERM"))
+        .await
+        .unwrap();
+    let fault = Instant::now();
+    let id = create(&glint).await;
+    let (status, text) = upload(&glint, &id, "vsphere", &data).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    let to_503 = fault.elapsed();
+    let img = glint.show(&id).await;
+    assert_eq!(img["status"], "queued", "{img}");
+    assert_eq!(
+        download(&glint, &before).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // The file store is not affected.
+    assert_eq!(
+        upload(&glint, &create(&glint).await, "file", &data).await.0,
+        StatusCode::NO_CONTENT
+    );
+
+    // (Not tried: the store coming back. The simulator keeps its inventory in memory and makes
+    // new object references when it starts again, which the opened store still holds; a
+    // vCenter keeps them across restarts.)
+    none_saving(&glint).await;
+    eprintln!(
+        "vmware store: vcsim down to 503 {to_503:.2?}; test {:.1?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_paused_ceph_cluster_times_out_rbd_calls_with_503_and_the_store_comes_back() {
+    let started = Instant::now();
+    // This file's own cluster: its own state, monitor ports and no manager.
+    let ceph = tokio::task::spawn_blocking(|| {
+        backends::start_ceph(&[
+            ("CEPH_STATE", "/tmp/glance-backends/ceph-glint-faults"),
+            ("CEPH_MON_PORT", "6799"),
+            ("CEPH_MON_PORT2", "3309"),
+            ("CEPH_NO_MGR", "1"),
+            ("CEPH_OSD_SIZE_MB", "512"),
+        ])
+    })
+    .await
+    .unwrap();
+    let cluster_ready = started.elapsed();
+    let before_test = ceph.all_images();
+    // librados waits for a cluster that does not serve; the store's timeout bounds the wait.
+    let (glint, _dir) = glint_configured(
+        &[("rbd", "rbd", ceph.options())],
+        "",
+        &[("GLINT_STORES__RBD__TIMEOUT_SECS", "3")],
+    )
+    .await;
+
+    let data = pattern(600 * KIB, 96);
+    let kept = create(&glint).await;
+    let (status, text) = upload(&glint, &kept, "rbd", &data).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+
+    // Every OSD stops serving reads and writes (`ceph osd pause`), as when they are down.
+    let conf = ceph.conf.clone();
+    tokio::task::spawn_blocking(move || backends::ceph_admin(&conf, &["osd", "pause"]))
+        .await
+        .unwrap();
+    let fault = Instant::now();
+    let id = create(&glint).await;
+    let (status, text) = upload(&glint, &id, "rbd", &data).await;
+    let to_503 = fault.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert_eq!(glint.show(&id).await["status"], "queued");
+    let read = Instant::now();
+    assert_eq!(
+        download(&glint, &kept).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let read_503 = read.elapsed();
+    assert_eq!(
+        upload(&glint, &create(&glint).await, "file", &data).await.0,
+        StatusCode::NO_CONTENT
+    );
+
+    let conf = ceph.conf.clone();
+    tokio::task::spawn_blocking(move || backends::ceph_admin(&conf, &["osd", "unpause"]))
+        .await
+        .unwrap();
+    let back = Instant::now();
+    let (status, got) = download(&glint, &kept).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == data);
+    let to_success = back.elapsed();
+    let (status, text) = upload(&glint, &id, "rbd", &data).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    let (status, got) = download(&glint, &id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == data);
+
+    // The pool holds the two images under their ids and nothing else under an image's name.
+    // (A write abandoned while the cluster was paused finishes in the driver's own thread once
+    // the cluster serves again; its temporary image, named `.<id>.tmp-…`, is removed then, but
+    // not always: when the removal fails it stays, and the listing never shows it. Counted and
+    // printed, not asserted.)
+    let published = |names: Vec<String>| -> Vec<String> {
+        names.into_iter().filter(|n| !n.starts_with('.')).collect()
+    };
+    let mut expected = published(before_test.clone());
+    expected.extend([kept.clone(), id.clone()]);
+    expected.sort();
+    assert_eq!(
+        published(ceph.all_images()),
+        expected,
+        "the pool holds other images"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let left = |names: Vec<String>| names.iter().filter(|n| n.starts_with('.')).count();
+    while left(ceph.all_images()) > left(before_test.clone()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let temporaries =
+        left(ceph.all_images()) - left(before_test.clone()).min(left(ceph.all_images()));
+    if temporaries > 0 {
+        eprintln!(
+            "rbd store: the abandoned write left {temporaries} temporary image(s) in the pool"
+        );
+    }
+    none_saving(&glint).await;
+    eprintln!(
+        "rbd store: cluster ready in {cluster_ready:.1?}; paused to upload 503 {to_503:.2?}, \
+         read 503 {read_503:.2?}; unpaused to first read {to_success:.2?}; test {:.1?}",
+        started.elapsed()
+    );
 }

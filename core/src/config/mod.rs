@@ -217,6 +217,11 @@ impl Config {
         format!("http://{host}:{}", self.bind.port())
     }
 
+    /// How long a request waits for a connection to a database server.
+    pub fn database_acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.database.acquire_timeout_secs.max(1))
+    }
+
     pub fn database_url(&self) -> String {
         self.database.url.clone().unwrap_or_else(|| {
             format!(
@@ -265,7 +270,7 @@ mod tests {
             "bind": "127.0.0.1:9292",
             "data_dir": "./data",
             "public_endpoint": null,
-            "database": { "url": null },
+            "database": { "url": null, "acquire_timeout_secs": 3 },
             "plugins": { "dirs": [], "paths": [] },
             "stores": {},
             "default_store": null,

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct DatabaseConfig {
     /// `sqlite://…`, `postgres://…` or `mysql://…`; `<data_dir>/glint.db` when unset.
     pub url: Option<String>,
+    /// PostgreSQL and MySQL: seconds a request waits for a database connection (the server
+    /// down, restarting or every connection busy) before it is answered 503 with `Retry-After`.
+    pub acquire_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +40,17 @@ pub struct StoreConfig {
     /// Driver options, handed to the plugin as JSON (an empty object when absent).
     #[serde(default = "no_options")]
     pub options: serde_json::Value,
+    /// Seconds a call into the store may go without progress (a backend that stopped
+    /// answering, a hung plugin) before it fails with 503; 0: no limit. A slow client never
+    /// counts: see `core/src/store/deadline.rs`.
+    #[serde(default = "default_store_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// A store's `timeout_secs` when its table has none: well above any one call of a working
+/// backend (each chunk of a transfer counts on its own), well below "forever".
+pub(super) fn default_store_timeout() -> u64 {
+    300
 }
 
 /// Glance's four unified limits, per project; -1 is no limit. Off unless

@@ -20,6 +20,7 @@ impl Config {
                     description: Some("Local filesystem store".into()),
                     weight: 0,
                     options: serde_json::json!({ "datadir": self.data_dir.join("images") }),
+                    timeout_secs: super::sections::default_store_timeout(),
                 },
             );
         }

@@ -37,3 +37,100 @@ pub enum DbError {
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
+
+impl DbError {
+    /// True when the database cannot answer now but may shortly: the server is down, shutting
+    /// down or restarting, the connection broke, every connection is busy, or (SQLite) another
+    /// process held the file's lock past the busy timeout. A retry later can succeed, so the API
+    /// answers 503 with `Retry-After` rather than 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Backend(e) | DbError::Unreachable { source: e, .. } => is_unavailable_error(e),
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATEs of a server that cannot serve now: class 08 (connection exception),
+/// a serialization failure or deadlock (40001, 40P01), 53300 (too many connections),
+/// 57P01..57P03 (shutting down, crashed, starting up).
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(
+            code,
+            "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+        )
+}
+
+/// MySQL/MariaDB error numbers of a server that cannot serve now: too many connections (1040),
+/// shutdown in progress (1053), aborted or killed connection (1152, 1927), a client
+/// disconnected by the server (4031), a lock wait timeout (1205) and a deadlock (1213).
+const MYSQL_UNAVAILABLE: &[u16] = &[1040, 1053, 1152, 1205, 1213, 1927, 4031];
+
+/// True when the transaction was rolled back to break a deadlock or a serialization conflict
+/// (PostgreSQL 40001, 40P01; MySQL 1213): the same transaction may succeed when run again.
+pub(crate) fn is_deadlock(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return my.number() == 1213;
+    }
+    db.code()
+        .is_some_and(|code| matches!(&*code, "40001" | "40P01"))
+}
+
+/// SQLite's primary result codes for a lock another connection holds: SQLITE_BUSY, SQLITE_LOCKED.
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+
+pub(crate) fn is_unavailable_error(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                return MYSQL_UNAVAILABLE.contains(&my.number());
+            }
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                let code = db.code().and_then(|c| c.parse::<i64>().ok());
+                return code.is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED));
+            }
+            db.code().is_some_and(|code| is_unavailable_sqlstate(&code))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_and_timeouts_are_unavailable() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+            sqlx::Error::Io(std::io::ErrorKind::UnexpectedEof.into()),
+        ] {
+            assert!(DbError::Backend(e).is_unavailable());
+        }
+        assert!(!DbError::Backend(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!DbError::NotFound.is_unavailable());
+        assert!(!DbError::Conflict.is_unavailable());
+    }
+
+    #[test]
+    fn postgres_shutdown_and_connection_states_are_unavailable() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001", "53300"] {
+            assert!(is_unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "42P01", "22001"] {
+            assert!(!is_unavailable_sqlstate(code), "{code}");
+        }
+    }
+}

@@ -33,31 +33,37 @@ impl Database {
         image: &Image,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("INSERT INTO images (id, created_at, updated_at, deleted");
-        let base = base_values(image);
-        for (column, _) in &base {
-            sql.push(", ").push(column);
-        }
-        sql.push(") VALUES ").push_rows([base], |row, base| {
-            row.bind(id_text(image.id))
-                .bind(micros(image.created_at))
-                .bind(micros(image.updated_at))
-                .bind(flag(false));
-            for (_, value) in base {
-                row.bind_value(value);
+        let insert = || {
+            let mut sql = Sql::new(self.backend);
+            sql.push("INSERT INTO images (id, created_at, updated_at, deleted");
+            let base = base_values(image);
+            for (column, _) in &base {
+                sql.push(", ").push(column);
             }
-        });
-
-        let mut tx = self.begin_write().await?;
-        match sql.build()?.execute(&mut *tx).await {
-            Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
-            result => result?,
+            sql.push(") VALUES ").push_rows([base], |row, base| {
+                row.bind(id_text(image.id))
+                    .bind(micros(image.created_at))
+                    .bind(micros(image.updated_at))
+                    .bind(flag(false));
+                for (_, value) in base {
+                    row.bind_value(value);
+                }
+            });
+            sql
         };
-        insert_children(&mut tx, self.backend, image).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
-        Ok(())
+        self.retrying_deadlocks(|| async {
+            let sql = insert();
+            let mut tx = self.begin_write().await?;
+            match sql.build()?.execute(&mut *tx).await {
+                Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
+                result => result?,
+            };
+            insert_children(&mut tx, self.backend, image).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The image with this id, unless it does not exist or is deleted.
@@ -94,13 +100,16 @@ impl Database {
         &self,
         image: &Image,
         expect_status: Option<ImageStatus>,
-        notes: impl FnOnce(&Image) -> Vec<NewNotification> + Send,
+        notes: impl Fn(&Image) -> Vec<NewNotification> + Send + Sync,
     ) -> Result<Image, DbError> {
-        let mut tx = self.begin_write().await?;
-        let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
-        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-        tx.commit().await?;
-        Ok(saved)
+        self.retrying_deadlocks(|| async {
+            let mut tx = self.begin_write().await?;
+            let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
+            insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
+            tx.commit().await?;
+            Ok(saved)
+        })
+        .await
     }
 
     /// Adds a tag; adding one that is already there succeeds. Either way the

@@ -93,6 +93,11 @@ const SERVER_CONNECTIONS: u32 = 10;
 /// Writers queue for the single SQLite connection; under a burst of uploads
 /// the queue can be long, and waiting is better than failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a request waits for a connection to a database server unless the
+/// configuration says otherwise (`database.acquire_timeout_secs`). Short: while the
+/// server is down, sqlx retries a refused connection until this deadline, and the
+/// request is better answered 503 at once than held.
+pub const SERVER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long the first connection to a database server may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -116,13 +121,26 @@ impl Database {
     /// Accepts `sqlite://path?mode=rwc`, `sqlite::memory:`, `postgres://…`,
     /// `postgresql://…`, `mysql://…` and `mariadb://…`.
     pub async fn connect(url: &str) -> Result<Database, DbError> {
-        let db = Self::open(url).await?;
+        Self::connect_waiting(url, SERVER_ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`Database::connect`], with requests to a database server waiting at most
+    /// `acquire_timeout` for a connection.
+    pub async fn connect_waiting(
+        url: &str,
+        acquire_timeout: Duration,
+    ) -> Result<Database, DbError> {
+        let db = Self::open_waiting(url, acquire_timeout).await?;
         db.upgrade().await?;
         Ok(db)
     }
 
     /// Connects without touching the schema (`glint db check`).
     pub async fn open(url: &str) -> Result<Database, DbError> {
+        Self::open_waiting(url, SERVER_ACQUIRE_TIMEOUT).await
+    }
+
+    async fn open_waiting(url: &str, acquire_timeout: Duration) -> Result<Database, DbError> {
         let backend = Backend::from_url(url).ok_or_else(|| {
             let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
             DbError::UnsupportedUrl(scheme.to_owned())
@@ -171,7 +189,7 @@ impl Database {
                 }
                 let pool = AnyPoolOptions::new()
                     .max_connections(SERVER_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .acquire_timeout(acquire_timeout)
                     .connect(url)
                     .await?;
                 (pool.clone(), pool)
@@ -209,6 +227,29 @@ impl Database {
         };
         self.writer.execute(sqlx::AssertSqlSafe(statement)).await?;
         Ok(())
+    }
+
+    /// Runs the write transaction `attempt` again when the database rolled it back to break a
+    /// deadlock (InnoDB takes gap locks when children rows are replaced, so concurrent writes of
+    /// different images can deadlock), as Glance retries its image writes on `DBDeadlock`. Once
+    /// the attempts are spent the error stays, and is answered 503 with `Retry-After`.
+    async fn retrying_deadlocks<T, F, Fut>(&self, mut attempt: F) -> Result<T, DbError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DbError>>,
+    {
+        const ATTEMPTS: u32 = 5;
+        let mut tries = 1;
+        loop {
+            match attempt().await {
+                Err(DbError::Backend(e)) if error::is_deadlock(&e) && tries < ATTEMPTS => {
+                    tracing::debug!(attempt = tries, error = %e, "write transaction deadlocked; retrying");
+                    tokio::time::sleep(Duration::from_millis(10 * u64::from(tries))).await;
+                    tries += 1;
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Starts a write transaction.

@@ -90,6 +90,10 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Db(DbError),
+    /// The database cannot answer now (down, restarting, every connection busy); a retry
+    /// later can succeed.
+    #[error("the database is unavailable: {0}")]
+    DbUnavailable(DbError),
 
     // Images: create, update, delete, activation.
     /// The body breaks the image schema or one of Glance's value rules.
@@ -365,6 +369,7 @@ impl From<DbError> for ServiceError {
             DbError::MarkerNotFound => {
                 ServiceError::Invalid("Invalid marker. Image could not be found.".into())
             }
+            other if other.is_unavailable() => ServiceError::DbUnavailable(other),
             other => ServiceError::Db(other),
         }
     }

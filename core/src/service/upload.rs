@@ -257,15 +257,59 @@ async fn restore_queued(app: &App, saving: &Image, notes: Notes) {
     queued.virtual_size = None;
     match app
         .db
-        .update_image_noting(&queued, Some(change.from), |_| notes)
+        .update_image_noting(&queued, Some(change.from), |_| notes.clone())
         .await
     {
         Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
+        Err(e) if e.is_unavailable() => {
+            // The database is down: keep trying in the background, so the image is `queued`
+            // again as soon as it is back, not only when crash recovery finds the lease expired.
+            tracing::warn!(image = %saving.id, error = %e, "could not put the image back to queued yet; retrying until the database is back");
+            tokio::spawn(requeue_when_back(
+                app.db.clone(),
+                queued,
+                change.from,
+                notes,
+            ));
+        }
         Err(e) => {
             tracing::error!(image = %saving.id, error = %e, "could not put the image back to queued")
         }
     }
 }
+
+/// Writes `queued` (from `from`) once the database answers again, for up to
+/// [`REQUEUE_PATIENCE`]; crash recovery covers a longer outage.
+async fn requeue_when_back(
+    db: crate::db::Database,
+    queued: Image,
+    from: ImageStatus,
+    notes: Notes,
+) {
+    let deadline = tokio::time::Instant::now() + REQUEUE_PATIENCE;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        match db
+            .update_image_noting(&queued, Some(from), |_| notes.clone())
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(image = %queued.id, "the image is queued again");
+                return;
+            }
+            Err(DbError::NotFound | DbError::Conflict) => return,
+            Err(e) if e.is_unavailable() => {}
+            Err(e) => {
+                tracing::error!(image = %queued.id, error = %e, "could not put the image back to queued");
+                return;
+            }
+        }
+    }
+}
+
+/// How long a failed upload keeps trying to put its image back to `queued` while the
+/// database is unreachable.
+const REQUEUE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn too_large(cap: u64) -> ServiceError {
     ServiceError::SizeCap(cap)

@@ -11,6 +11,7 @@ use glint_sdk::{
     StoreError,
 };
 
+use super::deadline;
 use crate::context::RequestContext;
 
 /// An opened store as the services use it. Cloning is cheap.
@@ -23,6 +24,9 @@ use crate::context::RequestContext;
 ///   again, as [`RetryPolicy`] says. A `get` is only retried while it has
 ///   not returned, so before any byte was handed out; a `put` never is: its
 ///   data stream is consumed by the first attempt.
+/// - with a `timeout_secs`, a call that makes no progress for that long fails
+///   with `Timeout` (503) instead of holding its request: see [`super::deadline`].
+///   A timed-out attempt is not retried.
 /// - a handle made by [`StoreHandle::acting_for`] passes the caller (token
 ///   and project) to drivers that act with it (Swift's multi-tenant mode);
 ///   other drivers never see it.
@@ -30,6 +34,8 @@ use crate::context::RequestContext;
 pub struct StoreHandle {
     inner: Store,
     retry: RetryPolicy,
+    /// The store's `timeout_secs`: how long a call may go without progress.
+    timeout: Option<Duration>,
 }
 
 /// How often and how patiently an operation that failed temporarily is
@@ -105,7 +111,16 @@ impl StoreHandle {
 
     /// `inner` with the host's rules, retrying as `retry` says.
     pub fn with_retry(inner: Store, retry: RetryPolicy) -> Self {
-        Self { inner, retry }
+        Self {
+            inner,
+            retry,
+            timeout: None,
+        }
+    }
+
+    /// This store, with calls that make no progress for `timeout` failing with `Timeout`.
+    pub fn with_timeout(self, timeout: Option<Duration>) -> Self {
+        Self { timeout, ..self }
     }
 
     /// This store, with `ctx` as the caller of its operations: drivers that
@@ -122,6 +137,7 @@ impl StoreHandle {
         Self {
             inner,
             retry: self.retry,
+            timeout: self.timeout,
         }
     }
 
@@ -135,9 +151,10 @@ impl StoreHandle {
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let set = (self.inner.caller().is_some() && self.inner.context_capabilities().acls)
             .then(|| self.inner.set_acls(location, acl));
+        let (id, limit) = (self.inner.id().to_owned(), self.timeout);
         async move {
             match set {
-                Some(set) => set.await,
+                Some(set) => deadline::within(&id, "set_acls", limit, set).await,
                 None => Ok(()),
             }
         }
@@ -164,8 +181,17 @@ impl StoreHandle {
         size_hint: Option<u64>,
         data: DataStream,
     ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send + 'static {
-        let put = self.inner.put(image_id, size_hint, data);
+        let (inner, image_id, limit) = (self.inner.clone(), image_id.to_owned(), self.timeout);
         let id = self.inner.id().to_owned();
+        let put = {
+            let id = id.clone();
+            async move {
+                deadline::put(&id, limit, data, |data| {
+                    inner.put(&image_id, size_hint, data)
+                })
+                .await
+            }
+        };
         let put = timed(id.clone(), "put", put);
         async move {
             put.await.map_err(|e| match e.kind {
@@ -186,10 +212,15 @@ impl StoreHandle {
         range: Option<ReadRange>,
     ) -> impl Future<Output = Result<GetOutcome, StoreError>> + Send + 'static {
         let (store, retry, location) = (self.inner.clone(), self.retry, location.to_owned());
+        let limit = self.timeout;
         let call = async move {
-            retry
-                .run(store.id(), "read", || store.get(&location, range))
-                .await
+            let id = store.id();
+            let outcome = retry
+                .run(id, "read", || {
+                    deadline::within(id, "read", limit, store.get(&location, range))
+                })
+                .await?;
+            Ok(deadline::read_outcome(id, limit, outcome))
         };
         timed(self.inner.id().to_owned(), "get", call)
     }
@@ -200,9 +231,13 @@ impl StoreHandle {
         location: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let (store, retry, location) = (self.inner.clone(), self.retry, location.to_owned());
+        let limit = self.timeout;
         let call = async move {
+            let id = store.id();
             retry
-                .run(store.id(), "delete", || store.delete(&location))
+                .run(id, "delete", || {
+                    deadline::within(id, "delete", limit, store.delete(&location))
+                })
                 .await
         };
         timed(self.inner.id().to_owned(), "delete", call)
@@ -214,9 +249,13 @@ impl StoreHandle {
         location: &str,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'static {
         let (store, retry, location) = (self.inner.clone(), self.retry, location.to_owned());
+        let limit = self.timeout;
         let call = async move {
+            let id = store.id();
             retry
-                .run(store.id(), "size query", || store.size(&location))
+                .run(id, "size query", || {
+                    deadline::within(id, "size query", limit, store.size(&location))
+                })
                 .await
         };
         timed(self.inner.id().to_owned(), "size", call)
@@ -229,9 +268,13 @@ impl StoreHandle {
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<ListPage, StoreError>> + Send + 'static {
         let (store, retry, cursor) = (self.inner.clone(), self.retry, cursor.map(str::to_owned));
+        let limit = self.timeout;
         let call = async move {
+            let id = store.id();
             retry
-                .run(store.id(), "listing", || store.list(cursor.as_deref()))
+                .run(id, "listing", || {
+                    deadline::within(id, "listing", limit, store.list(cursor.as_deref()))
+                })
                 .await
         };
         timed(self.inner.id().to_owned(), "list", call)

@@ -1,10 +1,12 @@
 //! The store registry: finds plugin libraries, opens the configured stores,
 //! and hands them out by id, in the order the configuration lists them.
 
+mod deadline;
 mod layer;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use glint_sdk::DriverDescription;
 use glint_sdk::host::{Discovered, StorePlugin, discover_store_plugins};
@@ -72,7 +74,9 @@ impl StoreRegistry {
                         ),
                         schemes: described.schemes,
                     };
-                    stores.push((StoreHandle::new(store), info));
+                    let timeout =
+                        (sc.timeout_secs > 0).then(|| Duration::from_secs(sc.timeout_secs));
+                    stores.push((StoreHandle::new(store).with_timeout(timeout), info));
                 }
                 Err(e) => {
                     tracing::error!(store = %id, driver = %sc.driver, "store not opened: {e}")
@@ -245,6 +249,7 @@ mod tests {
             description: None,
             weight: 0,
             options,
+            timeout_secs: 0,
         };
         let described = legacy_description(driver);
         detail_properties(driver, &with_defaults(&sc, &described.option_defaults))

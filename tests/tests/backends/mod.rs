@@ -293,16 +293,40 @@ pub struct Ceph {
 
 pub fn ceph() -> &'static Ceph {
     static CEPH: OnceLock<Ceph> = OnceLock::new();
-    CEPH.get_or_init(|| {
-        let settings = run_script("ceph-up.sh", &[]);
-        let get = |key: &str| setting(&settings, "ceph-up.sh", key);
-        Ceph {
-            conf: get("CEPH_CONF"),
-            pool: get("CEPH_POOL"),
-            user: get("CEPH_USER"),
-            keyring: get("CEPH_KEYRING"),
-        }
-    })
+    CEPH.get_or_init(|| start_ceph(&[]))
+}
+
+/// Starts (or finds running) the Ceph cluster described by `env` (ceph-up.sh's variables).
+pub fn start_ceph(env: &[(&str, &str)]) -> Ceph {
+    let settings = run_script("ceph-up.sh", env);
+    let get = |key: &str| setting(&settings, "ceph-up.sh", key);
+    Ceph {
+        conf: get("CEPH_CONF"),
+        pool: get("CEPH_POOL"),
+        user: get("CEPH_USER"),
+        keyring: get("CEPH_KEYRING"),
+    }
+}
+
+/// `ceph <args>` as the administrator of the cluster whose configuration is `conf` (its admin
+/// keyring beside it, as ceph-up.sh leaves it).
+pub fn ceph_admin(conf: &str, args: &[&str]) {
+    let dir = Path::new(conf)
+        .parent()
+        .expect("ceph.conf lives in the state dir");
+    let keyring = dir.join("ceph.client.admin.keyring");
+    let output = Command::new("ceph")
+        .args(["-c", conf, "-k"])
+        .arg(&keyring)
+        .args(["-n", "client.admin", "--connect-timeout", "10"])
+        .args(args)
+        .output()
+        .expect("run the ceph command");
+    assert!(
+        output.status.success(),
+        "ceph {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 impl Ceph {
@@ -337,6 +361,17 @@ impl Ceph {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Every RBD image of the pool.
+    pub fn all_images(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .rbd(&["ls", &self.pool])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
     }
 
     /// The RBD images of the pool whose names contain `image_id` (temporary ones included).
@@ -410,18 +445,46 @@ pub struct Vcsim {
 
 pub fn vcsim() -> &'static Vcsim {
     static VCSIM: OnceLock<Vcsim> = OnceLock::new();
-    VCSIM.get_or_init(|| {
-        let settings = run_script("vcsim-up.sh", &[]);
-        let get = |key: &str| setting(&settings, "vcsim-up.sh", key);
-        Vcsim {
-            host: get("VCSIM_HOST"),
-            port: get("VCSIM_PORT").parse().expect("VCSIM_PORT is a port"),
-            user: get("VCSIM_USER"),
-            password: get("VCSIM_PASSWORD"),
-            datacenter: get("VCSIM_DATACENTER"),
-            datastore: get("VCSIM_DATASTORE"),
-            ca_file: get("VCSIM_CA_FILE"),
-        }
+    VCSIM.get_or_init(|| start_vcsim(&[]))
+}
+
+/// Starts (or finds running) the vSphere simulator described by `env` (vcsim-up.sh's variables).
+pub fn start_vcsim(env: &[(&str, &str)]) -> Vcsim {
+    let settings = run_script("vcsim-up.sh", env);
+    let get = |key: &str| setting(&settings, "vcsim-up.sh", key);
+    Vcsim {
+        host: get("VCSIM_HOST"),
+        port: get("VCSIM_PORT").parse().expect("VCSIM_PORT is a port"),
+        user: get("VCSIM_USER"),
+        password: get("VCSIM_PASSWORD"),
+        datacenter: get("VCSIM_DATACENTER"),
+        datastore: get("VCSIM_DATASTORE"),
+        ca_file: get("VCSIM_CA_FILE"),
+    }
+}
+
+/// Stops the server whose process id the file `pid_file` holds (one a test started itself,
+/// under its own state directory) with `signal` (`-TERM`, `-INT`), and waits until it is gone.
+pub fn stop_pid_file(pid_file: &str, signal: &str) {
+    let pid = std::fs::read_to_string(pid_file).unwrap_or_else(|e| panic!("{pid_file}: {e}"));
+    let pid = pid.trim();
+    let out = Command::new("kill")
+        .args([signal, pid])
+        .output()
+        .expect("run kill");
+    assert!(out.status.success(), "kill {signal} {pid}: {out:?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !gone(pid) {
+        assert!(Instant::now() < deadline, "process {pid} did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// True when process `pid` has exited (a zombie not yet reaped counts as gone).
+fn gone(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
     })
 }
 

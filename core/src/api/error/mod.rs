@@ -84,6 +84,9 @@ impl ApiError {
             StatusCode::NOT_FOUND => "The resource could not be found.",
             StatusCode::CONFLICT => "There was a conflict when trying to complete your request.",
             StatusCode::RANGE_NOT_SATISFIABLE => "The Range requested is not available.",
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "The server is currently unavailable. Please try again at a later time."
+            }
             _ => status.canonical_reason().unwrap_or("Error"),
         };
         Self {
@@ -310,6 +313,10 @@ impl ResponseError for ApiError {
     }
 }
 
+/// `Retry-After` of a 503 for an unreachable database: about the time a restarting PostgreSQL
+/// or MariaDB needs, and twice the pool's default wait for a connection.
+const DB_RETRY_AFTER_SECS: &str = "5";
+
 /// Every status an operation may answer with, declared once for the spec.
 const DECLARED: &[(u16, &str)] = &[
     (400, "Malformed request: bad JSON, bad parameter or value."),
@@ -440,6 +447,15 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::detailed(plain.status, plain.explanation)
             };
         }
+        if let E::DbUnavailable(db) = &e {
+            // Logged here, once per answer; the client learns only that it may retry.
+            tracing::warn!(error = %db, "database unavailable; answering 503");
+            return ApiError::detailed(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The image database cannot be reached.",
+            )
+            .with_header(header::RETRY_AFTER, DB_RETRY_AFTER_SECS);
+        }
         if let E::Patch(PatchError::ForbiddenDetail(m) | PatchError::ConflictDetail(m)) = &e {
             let status = match &e {
                 E::Patch(PatchError::ForbiddenDetail(_)) => StatusCode::FORBIDDEN,
@@ -561,6 +577,7 @@ impl From<ServiceError> for ApiError {
             | E::LocationsNotAccepted(_) => StatusCode::CONFLICT,
             E::TaskNotFound(_) => StatusCode::NOT_FOUND,
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::DbUnavailable(_) => unreachable!("answered above"),
             E::AsDetail(_) => unreachable!("unwrapped above"),
         };
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
