@@ -37,3 +37,20 @@ pub enum DbError {
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
+
+/// True when the server rolled the transaction back to resolve a conflict
+/// with another one, so that running it again from the start is what the
+/// server asks for: a deadlock or lock wait timeout (MySQL/MariaDB 1213,
+/// 1205), a Galera certification failure (reported as 1213), a Galera node
+/// not yet ready for queries (1047), or a PostgreSQL serialization failure
+/// or deadlock (SQLSTATE 40001, 40P01). Nothing was written by such a
+/// transaction.
+pub(crate) fn is_retryable(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return matches!(my.number(), 1213 | 1205 | 1047);
+    }
+    matches!(db.code().as_deref(), Some("40001" | "40P01"))
+}

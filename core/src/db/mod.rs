@@ -13,6 +13,27 @@
 //! queue in-process instead of failing with `SQLITE_BUSY`, and readers never
 //! wait for them (WAL).
 
+/// Runs `$body`, an `async` block holding one whole write transaction,
+/// again while the server rolls it back to resolve a conflict with another
+/// transaction: on a Galera cluster two nodes' concurrent writes to one row
+/// end in a certification failure for one of them, which is the server's
+/// request to run it again, not an error for the caller. The block is
+/// evaluated anew for each attempt.
+macro_rules! retrying {
+    ($db:expr, $what:expr, $body:expr) => {{
+        let mut tries = 1u32;
+        loop {
+            match $body.await {
+                Err($crate::db::DbError::Backend(e)) if $db.should_retry(&e, tries) => {
+                    $db.pause_before_retry($what, tries, &e).await;
+                    tries += 1;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
 mod audit;
 mod cache;
 mod codec;
@@ -93,6 +114,9 @@ const SERVER_CONNECTIONS: u32 = 10;
 /// Writers queue for the single SQLite connection; under a burst of uploads
 /// the queue can be long, and waiting is better than failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attempts at a write transaction the server keeps rolling back to resolve
+/// conflicts (see `retrying!`).
+const WRITE_ATTEMPTS: u32 = 6;
 /// How long the first connection to a database server may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -209,6 +233,28 @@ impl Database {
         };
         self.writer.execute(sqlx::AssertSqlSafe(statement)).await?;
         Ok(())
+    }
+
+    /// Whether a write that failed with `e` on its `tries`-th attempt
+    /// should run again ([`error::is_retryable`]).
+    fn should_retry(&self, e: &sqlx::Error, tries: u32) -> bool {
+        tries < WRITE_ATTEMPTS && error::is_retryable(e)
+    }
+
+    /// Logs and counts a retry, then waits a little longer (with jitter)
+    /// after each failed attempt, so that the writers that collided do not
+    /// collide again.
+    async fn pause_before_retry(&self, what: &'static str, tries: u32, e: &sqlx::Error) {
+        tracing::info!(
+            write = what,
+            attempt = tries,
+            error = %e,
+            "the database rolled a write back to resolve a conflict; running it again"
+        );
+        crate::metrics::db_write_retried(what);
+        let base = 10u64 << tries.min(6);
+        let jitter = u64::from(uuid::Uuid::new_v4().as_fields().1) % base;
+        tokio::time::sleep(Duration::from_millis(base + jitter)).await;
     }
 
     /// Starts a write transaction.

@@ -257,7 +257,7 @@ async fn restore_queued(app: &App, saving: &Image, notes: Notes) {
     queued.virtual_size = None;
     match app
         .db
-        .update_image_noting(&queued, Some(change.from), |_| notes)
+        .update_image_noting(&queued, Some(change.from), |_| notes.clone())
         .await
     {
         Ok(_) | Err(DbError::NotFound | DbError::Conflict) => {}
