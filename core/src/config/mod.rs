@@ -428,7 +428,7 @@ mod tests {
             "scrub_pool_size": 1,
             "log_format": "text",
             "enable_proxy_headers_parsing": false,
-            "health": { "disable_by_file": null },
+            "health": { "disable_by_file": null, "drain_secs": 0 },
             "metrics": { "bind": null },
             "tls": { "cert_file": null, "key_file": null },
             "notifications": {
