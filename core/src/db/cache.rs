@@ -67,7 +67,7 @@ impl Database {
             .bind(at)
             .push(")");
             sql.build()?.execute(&mut *tx).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -89,7 +89,7 @@ impl Database {
                 .bind(id_text(image_id));
             let mut tx = self.begin_write().await?;
             sql.build()?.execute(&mut *tx).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -128,7 +128,7 @@ impl Database {
                 .bind(id_text(image_id));
             let mut tx = self.begin_write().await?;
             let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(n > 0)
         })
     }
@@ -141,21 +141,23 @@ impl Database {
                 .bind(node.to_owned());
             let mut tx = self.begin_write().await?;
             let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(n)
         })
     }
 
     /// The nodes that cache `image_id`, by name.
     pub async fn cache_nodes(&self, image_id: Uuid) -> Result<Vec<String>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT node FROM cached_images WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" ORDER BY node");
-        let rows = sql.build()?.fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>("node").map_err(DbError::from))
-            .collect()
+        retrying!(self, "cache_nodes", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("SELECT node FROM cached_images WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" ORDER BY node");
+            let rows = sql.build()?.fetch_all(&self.reader).await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>("node").map_err(DbError::from))
+                .collect()
+        })
     }
 }
 

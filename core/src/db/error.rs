@@ -31,6 +31,10 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Backend(#[from] sqlx::Error),
+    /// The commit failed, or its answer was lost: the write may have taken
+    /// effect or not.
+    #[error("database error at commit: {0}")]
+    CommitUnknown(sqlx::Error),
 }
 
 /// True when the error is a unique-key violation.
@@ -38,19 +42,38 @@ pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
-/// True when the server rolled the transaction back to resolve a conflict
-/// with another one, so that running it again from the start is what the
-/// server asks for: a deadlock or lock wait timeout (MySQL/MariaDB 1213,
-/// 1205), a Galera certification failure (reported as 1213), a Galera node
-/// not yet ready for queries (1047), or a PostgreSQL serialization failure
-/// or deadlock (SQLSTATE 40001, 40P01). Nothing was written by such a
-/// transaction.
+/// True when the transaction (or read) failed before its commit in a way
+/// that running it again from the start may cure, and nothing was written:
+/// - the server rolled it back to resolve a conflict with another one: a
+///   deadlock or lock wait timeout (MySQL/MariaDB 1213, 1205), a Galera
+///   certification failure (reported as 1213), a PostgreSQL serialization
+///   failure or deadlock (SQLSTATE 40001, 40P01);
+/// - the server it reached cannot answer now: a Galera node not ready for
+///   queries (1047), a server shutting down (1053) or a killed connection
+///   (1927), or a connection lost (I/O): a new connection, through a load
+///   balancer, reaches a server that can.
+///
+/// A failed commit is [`DbError::CommitUnknown`], never retried.
 pub(crate) fn is_retryable(err: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = err else {
-        return false;
-    };
-    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-        return matches!(my.number(), 1213 | 1205 | 1047);
+    if is_conflict(err) || matches!(err, sqlx::Error::Io(_)) {
+        return true;
     }
-    matches!(db.code().as_deref(), Some("40001" | "40P01"))
+    mysql_number(err).is_some_and(|n| matches!(n, 1047 | 1053 | 1927))
+}
+
+/// True when the server rolled the transaction back to resolve a conflict
+/// (see [`is_retryable`]); at a commit too, this says nothing was written.
+pub(crate) fn is_conflict(err: &sqlx::Error) -> bool {
+    if let Some(n) = mysql_number(err) {
+        return matches!(n, 1213 | 1205);
+    }
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+fn mysql_number(err: &sqlx::Error) -> Option<u16> {
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(|my| my.number())
 }

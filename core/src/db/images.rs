@@ -57,7 +57,7 @@ impl Database {
             };
             insert_children(&mut tx, self.backend, image).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -67,12 +67,14 @@ impl Database {
     /// The base row and the child tables are read by separate statements;
     /// an update committed in between can show through in the children.
     pub async fn get_image(&self, id: Uuid) -> Result<Option<Image>, DbError> {
-        let mut conn = self.reader.acquire().await?;
-        let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
-            return Ok(None);
-        };
-        load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
-        Ok(Some(image))
+        retrying!(self, "get_image", async {
+            let mut conn = self.reader.acquire().await?;
+            let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
+                return Ok(None);
+            };
+            load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
+            Ok::<_, DbError>(Some(image))
+        })
     }
 
     /// Saves every field of `image` and replaces its tags, properties and
@@ -102,7 +104,7 @@ impl Database {
             let mut tx = self.begin_write().await?;
             let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
             insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(saved)
         })
     }
@@ -136,7 +138,7 @@ impl Database {
             });
             sql.build()?.execute(&mut *tx).await?;
             insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -169,7 +171,7 @@ impl Database {
                 return Ok(false);
             }
             insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(true)
         })
     }
@@ -195,7 +197,7 @@ impl Database {
                 .push(" WHERE id = ")
                 .bind(id_text(id));
             sql.build()?.execute(&mut *tx).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(image)
         })
     }

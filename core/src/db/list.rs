@@ -20,39 +20,41 @@ impl Database {
     /// The marker must be an image the caller may see (deleted does not
     /// count), else `MarkerNotFound`.
     pub async fn list_images(&self, query: &ListQuery) -> Result<Vec<Image>, DbError> {
-        let mut conn = self.reader.acquire().await?;
-        let marker = match query.marker {
-            Some(id) => Some(visible_marker(&mut conn, self.backend, id, &query.scope).await?),
-            None => None,
-        };
-        let sort = sort_keys(&query.sort);
+        retrying!(self, "list_images", async {
+            let mut conn = self.reader.acquire().await?;
+            let marker = match query.marker {
+                Some(id) => Some(visible_marker(&mut conn, self.backend, id, &query.scope).await?),
+                None => None,
+            };
+            let sort = sort_keys(&query.sort);
 
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(IMAGE_COLUMNS)
-            .push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
-            .push_word(ImageStatus::Killed.as_str());
-        push_visibility(
-            &mut sql,
-            &query.scope,
-            query.visibility,
-            query.member_status,
-        );
-        push_filters(&mut sql, query);
-        if let Some(marker) = &marker {
-            sql.push(" AND ");
-            push_after_marker(&mut sql, &sort, marker);
-        }
-        push_order_by(&mut sql, &sort);
-        sql.push(" LIMIT ").bind(i64::from(query.limit));
+            let mut sql = Sql::new(self.backend);
+            sql.push("SELECT ")
+                .push(IMAGE_COLUMNS)
+                .push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
+                .push_word(ImageStatus::Killed.as_str());
+            push_visibility(
+                &mut sql,
+                &query.scope,
+                query.visibility,
+                query.member_status,
+            );
+            push_filters(&mut sql, query);
+            if let Some(marker) = &marker {
+                sql.push(" AND ");
+                push_after_marker(&mut sql, &sort, marker);
+            }
+            push_order_by(&mut sql, &sort);
+            sql.push(" LIMIT ").bind(i64::from(query.limit));
 
-        let rows = sql.build()?.fetch_all(&mut *conn).await?;
-        let mut images = rows
-            .iter()
-            .map(image_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        load_children(&mut conn, self.backend, &mut images).await?;
-        Ok(images)
+            let rows = sql.build()?.fetch_all(&mut *conn).await?;
+            let mut images = rows
+                .iter()
+                .map(image_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            load_children(&mut conn, self.backend, &mut images).await?;
+            Ok::<_, DbError>(images)
+        })
     }
 }
 

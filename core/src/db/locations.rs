@@ -46,7 +46,7 @@ impl Database {
                 .await?
                 .ok_or(DbError::NotFound)?;
             load_children(&mut tx, self.backend, std::slice::from_mut(&mut image)).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(image)
         })
     }
@@ -78,7 +78,7 @@ impl Database {
                 return Ok(false);
             }
             touch(&mut tx, self, id).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(true)
         })
     }
@@ -110,7 +110,7 @@ impl Database {
             if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
                 return Err(DbError::NotFound);
             }
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

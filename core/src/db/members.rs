@@ -65,7 +65,7 @@ impl Database {
                 result => result?,
             };
             insert_notifications(&mut tx, self.backend, &notes(&created)).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(created)
         })
     }
@@ -106,7 +106,7 @@ impl Database {
                 return Err(DbError::NotFound);
             }
             insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -115,13 +115,15 @@ impl Database {
 impl Database {
     /// The members of an image, oldest first.
     pub async fn list_members(&self, image_id: Uuid) -> Result<Vec<Member>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push(MEMBER_SELECT)
-            .push(" WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" ORDER BY created_at, member");
-        let rows = sql.build()?.fetch_all(&self.reader).await?;
-        rows.iter().map(member_from_row).collect()
+        retrying!(self, "list_members", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push(MEMBER_SELECT)
+                .push(" WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" ORDER BY created_at, member");
+            let rows = sql.build()?.fetch_all(&self.reader).await?;
+            rows.iter().map(member_from_row).collect()
+        })
     }
 
     /// One member of an image, if the image is shared with it.
@@ -130,14 +132,16 @@ impl Database {
         image_id: Uuid,
         member: &str,
     ) -> Result<Option<Member>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push(MEMBER_SELECT)
-            .push(" WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" AND member = ")
-            .bind(member);
-        let row = sql.build()?.fetch_optional(&self.reader).await?;
-        row.as_ref().map(member_from_row).transpose()
+        retrying!(self, "get_member", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push(MEMBER_SELECT)
+                .push(" WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" AND member = ")
+                .bind(member);
+            let row = sql.build()?.fetch_optional(&self.reader).await?;
+            row.as_ref().map(member_from_row).transpose()
+        })
     }
 
     /// Ends a share; `NotFound` if the image is not shared with `member`.
@@ -164,7 +168,7 @@ impl Database {
                 return Err(DbError::NotFound);
             }
             insert_notifications(&mut tx, self.backend, notes).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

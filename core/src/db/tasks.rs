@@ -75,19 +75,21 @@ impl Database {
             let mut tx = self.begin_write().await?;
             sql.build()?.execute(&mut *tx).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
 
     pub async fn get_task(&self, id: Uuid) -> Result<Option<Task>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(TASK_COLUMNS)
-            .push(" FROM tasks WHERE deleted = 0 AND id = ")
-            .bind(id_text(id));
-        let row = sql.build()?.fetch_optional(&self.reader).await?;
-        row.as_ref().map(task_from_row).transpose()
+        retrying!(self, "get_task", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("SELECT ")
+                .push(TASK_COLUMNS)
+                .push(" FROM tasks WHERE deleted = 0 AND id = ")
+                .bind(id_text(id));
+            let row = sql.build()?.fetch_optional(&self.reader).await?;
+            row.as_ref().map(task_from_row).transpose()
+        })
     }
 
     /// Records a task's progress: status, result, message and expiry.
@@ -121,7 +123,7 @@ impl Database {
                 return Err(DbError::NotFound);
             }
             insert_notifications(&mut tx, self.backend, notes).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -146,7 +148,7 @@ impl Database {
                 .bind(TaskStatus::Processing.as_str());
             let mut tx = self.begin_write().await?;
             sql.build()?.execute(&mut *tx).await?;
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

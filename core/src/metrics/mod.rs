@@ -65,9 +65,9 @@ struct AuditLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct WriteLabels {
-    /// The repository method whose transaction was retried.
-    write: &'static str,
+struct RetryLabels {
+    /// The repository method that ran again.
+    operation: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -99,7 +99,7 @@ struct Metrics {
     db_connections: Family<PoolLabels, Gauge>,
     audit_checks: Family<AuditLabels, Counter>,
     audit_bytes: Counter,
-    db_retries: Family<WriteLabels, Counter>,
+    db_retries: Family<RetryLabels, Counter>,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -186,8 +186,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         m.audit_bytes.clone(),
     );
     registry.register(
-        "db_write_retries",
-        "Write transactions run again after the database rolled them back to resolve a conflict",
+        "db_retries",
+        "Database transactions and reads run again after a conflict or a lost server",
         m.db_retries.clone(),
     );
     Metrics { registry, ..m }
@@ -272,12 +272,12 @@ pub fn audit_read(bytes: u64) {
     metrics().audit_bytes.inc_by(bytes);
 }
 
-/// A write transaction the database rolled back (deadlock, Galera
-/// certification failure) and that runs again.
-pub fn db_write_retried(write: &'static str) {
+/// A database transaction or read that failed before its commit (a
+/// deadlock, a Galera certification failure, a lost server) and runs again.
+pub fn db_retried(operation: &'static str) {
     metrics()
         .db_retries
-        .get_or_create(&WriteLabels { write })
+        .get_or_create(&RetryLabels { operation })
         .inc();
 }
 
