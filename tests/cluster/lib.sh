@@ -110,6 +110,9 @@ haproxy_write_config() {
 global
     maxconn 4096
     pidfile $STATE/haproxy/haproxy.daemon.pid
+    # The Galera check is a script (galera-check.sh): HAProxy must fork it.
+    external-check
+    insecure-fork-wanted
 
 defaults
     timeout connect 2s
@@ -150,12 +153,16 @@ EOF
     cat <<EOF
 
 # The database: connections spread over the three Galera nodes, so every
-# node writes (multi-master) and write conflicts are real.
+# node writes (multi-master) and write conflicts are real. A node is in only
+# while it is Synced (a joining node accepts connections but refuses queries),
+# and the connections to a node taken out are closed.
 listen galera
     mode tcp
     bind 127.0.0.1:$DB_LB_PORT
     balance roundrobin
-    option mysql-check user haproxy_check post-41
+    option external-check
+    external-check path "/usr/bin:/bin"
+    external-check command $CLUSTER_HERE/galera-check.sh
     default-server inter 1s fastinter 250ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 EOF
     for i in "${NODES[@]}"; do
@@ -287,7 +294,7 @@ glint_start() {
   claim_port "$pf" "$(glint_port "$i")"
   local env=(GLINT_LOG="${GLINT_LOG:-info,sqlx=warn}")
   [ -n "${GLINT_PLUGIN_PATHS:-}" ] && env+=(GLINT_PLUGINS__PATHS="$GLINT_PLUGIN_PATHS")
-  start_bg "$pf" "$(glint_dir "$i")/glint.log" env "${env[@]}" "$GLINT_BIN" serve \
+  start_bg "$pf" "$(glint_dir "$i")/glint.log" env -u GLINT_BIN -u GLINT_PLUGIN_PATHS -u GLINT_CLUSTER_STATE -u GLINT_CLUSTER_KEEP "${env[@]}" "$GLINT_BIN" serve \
     --config "$(glint_dir "$i")/glint.toml"
   wait_until 60 "glint$i on $(glint_port "$i")" alive_and "$pf" glint_ready "$i"
 }
