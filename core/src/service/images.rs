@@ -262,7 +262,7 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
     // Staged on another node: that node deletes it with its staged data. If
     // it cannot be reached, the delete happens here and the staged file
     // stays behind on that node (Glance's `_delete_image_on_remote`).
-    if let Some(host) = image.properties.get(super::import::stage::STAGE_HOST)
+    if let Some(host) = image.properties.get(super::staging::STAGE_HOST)
         && app.config.self_url().as_deref() != Some(host.as_str())
     {
         use crate::remote::stage_host::{self, StageHostError};

@@ -116,7 +116,7 @@ pub async fn start(
     // Staged on another node: that node carries the import out, where the
     // data is (Glance's `is_proxyable`; an unset own URL matches no host).
     if matches!(req.method, Method::GlanceDirect)
-        && let Some(host) = image.properties.get(stage::STAGE_HOST)
+        && let Some(host) = image.properties.get(super::staging::STAGE_HOST)
         && app.config.self_url().as_deref() != Some(host.as_str())
     {
         return forward_to_stage_host(ctx, id, host, &req).await;
@@ -156,7 +156,7 @@ pub async fn start(
         .filter(|s| !targets.contains(s))
         .collect();
     next.properties.insert(FAILED.into(), failed.join(","));
-    next.properties.remove("os_glance_stage_host");
+    next.properties.remove(super::staging::STAGE_HOST);
     // The liveness lease before the lock, as for an upload: a locked image
     // always has one, so crash recovery can tell a dead import from a live one.
     let Some(op) = DataOp::begin(app, id).await? else {

@@ -15,10 +15,6 @@ use crate::service::inflight::DataOp;
 use crate::service::quota::{self, Resource};
 use crate::service::{ServiceError, ServiceResult, staging};
 
-/// The property naming the node whose staging area holds an image's data
-/// (its `worker_self_reference_url`), as Glance records it.
-pub const STAGE_HOST: &str = "os_glance_stage_host";
-
 /// Keep the data for a later glance-direct import; `expected` is the size
 /// the request declared.
 pub async fn stage(
@@ -121,7 +117,7 @@ async fn write_claimed(
     // Which node holds the data: an import sent to another node is
     // forwarded here (see `import::start`).
     if let Some(url) = app.config.self_url() {
-        staged.properties.insert(STAGE_HOST.into(), url);
+        staged.properties.insert(staging::STAGE_HOST.into(), url);
     }
     let updated = |saved: &Image| crate::service::notify::image(app, "image.update", saved);
     match app
