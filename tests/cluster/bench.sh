@@ -8,7 +8,8 @@
 # says where the time went. Writes <out>/<label>.json and <out>/cpu.txt.
 #
 #   bash tests/cluster/bench.sh [OUT_DIR]    (default $GLINT_CLUSTER_STATE/bench)
-#   BENCH_ARGS="--quick" to shorten every run.
+#   BENCH_ARGS="--quick" to shorten every run; CLUSTER_LB_KEEPALIVE=1 to
+#   measure HAProxy keeping connections to the nodes open.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,7 +21,8 @@ EXTRA=(${BENCH_ARGS:-})
 ARGS=(--sections a,b,c,e --conc-files 4 --conc-size 256M --create-n 300
       --conc-creates 500 --concurrency 16,64 --list-images 1000 --list-reps 100 "${EXTRA[@]}")
 
-# CPU seconds of the processes recorded in pid files and their children.
+# CPU seconds (user + system, from /proc) of the processes recorded in pid
+# files and of their children.
 cpu_of() {
   local pids=() f p
   for f in "$@"; do
@@ -31,8 +33,12 @@ cpu_of() {
     # shellcheck disable=SC2207
     pids+=($(ps -o pid= --ppid "$p" 2>/dev/null || true))
   done
-  [ "${#pids[@]}" = 0 ] && { echo 0; return; }
-  ps -o times= -p "$(IFS=,; echo "${pids[*]}")" | awk '{s += $1} END {print s + 0}'
+  local ticks=0 t
+  for p in "${pids[@]}"; do
+    t="$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
+    ticks=$((ticks + t))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
 }
 
 parts() {
@@ -60,11 +66,14 @@ run() {
   after="$(snapshot)"
   {
     echo "== $label: CPU seconds per part during the run"
-    join <(echo "$before" | sort) <(echo "$after" | sort) | awk '{printf "%-8s %8.1f\n", $1, $3 - $2}'
+    join <(echo "$before" | sort) <(echo "$after" | sort) | awk '{printf "%-8s %8.2f\n", $1, $3 - $2}'
   } | tee -a "$OUT/cpu.txt"
 }
 
 : >"$OUT/cpu.txt"
+# HAProxy with this run's settings (CLUSTER_LB_KEEPALIVE).
+haproxy_stop
+haproxy_start
 touch "$(glint_dir 2)/disabled" "$(glint_dir 3)/disabled"
 wait_until 20 "haproxy to take glint2 out" server_is glint glint2 DOWN
 wait_until 20 "haproxy to take glint3 out" server_is glint glint3 DOWN

@@ -102,6 +102,14 @@ galera_setup_users() {
 
 # --- HAProxy --------------------------------------------------------------
 
+# HAProxy to the nodes: a connection per request (the default: a node that
+# stops never races HAProxy's reuse of an idle connection), or with
+# CLUSTER_LB_KEEPALIVE=1 idle connections kept and reused (faster; see
+# docs/scaling.md).
+backend_connections() {
+  if [ "${CLUSTER_LB_KEEPALIVE:-0}" = 1 ]; then echo "http-reuse safe"; else echo "option http-server-close"; fi
+}
+
 haproxy_write_config() {
   local cfg="$STATE/haproxy/haproxy.cfg" i
   mkdir -p "$STATE/haproxy"
@@ -141,7 +149,7 @@ frontend images
 backend glint
     mode http
     balance roundrobin
-    option http-server-close
+    $(backend_connections)
     option httpchk GET /healthcheck
     http-check expect status 200
     retry-on conn-failure empty-response
