@@ -99,9 +99,11 @@ pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
     let jobs = crate::jobs::start(&app);
     let jobs_grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs);
     let grace = Duration::from_secs(app.config.api.shutdown_grace_secs);
+    let drain = Duration::from_secs(app.config.health.drain_secs);
     ignore_hangups();
     let signal = async move {
         shutdown_signal().await;
+        drain_before_shutdown(drain).await;
         tokio::spawn(async move {
             tokio::time::sleep(grace).await;
             tracing::warn!("shutdown grace over: aborting the uploads still in progress");
@@ -202,6 +204,21 @@ fn ignore_hangups() {
             });
         }
         Err(e) => tracing::warn!(error = %e, "could not install the SIGHUP handler"),
+    }
+}
+
+/// Keeps serving for `drain` while `/healthcheck` answers 503, so that load
+/// balancers send nothing new when the listener closes; a second signal cuts
+/// the wait short.
+async fn drain_before_shutdown(drain: Duration) {
+    if drain.is_zero() {
+        return;
+    }
+    crate::service::health::start_draining();
+    tracing::info!(seconds = drain.as_secs(), "draining: /healthcheck answers 503 until the shutdown");
+    tokio::select! {
+        _ = tokio::time::sleep(drain) => {}
+        _ = shutdown_signal() => {}
     }
 }
 

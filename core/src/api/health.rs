@@ -1,6 +1,7 @@
 //! `/healthcheck`, answered before authentication as a load balancer probes
 //! it: `200 OK`, or `503 DISABLED BY FILE` while `[health] disable_by_file`
-//! exists so that a node can be drained before it stops. Administrators get
+//! exists, or `503 DRAINING` between SIGTERM and the shutdown (`[health]
+//! drain_secs`), so that a node can be drained before it stops. Administrators get
 //! the detailed form (`?detailed=true`): the database and each store.
 
 use poem::http::{StatusCode, header};
@@ -20,6 +21,9 @@ pub async fn answer(app: &App, req: &Request, caller: Option<&RequestContext>) -
         && file.exists()
     {
         return text(StatusCode::SERVICE_UNAVAILABLE, "DISABLED BY FILE");
+    }
+    if health::draining() {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "DRAINING");
     }
     if caller.is_some_and(|ctx| ctx.is_admin) && wants_detail(req) {
         let report = health::check(app).await;

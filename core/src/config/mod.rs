@@ -60,6 +60,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Base URL used in the versions document; the request's host when unset.
     pub public_endpoint: Option<String>,
+    /// The URL other API nodes reach this one at, when several share one
+    /// database (Glance's `worker_self_reference_url`). A stage records it
+    /// on the image (`os_glance_stage_host`), and a glance-direct import
+    /// that lands on another node is forwarded here, where the staged data
+    /// is. Also this node's name in the cache index unless `[cache] node_url`
+    /// is set. `public_endpoint` stands in for it when unset, as in Glance.
+    pub worker_self_reference_url: Option<String>,
     pub database: DatabaseConfig,
     pub plugins: PluginsConfig,
     /// Named stores (Glance's `enabled_backends`): id → driver and options.
@@ -196,9 +203,26 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 
-    /// This node's name in the cache index.
+    /// The URL this node records as a stage host (Glance's `self_url`):
+    /// `worker_self_reference_url`, else `public_endpoint`.
+    pub fn self_url(&self) -> Option<String> {
+        self.worker_self_reference_url
+            .as_deref()
+            .or(self.public_endpoint.as_deref())
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty())
+    }
+
+    /// This node's name in the cache index and in its leases:
+    /// `[cache] node_url`, else `worker_self_reference_url`, else
+    /// `http://<host name>:<port>`.
     pub fn cache_node_url(&self) -> String {
-        if let Some(url) = &self.cache.node_url {
+        if let Some(url) = self
+            .cache
+            .node_url
+            .as_ref()
+            .or(self.worker_self_reference_url.as_ref())
+        {
             return url.trim_end_matches('/').to_owned();
         }
         let ip = self.bind.ip();
@@ -270,6 +294,7 @@ mod tests {
             "bind": "127.0.0.1:9292",
             "data_dir": "./data",
             "public_endpoint": null,
+            "worker_self_reference_url": null,
             "database": { "url": null, "acquire_timeout_secs": 3 },
             "plugins": { "dirs": [], "paths": [] },
             "stores": {},
@@ -408,7 +433,7 @@ mod tests {
             "scrub_pool_size": 1,
             "log_format": "text",
             "enable_proxy_headers_parsing": false,
-            "health": { "disable_by_file": null },
+            "health": { "disable_by_file": null, "drain_secs": 0 },
             "metrics": { "bind": null },
             "tls": { "cert_file": null, "key_file": null },
             "notifications": {

@@ -13,6 +13,11 @@ pub struct HealthConfig {
     /// While this file exists the check answers 503, so that a load
     /// balancer drains the node before it is stopped.
     pub disable_by_file: Option<PathBuf>,
+    /// Seconds between SIGTERM and the start of the shutdown, during which
+    /// the node goes on serving while the check answers 503 "DRAINING", so
+    /// that a load balancer stops sending it requests before it stops
+    /// accepting them. 0: the shutdown starts at once.
+    pub drain_secs: u64,
 }
 
 /// `[metrics]`: Prometheus metrics on a listener of their own.

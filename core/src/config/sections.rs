@@ -155,8 +155,8 @@ pub struct CacheConfig {
     /// (after each fill and every `prune_interval_secs`). A threshold, not a
     /// hard limit: a fill in progress may go past it.
     pub max_size: u64,
-    /// This node's name in the shared cache index (Glance's
-    /// `worker_self_reference_url`); `http://<host name>:<port>` when unset.
+    /// This node's name in the shared cache index; the top-level
+    /// `worker_self_reference_url` when unset, else `http://<host name>:<port>`.
     /// Nodes sharing one database must have different names.
     pub node_url: Option<String>,
     /// Seconds an unfinished cache file may stay before the cleaner removes it.

@@ -65,6 +65,14 @@ impl Config {
                     .map_err(|e| figment::Error::from(format!("jobs.replicate.{side}: {e}")))?;
             }
         }
+        if let Some(url) = &self.worker_self_reference_url {
+            let parsed = reqwest::Url::parse(url).ok();
+            if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+                return Err(figment::Error::from(format!(
+                    "worker_self_reference_url {url:?} is not an http(s) URL"
+                )));
+            }
+        }
         if self.cache.prefetch_workers == 0 || self.cache.prune_interval_secs == 0 {
             return Err(figment::Error::from(
                 "cache.prefetch_workers and cache.prune_interval_secs must be positive".to_string(),
@@ -115,6 +123,8 @@ mod tests {
             assert!(Config::load(Some(Path::new("b.toml")), Overrides::default()).is_err());
             jail.create_file("d.toml", "[auth]\nstrategy = \"keystone\"")?;
             assert!(Config::load(Some(Path::new("d.toml")), Overrides::default()).is_err());
+            jail.create_file("e.toml", "worker_self_reference_url = \"api1:9292\"")?;
+            assert!(Config::load(Some(Path::new("e.toml")), Overrides::default()).is_err());
             jail.create_file("c.toml", "unknown_key = 1")?;
             assert!(Config::load(Some(Path::new("c.toml")), Overrides::default()).is_err());
             Ok(())

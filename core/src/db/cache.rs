@@ -40,34 +40,36 @@ impl Database {
         checksum: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let at = micros(at);
-        let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM cached_images WHERE node = ")
+        retrying!(self, "cache_insert", async {
+            let at = micros(at);
+            let mut tx = self.begin_write().await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM cached_images WHERE node = ")
+                .bind(node.to_owned())
+                .push(" AND image_id = ")
+                .bind(id_text(image_id));
+            sql.build()?.execute(&mut *tx).await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push(
+                "INSERT INTO cached_images \
+                 (node, image_id, size, checksum, hits, last_accessed, last_modified) VALUES (",
+            )
             .bind(node.to_owned())
-            .push(" AND image_id = ")
-            .bind(id_text(image_id));
-        sql.build()?.execute(&mut *tx).await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push(
-            "INSERT INTO cached_images \
-             (node, image_id, size, checksum, hits, last_accessed, last_modified) VALUES (",
-        )
-        .bind(node.to_owned())
-        .push(", ")
-        .bind(id_text(image_id))
-        .push(", ")
-        .bind(size as i64)
-        .push(", ")
-        .bind(checksum.map(str::to_owned))
-        .push(", 0, ")
-        .bind(at)
-        .push(", ")
-        .bind(at)
-        .push(")");
-        sql.build()?.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+            .push(", ")
+            .bind(id_text(image_id))
+            .push(", ")
+            .bind(size as i64)
+            .push(", ")
+            .bind(checksum.map(str::to_owned))
+            .push(", 0, ")
+            .bind(at)
+            .push(", ")
+            .bind(at)
+            .push(")");
+            sql.build()?.execute(&mut *tx).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Counts one read of a cached image, made at `at`, which becomes its last access.
@@ -77,17 +79,19 @@ impl Database {
         image_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE cached_images SET hits = hits + 1, last_accessed = ")
-            .bind(micros(at))
-            .push(" WHERE node = ")
-            .bind(node.to_owned())
-            .push(" AND image_id = ")
-            .bind(id_text(image_id));
-        let mut tx = self.begin_write().await?;
-        sql.build()?.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "cache_hit", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE cached_images SET hits = hits + 1, last_accessed = ")
+                .bind(micros(at))
+                .push(" WHERE node = ")
+                .bind(node.to_owned())
+                .push(" AND image_id = ")
+                .bind(id_text(image_id));
+            let mut tx = self.begin_write().await?;
+            sql.build()?.execute(&mut *tx).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// The images `node` caches, by image id.
@@ -116,38 +120,44 @@ impl Database {
 
     /// Forgets one image of `node`'s cache; `true` when there was a row.
     pub async fn cache_delete(&self, node: &str, image_id: Uuid) -> Result<bool, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM cached_images WHERE node = ")
-            .bind(node.to_owned())
-            .push(" AND image_id = ")
-            .bind(id_text(image_id));
-        let mut tx = self.begin_write().await?;
-        let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
-        tx.commit().await?;
-        Ok(n > 0)
+        retrying!(self, "cache_delete", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM cached_images WHERE node = ")
+                .bind(node.to_owned())
+                .push(" AND image_id = ")
+                .bind(id_text(image_id));
+            let mut tx = self.begin_write().await?;
+            let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(n > 0)
+        })
     }
 
     /// Forgets every image of `node`'s cache; the number of rows removed.
     pub async fn cache_delete_all(&self, node: &str) -> Result<u64, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM cached_images WHERE node = ")
-            .bind(node.to_owned());
-        let mut tx = self.begin_write().await?;
-        let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
-        tx.commit().await?;
-        Ok(n)
+        retrying!(self, "cache_delete_all", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM cached_images WHERE node = ")
+                .bind(node.to_owned());
+            let mut tx = self.begin_write().await?;
+            let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(n)
+        })
     }
 
     /// The nodes that cache `image_id`, by name.
     pub async fn cache_nodes(&self, image_id: Uuid) -> Result<Vec<String>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT node FROM cached_images WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" ORDER BY node");
-        let rows = sql.build()?.fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>("node").map_err(DbError::from))
-            .collect()
+        retrying!(self, "cache_nodes", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("SELECT node FROM cached_images WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" ORDER BY node");
+            let rows = sql.build()?.fetch_all(&self.reader).await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>("node").map_err(DbError::from))
+                .collect()
+        })
     }
 }
 

@@ -31,6 +31,10 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Backend(#[from] sqlx::Error),
+    /// The commit failed, or its answer was lost: the write may have taken
+    /// effect or not.
+    #[error("database error at commit: {0}")]
+    CommitUnknown(sqlx::Error),
 }
 
 /// True when the error is a unique-key violation.
@@ -67,19 +71,6 @@ fn is_unavailable_sqlstate(code: &str) -> bool {
 /// disconnected by the server (4031), a lock wait timeout (1205) and a deadlock (1213).
 const MYSQL_UNAVAILABLE: &[u16] = &[1040, 1053, 1152, 1205, 1213, 1927, 4031];
 
-/// True when the transaction was rolled back to break a deadlock or a serialization conflict
-/// (PostgreSQL 40001, 40P01; MySQL 1213): the same transaction may succeed when run again.
-pub(crate) fn is_deadlock(err: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = err else {
-        return false;
-    };
-    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-        return my.number() == 1213;
-    }
-    db.code()
-        .is_some_and(|code| matches!(&*code, "40001" | "40P01"))
-}
-
 /// SQLite's primary result codes for a lock another connection holds: SQLITE_BUSY, SQLITE_LOCKED.
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
@@ -103,6 +94,42 @@ pub(crate) fn is_unavailable_error(err: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// True when the transaction (or read) failed before its commit in a way
+/// that running it again from the start may cure, and nothing was written:
+/// - the server rolled it back to resolve a conflict with another one: a
+///   deadlock or lock wait timeout (MySQL/MariaDB 1213, 1205), a Galera
+///   certification failure (reported as 1213), a PostgreSQL serialization
+///   failure or deadlock (SQLSTATE 40001, 40P01);
+/// - the server it reached cannot answer now: a Galera node not ready for
+///   queries (1047), a server shutting down (1053) or a killed connection
+///   (1927), or a connection lost (I/O): a new connection, through a load
+///   balancer, reaches a server that can.
+///
+/// A failed commit is [`DbError::CommitUnknown`], never retried.
+pub(crate) fn is_retryable(err: &sqlx::Error) -> bool {
+    if is_conflict(err) || matches!(err, sqlx::Error::Io(_)) {
+        return true;
+    }
+    mysql_number(err).is_some_and(|n| matches!(n, 1047 | 1053 | 1927))
+}
+
+/// True when the server rolled the transaction back to resolve a conflict
+/// (see [`is_retryable`]); at a commit too, this says nothing was written.
+pub(crate) fn is_conflict(err: &sqlx::Error) -> bool {
+    if let Some(n) = mysql_number(err) {
+        return matches!(n, 1213 | 1205);
+    }
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+fn mysql_number(err: &sqlx::Error) -> Option<u16> {
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(|my| my.number())
 }
 
 #[cfg(test)]

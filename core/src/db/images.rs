@@ -33,7 +33,7 @@ impl Database {
         image: &Image,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let insert = || {
+        retrying!(self, "create_image", async {
             let mut sql = Sql::new(self.backend);
             sql.push("INSERT INTO images (id, created_at, updated_at, deleted");
             let base = base_values(image);
@@ -49,10 +49,7 @@ impl Database {
                     row.bind_value(value);
                 }
             });
-            sql
-        };
-        self.retrying_deadlocks(|| async {
-            let sql = insert();
+
             let mut tx = self.begin_write().await?;
             match sql.build()?.execute(&mut *tx).await {
                 Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
@@ -60,10 +57,9 @@ impl Database {
             };
             insert_children(&mut tx, self.backend, image).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            tx.commit().await?;
-            Ok(())
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
         })
-        .await
     }
 
     /// The image with this id, unless it does not exist or is deleted.
@@ -71,12 +67,14 @@ impl Database {
     /// The base row and the child tables are read by separate statements;
     /// an update committed in between can show through in the children.
     pub async fn get_image(&self, id: Uuid) -> Result<Option<Image>, DbError> {
-        let mut conn = self.reader.acquire().await?;
-        let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
-            return Ok(None);
-        };
-        load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
-        Ok(Some(image))
+        retrying!(self, "get_image", async {
+            let mut conn = self.reader.acquire().await?;
+            let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
+                return Ok(None);
+            };
+            load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
+            Ok::<_, DbError>(Some(image))
+        })
     }
 
     /// Saves every field of `image` and replaces its tags, properties and
@@ -100,16 +98,15 @@ impl Database {
         &self,
         image: &Image,
         expect_status: Option<ImageStatus>,
-        notes: impl Fn(&Image) -> Vec<NewNotification> + Send + Sync,
+        mut notes: impl FnMut(&Image) -> Vec<NewNotification> + Send,
     ) -> Result<Image, DbError> {
-        self.retrying_deadlocks(|| async {
+        retrying!(self, "update_image", async {
             let mut tx = self.begin_write().await?;
             let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
             insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-            tx.commit().await?;
-            Ok(saved)
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(saved)
         })
-        .await
     }
 
     /// Adds a tag; adding one that is already there succeeds. Either way the
@@ -124,24 +121,26 @@ impl Database {
         &self,
         id: Uuid,
         tag: &str,
-        notes: impl FnOnce(DateTime<Utc>) -> Vec<NewNotification> + Send,
+        mut notes: impl FnMut(DateTime<Utc>) -> Vec<NewNotification> + Send,
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let updated_at = touch(&mut tx, self.backend, id).await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push("INSERT INTO image_tags (image_id, value) VALUES (")
-            .bind(id_text(id))
-            .push(", ")
-            .bind(tag)
-            .push(")");
-        sql.push(match self.backend {
-            Backend::Sqlite | Backend::Postgres => " ON CONFLICT DO NOTHING",
-            Backend::MySql => " ON DUPLICATE KEY UPDATE value = value",
-        });
-        sql.build()?.execute(&mut *tx).await?;
-        insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "add_tag", async {
+            let mut tx = self.begin_write().await?;
+            let updated_at = touch(&mut tx, self.backend, id).await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push("INSERT INTO image_tags (image_id, value) VALUES (")
+                .bind(id_text(id))
+                .push(", ")
+                .bind(tag)
+                .push(")");
+            sql.push(match self.backend {
+                Backend::Sqlite | Backend::Postgres => " ON CONFLICT DO NOTHING",
+                Backend::MySql => " ON DUPLICATE KEY UPDATE value = value",
+            });
+            sql.build()?.execute(&mut *tx).await?;
+            insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Removes a tag; `false` when the image did not have it (and then
@@ -157,46 +156,50 @@ impl Database {
         &self,
         id: Uuid,
         tag: &str,
-        notes: impl FnOnce(DateTime<Utc>) -> Vec<NewNotification> + Send,
+        mut notes: impl FnMut(DateTime<Utc>) -> Vec<NewNotification> + Send,
     ) -> Result<bool, DbError> {
-        let mut tx = self.begin_write().await?;
-        let updated_at = touch(&mut tx, self.backend, id).await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM image_tags WHERE image_id = ")
-            .bind(id_text(id))
-            .push(" AND value = ")
-            .bind(tag);
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-        tx.commit().await?;
-        Ok(true)
+        retrying!(self, "remove_tag", async {
+            let mut tx = self.begin_write().await?;
+            let updated_at = touch(&mut tx, self.backend, id).await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM image_tags WHERE image_id = ")
+                .bind(id_text(id))
+                .push(" AND value = ")
+                .bind(tag);
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(true)
+        })
     }
 
     /// Soft-deletes an image: it disappears from reads and lists, and its id
     /// stays taken. Returns the image as it was, so the caller can remove its data.
     pub async fn delete_image(&self, id: Uuid) -> Result<Image, DbError> {
-        let mut tx = self.begin_write().await?;
-        let mut image = fetch_image(&mut tx, self.backend, id, Lock::ForUpdate)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        load_children(&mut tx, self.backend, std::slice::from_mut(&mut image)).await?;
+        retrying!(self, "delete_image", async {
+            let mut tx = self.begin_write().await?;
+            let mut image = fetch_image(&mut tx, self.backend, id, Lock::ForUpdate)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            load_children(&mut tx, self.backend, std::slice::from_mut(&mut image)).await?;
 
-        let now = micros(now());
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE images SET status = ")
-            .bind(ImageStatus::Deleted.as_str())
-            .push(", deleted = 1, deleted_at = ")
-            .bind(now)
-            .push(", updated_at = ")
-            .bind(now)
-            .push(" WHERE id = ")
-            .bind(id_text(id));
-        sql.build()?.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(image)
+            let now = micros(now());
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE images SET status = ")
+                .bind(ImageStatus::Deleted.as_str())
+                .push(", deleted = 1, deleted_at = ")
+                .bind(now)
+                .push(", updated_at = ")
+                .bind(now)
+                .push(" WHERE id = ")
+                .bind(id_text(id));
+            sql.build()?.execute(&mut *tx).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(image)
+        })
     }
 
     /// How many images (not deleted) `owner` has, for quotas.

@@ -32,19 +32,21 @@ impl Database {
         to: &str,
         ttl: std::time::Duration,
     ) -> Result<bool, DbError> {
-        let now = now();
-        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE job_leases SET holder = ")
-            .bind(to)
-            .push(", taken_at = ")
-            .bind(micros(now))
-            .push(", expires_at = ")
-            .bind(micros(until))
-            .push(" WHERE name = ")
-            .bind(name)
-            .push(" AND holder = ")
-            .bind(from);
-        Ok(sql.build()?.execute(&self.writer).await?.rows_affected() > 0)
+        retrying!(self, "take_over_lease", async {
+            let now = now();
+            let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE job_leases SET holder = ")
+                .bind(to)
+                .push(", taken_at = ")
+                .bind(micros(now))
+                .push(", expires_at = ")
+                .bind(micros(until))
+                .push(" WHERE name = ")
+                .bind(name)
+                .push(" AND holder = ")
+                .bind(from);
+            Ok::<_, DbError>(sql.build()?.execute(&self.writer).await?.rows_affected() > 0)
+        })
     }
 }

@@ -36,62 +36,66 @@ impl Database {
         ttl: std::time::Duration,
         status: &str,
     ) -> Result<bool, DbError> {
-        let now = now();
-        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-        let mut sql = Sql::new(self.backend);
-        // A renewal keeps `taken_at`; a take-over starts it again.
-        sql.push("UPDATE job_leases SET taken_at = CASE WHEN holder = ")
-            .bind(holder)
-            .push(" THEN taken_at ELSE ")
-            .bind(micros(now))
-            .push(" END, holder = ")
-            .bind(holder)
-            .push(", expires_at = ")
-            .bind(micros(until))
-            .push(", status = ")
-            .bind(status)
-            .push(" WHERE name = ")
-            .bind(name)
-            .push(" AND (holder = ")
-            .bind(holder)
-            .push(" OR expires_at < ")
-            .bind(micros(now))
-            .push(")");
-        if sql.build()?.execute(&self.writer).await?.rows_affected() > 0 {
-            return Ok(true);
-        }
-        let mut sql = Sql::new(self.backend);
-        sql.push(match self.backend {
-            Backend::MySql => "INSERT IGNORE INTO job_leases",
-            Backend::Sqlite | Backend::Postgres => "INSERT INTO job_leases",
-        });
-        sql.push(" (name, holder, expires_at, taken_at, status) VALUES (")
-            .bind(name)
-            .push(", ")
-            .bind(holder)
-            .push(", ")
-            .bind(micros(until))
-            .push(", ")
-            .bind(micros(now))
-            .push(", ")
-            .bind(status)
-            .push(")");
-        if self.backend != Backend::MySql {
-            sql.push(" ON CONFLICT DO NOTHING");
-        }
-        Ok(sql.build()?.execute(&self.writer).await?.rows_affected() > 0)
+        retrying!(self, "take_lease", async {
+            let now = now();
+            let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+            let mut sql = Sql::new(self.backend);
+            // A renewal keeps `taken_at`; a take-over starts it again.
+            sql.push("UPDATE job_leases SET taken_at = CASE WHEN holder = ")
+                .bind(holder)
+                .push(" THEN taken_at ELSE ")
+                .bind(micros(now))
+                .push(" END, holder = ")
+                .bind(holder)
+                .push(", expires_at = ")
+                .bind(micros(until))
+                .push(", status = ")
+                .bind(status)
+                .push(" WHERE name = ")
+                .bind(name)
+                .push(" AND (holder = ")
+                .bind(holder)
+                .push(" OR expires_at < ")
+                .bind(micros(now))
+                .push(")");
+            if sql.build()?.execute(&self.writer).await?.rows_affected() > 0 {
+                return Ok(true);
+            }
+            let mut sql = Sql::new(self.backend);
+            sql.push(match self.backend {
+                Backend::MySql => "INSERT IGNORE INTO job_leases",
+                Backend::Sqlite | Backend::Postgres => "INSERT INTO job_leases",
+            });
+            sql.push(" (name, holder, expires_at, taken_at, status) VALUES (")
+                .bind(name)
+                .push(", ")
+                .bind(holder)
+                .push(", ")
+                .bind(micros(until))
+                .push(", ")
+                .bind(micros(now))
+                .push(", ")
+                .bind(status)
+                .push(")");
+            if self.backend != Backend::MySql {
+                sql.push(" ON CONFLICT DO NOTHING");
+            }
+            Ok::<_, DbError>(sql.build()?.execute(&self.writer).await?.rows_affected() > 0)
+        })
     }
 
     /// Gives up `holder`'s lease on `name` so another node may take it at
     /// once; nothing when `holder` does not hold it.
     pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM job_leases WHERE name = ")
-            .bind(name)
-            .push(" AND holder = ")
-            .bind(holder);
-        sql.build()?.execute(&self.writer).await?;
-        Ok(())
+        retrying!(self, "release_lease", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM job_leases WHERE name = ")
+                .bind(name)
+                .push(" AND holder = ")
+                .bind(holder);
+            sql.build()?.execute(&self.writer).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Every lease, expired or not, by job name.

@@ -20,21 +20,23 @@ impl Database {
     /// The marker must be an image the caller may see (deleted does not
     /// count), else `MarkerNotFound`.
     pub async fn list_images(&self, query: &ListQuery) -> Result<Vec<Image>, DbError> {
-        let mut conn = self.reader.acquire().await?;
-        let marker = match query.marker {
-            Some(id) => Some(visible_marker(&mut conn, self.backend, id, &query.scope).await?),
-            None => None,
-        };
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ").push(IMAGE_COLUMNS);
-        push_list(&mut sql, query, marker.as_ref());
-        let rows = sql.build()?.fetch_all(&mut *conn).await?;
-        let mut images = rows
-            .iter()
-            .map(image_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        load_children(&mut conn, self.backend, &mut images).await?;
-        Ok(images)
+        retrying!(self, "list_images", async {
+            let mut conn = self.reader.acquire().await?;
+            let marker = match query.marker {
+                Some(id) => Some(visible_marker(&mut conn, self.backend, id, &query.scope).await?),
+                None => None,
+            };
+            let mut sql = Sql::new(self.backend);
+            sql.push("SELECT ").push(IMAGE_COLUMNS);
+            push_list(&mut sql, query, marker.as_ref());
+            let rows = sql.build()?.fetch_all(&mut *conn).await?;
+            let mut images = rows
+                .iter()
+                .map(image_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            load_children(&mut conn, self.backend, &mut images).await?;
+            Ok::<_, DbError>(images)
+        })
     }
 
     /// The database's plan for the page [`Database::list_images`] would

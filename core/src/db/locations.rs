@@ -20,33 +20,35 @@ impl Database {
         location: &Location,
         allowed: &[ImageStatus],
     ) -> Result<Image, DbError> {
-        let mut tx = self.begin_write().await?;
-        let image = fetch_image(&mut tx, self.backend, id, Lock::ForUpdate)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        if !allowed.contains(&image.status) {
-            return Err(DbError::Conflict);
-        }
-        let id_text = id_text(id);
-        let mut sql = Sql::new(self.backend);
-        sql.push("INSERT INTO image_locations (image_id, url, metadata, status, position) SELECT ")
-            .bind(id_text.as_str())
-            .push(", ")
-            .bind(location.url.as_str())
-            .push(", ")
-            .bind(metadata_to_text(&location.metadata))
-            .push(", ")
-            .bind(location.status.as_str())
-            .push(", COALESCE(MAX(position), -1) + 1 FROM image_locations WHERE image_id = ")
-            .bind(id_text.as_str());
-        sql.build()?.execute(&mut *tx).await?;
-        touch(&mut tx, self, id).await?;
-        let mut image = fetch_image(&mut tx, self.backend, id, Lock::None)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        load_children(&mut tx, self.backend, std::slice::from_mut(&mut image)).await?;
-        tx.commit().await?;
-        Ok(image)
+        retrying!(self, "append_location", async {
+            let mut tx = self.begin_write().await?;
+            let image = fetch_image(&mut tx, self.backend, id, Lock::ForUpdate)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            if !allowed.contains(&image.status) {
+                return Err(DbError::Conflict);
+            }
+            let id_text = id_text(id);
+            let mut sql = Sql::new(self.backend);
+            sql.push("INSERT INTO image_locations (image_id, url, metadata, status, position) SELECT ")
+                .bind(id_text.as_str())
+                .push(", ")
+                .bind(location.url.as_str())
+                .push(", ")
+                .bind(metadata_to_text(&location.metadata))
+                .push(", ")
+                .bind(location.status.as_str())
+                .push(", COALESCE(MAX(position), -1) + 1 FROM image_locations WHERE image_id = ")
+                .bind(id_text.as_str());
+            sql.build()?.execute(&mut *tx).await?;
+            touch(&mut tx, self, id).await?;
+            let mut image = fetch_image(&mut tx, self.backend, id, Lock::None)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            load_children(&mut tx, self.backend, std::slice::from_mut(&mut image)).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(image)
+        })
     }
 
     /// Removes the location with this URL from the image, provided its status
@@ -58,25 +60,27 @@ impl Database {
         url: &str,
         allowed: &[ImageStatus],
     ) -> Result<bool, DbError> {
-        let mut tx = self.begin_write().await?;
-        let image = fetch_image(&mut tx, self.backend, id, Lock::ForUpdate)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        if !allowed.contains(&image.status) {
-            return Err(DbError::Conflict);
-        }
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM image_locations WHERE image_id = ")
-            .bind(id_text(id))
-            .push(" AND url = ")
-            .bind(url);
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        touch(&mut tx, self, id).await?;
-        tx.commit().await?;
-        Ok(true)
+        retrying!(self, "remove_location", async {
+            let mut tx = self.begin_write().await?;
+            let image = fetch_image(&mut tx, self.backend, id, Lock::ForUpdate)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            if !allowed.contains(&image.status) {
+                return Err(DbError::Conflict);
+            }
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM image_locations WHERE image_id = ")
+                .bind(id_text(id))
+                .push(" AND url = ")
+                .bind(url);
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            touch(&mut tx, self, id).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(true)
+        })
     }
 
     /// Records the digests of the image's data (`checksum`, `os_hash_algo`,
@@ -89,24 +93,26 @@ impl Database {
         os_hash_algo: Option<&str>,
         os_hash_value: Option<&str>,
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE images SET checksum = ")
-            .bind(checksum)
-            .push(", os_hash_algo = ")
-            .bind(os_hash_algo)
-            .push(", os_hash_value = ")
-            .bind(os_hash_value)
-            .push(", updated_at = ")
-            .bind(micros(now()))
-            .push(" WHERE id = ")
-            .bind(id_text(id))
-            .push(" AND deleted = 0");
-        let mut tx = self.begin_write().await?;
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "set_image_digests", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE images SET checksum = ")
+                .bind(checksum)
+                .push(", os_hash_algo = ")
+                .bind(os_hash_algo)
+                .push(", os_hash_value = ")
+                .bind(os_hash_value)
+                .push(", updated_at = ")
+                .bind(micros(now()))
+                .push(" WHERE id = ")
+                .bind(id_text(id))
+                .push(" AND deleted = 0");
+            let mut tx = self.begin_write().await?;
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 }
 

@@ -29,43 +29,45 @@ impl Database {
         &self,
         image_id: Uuid,
         member: &str,
-        notes: impl FnOnce(&Member) -> Vec<NewNotification> + Send,
+        mut notes: impl FnMut(&Member) -> Vec<NewNotification> + Send,
     ) -> Result<Member, DbError> {
-        let mut tx = self.begin_write().await?;
-        fetch_image(&mut tx, self.backend, image_id, Lock::ForUpdate)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        let created_at = now();
-        let created = Member {
-            image_id,
-            member: member.to_owned(),
-            status: MemberStatus::Pending,
-            created_at,
-            updated_at: created_at,
-        };
-        let now = micros(created.created_at);
-        let mut sql = Sql::new(self.backend);
-        sql.push(
-            "INSERT INTO image_members (image_id, member, status, can_share, created_at, updated_at) \
-             VALUES (",
-        )
-        .bind(id_text(image_id))
-        .push(", ")
-        .bind(member)
-        .push(", ")
-        .bind(MemberStatus::Pending.as_str())
-        .push(", 0, ")
-        .bind(now)
-        .push(", ")
-        .bind(now)
-        .push(")");
-        match sql.build()?.execute(&mut *tx).await {
-            Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
-            result => result?,
-        };
-        insert_notifications(&mut tx, self.backend, &notes(&created)).await?;
-        tx.commit().await?;
-        Ok(created)
+        retrying!(self, "add_member", async {
+            let mut tx = self.begin_write().await?;
+            fetch_image(&mut tx, self.backend, image_id, Lock::ForUpdate)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            let created_at = now();
+            let created = Member {
+                image_id,
+                member: member.to_owned(),
+                status: MemberStatus::Pending,
+                created_at,
+                updated_at: created_at,
+            };
+            let now = micros(created.created_at);
+            let mut sql = Sql::new(self.backend);
+            sql.push(
+                "INSERT INTO image_members (image_id, member, status, can_share, created_at, updated_at) \
+                 VALUES (",
+            )
+            .bind(id_text(image_id))
+            .push(", ")
+            .bind(member)
+            .push(", ")
+            .bind(MemberStatus::Pending.as_str())
+            .push(", 0, ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
+            match sql.build()?.execute(&mut *tx).await {
+                Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
+                result => result?,
+            };
+            insert_notifications(&mut tx, self.backend, &notes(&created)).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(created)
+        })
     }
 
     /// Records a member's answer; `NotFound` if the image is not shared with it.
@@ -86,38 +88,42 @@ impl Database {
         image_id: Uuid,
         member: &str,
         status: MemberStatus,
-        notes: impl FnOnce(DateTime<Utc>) -> Vec<NewNotification> + Send,
+        mut notes: impl FnMut(DateTime<Utc>) -> Vec<NewNotification> + Send,
     ) -> Result<(), DbError> {
-        let updated_at = now();
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE image_members SET status = ")
-            .bind(status.as_str())
-            .push(", updated_at = ")
-            .bind(micros(updated_at))
-            .push(" WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" AND member = ")
-            .bind(member);
-        let mut tx = self.begin_write().await?;
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "set_member_status", async {
+            let updated_at = now();
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE image_members SET status = ")
+                .bind(status.as_str())
+                .push(", updated_at = ")
+                .bind(micros(updated_at))
+                .push(" WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" AND member = ")
+                .bind(member);
+            let mut tx = self.begin_write().await?;
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 }
 
 impl Database {
     /// The members of an image, oldest first.
     pub async fn list_members(&self, image_id: Uuid) -> Result<Vec<Member>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push(MEMBER_SELECT)
-            .push(" WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" ORDER BY created_at, member");
-        let rows = sql.build()?.fetch_all(&self.reader).await?;
-        rows.iter().map(member_from_row).collect()
+        retrying!(self, "list_members", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push(MEMBER_SELECT)
+                .push(" WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" ORDER BY created_at, member");
+            let rows = sql.build()?.fetch_all(&self.reader).await?;
+            rows.iter().map(member_from_row).collect()
+        })
     }
 
     /// One member of an image, if the image is shared with it.
@@ -126,14 +132,16 @@ impl Database {
         image_id: Uuid,
         member: &str,
     ) -> Result<Option<Member>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push(MEMBER_SELECT)
-            .push(" WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" AND member = ")
-            .bind(member);
-        let row = sql.build()?.fetch_optional(&self.reader).await?;
-        row.as_ref().map(member_from_row).transpose()
+        retrying!(self, "get_member", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push(MEMBER_SELECT)
+                .push(" WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" AND member = ")
+                .bind(member);
+            let row = sql.build()?.fetch_optional(&self.reader).await?;
+            row.as_ref().map(member_from_row).transpose()
+        })
     }
 
     /// Ends a share; `NotFound` if the image is not shared with `member`.
@@ -149,18 +157,20 @@ impl Database {
         member: &str,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM image_members WHERE image_id = ")
-            .bind(id_text(image_id))
-            .push(" AND member = ")
-            .bind(member);
-        let mut tx = self.begin_write().await?;
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "delete_member", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM image_members WHERE image_id = ")
+                .bind(id_text(image_id))
+                .push(" AND member = ")
+                .bind(member);
+            let mut tx = self.begin_write().await?;
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 }
 

@@ -13,6 +13,29 @@
 //! queue in-process instead of failing with `SQLITE_BUSY`, and readers never
 //! wait for them (WAL).
 
+/// Runs `$body`, an `async` block holding one whole write transaction (or a
+/// read), again while it fails before its commit in a way a new attempt may
+/// cure ([`error::is_retryable`]): on a Galera cluster two nodes' concurrent
+/// writes to one row end in a certification failure for one of them, which
+/// is the server's request to run it again, not an error for the caller;
+/// and a database node that stops takes its connections with it, while a
+/// new connection reaches another node. The block is evaluated anew for
+/// each attempt.
+macro_rules! retrying {
+    ($db:expr, $what:expr, $body:expr) => {{
+        let mut tries = 1u32;
+        loop {
+            match $body.await {
+                Err($crate::db::DbError::Backend(e)) if $db.should_retry(&e, tries) => {
+                    $db.pause_before_retry($what, tries, &e).await;
+                    tries += 1;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
 mod audit;
 mod cache;
 mod codec;
@@ -98,6 +121,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
 /// server is down, sqlx retries a refused connection until this deadline, and the
 /// request is better answered 503 at once than held.
 pub const SERVER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Attempts at an operation that keeps failing before its commit (see `retrying!`).
+const WRITE_ATTEMPTS: u32 = 10;
 /// How long the first connection to a database server may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -187,11 +212,13 @@ impl Database {
                         });
                     }
                 }
-                let pool = AnyPoolOptions::new()
+                let mut options = AnyPoolOptions::new()
                     .max_connections(SERVER_CONNECTIONS)
-                    .acquire_timeout(acquire_timeout)
-                    .connect(url)
-                    .await?;
+                    .acquire_timeout(acquire_timeout);
+                if backend == Backend::MySql {
+                    options = options.after_connect(|conn, meta| Box::pin(mysql_setup(conn, meta)));
+                }
+                let pool = options.connect(url).await?;
                 (pool.clone(), pool)
             }
         };
@@ -229,27 +256,26 @@ impl Database {
         Ok(())
     }
 
-    /// Runs the write transaction `attempt` again when the database rolled it back to break a
-    /// deadlock (InnoDB takes gap locks when children rows are replaced, so concurrent writes of
-    /// different images can deadlock), as Glance retries its image writes on `DBDeadlock`. Once
-    /// the attempts are spent the error stays, and is answered 503 with `Retry-After`.
-    async fn retrying_deadlocks<T, F, Fut>(&self, mut attempt: F) -> Result<T, DbError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, DbError>>,
-    {
-        const ATTEMPTS: u32 = 5;
-        let mut tries = 1;
-        loop {
-            match attempt().await {
-                Err(DbError::Backend(e)) if error::is_deadlock(&e) && tries < ATTEMPTS => {
-                    tracing::debug!(attempt = tries, error = %e, "write transaction deadlocked; retrying");
-                    tokio::time::sleep(Duration::from_millis(10 * u64::from(tries))).await;
-                    tries += 1;
-                }
-                result => return result,
-            }
-        }
+    /// Whether an operation that failed with `e` on its `tries`-th attempt
+    /// should run again ([`error::is_retryable`]).
+    fn should_retry(&self, e: &sqlx::Error, tries: u32) -> bool {
+        tries < WRITE_ATTEMPTS && error::is_retryable(e)
+    }
+
+    /// Logs and counts a retry, then waits a little longer (with jitter)
+    /// after each failed attempt, so that the writers that collided do not
+    /// collide again.
+    async fn pause_before_retry(&self, what: &'static str, tries: u32, e: &sqlx::Error) {
+        tracing::info!(
+            operation = what,
+            attempt = tries,
+            error = %e,
+            "a database operation failed before its commit; running it again"
+        );
+        crate::metrics::db_retried(what);
+        let base = 10u64 << tries.min(6);
+        let jitter = u64::from(uuid::Uuid::new_v4().as_fields().1) % base;
+        tokio::time::sleep(Duration::from_millis(base + jitter)).await;
     }
 
     /// Starts a write transaction.
@@ -265,8 +291,36 @@ impl Database {
     }
 }
 
+/// Commits `tx`. A conflict the server reports here (Galera certifies a
+/// transaction at its commit) means the transaction was rolled back, and may
+/// run again; any other failure is [`DbError::CommitUnknown`]: the server
+/// may have committed before the answer was lost, so it is never retried.
+pub(crate) async fn commit(tx: Transaction<'static, Any>) -> Result<(), DbError> {
+    tx.commit().await.map_err(|e| {
+        if error::is_conflict(&e) {
+            DbError::Backend(e)
+        } else {
+            DbError::CommitUnknown(e)
+        }
+    })
+}
+
 fn is_sqlite_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// On a MariaDB Galera node, a statement waits until the node has applied
+/// every write the cluster committed before it started (`wsrep_sync_wait`:
+/// reads, updates, deletes and inserts). Without it, an image created
+/// through one API node and read at once through another, connected to
+/// another Galera node, may not be there yet, and a compare-and-set update
+/// may miss a row. A server without Galera ignores the setting (MariaDB,
+/// with wsrep off) or does not know it (MySQL): either is fine.
+async fn mysql_setup(conn: &mut AnyConnection, _: PoolConnectionMetadata) -> Result<(), sqlx::Error> {
+    if let Err(e) = conn.execute("SET SESSION wsrep_sync_wait = 7").await {
+        tracing::debug!(error = %e, "not a Galera node: no causal reads to ask for");
+    }
+    Ok(())
 }
 
 async fn sqlite_writer_setup(

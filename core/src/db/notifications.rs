@@ -34,13 +34,15 @@ impl Database {
     /// Adds notifications no stored change causes (`image.send`), in the
     /// order given.
     pub async fn add_notifications(&self, items: &[NewNotification]) -> Result<(), DbError> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin_write().await?;
-        insert_notifications(&mut tx, self.backend, items).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "add_notifications", async {
+            if items.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.begin_write().await?;
+            insert_notifications(&mut tx, self.backend, items).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// The oldest `limit` notifications, in the order they were written.
@@ -62,14 +64,16 @@ impl Database {
 
     /// The broker confirmed these: their rows go.
     pub async fn remove_notifications(&self, ids: &[i64]) -> Result<(), DbError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM notifications WHERE ")
-            .push_in("id", ids.iter().copied());
-        sql.build()?.execute(&self.writer).await?;
-        Ok(())
+        retrying!(self, "remove_notifications", async {
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM notifications WHERE ")
+                .push_in("id", ids.iter().copied());
+            sql.build()?.execute(&self.writer).await?;
+            Ok::<_, DbError>(())
+        })
     }
 }
 

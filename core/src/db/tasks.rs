@@ -41,51 +41,55 @@ impl Database {
         task: &Task,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("INSERT INTO tasks (")
-            .push(TASK_COLUMNS)
-            .push(", deleted) VALUES (")
-            .bind(id_text(task.id))
-            .push(", ")
-            .bind(task.kind.as_str())
-            .push(", ")
-            .bind(task.status.as_str())
-            .push(", ")
-            .bind(task.owner.clone())
-            .push(", ")
-            .bind(json_text(&task.input))
-            .push(", ")
-            .bind(task.result.as_ref().map(json_text))
-            .push(", ")
-            .bind(task.message.as_str())
-            .push(", ")
-            .bind(task.image_id.map(id_text))
-            .push(", ")
-            .bind(task.request_id.clone())
-            .push(", ")
-            .bind(task.user_id.clone())
-            .push(", ")
-            .bind(task.expires_at.map(micros))
-            .push(", ")
-            .bind(micros(task.created_at))
-            .push(", ")
-            .bind(micros(task.updated_at))
-            .push(", 0)");
-        let mut tx = self.begin_write().await?;
-        sql.build()?.execute(&mut *tx).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "create_task", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("INSERT INTO tasks (")
+                .push(TASK_COLUMNS)
+                .push(", deleted) VALUES (")
+                .bind(id_text(task.id))
+                .push(", ")
+                .bind(task.kind.as_str())
+                .push(", ")
+                .bind(task.status.as_str())
+                .push(", ")
+                .bind(task.owner.clone())
+                .push(", ")
+                .bind(json_text(&task.input))
+                .push(", ")
+                .bind(task.result.as_ref().map(json_text))
+                .push(", ")
+                .bind(task.message.as_str())
+                .push(", ")
+                .bind(task.image_id.map(id_text))
+                .push(", ")
+                .bind(task.request_id.clone())
+                .push(", ")
+                .bind(task.user_id.clone())
+                .push(", ")
+                .bind(task.expires_at.map(micros))
+                .push(", ")
+                .bind(micros(task.created_at))
+                .push(", ")
+                .bind(micros(task.updated_at))
+                .push(", 0)");
+            let mut tx = self.begin_write().await?;
+            sql.build()?.execute(&mut *tx).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     pub async fn get_task(&self, id: Uuid) -> Result<Option<Task>, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(TASK_COLUMNS)
-            .push(" FROM tasks WHERE deleted = 0 AND id = ")
-            .bind(id_text(id));
-        let row = sql.build()?.fetch_optional(&self.reader).await?;
-        row.as_ref().map(task_from_row).transpose()
+        retrying!(self, "get_task", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("SELECT ")
+                .push(TASK_COLUMNS)
+                .push(" FROM tasks WHERE deleted = 0 AND id = ")
+                .bind(id_text(id));
+            let row = sql.build()?.fetch_optional(&self.reader).await?;
+            row.as_ref().map(task_from_row).transpose()
+        })
     }
 
     /// Records a task's progress: status, result, message and expiry.
@@ -100,26 +104,28 @@ impl Database {
         task: &Task,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE tasks SET status = ")
-            .bind(task.status.as_str())
-            .push(", result = ")
-            .bind(task.result.as_ref().map(json_text))
-            .push(", message = ")
-            .bind(task.message.as_str())
-            .push(", expires_at = ")
-            .bind(task.expires_at.map(micros))
-            .push(", updated_at = ")
-            .bind(micros(task.updated_at))
-            .push(" WHERE id = ")
-            .bind(id_text(task.id));
-        let mut tx = self.begin_write().await?;
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "update_task", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE tasks SET status = ")
+                .bind(task.status.as_str())
+                .push(", result = ")
+                .bind(task.result.as_ref().map(json_text))
+                .push(", message = ")
+                .bind(task.message.as_str())
+                .push(", expires_at = ")
+                .bind(task.expires_at.map(micros))
+                .push(", updated_at = ")
+                .bind(micros(task.updated_at))
+                .push(" WHERE id = ")
+                .bind(id_text(task.id));
+            let mut tx = self.begin_write().await?;
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Records an import's progress as the task's message, while the task is still at work (a
@@ -130,19 +136,21 @@ impl Database {
         message: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE tasks SET message = ")
-            .bind(message)
-            .push(", updated_at = ")
-            .bind(micros(now))
-            .push(" WHERE id = ")
-            .bind(id_text(id))
-            .push(" AND status = ")
-            .bind(TaskStatus::Processing.as_str());
-        let mut tx = self.begin_write().await?;
-        sql.build()?.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "set_task_progress", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE tasks SET message = ")
+                .bind(message)
+                .push(", updated_at = ")
+                .bind(micros(now))
+                .push(" WHERE id = ")
+                .bind(id_text(id))
+                .push(" AND status = ")
+                .bind(TaskStatus::Processing.as_str());
+            let mut tx = self.begin_write().await?;
+            sql.build()?.execute(&mut *tx).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// The tasks that worked on an image, newest first.

@@ -96,10 +96,12 @@ impl Database {
     /// Adds pending work on its own, when no status changes with it (the
     /// image was already gone when its data was found).
     pub async fn add_work(&self, work: &[NewWork]) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        insert_work(&mut tx, self, work).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "add_work", async {
+            let mut tx = self.begin_write().await?;
+            insert_work(&mut tx, self, work).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Up to `limit` rows of `kind` whose next attempt is due, oldest first.
@@ -126,10 +128,12 @@ impl Database {
 
     /// The work is done: the row goes.
     pub async fn finish_work(&self, id: i64) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM pending_work WHERE id = ").bind(id);
-        sql.build()?.execute(&self.writer).await?;
-        Ok(())
+        retrying!(self, "finish_work", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM pending_work WHERE id = ").bind(id);
+            sql.build()?.execute(&self.writer).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// An attempt failed with `error`: count it and try again at `next`.
@@ -139,15 +143,17 @@ impl Database {
         error: &str,
         next: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE pending_work SET attempts = attempts + 1, last_error = ")
-            .bind(error)
-            .push(", next_attempt_at = ")
-            .bind(micros(next))
-            .push(" WHERE id = ")
-            .bind(id);
-        sql.build()?.execute(&self.writer).await?;
-        Ok(())
+        retrying!(self, "retry_work", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE pending_work SET attempts = attempts + 1, last_error = ")
+                .bind(error)
+                .push(", next_attempt_at = ")
+                .bind(micros(next))
+                .push(" WHERE id = ")
+                .bind(id);
+            sql.build()?.execute(&self.writer).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// [`Database::update_image`] with pending `work` and the notifications
@@ -158,14 +164,16 @@ impl Database {
         image: &Image,
         expect_status: Option<ImageStatus>,
         work: &[NewWork],
-        notes: impl FnOnce(&Image) -> Vec<NewNotification> + Send,
+        mut notes: impl FnMut(&Image) -> Vec<NewNotification> + Send,
     ) -> Result<Image, DbError> {
-        let mut tx = self.begin_write().await?;
-        let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
-        insert_work(&mut tx, self, work).await?;
-        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-        tx.commit().await?;
-        Ok(saved)
+        retrying!(self, "update_image_leaving", async {
+            let mut tx = self.begin_write().await?;
+            let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
+            insert_work(&mut tx, self, work).await?;
+            insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(saved)
+        })
     }
 
     /// Deletes an image by the move `change` (to `deleted`, or to
@@ -181,34 +189,36 @@ impl Database {
         work: &[NewWork],
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let now = micros(now());
-        let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE images SET status = ")
-            .bind(change.to.as_str())
-            .push(", deleted = 1, deleted_at = ")
-            .bind(now)
-            .push(", updated_at = ")
-            .bind(now)
-            .push(" WHERE id = ")
-            .bind(id_text(id))
-            .push(" AND deleted = 0 AND status = ")
-            .bind(change.from.as_str());
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            let exists = fetch_image(&mut tx, self.backend, id, Lock::None)
-                .await?
-                .is_some();
-            return Err(if exists {
-                DbError::Conflict
-            } else {
-                DbError::NotFound
-            });
-        }
-        set_location_status(&mut tx, self, id, change.to).await?;
-        insert_work(&mut tx, self, work).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "delete_image_leaving", async {
+            let now = micros(now());
+            let mut tx = self.begin_write().await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE images SET status = ")
+                .bind(change.to.as_str())
+                .push(", deleted = 1, deleted_at = ")
+                .bind(now)
+                .push(", updated_at = ")
+                .bind(now)
+                .push(" WHERE id = ")
+                .bind(id_text(id))
+                .push(" AND deleted = 0 AND status = ")
+                .bind(change.from.as_str());
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                let exists = fetch_image(&mut tx, self.backend, id, Lock::None)
+                    .await?
+                    .is_some();
+                return Err(if exists {
+                    DbError::Conflict
+                } else {
+                    DbError::NotFound
+                });
+            }
+            set_location_status(&mut tx, self, id, change.to).await?;
+            insert_work(&mut tx, self, work).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Up to `limit` images waiting in `pending_delete` since before `cutoff`,
@@ -295,27 +305,29 @@ impl Database {
         change: StatusChange,
         work: &[NewWork],
     ) -> Result<(), DbError> {
-        let now = micros(now());
-        let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE images SET status = ")
-            .bind(change.to.as_str())
-            .push(", updated_at = ")
-            .bind(now);
-        if change.to != ImageStatus::Deleted {
-            sql.push(", deleted = 0, deleted_at = NULL");
-        }
-        sql.push(" WHERE id = ")
-            .bind(id_text(id))
-            .push(" AND deleted = 1 AND status = ")
-            .bind(change.from.as_str());
-        if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(DbError::Conflict);
-        }
-        set_location_status(&mut tx, self, id, change.to).await?;
-        insert_work(&mut tx, self, work).await?;
-        tx.commit().await?;
-        Ok(())
+        retrying!(self, "end_pending_delete", async {
+            let now = micros(now());
+            let mut tx = self.begin_write().await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE images SET status = ")
+                .bind(change.to.as_str())
+                .push(", updated_at = ")
+                .bind(now);
+            if change.to != ImageStatus::Deleted {
+                sql.push(", deleted = 0, deleted_at = NULL");
+            }
+            sql.push(" WHERE id = ")
+                .bind(id_text(id))
+                .push(" AND deleted = 1 AND status = ")
+                .bind(change.from.as_str());
+            if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Err(DbError::Conflict);
+            }
+            set_location_status(&mut tx, self, id, change.to).await?;
+            insert_work(&mut tx, self, work).await?;
+            crate::db::commit(tx).await?;
+            Ok::<_, DbError>(())
+        })
     }
 
     /// Removes the rows of images deleted (not pending deletion) before
@@ -371,7 +383,7 @@ impl Database {
                 }
                 count += sql.build()?.execute(&mut *tx).await?.rows_affected();
             }
-            tx.commit().await?;
+            crate::db::commit(tx).await?;
             purged.push((table, count));
         }
 
@@ -422,7 +434,7 @@ impl Database {
                 .push_in("id", chunk.iter().map(String::as_str));
             count += sql.build()?.execute(&mut *tx).await?.rows_affected();
         }
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(count)
     }
 }

@@ -65,6 +65,12 @@ struct AuditLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RetryLabels {
+    /// The repository method that ran again.
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     /// `reader` or `writer` (one pool for both on PostgreSQL and MySQL).
     pool: &'static str,
@@ -93,6 +99,7 @@ struct Metrics {
     db_connections: Family<PoolLabels, Gauge>,
     audit_checks: Family<AuditLabels, Counter>,
     audit_bytes: Counter,
+    db_retries: Family<RetryLabels, Counter>,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -111,6 +118,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         db_connections: Family::default(),
         audit_checks: Family::default(),
         audit_bytes: Counter::default(),
+        db_retries: Family::default(),
     };
     registry.register(
         "http_requests",
@@ -176,6 +184,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Bytes the content audit read back from stores",
         Unit::Bytes,
         m.audit_bytes.clone(),
+    );
+    registry.register(
+        "db_retries",
+        "Database transactions and reads run again after a conflict or a lost server",
+        m.db_retries.clone(),
     );
     Metrics { registry, ..m }
 });
@@ -257,6 +270,15 @@ pub fn audit_check(kind: &'static str, store: &str, outcome: &str) {
 /// Bytes the content audit read.
 pub fn audit_read(bytes: u64) {
     metrics().audit_bytes.inc_by(bytes);
+}
+
+/// A database transaction or read that failed before its commit (a
+/// deadlock, a Galera certification failure, a lost server) and runs again.
+pub fn db_retried(operation: &'static str) {
+    metrics()
+        .db_retries
+        .get_or_create(&RetryLabels { operation })
+        .inc();
 }
 
 /// The values read at scrape time.

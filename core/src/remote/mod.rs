@@ -4,13 +4,16 @@
 //! - [`keystone`]: a token for the endpoint, by password (renewed before it
 //!   expires) or as given;
 //! - [`images`]: the calls the replicator makes (list, show, create, patch,
-//!   data in and out as streams, members), each answer checked.
+//!   data in and out as streams, members), each answer checked;
+//! - [`stage_host`]: another node of this service, where a glance-direct
+//!   import is forwarded when its data was staged there.
 //!
 //! An endpoint is named by its operator, not by an API caller, so the
 //! `[import_filtering]` rules of [`crate::fetch`] do not apply to it.
 
 pub mod images;
 pub mod keystone;
+pub mod stage_host;
 
 use reqwest::StatusCode;
 

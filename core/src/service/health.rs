@@ -1,10 +1,25 @@
 //! What `/healthcheck` (detailed form) and `/metrics` read from the running
 //! service: the database, the configured stores, the cache, pending work.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::metrics::Snapshot;
+
+/// Set once a shutdown was asked for and the node drains (`[health] drain_secs`).
+static DRAINING: AtomicBool = AtomicBool::new(false);
+
+/// From now on `/healthcheck` answers 503, while requests are still served.
+pub fn start_draining() {
+    DRAINING.store(true, Ordering::SeqCst);
+}
+
+/// Whether this node drains before a shutdown.
+pub fn draining() -> bool {
+    DRAINING.load(Ordering::SeqCst)
+}
 
 /// The detailed health report: every check with its outcome.
 #[derive(Debug)]

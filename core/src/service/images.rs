@@ -259,6 +259,23 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
     if image.protected {
         return Err(ServiceError::Protected(id));
     }
+    // Staged on another node: that node deletes it with its staged data. If
+    // it cannot be reached, the delete happens here and the staged file
+    // stays behind on that node (Glance's `_delete_image_on_remote`).
+    if let Some(host) = image.properties.get(super::staging::STAGE_HOST)
+        && app.config.self_url().as_deref() != Some(host.as_str())
+    {
+        use crate::remote::stage_host::{self, StageHostError};
+        match stage_host::delete(host, ctx, id).await {
+            Ok(()) => return Ok(()),
+            Err(StageHostError::Answered { status, .. }) if !status.is_server_error() => {
+                return Err(ServiceError::StageHostAnswered(status.as_u16()));
+            }
+            Err(e) => {
+                tracing::warn!(image = %id, error = %e, "deleting here: the stage host did not");
+            }
+        }
+    }
     crate::service::pending::delete_image(app, ctx, &image).await?;
     super::staging::remove(app, id).await;
     app.cache.forget(id).await;

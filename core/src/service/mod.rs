@@ -33,6 +33,14 @@ use crate::domain::rules::SchemaViolation;
 use crate::domain::{ImageStatus, TransitionError};
 use crate::policy::Denied;
 
+/// The reason phrase of an HTTP status code.
+fn http_reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+}
+
 /// Everything an operation can fail with, in the domain's words. The API layer
 /// maps each variant to an HTTP status in exactly one place (`api::error`).
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +236,17 @@ pub enum ServiceError {
     OperationInProgress(Uuid),
     #[error("Image is already present at store '{0}'")]
     AlreadyInStore(String),
+    /// A glance-direct import forwarded to the node holding the staged
+    /// data found no node there (Glance's 504); the text is for the log.
+    #[error("Stage host is unavailable: {0}")]
+    StageHostUnreachable(String),
+    /// The forwarded import failed after the connection was made (502).
+    #[error("Stage host is unavailable: {0}")]
+    StageHostFailed(String),
+    /// The stage host refused the forwarded import with this status, which
+    /// the caller gets, under its reason phrase, as from Glance.
+    #[error("{}", http_reason(*.0))]
+    StageHostAnswered(u16),
     /// An import names a store that is not configured.
     #[error("Store for identifier {0} not found")]
     ImportStoreNotFound(String),

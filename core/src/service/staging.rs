@@ -15,6 +15,10 @@ use uuid::Uuid;
 use super::{ServiceError, ServiceResult};
 use crate::app::App;
 
+/// The property naming the node whose staging area holds an image's data
+/// (its `worker_self_reference_url`), as Glance records it.
+pub const STAGE_HOST: &str = "os_glance_stage_host";
+
 pub fn dir(app: &App) -> PathBuf {
     app.config.data_dir.join("staging")
 }

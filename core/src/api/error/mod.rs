@@ -576,6 +576,19 @@ impl From<ServiceError> for ApiError {
             | E::LocationNeedsQueued(_)
             | E::LocationsNotAccepted(_) => StatusCode::CONFLICT,
             E::TaskNotFound(_) => StatusCode::NOT_FOUND,
+            E::StageHostUnreachable(_) | E::StageHostFailed(_) => {
+                tracing::error!(error = %e, "could not forward an import to its stage host");
+                let status = match &e {
+                    E::StageHostUnreachable(_) => StatusCode::GATEWAY_TIMEOUT,
+                    _ => StatusCode::BAD_GATEWAY,
+                };
+                return ApiError::new(status, "Stage host is unavailable");
+            }
+            E::StageHostAnswered(code) => {
+                let status =
+                    StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return ApiError::new(status, e.to_string());
+            }
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::DbUnavailable(_) => unreachable!("answered above"),
             E::AsDetail(_) => unreachable!("unwrapped above"),

@@ -35,7 +35,7 @@ impl Database {
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         insert_content(&mut tx, self.backend, C::KIND, id, &ContentRow::of(item)).await?;
         insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 
@@ -113,7 +113,7 @@ impl Database {
         };
         let saved = item.clone().with_times(created_at, Some(updated_at));
         insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(saved)
     }
 
@@ -147,7 +147,7 @@ impl Database {
         if deleted {
             insert_notifications(&mut tx, self.backend, notes).await?;
         }
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(deleted)
     }
 
@@ -172,7 +172,7 @@ impl Database {
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         delete_rows(&mut tx, self.backend, content.table(), id).await?;
         insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 
@@ -205,7 +205,7 @@ impl Database {
             insert_content(&mut tx, self.backend, Tag::KIND, id, &ContentRow::of(tag)).await?;
         }
         insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 

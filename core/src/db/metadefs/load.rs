@@ -112,7 +112,7 @@ impl Database {
                 Loaded::Merged
             }
         };
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(loaded)
     }
 }

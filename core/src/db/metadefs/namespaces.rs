@@ -40,7 +40,7 @@ impl Database {
         let mut tx = self.begin_write().await?;
         insert_document(&mut tx, self.backend, doc, protect_new_resource_types).await?;
         insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 
@@ -58,7 +58,7 @@ impl Database {
             sql.push("DELETE FROM ").push(table);
             sql.build()?.execute(&mut *tx).await?;
         }
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 
@@ -175,7 +175,7 @@ impl Database {
             result => result?,
         };
         insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(saved)
     }
 
@@ -195,7 +195,7 @@ impl Database {
         let id = namespace_id(&mut tx, self.backend, name).await?;
         delete_namespace_rows(&mut tx, self.backend, id).await?;
         insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 }

@@ -79,7 +79,7 @@ impl Database {
         let id = namespace_id(&mut tx, self.backend, namespace).await?;
         insert_association(&mut tx, self.backend, id, association, false).await?;
         insert_notifications(&mut tx, self.backend, notes).await?;
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(())
     }
 
@@ -115,7 +115,7 @@ impl Database {
         if deleted {
             insert_notifications(&mut tx, self.backend, notes).await?;
         }
-        tx.commit().await?;
+        crate::db::commit(tx).await?;
         Ok(deleted)
     }
 }

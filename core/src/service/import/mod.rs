@@ -113,6 +113,14 @@ pub async fn start(
             return Err(ServiceError::AlreadyInStore(present.clone()));
         }
     }
+    // Staged on another node: that node carries the import out, where the
+    // data is (Glance's `is_proxyable`; an unset own URL matches no host).
+    if matches!(req.method, Method::GlanceDirect)
+        && let Some(host) = image.properties.get(super::staging::STAGE_HOST)
+        && app.config.self_url().as_deref() != Some(host.as_str())
+    {
+        return forward_to_stage_host(ctx, id, host, &req).await;
+    }
     let pinned = match &req.method {
         Method::WebDownload { uri } => Some(pin(app, uri, "web-download").await?),
         _ => None,
@@ -148,7 +156,7 @@ pub async fn start(
         .filter(|s| !targets.contains(s))
         .collect();
     next.properties.insert(FAILED.into(), failed.join(","));
-    next.properties.remove("os_glance_stage_host");
+    next.properties.remove(super::staging::STAGE_HOST);
     // The liveness lease before the lock, as for an upload: a locked image
     // always has one, so crash recovery can tell a dead import from a live one.
     let Some(op) = DataOp::begin(app, id).await? else {
@@ -183,6 +191,31 @@ pub async fn start(
     };
     tokio::spawn(job.run());
     Ok(())
+}
+
+/// Replays the import on the node whose staging area holds the data, with
+/// the caller's token; its refusal becomes this answer.
+async fn forward_to_stage_host(
+    ctx: &RequestContext,
+    id: Uuid,
+    host: &str,
+    req: &ImportRequest,
+) -> ServiceResult<()> {
+    use crate::remote::stage_host::{self, StageHostError};
+    tracing::info!(image = %id, stage_host = host, "forwarding the import to the node that staged the data");
+    match stage_host::import(host, ctx, id, &req.body, req.header_store.as_deref()).await {
+        Ok(remote_request) => {
+            tracing::debug!(image = %id, ?remote_request, "the stage host accepted the import");
+            Ok(())
+        }
+        Err(e @ StageHostError::Unreachable { .. }) => {
+            Err(ServiceError::StageHostUnreachable(e.to_string()))
+        }
+        Err(e @ StageHostError::Failed { .. }) => Err(ServiceError::StageHostFailed(e.to_string())),
+        Err(StageHostError::Answered { status, .. }) => {
+            Err(ServiceError::StageHostAnswered(status.as_u16()))
+        }
+    }
 }
 
 /// The stores an import writes to: every writable store (`all_stores`), the

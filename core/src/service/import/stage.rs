@@ -114,6 +114,11 @@ async fn write_claimed(
     }
     let mut staged = uploading.clone();
     staged.size = Some(size as i64);
+    // Which node holds the data: an import sent to another node is
+    // forwarded here (see `import::start`).
+    if let Some(url) = app.config.self_url() {
+        staged.properties.insert(staging::STAGE_HOST.into(), url);
+    }
     let updated = |saved: &Image| crate::service::notify::image(app, "image.update", saved);
     match app
         .db
