@@ -295,7 +295,10 @@ async fn outbox(g: &Glint) -> Vec<Value> {
     let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
         .await
         .expect("open the outbox");
-    let rows = db.next_notifications(10_000).await.expect("read the outbox");
+    let rows = db
+        .next_notifications(10_000)
+        .await
+        .expect("read the outbox");
     db.close().await;
     rows.iter()
         .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
@@ -339,7 +342,10 @@ async fn an_added_location_is_an_image_update_and_a_location_import_task_in_the_
         if of_task.iter().any(|m| m["event_type"] == "task.run") {
             break (of_image, of_task);
         }
-        assert!(Instant::now() < deadline, "the task never ended: {of_task:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the task never ended: {of_task:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let types = |ms: &[Value]| -> Vec<String> {
@@ -355,7 +361,11 @@ async fn an_added_location_is_an_image_update_and_a_location_import_task_in_the_
         types(&of_task),
         ["task.create", "task.processing", "task.success", "task.run"]
     );
-    assert!(of_task.iter().all(|m| m["payload"]["type"] == "location_import"));
+    assert!(
+        of_task
+            .iter()
+            .all(|m| m["payload"]["type"] == "location_import")
+    );
     assert_eq!(of_task[2]["payload"]["status"], "success");
 }
 
