@@ -215,7 +215,10 @@ async fn drain_before_shutdown(drain: Duration) {
         return;
     }
     crate::service::health::start_draining();
-    tracing::info!(seconds = drain.as_secs(), "draining: /healthcheck answers 503 until the shutdown");
+    tracing::info!(
+        seconds = drain.as_secs(),
+        "draining: /healthcheck answers 503 until the shutdown"
+    );
     tokio::select! {
         _ = tokio::time::sleep(drain) => {}
         _ = shutdown_signal() => {}

@@ -69,7 +69,8 @@ impl Database {
     pub async fn get_image(&self, id: Uuid) -> Result<Option<Image>, DbError> {
         retrying!(self, "get_image", async {
             let mut conn = self.reader.acquire().await?;
-            let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await? else {
+            let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await?
+            else {
                 return Ok(None);
             };
             load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;

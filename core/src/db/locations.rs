@@ -30,16 +30,18 @@ impl Database {
             }
             let id_text = id_text(id);
             let mut sql = Sql::new(self.backend);
-            sql.push("INSERT INTO image_locations (image_id, url, metadata, status, position) SELECT ")
-                .bind(id_text.as_str())
-                .push(", ")
-                .bind(location.url.as_str())
-                .push(", ")
-                .bind(metadata_to_text(&location.metadata))
-                .push(", ")
-                .bind(location.status.as_str())
-                .push(", COALESCE(MAX(position), -1) + 1 FROM image_locations WHERE image_id = ")
-                .bind(id_text.as_str());
+            sql.push(
+                "INSERT INTO image_locations (image_id, url, metadata, status, position) SELECT ",
+            )
+            .bind(id_text.as_str())
+            .push(", ")
+            .bind(location.url.as_str())
+            .push(", ")
+            .bind(metadata_to_text(&location.metadata))
+            .push(", ")
+            .bind(location.status.as_str())
+            .push(", COALESCE(MAX(position), -1) + 1 FROM image_locations WHERE image_id = ")
+            .bind(id_text.as_str());
             sql.build()?.execute(&mut *tx).await?;
             touch(&mut tx, self, id).await?;
             let mut image = fetch_image(&mut tx, self.backend, id, Lock::None)

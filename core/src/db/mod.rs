@@ -316,7 +316,10 @@ fn is_sqlite_memory(url: &str) -> bool {
 /// another Galera node, may not be there yet, and a compare-and-set update
 /// may miss a row. A server without Galera ignores the setting (MariaDB,
 /// with wsrep off) or does not know it (MySQL): either is fine.
-async fn mysql_setup(conn: &mut AnyConnection, _: PoolConnectionMetadata) -> Result<(), sqlx::Error> {
+async fn mysql_setup(
+    conn: &mut AnyConnection,
+    _: PoolConnectionMetadata,
+) -> Result<(), sqlx::Error> {
     if let Err(e) = conn.execute("SET SESSION wsrep_sync_wait = 7").await {
         tracing::debug!(error = %e, "not a Galera node: no causal reads to ask for");
     }

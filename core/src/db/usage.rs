@@ -27,8 +27,9 @@ impl Database {
                 Backend::MySql => "SIGNED",
                 Backend::Sqlite | Backend::Postgres => "BIGINT",
             };
-            let total =
-                |expr: &str, name: &str| format!("CAST(COALESCE(SUM({expr}), 0) AS {int}) AS {name}");
+            let total = |expr: &str, name: &str| {
+                format!("CAST(COALESCE(SUM({expr}), 0) AS {int}) AS {name}")
+            };
             let statement = format!(
                 "SELECT {}, {}, COUNT(*) AS images, {} FROM images WHERE deleted = 0 AND owner = ",
                 total(
