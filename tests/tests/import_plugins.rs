@@ -536,7 +536,7 @@ async fn copy_into_three(parallel: usize) -> (usize, Duration) {
     let took = loop {
         most = most.max(in_progress(&targets));
         polls += 1;
-        if polls % 20 == 0 {
+        if polls.is_multiple_of(20) {
             let img = glint.show(&id).await;
             if img.get("os_glance_import_task").is_none() {
                 let mut stores: Vec<&str> = img["stores"].as_str().unwrap().split(',').collect();

@@ -377,10 +377,13 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(order(&registry), ["a", "b", "c"]);
-        let mut config = Config::default();
-        config.location_strategy = LocationStrategy::StoreType;
-        config.store_type_location_strategy.store_type_preference =
-            vec![" rbd".into(), "FileSystem ".into()];
+        let config = Config {
+            location_strategy: LocationStrategy::StoreType,
+            store_type_location_strategy: crate::config::StoreTypeLocationStrategyConfig {
+                store_type_preference: vec![" rbd".into(), "FileSystem ".into()],
+            },
+            ..Config::default()
+        };
         registry.type_preference = type_preference(&config);
         assert_eq!(registry.type_preference, ["rbd", "file"]);
         assert_eq!(order(&registry), ["b", "a", "c"]);
