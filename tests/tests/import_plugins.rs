@@ -1,7 +1,7 @@
 //! Import plugins against the real binary: `image_conversion` with the real
 //! `qemu-img`, `image_decompression` of gzip and zip made by Python's own
 //! modules, `inject_image_metadata`; and copy-image into three stores with
-//! `max_parallel_stores`. Data comes by glance-direct (stage) and by
+//! `max_parallel_stores`, and the `store_type` location strategy. Data comes by glance-direct (stage) and by
 //! web-download from a real HTTP server (Python's http.server).
 
 use std::net::TcpListener;
@@ -13,7 +13,7 @@ use glint_blackbox::{Glint, StatusCode, md5_hex, pattern, sha512_hex};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-/// Glint with one file store `file` (plus `extra`, more TOML) and an import
+/// Glint with one file store `file` (plus `extra`, TOML put before it) and an import
 /// filter that lets web-download reach 127.0.0.1 on `port`.
 struct Site {
     glint: Glint,
@@ -29,6 +29,7 @@ async fn site(port: u16, extra: &str) -> Site {
         &file,
         format!(
             r#"default_store = "file"
+{extra}
 
 [stores.file]
 driver = "file"
@@ -37,8 +38,6 @@ options = {{ datadir = {store:?} }}
 [import_filtering]
 allowed_hosts = ["127.0.0.1"]
 allowed_ports = [{port}]
-
-{extra}
 "#,
             store = store.path().to_str().unwrap(),
         ),
@@ -653,4 +652,75 @@ inject = {{ hw_rng_model = "virtio", "trait:CUSTOM_X" = "required" }}
             assert!(img.get("hw_rng_model").is_none(), "{who}: {img}");
         }
     }
+}
+
+/// `location_strategy = "store_type"`: an image with a copy in an `http`
+/// store (added first) and one in a `file` store (copy-image) is read from
+/// the file store first when `store_type_preference` says so, and from the
+/// http copy when the file copy cannot be read.
+#[tokio::test]
+async fn store_type_strategy_reads_the_preferred_store_first_and_falls_back() {
+    let fixtures = Fixtures::start();
+    let data = pattern(1 << 20, 17);
+    let uri = fixtures.serve("web.img", &data);
+    let s = site(
+        fixtures.port,
+        r#"
+location_strategy = "store_type"
+
+[store_type_location_strategy]
+store_type_preference = ["filesystem", "http"]
+
+[stores.web]
+driver = "http"
+
+[cache]
+enabled = false
+"#,
+    )
+    .await;
+    let id = s.create("raw", "bare").await;
+    let r = s
+        .glint
+        .post(&format!("/v2/images/{id}/locations"))
+        .json(&json!({"url": uri}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    for _ in 0..400 {
+        if s.glint.show(&id).await["status"] == "active" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.import(
+        &id,
+        json!({"method": {"name": "copy-image"}, "stores": ["file"]}),
+    )
+    .await;
+    let img = s.settled(&id).await;
+    assert_eq!(img["stores"], "web,file", "{img}");
+
+    // The http copy is gone: the file copy, read first, still serves.
+    drop(fixtures);
+    assert_eq!(s.download(&id).await, data);
+    let unreadable = "could not read image data from this location";
+    assert!(!s.glint.log().contains(unreadable), "{}", s.glint.log());
+
+    // The file copy is gone too: nothing left to read, after trying both.
+    std::fs::remove_file(s.store.path().join(&id)).unwrap();
+    let r = s
+        .glint
+        .get(&format!("/v2/images/{id}/file"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        s.glint.log().matches(unreadable).count(),
+        2,
+        "{}",
+        s.glint.log()
+    );
 }
