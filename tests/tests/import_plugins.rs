@@ -1,8 +1,9 @@
 //! Import plugins against the real binary: `image_conversion` with the real
 //! `qemu-img`, `image_decompression` of gzip and zip made by Python's own
-//! modules, `inject_image_metadata`; and copy-image into three stores with
-//! `max_parallel_stores`, and the `store_type` location strategy. Data comes by glance-direct (stage) and by
-//! web-download from a real HTTP server (Python's http.server).
+//! modules, `inject_image_metadata`; copy-image into three stores with
+//! `max_parallel_stores`; the `store_type` location strategy. Data comes by
+//! glance-direct (stage) and by web-download from a real HTTP server
+//! (Python's http.server).
 
 use std::net::TcpListener;
 use std::path::Path;

@@ -246,6 +246,66 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), compressed);
     }
 
+    /// CRC-16/ARC, the checksum of LHA archives.
+    fn crc16(data: &[u8]) -> u16 {
+        let mut crc = 0u16;
+        for byte in data {
+            crc ^= u16::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xA001
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        crc
+    }
+
+    /// A level-0 LHA archive storing `files` uncompressed (`-lh0-`).
+    fn lha(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, data) in files {
+            let mut header = Vec::new();
+            header.extend_from_slice(b"-lh0-");
+            header.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            header.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            header.extend_from_slice(&[0, 0, 0x21, 0x00]); // MS-DOS time and date
+            header.extend_from_slice(&[0x20, 0]); // attribute, level 0
+            header.push(name.len() as u8);
+            header.extend_from_slice(name.as_bytes());
+            header.extend_from_slice(&crc16(data).to_le_bytes());
+            let sum = header.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+            out.push(header.len() as u8);
+            out.push(sum);
+            out.extend_from_slice(&header);
+            out.extend_from_slice(data);
+        }
+        out.push(0);
+        out
+    }
+
+    #[test]
+    fn lha_archives_of_one_file_are_extracted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img");
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 13) as u8).collect();
+        std::fs::write(&path, lha(&[("disk.img", &data)])).unwrap();
+        let done = decompress_in_place(&path, &dir.path().join("s"), 1 << 20).unwrap();
+        assert_eq!(done, Some((Kind::Lha, data.len() as u64)));
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+
+        std::fs::write(&path, lha(&[("a", &data), ("b", &data)])).unwrap();
+        let err = decompress_in_place(&path, &dir.path().join("s"), 1 << 20).unwrap_err();
+        assert_eq!(err.0, "Archive contains more than one file.");
+        std::fs::write(&path, lha(&[("a", &data)])).unwrap();
+        let err = decompress_in_place(&path, &dir.path().join("s"), 100).unwrap_err();
+        assert_eq!(
+            err.0,
+            "Decompressed image data exceeds the limit of 100 bytes"
+        );
+    }
+
     #[test]
     fn data_that_is_not_compressed_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
