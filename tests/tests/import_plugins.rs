@@ -725,3 +725,34 @@ enabled = false
         s.glint.log()
     );
 }
+
+/// `[task] task_time_to_live = 0`: an import's task expires as it ends and
+/// the reaper removes it.
+#[tokio::test]
+async fn expired_tasks_are_removed_by_the_reaper() {
+    let fixtures = Fixtures::start();
+    let s = site(
+        fixtures.port,
+        "[task]\ntask_time_to_live = 0\n\n[jobs.reaper]\ninterval_secs = 1\n",
+    )
+    .await;
+    let id = s.create("raw", "bare").await;
+    let img = s.direct(&id, &pattern(4096, 3)).await;
+    assert_eq!(img["status"], "active");
+    let mut tasks = Value::Null;
+    for _ in 0..200 {
+        let r = s
+            .glint
+            .get(&format!("/v2/images/{id}/tasks"))
+            .send()
+            .await
+            .unwrap();
+        tasks = r.json().await.unwrap();
+        if tasks["tasks"].as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(tasks["tasks"], json!([]), "{tasks}");
+    assert!(s.glint.log().contains("removed expired tasks"));
+}
