@@ -16,6 +16,7 @@ db_test_suite!(
     delayed_delete_restore_and_scrub,
     purge_removes_old_deleted_rows_per_table,
     a_data_lease_is_taken_over_only_from_its_holder,
+    expired_tasks_are_removed,
 );
 
 mod cases {
@@ -282,6 +283,28 @@ mod cases {
         );
         assert_eq!(db.get_image(image.id).await.unwrap(), None);
         assert_eq!(db.list_work().await.unwrap().len(), 1);
+    }
+
+    pub async fn expired_tasks_are_removed(db: Database) {
+        let now = Utc::now();
+        let mut expired = Task::new("api_image_import", Default::default(), now);
+        expired.expires_at = Some(now - chrono::Duration::minutes(1));
+        db.create_task(&expired).await.unwrap();
+        let mut current = Task::new("api_image_import", Default::default(), now);
+        current.expires_at = Some(now + chrono::Duration::hours(48));
+        db.create_task(&current).await.unwrap();
+        let running = Task::new("api_image_import", Default::default(), now);
+        db.create_task(&running).await.unwrap();
+
+        assert_eq!(db.expire_tasks(now).await.unwrap(), 1);
+        assert!(db.get_task(expired.id).await.unwrap().is_none());
+        assert!(db.get_task(current.id).await.unwrap().is_some());
+        assert!(db.get_task(running.id).await.unwrap().is_some());
+        assert_eq!(db.expire_tasks(now).await.unwrap(), 0, "removed once");
+        // Its row stays for `glint db purge`, dated by its removal.
+        let cutoff = now + chrono::Duration::seconds(1);
+        let purged = db.purge_deleted(cutoff, Some(100)).await.unwrap();
+        assert!(purged.contains(&("tasks", 1)), "{purged:?}");
     }
 
     pub async fn purge_removes_old_deleted_rows_per_table(db: Database) {

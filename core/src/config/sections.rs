@@ -76,6 +76,8 @@ pub struct ImportConfig {
     /// `glance-direct`, `web-download`, `copy-image`, and `glance-download`
     /// (offered only when listed).
     pub methods: Vec<String>,
+    /// Stores one copy-image or multi-store import writes at once (at least 1).
+    pub max_parallel_stores: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -49,6 +49,11 @@ impl Config {
                 "auth.strategy = \"keystone\" needs an [auth.keystone] table".to_string(),
             ));
         }
+        if self.import.max_parallel_stores == 0 {
+            return Err(figment::Error::from(
+                "import.max_parallel_stores must be at least 1".to_string(),
+            ));
+        }
         let replicate = &self.jobs.replicate;
         if replicate.enabled && (replicate.source.is_empty() || replicate.target.is_empty()) {
             return Err(figment::Error::from(

@@ -128,6 +128,22 @@ impl Database {
         })
     }
 
+    /// Removes the tasks whose `expires_at` is before `now`, as Glance
+    /// removes expired tasks: marked deleted, so no longer listed or shown,
+    /// with `updated_at` the deletion time (what `glint db purge` goes by).
+    /// Returns how many.
+    pub async fn expire_tasks(&self, now: DateTime<Utc>) -> Result<u64, DbError> {
+        let mut sql = Sql::new(self.backend);
+        sql.push("UPDATE tasks SET deleted = 1, updated_at = ")
+            .bind(micros(now))
+            .push(" WHERE deleted = 0 AND expires_at IS NOT NULL AND expires_at < ")
+            .bind(micros(now));
+        let mut tx = self.begin_write().await?;
+        let expired = sql.build()?.execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(expired)
+    }
+
     /// Records an import's progress as the task's message, while the task is still at work (a
     /// finished task keeps what its end wrote).
     pub async fn set_task_progress(

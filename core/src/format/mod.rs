@@ -281,4 +281,15 @@ impl ImageCheck {
         self.inspection.end();
         check::verdict(&self.inspection, &self.disk_format, &self.policy)
     }
+
+    /// As [`ImageCheck::finish`], with a match required whatever the
+    /// configuration says, and with the formats the content matches (see
+    /// [`Inspection::detected`]): the checks before a conversion.
+    pub fn finish_strict(mut self) -> (Vec<&'static str>, Result<Option<u64>, Refusal>) {
+        self.inspection.end();
+        self.policy.require_match = true;
+        let detected = self.inspection.detected();
+        let verdict = check::verdict(&self.inspection, &self.disk_format, &self.policy);
+        (detected, verdict)
+    }
 }

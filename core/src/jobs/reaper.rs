@@ -10,7 +10,9 @@
 //!    the image to `deleted`; data a store refused becomes pending work in
 //!    that same transaction;
 //! 3. at most once per `interval_secs`, the orphans of file stores
-//!    ([`super::orphans`]).
+//!    ([`super::orphans`]);
+//! 4. tasks past their `expires_at` (`[task] task_time_to_live` hours after
+//!    they ended) are removed, as Glance removes expired tasks.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -46,6 +48,8 @@ pub struct Report {
     pub scrubbed: AtomicU64,
     /// Orphaned files removed from file stores.
     pub orphans: AtomicU64,
+    /// Expired tasks removed.
+    pub tasks: AtomicU64,
 }
 
 impl Report {
@@ -55,11 +59,12 @@ impl Report {
 
     pub fn line(&self) -> String {
         format!(
-            "{} objects deleted, {} deletes failed (retried later), {} images scrubbed, {} orphans removed",
+            "{} objects deleted, {} deletes failed (retried later), {} images scrubbed, {} orphans removed, {} expired tasks removed",
             self.deleted.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
             self.scrubbed.load(Ordering::Relaxed),
-            self.orphans.load(Ordering::Relaxed)
+            self.orphans.load(Ordering::Relaxed),
+            self.tasks.load(Ordering::Relaxed)
         )
     }
 }
@@ -142,6 +147,12 @@ impl Reaper {
             let removed = orphans::sweep(&self.db, &self.file_stores, grace).await?;
             Report::add(&self.report.orphans, removed);
             handled += removed as usize;
+        }
+
+        let expired = self.db.expire_tasks(Utc::now()).await?;
+        if expired > 0 {
+            tracing::info!(tasks = expired, "removed expired tasks");
+            Report::add(&self.report.tasks, expired);
         }
         Ok(handled)
     }

@@ -271,6 +271,9 @@ pub enum ServiceError {
     DownloadFailed { uri: String, why: String },
     #[error("glance-download failed: {0}")]
     GlanceDownloadFailed(String),
+    /// An import plugin refused or could not process the staged data.
+    #[error("Import plugin {plugin} failed: {why}")]
+    ImportPluginFailed { plugin: &'static str, why: String },
     #[error("Image {0} has no readable copy.")]
     NoReadableCopy(Uuid),
     #[error("The data of image {0} changed between two stores.")]

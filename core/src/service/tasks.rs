@@ -14,9 +14,6 @@ use crate::db::{DbError, TaskQuery};
 use crate::domain::{Task, TaskStatus};
 use crate::policy::Target;
 
-/// How long a finished task stays listed (Glance's `task_time_to_live`).
-const TASK_TTL_HOURS: i64 = 48;
-
 const SORT_KEYS: [&str; 6] = [
     "created_at",
     "updated_at",
@@ -155,7 +152,13 @@ pub(crate) async fn fail(app: &App, task: &mut Task, message: &str) {
 async fn finish(app: &App, task: &mut Task, outcome: &str) {
     let now = Utc::now();
     task.updated_at = now;
-    task.expires_at = Some(now + chrono::Duration::hours(TASK_TTL_HOURS));
+    // A finished task stays `[task] task_time_to_live` hours, then the reaper removes it.
+    let ttl = i64::try_from(app.config.task.task_time_to_live).unwrap_or(i64::MAX);
+    task.expires_at = Some(
+        chrono::Duration::try_hours(ttl)
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
+    );
     let notes = [
         super::notify::task(app, &format!("task.{outcome}"), task),
         super::notify::task_run(app, task),

@@ -13,7 +13,7 @@ use glint_sdk::host::{Discovered, StorePlugin, discover_store_plugins};
 use serde_json::{Map, Value, json};
 
 pub use self::layer::{RetryPolicy, StoreHandle};
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, LocationStrategy, StoreConfig};
 use crate::domain::Location;
 
 /// The opened stores, in configuration order, plus the default.
@@ -21,6 +21,9 @@ use crate::domain::Location;
 pub struct StoreRegistry {
     stores: Vec<(StoreHandle, StoreInfo)>,
     default_id: String,
+    /// Store types (drivers) read first, in order, under the `store_type`
+    /// location strategy; empty under `location_order`.
+    type_preference: Vec<String>,
 }
 
 /// What the API tells about a store.
@@ -86,6 +89,7 @@ impl StoreRegistry {
         Self {
             stores,
             default_id: config.default_store().to_owned(),
+            type_preference: type_preference(config),
         }
     }
 
@@ -115,9 +119,20 @@ impl StoreRegistry {
 
     /// Orders locations as Glance does before reading: by the weight of
     /// their store, highest first; equal weights keep their order, so copies
-    /// added earlier come first. Locations of unknown stores weigh 0.
+    /// added earlier come first. Locations of unknown stores weigh 0. Under
+    /// the `store_type` location strategy, the preferred store types come
+    /// first, in preference order, and the others after them.
     pub fn sort_locations(&self, locations: &mut [Location]) {
         locations.sort_by_key(|l| std::cmp::Reverse(l.store().map_or(0, |s| self.weight(s))));
+        if !self.type_preference.is_empty() {
+            let rank = |l: &Location| {
+                l.store()
+                    .and_then(|s| self.info(s))
+                    .and_then(|i| self.type_preference.iter().position(|t| *t == i.driver))
+                    .unwrap_or(usize::MAX)
+            };
+            locations.sort_by_key(rank);
+        }
     }
 
     /// The store that serves a location URL given by a client, as Glance's
@@ -127,6 +142,26 @@ impl StoreRegistry {
         let scheme = url.split_once("://")?.0.to_ascii_lowercase();
         self.infos().find(|i| i.schemes.contains(&scheme))
     }
+}
+
+/// The store types the `store_type` location strategy reads first, as
+/// driver names: Glance's store names (`filesystem`, `vsphere`) are
+/// accepted for the drivers that serve them.
+fn type_preference(config: &Config) -> Vec<String> {
+    if config.location_strategy != LocationStrategy::StoreType {
+        return Vec::new();
+    }
+    config
+        .store_type_location_strategy
+        .store_type_preference
+        .iter()
+        .map(|t| match t.trim().to_ascii_lowercase().as_str() {
+            "filesystem" => "file".to_owned(),
+            "vsphere" => "vmware".to_owned(),
+            other => other.to_owned(),
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// What the plugin says about its driver; for a plugin built before drivers
@@ -318,7 +353,45 @@ mod tests {
         StoreRegistry {
             stores,
             default_id: "a".into(),
+            type_preference: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_store_type_strategy_reads_preferred_types_first() {
+        let mut registry = registry(&[
+            ("a", DriverDescription::new("file", &["file"])),
+            ("b", DriverDescription::new("rbd", &["rbd"])),
+            ("c", DriverDescription::new("swift", &["swift"])),
+        ]);
+        let location = |store: &str| {
+            let mut metadata = serde_json::Map::new();
+            metadata.insert("store".into(), store.into());
+            Location {
+                url: format!("{store}://x"),
+                metadata,
+                status: "active".into(),
+            }
+        };
+        let order = |registry: &StoreRegistry| {
+            let mut locations = vec![location("a"), location("b"), location("c")];
+            registry.sort_locations(&mut locations);
+            locations
+                .iter()
+                .map(|l| l.store().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(&registry), ["a", "b", "c"]);
+        let config = Config {
+            location_strategy: LocationStrategy::StoreType,
+            store_type_location_strategy: crate::config::StoreTypeLocationStrategyConfig {
+                store_type_preference: vec![" rbd".into(), "FileSystem ".into()],
+            },
+            ..Config::default()
+        };
+        registry.type_preference = type_preference(&config);
+        assert_eq!(registry.type_preference, ["rbd", "file"]);
+        assert_eq!(order(&registry), ["b", "a", "c"]);
     }
 
     #[test]

@@ -116,6 +116,7 @@ impl From<ServiceError> for ApiError {
             | E::UriRefused { .. }
             | E::DownloadFailed { .. }
             | E::GlanceDownloadFailed(_)
+            | E::ImportPluginFailed { .. }
             | E::StagedSizeMismatch { .. }
             | E::TaskInputRequired
             | E::TaskTypeUnknown(_)

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -52,6 +52,9 @@ pub(super) struct Job {
     pub method: Method,
     pub stores: Vec<String>,
     pub all_must_succeed: bool,
+    /// Run the configured import plugins on the staged data (not for
+    /// copy-image, nor for the legacy import task).
+    pub plugins: bool,
     /// Where web-download fetches its URI (checked before the task started).
     pub pinned: Option<Pinned>,
     /// The caller's token (glance-download reads the remote image with it).
@@ -132,46 +135,129 @@ impl Job {
             return Err(e);
         }
 
+        if self.plugins
+            && let Err(e) = super::plugins::run_all(&app, id, &self.caller).await
+        {
+            self.fail_every_store().await;
+            self.revert(&[], restore.as_ref()).await;
+            return Err(e);
+        }
+
+        // Up to `max_parallel_stores` copies at once. As Glance does it (one
+        // at a time): when every store must succeed, the image becomes
+        // active only with the last copy, so a failure can still send it
+        // back to `queued`; otherwise with the first. Copies in parallel
+        // have no last one: the image becomes active once all are written.
+        let parallel = app.config.import.max_parallel_stores.max(1);
+        let count = self.stores.len();
+        let activate_after = self.all_must_succeed && parallel > 1;
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
+        // Copies run side by side, but each change of the image record is
+        // a read-modify-write: they take turns, so none undoes another's.
+        let recording = tokio::sync::Mutex::new(());
+        let recording = &recording;
+        let this = &*self;
+        // Each copy records its own outcome: the loop below only collects
+        // (a copy holding the database must never wait for the loop).
+        let mut copies = futures::stream::iter(this.stores.clone().into_iter().enumerate())
+            .map(|(index, store_id): (usize, String)| async move {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let activate = !this.all_must_succeed || (!activate_after && index + 1 == count);
+                let copied = Arc::new(AtomicU64::new(0));
+                let reporting = this.report_progress(Arc::clone(&copied));
+                let copy = this.copy_into(&store_id, &copied, activate, recording).await;
+                drop(reporting);
+                let turn = recording.lock().await;
+                let recorded = match &copy {
+                    Ok(_) => this.progress(&store_id, false, None).await,
+                    Err(e) => {
+                        tracing::warn!(image = %id, store = %store_id, error = %e, "import into store failed");
+                        // Copy-image, or an import without `all_stores_must_succeed`,
+                        // goes on without this store: its copy becomes durable work.
+                        let retry = (!this.all_must_succeed).then(|| {
+                            format!("{} into store '{store_id}' failed: {e}", this.method.name())
+                        });
+                        this.progress(&store_id, true, retry).await
+                    }
+                };
+                drop(turn);
+                if (copy.is_err() && this.all_must_succeed) || recorded.is_err() {
+                    // Copies under way finish; none starts after this.
+                    stop.store(true, Ordering::Relaxed);
+                }
+                Some((copy, recorded, copied.load(Ordering::Relaxed)))
+            })
+            .buffer_unordered(parallel);
         let mut written: Vec<Location> = Vec::new();
         let mut failures = 0usize;
-        let count = self.stores.len();
-        for (index, store_id) in self.stores.clone().into_iter().enumerate() {
-            // As Glance does: when every store must succeed, the image
-            // becomes active only with the last copy, so a failure can still
-            // send it back to `queued`; otherwise with the first.
-            let activate = !self.all_must_succeed || index + 1 == count;
-            let copied = Arc::new(AtomicU64::new(0));
-            let reporting = self.report_progress(Arc::clone(&copied));
-            let copy = self.copy_into(&store_id, &copied, activate).await;
-            drop(reporting);
+        let mut first_error = None;
+        let mut message = None;
+        while let Some(outcome) = copies.next().await {
+            let Some((copy, recorded, copied)) = outcome else {
+                continue;
+            };
             match copy {
                 Ok(location) => {
                     written.push(location);
                     // As Glance's import reports it; the task's end keeps the last one.
-                    self.task.message = copied_message(copied.load(Ordering::Relaxed));
-                    self.progress(&store_id, false, None).await?;
+                    message = Some(copied_message(copied));
                 }
                 Err(e) => {
-                    tracing::warn!(image = %id, store = %store_id, error = %e, "import into store failed");
                     failures += 1;
-                    // Copy-image, or an import without `all_stores_must_succeed`,
-                    // goes on without this store: its copy becomes durable work.
-                    let retry = (!self.all_must_succeed).then(|| {
-                        format!("{} into store '{store_id}' failed: {e}", self.method.name())
-                    });
-                    self.progress(&store_id, true, retry).await?;
-                    if self.all_must_succeed {
-                        self.revert(&written, restore.as_ref()).await;
-                        return Err(e);
+                    if this.all_must_succeed {
+                        first_error.get_or_insert(e);
                     }
                 }
             }
+            if let Err(e) = recorded {
+                first_error.get_or_insert(e);
+            }
+        }
+        drop(copies);
+        if let Some(message) = message {
+            self.task.message = message;
+        }
+        if let Some(e) = first_error {
+            self.revert(&written, restore.as_ref()).await;
+            return Err(e);
         }
         if failures == count {
             self.revert(&written, restore.as_ref()).await;
             return Err(ServiceError::ImportFailedEverywhere(id));
         }
+        if activate_after {
+            self.activate().await?;
+        }
         Ok(())
+    }
+
+    /// The image becomes active once every store has its copy (copies
+    /// written in parallel, every store required).
+    async fn activate(&self) -> ServiceResult<()> {
+        let app = &self.app;
+        let notes = |before: &Image, saved: &Image| {
+            if before.status != ImageStatus::Active && saved.status == ImageStatus::Active {
+                notify::image(app, "image.activate", saved)
+            } else {
+                Vec::new()
+            }
+        };
+        modify_noting(
+            app,
+            self.image_id,
+            |img| {
+                if img.status == ImageStatus::Importing {
+                    img.move_to(ImageStatus::Active)?;
+                }
+                Ok(Vec::new())
+            },
+            notes,
+        )
+        .await
+        .map(drop)
     }
 
     /// Writes "Copied N MiB" into the task every minute while a copy runs (`copied` counts its
@@ -203,6 +289,7 @@ impl Job {
         store_id: &str,
         copied: &Arc<AtomicU64>,
         activate: bool,
+        recording: &tokio::sync::Mutex<()>,
     ) -> ServiceResult<Location> {
         let app = &self.app;
         let id = self.image_id;
@@ -297,7 +384,10 @@ impl Job {
             }
             Ok(Vec::new())
         };
-        if let Err(e) = modify_noting(app, id, changed, notes).await {
+        let turn = recording.lock().await;
+        let recorded = modify_noting(app, id, changed, notes).await;
+        drop(turn);
+        if let Err(e) = recorded {
             let _ = store.delete(&outcome.location).await;
             return Err(e);
         }

@@ -117,6 +117,7 @@ async fn start(
         method: Method::WebDownload { uri },
         stores: vec![store],
         all_must_succeed: true,
+        plugins: false,
         pinned: Some(pinned),
         token: None,
         caller: ctx.clone(),

@@ -11,18 +11,21 @@
 //!    the URI into staging (web-download), an existing copy (copy-image), or,
 //!    with the caller's token, the metadata and data of an image of another
 //!    region's image service ([`glance_download`]);
-//! 2. write it to each target store in turn, hashing as it passes; each
+//! 2. run the configured import plugins on the staged data ([`plugins`]),
+//!    except for copy-image;
+//! 3. write it to the target stores, `max_parallel_stores` at a time, hashing as it passes; each
 //!    stored copy becomes a location, and the store moves from
 //!    `os_glance_importing_to_stores` to the image's `stores`, or to
 //!    `os_glance_failed_import`;
-//! 3. with `all_stores_must_succeed`, one failure undoes the copies this
+//! 4. with `all_stores_must_succeed`, one failure undoes the copies this
 //!    import wrote and puts the image back to `queued` (copy-image leaves the
 //!    image as it was);
-//! 4. clear staging, release the lock, and record the task's outcome.
+//! 5. clear staging, release the lock, and record the task's outcome.
 
 mod glance_download;
 mod job;
 pub mod legacy;
+mod plugins;
 mod properties;
 pub mod recover;
 mod request;
@@ -180,6 +183,7 @@ pub async fn start(
     let job = Job {
         app: Arc::clone(app),
         image_id: id,
+        plugins: !matches!(req.method, Method::CopyImage),
         method: req.method,
         stores: targets,
         all_must_succeed: req.all_stores_must_succeed,
