@@ -42,7 +42,7 @@ head -c "$((size_mib << 20))" /dev/urandom >"$work/image.raw"
 id=$(curl -sf -X POST "$url/v2/images" -H 'content-type: application/json' \
     -d '{"disk_format":"raw","container_format":"bare"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 curl -sf -X PUT "$url/v2/images/$id/file" -H 'content-type: application/octet-stream' \
-    --data-binary "@$work/image.raw" >/dev/null
+    -T "$work/image.raw" >/dev/null
 rm "$work/image.raw"
 file=$work/images/$id
 

@@ -5,20 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures::StreamExt;
 use glint_sdk::ErrorKind;
-use openssl::hash::{Hasher, MessageDigest};
-use tokio::sync::mpsc;
+use openssl::hash::MessageDigest;
 
 use super::{expected_size, result};
 use crate::db::{AuditKind, NewAuditResult, OUTCOME_OK};
 use crate::domain::{Image, Location};
-use crate::service::hashing::HASH_ALGO;
+use crate::service::hashing::{Digester, HASH_ALGO};
 use crate::store::StoreHandle;
-
-/// Chunks in flight to the digest thread.
-const QUEUE: usize = 4;
 
 /// A read pace: at most `bytes_per_sec` on average since the start (none: no limit).
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +88,6 @@ pub async fn check(
             ("missing", format!("nothing: {e}"), 0)
         }
         Err(ReadError::Store(e)) => ("unreadable", e.to_string(), 0),
-        Err(ReadError::Digest(e)) => ("unreadable", format!("digest: {e}"), 0),
     };
     crate::metrics::audit_read(bytes);
     ContentAudit {
@@ -120,7 +114,6 @@ struct Read {
 #[derive(Debug)]
 enum ReadError {
     Store(glint_sdk::StoreError),
-    Digest(String),
 }
 
 /// Reads the whole object, paced, and digests it as md5 and `algo`.
@@ -137,37 +130,24 @@ async fn read_digests(
         _ => MessageDigest::sha512(),
     };
     let mut data = store.get(url, None).await.map_err(ReadError::Store)?.data;
-    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
-    let digests = tokio::task::spawn_blocking(move || {
-        let mut md5 = Hasher::new(MessageDigest::md5())?;
-        let mut other = Hasher::new(digest)?;
-        while let Some(chunk) = rx.blocking_recv() {
-            md5.update(&chunk)?;
-            other.update(&chunk)?;
-        }
-        Ok::<_, openssl::error::ErrorStack>((
-            hex::encode(md5.finish()?),
-            hex::encode(other.finish()?),
-        ))
-    });
+    // Each digest on its own thread, as an upload's: together they run at
+    // the slower one's rate rather than at the sum of both.
+    let md5 = Digester::start(MessageDigest::md5());
+    let other = Digester::start(digest);
     let started = Instant::now();
     let mut bytes = 0u64;
     while let Some(chunk) = data.next().await {
         let chunk = chunk.map_err(ReadError::Store)?;
         bytes += chunk.len() as u64;
-        if tx.send(chunk).await.is_err() {
-            break; // the digest thread failed: its error is reported below
-        }
+        md5.update(&chunk).await;
+        other.update(&chunk).await;
         let wait = pace.wait(bytes, started.elapsed());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
     }
-    drop(tx);
-    let (md5, hash) = digests
-        .await
-        .map_err(|e| ReadError::Digest(e.to_string()))?
-        .map_err(|e| ReadError::Digest(e.to_string()))?;
+    let md5 = hex::encode(md5.finish().await);
+    let hash = hex::encode(other.finish().await);
     Ok(Read { bytes, md5, hash })
 }
 
