@@ -218,9 +218,11 @@ impl SwiftAccount {
         md5_hex(&response.bytes().await.expect("object body"))
     }
 
-    /// Waits up to 20 s for `container` to hold exactly `expected`; returns what it holds.
+    /// Waits up to 60 s for `container` to hold exactly `expected`; returns what it holds. The
+    /// reaper's retries of a delete double their wait while the backend is down, so the one
+    /// after its return may come well after it (16 s after four failed attempts).
     pub async fn wait_for_objects(&self, container: &str, expected: &[String]) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let objects = self.objects(container).await;
             if objects == expected || Instant::now() > deadline {
