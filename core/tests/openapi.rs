@@ -72,6 +72,13 @@ fn generated_clients_can_call_every_operation() {
                 }
             }
             for (status, answer) in op["responses"].as_object().unwrap() {
+                let answer = match answer["$ref"].as_str() {
+                    Some(shared) => {
+                        let name = shared.trim_start_matches("#/components/responses/");
+                        &spec["components"]["responses"][name]
+                    }
+                    None => answer,
+                };
                 let content = answer["content"].as_object();
                 if status.starts_with('2') {
                     // Every JSON answer has a shape.
