@@ -6,10 +6,12 @@ use poem::web::Data;
 
 use futures::TryStreamExt;
 use poem::Body;
+use poem::IntoResponse;
 use poem::Request;
 use poem::http::header;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Binary;
+use poem_openapi::payload::{Binary, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::body::DataBody;
@@ -50,9 +52,31 @@ pub enum DownloadResponse {
         #[oai(header = "Content-Range")]
         String,
     ),
-    /// The image has no data.
+    /// The image has no data: an empty body (with webob's default content type, as Glance's).
     #[oai(status = 204)]
-    NoData,
+    NoData(NoBody),
+}
+
+/// The empty body of a 204. Declared (as webob's default `text/html`, which the answer
+/// carries) so that the three success answers of a download all have a body, as clients
+/// generated from the spec read them.
+pub struct NoBody;
+
+impl Payload for NoBody {
+    const CONTENT_TYPE: &'static str = "text/html";
+
+    fn schema_ref() -> MetaSchemaRef {
+        let mut schema = MetaSchema::new_with_format("string", "binary");
+        schema.max_length = Some(0);
+        MetaSchemaRef::Inline(Box::new(schema))
+    }
+}
+
+impl IntoResponse for NoBody {
+    fn into_response(self) -> poem::Response {
+        // The content type is set for every 204 on the way out.
+        poem::Response::builder().body(Vec::<u8>::new())
+    }
 }
 
 #[OpenApi(tag = "ApiTags::ImageData")]
@@ -151,7 +175,7 @@ impl ImageDataApi {
             .map(str::to_owned)
             .collect();
         let Some(dl) = download::download(app.0, context(req), id, range, &prefer).await? else {
-            return Ok(DownloadResponse::NoData);
+            return Ok(DownloadResponse::NoData(NoBody));
         };
         let body = Binary(Body::from_bytes_stream(
             dl.data.map_err(std::io::Error::other),

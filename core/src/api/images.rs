@@ -10,6 +10,9 @@ use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::json;
 
 use super::body::{JsonBody, JsonDoc, PatchBody};
+use super::documented::{
+    ImageSortKey, Lenient, MemberStatusFilter, QueryBool, SortDir, VisibilityFilter,
+};
 use super::error::{ApiError, RequestError};
 use super::list_params::{self, Parsed};
 use super::view::{self, ImageCreateDoc, ImageDoc, ImagesDoc, PatchOpDoc};
@@ -79,16 +82,16 @@ impl ImagesApi {
         req: &Request,
         /// Page size (default 25, at most 1000).
         #[oai(name = "limit")]
-        _limit: Query<Option<String>>,
+        _limit: Query<Option<Lenient<u32>>>,
         /// Id of the last image of the previous page.
         #[oai(name = "marker")]
-        _marker: Query<Option<String>>,
-        /// Sort key; may repeat.
-        #[oai(name = "sort_key")]
-        _sort_key: Query<Vec<String>>,
-        /// `asc` or `desc`; one for all keys or one per key.
-        #[oai(name = "sort_dir")]
-        _sort_dir: Query<Vec<String>>,
+        _marker: Query<Option<Lenient<uuid::Uuid>>>,
+        /// Sort key (default `created_at`); may repeat.
+        #[oai(name = "sort_key", explode = true)]
+        _sort_key: Query<Option<Vec<Lenient<ImageSortKey>>>>,
+        /// `asc` or `desc` (default); one for all keys or one per key.
+        #[oai(name = "sort_dir", explode = true)]
+        _sort_dir: Query<Option<Vec<Lenient<SortDir>>>>,
         /// `key[:dir],...`, instead of sort_key/sort_dir.
         #[oai(name = "sort")]
         _sort: Query<Option<String>>,
@@ -101,32 +104,43 @@ impl ImagesApi {
         /// `value` or `in:...`.
         #[oai(name = "status")]
         _status: Query<Option<String>>,
-        /// public, private, shared, community or all.
+        /// public, private, shared, community or all (default: what the caller may see,
+        /// community images aside).
         #[oai(name = "visibility")]
-        _visibility: Query<Option<String>>,
+        _visibility: Query<Option<Lenient<VisibilityFilter>>>,
         /// accepted (default), pending, rejected or all.
         #[oai(name = "member_status")]
-        _member_status: Query<Option<String>>,
-        #[oai(name = "owner")] _owner: Query<Option<String>>,
-        /// Every given tag must be present.
-        #[oai(name = "tag")]
-        _tag: Query<Vec<String>>,
-        #[oai(name = "size_min")] _size_min: Query<Option<String>>,
-        #[oai(name = "size_max")] _size_max: Query<Option<String>>,
+        _member_status: Query<Option<Lenient<MemberStatusFilter>>>,
+        /// The owning project's id.
+        #[oai(name = "owner")]
+        _owner: Query<Option<String>>,
+        /// Every given tag must be present; may repeat.
+        #[oai(name = "tag", explode = true)]
+        _tag: Query<Option<Vec<String>>>,
+        /// Smallest size in bytes.
+        #[oai(name = "size_min")]
+        _size_min: Query<Option<Lenient<u64>>>,
+        /// Largest size in bytes.
+        #[oai(name = "size_max")]
+        _size_max: Query<Option<Lenient<u64>>>,
         /// `value` or `in:...`.
         #[oai(name = "container_format")]
         _container_format: Query<Option<String>>,
         /// `value` or `in:...`.
         #[oai(name = "disk_format")]
         _disk_format: Query<Option<String>>,
-        /// true or false (default false).
+        /// true or false (default false: hidden images are left out).
         #[oai(name = "os_hidden")]
-        _os_hidden: Query<Option<String>>,
+        _os_hidden: Query<Option<Lenient<QueryBool>>>,
         /// true or false.
         #[oai(name = "protected")]
-        _protected: Query<Option<String>>,
-        #[oai(name = "checksum")] _checksum: Query<Option<String>>,
-        #[oai(name = "os_hash_value")] _os_hash_value: Query<Option<String>>,
+        _protected: Query<Option<Lenient<QueryBool>>>,
+        /// md5 of the data, hex.
+        #[oai(name = "checksum")]
+        _checksum: Query<Option<String>>,
+        /// The data's secure hash (`os_hash_algo`), hex.
+        #[oai(name = "os_hash_value")]
+        _os_hash_value: Query<Option<String>>,
         /// `op:ISO8601` with op one of gt, gte, eq, neq, lt, lte.
         #[oai(name = "created_at")]
         _created_at: Query<Option<String>>,

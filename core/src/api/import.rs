@@ -5,7 +5,6 @@ use std::sync::Arc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
-use poem_openapi::types::Any;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::{Value, json};
 
@@ -25,11 +24,35 @@ pub struct ImportApi;
 #[derive(Debug, Object)]
 #[oai(rename = "ImageImport")]
 pub struct ImportDoc {
-    /// `{"name": "glance-direct" | "web-download" | "copy-image", "uri": "..."}`
-    pub method: Any<Value>,
+    pub method: ImportMethodDoc,
     pub stores: Option<Vec<String>>,
     pub all_stores: Option<bool>,
     pub all_stores_must_succeed: Option<bool>,
+}
+
+/// How the data comes in.
+#[derive(Debug, Object)]
+#[oai(rename = "ImageImportMethod")]
+pub struct ImportMethodDoc {
+    pub name: ImportMethodName,
+    /// The URL to fetch (`web-download`).
+    pub uri: Option<String>,
+    /// The image to copy from another region (`glance-download`).
+    pub glance_image_id: Option<uuid::Uuid>,
+    /// The region to copy it from (`glance-download`).
+    pub glance_region: Option<String>,
+    /// The catalog interface to reach that region's image service (`glance-download`).
+    pub glance_service_interface: Option<String>,
+}
+
+/// The import methods Glance defines; a site enables some (`GET /v2/info/import`).
+#[derive(Debug, poem_openapi::Enum)]
+#[oai(rename_all = "kebab-case")]
+pub enum ImportMethodName {
+    GlanceDirect,
+    WebDownload,
+    CopyImage,
+    GlanceDownload,
 }
 
 #[derive(ApiResponse)]
@@ -233,7 +256,7 @@ impl ImportApi {
         app: Data<&Arc<App>>,
         req: &Request,
         image_id: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<super::view::ImageTasksDoc>, ApiError> {
         let id = super::image_id(&image_id)?;
         let tasks = tasks::of_image(app.0, context(req), id).await?;
         Ok(JsonDoc::new(json!({
@@ -247,7 +270,7 @@ impl ImportApi {
         &self,
         app: Data<&Arc<App>>,
         req: &Request,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<super::view::UsageDoc>, ApiError> {
         let usage = quota::usage(app.0, context(req)).await?;
         let mut out = serde_json::Map::new();
         for (resource, limit, used) in usage {
@@ -265,7 +288,7 @@ impl ImportApi {
         method = "get",
         operation_id = "listImportMethods"
     )]
-    async fn methods(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
+    async fn methods(&self, app: Data<&Arc<App>>) -> JsonDoc<super::view::ImportMethodsDoc> {
         JsonDoc::new(json!({
             "import-methods": {
                 "description": "Import methods available.",

@@ -15,6 +15,8 @@ use crate::app::App;
 use crate::domain::Member;
 use crate::service::members;
 
+use super::documented::MemberStatus;
+
 pub struct MembersApi;
 
 /// A project an image is shared with, and its answer.
@@ -23,10 +25,9 @@ pub struct MembersApi;
 pub struct MemberDoc {
     pub image_id: uuid::Uuid,
     pub member_id: String,
-    /// pending, accepted or rejected.
-    pub status: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub status: MemberStatus,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     pub schema: String,
 }
 
@@ -48,8 +49,7 @@ pub struct MemberCreateDoc {
 #[derive(Debug, Object)]
 #[oai(rename = "MemberUpdate")]
 pub struct MemberUpdateDoc {
-    /// pending, accepted or rejected.
-    pub status: String,
+    pub status: MemberStatus,
 }
 
 #[derive(ApiResponse)]

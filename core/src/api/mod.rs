@@ -8,6 +8,8 @@ pub mod body;
 mod bounds;
 pub mod cache;
 pub mod cors;
+mod document;
+pub mod documented;
 pub mod error;
 pub mod health;
 pub mod image_data;
@@ -30,7 +32,7 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, Method, StatusCode, Uri, header};
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
-use poem_openapi::{OpenApi, OpenApiService, Tags};
+use poem_openapi::{OpenApi, OpenApiService, ServerObject, Tags};
 use uuid::Uuid;
 
 use self::allow::{AllowTable, template_matches};
@@ -101,22 +103,39 @@ fn apis() -> Apis {
 
 fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(apis(), "Glint Images API", env!("CARGO_PKG_VERSION"))
-        .description("OpenStack Images API v2, as Glance 33 serves it.")
+        .description(
+            "OpenStack Images API v2 and Metadata Definitions API, as Glance 33 serves them.\n\n\
+             Every request but version discovery carries a Keystone token in `X-Auth-Token`. \
+             Errors come as JSON when the request sends `Accept: application/json`, as HTML \
+             for browsers and `*/*`, and as plain text without `Accept`, as Glance's do.",
+        )
+        .server(ServerObject::new("/").description("The server that serves this document"))
 }
 
 /// The OpenAPI document, as checked in under `openapi/`.
 pub fn spec() -> String {
-    service().spec()
+    document::complete(&service().spec())
+}
+
+/// The Swagger UI page, showing [`spec`].
+fn swagger_ui_html(svc: &OpenApiService<Apis, ()>) -> String {
+    svc.swagger_ui_html().replace(&svc.spec(), &spec())
 }
 
 /// The whole HTTP application.
 pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
     let svc = service();
-    let docs = svc.swagger_ui();
-    let spec = svc.spec_endpoint();
+    let docs_html = swagger_ui_html(&svc);
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
+    let document = spec();
+    let spec = poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json")
+            .body(document.clone())
+    });
     let routes = Route::new()
         .nest("/", svc)
-        .nest("/docs", docs)
+        .nest("/docs", Route::new().at("/", docs))
         .at("/openapi.json", spec);
     let routes = Arc::new(routes.with(AddData::new(app.clone())));
     let allowed = Arc::new(AllowTable::new(<Apis as OpenApi>::meta()));
@@ -547,6 +566,25 @@ mod tests {
         assert!(!is_request_id("req-mine"));
         assert!(!is_request_id(&Uuid::new_v4().to_string()));
         assert!(!is_request_id(&format!("req-{}x", Uuid::new_v4())));
+    }
+
+    /// Two handlers of one path in two `OpenApi` impls write the path twice, and a JSON
+    /// parser keeps one: every declared operation must be in the document.
+    #[test]
+    fn every_operation_is_in_the_spec_once() {
+        let declared: usize = <Apis as OpenApi>::meta()
+            .iter()
+            .flat_map(|api| &api.paths)
+            .flat_map(|path| &path.operations)
+            .count();
+        let doc: serde_json::Value = serde_json::from_str(&spec()).unwrap();
+        let written: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum();
+        assert_eq!(written, declared);
     }
 
     #[test]

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use poem::web::Data;
 
 use poem_openapi::OpenApi;
-use poem_openapi::types::Any;
 use serde_json::{Value, json};
 
 use super::ApiTags;
 use super::body::JsonDoc;
+use super::metadefs::docs::JsonSchemaDoc;
 use crate::app::App;
 
 pub struct SchemasApi;
@@ -23,7 +23,7 @@ impl SchemasApi {
         method = "get",
         operation_id = "showImageSchema"
     )]
-    async fn image(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
+    async fn image(&self, app: Data<&Arc<App>>) -> JsonDoc<JsonSchemaDoc> {
         JsonDoc::new(image_schema(app.0))
     }
 
@@ -33,7 +33,7 @@ impl SchemasApi {
         method = "get",
         operation_id = "showImagesSchema"
     )]
-    async fn images(&self, app: Data<&Arc<App>>) -> JsonDoc<Any<Value>> {
+    async fn images(&self, app: Data<&Arc<App>>) -> JsonDoc<JsonSchemaDoc> {
         let image = image_schema(app.0);
         JsonDoc::new(json!({
             "name": "images",
@@ -60,7 +60,7 @@ impl SharingSchemasApi {
         method = "get",
         operation_id = "showMemberSchema"
     )]
-    async fn member(&self) -> JsonDoc<Any<Value>> {
+    async fn member(&self) -> JsonDoc<JsonSchemaDoc> {
         JsonDoc::new(member_schema())
     }
 
@@ -70,7 +70,7 @@ impl SharingSchemasApi {
         method = "get",
         operation_id = "showMembersSchema"
     )]
-    async fn members(&self) -> JsonDoc<Any<Value>> {
+    async fn members(&self) -> JsonDoc<JsonSchemaDoc> {
         JsonDoc::new(json!({
             "name": "members",
             "properties": {
@@ -87,7 +87,7 @@ impl SharingSchemasApi {
         method = "get",
         operation_id = "showTaskSchema"
     )]
-    async fn task(&self) -> JsonDoc<Any<Value>> {
+    async fn task(&self) -> JsonDoc<JsonSchemaDoc> {
         JsonDoc::new(task_schema())
     }
 
@@ -97,7 +97,7 @@ impl SharingSchemasApi {
         method = "get",
         operation_id = "showTasksSchema"
     )]
-    async fn tasks(&self) -> JsonDoc<Any<Value>> {
+    async fn tasks(&self) -> JsonDoc<JsonSchemaDoc> {
         let mut task = task_schema();
         if let Some(props) = task["properties"].as_object_mut() {
             for hidden in ["input", "result", "message"] {

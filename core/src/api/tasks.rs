@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::body::{JsonBody, JsonDoc};
 use super::error::{ApiError, RequestError};
 use super::import::task;
+use super::view::{TaskDoc, TasksDoc};
 use super::{ApiTags, context};
 use crate::app::App;
 use crate::service::{import, tasks};
@@ -24,7 +25,19 @@ pub struct TasksApi;
 pub struct TaskCreateDoc {
     #[oai(rename = "type")]
     pub kind: String,
-    pub input: Any<Value>,
+    pub input: TaskInputDoc,
+}
+
+/// What an `import` task fetches, and the image it makes.
+#[derive(Debug, Object)]
+#[oai(rename = "ImportTaskInput")]
+pub struct TaskInputDoc {
+    /// The URL of the data.
+    pub import_from: String,
+    /// The data's disk format.
+    pub import_from_format: Option<String>,
+    /// The new image's attributes, as `POST /v2/images` takes them.
+    pub image_properties: Option<std::collections::BTreeMap<String, Any<Value>>>,
 }
 
 #[derive(ApiResponse)]
@@ -32,7 +45,7 @@ pub enum TaskCreated {
     /// The task, `pending`.
     #[oai(status = 201)]
     Created(
-        JsonDoc<Any<Value>>,
+        JsonDoc<TaskDoc>,
         /// `/v2/tasks/{id}`
         #[oai(header = "Location")]
         String,
@@ -64,11 +77,11 @@ impl TasksApi {
         req: &Request,
         /// Page size.
         #[oai(name = "limit")]
-        _limit: Query<Option<String>>,
+        _limit: Query<Option<super::documented::Lenient<u32>>>,
         /// Id of the last task of the previous page.
         #[oai(name = "marker")]
         _marker: Query<Option<String>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<TasksDoc>, ApiError> {
         let params = super::query_pairs(req);
         let api = &app.config.api;
         let query = tasks::query(
@@ -111,7 +124,7 @@ impl TasksApi {
         app: Data<&Arc<App>>,
         req: &Request,
         task_id: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<TaskDoc>, ApiError> {
         let id = uuid::Uuid::parse_str(&task_id)
             .map_err(|_| RequestError::NotATaskId(task_id.0.clone()))?;
         let found = tasks::show(app.0, context(req), id).await?;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use poem::web::Data;
 
 use poem::Request;
-use poem_openapi::types::Any;
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::{Value, json};
 
@@ -19,7 +18,7 @@ pub struct VersionsApi;
 pub enum VersionsResponse {
     /// The API versions this server speaks.
     #[oai(status = 300)]
-    MultipleChoices(JsonDoc<Any<Value>>),
+    MultipleChoices(JsonDoc<super::view::VersionsDoc>),
 }
 
 /// Minor versions, newest first, with whether each is advertised here.
@@ -112,7 +111,11 @@ impl VersionsApi {
         method = "get",
         operation_id = "listVersionsExplicit"
     )]
-    async fn versions(&self, app: Data<&Arc<App>>, req: &Request) -> JsonDoc<Any<Value>> {
+    async fn versions(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+    ) -> JsonDoc<super::view::VersionsDoc> {
         JsonDoc::new(document(app.0, req))
     }
 }

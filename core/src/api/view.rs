@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde_json::{Map, Value, json};
 
+use super::documented::{ContainerFormat, DiskFormat, ImageStatus, ImageVisibility, TaskStatus};
 use crate::domain::Image;
 
 pub fn timestamp(t: &DateTime<Utc>) -> String {
@@ -55,35 +56,55 @@ pub fn image(img: &Image) -> Value {
     Value::Object(v)
 }
 
-/// An image. Keys not listed here are extra properties with string values.
+/// An image. Keys not listed here are extra properties with string values; an attribute
+/// that is not set is `null`.
 #[derive(Debug, Object)]
 #[oai(rename = "Image")]
 pub struct ImageDoc {
     pub id: uuid::Uuid,
+    #[oai(nullable)]
     pub name: Option<String>,
-    /// queued, saving, uploading, importing, active, killed, pending_delete, deactivated or deleted.
-    pub status: String,
-    /// public, private, shared or community.
-    pub visibility: String,
+    pub status: ImageStatus,
+    pub visibility: ImageVisibility,
+    /// A protected image cannot be deleted.
     pub protected: bool,
+    /// Hidden images are left out of lists unless `os_hidden=true` is asked for.
     pub os_hidden: bool,
     /// md5 of the data, hex.
+    #[oai(nullable)]
     pub checksum: Option<String>,
+    /// The algorithm of `os_hash_value` (`sha512` by default).
+    #[oai(nullable)]
     pub os_hash_algo: Option<String>,
+    /// The secure hash of the data, hex.
+    #[oai(nullable)]
     pub os_hash_value: Option<String>,
+    /// The owning project's id.
+    #[oai(nullable)]
     pub owner: Option<String>,
+    /// Size of the data in bytes.
+    #[oai(nullable)]
     pub size: Option<i64>,
+    /// Size of the virtual disk in bytes, when the format tells it.
+    #[oai(nullable)]
     pub virtual_size: Option<i64>,
+    #[oai(nullable)]
     pub container_format: Option<String>,
+    #[oai(nullable)]
     pub disk_format: Option<String>,
+    /// Disk space needed to boot the image, in GiB.
     pub min_disk: i64,
+    /// RAM needed to boot the image, in MiB.
     pub min_ram: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub tags: Vec<String>,
+    /// This image's path.
     #[oai(rename = "self")]
     pub self_: String,
+    /// The path of this image's data.
     pub file: String,
+    /// The path of the image schema.
     pub schema: String,
     /// Stores holding the data, comma-separated.
     pub stores: Option<String>,
@@ -91,19 +112,25 @@ pub struct ImageDoc {
     pub properties: BTreeMap<String, String>,
 }
 
-/// A new image. Every key is optional; unknown keys become extra properties.
+/// A new image. Every key is optional; unknown keys become extra properties (strings).
 #[derive(Debug, Object)]
 #[oai(rename = "ImageCreate")]
 pub struct ImageCreateDoc {
+    /// The id to give the image; a new UUID when absent.
     pub id: Option<uuid::Uuid>,
+    #[oai(nullable)]
     pub name: Option<String>,
-    pub visibility: Option<String>,
+    pub visibility: Option<ImageVisibility>,
     pub protected: Option<bool>,
     pub os_hidden: Option<bool>,
+    /// The owning project (administrators only); the caller's project when absent.
+    #[oai(nullable)]
     pub owner: Option<String>,
-    pub container_format: Option<String>,
-    pub disk_format: Option<String>,
+    pub container_format: Option<ContainerFormat>,
+    pub disk_format: Option<DiskFormat>,
+    #[oai(validator(minimum(value = "0")))]
     pub min_disk: Option<i64>,
+    #[oai(validator(minimum(value = "0")))]
     pub min_ram: Option<i64>,
     pub tags: Option<Vec<String>>,
     #[oai(flatten)]
@@ -126,9 +153,168 @@ pub struct ImagesDoc {
 #[derive(Debug, Object)]
 #[oai(rename = "ImagePatchOp")]
 pub struct PatchOpDoc {
-    /// add, replace or remove.
-    pub op: String,
+    pub op: PatchOp,
     /// A JSON pointer to a top-level attribute, e.g. `/name`.
     pub path: String,
-    pub value: Option<serde_json::Value>,
+    /// The new value (`add` and `replace`).
+    pub value: Option<poem_openapi::types::Any<serde_json::Value>>,
+}
+
+/// A JSON-patch operation's verb.
+#[derive(Debug, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum PatchOp {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// A task, as the tasks API shows it (lists leave out `input`, `result` and `message`).
+#[derive(Debug, Object)]
+#[oai(rename = "Task")]
+pub struct TaskDoc {
+    pub id: uuid::Uuid,
+    /// `import` (tasks API), `api_image_import` or `location_import`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub status: TaskStatus,
+    #[oai(nullable)]
+    pub owner: Option<String>,
+    /// What the task was asked to do (an object).
+    pub input: Option<poem_openapi::types::Any<Value>>,
+    /// What it made (an object), once it succeeded.
+    #[oai(nullable)]
+    pub result: Option<poem_openapi::types::Any<Value>>,
+    pub message: Option<String>,
+    /// The image the task works on.
+    #[oai(nullable)]
+    pub image_id: Option<uuid::Uuid>,
+    #[oai(nullable)]
+    pub request_id: Option<String>,
+    #[oai(nullable)]
+    pub user_id: Option<String>,
+    /// When a finished task is purged.
+    #[oai(nullable)]
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[oai(rename = "self")]
+    pub self_: String,
+    pub schema: String,
+}
+
+/// One page of tasks.
+#[derive(Debug, Object)]
+#[oai(rename = "Tasks")]
+pub struct TasksDoc {
+    pub tasks: Vec<TaskDoc>,
+    /// The first page of this query.
+    pub first: String,
+    /// The next page, when this one was full.
+    pub next: Option<String>,
+    pub schema: String,
+}
+
+/// A task as an image's task list shows it: the stored row, times in ISO 8601 without a
+/// zone (UTC), and no links.
+#[derive(Debug, Object)]
+#[oai(rename = "ImageTask")]
+pub struct ImageTaskDoc {
+    pub id: uuid::Uuid,
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub status: TaskStatus,
+    #[oai(nullable)]
+    pub owner: Option<String>,
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, UTC.
+    #[oai(nullable)]
+    pub expires_at: Option<String>,
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, UTC.
+    pub created_at: String,
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, UTC.
+    pub updated_at: String,
+    /// Always null.
+    #[oai(nullable)]
+    pub deleted_at: Option<String>,
+    /// Always false.
+    pub deleted: bool,
+    #[oai(nullable)]
+    pub image_id: Option<uuid::Uuid>,
+    #[oai(nullable)]
+    pub request_id: Option<String>,
+    #[oai(nullable)]
+    pub user_id: Option<String>,
+    pub input: BTreeMap<String, poem_openapi::types::Any<Value>>,
+    #[oai(nullable)]
+    pub result: Option<BTreeMap<String, poem_openapi::types::Any<Value>>>,
+    pub message: String,
+}
+
+/// The tasks that worked on an image.
+#[derive(Debug, Object)]
+#[oai(rename = "ImageTasks")]
+pub struct ImageTasksDoc {
+    pub tasks: Vec<ImageTaskDoc>,
+}
+
+/// One quota's limit and use.
+#[derive(Debug, Object)]
+#[oai(rename = "QuotaUsage")]
+pub struct QuotaUsageDoc {
+    /// The limit; -1 when unlimited.
+    pub limit: i64,
+    pub usage: i64,
+}
+
+/// The caller's project's quota usage, keyed by resource (`image_size_total`,
+/// `image_count_total`, `image_stage_total`, `image_count_uploading`).
+#[derive(Debug, Object)]
+#[oai(rename = "Usage")]
+pub struct UsageDoc {
+    pub usage: BTreeMap<String, QuotaUsageDoc>,
+}
+
+/// The import methods this site offers.
+#[derive(Debug, Object)]
+#[oai(rename = "ImportMethods")]
+pub struct ImportMethodsDoc {
+    #[oai(rename = "import-methods")]
+    pub import_methods: ImportMethodsValueDoc,
+}
+
+/// The list of methods, as a discovery value.
+#[derive(Debug, Object)]
+#[oai(rename = "ImportMethodsValue")]
+pub struct ImportMethodsValueDoc {
+    pub description: String,
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// `glance-direct`, `web-download`, `copy-image`, `glance-download`.
+    pub value: Vec<String>,
+}
+
+/// The API versions this server speaks.
+#[derive(Debug, Object)]
+#[oai(rename = "Versions")]
+pub struct VersionsDoc {
+    pub versions: Vec<VersionDoc>,
+}
+
+/// One API version.
+#[derive(Debug, Object)]
+#[oai(rename = "Version")]
+pub struct VersionDoc {
+    /// `v2.N`.
+    pub id: String,
+    /// `CURRENT`, `SUPPORTED` or `EXPERIMENTAL`.
+    pub status: String,
+    pub links: Vec<LinkDoc>,
+}
+
+/// A link.
+#[derive(Debug, Object)]
+#[oai(rename = "Link")]
+pub struct LinkDoc {
+    pub rel: String,
+    pub href: String,
 }

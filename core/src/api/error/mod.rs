@@ -8,9 +8,9 @@
 use glint_sdk::ErrorKind;
 use poem::http::{HeaderName, HeaderValue, StatusCode, header};
 use poem::{Response, error::ResponseError};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::{ApiResponse, Object, types::Type};
+use poem_openapi::Object;
 
+mod declared;
 mod request;
 mod service;
 
@@ -317,47 +317,6 @@ impl ResponseError for ApiError {
 /// `Retry-After` of a 503 for an unreachable database: about the time a restarting PostgreSQL
 /// or MariaDB needs, and twice the pool's default wait for a connection.
 const DB_RETRY_AFTER_SECS: &str = "5";
-
-/// Every status an operation may answer with, declared once for the spec.
-const DECLARED: &[(u16, &str)] = &[
-    (400, "Malformed request: bad JSON, bad parameter or value."),
-    (401, "Authentication is required or failed."),
-    (
-        403,
-        "Forbidden by policy, or the attribute is read-only or reserved.",
-    ),
-    (404, "No such image, or not visible to the caller."),
-    (409, "Conflicts with the image's current state."),
-    (410, "The image was deleted during the operation."),
-    (413, "A size or quota limit was exceeded."),
-    (415, "Unsupported media type."),
-    (416, "Requested range not satisfiable."),
-    (503, "A store is unavailable."),
-];
-
-impl ApiResponse for ApiError {
-    fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: DECLARED
-                .iter()
-                .map(|(status, description)| MetaResponse {
-                    description,
-                    status: Some(*status),
-                    status_range: None,
-                    content: vec![MetaMediaType {
-                        content_type: "application/json",
-                        schema: ErrorBody::schema_ref(),
-                    }],
-                    headers: vec![],
-                })
-                .collect(),
-        }
-    }
-
-    fn register(registry: &mut Registry) {
-        ErrorBody::register(registry);
-    }
-}
 
 impl From<BadImportRequest> for ApiError {
     fn from(e: BadImportRequest) -> Self {

@@ -2,6 +2,7 @@
 //! resource, thin handlers over `service::metadefs`, and how metadefs look
 //! on the wire. Unset optional fields are left out, as Glance leaves them.
 
+pub mod docs;
 pub mod namespaces;
 pub mod objects;
 pub mod properties;
@@ -24,12 +25,12 @@ use crate::domain::metadefs::{
     ResourceType, Tag,
 };
 
-/// A created metadef, answered with 201.
+/// A created metadef, answered with 201, documented as `D`.
 #[derive(ApiResponse)]
-pub enum Created {
+pub enum Created<D: poem_openapi::types::Type + Send> {
     /// The new resource.
     #[oai(status = 201)]
-    Created(JsonDoc<poem_openapi::types::Any<Value>>),
+    Created(JsonDoc<D>),
 }
 
 #[derive(ApiResponse)]

@@ -5,19 +5,21 @@ use std::sync::Arc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::types::Any;
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::{Value, json};
 
+use super::docs::{NamespaceCreateDoc, NamespaceDoc, NamespacesDoc};
 use super::{NoContent, document, document_as_written, namespace, namespace_href, paging};
 use crate::api::body::{JsonBody, JsonDoc};
+use crate::api::documented::{
+    Lenient, NamespaceSortKey, NamespaceVisibility as NamespaceVisibilityDoc, SortDir,
+};
 use crate::api::error::{ApiError, RequestError};
 use crate::api::list_params::QueryError;
 use crate::api::{ApiTags, context};
 use crate::api::{link, query_pairs};
 use crate::app::App;
 use crate::domain::metadefs::{NamespaceQuery, NamespaceVisibility};
-use crate::service::metadefs::MetadefContent;
 use crate::service::metadefs::namespaces;
 
 pub struct NamespacesApi;
@@ -27,10 +29,11 @@ pub enum NamespaceCreated {
     /// The new namespace, with what the request embedded.
     #[oai(status = 201)]
     Created(
-        JsonDoc<Any<Value>>,
-        /// `/v2/metadefs/namespaces/{namespace}`
+        JsonDoc<NamespaceDoc>,
+        /// `/v2/metadefs/namespaces/{namespace}`; absent when the name cannot be written in a
+        /// header (a control character).
         #[oai(header = "Location")]
-        String,
+        Option<String>,
     ),
 }
 
@@ -47,12 +50,12 @@ impl NamespacesApi {
         &self,
         app: Data<&Arc<App>>,
         req: &Request,
-        body: JsonBody<Any<Value>>,
+        body: JsonBody<NamespaceCreateDoc>,
     ) -> Result<NamespaceCreated, ApiError> {
         let doc = namespaces::create(app.0, context(req), &body.value).await?;
         Ok(NamespaceCreated::Created(
             JsonDoc::new(document_as_written(&doc, &body.value)),
-            namespace_href(&doc.namespace.namespace),
+            Some(namespace_href(&doc.namespace.namespace)),
         ))
     }
 
@@ -69,23 +72,23 @@ impl NamespacesApi {
         req: &Request,
         /// Page size (default 25, at most 1000).
         #[oai(name = "limit")]
-        _limit: Query<Option<String>>,
+        _limit: Query<Option<Lenient<u32>>>,
         /// Name of the last namespace of the previous page.
         #[oai(name = "marker")]
         _marker: Query<Option<String>>,
         /// `namespace`, `created_at` (default) or `updated_at`.
         #[oai(name = "sort_key")]
-        _sort_key: Query<Option<String>>,
+        _sort_key: Query<Option<Lenient<NamespaceSortKey>>>,
         /// `asc` or `desc` (default).
         #[oai(name = "sort_dir")]
-        _sort_dir: Query<Option<String>>,
+        _sort_dir: Query<Option<Lenient<SortDir>>>,
         /// `public` or `private`.
         #[oai(name = "visibility")]
-        _visibility: Query<Option<String>>,
+        _visibility: Query<Option<Lenient<NamespaceVisibilityDoc>>>,
         /// Comma-separated resource-type names; a namespace associated with any matches.
         #[oai(name = "resource_types")]
         _resource_types: Query<Option<String>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<NamespacesDoc>, ApiError> {
         let ctx = context(req);
         let pairs = query_pairs(req);
         let get = |key: &str| {
@@ -153,7 +156,7 @@ impl NamespacesApi {
         namespace: Path<String>,
         /// Prefix property names with this resource type's association prefix.
         resource_type: Query<Option<String>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<NamespaceDoc>, ApiError> {
         let doc =
             namespaces::show(app.0, context(req), &namespace, resource_type.as_deref()).await?;
         Ok(JsonDoc::new(document(&doc)))
@@ -170,8 +173,8 @@ impl NamespacesApi {
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        body: JsonBody<NamespaceCreateDoc>,
+    ) -> Result<JsonDoc<NamespaceDoc>, ApiError> {
         let saved = namespaces::update(app.0, context(req), &namespace, &body.value).await?;
         Ok(JsonDoc::new(Value::Object(super::namespace(&saved))))
     }
@@ -189,56 +192,6 @@ impl NamespacesApi {
         namespace: Path<String>,
     ) -> Result<NoContent, ApiError> {
         namespaces::delete(app.0, context(req), &namespace).await?;
-        Ok(NoContent::NoContent)
-    }
-
-    /// Delete every object of a namespace.
-    #[oai(
-        path = "/v2/metadefs/namespaces/:namespace/objects",
-        method = "delete",
-        operation_id = "deleteMetadefObjects"
-    )]
-    async fn delete_objects(
-        &self,
-        app: Data<&Arc<App>>,
-        req: &Request,
-        namespace: Path<String>,
-    ) -> Result<NoContent, ApiError> {
-        namespaces::delete_content(app.0, context(req), &namespace, MetadefContent::Objects)
-            .await?;
-        Ok(NoContent::NoContent)
-    }
-
-    /// Delete every property of a namespace.
-    #[oai(
-        path = "/v2/metadefs/namespaces/:namespace/properties",
-        method = "delete",
-        operation_id = "deleteMetadefProperties"
-    )]
-    async fn delete_properties(
-        &self,
-        app: Data<&Arc<App>>,
-        req: &Request,
-        namespace: Path<String>,
-    ) -> Result<NoContent, ApiError> {
-        namespaces::delete_content(app.0, context(req), &namespace, MetadefContent::Properties)
-            .await?;
-        Ok(NoContent::NoContent)
-    }
-
-    /// Delete every tag of a namespace.
-    #[oai(
-        path = "/v2/metadefs/namespaces/:namespace/tags",
-        method = "delete",
-        operation_id = "deleteMetadefTags"
-    )]
-    async fn delete_tags(
-        &self,
-        app: Data<&Arc<App>>,
-        req: &Request,
-        namespace: Path<String>,
-    ) -> Result<NoContent, ApiError> {
-        namespaces::delete_content(app.0, context(req), &namespace, MetadefContent::Tags).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -6,9 +6,9 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
-use poem_openapi::types::Any;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::docs::{ObjectCreateDoc, ObjectDoc, ObjectsDoc};
 use super::{Created, NoContent, object, object_as_written};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
@@ -21,6 +21,28 @@ pub struct ObjectsApi;
 
 #[OpenApi(tag = "ApiTags::Metadefs")]
 impl ObjectsApi {
+    /// Delete every object of a namespace.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/objects",
+        method = "delete",
+        operation_id = "deleteMetadefObjects"
+    )]
+    async fn delete_objects(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        crate::service::metadefs::namespaces::delete_content(
+            app.0,
+            context(req),
+            &namespace,
+            crate::service::metadefs::MetadefContent::Objects,
+        )
+        .await?;
+        Ok(NoContent::NoContent)
+    }
+
     /// Create an object in a namespace.
     #[oai(
         path = "/v2/metadefs/namespaces/:namespace/objects",
@@ -32,8 +54,8 @@ impl ObjectsApi {
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<Created, ApiError> {
+        body: JsonBody<ObjectCreateDoc>,
+    ) -> Result<Created<ObjectDoc>, ApiError> {
         let created =
             content::create::<MetadefObject>(app.0, context(req), &namespace, &body.value).await?;
         Ok(Created::Created(JsonDoc::new(object_as_written(
@@ -54,7 +76,7 @@ impl ObjectsApi {
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<ObjectsDoc>, ApiError> {
         let found = content::list::<MetadefObject>(app.0, context(req), &namespace).await?;
         Ok(JsonDoc::new(json!({
             "objects": found.iter().map(|o| object(&namespace, o)).collect::<Vec<_>>(),
@@ -75,7 +97,7 @@ impl ObjectsApi {
         req: &Request,
         namespace: Path<String>,
         object_name: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<ObjectDoc>, ApiError> {
         let found =
             content::show::<MetadefObject>(app.0, context(req), &namespace, &object_name).await?;
         Ok(JsonDoc::new(object(&namespace, &found)))
@@ -93,8 +115,8 @@ impl ObjectsApi {
         req: &Request,
         namespace: Path<String>,
         object_name: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        body: JsonBody<ObjectCreateDoc>,
+    ) -> Result<JsonDoc<ObjectDoc>, ApiError> {
         let saved = content::update::<MetadefObject>(
             app.0,
             context(req),

@@ -6,9 +6,9 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::types::Any;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::docs::{PropertiesDoc, PropertyDoc};
 use super::{Created, NoContent, properties as by_name, property};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
@@ -21,6 +21,28 @@ pub struct PropertiesApi;
 
 #[OpenApi(tag = "ApiTags::Metadefs")]
 impl PropertiesApi {
+    /// Delete every property of a namespace.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/properties",
+        method = "delete",
+        operation_id = "deleteMetadefProperties"
+    )]
+    async fn delete_properties(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        crate::service::metadefs::namespaces::delete_content(
+            app.0,
+            context(req),
+            &namespace,
+            crate::service::metadefs::MetadefContent::Properties,
+        )
+        .await?;
+        Ok(NoContent::NoContent)
+    }
+
     /// Create a property in a namespace.
     #[oai(
         path = "/v2/metadefs/namespaces/:namespace/properties",
@@ -32,8 +54,8 @@ impl PropertiesApi {
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<Created, ApiError> {
+        body: JsonBody<PropertyDoc>,
+    ) -> Result<Created<PropertyDoc>, ApiError> {
         let created =
             content::create::<Property>(app.0, context(req), &namespace, &body.value).await?;
         Ok(Created::Created(JsonDoc::new(property(&created))))
@@ -43,14 +65,14 @@ impl PropertiesApi {
     #[oai(
         path = "/v2/metadefs/namespaces/:namespace/properties",
         method = "get",
-        operation_id = "listMetadefPropertys"
+        operation_id = "listMetadefProperties"
     )]
     async fn list(
         &self,
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<PropertiesDoc>, ApiError> {
         let found = content::list::<Property>(app.0, context(req), &namespace).await?;
         // Keyed by name, without repeating it inside (only a single property shows `name`).
         Ok(JsonDoc::new(json!({ "properties": by_name(&found) })))
@@ -71,7 +93,7 @@ impl PropertiesApi {
         /// A resource type the namespace is associated with: `property_name` then carries
         /// that association's prefix, which is removed before the lookup.
         resource_type: Query<Option<String>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<PropertyDoc>, ApiError> {
         let found = match resource_type.0.as_deref().filter(|t| !t.is_empty()) {
             Some(resource_type) => {
                 resource_types::show_prefixed_property(
@@ -102,8 +124,8 @@ impl PropertiesApi {
         req: &Request,
         namespace: Path<String>,
         property_name: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        body: JsonBody<PropertyDoc>,
+    ) -> Result<JsonDoc<PropertyDoc>, ApiError> {
         let saved = content::update::<Property>(
             app.0,
             context(req),

@@ -6,9 +6,9 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
-use poem_openapi::types::Any;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::docs::{AssociationCreateDoc, AssociationDoc, AssociationsDoc, ResourceTypesDoc};
 use super::{Created, NoContent, association, associations, resource_type};
 use crate::api::body::{JsonBody, JsonDoc};
 use crate::api::error::ApiError;
@@ -30,7 +30,7 @@ impl ResourceTypesApi {
         &self,
         app: Data<&Arc<App>>,
         req: &Request,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<ResourceTypesDoc>, ApiError> {
         let found = resource_types::list(app.0, context(req)).await?;
         Ok(JsonDoc::new(json!({
             "resource_types": found.iter().map(resource_type).collect::<Vec<_>>(),
@@ -48,7 +48,7 @@ impl ResourceTypesApi {
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<AssociationsDoc>, ApiError> {
         let found = resource_types::list_associations(app.0, context(req), &namespace).await?;
         Ok(JsonDoc::new(
             json!({ "resource_type_associations": associations(&found) }),
@@ -66,8 +66,8 @@ impl ResourceTypesApi {
         app: Data<&Arc<App>>,
         req: &Request,
         namespace: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<Created, ApiError> {
+        body: JsonBody<AssociationCreateDoc>,
+    ) -> Result<Created<AssociationDoc>, ApiError> {
         let created =
             resource_types::associate(app.0, context(req), &namespace, &body.value).await?;
         Ok(Created::Created(JsonDoc::new(association(&created))))

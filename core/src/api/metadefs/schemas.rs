@@ -2,9 +2,9 @@
 
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
-use poem_openapi::types::Any;
 use serde_json::{Value, json};
 
+use super::docs::JsonSchemaDoc;
 use crate::api::ApiTags;
 use crate::api::body::JsonDoc;
 use crate::api::error::{ApiError, RequestError};
@@ -21,7 +21,7 @@ impl MetadefSchemasApi {
         method = "get",
         operation_id = "showMetadefSchema"
     )]
-    async fn show(&self, name: Path<String>) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    async fn show(&self, name: Path<String>) -> Result<JsonDoc<JsonSchemaDoc>, ApiError> {
         schema(&name)
             .map(JsonDoc::new)
             .ok_or_else(|| RequestError::NoSuchResource.into())

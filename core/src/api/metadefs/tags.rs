@@ -6,11 +6,12 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::types::Any;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::docs::{TagDoc, TagNameDoc, TagsDoc};
 use super::{Created, NoContent, paging, tag, tag_names};
 use crate::api::body::{JsonBody, JsonDoc};
+use crate::api::documented::{Lenient, SortDir, TagSortKey};
 use crate::api::error::ApiError;
 use crate::api::query_pairs;
 use crate::api::{ApiTags, context};
@@ -33,6 +34,28 @@ fn truthy(value: Option<&str>) -> bool {
 
 #[OpenApi(tag = "ApiTags::Metadefs")]
 impl TagsApi {
+    /// Delete every tag of a namespace.
+    #[oai(
+        path = "/v2/metadefs/namespaces/:namespace/tags",
+        method = "delete",
+        operation_id = "deleteMetadefTags"
+    )]
+    async fn delete_tags(
+        &self,
+        app: Data<&Arc<App>>,
+        req: &Request,
+        namespace: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        crate::service::metadefs::namespaces::delete_content(
+            app.0,
+            context(req),
+            &namespace,
+            crate::service::metadefs::MetadefContent::Tags,
+        )
+        .await?;
+        Ok(NoContent::NoContent)
+    }
+
     /// Create tags from `{"tags": [{"name": ...}]}`: they replace the
     /// namespace's tags, or are added to them with `X-Openstack-Append: true`.
     #[oai(
@@ -48,8 +71,8 @@ impl TagsApi {
         /// `true` to keep the existing tags.
         #[oai(name = "X-Openstack-Append")]
         append: Header<Option<String>>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<Created, ApiError> {
+        body: JsonBody<TagsDoc>,
+    ) -> Result<Created<TagsDoc>, ApiError> {
         let append = truthy(append.as_deref());
         let created =
             tags::create_many(app.0, context(req), &namespace, &body.value, append).await?;
@@ -72,17 +95,17 @@ impl TagsApi {
         namespace: Path<String>,
         /// Page size (default 25, at most 1000).
         #[oai(name = "limit")]
-        _limit: Query<Option<String>>,
+        _limit: Query<Option<Lenient<u32>>>,
         /// Name of the last tag of the previous page.
         #[oai(name = "marker")]
         _marker: Query<Option<String>>,
         /// `name`, `created_at` (default) or `updated_at`.
         #[oai(name = "sort_key")]
-        _sort_key: Query<Option<String>>,
+        _sort_key: Query<Option<Lenient<TagSortKey>>>,
         /// `asc` or `desc` (default).
         #[oai(name = "sort_dir")]
-        _sort_dir: Query<Option<String>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        _sort_dir: Query<Option<Lenient<SortDir>>>,
+    ) -> Result<JsonDoc<TagsDoc>, ApiError> {
         let page = paging(&query_pairs(req), "name", &app.config.api)?;
         let query = TagQuery {
             sort_key: page.sort_key,
@@ -113,7 +136,7 @@ impl TagsApi {
         req: &Request,
         namespace: Path<String>,
         tag_name: Path<String>,
-    ) -> Result<Created, ApiError> {
+    ) -> Result<Created<TagDoc>, ApiError> {
         let created = tags::create(app.0, context(req), &namespace, &tag_name).await?;
         Ok(Created::Created(JsonDoc::new(tag(&created))))
     }
@@ -130,7 +153,7 @@ impl TagsApi {
         req: &Request,
         namespace: Path<String>,
         tag_name: Path<String>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+    ) -> Result<JsonDoc<TagDoc>, ApiError> {
         let found = content::show::<Tag>(app.0, context(req), &namespace, &tag_name).await?;
         Ok(JsonDoc::new(tag(&found)))
     }
@@ -147,8 +170,8 @@ impl TagsApi {
         req: &Request,
         namespace: Path<String>,
         tag_name: Path<String>,
-        body: JsonBody<Any<Value>>,
-    ) -> Result<JsonDoc<Any<Value>>, ApiError> {
+        body: JsonBody<TagNameDoc>,
+    ) -> Result<JsonDoc<TagDoc>, ApiError> {
         let saved =
             content::update::<Tag>(app.0, context(req), &namespace, &tag_name, &body.value).await?;
         Ok(JsonDoc::new(tag(&saved)))
