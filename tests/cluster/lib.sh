@@ -21,9 +21,17 @@ DB_LB_PORT="${CLUSTER_DB_LB_PORT:-13300}"
 STATS_PORT="${CLUSTER_STATS_PORT:-19290}"
 # Glint node i: API port GLINT_BASE_PORT+i, metrics GLINT_BASE_PORT+10+i.
 GLINT_BASE_PORT="${GLINT_BASE_PORT:-19300}"
-# "swift" (the shared default Swift of backends/swift-up.sh) or "file" (one
-# directory every node writes, as a shared filesystem would be).
+# "swift" (a tempauth Swift of backends/swift-up.sh: by default the one the
+# swift store's own tests use, on its own state and ports, never the default
+# Swift that the Keystone tests run in Keystone mode) or "file" (one directory
+# every node writes, as a shared filesystem would be).
 CLUSTER_STORE="${CLUSTER_STORE:-swift}"
+SWIFT_ENV=(
+  "SWIFT_STATE=${CLUSTER_SWIFT_STATE:-/tmp/glance-backends/swift-glint-tempauth}"
+  "SWIFT_PROXY_PORT=${CLUSTER_SWIFT_PROXY_PORT:-8090}"
+  "SWIFT_BASE_PORT=${CLUSTER_SWIFT_BASE_PORT:-6210}"
+  "SWIFT_MEMCACHE_PORT=${CLUSTER_SWIFT_MEMCACHE_PORT:-11213}"
+)
 # Seconds a dead node's leases live: the time before a live node recovers
 # its uploads and takes over its jobs.
 CLUSTER_LEASE_SECS="${CLUSTER_LEASE_SECS:-6}"
@@ -204,11 +212,11 @@ store_setup() {
   case "$CLUSTER_STORE" in
     swift)
       if [ ! -s "$STATE/swift.env" ]; then
-        bash "$SHARED/backends/swift-up.sh" >"$STATE/swift.env.tmp" || die "swift-up.sh failed"
+        env "${SWIFT_ENV[@]}" bash "$SHARED/backends/swift-up.sh" >"$STATE/swift.env.tmp" || die "swift-up.sh failed"
         mv "$STATE/swift.env.tmp" "$STATE/swift.env"
       else
         # Started by someone else, or stopped since: make sure it runs.
-        bash "$SHARED/backends/swift-up.sh" >"$STATE/swift.env" || die "swift-up.sh failed"
+        env "${SWIFT_ENV[@]}" bash "$SHARED/backends/swift-up.sh" >"$STATE/swift.env" || die "swift-up.sh failed"
       fi
       ;;
     file) mkdir -p "$STATE/images" ;;
