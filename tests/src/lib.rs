@@ -135,6 +135,23 @@ impl Glint {
         self.child.id()
     }
 
+    /// Every notification waiting in the outbox of this server's SQLite database, in the
+    /// order written.
+    pub async fn outbox(&self) -> Vec<Value> {
+        let path = self.data_dir.path().join("glint.db");
+        let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open the outbox");
+        let rows = db
+            .next_notifications(10_000)
+            .await
+            .expect("read the outbox");
+        db.close().await;
+        rows.iter()
+            .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }

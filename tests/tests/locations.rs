@@ -289,22 +289,6 @@ async fn urls_outside_the_filter_or_the_stores_are_refused() {
     );
 }
 
-/// Every message waiting in the outbox of `g`'s database, in the order written.
-async fn outbox(g: &Glint) -> Vec<Value> {
-    let path = g.data_dir.path().join("glint.db");
-    let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open the outbox");
-    let rows = db
-        .next_notifications(10_000)
-        .await
-        .expect("read the outbox");
-    db.close().await;
-    rows.iter()
-        .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
-        .collect()
-}
-
 #[tokio::test]
 async fn an_added_location_is_an_image_update_and_a_location_import_task_in_the_notifications() {
     // Nothing listens on this port: every event waits in the outbox, where the test reads it.
@@ -331,7 +315,7 @@ async fn an_added_location_is_an_image_update_and_a_location_import_task_in_the_
     let task_id = tasks["tasks"][0]["id"].as_str().expect("a task").to_owned();
     let deadline = Instant::now() + Duration::from_secs(20);
     let (of_image, of_task) = loop {
-        let got = outbox(&g).await;
+        let got = g.outbox().await;
         let of = |wanted: &str| -> Vec<Value> {
             got.iter()
                 .filter(|m| m["payload"]["id"] == wanted)

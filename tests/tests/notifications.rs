@@ -600,22 +600,6 @@ async fn a_stopped_broker_neither_fails_nor_slows_requests_and_loses_nothing() {
     assert_eq!(tail, during);
 }
 
-/// Every message waiting in the outbox of `g`'s database.
-async fn outbox(g: &Glint) -> Vec<Value> {
-    let path = g.data_dir.path().join("glint.db");
-    let db = glint_core::db::Database::open(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open the outbox");
-    let rows = db
-        .next_notifications(10_000)
-        .await
-        .expect("read the outbox");
-    db.close().await;
-    rows.iter()
-        .map(|n| serde_json::from_str(&n.message).expect("a JSON message"))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
     // Nothing listens on this port: the broker is down for the whole test.
@@ -633,7 +617,7 @@ async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
 
     let img = g.create(json!({"name": "kept"})).await;
     let id = img["id"].as_str().unwrap().to_owned();
-    assert_eq!(events(&outbox(&g).await, &id), ["image.create"]);
+    assert_eq!(events(&g.outbox().await, &id), ["image.create"]);
 
     let patched = send(g.patch(
         &format!("/v2/images/{id}"),
@@ -641,7 +625,7 @@ async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
     ))
     .await;
     assert_eq!(patched, StatusCode::OK);
-    let got = outbox(&g).await;
+    let got = g.outbox().await;
     assert_eq!(events(&got, &id), ["image.create", "image.update"]);
     assert_eq!(got.last().unwrap()["payload"]["name"], "renamed");
 
@@ -652,12 +636,12 @@ async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
     ))
     .await;
     assert_eq!(refused, StatusCode::FORBIDDEN);
-    assert_eq!(events(&outbox(&g).await, &id).len(), 2);
+    assert_eq!(events(&g.outbox().await, &id).len(), 2);
 
     // Tags change the image: Glance saves it, an image.update with its tags.
     let put = send(g.put(&format!("/v2/images/{id}/tags/blue"))).await;
     assert_eq!(put, StatusCode::NO_CONTENT);
-    let got = outbox(&g).await;
+    let got = g.outbox().await;
     let tagged = got.last().unwrap();
     assert_eq!(tagged["event_type"], "image.update");
     assert_eq!(tagged["payload"]["tags"], json!(["blue"]));
@@ -670,7 +654,7 @@ async fn events_are_in_the_outbox_when_the_request_returns_with_no_broker() {
     assert_eq!(missing, StatusCode::NOT_FOUND);
     let removed = send(g.delete(&format!("/v2/images/{id}/tags/blue"))).await;
     assert_eq!(removed, StatusCode::NO_CONTENT);
-    let got = outbox(&g).await;
+    let got = g.outbox().await;
     assert_eq!(
         events(&got, &id),
         [
