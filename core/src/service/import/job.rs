@@ -323,9 +323,13 @@ impl Job {
             let location =
                 stores::copy_image_data(app, Some(&self.caller), &image, &from, store_id, signed)
                     .await?;
-            if let Err(e) =
-                locations::add(app, id, store_id, &location.url, location.metadata.clone()).await
-            {
+            // In turn with the other copies' read-modify-writes of the image, or one of
+            // them could write the locations back without this one.
+            let turn = recording.lock().await;
+            let added =
+                locations::add(app, id, store_id, &location.url, location.metadata.clone()).await;
+            drop(turn);
+            if let Err(e) = added {
                 let _ = store.delete(&location.url).await;
                 return Err(e);
             }
