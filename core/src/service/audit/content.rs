@@ -84,10 +84,8 @@ pub async fn check(
             };
             (outcome, found, read.bytes)
         }
-        Err(ReadError::Store(e)) if e.kind == ErrorKind::NotFound => {
-            ("missing", format!("nothing: {e}"), 0)
-        }
-        Err(ReadError::Store(e)) => ("unreadable", e.to_string(), 0),
+        Err(e) if e.kind == ErrorKind::NotFound => ("missing", format!("nothing: {e}"), 0),
+        Err(e) => ("unreadable", e.to_string(), 0),
     };
     crate::metrics::audit_read(bytes);
     ContentAudit {
@@ -111,25 +109,20 @@ struct Read {
     hash: String,
 }
 
-#[derive(Debug)]
-enum ReadError {
-    Store(glint_sdk::StoreError),
-}
-
 /// Reads the whole object, paced, and digests it as md5 and `algo`.
 async fn read_digests(
     store: &StoreHandle,
     url: &str,
     algo: &str,
     pace: Pace,
-) -> Result<Read, ReadError> {
+) -> Result<Read, glint_sdk::StoreError> {
     let digest = match algo {
         "sha1" => MessageDigest::sha1(),
         "sha256" => MessageDigest::sha256(),
         "md5" => MessageDigest::md5(),
         _ => MessageDigest::sha512(),
     };
-    let mut data = store.get(url, None).await.map_err(ReadError::Store)?.data;
+    let mut data = store.get(url, None).await?.data;
     // Each digest on its own thread, as an upload's: together they run at
     // the slower one's rate rather than at the sum of both.
     let md5 = Digester::start(MessageDigest::md5());
@@ -137,7 +130,7 @@ async fn read_digests(
     let started = Instant::now();
     let mut bytes = 0u64;
     while let Some(chunk) = data.next().await {
-        let chunk = chunk.map_err(ReadError::Store)?;
+        let chunk = chunk?;
         bytes += chunk.len() as u64;
         md5.update(&chunk).await;
         other.update(&chunk).await;
