@@ -200,9 +200,11 @@ EOF
 if ! pid_alive "$PIDF"; then
   claim_port "$PIDF" "$PORT"
   log "barbican: starting uWSGI on 127.0.0.1:$PORT"
-  # One process: SQLite takes one writer at a time.
+  # One process with one thread: SQLite takes one writer at a time, and
+  # Barbican's writes from concurrent threads fail with "database is locked"
+  # (seen as a 500 "Secret creation failure" when tests store secrets at once).
   start_bg "$PIDF" "$STATE/log/uwsgi.log" \
-    "$VENV/bin/uwsgi" --http-socket "127.0.0.1:$PORT" --master --processes 1 --threads 4 \
+    "$VENV/bin/uwsgi" --http-socket "127.0.0.1:$PORT" --master --processes 1 --threads 1 \
     --enable-threads --lazy-apps --die-on-term --need-app --buffer-size 65535 \
     --add-header "Connection: close" --pythonpath "$STATE/app" --module barbican_wsgi:application \
     --env PYTHONWARNINGS=ignore \
