@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use glint_blackbox::keystone::{demo_token, keystone_admin, start_glint};
-use glint_blackbox::{Glint, StatusCode, md5_hex, pattern};
+use glint_blackbox::{Glint, StatusCode, md5_hex, pattern, sha512_hex};
 use serde_json::{Value, json};
 
 /// What the test added to Keystone's catalog, removed at the end.
@@ -341,4 +341,163 @@ async fn scenario(remote: &Glint, local: &Glint, region: &str) {
         !local.log().contains(&demo) && !remote.log().contains(&demo),
         "tokens never reach the logs"
     );
+}
+
+/// `qemu-img <args>` in `dir`.
+fn qemu_img(args: &[&str], dir: &std::path::Path) {
+    let out = std::process::Command::new("qemu-img")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("qemu-img");
+    assert!(
+        out.status.success(),
+        "qemu-img {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Glance runs the import plugins on glance-download too: a qcow2 image of the remote
+/// region, imported where `image_conversion` is on, lands as raw with its record updated,
+/// while the remote image stays as it was.
+#[tokio::test]
+async fn glance_download_runs_the_import_plugins() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let mut raw = pattern(3 << 19, 43);
+    raw.resize(4 << 20, 0);
+    std::fs::write(dir.join("src.raw"), &raw).unwrap();
+    qemu_img(
+        &[
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "qcow2",
+            "src.raw",
+            "img.qcow2",
+        ],
+        dir,
+    );
+    qemu_img(
+        &[
+            "convert",
+            "-f",
+            "qcow2",
+            "-O",
+            "raw",
+            "img.qcow2",
+            "expected.raw",
+        ],
+        dir,
+    );
+    let qcow2 = std::fs::read(dir.join("img.qcow2")).unwrap();
+    let expected = std::fs::read(dir.join("expected.raw")).unwrap();
+    assert_ne!(qcow2, expected);
+
+    // Keystone shares a loaded machine with the other tests' servers: a token check
+    // may take longer than the default 10 s.
+    let patient = ("GLINT_AUTH__KEYSTONE__TIMEOUT_SECS", "60");
+    let remote = start_glint(&[patient]).await;
+    let port = remote.url.rsplit(':').next().unwrap().to_owned();
+    let ports = format!("[80, 443, {port}]");
+    let local = start_glint(&[
+        patient,
+        (
+            "GLINT_IMPORT__METHODS",
+            r#"["glance-direct", "web-download", "copy-image", "glance-download"]"#,
+        ),
+        ("GLINT_IMPORT_FILTERING__ALLOWED_HOSTS", r#"["127.0.0.1"]"#),
+        ("GLINT_IMPORT_FILTERING__ALLOWED_PORTS", &ports),
+        (
+            "GLINT_IMAGE_IMPORT_OPTS__IMAGE_IMPORT_PLUGINS",
+            r#"["image_conversion"]"#,
+        ),
+        ("GLINT_IMAGE_CONVERSION__OUTPUT_FORMAT", "raw"),
+    ])
+    .await;
+    let reg = register_remote(&remote.url).await;
+    let outcome = std::panic::AssertUnwindSafe(converted_on_arrival(
+        &remote,
+        &local,
+        &reg.region,
+        &qcow2,
+        &expected,
+    ))
+    .catch_unwind()
+    .await;
+    unregister(&reg).await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn converted_on_arrival(
+    remote: &Glint,
+    local: &Glint,
+    region: &str,
+    qcow2: &[u8],
+    expected: &[u8],
+) {
+    let demo = demo_token().await;
+    let remote_id = create(
+        remote,
+        &demo,
+        json!({"name": "remote-qcow2", "disk_format": "qcow2", "container_format": "bare"}),
+    )
+    .await;
+    let r = remote
+        .put(&format!("/v2/images/{remote_id}/file"))
+        .header("x-auth-token", &demo)
+        .header("content-type", "application/octet-stream")
+        .body(qcow2.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let id = create(
+        local,
+        &demo,
+        json!({"name": "local", "disk_format": "qcow2", "container_format": "bare"}),
+    )
+    .await;
+    let r = import(
+        local,
+        &demo,
+        &id,
+        json!({"name": "glance-download", "glance_image_id": remote_id, "glance_region": region}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let task = finished_task(local, &demo, &id).await;
+    assert_eq!(task["status"], "success", "{task}\n{}", local.log());
+
+    let image = show(local, &demo, &id).await;
+    assert_eq!(image["status"], "active", "{image}");
+    assert_eq!(image["disk_format"], "raw", "{image}");
+    assert_eq!(image["container_format"], "bare");
+    assert_eq!(image["size"], expected.len());
+    assert_eq!(image["virtual_size"], 4u64 << 20);
+    assert_eq!(image["checksum"], md5_hex(expected).as_str());
+    assert_eq!(image["os_hash_algo"], "sha512");
+    assert_eq!(image["os_hash_value"], sha512_hex(expected).as_str());
+    let r = local
+        .get(&format!("/v2/images/{id}/file"))
+        .header("x-auth-token", &demo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.bytes().await.unwrap().as_ref() == expected,
+        "the stored bytes are qemu-img's raw conversion"
+    );
+    assert!(staged(local).is_empty(), "staging is cleared");
+
+    // The remote image is untouched.
+    let remote_image = show(remote, &demo, &remote_id).await;
+    assert_eq!(remote_image["disk_format"], "qcow2");
+    assert_eq!(remote_image["size"], qcow2.len());
+    assert_eq!(remote_image["checksum"], md5_hex(qcow2).as_str());
 }
