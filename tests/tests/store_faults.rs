@@ -868,7 +868,8 @@ async fn a_paused_ceph_cluster_times_out_rbd_calls_with_503_and_the_store_comes_
     // The pool holds the two images under their ids and nothing else under an image's name.
     // (A write abandoned while the cluster was paused finishes in the driver's own thread once
     // the cluster serves again; its temporary image, named `.<id>.tmp-…`, is removed then, but
-    // not always: when the removal fails it stays, and the listing never shows it. Counted and
+    // not always: when the removal fails it stays, until the orphan audit finds it through the
+    // store's listing and the reaper removes it, as crash_leftovers.rs drills. Counted and
     // printed, not asserted.)
     let published = |names: Vec<String>| -> Vec<String> {
         names.into_iter().filter(|n| !n.starts_with('.')).collect()
