@@ -387,6 +387,12 @@ async fn outage_drill(server: PrivateServer, name: &str) {
         first_success.ended - ready,
     );
 
+    // The one form every outage drill prints (recovery: the database answers again).
+    eprintln!(
+        "{name}: fault→first 503: {:.2} s, recovery→first success: {:.2} s",
+        to_503.as_secs_f64(),
+        (first_success.ended - ready).as_secs_f64()
+    );
     eprintln!(
         "{name}: the interrupted upload's image left `saving` {requeued:.2?} after the database was ready"
     );

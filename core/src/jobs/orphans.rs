@@ -1,7 +1,8 @@
 //! Orphans in file stores: files the database can prove nobody needs.
 //!
-//! Store drivers have no listing operation, so this knows the layout of the
-//! one driver whose objects the host can see itself, `file`: `<datadir>/<image
+//! This predates store listings (ABI 1.3; the orphan audit uses them, and
+//! finds the temporary objects of dead writes too), and knows the layout of
+//! the one driver whose objects the host can see itself, `file`: `<datadir>/<image
 //! id>` for data and `.<image id>.tmp-…` for a write in progress. A file older
 //! than `orphan_grace_secs` goes when
 //! - it is a temporary file and its image is not being written (not

@@ -103,10 +103,16 @@ impl StoreDriver for FileDriver {
         _caller: Option<&RequestContext>,
         location: &str,
     ) -> Result<(), StoreError> {
-        let path = self.resolve(location)?;
+        let path = self.resolve_for_delete(location)?;
         let (root, fsync) = (self.root.clone(), self.fsync);
         runtime::spawn_blocking(move || {
             regular_file_size(&path)?;
+            if is_temporary(&path) && !writer::is_abandoned(&path) {
+                return Err(StoreError::new(
+                    ErrorKind::InUse,
+                    format!("{} is being written; it was not deleted", path.display()),
+                ));
+            }
             fs::remove_file(&path).map_err(|err| parse_error(err, path.display()))?;
             if fsync {
                 writer::sync_dir(&root)?;
@@ -126,7 +132,9 @@ impl StoreDriver for FileDriver {
     }
 
     /// Pages in file-name order; the cursor is the last name of the previous page. Temporary
-    /// files of uploads in progress (`.<id>.tmp-…`) and anything but regular files are left out.
+    /// files of uploads in progress (`.<id>.tmp-…`) and anything but regular files are left out;
+    /// the temporary files of uploads whose process died (unlocked: see `writer`) are listed,
+    /// so that the host can find and delete them.
     async fn list(&self, cursor: Option<&str>) -> Result<ListPage, StoreError> {
         let root = self.root.clone();
         let after = cursor.map(str::to_owned);
@@ -138,7 +146,10 @@ fn list_page(root: &Path, after: Option<&str>) -> Result<ListPage, StoreError> {
     let entries = fs::read_dir(root).map_err(|err| parse_error(err, root.display()))?;
     let mut names: Vec<String> = entries
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| is_safe_name(name) && after.is_none_or(|after| name.as_str() > after))
+        .filter(|name| {
+            (is_safe_name(name) || writer::temporary_image_of(name).is_some())
+                && after.is_none_or(|after| name.as_str() > after)
+        })
         .collect();
     names.sort_unstable();
     let next = (names.len() > LIST_PAGE).then(|| names[LIST_PAGE - 1].clone());
@@ -150,7 +161,7 @@ fn list_page(root: &Path, after: Option<&str>) -> Result<ListPage, StoreError> {
         let Ok(metadata) = fs::symlink_metadata(&path) else {
             continue;
         };
-        if metadata.is_file() {
+        if metadata.is_file() && (!is_temporary(&path) || writer::is_abandoned(&path)) {
             let modified = metadata
                 .modified()
                 .ok()
@@ -178,9 +189,19 @@ impl FileDriver {
         }
     }
 
+    /// The path of a location `delete` accepts: an image's, or the temporary file of an
+    /// unfinished upload (as listed).
+    fn resolve_for_delete(&self, location: &str) -> Result<PathBuf, StoreError> {
+        self.resolve_path(location, true)
+    }
+
     /// The path of an existing location; anything not directly inside the data directory is
     /// refused with `PermissionDenied`.
     fn resolve(&self, location: &str) -> Result<PathBuf, StoreError> {
+        self.resolve_path(location, false)
+    }
+
+    fn resolve_path(&self, location: &str, temporary: bool) -> Result<PathBuf, StoreError> {
         let outside = || {
             StoreError::new(
                 ErrorKind::PermissionDenied,
@@ -195,12 +216,23 @@ impl FileDriver {
             path.parent(),
             path.file_name().and_then(|name| name.to_str()),
         ) {
-            (Some(parent), Some(name)) if parent == self.root && is_safe_name(name) => {
+            (Some(parent), Some(name))
+                if parent == self.root
+                    && (is_safe_name(name)
+                        || (temporary && writer::temporary_image_of(name).is_some())) =>
+            {
                 Ok(self.root.join(name))
             }
             _ => Err(outside()),
         }
     }
+}
+
+/// Whether `path` names the temporary file of an upload.
+fn is_temporary(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| writer::temporary_image_of(name).is_some())
 }
 
 /// The size of the regular file at `path`, refusing symbolic links and other file types.
@@ -272,6 +304,34 @@ mod tests {
         ] {
             let err = driver.resolve(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::PermissionDenied, "{bad}");
+        }
+        // A temporary file is a location for `delete` only.
+        let temporary = "file:///srv/images/.abc.tmp-1f-0-3a";
+        assert!(driver.resolve(temporary).is_err());
+        assert_eq!(
+            driver.resolve_for_delete(temporary).unwrap(),
+            Path::new("/srv/images/.abc.tmp-1f-0-3a")
+        );
+        assert!(
+            driver
+                .resolve_for_delete("file:///srv/images/.abc.tmp-1")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn temporary_names_name_their_image() {
+        let name = writer::temporary_name("abc", 0x1f, 0, 0x3a);
+        assert_eq!(name, ".abc.tmp-1f-0-3a");
+        assert_eq!(writer::temporary_image_of(&name), Some("abc"));
+        for other in [
+            "abc",
+            ".abc",
+            ".abc.tmp-1",
+            ".abc.tmp-1-2-3-4",
+            ".a/b.tmp-1-2-3",
+        ] {
+            assert_eq!(writer::temporary_image_of(other), None, "{other}");
         }
     }
 }

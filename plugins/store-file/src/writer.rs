@@ -4,6 +4,10 @@
 //! threads never block on the disk and back-pressure reaches the uploader. The put future keeps the
 //! channel's sender until the task finishes; if the future is dropped, the sender goes with it and
 //! the task abandons the write.
+//!
+//! The temporary file is locked (`flock`) while it is written. A write whose process died leaves
+//! it unlocked: the store lists it then, so the host's orphan audit finds it and the reaper
+//! deletes it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -133,6 +137,29 @@ pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|err| parse_error(err, dir.display()))
 }
 
+/// The name of the temporary file a write of `image` uses: `.<image>.tmp-<pid>-<n>-<ns>`
+/// (hexadecimal), unique per write; hidden, as image ids never start with `.`.
+pub fn temporary_name(image: &str, pid: u32, counter: u64, nanos: u32) -> String {
+    format!(".{image}.tmp-{pid:x}-{counter:x}-{nanos:x}")
+}
+
+/// The image id whose write a temporary file name ([`temporary_name`]) belongs to.
+pub fn temporary_image_of(name: &str) -> Option<&str> {
+    let (image, suffix) = name.strip_prefix('.')?.split_once(".tmp-")?;
+    let parts: Vec<&str> = suffix.split('-').collect();
+    let hex = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_hexdigit());
+    (glint_sdk::names::is_safe_name(image) && parts.len() == 3 && parts.iter().all(hex))
+        .then_some(image)
+}
+
+/// Whether the temporary file at `path` belongs to a write whose process is gone: no process
+/// holds the lock its writer takes at creation (the kernel drops it when the writer dies, on
+/// any node that shares the directory over a filesystem with locks). `false` when the file
+/// cannot be opened (gone since it was listed).
+pub fn is_abandoned(path: &Path) -> bool {
+    File::open(path).is_ok_and(|file| file.try_lock_shared().is_ok())
+}
+
 /// A hidden temporary file next to the target, removed when dropped: on success its data is
 /// reachable under the target name, on failure or abandonment nothing is left.
 struct TempFile {
@@ -150,16 +177,21 @@ impl TempFile {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.subsec_nanos());
         let name = target.file_name().unwrap_or_default().to_string_lossy();
-        let path = root.join(format!(
-            ".{name}.tmp-{:x}-{:x}-{nanos:x}",
+        let path = root.join(temporary_name(
+            &name,
             std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos,
         ));
         // `create_new` refuses an existing file or symbolic link.
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
+            .map_err(|err| parse_error(err, path.display()))?;
+        // Held until the file is closed, by this process only: a listing tells a write in
+        // progress from one whose process died by it ([`is_abandoned`]).
+        file.lock()
             .map_err(|err| parse_error(err, path.display()))?;
         Ok(TempFile {
             path,

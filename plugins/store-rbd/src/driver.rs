@@ -73,7 +73,9 @@ impl StoreDriver for RbdDriver {
 
     /// Pages of the pool's images in name order (the cursor is the last name of the previous
     /// page), each with the size of its snapshot. Temporary images of writes in progress are left
-    /// out. RBD keeps no modification time the host could use, so `modified` is `None`.
+    /// out; those of writes that died (no client has them open any more: a killed Glint) are
+    /// listed, under their own names (`.<id>.tmp-…`), so that the host can find and delete them.
+    /// RBD keeps no modification time the host could use, so `modified` is `None`.
     async fn list(&self, cursor: Option<&str>) -> Result<ListPage, StoreError> {
         let shared = Arc::clone(&self.shared);
         let after = cursor.map(str::to_owned);

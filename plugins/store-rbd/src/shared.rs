@@ -113,8 +113,9 @@ impl Shared {
         })
     }
 
-    /// The I/O context and checked image name of a location of this cluster.
-    fn resolve(&self, location: &Location) -> Result<Arc<IoCtx>, StoreError> {
+    /// The I/O context and checked image name of a location of this cluster. The temporary
+    /// image of an unfinished write is a location only for `delete` (`temporary`).
+    fn resolve(&self, location: &Location, temporary: bool) -> Result<Arc<IoCtx>, StoreError> {
         let cluster = self.cluster()?;
         if let Some(fsid) = &location.fsid
             && fsid != cluster.fsid()
@@ -127,7 +128,8 @@ impl Shared {
                 ),
             ));
         }
-        if !is_safe_id(&location.image) {
+        let name = &location.image;
+        if !is_safe_id(name) && !(temporary && temporary_image_of(name).is_some()) {
             return Err(StoreError::new(
                 ErrorKind::PermissionDenied,
                 format!("{:?} is not an image name this store uses", location.image),
@@ -136,7 +138,8 @@ impl Shared {
         self.ioctx(&cluster, location.pool.as_deref())
     }
 
-    /// One page of [`crate::driver::RbdDriver`]'s listing: the images after `after`.
+    /// One page of [`crate::driver::RbdDriver`]'s listing: the images after `after`, and the
+    /// temporary images of writes that died (see [`dead_temporary_size`]).
     pub fn list_page(&self, after: Option<&str>) -> Result<ListPage, StoreError> {
         const PAGE: usize = 1000;
         let cluster = self.cluster()?;
@@ -146,18 +149,29 @@ impl Shared {
             .list_images()
             .map_err(|err| parse_error(err, format!("pool {pool:?}")))?
             .into_iter()
-            .filter(|name| is_safe_id(name) && after.is_none_or(|after| name.as_str() > after))
+            .filter(|name| {
+                (is_safe_id(name) || temporary_image_of(name).is_some())
+                    && after.is_none_or(|after| name.as_str() > after)
+            })
             .collect();
         names.sort_unstable();
         let next = (names.len() > PAGE).then(|| names[PAGE - 1].clone());
         names.truncate(PAGE);
         let mut objects = Vec::with_capacity(names.len());
         for name in names {
-            let size = match ioctx.open_read_only(&name, Some(SNAPSHOT)) {
-                Ok(image) => image.size().map_err(|err| parse_error(err, &name))?,
-                // Removed since the listing, or not published yet (no snapshot): not an object.
-                Err(err) if err.errno == errno::ENOENT => continue,
-                Err(err) => return Err(parse_error(err, &name)),
+            let size = if temporary_image_of(&name).is_some() {
+                match dead_temporary_size(&ioctx, &name)? {
+                    Some(size) => size,
+                    None => continue,
+                }
+            } else {
+                match ioctx.open_read_only(&name, Some(SNAPSHOT)) {
+                    Ok(image) => image.size().map_err(|err| parse_error(err, &name))?,
+                    // Removed since the listing, or not published yet (no snapshot): not an
+                    // object.
+                    Err(err) if err.errno == errno::ENOENT => continue,
+                    Err(err) => return Err(parse_error(err, &name)),
+                }
             };
             let location = Location::format(cluster.fsid(), pool, &name, SNAPSHOT);
             objects.push(ListedObject::new(location, size, None));
@@ -167,16 +181,17 @@ impl Shared {
 
     /// Opens a location's image read-only at its snapshot (or head).
     pub fn open_location(&self, location: &Location) -> Result<Image, StoreError> {
-        let ioctx = self.resolve(location)?;
+        let ioctx = self.resolve(location, false)?;
         ioctx
             .open_read_only(&location.image, location.snapshot.as_deref())
             .map_err(|err| not_found_or(err, location))
     }
 
     /// Unprotects and removes the location's snapshot, then removes the image. A snapshot with
-    /// clones makes it `InUse`, and the image is left as it was.
+    /// clones makes it `InUse`, and the image is left as it was. The temporary image of a write
+    /// that died may be deleted too; one still being written is `InUse` (it has a watcher).
     pub fn delete(&self, location: &Location) -> Result<(), StoreError> {
-        let ioctx = self.resolve(location)?;
+        let ioctx = self.resolve(location, true)?;
         let name = &location.image;
         if let Some(snapshot) = &location.snapshot {
             let image = ioctx
@@ -241,6 +256,39 @@ impl Shared {
     }
 }
 
+/// The size of the temporary image `name` if no client has it open for writing, i.e. its
+/// write died (the process was killed, or its connection lost); `None` while a write still has
+/// it open, or once it is gone (published or removed).
+///
+/// A writer opens its temporary image read-write, which registers a watch on the image's header
+/// until it closes it; a killed writer's watch ends with the OSD's watch timeout. Whatever
+/// node or process the writer is, the cluster itself says whether it is still alive.
+fn dead_temporary_size(ioctx: &Arc<IoCtx>, name: &str) -> Result<Option<u64>, StoreError> {
+    let image = match ioctx.open_read_only(name, None) {
+        Ok(image) => image,
+        Err(err) if err.errno == errno::ENOENT => return Ok(None),
+        Err(err) => return Err(parse_error(err, name)),
+    };
+    if image.watchers().map_err(|err| parse_error(err, name))? > 0 {
+        return Ok(None);
+    }
+    image.size().map(Some).map_err(|err| parse_error(err, name))
+}
+
+/// The name of the temporary image a write of `image` uses: `.<image>.tmp-<pid>-<n>-<ns>`
+/// (hexadecimal), unique per write. It starts with `.`, which image ids never do.
+pub fn temporary_name(image: &str, pid: u32, counter: u64, nanos: u32) -> String {
+    format!(".{image}.tmp-{pid:x}-{counter:x}-{nanos:x}")
+}
+
+/// The image id whose write a temporary image name ([`temporary_name`]) belongs to.
+pub fn temporary_image_of(name: &str) -> Option<&str> {
+    let (image, suffix) = name.strip_prefix('.')?.split_once(".tmp-")?;
+    let parts: Vec<&str> = suffix.split('-').collect();
+    let hex = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_hexdigit());
+    (is_safe_id(image) && parts.len() == 3 && parts.iter().all(hex)).then_some(image)
+}
+
 fn not_found_or(err: CephError, location: &Location) -> StoreError {
     if err.errno == errno::ENOENT {
         let at = location
@@ -265,6 +313,27 @@ pub fn is_safe_id(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_names_name_their_image() {
+        let id = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+        let name = temporary_name(id, 0x1f, 0, 0x3a);
+        assert_eq!(name, format!(".{id}.tmp-1f-0-3a"));
+        assert_eq!(temporary_image_of(&name), Some(id));
+        assert!(!is_safe_id(&name));
+        for other in [
+            id.to_owned(),
+            format!(".{id}"),
+            format!(".{id}.tmp-1f-0"),
+            format!(".{id}.tmp-1f-0-3a-4"),
+            format!(".{id}.tmp-1f-0-zz"),
+            format!("{id}.tmp-1f-0-3a"),
+            ".a/b.tmp-1-2-3".to_owned(),
+            "..tmp-1-2-3".to_owned(),
+        ] {
+            assert_eq!(temporary_image_of(&other), None, "{other}");
+        }
+    }
 
     #[test]
     fn image_ids_must_be_plain_names() {

@@ -6,6 +6,9 @@
 //! keeps the channel's sender until the task finishes; if the future is dropped, the sender goes
 //! with it and the task abandons the write. A failed or abandoned write removes its temporary
 //! image; since that name is unique, a retry of the same id never waits for that clean-up.
+//! A write whose process dies leaves its temporary image: the store lists it once no client
+//! has it open (`shared::list_page`), so the host's orphan audit finds it and the reaper
+//! deletes it.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -277,16 +280,17 @@ impl Drop for Partial {
     }
 }
 
-/// A unique name for the image being written: it starts with `.`, which image ids never do.
+/// A unique name for the image being written ([`crate::shared::temporary_name`]).
 fn temporary_name(image: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.subsec_nanos());
-    format!(
-        ".{image}.tmp-{:x}-{:x}-{nanos:x}",
+    crate::shared::temporary_name(
+        image,
         std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos,
     )
 }
 

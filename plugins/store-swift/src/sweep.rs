@@ -3,15 +3,17 @@
 //! A put that fails deletes what it wrote, and what Swift would not let go of then is retried in
 //! the background (see `writer`). That retry list lives in this process only: if the process
 //! stops first, or the cleanup gives up, the segments stay. The sweep finds them from Swift's own
-//! listings, so it needs no state and any number of API nodes may run it: a segment
-//! `<image id>-NNNNN` whose image object is missing from its container, and that is older than
-//! `orphan_min_age_secs` (so that no put still in progress, on this node or another, loses its
-//! segments), is deleted.
+//! listings, so it needs no state and any number of API nodes may run it: the segments
+//! `<image id>-NNNNN` of an image whose object is missing from its container are deleted once
+//! the newest of them is older than `orphan_min_age_secs`. A put in progress, on this node or
+//! another, writes a new segment every `large_object_chunk_size` bytes, so its newest segment
+//! stays young however long the upload runs, and it never loses its segments; a put whose
+//! process died (`kill -9`) writes no more, and its segments go once that age has passed.
 //!
 //! Only the store's own containers are swept: in multi-tenant mode the images are in the
 //! callers' accounts, which the store cannot enter without a caller.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -75,14 +77,22 @@ pub async fn sweep(
             Err(err) => return Err(err),
         };
         let names: HashSet<&str> = entries.iter().map(|entry| entry.name.as_str()).collect();
+        // The last write to each image's segments; `None` when one has no readable time.
+        let mut newest: HashMap<&str, Option<NaiveDateTime>> = HashMap::new();
+        for entry in &entries {
+            if let Some(image) = segment_of(&entry.name) {
+                let written = entry.last_modified.as_deref().and_then(parse_last_modified);
+                newest
+                    .entry(image)
+                    .and_modify(|last| *last = last.zip(written).map(|(a, b)| a.max(b)))
+                    .or_insert(written);
+            }
+        }
         for entry in &entries {
             let Some(image) = segment_of(&entry.name) else {
                 continue;
             };
-            let old_enough = entry
-                .last_modified
-                .as_deref()
-                .and_then(parse_last_modified)
+            let old_enough = newest[image]
                 .and_then(|written| (now - written).to_std().ok())
                 .is_some_and(|age| age >= min_age);
             if names.contains(image) || !old_enough {

@@ -5,6 +5,7 @@
 //! so a reader never sees a partial image and two puts of one id cannot both succeed.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use glint_sdk::{
 use tokio::sync::mpsc;
 
 use crate::config::{VmwareConfig, invalid};
+use crate::error::is_stale_reference;
 use crate::location::{Layout, Object};
 use crate::session::Vim;
 use crate::soap::Moref;
@@ -33,7 +35,15 @@ pub struct VmwareDriver {
 struct Inner {
     vim: Vim,
     layout: Layout,
-    /// The server's references of `layout.datastores`, in the same order.
+    /// The server's references of `layout.datastores`, as found after the latest login that
+    /// needed them (see [`Inner::inventory`]).
+    inventory: tokio::sync::RwLock<Arc<Inventory>>,
+}
+
+/// The configured datastores as the server knows them, found after a given login.
+struct Inventory {
+    /// [`Vim::logins`] when they were looked up.
+    login: u64,
     datastores: Vec<Found>,
 }
 
@@ -54,7 +64,7 @@ impl StoreDriver for VmwareDriver {
         tracing::info!(
             store = %ctx.store_id,
             server = %inner.vim.server(),
-            datastores = inner.datastores.len(),
+            datastores = inner.layout.datastores.len(),
             "vmware store opened"
         );
         Ok(VmwareDriver {
@@ -363,57 +373,64 @@ impl Inner {
     /// Logs in and finds every configured datastore; a missing one is `ConfigInvalid`.
     async fn connect(config: VmwareConfig) -> Result<Inner, StoreError> {
         let vim = Vim::connect(&config).await?;
-        let mut datastores = Vec::new();
-        // Datacenter path → its reference and its datastores (name and reference), looked up once.
-        let mut datacenters: HashMap<String, (Moref, Vec<(Moref, String)>)> = HashMap::new();
-        for spec in &config.datastores {
-            if !datacenters.contains_key(&spec.datacenter) {
-                let datacenter = vim
-                    .find_datacenter(&spec.datacenter)
-                    .await?
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "option `datastores`: {} has no datacenter at inventory path {:?}",
-                            vim.server(),
-                            spec.datacenter
-                        ))
-                    })?;
-                let found = vim.datastores(&datacenter).await?;
-                datacenters.insert(spec.datacenter.clone(), (datacenter, found));
-            }
-            let (datacenter, found) = &datacenters[&spec.datacenter];
-            let moref = found
-                .iter()
-                .find(|(_, name)| *name == spec.name)
-                .map(|(moref, _)| moref.clone())
-                .ok_or_else(|| {
-                    let names: Vec<&str> = found.iter().map(|(_, name)| name.as_str()).collect();
-                    invalid(format!(
-                        "option `datastores`: datacenter {:?} has no datastore {:?} (it has: {})",
-                        spec.datacenter,
-                        spec.name,
-                        names.join(", ")
-                    ))
-                })?;
-            datastores.push(Found {
-                datacenter: datacenter.clone(),
-                datastore: moref,
-            });
-        }
         let layout = Layout::new(&config);
-        // The file service may not create directories on every server: make sure they exist.
-        // Not fatal: a user allowed to write files but not directories may still find them there.
-        for (index, found) in datastores.iter().enumerate() {
-            let directory = layout.directory_path(index);
-            if let Err(err) = vim.make_directory(&directory, &found.datacenter).await {
-                tracing::warn!(%directory, error = %err, "cannot create the image directory");
-            }
-        }
+        let inventory = find_inventory(&vim, &layout).await?;
         Ok(Inner {
             vim,
             layout,
-            datastores,
+            inventory: tokio::sync::RwLock::new(Arc::new(inventory)),
         })
+    }
+
+    /// The datastores' references, looked up again first if the session logged in since they
+    /// were found: the server may have restarted (a vCenter restart, a simulator's new
+    /// inventory), and references and the image directories may not have survived it.
+    async fn inventory(&self) -> Result<Arc<Inventory>, StoreError> {
+        let current = Arc::clone(&*self.inventory.read().await);
+        if current.login == self.vim.logins() {
+            return Ok(current);
+        }
+        self.refresh(current.login).await
+    }
+
+    /// Looks the datastores up again, unless another caller did since `stale` was found.
+    async fn refresh(&self, stale: u64) -> Result<Arc<Inventory>, StoreError> {
+        let mut inventory = self.inventory.write().await;
+        if inventory.login != stale {
+            return Ok(Arc::clone(&inventory));
+        }
+        tracing::info!(server = %self.vim.server(), "new vSphere session: looking the datastores up again");
+        *inventory = Arc::new(find_inventory(&self.vim, &self.layout).await?);
+        Ok(Arc::clone(&inventory))
+    }
+
+    /// Runs `operation` on the inventory; if it fails with a reference the server no longer
+    /// knows (`ManagedObjectNotFound`) or after a new login, looks the datastores up again and
+    /// runs it once more. A success that needed a new login looks them up again too.
+    async fn with_inventory<T, F, Fut>(&self, operation: F) -> Result<T, StoreError>
+    where
+        F: Fn(Arc<Inventory>) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let inventory = self.inventory().await?;
+        let result = operation(Arc::clone(&inventory)).await;
+        let new_session = inventory.login != self.vim.logins();
+        match result {
+            Err(err) if is_stale_reference(&err) || new_session => {
+                tracing::debug!(error = %err, "retrying with the datastores looked up again");
+                let inventory = self.refresh(inventory.login).await?;
+                operation(inventory).await
+            }
+            // It logged in again on the way: the image directories may be gone with a server
+            // restart, and the next step (an upload) needs them.
+            Ok(value) if new_session => {
+                if let Err(err) = self.refresh(inventory.login).await {
+                    tracing::warn!(error = %err, "cannot look the datastores up again");
+                }
+                Ok(value)
+            }
+            other => other,
+        }
     }
 
     /// Chooses the datastore for a new image and refuses an id already stored there.
@@ -439,15 +456,20 @@ impl Inner {
     /// As Glance: the highest weight first; within one weight, the datastore with the most free
     /// space, if that is at least `size`; otherwise the next weight. None → `StorageFull`.
     async fn select(&self, size: u64) -> Result<usize, StoreError> {
-        let morefs: Vec<Moref> = self
-            .datastores
-            .iter()
-            .map(|ds| ds.datastore.clone())
-            .collect();
-        let free = self.vim.free_space(&morefs).await?;
+        let (inventory, free) = self
+            .with_inventory(|inventory| async move {
+                let morefs: Vec<Moref> = inventory
+                    .datastores
+                    .iter()
+                    .map(|ds| ds.datastore.clone())
+                    .collect();
+                let free = self.vim.free_space(&morefs).await?;
+                Ok((inventory, free))
+            })
+            .await?;
         let free_of = |index: usize| {
             free.iter()
-                .find(|(moref, _)| *moref == self.datastores[index].datastore)
+                .find(|(moref, _)| *moref == inventory.datastores[index].datastore)
                 .map_or(0, |(_, bytes)| (*bytes).max(0) as u64)
         };
         let specs = &self.layout.datastores;
@@ -472,28 +494,88 @@ impl Inner {
     }
 
     async fn delete(&self, object: &Object) -> Result<(), StoreError> {
-        let datastore = &self.datastores[object.datastore];
-        self.vim
-            .delete_file(&self.layout.datastore_path(object), &datastore.datacenter)
-            .await
+        let path = self.layout.datastore_path(object);
+        self.with_inventory(|inventory| {
+            let path = &path;
+            async move {
+                let datacenter = &inventory.datastores[object.datastore].datacenter;
+                self.vim.delete_file(path, datacenter).await
+            }
+        })
+        .await
     }
 
     async fn rename(&self, from: &Object, to: &Object) -> Result<(), StoreError> {
-        let datastore = &self.datastores[to.datastore];
-        let destination = self.layout.datastore_path(to);
+        let (source, destination) = (
+            self.layout.datastore_path(from),
+            self.layout.datastore_path(to),
+        );
         match self
-            .vim
-            .move_file(
-                &self.layout.datastore_path(from),
-                &destination,
-                &datastore.datacenter,
-            )
+            .with_inventory(|inventory| {
+                let (source, destination) = (&source, &destination);
+                async move {
+                    let datacenter = &inventory.datastores[to.datastore].datacenter;
+                    self.vim.move_file(source, destination, datacenter).await
+                }
+            })
             .await
         {
             Err(err) if err.kind == ErrorKind::AlreadyExists => Err(already_exists(&destination)),
             other => other,
         }
     }
+}
+
+/// Finds every configured datastore (a missing one is `ConfigInvalid`) and makes sure the image
+/// directories exist.
+async fn find_inventory(vim: &Vim, layout: &Layout) -> Result<Inventory, StoreError> {
+    let login = vim.logins();
+    let mut datastores = Vec::new();
+    // Datacenter path → its reference and its datastores (name and reference), looked up once.
+    let mut datacenters: HashMap<String, (Moref, Vec<(Moref, String)>)> = HashMap::new();
+    for spec in &layout.datastores {
+        if !datacenters.contains_key(&spec.datacenter) {
+            let datacenter = vim
+                .find_datacenter(&spec.datacenter)
+                .await?
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "option `datastores`: {} has no datacenter at inventory path {:?}",
+                        vim.server(),
+                        spec.datacenter
+                    ))
+                })?;
+            let found = vim.datastores(&datacenter).await?;
+            datacenters.insert(spec.datacenter.clone(), (datacenter, found));
+        }
+        let (datacenter, found) = &datacenters[&spec.datacenter];
+        let moref = found
+            .iter()
+            .find(|(_, name)| *name == spec.name)
+            .map(|(moref, _)| moref.clone())
+            .ok_or_else(|| {
+                let names: Vec<&str> = found.iter().map(|(_, name)| name.as_str()).collect();
+                invalid(format!(
+                    "option `datastores`: datacenter {:?} has no datastore {:?} (it has: {})",
+                    spec.datacenter,
+                    spec.name,
+                    names.join(", ")
+                ))
+            })?;
+        datastores.push(Found {
+            datacenter: datacenter.clone(),
+            datastore: moref,
+        });
+    }
+    // The file service may not create directories on every server: make sure they exist.
+    // Not fatal: a user allowed to write files but not directories may still find them there.
+    for (index, found) in datastores.iter().enumerate() {
+        let directory = layout.directory_path(index);
+        if let Err(err) = vim.make_directory(&directory, &found.datacenter).await {
+            tracing::warn!(%directory, error = %err, "cannot create the image directory");
+        }
+    }
+    Ok(Inventory { login, datastores })
 }
 
 fn already_exists(subject: &str) -> StoreError {

@@ -80,6 +80,13 @@ pub fn fault_error(fault: &Fault, subject: &str) -> StoreError {
     StoreError::new(kind, describe(fault, subject))
 }
 
+/// Whether an error is the server not knowing a managed object reference (fault
+/// `ManagedObjectNotFound`): the store's references are stale, as after a server restart that
+/// built a new inventory.
+pub fn is_stale_reference(err: &StoreError) -> bool {
+    err.kind == ErrorKind::NotFound && err.message.contains("vSphere fault ManagedObjectNotFound")
+}
+
 fn describe(fault: &Fault, subject: &str) -> String {
     if fault.message.is_empty() {
         format!("{subject}: vSphere fault {}", fault.kind)
@@ -145,6 +152,14 @@ mod tests {
             fault_error(&fault("NoDiskSpace"), "x").kind,
             ErrorKind::StorageFull
         );
+        assert!(is_stale_reference(&fault_error(
+            &fault("ManagedObjectNotFound"),
+            "x"
+        )));
+        assert!(!is_stale_reference(&fault_error(
+            &fault("FileNotFound"),
+            "x"
+        )));
         let err = fault_error(&fault("HostCommunication"), "x");
         assert!(err.kind == ErrorKind::Unavailable && err.temporary);
         let err = fault_error(

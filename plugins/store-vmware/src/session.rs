@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use glint_sdk::{ErrorKind, StoreError};
@@ -65,6 +66,9 @@ pub struct Vim {
     cookie: RwLock<Option<Secret>>,
     /// Serialises logins, so a burst of calls on an expired session logs in once.
     login_lock: tokio::sync::Mutex<()>,
+    /// Successful logins so far: a new one means a new session, perhaps on a restarted server
+    /// whose inventory references changed.
+    logins: AtomicU64,
 }
 
 impl fmt::Debug for Vim {
@@ -109,6 +113,7 @@ impl Vim {
             },
             cookie: RwLock::new(None),
             login_lock: tokio::sync::Mutex::new(()),
+            logins: AtomicU64::new(0),
         };
         let reply = vim
             .post(
@@ -143,6 +148,11 @@ impl Vim {
     /// The current session cookie, for requests to the datastore file service.
     pub fn cookie(&self) -> Option<Secret> {
         self.cookie.read().expect("cookie lock").clone()
+    }
+
+    /// How many times this session logged in (1 after `connect`).
+    pub fn logins(&self) -> u64 {
+        self.logins.load(Ordering::Acquire)
     }
 
     /// Logs in again, unless another caller already did since `stale` was read.
@@ -193,6 +203,7 @@ impl Vim {
             )
         })?;
         *self.cookie.write().expect("cookie lock") = Some(cookie);
+        self.logins.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 

@@ -4,11 +4,19 @@
 //! older than the grace period (by the store's modification time, or since
 //! it was first seen when the store keeps none) it is handed to the reaper
 //! as a `delete_data` row. Nothing here deletes data itself.
+//!
+//! A store may also list the temporary object of a write that died (`.<image id>.tmp-…`, as
+//! the file and rbd stores name them; they list one only once no writer holds it). It is
+//! reported as an orphan of its image, as the leftover of an unfinished write, and goes the same
+//! way, except while the database says its image is being written or copied (a writer on
+//! another node may have just replaced it).
 
 use chrono::Utc;
 use uuid::Uuid;
 
 use crate::db::{AuditKind, Database, DbError, NewAuditResult, NewWork, WorkKind};
+use crate::domain::ImageStatus;
+use crate::service::import::{IMPORTING, LOCK};
 use crate::store::StoreHandle;
 
 /// The outcome of an orphan still within its grace period.
@@ -61,6 +69,12 @@ pub async fn audit_store(
         let named = db.named_urls(&urls).await?;
         let mut handed = Vec::new();
         for object in page.objects.iter().filter(|o| !named.contains(&o.location)) {
+            let temporary = temporary_of(&object.location);
+            if let Some(id) = temporary
+                && being_written(db, id).await?
+            {
+                continue;
+            }
             let mut row = orphan_row(store.id(), &object.location, object.size);
             let seen = super::record(db, &row).await?;
             let since = object
@@ -79,7 +93,12 @@ pub async fn audit_store(
                 store: Some(store.id().to_owned()),
                 url: object.location.clone(),
                 reason: format!(
-                    "orphan: no location names it (auditor, older than {}s)",
+                    "orphan: {} (auditor, older than {}s)",
+                    if temporary.is_some() {
+                        "temporary object of a write that died"
+                    } else {
+                        "no location names it"
+                    },
                     grace.num_seconds()
                 ),
             };
@@ -98,15 +117,47 @@ pub async fn audit_store(
 }
 
 fn orphan_row(store: &str, url: &str, size: u64) -> NewAuditResult {
+    let temporary = temporary_of(url);
     NewAuditResult {
         kind: AuditKind::Orphan,
-        image_id: image_id_in(url).unwrap_or(Uuid::nil()),
+        image_id: temporary
+            .or_else(|| image_id_in(url))
+            .unwrap_or(Uuid::nil()),
         store: store.to_owned(),
         url: url.to_owned(),
         outcome: ORPHAN.to_owned(),
         expected: "a location naming it".to_owned(),
-        found: format!("{size} bytes named by no location"),
+        found: match temporary {
+            Some(_) => format!("{size} bytes of an unfinished write, named by no location"),
+            None => format!("{size} bytes named by no location"),
+        },
     }
+}
+
+/// Whether the image is being written or copied, as the database says: its temporary objects
+/// may be a live writer's.
+async fn being_written(db: &Database, id: Uuid) -> Result<bool, DbError> {
+    let Some(image) = db.image_any(id).await? else {
+        return Ok(false);
+    };
+    Ok(
+        matches!(image.status, ImageStatus::Saving | ImageStatus::Importing)
+            || image.properties.contains_key(LOCK)
+            || image
+                .properties
+                .get(IMPORTING)
+                .is_some_and(|s| !s.is_empty()),
+    )
+}
+
+/// The image id of a temporary object's URL: one whose path has a segment
+/// `.<image id>.tmp-<suffix>` (`file:///…/.<id>.tmp-…`, `rbd://…/.<id>.tmp-…/snap`).
+fn temporary_of(url: &str) -> Option<Uuid> {
+    url.rsplit('/').find_map(|segment| {
+        let (id, suffix) = segment.strip_prefix('.')?.split_once(".tmp-")?;
+        let id = Uuid::parse_str(id).ok()?;
+        (!suffix.is_empty()).then_some(id)
+    })
 }
 
 /// The image id an object's URL names, if its path has a segment that is one
@@ -130,5 +181,27 @@ mod tests {
             Some(id)
         );
         assert_eq!(image_id_in("file:///srv/images/notes.txt"), None);
+    }
+
+    #[test]
+    fn temporary_objects_are_known_by_their_names() {
+        let id = Uuid::new_v4();
+        for url in [
+            format!("file:///srv/images/.{id}.tmp-1f-0-3a"),
+            format!("rbd://fsid/images/.{id}.tmp-1f-0-3a/snap"),
+        ] {
+            assert_eq!(temporary_of(&url), Some(id), "{url}");
+            assert_eq!(orphan_row("s", &url, 7).image_id, id);
+            assert!(orphan_row("s", &url, 7).found.contains("unfinished write"));
+        }
+        for url in [
+            format!("file:///srv/images/{id}"),
+            format!("rbd://fsid/images/{id}/snap"),
+            format!("file:///srv/images/.{id}"),
+            format!("file:///srv/images/.{id}.tmp-"),
+            "file:///srv/images/.notes.tmp-1".to_owned(),
+        ] {
+            assert_eq!(temporary_of(&url), None, "{url}");
+        }
     }
 }

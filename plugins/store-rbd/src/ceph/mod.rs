@@ -673,6 +673,30 @@ impl Image {
         }
     }
 
+    /// How many clients watch the image's header: each one that has it open for writing, until
+    /// it closes it or, if its process died, until the OSD's watch timeout (30 s by default).
+    pub fn watchers(&self) -> Result<usize, CephError> {
+        let mut capacity = 4usize;
+        loop {
+            let mut watchers: Vec<sys::ImageWatcher> = Vec::with_capacity(capacity);
+            let mut count = capacity;
+            // SAFETY: `watchers` has room for `count` entries; librbd fills at most that many,
+            // or answers ERANGE with the count it needs.
+            let code = unsafe {
+                (self.api.rbd_watchers_list)(self.raw, watchers.as_mut_ptr(), &mut count)
+            };
+            if code == -errno::ERANGE {
+                capacity = count.max(capacity * 2);
+                continue;
+            }
+            CephError::check("rbd_watchers_list", code.into())?;
+            // SAFETY: frees the addresses librbd allocated for the first `count` entries, which
+            // it initialised, exactly once.
+            unsafe { (self.api.rbd_watchers_list_cleanup)(watchers.as_mut_ptr(), count) };
+            return Ok(count);
+        }
+    }
+
     /// The extents of data written since the image was created, up to `len` bytes from 0.
     pub fn extents(&self, len: u64) -> Result<Vec<Extent>, CephError> {
         unsafe extern "C" fn collect(

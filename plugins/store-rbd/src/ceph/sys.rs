@@ -7,7 +7,8 @@
 //! failure at the first call. Loaded libraries are never unloaded.
 //!
 //! Only plain integers, pointers and C strings cross here: no C struct is mirrored except
-//! `rbd_image_spec_t` and `rbd_linked_image_spec_t`, both stable since Ceph 14.
+//! `rbd_image_spec_t` and `rbd_linked_image_spec_t`, both stable since Ceph 14, and
+//! `rbd_image_watcher_t`, stable since Ceph 13.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
@@ -38,6 +39,15 @@ pub struct LinkedImageSpec {
     pub image_id: *mut c_char,
     pub image_name: *mut c_char,
     pub trash: bool,
+}
+
+/// `rbd_image_watcher_t`: a client watching an image's header (it has the image open for
+/// writing).
+#[repr(C)]
+pub struct ImageWatcher {
+    pub addr: *mut c_char,
+    pub id: i64,
+    pub cookie: u64,
 }
 
 /// `RBD_FEATURE_LAYERING`: clones can be made from protected snapshots.
@@ -423,6 +433,12 @@ functions! {
             max_images: *mut usize,
         ) -> c_int;
         fn rbd_linked_image_spec_list_cleanup(images: *mut LinkedImageSpec, num_images: usize);
+        fn rbd_watchers_list(
+            image: ImageT,
+            watchers: *mut ImageWatcher,
+            max_watchers: *mut usize,
+        ) -> c_int;
+        fn rbd_watchers_list_cleanup(watchers: *mut ImageWatcher, num_watchers: usize);
     }
 }
 
