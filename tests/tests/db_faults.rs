@@ -531,10 +531,14 @@ async fn outage_drill(server: PrivateServer, name: &str) {
         "the file store holds other data than the active images'"
     );
     eprintln!(
-        "{name}: {} images created under load, {} uploaded; drill took {:.1?}",
+        "{name}: {} images created under load, {} uploaded; drill took {:.1?}; {} upload commits went unanswered and were read back",
         created.len(),
         uploaded.len(),
-        drill_started.elapsed()
+        drill_started.elapsed(),
+        glint
+            .log()
+            .matches("the upload's commit went unanswered")
+            .count()
     );
 }
 

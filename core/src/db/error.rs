@@ -47,9 +47,14 @@ impl DbError {
     /// down or restarting, the connection broke, every connection is busy, or (SQLite) another
     /// process held the file's lock past the busy timeout. A retry later can succeed, so the API
     /// answers 503 with `Retry-After` rather than 500.
+    ///
+    /// A commit whose answer was lost that way is unavailable too: the caller cannot know whether
+    /// the write took effect, and must read it back (or retry) once the database answers.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::Backend(e) | DbError::Unreachable { source: e, .. } => is_unavailable_error(e),
+            DbError::Backend(e)
+            | DbError::Unreachable { source: e, .. }
+            | DbError::CommitUnknown(e) => is_unavailable_error(e),
             _ => false,
         }
     }
@@ -149,6 +154,13 @@ mod tests {
         assert!(!DbError::Backend(sqlx::Error::RowNotFound).is_unavailable());
         assert!(!DbError::NotFound.is_unavailable());
         assert!(!DbError::Conflict.is_unavailable());
+    }
+
+    #[test]
+    fn a_commit_cut_by_a_lost_connection_is_unavailable() {
+        let cut = sqlx::Error::Io(std::io::ErrorKind::UnexpectedEof.into());
+        assert!(DbError::CommitUnknown(cut).is_unavailable());
+        assert!(!DbError::CommitUnknown(sqlx::Error::RowNotFound).is_unavailable());
     }
 
     #[test]

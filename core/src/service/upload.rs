@@ -49,7 +49,11 @@ pub struct UploadRequest {
     pub body: BoxStream<'static, std::io::Result<Bytes>>,
 }
 
-pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> ServiceResult<Image> {
+pub async fn upload(
+    app: &Arc<App>,
+    ctx: &RequestContext,
+    req: UploadRequest,
+) -> ServiceResult<Image> {
     let id = req.image_id;
     let image = get_for(app, ctx, id, "upload_image").await?;
     let store_id = req
@@ -101,7 +105,7 @@ pub async fn upload(app: &App, ctx: &RequestContext, req: UploadRequest) -> Serv
 
 /// Steps 3 to 5, for an image this request has claimed (`saving`).
 async fn write_claimed(
-    app: &App,
+    app: &Arc<App>,
     ctx: &RequestContext,
     store: &StoreHandle,
     image: &Image,
@@ -175,11 +179,86 @@ async fn write_claimed(
             crate::service::pending::delete_upload(app, store, id, &outcome.location, why).await;
             Err(ServiceError::GoneDuringUpload(id))
         }
+        Err(DbError::CommitUnknown(e)) => {
+            // The commit's answer was lost: the image may be active on this data. Read it back
+            // before removing anything; while the database cannot say, a task waits for it.
+            tracing::warn!(image = %id, error = %e, "the upload's commit went unanswered; reading the image back");
+            let unknown = ServiceError::from(DbError::CommitUnknown(e));
+            let store = store.clone();
+            match settle_activation(app, &store, &saving, &outcome.location).await {
+                Some(Settled::Committed(saved)) => Ok(saved),
+                Some(Settled::Undone) => Err(unknown),
+                None => {
+                    let app = Arc::clone(app);
+                    let location = outcome.location.clone();
+                    tokio::spawn(async move {
+                        settle_activation_when_back(&app, &store, &saving, &location).await
+                    });
+                    Err(unknown)
+                }
+            }
+        }
         Err(e) => {
             let why = "the upload's record could not be written";
             crate::service::pending::delete_upload(app, store, id, &outcome.location, why).await;
             restore_queued(app, &saving, Vec::new()).await;
             Err(e.into())
+        }
+    }
+}
+
+/// What became of an upload whose activating commit went unanswered.
+enum Settled {
+    /// The commit took effect: the image is active on the uploaded data.
+    Committed(Image),
+    /// It did not: the data is removed (or recorded as pending work) and the image is on its
+    /// way back to `queued`.
+    Undone,
+}
+
+/// Reads the image back once to learn whether the activation committed, and undoes the upload
+/// when it did not. `None` when the database cannot answer yet.
+async fn settle_activation(
+    app: &App,
+    store: &StoreHandle,
+    saving: &Image,
+    location: &str,
+) -> Option<Settled> {
+    let stored = match app.db.get_image(saving.id).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::warn!(image = %saving.id, error = %e, "cannot read the image back yet");
+            return None;
+        }
+    };
+    if let Some(image) = stored.filter(|i| i.locations.iter().any(|l| l.url == location)) {
+        tracing::info!(image = %saving.id, "the upload's commit had taken effect");
+        return Some(Settled::Committed(image));
+    }
+    let why = "the upload's record could not be written";
+    crate::service::pending::delete_upload(app, store, saving.id, location, why).await;
+    // A no-op unless the image is still `saving` (compare-and-set on the status).
+    restore_queued(app, saving, Vec::new()).await;
+    Some(Settled::Undone)
+}
+
+/// [`settle_activation`] again every second until the database answers, for up to
+/// [`REQUEUE_PATIENCE`]; past that, crash recovery puts the image back to `queued` and the
+/// orphan audit finds the data.
+async fn settle_activation_when_back(
+    app: &App,
+    store: &StoreHandle,
+    saving: &Image,
+    location: &str,
+) {
+    let deadline = tokio::time::Instant::now() + REQUEUE_PATIENCE;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if settle_activation(app, store, saving, location)
+            .await
+            .is_some()
+        {
+            return;
         }
     }
 }
