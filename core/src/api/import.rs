@@ -131,6 +131,7 @@ pub fn parse_import(
         all_stores,
         all_stores_must_succeed,
         header_store,
+        forwarded_to: None,
         body,
     })
 }
@@ -240,7 +241,11 @@ impl ImportApi {
         store: Header<Option<String>>,
     ) -> Result<Accepted, ApiError> {
         let id = super::image_id(&image_id)?;
-        let request = parse_import(&app.config.import.methods, body.value, store.0)?;
+        let mut request = parse_import(&app.config.import.methods, body.value, store.0)?;
+        // Between nodes only, so left out of the spec.
+        request.forwarded_to = req
+            .header(crate::service::import::FORWARDED_HEADER)
+            .map(str::to_owned);
         import::start(app.0, context(req), id, request).await?;
         Ok(Accepted::Accepted)
     }

@@ -55,6 +55,7 @@ use crate::service::inflight::DataOp;
 pub use self::properties::{FAILED, IMPORTING, LOCK};
 pub use self::request::{ImportRequest, Method, RemoteImage};
 pub use self::stage::stage;
+pub use crate::remote::stage_host::FORWARDED_HEADER;
 
 /// `POST /v2/images/{id}/import`: check, record the task, take the lock and
 /// start the work. Returns once the task runs.
@@ -118,10 +119,20 @@ pub async fn start(
     }
     // Staged on another node: that node carries the import out, where the
     // data is (Glance's `is_proxyable`; an unset own URL matches no host).
+    // A node that was itself sent the import as the stage host, but does not take that URL
+    // for its own, refuses rather than forwarding again.
     if matches!(req.method, Method::GlanceDirect)
         && let Some(host) = image.properties.get(super::staging::STAGE_HOST)
         && app.config.self_url().as_deref() != Some(host.as_str())
     {
+        if let Some(sent_to) = &req.forwarded_to {
+            return Err(ServiceError::StageHostLoop {
+                id,
+                stage_host: host.clone(),
+                sent_to: sent_to.clone(),
+                own: app.config.self_url(),
+            });
+        }
         return forward_to_stage_host(ctx, id, host, &req).await;
     }
     let pinned = match &req.method {
