@@ -318,6 +318,9 @@ auth_url = "$KEYSTONE_URL"
 username = "$KEYSTONE_GLANCE_USER"
 password = "$KEYSTONE_GLANCE_PASSWORD"
 project_name = "$KEYSTONE_SERVICE_PROJECT"
+# Each node validates (and caches) every token on its own: three times the
+# validations of one node, on a Keystone that shares the 2 test cores.
+timeout_secs = ${CLUSTER_KEYSTONE_TIMEOUT_SECS:-30}
 
 [import_filtering]
 allowed_hosts = ["127.0.0.1"]
