@@ -24,8 +24,15 @@ GLINT_BASE_PORT="${GLINT_BASE_PORT:-19300}"
 # "swift" (a tempauth Swift of backends/swift-up.sh: by default the one the
 # swift store's own tests use, on its own state and ports, never the default
 # Swift that the Keystone tests run in Keystone mode) or "file" (one directory
-# every node writes, as a shared filesystem would be).
+# every node writes, as a shared filesystem would be) or "harness" (the stores
+# the shared harness's Tempest expects: `fast` and `slow` on directories every
+# node writes, `web` read-only over HTTP).
 CLUSTER_STORE="${CLUSTER_STORE:-swift}"
+# "none" (noauth: every caller an administrator) or "keystone": the nodes
+# validate tokens against the harness's Keystone (KEYSTONE_URL and the other
+# KEYSTONE_* settings keystone-up.sh prints must be in the environment), as
+# tests/tempest/run.sh configures its single node.
+CLUSTER_AUTH="${CLUSTER_AUTH:-none}"
 SWIFT_ENV=(
   "SWIFT_STATE=${CLUSTER_SWIFT_STATE:-/tmp/glance-backends/swift-glint-tempauth}"
   "SWIFT_PROXY_PORT=${CLUSTER_SWIFT_PROXY_PORT:-8090}"
@@ -110,12 +117,16 @@ galera_setup_users() {
 
 # --- HAProxy --------------------------------------------------------------
 
-# HAProxy to the nodes: a connection per request (the default: a node that
-# stops never races HAProxy's reuse of an idle connection), or with
-# CLUSTER_LB_KEEPALIVE=1 idle connections kept and reused (faster; see
-# docs/scaling.md).
+# HAProxy to the nodes: idle connections kept and reused (the default), or with
+# CLUSTER_LB_KEEPALIVE=0 a connection per request, closed by the node after its
+# answer. The latter fails about one request in 1,000 under load: now and then
+# the connection to the node breaks before its answer, and HAProxy, as it does
+# for a request that came on a reused client connection, closes the client's
+# connection without a word and without a log line (the client sees
+# "connection closed before message completed", while the node may well have
+# carried the request out). docs/scaling.md has the runs.
 backend_connections() {
-  if [ "${CLUSTER_LB_KEEPALIVE:-0}" = 1 ]; then echo "http-reuse safe"; else echo "option http-server-close"; fi
+  if [ "${CLUSTER_LB_KEEPALIVE:-1}" = 0 ]; then echo "option http-server-close"; else echo "http-reuse safe"; fi
 }
 
 haproxy_write_config() {
@@ -129,6 +140,13 @@ global
     # The Galera check is a script (galera-check.sh): HAProxy must fork it.
     external-check
     insecure-fork-wanted
+    # One line per API request on HAProxy's stderr (haproxy.log): the node that
+    # answered, the timers, the termination state and the retries (see
+    # README.md: reading the log).
+    log stderr format raw local0 info
+    # The runtime API: `show errors` dumps the last request or response each
+    # side got wrong, byte for byte (see README.md).
+    stats socket $STATE/haproxy/admin.sock mode 600 level admin
 
 defaults
     timeout connect 2s
@@ -152,6 +170,9 @@ frontend images
     mode http
     bind 127.0.0.1:$LB_PORT
     option forwardfor
+    log global
+    option httplog
+    capture response header x-openstack-request-id len 64
     default_backend glint
 
 backend glint
@@ -161,6 +182,11 @@ backend glint
     option httpchk GET /healthcheck
     http-check expect status 200
     retry-on conn-failure empty-response
+    # Only a request that was never sent (conn-failure) is safe to send again
+    # whatever its method: a POST, PUT, PATCH or DELETE that reached a node may
+    # have taken effect there, and replaying it elsewhere answers the client
+    # for the replay (a 404 for a DELETE that succeeded, a 409 for an upload).
+    http-request disable-l7-retry unless METH_GET
     default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2
 EOF
     for i in "${NODES[@]}"; do
@@ -220,7 +246,8 @@ store_setup() {
       fi
       ;;
     file) mkdir -p "$STATE/images" ;;
-    *) die "CLUSTER_STORE must be swift or file" ;;
+    harness) mkdir -p "$STATE/fast" "$STATE/slow" ;;
+    *) die "CLUSTER_STORE must be swift, file or harness" ;;
   esac
 }
 
@@ -255,6 +282,52 @@ description = "Shared directory"
 options = { datadir = "$STATE/images" }
 EOF
       ;;
+    harness)
+      cat <<EOF
+default_store = "fast"
+[stores.fast]
+driver = "file"
+description = "Fast file store"
+options = { datadir = "$STATE/fast" }
+[stores.slow]
+driver = "file"
+description = "Slow file store"
+options = { datadir = "$STATE/slow" }
+[stores.web]
+driver = "http"
+description = "Read-only HTTP store"
+EOF
+      ;;
+  esac
+}
+
+# The nodes' [auth] (and, with Keystone, what the harness's Tempest needs:
+# web-download from its fixture server).
+auth_toml() {
+  case "$CLUSTER_AUTH" in
+    none) ;;
+    keystone)
+      : "${KEYSTONE_URL:?CLUSTER_AUTH=keystone needs the settings of keystone-up.sh in the environment}"
+      cat <<EOF
+
+[auth]
+strategy = "keystone"
+
+[auth.keystone]
+auth_url = "$KEYSTONE_URL"
+username = "$KEYSTONE_GLANCE_USER"
+password = "$KEYSTONE_GLANCE_PASSWORD"
+project_name = "$KEYSTONE_SERVICE_PROJECT"
+# Each node validates (and caches) every token on its own: three times the
+# validations of one node, on a Keystone that shares the 2 test cores.
+timeout_secs = ${CLUSTER_KEYSTONE_TIMEOUT_SECS:-30}
+
+[import_filtering]
+allowed_hosts = ["127.0.0.1"]
+allowed_ports = [80, 443, ${IMGSRV_PORT:-9394}]
+EOF
+      ;;
+    *) die "CLUSTER_AUTH must be none or keystone" ;;
   esac
 }
 
@@ -298,6 +371,7 @@ shutdown_grace_secs = 10
 [jobs.recovery]
 interval_secs = 2
 EOF
+    auth_toml
   } >"$dir/glint.toml"
 }
 
@@ -348,6 +422,7 @@ CLUSTER_DB_URL=$(db_url)
 CLUSTER_GALERA_PORTS=$(galera_port 1),$(galera_port 2),$(galera_port 3)
 CLUSTER_STATS_URL=http://127.0.0.1:$STATS_PORT/stats;csv
 CLUSTER_STORE=$CLUSTER_STORE
+CLUSTER_AUTH=$CLUSTER_AUTH
 CLUSTER_LEASE_SECS=$CLUSTER_LEASE_SECS
 EOF
 }

@@ -240,7 +240,11 @@ impl ImagesApi {
         image_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         let id = super::image_id(&image_id)?;
-        images::delete(app.0, context(req), id).await?;
+        // Set only by a node forwarding the delete to the image's stage host.
+        let forwarded = req
+            .header(crate::service::import::FORWARDED_HEADER)
+            .is_some();
+        images::delete(app.0, context(req), id, forwarded).await?;
         Ok(NoContent::NoContent)
     }
 

@@ -131,6 +131,7 @@ pub fn parse_import(
         all_stores,
         all_stores_must_succeed,
         header_store,
+        forwarded_to: None,
         body,
     })
 }
@@ -238,11 +239,20 @@ impl ImportApi {
         /// Target store, when the body names none.
         #[oai(name = "X-Image-Meta-Store")]
         store: Header<Option<String>>,
-    ) -> Result<Accepted, ApiError> {
+    ) -> Result<poem_openapi::payload::Response<Accepted>, ApiError> {
         let id = super::image_id(&image_id)?;
-        let request = parse_import(&app.config.import.methods, body.value, store.0)?;
-        import::start(app.0, context(req), id, request).await?;
-        Ok(Accepted::Accepted)
+        let mut request = parse_import(&app.config.import.methods, body.value, store.0)?;
+        // Between nodes only, so left out of the spec.
+        request.forwarded_to = req
+            .header(crate::service::import::FORWARDED_HEADER)
+            .map(str::to_owned);
+        let remote_request = import::start(app.0, context(req), id, request).await?;
+        let mut answer = poem_openapi::payload::Response::new(Accepted::Accepted);
+        // Forwarded to the stage host: the id of the request that started the task there.
+        if let Some(remote) = remote_request {
+            answer = answer.header(super::REQUEST_ID, remote);
+        }
+        Ok(answer)
     }
 
     /// The tasks that worked on an image, newest first.

@@ -193,7 +193,7 @@ async fn conventions<E: Endpoint>(
     // is ignored rather than refused.
     let request_id = format!("req-{}", Uuid::new_v4());
     let global_id = req
-        .header("x-openstack-request-id")
+        .header(REQUEST_ID)
         .filter(|id| is_request_id(id))
         .map(str::to_owned);
     let method = req.method().clone();
@@ -223,8 +223,15 @@ async fn conventions<E: Endpoint>(
             }
         },
     };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-openstack-request-id", v);
+    // A handler that had another node do the work answers with that node's id.
+    if let Some(remote) = resp.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        tracing::info!(
+            request_id,
+            remote_request_id = remote,
+            "answered with the request id of the node that did the work"
+        );
+    } else if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
     }
     // Handlers give paths; the Location a client gets is absolute, as webob makes it.
     let relative = resp
@@ -292,6 +299,9 @@ async fn conventions<E: Endpoint>(
 }
 
 /// Methods Glance's router knows; any other gets a 405 on a route, a 501 elsewhere.
+/// The header naming the request (ours; the caller's is logged beside it).
+pub const REQUEST_ID: &str = "x-openstack-request-id";
+
 const KNOWN: [Method; 6] = [
     Method::GET,
     Method::HEAD,

@@ -18,6 +18,12 @@ use crate::context::RequestContext;
 /// How long the stage host may take to answer, as Glance allows.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Marks a request this node forwards to a stage host, with the stage host's URL as its value.
+/// A node that gets a forwarded import it would forward again refuses it: two nodes whose
+/// `worker_self_reference_url` disagree with where they are reached would otherwise pass the
+/// request around until the connections run out (Glance sends no such mark).
+pub const FORWARDED_HEADER: &str = "x-glint-forwarded-to-stage-host";
+
 /// How a forwarded request ended, when not in success.
 #[derive(Debug, thiserror::Error)]
 pub enum StageHostError {
@@ -81,7 +87,8 @@ async fn send(
     // request this node makes on its behalf.
     let mut request = client
         .request(method, &url)
-        .header("x-openstack-request-id", &ctx.request_id);
+        .header("x-openstack-request-id", &ctx.request_id)
+        .header(FORWARDED_HEADER, host);
     if let Some(token) = &ctx.auth_token {
         request = request.header("x-auth-token", token.expose());
     }

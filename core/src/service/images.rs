@@ -249,7 +249,13 @@ async fn get_for_tags(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResul
 /// 409 and the image stays as it was. Data a store cannot delete now becomes
 /// pending work for the reaper; the record goes regardless. With
 /// `delayed_delete` the data waits for the reaper (`pending_delete`).
-pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<()> {
+/// `forwarded`: another node sent this delete here as to the stage host.
+pub async fn delete(
+    app: &App,
+    ctx: &RequestContext,
+    id: Uuid,
+    forwarded: bool,
+) -> ServiceResult<()> {
     let image = get_for(app, ctx, id, "delete_image")
         .await
         .map_err(|e| match e {
@@ -261,18 +267,25 @@ pub async fn delete(app: &App, ctx: &RequestContext, id: Uuid) -> ServiceResult<
     }
     // Staged on another node: that node deletes it with its staged data. If
     // it cannot be reached, the delete happens here and the staged file
-    // stays behind on that node (Glance's `_delete_image_on_remote`).
+    // stays behind on that node (Glance's `_delete_image_on_remote`). So does
+    // a delete forwarded here that would be forwarded again (the nodes'
+    // URLs disagree), rather than going round.
     if let Some(host) = image.properties.get(super::staging::STAGE_HOST)
         && app.config.self_url().as_deref() != Some(host.as_str())
     {
         use crate::remote::stage_host::{self, StageHostError};
-        match stage_host::delete(host, ctx, id).await {
-            Ok(()) => return Ok(()),
-            Err(StageHostError::Answered { status, .. }) if !status.is_server_error() => {
-                return Err(ServiceError::StageHostAnswered(status.as_u16()));
-            }
-            Err(e) => {
-                tracing::warn!(image = %id, error = %e, "deleting here: the stage host did not");
+        if forwarded {
+            tracing::error!(image = %id, stage_host = host, own = ?app.config.self_url(),
+                "deleting here a delete forwarded as to the stage host, which is not this node's own URL: check worker_self_reference_url on the API nodes");
+        } else {
+            match stage_host::delete(host, ctx, id).await {
+                Ok(()) => return Ok(()),
+                Err(StageHostError::Answered { status, .. }) if !status.is_server_error() => {
+                    return Err(ServiceError::StageHostAnswered(status.as_u16()));
+                }
+                Err(e) => {
+                    tracing::warn!(image = %id, error = %e, "deleting here: the stage host did not");
+                }
             }
         }
     }

@@ -243,6 +243,19 @@ pub enum ServiceError {
     /// The forwarded import failed after the connection was made (502).
     #[error("Stage host is unavailable: {0}")]
     StageHostFailed(String),
+    /// An import forwarded here as to its stage host names a stage host that is not this node
+    /// by its own `worker_self_reference_url` (`own`): forwarding it again could go on forever.
+    /// The text is for the log; the caller gets a 502 without the nodes' URLs.
+    #[error(
+        "image {id} was forwarded here as to its stage host {sent_to}, but this node's own URL is {}: refusing to forward the import again (stage host {stage_host}); check worker_self_reference_url on the API nodes",
+        own.as_deref().unwrap_or("not set")
+    )]
+    StageHostLoop {
+        id: Uuid,
+        stage_host: String,
+        sent_to: String,
+        own: Option<String>,
+    },
     /// The stage host refused the forwarded import with this status, which
     /// the caller gets, under its reason phrase, as from Glance.
     #[error("{}", http_reason(*.0))]

@@ -150,6 +150,16 @@ impl From<ServiceError> for ApiError {
                 };
                 return ApiError::new(status, "Stage host is unavailable");
             }
+            E::StageHostLoop { .. } => {
+                tracing::error!(error = %e, "a forwarded import would be forwarded again");
+                // 502, not WebDAV's 508: the node that forwarded the import relays this status
+                // to its caller, for whom the stage host refused the forwarded request, which
+                // is what the spec's 502 says.
+                return ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "The import was forwarded to the node that staged the image's data, but that node does not take the recorded stage host for its own URL; the API nodes' worker_self_reference_url settings disagree.",
+                );
+            }
             E::StageHostAnswered(code) => {
                 let status =
                     StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

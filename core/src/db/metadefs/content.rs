@@ -31,12 +31,14 @@ impl Database {
         item: &C,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, namespace).await?;
-        insert_content(&mut tx, self.backend, C::KIND, id, &ContentRow::of(item)).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "create_item_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, namespace).await?;
+            insert_content(&mut tx, self.backend, C::KIND, id, &ContentRow::of(item)).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 
     /// Item `name` of a namespace.
@@ -74,47 +76,49 @@ impl Database {
         namespace: &str,
         name: &str,
         item: &C,
-        notes: impl FnOnce(&C) -> Vec<NewNotification> + Send,
+        notes: impl Fn(&C) -> Vec<NewNotification> + Send + Sync,
     ) -> Result<C, DbError> {
         let row = ContentRow::of(item);
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, namespace).await?;
-        let table = C::KIND.table();
-        let mut select = Sql::new(self.backend);
-        select
-            .push("SELECT created_at FROM ")
-            .push(table)
-            .push(" WHERE namespace_id = ")
-            .bind(id)
-            .push(" AND name = ")
-            .bind(name);
-        let Some(current) = select.build()?.fetch_optional(&mut *tx).await? else {
-            return Err(DbError::NotFound);
-        };
-        let created_at = timestamp(&current, "created_at")?;
-        let updated_at = now();
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE ")
-            .push(table)
-            .push(" SET name = ")
-            .bind(row.name.as_str())
-            .push(", updated_at = ")
-            .bind(micros(updated_at));
-        for (column, value) in C::KIND.columns().iter().zip(row.values) {
-            sql.push(", ").push(column).push(" = ").bind(value);
-        }
-        sql.push(" WHERE namespace_id = ")
-            .bind(id)
-            .push(" AND name = ")
-            .bind(name);
-        match sql.build()?.execute(&mut *tx).await {
-            Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
-            result => result?,
-        };
-        let saved = item.clone().with_times(created_at, Some(updated_at));
-        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-        crate::db::commit(tx).await?;
-        Ok(saved)
+        retrying!(self, "update_item_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, namespace).await?;
+            let table = C::KIND.table();
+            let mut select = Sql::new(self.backend);
+            select
+                .push("SELECT created_at FROM ")
+                .push(table)
+                .push(" WHERE namespace_id = ")
+                .bind(id)
+                .push(" AND name = ")
+                .bind(name);
+            let Some(current) = select.build()?.fetch_optional(&mut *tx).await? else {
+                return Err(DbError::NotFound);
+            };
+            let created_at = timestamp(&current, "created_at")?;
+            let updated_at = now();
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE ")
+                .push(table)
+                .push(" SET name = ")
+                .bind(row.name.as_str())
+                .push(", updated_at = ")
+                .bind(micros(updated_at));
+            for (column, value) in C::KIND.columns().iter().zip(row.values.iter().cloned()) {
+                sql.push(", ").push(column).push(" = ").bind(value);
+            }
+            sql.push(" WHERE namespace_id = ")
+                .bind(id)
+                .push(" AND name = ")
+                .bind(name);
+            match sql.build()?.execute(&mut *tx).await {
+                Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
+                result => result?,
+            };
+            let saved = item.clone().with_times(created_at, Some(updated_at));
+            insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
+            crate::db::commit(tx).await?;
+            Ok(saved)
+        })
     }
 
     /// Deletes item `name` of a namespace; `false` when there was none.
@@ -134,21 +138,23 @@ impl Database {
         name: &str,
         notes: &[NewNotification],
     ) -> Result<bool, DbError> {
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, namespace).await?;
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM ")
-            .push(C::KIND.table())
-            .push(" WHERE namespace_id = ")
-            .bind(id)
-            .push(" AND name = ")
-            .bind(name);
-        let deleted = sql.build()?.execute(&mut *tx).await?.rows_affected() > 0;
-        if deleted {
-            insert_notifications(&mut tx, self.backend, notes).await?;
-        }
-        crate::db::commit(tx).await?;
-        Ok(deleted)
+        retrying!(self, "delete_item_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, namespace).await?;
+            let mut sql = Sql::new(self.backend);
+            sql.push("DELETE FROM ")
+                .push(C::KIND.table())
+                .push(" WHERE namespace_id = ")
+                .bind(id)
+                .push(" AND name = ")
+                .bind(name);
+            let deleted = sql.build()?.execute(&mut *tx).await?.rows_affected() > 0;
+            if deleted {
+                insert_notifications(&mut tx, self.backend, notes).await?;
+            }
+            crate::db::commit(tx).await?;
+            Ok(deleted)
+        })
     }
 
     /// Deletes every item of one kind in a namespace.
@@ -168,12 +174,14 @@ impl Database {
         content: MetadefContent,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, namespace).await?;
-        delete_rows(&mut tx, self.backend, content.table(), id).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "delete_content_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, namespace).await?;
+            delete_rows(&mut tx, self.backend, content.table(), id).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 
     /// Adds tags to a namespace, or with `replace` makes them its only tags,
@@ -196,17 +204,19 @@ impl Database {
         replace: bool,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, namespace).await?;
-        if replace {
-            delete_rows(&mut tx, self.backend, Tag::KIND.table(), id).await?;
-        }
-        for tag in tags {
-            insert_content(&mut tx, self.backend, Tag::KIND, id, &ContentRow::of(tag)).await?;
-        }
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "create_tags_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, namespace).await?;
+            if replace {
+                delete_rows(&mut tx, self.backend, Tag::KIND.table(), id).await?;
+            }
+            for tag in tags {
+                insert_content(&mut tx, self.backend, Tag::KIND, id, &ContentRow::of(tag)).await?;
+            }
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 
     /// A page of a namespace's tags, after `query.marker`; ties are broken by
@@ -327,7 +337,7 @@ pub(super) async fn overwrite_content(
         .push(content.table())
         .push(" SET updated_at = ")
         .bind(updated_micros(row.updated_at));
-    for (column, value) in content.columns().iter().zip(row.values) {
+    for (column, value) in content.columns().iter().zip(row.values.iter().cloned()) {
         sql.push(", ").push(column).push(" = ").bind(value);
     }
     sql.push(" WHERE namespace_id = ")

@@ -94,26 +94,30 @@ impl Database {
         doc: &NamespaceDocument,
         mode: LoadMode,
     ) -> Result<Loaded, DbError> {
-        let mut tx = self.begin_write().await?;
-        let existing = find_namespace_id(&mut tx, self.backend, &doc.namespace.namespace).await?;
-        let loaded = match (existing, mode) {
-            (None, _) => {
-                insert_document(&mut tx, self.backend, doc, true).await?;
-                Loaded::Created
-            }
-            (Some(_), LoadMode::Skip) => return Ok(Loaded::Skipped),
-            (Some(id), LoadMode::Overwrite) => {
-                delete_namespace_rows(&mut tx, self.backend, id).await?;
-                insert_document(&mut tx, self.backend, doc, true).await?;
-                Loaded::Replaced
-            }
-            (Some(id), LoadMode::Merge | LoadMode::PreferNew) => {
-                merge_document(&mut tx, self.backend, id, doc, mode == LoadMode::PreferNew).await?;
-                Loaded::Merged
-            }
-        };
-        crate::db::commit(tx).await?;
-        Ok(loaded)
+        retrying!(self, "load_namespace", async {
+            let mut tx = self.begin_write().await?;
+            let existing =
+                find_namespace_id(&mut tx, self.backend, &doc.namespace.namespace).await?;
+            let loaded = match (existing, mode) {
+                (None, _) => {
+                    insert_document(&mut tx, self.backend, doc, true).await?;
+                    Loaded::Created
+                }
+                (Some(_), LoadMode::Skip) => return Ok(Loaded::Skipped),
+                (Some(id), LoadMode::Overwrite) => {
+                    delete_namespace_rows(&mut tx, self.backend, id).await?;
+                    insert_document(&mut tx, self.backend, doc, true).await?;
+                    Loaded::Replaced
+                }
+                (Some(id), LoadMode::Merge | LoadMode::PreferNew) => {
+                    merge_document(&mut tx, self.backend, id, doc, mode == LoadMode::PreferNew)
+                        .await?;
+                    Loaded::Merged
+                }
+            };
+            crate::db::commit(tx).await?;
+            Ok(loaded)
+        })
     }
 }
 

@@ -37,29 +37,33 @@ impl Database {
         protect_new_resource_types: bool,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        insert_document(&mut tx, self.backend, doc, protect_new_resource_types).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "create_namespace_noting", async {
+            let mut tx = self.begin_write().await?;
+            insert_document(&mut tx, self.backend, doc, protect_new_resource_types).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 
     /// Deletes every namespace, everything in them and every resource type.
     pub async fn delete_all_metadefs(&self) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let content = MetadefContent::ALL.map(MetadefContent::table);
-        let rest = [
-            "metadef_namespace_resource_types",
-            "metadef_namespaces",
-            "metadef_resource_types",
-        ];
-        for table in content.into_iter().chain(rest) {
-            let mut sql = Sql::new(self.backend);
-            sql.push("DELETE FROM ").push(table);
-            sql.build()?.execute(&mut *tx).await?;
-        }
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "delete_all_metadefs", async {
+            let mut tx = self.begin_write().await?;
+            let content = MetadefContent::ALL.map(MetadefContent::table);
+            let rest = [
+                "metadef_namespace_resource_types",
+                "metadef_namespaces",
+                "metadef_resource_types",
+            ];
+            for table in content.into_iter().chain(rest) {
+                let mut sql = Sql::new(self.backend);
+                sql.push("DELETE FROM ").push(table);
+                sql.build()?.execute(&mut *tx).await?;
+            }
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 
     /// The namespace with this name, whoever owns it.
@@ -142,41 +146,43 @@ impl Database {
         &self,
         name: &str,
         ns: &Namespace,
-        notes: impl FnOnce(&Namespace) -> Vec<NewNotification> + Send,
+        notes: impl Fn(&Namespace) -> Vec<NewNotification> + Send + Sync,
     ) -> Result<Namespace, DbError> {
-        let mut tx = self.begin_write().await?;
-        let Some(current) = fetch_namespace(&mut tx, self.backend, name).await? else {
-            return Err(DbError::NotFound);
-        };
-        let saved = Namespace {
-            created_at: current.created_at,
-            updated_at: Some(now()),
-            ..ns.clone()
-        };
-        let mut sql = Sql::new(self.backend);
-        sql.push("UPDATE metadef_namespaces SET namespace = ")
-            .bind(saved.namespace.as_str())
-            .push(", display_name = ")
-            .bind(saved.display_name.clone())
-            .push(", description = ")
-            .bind(saved.description.clone())
-            .push(", visibility = ")
-            .bind(saved.visibility.as_str())
-            .push(", protected = ")
-            .bind(flag(saved.protected))
-            .push(", owner = ")
-            .bind(saved.owner.clone())
-            .push(", updated_at = ")
-            .bind(updated_micros(saved.updated_at))
-            .push(" WHERE namespace = ")
-            .bind(name);
-        match sql.build()?.execute(&mut *tx).await {
-            Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
-            result => result?,
-        };
-        insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-        crate::db::commit(tx).await?;
-        Ok(saved)
+        retrying!(self, "update_namespace_noting", async {
+            let mut tx = self.begin_write().await?;
+            let Some(current) = fetch_namespace(&mut tx, self.backend, name).await? else {
+                return Err(DbError::NotFound);
+            };
+            let saved = Namespace {
+                created_at: current.created_at,
+                updated_at: Some(now()),
+                ..ns.clone()
+            };
+            let mut sql = Sql::new(self.backend);
+            sql.push("UPDATE metadef_namespaces SET namespace = ")
+                .bind(saved.namespace.as_str())
+                .push(", display_name = ")
+                .bind(saved.display_name.clone())
+                .push(", description = ")
+                .bind(saved.description.clone())
+                .push(", visibility = ")
+                .bind(saved.visibility.as_str())
+                .push(", protected = ")
+                .bind(flag(saved.protected))
+                .push(", owner = ")
+                .bind(saved.owner.clone())
+                .push(", updated_at = ")
+                .bind(updated_micros(saved.updated_at))
+                .push(" WHERE namespace = ")
+                .bind(name);
+            match sql.build()?.execute(&mut *tx).await {
+                Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
+                result => result?,
+            };
+            insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
+            crate::db::commit(tx).await?;
+            Ok(saved)
+        })
     }
 
     /// Deletes a namespace and everything it holds; resource types stay.
@@ -191,12 +197,14 @@ impl Database {
         name: &str,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, name).await?;
-        delete_namespace_rows(&mut tx, self.backend, id).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "delete_namespace_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, name).await?;
+            delete_namespace_rows(&mut tx, self.backend, id).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 }
 

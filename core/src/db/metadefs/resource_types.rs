@@ -75,12 +75,14 @@ impl Database {
         association: &Association,
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
-        let mut tx = self.begin_write().await?;
-        let id = namespace_id(&mut tx, self.backend, namespace).await?;
-        insert_association(&mut tx, self.backend, id, association, false).await?;
-        insert_notifications(&mut tx, self.backend, notes).await?;
-        crate::db::commit(tx).await?;
-        Ok(())
+        retrying!(self, "create_association_noting", async {
+            let mut tx = self.begin_write().await?;
+            let id = namespace_id(&mut tx, self.backend, namespace).await?;
+            insert_association(&mut tx, self.backend, id, association, false).await?;
+            insert_notifications(&mut tx, self.backend, notes).await?;
+            crate::db::commit(tx).await?;
+            Ok(())
+        })
     }
 
     /// Removes an association; `false` when there was none.
@@ -101,22 +103,24 @@ impl Database {
         resource_type: &str,
         notes: &[NewNotification],
     ) -> Result<bool, DbError> {
-        let mut sql = Sql::new(self.backend);
-        sql.push(
-            "DELETE FROM metadef_namespace_resource_types WHERE namespace_id = \
-             (SELECT id FROM metadef_namespaces WHERE namespace = ",
-        )
-        .bind(namespace)
-        .push(") AND resource_type_id = (SELECT id FROM metadef_resource_types WHERE name = ")
-        .bind(resource_type)
-        .push(")");
-        let mut tx = self.begin_write().await?;
-        let deleted = sql.build()?.execute(&mut *tx).await?.rows_affected() > 0;
-        if deleted {
-            insert_notifications(&mut tx, self.backend, notes).await?;
-        }
-        crate::db::commit(tx).await?;
-        Ok(deleted)
+        retrying!(self, "delete_association_noting", async {
+            let mut sql = Sql::new(self.backend);
+            sql.push(
+                "DELETE FROM metadef_namespace_resource_types WHERE namespace_id = \
+                 (SELECT id FROM metadef_namespaces WHERE namespace = ",
+            )
+            .bind(namespace)
+            .push(") AND resource_type_id = (SELECT id FROM metadef_resource_types WHERE name = ")
+            .bind(resource_type)
+            .push(")");
+            let mut tx = self.begin_write().await?;
+            let deleted = sql.build()?.execute(&mut *tx).await?.rows_affected() > 0;
+            if deleted {
+                insert_notifications(&mut tx, self.backend, notes).await?;
+            }
+            crate::db::commit(tx).await?;
+            Ok(deleted)
+        })
     }
 }
 

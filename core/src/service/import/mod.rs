@@ -55,15 +55,18 @@ use crate::service::inflight::DataOp;
 pub use self::properties::{FAILED, IMPORTING, LOCK};
 pub use self::request::{ImportRequest, Method, RemoteImage};
 pub use self::stage::stage;
+pub use crate::remote::stage_host::FORWARDED_HEADER;
 
 /// `POST /v2/images/{id}/import`: check, record the task, take the lock and
-/// start the work. Returns once the task runs.
+/// start the work. Returns once the task runs; when the stage host carried the
+/// import out, with the request id it gave it (the task's, which the caller
+/// gets instead of this node's, as from Glance).
 pub async fn start(
     app: &Arc<App>,
     ctx: &RequestContext,
     id: Uuid,
     req: ImportRequest,
-) -> ServiceResult<()> {
+) -> ServiceResult<Option<String>> {
     quota::enforce(app, ctx, Resource::ImageSizeTotal, 0).await?;
     let image = images::get(app, ctx, id).await?;
     let method = req.method.name();
@@ -110,7 +113,7 @@ pub async fn start(
         if req.all_stores {
             targets.retain(|s| !held.contains(s.as_str()));
             if targets.is_empty() {
-                return Ok(());
+                return Ok(None);
             }
         } else if let Some(present) = targets.iter().find(|s| held.contains(s.as_str())) {
             return Err(ServiceError::AlreadyInStore(present.clone()));
@@ -118,10 +121,20 @@ pub async fn start(
     }
     // Staged on another node: that node carries the import out, where the
     // data is (Glance's `is_proxyable`; an unset own URL matches no host).
+    // A node that was itself sent the import as the stage host, but does not take that URL
+    // for its own, refuses rather than forwarding again.
     if matches!(req.method, Method::GlanceDirect)
         && let Some(host) = image.properties.get(super::staging::STAGE_HOST)
         && app.config.self_url().as_deref() != Some(host.as_str())
     {
+        if let Some(sent_to) = &req.forwarded_to {
+            return Err(ServiceError::StageHostLoop {
+                id,
+                stage_host: host.clone(),
+                sent_to: sent_to.clone(),
+                own: app.config.self_url(),
+            });
+        }
         return forward_to_stage_host(ctx, id, host, &req).await;
     }
     let pinned = match &req.method {
@@ -194,23 +207,24 @@ pub async fn start(
         op: Some(op),
     };
     tokio::spawn(job.run());
-    Ok(())
+    Ok(None)
 }
 
 /// Replays the import on the node whose staging area holds the data, with
-/// the caller's token; its refusal becomes this answer.
+/// the caller's token; its refusal becomes this answer, its request id the
+/// answer's.
 async fn forward_to_stage_host(
     ctx: &RequestContext,
     id: Uuid,
     host: &str,
     req: &ImportRequest,
-) -> ServiceResult<()> {
+) -> ServiceResult<Option<String>> {
     use crate::remote::stage_host::{self, StageHostError};
     tracing::info!(image = %id, stage_host = host, "forwarding the import to the node that staged the data");
     match stage_host::import(host, ctx, id, &req.body, req.header_store.as_deref()).await {
         Ok(remote_request) => {
-            tracing::debug!(image = %id, ?remote_request, "the stage host accepted the import");
-            Ok(())
+            tracing::info!(image = %id, ?remote_request, "the stage host accepted the import");
+            Ok(remote_request)
         }
         Err(e @ StageHostError::Unreachable { .. }) => {
             Err(ServiceError::StageHostUnreachable(e.to_string()))

@@ -61,6 +61,9 @@ pub struct ImportRequest {
     pub all_stores_must_succeed: bool,
     /// `X-Image-Meta-Store`.
     pub header_store: Option<String>,
+    /// The stage host another node forwarded this import to
+    /// ([`crate::remote::stage_host::FORWARDED_HEADER`]); `None` from a client.
+    pub forwarded_to: Option<String>,
     /// The body as sent, kept in the task's input.
     pub body: Value,
 }
