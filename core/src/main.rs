@@ -252,8 +252,18 @@ enum ConfigCommand {
     Show,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+fn main() -> anyhow::Result<ExitCode> {
+    // Before any other thread exists: the allocator fixes its arena limit when the
+    // second thread first allocates.
+    allocator::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<ExitCode> {
     let mut cli = Cli::parse();
     cli.config = config_file(cli.config);
     match cli.command {
@@ -264,6 +274,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 tracing::warn!("{warning}");
             }
             let app = glint_core::server::build(config).await?;
+            tokio::spawn(allocator::release_free_memory_periodically());
             glint_core::server::serve(app).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -507,4 +518,56 @@ fn describe(loaded: Loaded) -> &'static str {
         Loaded::Replaced => "replaced the existing namespace",
         Loaded::Skipped => "skipped: the namespace exists (see --merge)",
     }
+}
+
+/// glibc malloc, tuned for a server whose large allocations are transfer buffers.
+///
+/// By default glibc gives each thread that meets contention an arena of its own, up to eight per
+/// core, and each arena keeps the memory freed into it: with an upload's or download's buffers
+/// allocated on one thread and freed on another, many arenas each hold a transfer's worth of
+/// freed buffers. One arena keeps the reuse (a new buffer costs no page faults) without the
+/// multiplication; measured with 8 concurrent uploads and downloads, it loses no throughput.
+/// `MALLOC_ARENA_MAX` in the environment still decides when it is set.
+///
+/// Freed memory inside the heap stays resident until trimmed: starting up (plugins, migrations,
+/// metadefs, the API document) frees more than the server keeps, and so does a burst of
+/// transfers. A trim every few seconds hands those pages back.
+mod allocator {
+    use std::time::Duration;
+
+    /// How often freed pages go back to the system.
+    const TRIM_EVERY: Duration = Duration::from_secs(2);
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn limit_arenas() {
+        const ARENAS: libc::c_int = 1;
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            // SAFETY: mallopt only sets a malloc parameter; no other thread exists yet.
+            unsafe { libc::mallopt(libc::M_ARENA_MAX, ARENAS) };
+        }
+    }
+
+    /// Hands the pages of freed memory back to the system, every [`TRIM_EVERY`], forever.
+    pub async fn release_free_memory_periodically() {
+        let mut every =
+            tokio::time::interval_at(tokio::time::Instant::now() + TRIM_EVERY, TRIM_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            // Walks the free lists under the allocator's lock: a blocking call, if a short one.
+            let _ = tokio::task::spawn_blocking(release_free_memory).await;
+        }
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn release_free_memory() {
+        // SAFETY: malloc_trim takes the allocator's locks; it is safe to call at any time.
+        unsafe { libc::malloc_trim(0) };
+    }
+
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn limit_arenas() {}
+
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    fn release_free_memory() {}
 }

@@ -3,14 +3,16 @@
 
 Starts `glint serve` (the release build by default) on loopback with a fresh data directory
 (SQLite + file store), runs COUNT concurrent uploads of SIZE MiB each, then COUNT concurrent
-downloads of those images, and reports the server's resident memory: idle, the peak sampled
-during each phase (VmRSS every 20 ms) and the kernel's high-water mark (VmHWM). Every upload
-must answer 204 and every download must return SIZE MiB. The data directory is removed at the
-end.
+downloads of those images, and reports the server's resident memory: idle (5 s after it
+answers), the peak sampled
+during each phase (VmRSS every 20 ms) with its throughput, and the kernel's high-water mark
+(VmHWM). Every upload must answer 204 and every download must return SIZE MiB. The data
+directory is removed at the end.
 
     cargo build --release -p glint-core -p glint-store-file
-    python3 tests/bench/memory.py                       # 16 x 1 GiB (needs 16 GiB of disk)
-    python3 tests/bench/memory.py --count 16 --size-mib 256 --binary target/debug/glint
+    python3 tests/bench/memory.py                       # 8 x 256 MiB
+    python3 tests/bench/memory.py --count 1 --size-mib 4096   # flat in image size?
+    python3 tests/bench/memory.py --count 16 --size-mib 1024 --binary target/debug/glint
 """
 
 import argparse
@@ -102,7 +104,7 @@ def download(port, image_id, size, errors):
         errors.append(f"download {image_id}: {r.status}, {got} bytes")
 
 
-def phase(name, targets, pid):
+def phase(name, targets, pid, nbytes):
     sampler = Sampler(pid)
     sampler.start()
     started = time.monotonic()
@@ -112,14 +114,15 @@ def phase(name, targets, pid):
     for t in threads:
         t.join()
     seconds = time.monotonic() - started
-    return {"phase": name, "seconds": round(seconds, 1), "peak_rss_mib": sampler.stop() // 1024}
+    return {"phase": name, "seconds": round(seconds, 1), "mb_per_s": round(nbytes / seconds / 1e6),
+            "peak_rss_mib": sampler.stop() // 1024}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", default="target/release/glint")
-    parser.add_argument("--count", type=int, default=16)
-    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--count", type=int, default=8)
+    parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     size = args.size_mib * MIB
@@ -142,29 +145,36 @@ def main():
                 time.sleep(0.1)
         else:
             sys.exit("glint did not start")
+        # Idle means settled: what starting up freed has had time to go back to the system.
+        time.sleep(5)
         idle = status_kib(server.pid, "VmRSS") // 1024
+        idle_anon = status_kib(server.pid, "RssAnon") // 1024
         errors, ids = [], []
         up = phase(f"{args.count} uploads of {args.size_mib} MiB",
                    [lambda n=n: upload(port, size, errors, ids, n) for n in range(args.count)],
-                   server.pid)
+                   server.pid, args.count * size)
         down = phase(f"{args.count} downloads of {args.size_mib} MiB",
                      [lambda i=i: download(port, i, size, errors) for i in list(ids)],
-                     server.pid)
+                     server.pid, len(ids) * size)
         result = {
             "binary": args.binary,
             "idle_rss_mib": idle,
+            "idle_rss_anon_mib": idle_anon,
             "phases": [up, down],
             "high_water_rss_mib": status_kib(server.pid, "VmHWM") // 1024,
+            "after_rss_mib": status_kib(server.pid, "VmRSS") // 1024,
             "errors": errors,
         }
     finally:
         server.terminate()
         server.wait()
         shutil.rmtree(data_dir, ignore_errors=True)
-    print(f"idle RSS {result['idle_rss_mib']} MiB")
+    print(f"idle RSS {result['idle_rss_mib']} MiB ({result['idle_rss_anon_mib']} MiB anonymous)")
     for p in result["phases"]:
-        print(f"{p['phase']}: {p['seconds']} s, peak RSS {p['peak_rss_mib']} MiB")
-    print(f"high-water RSS {result['high_water_rss_mib']} MiB; errors: {len(errors)}")
+        print(f"{p['phase']}: {p['seconds']} s ({p['mb_per_s']} MB/s), "
+              f"peak RSS {p['peak_rss_mib']} MiB")
+    print(f"high-water RSS {result['high_water_rss_mib']} MiB, {result['after_rss_mib']} MiB after; "
+          f"errors: {len(errors)}")
     for e in errors:
         print("  " + e)
     if args.json:

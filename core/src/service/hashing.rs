@@ -10,8 +10,8 @@ use openssl::hash::{Hasher as Digest, MessageDigest};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// Chunks in flight per digest; with 1 MiB chunks this bounds the memory a
-/// lagging hash can hold.
+/// Chunks in flight per digest; with an upload's 256 KiB chunks this bounds
+/// the memory a lagging hash can hold.
 const QUEUE: usize = 4;
 
 pub const HASH_ALGO: &str = "sha512";

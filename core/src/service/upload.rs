@@ -36,9 +36,12 @@ use crate::domain::{Image, ImageStatus, Location};
 use crate::format::ImageCheck;
 use crate::store::StoreHandle;
 
-/// Chunks handed to the store are coalesced to about this size: fewer calls
-/// across the plugin boundary and fewer write syscalls, one small copy.
-const CHUNK: usize = 1 << 20;
+/// Chunks handed to the store are coalesced to this size: few calls across
+/// the plugin boundary and few write syscalls, one small copy. Every upload
+/// holds a handful of them (the store's queue, the digests' queues), so the
+/// size is also the server's memory per upload: 256 KiB writes already keep
+/// the disk busy.
+const CHUNK: usize = 256 << 10;
 
 pub struct UploadRequest {
     pub image_id: Uuid,
@@ -405,7 +408,10 @@ struct StreamEnd {
 
 struct Counting {
     body: BoxStream<'static, std::io::Result<Bytes>>,
+    /// The chunk being filled; its capacity is `CHUNK`.
     buf: BytesMut,
+    /// What is left of the last piece of the body, not yet in `buf`.
+    rest: Bytes,
     seen: u64,
     /// Present until the stream ends or fails.
     hasher: Option<Hasher>,
@@ -475,45 +481,65 @@ impl Counting {
             return self.finish().await;
         }
         while self.buf.len() < CHUNK {
-            match self.body.next().await {
-                Some(Ok(bytes)) => {
-                    self.seen += bytes.len() as u64;
-                    if self.seen > self.cap {
-                        return Some(self.fail(too_large(self.cap)));
-                    }
-                    if self.expected.is_some_and(|e| self.seen > e) {
-                        return Some(self.fail(size_mismatch(self.expected, self.seen)));
-                    }
-                    if let Some(format) = self.format.as_mut() {
-                        format.feed(&bytes);
-                    }
-                    if self.buf.is_empty() && bytes.len() >= CHUNK {
-                        hash(&self.hasher, &bytes).await;
-                        return Some(Ok(bytes));
-                    }
-                    self.buf.extend_from_slice(&bytes);
-                }
-                Some(Err(e)) => {
-                    return Some(self.fail(ServiceError::UploadInterrupted(e.to_string())));
-                }
-                None => {
-                    self.done = true;
-                    if self.expected.is_some_and(|e| e != self.seen) {
-                        return Some(self.fail(size_mismatch(self.expected, self.seen)));
-                    }
-                    if let Err(e) = self.check_format() {
-                        return Some(self.fail(e));
-                    }
-                    break;
+            if self.rest.is_empty() {
+                match self.next_piece().await {
+                    Ok(Some(bytes)) => self.rest = bytes,
+                    Ok(None) => break,
+                    Err(failed) => return Some(failed),
                 }
             }
+            if self.buf.is_empty() && self.rest.len() >= CHUNK {
+                // Already a whole chunk: passed on as it came, without a copy.
+                let chunk = std::mem::take(&mut self.rest);
+                hash(&self.hasher, &chunk).await;
+                return Some(Ok(chunk));
+            }
+            // Never more than the buffer holds: it is not regrown past `CHUNK`.
+            let take = self.rest.len().min(CHUNK - self.buf.len());
+            self.buf.extend_from_slice(&self.rest.split_to(take));
         }
         if self.buf.is_empty() {
             return self.finish().await;
         }
-        let chunk = self.buf.split().freeze();
+        let next = if self.done {
+            BytesMut::new()
+        } else {
+            BytesMut::with_capacity(CHUNK)
+        };
+        let chunk = std::mem::replace(&mut self.buf, next).freeze();
         hash(&self.hasher, &chunk).await;
         Some(Ok(chunk))
+    }
+
+    /// The next piece of the body, counted, capped and fed to the format
+    /// check; `Ok(None)` once the body has ended and passed the end checks.
+    async fn next_piece(&mut self) -> Result<Option<Bytes>, Result<Bytes, StoreError>> {
+        match self.body.next().await {
+            Some(Ok(bytes)) => {
+                self.seen += bytes.len() as u64;
+                if self.seen > self.cap {
+                    return Err(self.fail(too_large(self.cap)));
+                }
+                if self.expected.is_some_and(|e| self.seen > e) {
+                    return Err(self.fail(size_mismatch(self.expected, self.seen)));
+                }
+                if let Some(format) = self.format.as_mut() {
+                    format.feed(&bytes);
+                }
+                Ok(Some(bytes))
+            }
+            Some(Err(e)) => Err(self.fail(ServiceError::UploadInterrupted(e.to_string()))),
+            None => {
+                self.done = true;
+                if self.expected.is_some_and(|e| e != self.seen) {
+                    return Err(self.fail(size_mismatch(self.expected, self.seen)));
+                }
+                if let Err(e) = self.check_format() {
+                    return Err(self.fail(e));
+                }
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -544,6 +570,7 @@ fn counted(
     let state = Counting {
         body,
         buf: BytesMut::with_capacity(CHUNK),
+        rest: Bytes::new(),
         seen: 0,
         hasher: Some(Hasher::with_signature_digest(digest)),
         format,
@@ -557,4 +584,80 @@ fn counted(
         st.next_chunk().await.map(|item| (item, st))
     })
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunks the store receives for a body cut into `pieces`, and the digests.
+    async fn chunks_for(pieces: &[usize]) -> (Vec<Bytes>, Vec<u8>, Digests) {
+        let data: Vec<u8> = (0..pieces.iter().sum::<usize>())
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut at = 0;
+        let body: Vec<std::io::Result<Bytes>> = pieces
+            .iter()
+            .map(|&n| {
+                at += n;
+                Ok(Bytes::copy_from_slice(&data[at - n..at]))
+            })
+            .collect();
+        let end = Arc::new(Mutex::new(StreamEnd::default()));
+        let size = data.len() as u64;
+        let stream = counted(
+            stream::iter(body).boxed(),
+            Some(size),
+            u64::MAX,
+            None,
+            (Uuid::new_v4(), None),
+            Arc::clone(&end),
+        );
+        let chunks: Vec<Bytes> = stream.map(|c| c.expect("no failure")).collect().await;
+        let digests = end.lock().unwrap().digests.take().expect("the body ended");
+        (chunks, data, digests)
+    }
+
+    #[tokio::test]
+    async fn small_pieces_are_coalesced_into_chunks_that_never_outgrow_their_buffer() {
+        let (chunks, data, digests) =
+            chunks_for(&[1, 7000, 100_000, 300_000, 5, CHUNK - 1, 3]).await;
+        assert_eq!(chunks.concat(), data);
+        let (last, whole) = chunks.split_last().unwrap();
+        assert!(
+            whole.iter().all(|c| c.len() == CHUNK),
+            "{:?}",
+            chunks.iter().map(Bytes::len).collect::<Vec<_>>()
+        );
+        assert!(!last.is_empty() && last.len() <= CHUNK);
+        let (md5, sha512) = (
+            openssl::hash::MessageDigest::md5(),
+            openssl::hash::MessageDigest::sha512(),
+        );
+        assert_eq!(
+            digests.md5,
+            hex::encode(openssl::hash::hash(md5, &data).unwrap())
+        );
+        assert_eq!(
+            digests.sha512,
+            hex::encode(openssl::hash::hash(sha512, &data).unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_piece_of_a_whole_chunk_or_more_passes_without_a_copy() {
+        let (chunks, data, _) = chunks_for(&[3 * CHUNK + 10, 10]).await;
+        assert_eq!(chunks.concat(), data);
+        assert_eq!(
+            chunks.iter().map(Bytes::len).collect::<Vec<_>>(),
+            [3 * CHUNK + 10, 10]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_body_gives_no_chunk_and_the_empty_digests() {
+        let (chunks, _, digests) = chunks_for(&[]).await;
+        assert!(chunks.is_empty());
+        assert_eq!(digests.md5, "d41d8cd98f00b204e9800998ecf8427e");
+    }
 }

@@ -13,7 +13,8 @@ const MIB: usize = 1024 * 1024;
 pub struct FileConfig {
     /// Absolute path of the directory holding the images; created when missing.
     pub datadir: PathBuf,
-    /// Size in bytes of the buffers a read streams (default 1 MiB, 4 KiB to 64 MiB).
+    /// Size in bytes of the buffers a read streams (default 512 KiB, 4 KiB to 64 MiB). Each
+    /// download holds a few of them.
     #[serde(default = "default_chunk_size")]
     pub chunk_size: usize,
     /// Flush data and directory entries to disk before a write is acknowledged (default true).
@@ -23,7 +24,7 @@ pub struct FileConfig {
 }
 
 fn default_chunk_size() -> usize {
-    MIB
+    512 * 1024
 }
 
 fn default_fsync() -> bool {
@@ -82,7 +83,7 @@ mod tests {
     #[test]
     fn defaults_apply() {
         let config = FileConfig::parse(json!({ "datadir": "/srv/images" })).unwrap();
-        assert_eq!(config.chunk_size, MIB);
+        assert_eq!(config.chunk_size, 512 * 1024);
         assert!(config.fsync);
     }
 

@@ -24,7 +24,7 @@ use crate::error::parse_error;
 
 /// Buffers queued between the put future and the writing thread. A few are enough to keep
 /// the disk busy; every one more is memory held per upload while the disk is the bottleneck
-/// (8 uploads of 1 MiB chunks hold 8 × QUEUE MiB).
+/// (8 uploads of the host's 256 KiB chunks hold 8 × QUEUE × 256 KiB).
 const QUEUE: usize = 4;
 
 /// The kernel is asked to start writing data back once this much is dirty, so the disk works
