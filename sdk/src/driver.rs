@@ -152,7 +152,8 @@ pub trait StoreDriver: Send + Sync + Sized + 'static {
     /// - Following `next` from the first page to the last yields every object `put` stored and
     ///   `delete` has not removed, each once, with its location as `put` returned it and its size.
     /// - A deleted object is not listed; an object being written (not yet returned by `put`) is
-    ///   not listed either.
+    ///   not listed either. What a write left behind when its writer died (the process killed
+    ///   mid-`put`) may be listed, under a location `delete` accepts, so the host can remove it.
     /// - Page size is the driver's choice; an empty store has one empty page.
     fn list(
         &self,
