@@ -165,7 +165,7 @@ async fn discovery_lists_the_stores_in_configured_order_as_glance_does() {
         detail,
         json!({"stores": [
             {"id": "slow", "description": "Slow disks", "type": "file", "weight": 10,
-             "properties": {"data_dir": slow_dir, "chunk_size": 1048576, "thin_provisioning": false}},
+             "properties": {"data_dir": slow_dir, "chunk_size": 524288, "thin_provisioning": false}},
             {"id": "fast", "description": "Local SSD", "default": "true", "type": "file", "weight": 100,
              "properties": {"data_dir": fast_dir, "chunk_size": 65536, "thin_provisioning": false}},
             {"id": "web", "read-only": "true", "type": "http", "weight": 0, "properties": {}},
