@@ -480,7 +480,7 @@ async fn swift_segments_of_a_killed_upload_are_swept_and_a_slow_live_upload_keep
     let account = swift.account().await;
 
     // A slow upload: 256 KiB a second for 20 s, twice the sweep's minimum age. (The server
-    // hands the store 1 MiB pieces, so segments come four at a time every 4 s.) Its first
+    // hands the store 256 KiB pieces, so a segment comes every second.) Its first
     // segments grow older than that age while it runs; the sweep leaves them, as their
     // newest is never older than a few seconds.
     let slow = site.create().await;

@@ -183,7 +183,7 @@ async fn swift_going_down_mid_upload_answers_503_leaves_the_image_queued_and_a_r
     let swift = private_swift();
     let container = backends::container_name("down-mid-upload");
     let mut options = swift.options(&container);
-    // Segments of 768 KiB: when the upload stops at 2 MiB (the server hands the store 1 MiB
+    // Segments of 768 KiB: when the upload stops at 2 MiB (the server hands the store 256 KiB
     // pieces), two segments are written and the third is being sent.
     options["large_object_chunk_size"] = json!(768 * KIB);
     let (glint, _dir) = glint_with(&[("swift", "swift", options)]).await;
@@ -197,7 +197,7 @@ async fn swift_going_down_mid_upload_answers_503_leaves_the_image_queued_and_a_r
         StatusCode::NO_CONTENT
     );
 
-    // The upload (chunked, size unknown: Static Large Object segments) stops after 2.5 MiB.
+    // The upload (chunked, size unknown: Static Large Object segments) stops after 2 MiB.
     let data = pattern(4 * MIB + 4321, 81);
     let id = create(&glint).await;
     let (go, held) = watch::channel(false);
@@ -205,7 +205,7 @@ async fn swift_going_down_mid_upload_answers_503_leaves_the_image_queued_and_a_r
         .put(&format!("/v2/images/{id}/file"))
         .header("content-type", "application/octet-stream")
         .header("x-image-meta-store", "swift")
-        .body(held_body(data.clone(), 5 * MIB / 2, held))
+        .body(held_body(data.clone(), 2 * MIB, held))
         .send();
     let running = tokio::spawn(request);
     let written = wait_for_count(&account, &container, 3).await;
