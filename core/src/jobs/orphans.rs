@@ -23,7 +23,7 @@ use super::JobError;
 use crate::config::Config;
 use crate::db::Database;
 use crate::domain::ImageStatus;
-use crate::service::import::{IMPORTING, LOCK};
+use crate::service::import::is_being_written;
 
 /// A file-store data directory: store id and canonical path.
 #[derive(Debug, Clone)]
@@ -104,8 +104,7 @@ async fn is_orphan(db: &Database, kind: &Kind, url: &str) -> Result<bool, JobErr
         Kind::Data(_) => {
             image.status != ImageStatus::PendingDelete
                 && !image.locations.iter().any(|l| l.url == url)
-                && !image.properties.contains_key(LOCK)
-                && image.properties.get(IMPORTING).is_none_or(String::is_empty)
+                && !is_being_written(&image)
         }
     })
 }

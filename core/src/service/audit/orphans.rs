@@ -15,8 +15,6 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::db::{AuditKind, Database, DbError, NewAuditResult, NewWork, WorkKind};
-use crate::domain::ImageStatus;
-use crate::service::import::{IMPORTING, LOCK};
 use crate::store::StoreHandle;
 
 /// The outcome of an orphan still within its grace period.
@@ -140,14 +138,7 @@ async fn being_written(db: &Database, id: Uuid) -> Result<bool, DbError> {
     let Some(image) = db.image_any(id).await? else {
         return Ok(false);
     };
-    Ok(
-        matches!(image.status, ImageStatus::Saving | ImageStatus::Importing)
-            || image.properties.contains_key(LOCK)
-            || image
-                .properties
-                .get(IMPORTING)
-                .is_some_and(|s| !s.is_empty()),
-    )
+    Ok(crate::service::import::is_being_written(&image))
 }
 
 /// The image id of a temporary object's URL: one whose path has a segment

@@ -52,7 +52,7 @@ use crate::db::DbError;
 use crate::domain::{ImageStatus, Task};
 use crate::service::inflight::DataOp;
 
-pub use self::properties::{FAILED, IMPORTING, LOCK};
+pub use self::properties::{FAILED, IMPORTING, LOCK, is_being_written};
 pub use self::request::{ImportRequest, Method, RemoteImage};
 pub use self::stage::stage;
 pub use crate::remote::stage_host::FORWARDED_HEADER;

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use crate::app::App;
+use crate::domain::{Image, ImageStatus};
 use crate::service::ServiceResult;
 
 /// The image property holding the id of the task that owns the image.
@@ -11,6 +12,18 @@ pub const LOCK: &str = "os_glance_import_task";
 pub const IMPORTING: &str = "os_glance_importing_to_stores";
 /// The stores imports failed to write, comma-separated.
 pub const FAILED: &str = "os_glance_failed_import";
+
+/// Whether the database says data is being written for this image: an upload or import in
+/// progress (`saving`, `importing`), or an import or copy holding its lock or with stores left
+/// to write. Objects a store holds for such an image may be a live writer's.
+pub fn is_being_written(image: &Image) -> bool {
+    matches!(image.status, ImageStatus::Saving | ImageStatus::Importing)
+        || image.properties.contains_key(LOCK)
+        || image
+            .properties
+            .get(IMPORTING)
+            .is_some_and(|s| !s.is_empty())
+}
 
 /// Whether the task named by an image's lock is still at work.
 pub(super) async fn lock_is_held(app: &App, task_id: &str) -> ServiceResult<bool> {
