@@ -354,6 +354,78 @@ async fn metrics_are_served_apart_and_parse_as_openmetrics() {
     assert!(!text.contains("/v2/"), "a path in the labels:\n{text}");
 }
 
+/// SQLite's group commit: concurrent writes share the flushes of the log
+/// that make them durable, and each write answered is in the database.
+#[tokio::test]
+async fn concurrent_creates_share_log_flushes() {
+    let python = prometheus_python();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let g = std::sync::Arc::new(Glint::start_with(&[("GLINT_METRICS__BIND", bind.as_str())]).await);
+    let flushes = || {
+        let (g, bind, python) = (g.clone(), bind.clone(), python.clone());
+        async move {
+            let text = g
+                .client
+                .get(format!("http://{bind}/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            parse_metrics(&python, &text)
+                .iter()
+                .filter(|s| s["name"] == "glint_db_wal_flushes_total")
+                .map(|s| s["value"].as_f64().unwrap())
+                .sum::<f64>()
+        }
+    };
+    let before = flushes().await;
+    const CLIENTS: usize = 32;
+    const EACH: usize = 8;
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let g = g.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..EACH {
+                    let image = g
+                        .create(serde_json::json!({"name": format!("grouped-{client}-{n}")}))
+                        .await;
+                    ids.push(image["id"].as_str().unwrap().to_owned());
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.extend(task.await.unwrap());
+    }
+    let made = flushes().await - before;
+    assert!(made >= 1.0, "no flush of the log counted");
+    assert!(
+        made < (CLIENTS * EACH) as f64,
+        "{made} flushes for {} creates: none shared",
+        CLIENTS * EACH
+    );
+    let listed: Value = g
+        .get("/v2/images?limit=1000")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: std::collections::HashSet<&str> = listed["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| listed.contains(id.as_str())));
+}
+
 /// `glint serve` started by hand (the harness speaks plain HTTP).
 struct Served {
     child: Child,

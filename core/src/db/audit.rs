@@ -111,7 +111,7 @@ impl Database {
     pub async fn record_audit(&self, result: &NewAuditResult) -> Result<AuditResult, DbError> {
         let mut tx = self.begin_write().await?;
         let stored = record_in(&mut tx, self, result).await?;
-        crate::db::commit(tx).await?;
+        self.commit(tx).await?;
         Ok(stored)
     }
 
@@ -130,7 +130,7 @@ impl Database {
         for (_, result) in orphans {
             record_in(&mut tx, self, result).await?;
         }
-        crate::db::commit(tx).await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

@@ -67,7 +67,7 @@ impl Database {
             .bind(at)
             .push(")");
             sql.build()?.execute(&mut *tx).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -89,7 +89,7 @@ impl Database {
                 .bind(id_text(image_id));
             let mut tx = self.begin_write().await?;
             sql.build()?.execute(&mut *tx).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -128,7 +128,7 @@ impl Database {
                 .bind(id_text(image_id));
             let mut tx = self.begin_write().await?;
             let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(n > 0)
         })
     }
@@ -141,7 +141,7 @@ impl Database {
                 .bind(node.to_owned());
             let mut tx = self.begin_write().await?;
             let n = sql.build()?.execute(&mut *tx).await?.rows_affected();
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(n)
         })
     }

@@ -57,7 +57,7 @@ impl Database {
             };
             insert_children(&mut tx, self.backend, image).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -105,7 +105,7 @@ impl Database {
             let mut tx = self.begin_write().await?;
             let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
             insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(saved)
         })
     }
@@ -139,7 +139,7 @@ impl Database {
             });
             sql.build()?.execute(&mut *tx).await?;
             insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -172,7 +172,7 @@ impl Database {
                 return Ok(false);
             }
             insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(true)
         })
     }
@@ -198,7 +198,7 @@ impl Database {
                 .push(" WHERE id = ")
                 .bind(id_text(id));
             sql.build()?.execute(&mut *tx).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(image)
         })
     }

@@ -48,7 +48,7 @@ impl Database {
                 .await?
                 .ok_or(DbError::NotFound)?;
             load_children(&mut tx, self.backend, std::slice::from_mut(&mut image)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(image)
         })
     }
@@ -80,7 +80,7 @@ impl Database {
                 return Ok(false);
             }
             touch(&mut tx, self, id).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(true)
         })
     }
@@ -112,7 +112,7 @@ impl Database {
             if sql.build()?.execute(&mut *tx).await?.rows_affected() == 0 {
                 return Err(DbError::NotFound);
             }
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

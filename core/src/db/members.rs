@@ -65,7 +65,7 @@ impl Database {
                 result => result?,
             };
             insert_notifications(&mut tx, self.backend, &notes(&created)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(created)
         })
     }
@@ -106,7 +106,7 @@ impl Database {
                 return Err(DbError::NotFound);
             }
             insert_notifications(&mut tx, self.backend, &notes(updated_at)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -168,7 +168,7 @@ impl Database {
                 return Err(DbError::NotFound);
             }
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

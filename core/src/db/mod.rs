@@ -52,8 +52,10 @@ mod schema;
 mod sql;
 mod tasks;
 mod usage;
+mod wal_sync;
 mod work;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyConnection;
@@ -106,6 +108,8 @@ pub struct Database {
     /// Runs reads outside transactions; the same pool as `writer` except on
     /// file-backed SQLite.
     reader: AnyPool,
+    /// File-backed SQLite: the flushes that make commits durable.
+    wal: Option<Arc<wal_sync::WalSync>>,
 }
 
 /// How long a SQLite connection waits for a lock held by another process
@@ -172,7 +176,7 @@ impl Database {
         })?;
         sqlx::any::install_default_drivers();
 
-        let (writer, reader) = match backend {
+        let (writer, reader, wal) = match backend {
             Backend::Sqlite => {
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
@@ -182,17 +186,23 @@ impl Database {
                     .await?;
                 // Every connection to `:memory:` opens a database of its own,
                 // so an in-memory database is read through its writer.
-                let reader = if is_sqlite_memory(url) {
-                    writer.clone()
+                if is_sqlite_memory(url) {
+                    (writer.clone(), writer, None)
                 } else {
-                    AnyPoolOptions::new()
+                    let reader = AnyPoolOptions::new()
                         .max_connections(SQLITE_READERS)
                         .acquire_timeout(ACQUIRE_TIMEOUT)
                         .after_connect(|conn, meta| Box::pin(sqlite_reader_setup(conn, meta)))
                         .connect(url)
-                        .await?
-                };
-                (writer, reader)
+                        .await?;
+                    let file: String = sqlx::query_scalar(
+                        "SELECT file FROM pragma_database_list WHERE name = 'main'",
+                    )
+                    .fetch_one(&writer)
+                    .await?;
+                    let wal = Arc::new(wal_sync::WalSync::new(file));
+                    (writer, reader, Some(wal))
+                }
             }
             Backend::Postgres | Backend::MySql => {
                 // One attempt first: the pool would retry an unreachable host for
@@ -219,7 +229,7 @@ impl Database {
                     options = options.after_connect(|conn, meta| Box::pin(mysql_setup(conn, meta)));
                 }
                 let pool = options.connect(url).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
 
@@ -227,6 +237,7 @@ impl Database {
             backend,
             writer,
             reader,
+            wal,
         })
     }
 
@@ -291,18 +302,30 @@ impl Database {
     }
 }
 
-/// Commits `tx`. A conflict the server reports here (Galera certifies a
-/// transaction at its commit) means the transaction was rolled back, and may
-/// run again; any other failure is [`DbError::CommitUnknown`]: the server
-/// may have committed before the answer was lost, so it is never retried.
-pub(crate) async fn commit(tx: Transaction<'static, Any>) -> Result<(), DbError> {
-    tx.commit().await.map_err(|e| {
-        if error::is_conflict(&e) {
-            DbError::Backend(e)
-        } else {
-            DbError::CommitUnknown(e)
+impl Database {
+    /// Commits `tx` and returns once the commit is durable. A conflict the
+    /// server reports here (Galera certifies a transaction at its commit)
+    /// means the transaction was rolled back, and may run again; any other
+    /// failure is [`DbError::CommitUnknown`]: the server may have committed
+    /// before the answer was lost, so it is never retried. On file-backed
+    /// SQLite, durability is the shared flush of [`wal_sync`]; a flush that
+    /// fails leaves the commit visible but perhaps not on the disk, which is
+    /// unknown too.
+    pub(crate) async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), DbError> {
+        tx.commit().await.map_err(|e| {
+            if error::is_conflict(&e) {
+                DbError::Backend(e)
+            } else {
+                DbError::CommitUnknown(e)
+            }
+        })?;
+        if let Some(wal) = &self.wal {
+            wal.sync()
+                .await
+                .map_err(|e| DbError::CommitUnknown(sqlx::Error::Io(e)))?;
         }
-    })
+        Ok(())
+    }
 }
 
 fn is_sqlite_memory(url: &str) -> bool {
@@ -330,10 +353,12 @@ async fn sqlite_writer_setup(
     conn: &mut AnyConnection,
     _: PoolConnectionMetadata,
 ) -> Result<(), sqlx::Error> {
-    // WAL lets readers run while a write is in progress. synchronous=FULL
-    // syncs the WAL on every commit: a committed image survives a power cut.
+    // WAL lets readers run while a write is in progress. A commit does not
+    // wait for the disk (synchronous=NORMAL); `Database::commit` flushes the
+    // log before the write is answered, once for every commit made meanwhile
+    // (see `wal_sync`): an answered write survives a power cut.
     conn.execute("PRAGMA journal_mode = WAL").await?;
-    conn.execute("PRAGMA synchronous = FULL").await?;
+    conn.execute("PRAGMA synchronous = NORMAL").await?;
     sqlite_common_setup(conn).await?;
     // SQLite keeps no planner statistics by itself; without them it may pick
     // the visibility index over owner or created_at. This refreshes stale

@@ -40,7 +40,7 @@ impl Database {
             }
             let mut tx = self.begin_write().await?;
             insert_notifications(&mut tx, self.backend, items).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

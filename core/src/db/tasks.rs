@@ -75,7 +75,7 @@ impl Database {
             let mut tx = self.begin_write().await?;
             sql.build()?.execute(&mut *tx).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -123,7 +123,7 @@ impl Database {
                 return Err(DbError::NotFound);
             }
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -164,7 +164,7 @@ impl Database {
                 .bind(TaskStatus::Processing.as_str());
             let mut tx = self.begin_write().await?;
             sql.build()?.execute(&mut *tx).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }

@@ -99,7 +99,7 @@ impl Database {
         retrying!(self, "add_work", async {
             let mut tx = self.begin_write().await?;
             insert_work(&mut tx, self, work).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -171,7 +171,7 @@ impl Database {
             let saved = update_in(&mut tx, self.backend, image, expect_status).await?;
             insert_work(&mut tx, self, work).await?;
             insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(saved)
         })
     }
@@ -216,7 +216,7 @@ impl Database {
             set_location_status(&mut tx, self, id, change.to).await?;
             insert_work(&mut tx, self, work).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -325,7 +325,7 @@ impl Database {
             }
             set_location_status(&mut tx, self, id, change.to).await?;
             insert_work(&mut tx, self, work).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok::<_, DbError>(())
         })
     }
@@ -383,7 +383,7 @@ impl Database {
                 }
                 count += sql.build()?.execute(&mut *tx).await?.rows_affected();
             }
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             purged.push((table, count));
         }
 
@@ -434,7 +434,7 @@ impl Database {
                 .push_in("id", chunk.iter().map(String::as_str));
             count += sql.build()?.execute(&mut *tx).await?.rows_affected();
         }
-        crate::db::commit(tx).await?;
+        self.commit(tx).await?;
         Ok(count)
     }
 }

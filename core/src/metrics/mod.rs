@@ -100,6 +100,7 @@ struct Metrics {
     audit_checks: Family<AuditLabels, Counter>,
     audit_bytes: Counter,
     db_retries: Family<RetryLabels, Counter>,
+    db_wal_flushes: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -119,6 +120,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         audit_checks: Family::default(),
         audit_bytes: Counter::default(),
         db_retries: Family::default(),
+        db_wal_flushes: Counter::default(),
     };
     registry.register(
         "http_requests",
@@ -189,6 +191,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "db_retries",
         "Database transactions and reads run again after a conflict or a lost server",
         m.db_retries.clone(),
+    );
+    registry.register(
+        "db_wal_flushes",
+        "Flushes of SQLite's write-ahead log, each making every commit before it durable",
+        m.db_wal_flushes.clone(),
     );
     Metrics { registry, ..m }
 });
@@ -279,6 +286,12 @@ pub fn db_retried(operation: &'static str) {
         .db_retries
         .get_or_create(&RetryLabels { operation })
         .inc();
+}
+
+/// A flush of SQLite's write-ahead log (group commit): the commits it covered
+/// are on the disk.
+pub fn db_wal_flush() {
+    metrics().db_wal_flushes.inc();
 }
 
 /// The values read at scrape time.

@@ -36,7 +36,7 @@ impl Database {
             let id = namespace_id(&mut tx, self.backend, namespace).await?;
             insert_content(&mut tx, self.backend, C::KIND, id, &ContentRow::of(item)).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }
@@ -116,7 +116,7 @@ impl Database {
             };
             let saved = item.clone().with_times(created_at, Some(updated_at));
             insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(saved)
         })
     }
@@ -152,7 +152,7 @@ impl Database {
             if deleted {
                 insert_notifications(&mut tx, self.backend, notes).await?;
             }
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(deleted)
         })
     }
@@ -179,7 +179,7 @@ impl Database {
             let id = namespace_id(&mut tx, self.backend, namespace).await?;
             delete_rows(&mut tx, self.backend, content.table(), id).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }
@@ -214,7 +214,7 @@ impl Database {
                 insert_content(&mut tx, self.backend, Tag::KIND, id, &ContentRow::of(tag)).await?;
             }
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }

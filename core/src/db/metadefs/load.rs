@@ -115,7 +115,7 @@ impl Database {
                     Loaded::Merged
                 }
             };
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(loaded)
         })
     }

@@ -41,7 +41,7 @@ impl Database {
             let mut tx = self.begin_write().await?;
             insert_document(&mut tx, self.backend, doc, protect_new_resource_types).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }
@@ -61,7 +61,7 @@ impl Database {
                 sql.push("DELETE FROM ").push(table);
                 sql.build()?.execute(&mut *tx).await?;
             }
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }
@@ -180,7 +180,7 @@ impl Database {
                 result => result?,
             };
             insert_notifications(&mut tx, self.backend, &notes(&saved)).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(saved)
         })
     }
@@ -202,7 +202,7 @@ impl Database {
             let id = namespace_id(&mut tx, self.backend, name).await?;
             delete_namespace_rows(&mut tx, self.backend, id).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }

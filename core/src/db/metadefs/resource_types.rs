@@ -80,7 +80,7 @@ impl Database {
             let id = namespace_id(&mut tx, self.backend, namespace).await?;
             insert_association(&mut tx, self.backend, id, association, false).await?;
             insert_notifications(&mut tx, self.backend, notes).await?;
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(())
         })
     }
@@ -118,7 +118,7 @@ impl Database {
             if deleted {
                 insert_notifications(&mut tx, self.backend, notes).await?;
             }
-            crate::db::commit(tx).await?;
+            self.commit(tx).await?;
             Ok(deleted)
         })
     }
