@@ -27,8 +27,9 @@ pub mod tasks;
 pub mod versions;
 pub mod view;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use poem::http::{HeaderValue, Method, StatusCode, Uri, header};
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -125,13 +126,23 @@ fn swagger_ui_html(svc: &OpenApiService<Apis, ()>) -> String {
 /// The whole HTTP application.
 pub fn endpoint(app: Arc<App>) -> impl Endpoint<Output = Response> {
     let svc = service();
-    let docs_html = swagger_ui_html(&svc);
-    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
-    let document = spec();
-    let spec = poem::endpoint::make_sync(move |_| {
+    // The document and the page showing it are made when first asked for: a
+    // server that is never asked keeps neither, nor the code that makes them
+    // in memory.
+    let docs = poem::endpoint::make_sync(|_| {
+        static PAGE: OnceLock<Bytes> = OnceLock::new();
+        Response::builder()
+            .content_type("text/html; charset=utf-8")
+            .body(
+                PAGE.get_or_init(|| swagger_ui_html(&service()).into())
+                    .clone(),
+            )
+    });
+    let spec = poem::endpoint::make_sync(|_| {
+        static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
         Response::builder()
             .content_type("application/json")
-            .body(document.clone())
+            .body(DOCUMENT.get_or_init(|| spec().into()).clone())
     });
     let routes = Route::new()
         .nest("/", svc)
