@@ -192,6 +192,14 @@ def timed_lists(c, limit, rounds):
     return (time.perf_counter() - t) / rounds * 1000
 
 
+def creates(c, quick=False):
+    """Sequential creates, then creates from 64 clients at once (with the errors)."""
+    res = {}
+    res["create_seq_per_s"], _ = timed_creates(c, 200 if quick else 500, 1, "seq")
+    res["create_c64_per_s"], res["create_c64_errors"] = timed_creates(c, 640 if quick else 1280, 64, "c64")
+    return res
+
+
 def run(url, token="bench", server_pid=None, quick=False, label="server"):
     """The whole workload against `url`; the results as a dict."""
     c = Client(url, token)
@@ -203,8 +211,7 @@ def run(url, token="bench", server_pid=None, quick=False, label="server"):
     if pid:
         res["rss_idle_mib"] = rss_kib(pid) / 1024
 
-    res["create_seq_per_s"], _ = timed_creates(c, 200 if quick else 500, 1, "seq")
-    res["create_c64_per_s"], res["create_c64_errors"] = timed_creates(c, 640 if quick else 1280, 64, "c64")
+    res.update(creates(c, quick))
 
     # Fill up to the list size with concurrent creates, then time list pages.
     have = (200 + 640) if quick else (500 + 1280)

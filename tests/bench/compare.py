@@ -39,6 +39,12 @@ ROWS = [
     ("create_seq_per_s", "create, sequential", "req/s", True),
     ("create_c64_per_s", "create, 64 concurrent", "req/s", True),
     ("create_c64_errors", "create, 64 concurrent: errors", "", False),
+    ("pg_create_seq_per_s", "create, sequential (Glint on PostgreSQL)", "req/s", True),
+    ("pg_create_c64_per_s", "create, 64 concurrent (Glint on PostgreSQL)", "req/s", True),
+    ("pg_create_c64_errors", "create, 64 concurrent: errors (PostgreSQL)", "", False),
+    ("my_create_seq_per_s", "create, sequential (Glint on MariaDB)", "req/s", True),
+    ("my_create_c64_per_s", "create, 64 concurrent (Glint on MariaDB)", "req/s", True),
+    ("my_create_c64_errors", "create, 64 concurrent: errors (MariaDB)", "", False),
     ("list_25_ms", "list limit=25", "ms", False),
     ("list_1000_ms", "list limit=1000", "ms", False),
     ("upload_1g_mb_s", "upload 1 image", "MB/s", True),
@@ -105,9 +111,10 @@ def glance(harness):
 
 
 class Glint:
-    """The release binary with default settings in a fresh data directory."""
+    """The release binary with default settings in a fresh data directory (and
+    `env` on top, such as another database)."""
 
-    def __init__(self, target):
+    def __init__(self, target, env=None):
         self.bin = os.path.join(target, "glint")
         plugin = os.path.join(target, "libglint_store_file.so")
         for f in (self.bin, plugin):
@@ -116,7 +123,7 @@ class Glint:
         self.dir = tempfile.mkdtemp(prefix="glint-bench-")
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, GLINT_PLUGINS__PATHS=json.dumps([plugin]), GLINT_LOG="warn")
+        env = dict(os.environ, GLINT_PLUGINS__PATHS=json.dumps([plugin]), GLINT_LOG="warn", **(env or {}))
         self.log = open(os.path.join(self.dir, "glint.log"), "w")
         self.proc = subprocess.Popen(
             [self.bin, "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", self.dir],
@@ -132,6 +139,42 @@ class Glint:
             self.proc.wait()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# The database servers of the machine, each with the command that runs one
+# statement in it. Their create rates stand beside SQLite's (Glance's baseline
+# runs on SQLite).
+SERVERS = [
+    ("pg", "PostgreSQL", "postgres://postgres@127.0.0.1:5432/{db}",
+     ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c"]),
+    ("my", "MariaDB", "mysql://root@127.0.0.1:3306/{db}",
+     ["mariadb", "-h", "127.0.0.1", "-u", "root", "-e"]),
+]
+
+
+def server_creates(target, quick):
+    """The create workload against Glint on each database server, in a fresh
+    database dropped afterwards; a server that is not there is skipped."""
+    res = {}
+    for prefix, name, url, sql in SERVERS:
+        db = f"glint_bench_{os.getpid()}"
+        try:
+            subprocess.run(sql + [f"CREATE DATABASE {db}"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except (OSError, subprocess.CalledProcessError) as e:
+            log(f"{name} skipped: {e}")
+            continue
+        try:
+            glint = Glint(target, {"GLINT_DATABASE__URL": url.format(db=db)})
+            try:
+                log(f"Glint on {name}: creates")
+                c = bench.Client(glint.url, "bench")
+                res.update({f"{prefix}_{k}": v for k, v in bench.creates(c, quick).items()})
+            finally:
+                glint.stop()
+        finally:
+            subprocess.run(sql + [f"DROP DATABASE {db}"], stdout=subprocess.DEVNULL)
+    return res
 
 
 def limits(harness, quick):
@@ -178,7 +221,8 @@ def table(res_glance, res_glint, found):
     lines = ["| workload | unit | Glance 33 | Glint | Glint vs Glance | machine limit |",
              "|---|---|---:|---:|---:|---|"]
     for key, label, unit, higher in ROWS:
-        a, b = res_glance.get(key), res_glint.get(key)
+        # The database-server rows compare with Glance's one (SQLite) row.
+        a, b = res_glance.get(key.split("_", 1)[1] if key[:3] in ("pg_", "my_") else key), res_glint.get(key)
         if a is None and b is None:
             continue
         lines.append(f"| {label} | {unit} | {fmt(a)} | {fmt(b)} | {ratio(a, b, higher)} | "
@@ -226,6 +270,7 @@ def main():
         res_glint = bench.run(glint.url, "bench", glint.proc.pid, a.quick, "glint")
     finally:
         glint.stop()
+    res_glint.update(server_creates(a.target, a.quick))
     found = limits(a.harness, a.quick)
 
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
