@@ -6,6 +6,7 @@
 //! plugin's blocking threads only. The module is public so that tests and tools can inspect
 //! what the driver stored (snapshots, allocated extents, clones).
 
+mod aio;
 mod sys;
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
@@ -13,6 +14,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use aio::{AioRead, AioWrite};
 pub use sys::{Lib, LibraryError};
 
 /// Loads librados and librbd for the process, if not loaded yet: the named files, or else
@@ -440,45 +442,6 @@ impl Drop for Image {
     }
 }
 
-/// A write in flight: [`AioWrite::wait`] for its result; dropping it waits too, so its buffer
-/// is never freed while librbd may still read it.
-pub struct AioWrite<'image> {
-    completion: sys::CompletionT,
-    api: &'static sys::Api,
-    data: Vec<u8>,
-    _image: std::marker::PhantomData<&'image Image>,
-}
-
-impl AioWrite<'_> {
-    /// Waits for the write; gives the buffer back for reuse.
-    pub fn wait(mut self) -> Result<Vec<u8>, CephError> {
-        let result = self.finish();
-        let data = std::mem::take(&mut self.data);
-        self.completion = std::ptr::null_mut();
-        result.map(|()| data)
-    }
-
-    fn finish(&mut self) -> Result<(), CephError> {
-        // SAFETY: a live completion of a queued write, released exactly once here.
-        let code = unsafe {
-            (self.api.rbd_aio_wait_for_complete)(self.completion);
-            let code = (self.api.rbd_aio_get_return_value)(self.completion);
-            (self.api.rbd_aio_release)(self.completion);
-            code
-        };
-        CephError::check("rbd_aio_write2", code as i64).map(drop)
-    }
-}
-
-impl Drop for AioWrite<'_> {
-    fn drop(&mut self) {
-        if !self.completion.is_null() {
-            // Ignored failure: the write is being abandoned.
-            let _ = self.finish();
-        }
-    }
-}
-
 /// One extent reported by [`Image::extents`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extent {
@@ -537,40 +500,6 @@ impl Image {
             });
         }
         Ok(())
-    }
-
-    /// Starts writing all of `data` at `offset`; the write is done when [`AioWrite::wait`]
-    /// returns. The buffer stays with the operation until then.
-    pub fn aio_write(&self, offset: u64, data: Vec<u8>) -> Result<AioWrite<'_>, CephError> {
-        let mut completion: sys::CompletionT = std::ptr::null_mut();
-        // SAFETY: valid out-pointer; no callback, so no argument is ever dereferenced.
-        let code = unsafe {
-            (self.api.rbd_aio_create_completion)(std::ptr::null_mut(), None, &mut completion)
-        };
-        CephError::check("rbd_aio_create_completion", code.into())?;
-        // SAFETY: open handle; `data` moves into the returned `AioWrite`, whose `Drop` waits for
-        // the completion before the buffer is freed, and which cannot outlive this image.
-        let code = unsafe {
-            (self.api.rbd_aio_write2)(
-                self.raw,
-                offset,
-                data.len(),
-                data.as_ptr().cast(),
-                completion,
-                sys::FADVISE_SEQUENTIAL,
-            )
-        };
-        if let Err(err) = CephError::check("rbd_aio_write2", code.into()) {
-            // SAFETY: the write was not queued, so nothing else refers to the completion.
-            unsafe { (self.api.rbd_aio_release)(completion) };
-            return Err(err);
-        }
-        Ok(AioWrite {
-            completion,
-            api: self.api,
-            data,
-            _image: std::marker::PhantomData,
-        })
     }
 
     /// Appends up to `len` bytes read at `offset` to `buf`; returns how many were read (fewer

@@ -404,6 +404,14 @@ functions! {
             completion: CompletionT,
             op_flags: c_int,
         ) -> c_int;
+        fn rbd_aio_read2(
+            image: ImageT,
+            off: u64,
+            len: usize,
+            buf: *mut c_char,
+            completion: CompletionT,
+            op_flags: c_int,
+        ) -> c_int;
         fn rbd_aio_wait_for_complete(completion: CompletionT) -> c_int;
         fn rbd_aio_get_return_value(completion: CompletionT) -> isize;
         fn rbd_aio_release(completion: CompletionT);
