@@ -138,13 +138,17 @@ async fn common_filters(
         let count: i64 = sqlx::Row::try_get(&sql.build()?.fetch_one(&mut *conn).await?, 0)?;
         common.tags.push(count >= threshold);
     }
+    // The same comparisons as the `IN` form below, so the same index serves
+    // them: the prefix on SQLite, equality on the prefix-indexed value on MySQL.
     for (name, value) in &query.properties {
         let mut sql = Sql::new(backend);
         sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM image_properties p WHERE p.name = ")
             .bind(name.as_str())
             .push(" AND substr(p.value, 1, 200) = substr(")
             .bind(value.as_str())
-            .push(", 1, 200) LIMIT ")
+            .push(", 1, 200) AND p.value = ")
+            .bind(value.as_str())
+            .push(" LIMIT ")
             .bind(threshold)
             .push(") c");
         let count: i64 = sqlx::Row::try_get(&sql.build()?.fetch_one(&mut *conn).await?, 0)?;
