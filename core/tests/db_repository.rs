@@ -1005,7 +1005,7 @@ mod cases {
             };
             image.created_at = at(n);
             image.updated_at = at(n);
-            image.tags = [format!("t{}", n % 10)].into();
+            image.tags = [format!("t{}", n % 10), "common".into()].into();
             if n == 7 {
                 image.tags.insert("rare".into());
             }
@@ -1064,6 +1064,20 @@ mod cases {
         ];
         let walks = [
             ("admin, default order", base.clone()),
+            (
+                "a common tag",
+                ListQuery {
+                    tags: vec!["common".into()],
+                    ..base.clone()
+                },
+            ),
+            (
+                "a common property",
+                ListQuery {
+                    properties: vec![("os_distro".into(), "debian".into())],
+                    ..base.clone()
+                },
+            ),
             ("admin, 1000", ListQuery::new(admin(), 1000)),
             ("a project", ListQuery::new(user("p7"), 25)),
             (

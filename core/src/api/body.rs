@@ -236,14 +236,29 @@ fn binary_schema() -> MetaSchemaRef {
 
 /// A JSON response built from a `serde_json::Value`, documented as `D`.
 pub struct JsonDoc<D> {
-    value: Value,
+    body: String,
     _doc: PhantomData<D>,
 }
 
 impl<D> JsonDoc<D> {
     pub fn new(value: Value) -> Self {
         Self {
-            value,
+            body: value.to_string(),
+            _doc: PhantomData,
+        }
+    }
+
+    /// A document written straight from `doc`, without building a `Value`
+    /// first: for large bodies such as a page of 1000 images.
+    pub fn serialize(doc: &impl serde::Serialize) -> Self {
+        let body = serde_json::to_string(doc).unwrap_or_else(|err| {
+            // Only a map with non-string keys or a failing `Serialize` impl
+            // get here; neither is in the documents we write.
+            tracing::error!(%err, "could not write a response document");
+            String::from("{}")
+        });
+        Self {
+            body,
             _doc: PhantomData,
         }
     }
@@ -265,7 +280,7 @@ impl<D: Send> IntoResponse for JsonDoc<D> {
     fn into_response(self) -> Response {
         Response::builder()
             .content_type("application/json")
-            .body(self.value.to_string())
+            .body(self.body)
     }
 }
 

@@ -7,7 +7,6 @@ use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
-use serde_json::json;
 
 use super::body::{JsonBody, JsonDoc, PatchBody};
 use super::documented::{
@@ -165,23 +164,30 @@ impl ImagesApi {
         let params: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
             .into_owned()
             .collect();
-        let mut body = json!({
-            "images": found
-                .into_iter()
-                .map(|i| view::image(&images::readable(app.0, ctx, i)))
-                .collect::<Vec<_>>(),
-            "first": super::link("/v2/images", &params, None),
-            "schema": "/v2/schemas/images",
-        });
-        if let Some(next) = next {
-            let marker = next.to_string();
-            body["next"] = json!(super::link(
-                "/v2/images",
-                &params,
-                Some(("marker", &marker))
-            ));
+        let images: Vec<_> = found
+            .into_iter()
+            .map(|i| images::readable(app.0, ctx, i))
+            .collect();
+        // The page is written straight to text, its keys in sorted order as
+        // a `Value` would write them.
+        #[derive(serde::Serialize)]
+        struct Page<'a> {
+            first: String,
+            images: Vec<view::ImageView<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            next: Option<String>,
+            schema: &'static str,
         }
-        Ok(JsonDoc::new(body))
+        let page = Page {
+            first: super::link("/v2/images", &params, None),
+            images: images.iter().map(view::ImageView).collect(),
+            next: next.map(|next| {
+                let marker = next.to_string();
+                super::link("/v2/images", &params, Some(("marker", &marker)))
+            }),
+            schema: "/v2/schemas/images",
+        };
+        Ok(JsonDoc::serialize(&page))
     }
 
     /// Show one image.

@@ -26,9 +26,10 @@ impl Database {
                 Some(id) => Some(visible_marker(&mut conn, self.backend, id, &query.scope).await?),
                 None => None,
             };
+            let common = common_filters(&mut conn, self.backend, query).await?;
             let mut sql = Sql::new(self.backend);
             sql.push("SELECT ").push(IMAGE_COLUMNS);
-            push_list(&mut sql, query, marker.as_ref());
+            push_list(&mut sql, query, &common, marker.as_ref());
             let rows = sql.build()?.fetch_all(&mut *conn).await?;
             let mut images = rows
                 .iter()
@@ -48,13 +49,14 @@ impl Database {
     /// index tests; the marker is not applied.
     pub async fn explain_list_images(&self, query: &ListQuery) -> Result<Vec<String>, DbError> {
         let mut conn = self.reader.acquire().await?;
+        let common = common_filters(&mut conn, self.backend, query).await?;
         let mut sql = Sql::new(self.backend);
         sql.push(match self.backend {
             Backend::Sqlite => "EXPLAIN QUERY PLAN SELECT i.id",
             Backend::Postgres => "EXPLAIN SELECT i.id",
             Backend::MySql => "EXPLAIN FORMAT=JSON SELECT i.id",
         });
-        push_list(&mut sql, query, None);
+        push_list(&mut sql, query, &common, None);
         if self.backend == Backend::Postgres {
             sqlx::query("SET enable_seqscan = off")
                 .execute(&mut *conn)
@@ -79,18 +81,80 @@ impl Database {
 
 /// Everything of the list statement after its select list: the table, the
 /// caller's visibility, the filters, the page's start and its order.
-fn push_list(sql: &mut Sql, query: &ListQuery, marker: Option<&Image>) {
+fn push_list(sql: &mut Sql, query: &ListQuery, common: &Common, marker: Option<&Image>) {
     let sort = sort_keys(&query.sort);
     sql.push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
         .push_word(ImageStatus::Killed.as_str());
     push_visibility(sql, &query.scope, query.visibility, query.member_status);
-    push_filters(sql, query);
+    push_filters(sql, query, common);
     if let Some(marker) = marker {
         sql.push(" AND ");
         push_after_marker(sql, &sort, marker);
     }
     push_order_by(sql, &sort);
     sql.push(" LIMIT ").bind(i64::from(query.limit));
+}
+
+/// Which tag and property filters of a query match many images, in the
+/// query's order. A rare value is best found from its own index, its few
+/// images looked up and sorted; a common one is best tested image by image
+/// while the sort index is walked, which stops at the limit. SQLite and MySQL
+/// keep no statistics per value, so a bounded count decides; PostgreSQL's
+/// planner has them and sees the same semi-join either way.
+#[derive(Debug, Default)]
+struct Common {
+    tags: Vec<bool>,
+    properties: Vec<bool>,
+}
+
+/// The number of matching child rows from which a filter counts as common:
+/// walking the sort index then tests about `limit * images / count` images,
+/// starting from the filter reads and sorts `count`; the two meet near
+/// `count = sqrt(limit * images)`, which this approximates for catalogues of
+/// 10^4 to 10^6 images while keeping the count itself short.
+fn common_threshold(limit: u32) -> i64 {
+    (i64::from(limit) * 40).clamp(1_000, 20_000)
+}
+
+async fn common_filters(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    query: &ListQuery,
+) -> Result<Common, DbError> {
+    let mut common = Common::default();
+    if backend == Backend::Postgres {
+        common.tags = vec![false; query.tags.len()];
+        common.properties = vec![false; query.properties.len()];
+        return Ok(common);
+    }
+    let threshold = common_threshold(query.limit);
+    for tag in &query.tags {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM image_tags t WHERE t.value = ")
+            .bind(tag.as_str())
+            .push(" LIMIT ")
+            .bind(threshold)
+            .push(") c");
+        let count: i64 = sqlx::Row::try_get(&sql.build()?.fetch_one(&mut *conn).await?, 0)?;
+        common.tags.push(count >= threshold);
+    }
+    // The same comparisons as the `IN` form below, so the same index serves
+    // them: the prefix on SQLite, equality on the prefix-indexed value on MySQL.
+    for (name, value) in &query.properties {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM image_properties p WHERE p.name = ")
+            .bind(name.as_str())
+            .push(" AND substr(p.value, 1, 200) = substr(")
+            .bind(value.as_str())
+            .push(", 1, 200) AND p.value = ")
+            .bind(value.as_str())
+            .push(" LIMIT ")
+            .bind(threshold)
+            .push(") c");
+        let count: i64 = sqlx::Row::try_get(&sql.build()?.fetch_one(&mut *conn).await?, 0)?;
+        common.properties.push(count >= threshold);
+    }
+    Ok(common)
 }
 
 /// The marker image, if the caller may see it. Visibility here is Glance's
@@ -219,7 +283,7 @@ fn push_member(sql: &mut Sql, project: &str, status: Option<&'static str>) {
         .push(")");
 }
 
-fn push_filters(sql: &mut Sql, query: &ListQuery) {
+fn push_filters(sql: &mut Sql, query: &ListQuery, common: &Common) {
     if let Some(ids) = &query.ids {
         sql.push(" AND ")
             .push_in("i.id", ids.iter().map(|id| id_text(*id)));
@@ -243,14 +307,23 @@ fn push_filters(sql: &mut Sql, query: &ListQuery) {
     if let Some(owner) = &query.owner {
         sql.push(" AND i.owner = ").bind(owner.as_str());
     }
-    // Tags and properties as `IN` subqueries rather than correlated `EXISTS`:
-    // the planner may then start from the tag's or the property's index and
-    // look the few images up, where `EXISTS` makes it walk every image in
-    // date order and probe each one.
-    for tag in &query.tags {
-        sql.push(" AND i.id IN (SELECT t.image_id FROM image_tags t WHERE t.value = ")
+    // A rare tag or property as an `IN` subquery: the planner may then start
+    // from the tag's or the property's index and look the few images up. A
+    // common one as a correlated `EXISTS`: the planner walks the images in
+    // the page's order, probes each one's child row and stops at the limit
+    // (see `Common`).
+    for (n, tag) in query.tags.iter().enumerate() {
+        if common.tags.get(n).copied().unwrap_or(false) {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.value = ",
+            )
             .bind(tag.as_str())
             .push(")");
+        } else {
+            sql.push(" AND i.id IN (SELECT t.image_id FROM image_tags t WHERE t.value = ")
+                .bind(tag.as_str())
+                .push(")");
+        }
     }
     if let Some(min) = query.size_min {
         sql.push(" AND i.size >= ").bind(min);
@@ -281,7 +354,19 @@ fn push_filters(sql: &mut Sql, query: &ListQuery) {
                 .bind(micros(at));
         }
     }
-    for (name, value) in &query.properties {
+    for (n, (name, value)) in query.properties.iter().enumerate() {
+        if common.properties.get(n).copied().unwrap_or(false) {
+            // The primary key (image_id, name) finds the row to compare.
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id \
+                 AND p.name = ",
+            )
+            .bind(name.as_str())
+            .push(" AND p.value = ")
+            .bind(value.as_str())
+            .push(")");
+            continue;
+        }
         // The prefix comparison matches the (name, prefix) index; see the migrations.
         sql.push(" AND i.id IN (SELECT p.image_id FROM image_properties p WHERE p.name = ")
             .bind(name.as_str())
