@@ -156,6 +156,18 @@ impl Glint {
         format!("{}{path}", self.url)
     }
 
+    /// The text of `GET /metrics` from this server's metrics listener at `bind`.
+    pub async fn metrics_text(&self, bind: &str) -> String {
+        let r = self
+            .client
+            .get(format!("http://{bind}/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert!(r.status().is_success(), "GET /metrics: {}", r.status());
+        r.text().await.expect("the metrics text")
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path))
     }

@@ -422,16 +422,7 @@ async fn the_running_job_repairs_counts_and_warns() {
         assert!(Instant::now() < deadline, "never repaired:\n{log}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let text = site
-        .glint
-        .client
-        .get(format!("http://{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = site.glint.metrics_text(&metrics).await;
     let failed = text
         .lines()
         .find(|l| l.starts_with("glint_audit_checks_total") && l.contains("checksum_mismatch"))

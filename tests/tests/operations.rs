@@ -364,15 +364,7 @@ async fn concurrent_creates_share_log_flushes() {
     let flushes = || {
         let (g, bind, python) = (g.clone(), bind.clone(), python.clone());
         async move {
-            let text = g
-                .client
-                .get(format!("http://{bind}/metrics"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let text = g.metrics_text(&bind).await;
             parse_metrics(&python, &text)
                 .iter()
                 .filter(|s| s["name"] == "glint_db_wal_flushes_total")

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::codec::{IMAGE_COLUMNS, id_text, image_from_row, micros, now, parse_id, timestamp};
-use super::images::load_children;
+use super::codec::{
+    id_text, image_with_children, micros, now, parse_id, push_image_select, timestamp,
+};
 use super::sql::Sql;
 use super::work::insert_work;
 use super::{Database, DbError, NewWork};
@@ -208,22 +209,18 @@ impl Database {
         limit: u32,
     ) -> Result<Vec<Image>, DbError> {
         let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(IMAGE_COLUMNS)
+        push_image_select(&mut sql)
             .push(" FROM images i WHERE i.deleted = 0 AND i.status = ")
             .push_word("active");
         if let Some(after) = after {
             sql.push(" AND i.id > ").bind(id_text(after));
         }
         sql.push(" ORDER BY i.id LIMIT ").bind(i64::from(limit));
-        let mut conn = self.reader.acquire().await?;
-        let rows = sql.build()?.fetch_all(&mut *conn).await?;
-        let mut images = rows
+        let rows = sql.build()?.fetch_all(&self.reader).await?;
+        Ok(rows
             .iter()
-            .map(image_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        load_children(&mut conn, self.backend, &mut images).await?;
-        Ok(images)
+            .map(image_with_children)
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Which of `urls` some location (of any image, in any status) or some

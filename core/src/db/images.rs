@@ -8,14 +8,14 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::codec::{
-    IMAGE_COLUMNS, flag, id_text, image_from_row, metadata_from_text, metadata_to_text, micros,
-    now, truncate,
+    IMAGE_COLUMNS, children_from_row, flag, id_text, image_from_row, image_with_children,
+    metadata_to_text, micros, now, push_children_select, push_image_select, truncate,
 };
 use super::error::is_unique_violation;
 use super::notifications::insert_notifications;
 use super::sql::{Sql, Value};
 use super::{Backend, Database, DbError, NewNotification};
-use crate::domain::{Image, ImageStatus, Location};
+use crate::domain::{Image, ImageStatus};
 
 impl Database {
     /// Stores a new image with its tags, properties and locations.
@@ -63,18 +63,17 @@ impl Database {
     }
 
     /// The image with this id, unless it does not exist or is deleted.
-    ///
-    /// The base row and the child tables are read by separate statements;
-    /// an update committed in between can show through in the children.
+    /// One statement reads the image and its children, so they are of one
+    /// moment.
     pub async fn get_image(&self, id: Uuid) -> Result<Option<Image>, DbError> {
         retrying!(self, "get_image", async {
-            let mut conn = self.reader.acquire().await?;
-            let Some(mut image) = fetch_image(&mut conn, self.backend, id, Lock::None).await?
-            else {
-                return Ok(None);
-            };
-            load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
-            Ok::<_, DbError>(Some(image))
+            let mut sql = Sql::new(self.backend);
+            push_image_select(&mut sql)
+                .push(" FROM images i WHERE i.id = ")
+                .bind(id_text(id))
+                .push(" AND i.deleted = 0");
+            let row = sql.build()?.fetch_optional(&self.reader).await?;
+            row.as_ref().map(image_with_children).transpose()
         })
     }
 
@@ -333,8 +332,8 @@ async fn touch(
     }
 }
 
-/// Fills in tags, properties and locations with one query per child table
-/// for all of `images`.
+/// Fills in the tags, properties and locations of `images`, read with one
+/// statement (one row per image).
 pub(crate) async fn load_children(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -344,66 +343,23 @@ pub(crate) async fn load_children(
         return Ok(());
     }
     let ids: Vec<String> = images.iter().map(|image| id_text(image.id)).collect();
+    let mut sql = Sql::new(backend);
+    push_children_select(&mut sql)
+        .push(" FROM images i WHERE ")
+        .push_in("i.id", ids.iter().map(String::as_str));
+    let rows = sql.build()?.fetch_all(&mut *conn).await?;
     let position: HashMap<&str, usize> = ids
         .iter()
         .enumerate()
         .map(|(n, id)| (id.as_str(), n))
         .collect();
-    let owner_of = |row: &sqlx::any::AnyRow| -> Result<usize, DbError> {
-        let id: String = row.try_get("image_id")?;
-        position
-            .get(id.as_str())
-            .copied()
-            .ok_or(DbError::InvalidRow {
-                column: "image_id",
-                value: id,
-            })
-    };
-    let select = |columns: &str, table: &str, order: &str| {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT image_id, ")
-            .push(columns)
-            .push(" FROM ")
-            .push(table)
-            .push(" WHERE ")
-            .push_in("image_id", ids.iter().map(String::as_str))
-            .push(order);
-        sql
-    };
-
-    let tags = select("value", "image_tags", "")
-        .build()?
-        .fetch_all(&mut *conn)
-        .await?;
-    for row in &tags {
-        images[owner_of(row)?].tags.insert(row.try_get("value")?);
-    }
-
-    let properties = select("name, value", "image_properties", "")
-        .build()?
-        .fetch_all(&mut *conn)
-        .await?;
-    for row in &properties {
-        images[owner_of(row)?]
-            .properties
-            .insert(row.try_get("name")?, row.try_get("value")?);
-    }
-
-    let locations = select(
-        "url, metadata, status",
-        "image_locations",
-        " ORDER BY image_id, position",
-    )
-    .build()?
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in &locations {
-        let metadata: String = row.try_get("metadata")?;
-        images[owner_of(row)?].locations.push(Location {
-            url: row.try_get("url")?,
-            metadata: metadata_from_text(&metadata)?,
-            status: row.try_get("status")?,
-        });
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let n = *position.get(id.as_str()).ok_or(DbError::InvalidRow {
+            column: "images.id",
+            value: id.clone(),
+        })?;
+        children_from_row(row, &mut images[n])?;
     }
     Ok(())
 }

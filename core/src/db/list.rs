@@ -4,8 +4,10 @@
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::codec::{IMAGE_COLUMNS, flag, id_text, image_from_row, micros};
-use super::images::{Lock, fetch_image, load_children};
+use super::codec::{
+    IMAGE_COLUMNS, flag, id_text, images_from_page, micros, push_image_select, push_page_select,
+};
+use super::images::{Lock, fetch_image};
 use super::members::is_member;
 use super::sql::{Sql, Value};
 use super::{Backend, Database, DbError};
@@ -27,21 +29,26 @@ impl Database {
                 None => None,
             };
             let common = common_filters(&mut conn, self.backend, query).await?;
+            // The page is chosen first (`chosen`), numbered in its order, and
+            // only then are its images' children read: where the order needs a
+            // sort, reading them beside every match would read them for all.
+            // The whole page comes back as one JSON value (`push_page_select`).
+            let sort = sort_keys(&query.sort);
             let mut sql = Sql::new(self.backend);
-            sql.push("SELECT ").push(IMAGE_COLUMNS);
-            push_list(&mut sql, query, &common, marker.as_ref());
-            let rows = sql.build()?.fetch_all(&mut *conn).await?;
-            let mut images = rows
-                .iter()
-                .map(image_from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            load_children(&mut conn, self.backend, &mut images).await?;
-            Ok::<_, DbError>(images)
+            push_page_select(&mut sql);
+            sql.push(" FROM (SELECT ROW_NUMBER() OVER (");
+            push_order_by(&mut sql, &sort, "chosen");
+            sql.push(") AS n, chosen.* FROM (SELECT ").push(IMAGE_COLUMNS);
+            push_list(&mut sql, query, &sort, &common, marker.as_ref());
+            sql.push(") chosen) page");
+            let row = sql.build()?.fetch_one(&mut *conn).await?;
+            images_from_page(&row)
         })
     }
 
     /// The database's plan for the page [`Database::list_images`] would
-    /// read, one line per plan step (SQLite's `EXPLAIN QUERY PLAN` details,
+    /// read, with each image's children looked up as it does (the final sort
+    /// of the page's own few rows is left out), one line per plan step (SQLite's `EXPLAIN QUERY PLAN` details,
     /// PostgreSQL's `EXPLAIN` lines, MySQL's `EXPLAIN FORMAT=JSON`). On
     /// PostgreSQL the plan is made with sequential scans turned off, so a
     /// `Seq Scan` in it means that no index can serve the query: the check
@@ -52,11 +59,12 @@ impl Database {
         let common = common_filters(&mut conn, self.backend, query).await?;
         let mut sql = Sql::new(self.backend);
         sql.push(match self.backend {
-            Backend::Sqlite => "EXPLAIN QUERY PLAN SELECT i.id",
-            Backend::Postgres => "EXPLAIN SELECT i.id",
-            Backend::MySql => "EXPLAIN FORMAT=JSON SELECT i.id",
+            Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+            Backend::Postgres => "EXPLAIN ",
+            Backend::MySql => "EXPLAIN FORMAT=JSON ",
         });
-        push_list(&mut sql, query, &common, None);
+        push_image_select(&mut sql);
+        push_list(&mut sql, query, &sort_keys(&query.sort), &common, None);
         if self.backend == Backend::Postgres {
             sqlx::query("SET enable_seqscan = off")
                 .execute(&mut *conn)
@@ -79,19 +87,24 @@ impl Database {
     }
 }
 
-/// Everything of the list statement after its select list: the table, the
+/// Everything of the page's selection after its select list: the table, the
 /// caller's visibility, the filters, the page's start and its order.
-fn push_list(sql: &mut Sql, query: &ListQuery, common: &Common, marker: Option<&Image>) {
-    let sort = sort_keys(&query.sort);
+fn push_list(
+    sql: &mut Sql,
+    query: &ListQuery,
+    sort: &[(SortKey, SortDir)],
+    common: &Common,
+    marker: Option<&Image>,
+) {
     sql.push(" FROM images i WHERE i.deleted = 0 AND i.status <> ")
         .push_word(ImageStatus::Killed.as_str());
     push_visibility(sql, &query.scope, query.visibility, query.member_status);
     push_filters(sql, query, common);
     if let Some(marker) = marker {
         sql.push(" AND ");
-        push_after_marker(sql, &sort, marker);
+        push_after_marker(sql, sort, marker);
     }
-    push_order_by(sql, &sort);
+    push_order_by(sql, sort, "i");
     sql.push(" LIMIT ").bind(i64::from(query.limit));
 }
 
@@ -408,16 +421,17 @@ fn sort_keys(requested: &[(SortKey, SortDir)]) -> Vec<(SortKey, SortDir)> {
     keys
 }
 
+/// The column of `images` a sort key orders by.
 fn column(key: SortKey) -> &'static str {
     match key {
-        SortKey::Name => "i.name",
-        SortKey::Status => "i.status",
-        SortKey::ContainerFormat => "i.container_format",
-        SortKey::DiskFormat => "i.disk_format",
-        SortKey::Size => "i.size",
-        SortKey::Id => "i.id",
-        SortKey::CreatedAt => "i.created_at",
-        SortKey::UpdatedAt => "i.updated_at",
+        SortKey::Name => "name",
+        SortKey::Status => "status",
+        SortKey::ContainerFormat => "container_format",
+        SortKey::DiskFormat => "disk_format",
+        SortKey::Size => "size",
+        SortKey::Id => "id",
+        SortKey::CreatedAt => "created_at",
+        SortKey::UpdatedAt => "updated_at",
     }
 }
 
@@ -444,14 +458,14 @@ fn sort_value(image: &Image, key: SortKey) -> Value {
 
 /// NULL is the smallest value everywhere. SQLite and MySQL sort it so by
 /// themselves; PostgreSQL puts it last unless told.
-fn push_order_by(sql: &mut Sql, keys: &[(SortKey, SortDir)]) {
+fn push_order_by(sql: &mut Sql, keys: &[(SortKey, SortDir)], table: &str) {
     let backend = sql.backend();
     sql.push(" ORDER BY ");
     for (n, &(key, dir)) in keys.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
-        sql.push(column(key));
+        sql.push(table).push(".").push(column(key));
         sql.push(match dir {
             SortDir::Asc => " ASC",
             SortDir::Desc => " DESC",
@@ -503,11 +517,11 @@ fn push_after_marker(sql: &mut Sql, keys: &[(SortKey, SortDir)], marker: &Image)
 /// nothing was written.
 fn push_first_key_range(sql: &mut Sql, (key, dir): (SortKey, SortDir), value: &Value) -> bool {
     match (dir, value.is_null()) {
-        (SortDir::Asc, false) => sql.push(column(key)).push(" >= ").bind_value(value.clone()),
+        (SortDir::Asc, false) => sql.push("i.").push(column(key)).push(" >= ").bind_value(value.clone()),
         (SortDir::Desc, false) if !nullable(key) => {
-            sql.push(column(key)).push(" <= ").bind_value(value.clone())
+            sql.push("i.").push(column(key)).push(" <= ").bind_value(value.clone())
         }
-        (SortDir::Desc, true) => sql.push(column(key)).push(" IS NULL"),
+        (SortDir::Desc, true) => sql.push("i.").push(column(key)).push(" IS NULL"),
         _ => return false,
     };
     true
@@ -515,14 +529,15 @@ fn push_first_key_range(sql: &mut Sql, (key, dir): (SortKey, SortDir), value: &V
 
 fn push_equal(sql: &mut Sql, key: SortKey, value: &Value) {
     if value.is_null() {
-        sql.push(column(key)).push(" IS NULL");
+        sql.push("i.").push(column(key)).push(" IS NULL");
     } else {
-        sql.push(column(key)).push(" = ").bind_value(value.clone());
+        sql.push("i.").push(column(key)).push(" = ").bind_value(value.clone());
     }
 }
 
 fn push_after(sql: &mut Sql, key: SortKey, dir: SortDir, value: &Value) {
-    let column = column(key);
+    let column = format!("i.{}", column(key));
+    let column = column.as_str();
     match (dir, value.is_null()) {
         (SortDir::Asc, true) => sql.push(column).push(" IS NOT NULL"),
         (SortDir::Asc, false) => sql.push(column).push(" > ").bind_value(value.clone()),
@@ -626,14 +641,15 @@ mod tests {
                 (SortKey::Size, SortDir::Desc),
                 (SortKey::Id, SortDir::Desc),
             ],
+            "i",
         );
         assert_eq!(
             sql.text(),
             " ORDER BY i.name ASC NULLS FIRST, i.size DESC NULLS LAST, i.id DESC"
         );
         let mut sql = Sql::new(Backend::Sqlite);
-        push_order_by(&mut sql, &[(SortKey::Name, SortDir::Asc)]);
-        assert_eq!(sql.text(), " ORDER BY i.name ASC");
+        push_order_by(&mut sql, &[(SortKey::Name, SortDir::Asc)], "page");
+        assert_eq!(sql.text(), " ORDER BY page.name ASC");
     }
 
     #[test]

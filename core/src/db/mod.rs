@@ -346,6 +346,12 @@ async fn mysql_setup(
     if let Err(e) = conn.execute("SET SESSION wsrep_sync_wait = 7").await {
         tracing::debug!(error = %e, "not a Galera node: no causal reads to ask for");
     }
+    // MariaDB's JSON_ARRAYAGG and JSON_OBJECTAGG, which read an image's
+    // children in one row (`codec::children_columns`), are cut at
+    // `group_concat_max_len` (1 MiB by default): lift it to the largest value
+    // both servers accept.
+    conn.execute("SET SESSION group_concat_max_len = 4294967295")
+        .await?;
     Ok(())
 }
 

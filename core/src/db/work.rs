@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::codec::{IMAGE_COLUMNS, id_text, image_from_row, micros, now, parse_id, timestamp};
-use super::images::{Lock, fetch_image, load_children, update_in};
+use super::codec::{
+    id_text, image_with_children, micros, now, parse_id, push_image_select, timestamp,
+};
+use super::images::{Lock, fetch_image, update_in};
 use super::notifications::insert_notifications;
 use super::sql::Sql;
 use super::{Database, DbError, NewNotification};
@@ -229,29 +231,24 @@ impl Database {
         limit: u32,
     ) -> Result<Vec<Image>, DbError> {
         let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(IMAGE_COLUMNS)
+        push_image_select(&mut sql)
             .push(" FROM images i WHERE i.deleted = 1 AND i.status = ")
             .push_word("pending_delete")
             .push(" AND i.deleted_at <= ")
             .bind(micros(cutoff))
             .push(" ORDER BY i.deleted_at, i.id LIMIT ")
             .bind(i64::from(limit));
-        let mut conn = self.reader.acquire().await?;
-        let rows = sql.build()?.fetch_all(&mut *conn).await?;
-        let mut images = rows
+        let rows = sql.build()?.fetch_all(&self.reader).await?;
+        Ok(rows
             .iter()
-            .map(image_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        load_children(&mut conn, self.backend, &mut images).await?;
-        Ok(images)
+            .map(image_with_children)
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Image `id` if it waits in `pending_delete`, with its locations.
     pub async fn pending_delete_image(&self, id: Uuid) -> Result<Option<Image>, DbError> {
         let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(IMAGE_COLUMNS)
+        push_image_select(&mut sql)
             .push(" FROM images i WHERE i.id = ")
             .bind(id_text(id))
             .push(" AND i.deleted = 1 AND i.status = ")
@@ -263,22 +260,16 @@ impl Database {
     /// id was ever used (or its row was purged).
     pub async fn image_any(&self, id: Uuid) -> Result<Option<Image>, DbError> {
         let mut sql = Sql::new(self.backend);
-        sql.push("SELECT ")
-            .push(IMAGE_COLUMNS)
+        push_image_select(&mut sql)
             .push(" FROM images i WHERE i.id = ")
             .bind(id_text(id));
         self.one_image(sql).await
     }
 
-    /// The image `sql` selects (`IMAGE_COLUMNS` of `images i`), with its children.
+    /// The image `sql` selects (with `push_image_select`), with its children.
     async fn one_image(&self, sql: Sql) -> Result<Option<Image>, DbError> {
-        let mut conn = self.reader.acquire().await?;
-        let Some(row) = sql.build()?.fetch_optional(&mut *conn).await? else {
-            return Ok(None);
-        };
-        let mut image = image_from_row(&row)?;
-        load_children(&mut conn, self.backend, std::slice::from_mut(&mut image)).await?;
-        Ok(Some(image))
+        let row = sql.build()?.fetch_optional(&self.reader).await?;
+        row.as_ref().map(image_with_children).transpose()
     }
 
     /// The status of image `id`, deleted or not; `None` when no such id was ever used.
