@@ -133,8 +133,7 @@ pub(crate) fn images_from_page(row: &AnyRow) -> Result<Vec<Image>, DbError> {
     let Some(text) = row.try_get::<Option<String>, _>("page")? else {
         return Ok(Vec::new());
     };
-    let mut page: Vec<PageImage> =
-        serde_json::from_str(&text).map_err(|e| invalid("page", e))?;
+    let mut page: Vec<PageImage> = serde_json::from_str(&text).map_err(|e| invalid("page", e))?;
     page.sort_by_key(|image| image.n);
     page.into_iter().map(PageImage::into_image).collect()
 }

@@ -38,7 +38,8 @@ impl Database {
             push_page_select(&mut sql);
             sql.push(" FROM (SELECT ROW_NUMBER() OVER (");
             push_order_by(&mut sql, &sort, "chosen");
-            sql.push(") AS n, chosen.* FROM (SELECT ").push(IMAGE_COLUMNS);
+            sql.push(") AS n, chosen.* FROM (SELECT ")
+                .push(IMAGE_COLUMNS);
             push_list(&mut sql, query, &sort, &common, marker.as_ref());
             sql.push(") chosen) page");
             let row = sql.build()?.fetch_one(&mut *conn).await?;
@@ -517,10 +518,16 @@ fn push_after_marker(sql: &mut Sql, keys: &[(SortKey, SortDir)], marker: &Image)
 /// nothing was written.
 fn push_first_key_range(sql: &mut Sql, (key, dir): (SortKey, SortDir), value: &Value) -> bool {
     match (dir, value.is_null()) {
-        (SortDir::Asc, false) => sql.push("i.").push(column(key)).push(" >= ").bind_value(value.clone()),
-        (SortDir::Desc, false) if !nullable(key) => {
-            sql.push("i.").push(column(key)).push(" <= ").bind_value(value.clone())
-        }
+        (SortDir::Asc, false) => sql
+            .push("i.")
+            .push(column(key))
+            .push(" >= ")
+            .bind_value(value.clone()),
+        (SortDir::Desc, false) if !nullable(key) => sql
+            .push("i.")
+            .push(column(key))
+            .push(" <= ")
+            .bind_value(value.clone()),
         (SortDir::Desc, true) => sql.push("i.").push(column(key)).push(" IS NULL"),
         _ => return false,
     };
@@ -531,7 +538,10 @@ fn push_equal(sql: &mut Sql, key: SortKey, value: &Value) {
     if value.is_null() {
         sql.push("i.").push(column(key)).push(" IS NULL");
     } else {
-        sql.push("i.").push(column(key)).push(" = ").bind_value(value.clone());
+        sql.push("i.")
+            .push(column(key))
+            .push(" = ")
+            .bind_value(value.clone());
     }
 }
 
