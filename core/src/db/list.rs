@@ -48,9 +48,10 @@ impl Database {
     }
 
     /// The database's plan for the page [`Database::list_images`] would
-    /// read, with each image's children looked up as it does (the final sort
-    /// of the page's own few rows is left out), one line per plan step (SQLite's `EXPLAIN QUERY PLAN` details,
-    /// PostgreSQL's `EXPLAIN` lines, MySQL's `EXPLAIN FORMAT=JSON`). On
+    /// read, with each image's children looked up as it does (the numbering
+    /// of the page's own few rows is left out), one line per plan step
+    /// (SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN` lines,
+    /// MySQL's `EXPLAIN FORMAT=JSON`). On
     /// PostgreSQL the plan is made with sequential scans turned off, so a
     /// `Seq Scan` in it means that no index can serve the query: the check
     /// for a missing index, whatever the table's size. For operators and the
