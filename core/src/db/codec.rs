@@ -111,7 +111,8 @@ fn push_children<'s>(sql: &'s mut Sql, of: &str, how: Children) -> &'s mut Sql {
 /// Writes the select list of a page of images as one row and one column,
 /// `page`: a JSON array with one element per row of the derived table
 /// `page`, which has the columns of [`IMAGE_COLUMNS`] and `n`, the row's
-/// place in the page. [`images_from_page`] reads it. The page's rows and
+/// place in the page. An element is `[n, [the columns], tags, properties,
+/// locations]`. [`images_from_page`] reads it. The page's rows and
 /// their children cross from the database as one value: a thousand images
 /// cost one row's handling, not a thousand rows' and their children's.
 pub(crate) fn push_page_select(sql: &mut Sql) -> &mut Sql {
@@ -120,10 +121,17 @@ pub(crate) fn push_page_select(sql: &mut Sql) -> &mut Sql {
         Backend::Postgres => ("SELECT json_agg(json_build_array(", "))::text"),
         Backend::MySql => ("SELECT CAST(JSON_ARRAYAGG(JSON_ARRAY(", ")) AS CHAR)"),
     };
-    sql.push(open).push("page.n");
-    for field in IMAGE_FIELDS {
-        sql.push(", page.").push(field);
+    let (row_open, row_close) = match sql.backend() {
+        Backend::Sqlite => (", json_array(", ")"),
+        Backend::Postgres => (", json_build_array(", ")"),
+        Backend::MySql => (", JSON_ARRAY(", ")"),
+    };
+    sql.push(open).push("page.n").push(row_open);
+    for (n, field) in IMAGE_FIELDS.into_iter().enumerate() {
+        sql.push(if n == 0 { "page." } else { ", page." })
+            .push(field);
     }
+    sql.push(row_close);
     push_children(sql, "page", Children::Embedded);
     sql.push(close).push(" AS page")
 }
@@ -134,15 +142,35 @@ pub(crate) fn images_from_page(row: &AnyRow) -> Result<Vec<Image>, DbError> {
         return Ok(Vec::new());
     };
     let mut page: Vec<PageImage> = serde_json::from_str(&text).map_err(|e| invalid("page", e))?;
-    page.sort_by_key(|image| image.n);
+    page.sort_by_key(|image| image.0);
     page.into_iter().map(PageImage::into_image).collect()
 }
 
-/// One element of a page: the fields of [`IMAGE_FIELDS`] in their order,
-/// after `n` and before the children.
+/// One element of a page: its place, the image's row, its children.
 #[derive(serde::Deserialize)]
-struct PageImage {
-    n: i64,
+struct PageImage(
+    i64,
+    StoredImage,
+    #[serde(deserialize_with = "embedded")] BTreeSet<String>,
+    #[serde(deserialize_with = "embedded")] BTreeMap<String, String>,
+    #[serde(deserialize_with = "embedded")] Vec<StoredLocation>,
+);
+
+impl PageImage {
+    fn into_image(self) -> Result<Image, DbError> {
+        let PageImage(_, stored, tags, properties, stored_locations) = self;
+        let mut image = stored.into_image()?;
+        image.tags = tags;
+        image.properties = properties;
+        image.locations = locations(stored_locations)?;
+        Ok(image)
+    }
+}
+
+/// An image's row as stored: the columns of [`IMAGE_FIELDS`] in their
+/// order (a JSON array in a page, or read from a row by name).
+#[derive(serde::Deserialize)]
+struct StoredImage {
     id: String,
     name: Option<String>,
     status: String,
@@ -161,12 +189,6 @@ struct PageImage {
     min_ram: i64,
     created_at: i64,
     updated_at: i64,
-    #[serde(deserialize_with = "embedded")]
-    tags: BTreeSet<String>,
-    #[serde(deserialize_with = "embedded")]
-    properties: BTreeMap<String, String>,
-    #[serde(deserialize_with = "embedded")]
-    locations: Vec<StoredLocation>,
 }
 
 /// A location as the children's aggregate writes it.
@@ -189,7 +211,8 @@ where
     }
 }
 
-impl PageImage {
+impl StoredImage {
+    /// The image, its children empty.
     fn into_image(self) -> Result<Image, DbError> {
         let at = |column: &'static str, value: i64| {
             DateTime::from_timestamp_micros(value).ok_or_else(|| invalid(column, value))
@@ -215,9 +238,9 @@ impl PageImage {
             min_ram: self.min_ram,
             created_at: at("images.created_at", self.created_at)?,
             updated_at: at("images.updated_at", self.updated_at)?,
-            tags: self.tags,
-            properties: self.properties,
-            locations: locations(self.locations)?,
+            tags: Default::default(),
+            properties: Default::default(),
+            locations: Vec::new(),
         })
     }
 }
@@ -319,17 +342,13 @@ pub(crate) fn boolean(row: &AnyRow, column: &'static str) -> Result<bool, DbErro
 
 /// The base fields of an image; tags, properties and locations come empty.
 pub(crate) fn image_from_row(row: &AnyRow) -> Result<Image, DbError> {
-    let id: String = row.try_get("id")?;
-    let status: String = row.try_get("status")?;
-    let visibility: String = row.try_get("visibility")?;
-    Ok(Image {
-        id: parse_id("images.id", &id)?,
+    StoredImage {
+        id: row.try_get("id")?,
         name: row.try_get("name")?,
-        status: ImageStatus::parse(&status).ok_or_else(|| invalid("images.status", &status))?,
-        visibility: Visibility::parse(&visibility)
-            .ok_or_else(|| invalid("images.visibility", &visibility))?,
-        protected: boolean(row, "protected")?,
-        os_hidden: boolean(row, "os_hidden")?,
+        status: row.try_get("status")?,
+        visibility: row.try_get("visibility")?,
+        protected: row.try_get("protected")?,
+        os_hidden: row.try_get("os_hidden")?,
         checksum: row.try_get("checksum")?,
         os_hash_algo: row.try_get("os_hash_algo")?,
         os_hash_value: row.try_get("os_hash_value")?,
@@ -340,12 +359,10 @@ pub(crate) fn image_from_row(row: &AnyRow) -> Result<Image, DbError> {
         disk_format: row.try_get("disk_format")?,
         min_disk: row.try_get("min_disk")?,
         min_ram: row.try_get("min_ram")?,
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
-        tags: Default::default(),
-        properties: Default::default(),
-        locations: Vec::new(),
-    })
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    }
+    .into_image()
 }
 
 /// Location metadata is stored as a JSON object in text.

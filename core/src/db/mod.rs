@@ -347,7 +347,7 @@ async fn mysql_setup(
         tracing::debug!(error = %e, "not a Galera node: no causal reads to ask for");
     }
     // MariaDB's JSON_ARRAYAGG and JSON_OBJECTAGG, which read an image's
-    // children in one row (`codec::children_columns`), are cut at
+    // children and list pages in one row (`codec`), are cut at
     // `group_concat_max_len` (1 MiB by default): lift it to the largest value
     // both servers accept.
     conn.execute("SET SESSION group_concat_max_len = 4294967295")
