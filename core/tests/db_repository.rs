@@ -1092,6 +1092,8 @@ mod cases {
                 },
             ),
             ("admin, 1000", ListQuery::new(admin(), 1000)),
+            ("admin, a page of 1", ListQuery::new(admin(), 1)),
+            ("admin, a page of 2", ListQuery::new(admin(), 2)),
             ("a project", ListQuery::new(user("p7"), 25)),
             (
                 "visibility=public",
@@ -1176,6 +1178,7 @@ mod cases {
             }
             let page = db.list_images(q).await.unwrap();
             assert!(!page.is_empty(), "{label}: lists nothing");
+            assert!(page.len() <= q.limit as usize, "{label}: over the limit");
         }
     }
 
