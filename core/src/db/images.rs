@@ -12,8 +12,8 @@ use super::codec::{
     metadata_to_text, micros, now, push_children_select, push_image_select, truncate,
 };
 use super::error::is_unique_violation;
-use super::notifications::insert_notifications;
-use super::sql::{Sql, Value};
+use super::notifications::{insert_notifications, push_notifications};
+use super::sql::{Batch, Sql, Value};
 use super::{Backend, Database, DbError, NewNotification};
 use crate::domain::{Image, ImageStatus};
 
@@ -34,7 +34,8 @@ impl Database {
         notes: &[NewNotification],
     ) -> Result<(), DbError> {
         retrying!(self, "create_image", async {
-            let mut sql = Sql::new(self.backend);
+            let mut batch = Batch::new(self.backend);
+            let sql = batch.statement();
             sql.push("INSERT INTO images (id, created_at, updated_at, deleted");
             let base = base_values(image);
             for (column, _) in &base {
@@ -49,16 +50,15 @@ impl Database {
                     row.bind_value(value);
                 }
             });
+            push_children(&mut batch, image);
+            push_notifications(&mut batch, notes);
 
-            let mut tx = self.begin_write().await?;
-            match sql.build()?.execute(&mut *tx).await {
-                Err(err) if is_unique_violation(&err) => return Err(DbError::Duplicate),
-                result => result?,
-            };
-            insert_children(&mut tx, self.backend, image).await?;
-            insert_notifications(&mut tx, self.backend, notes).await?;
-            self.commit(tx).await?;
-            Ok::<_, DbError>(())
+            // Only the image's own row can collide: its children are sets
+            // keyed by the new id.
+            match self.write_batch(batch).await {
+                Err(DbError::Backend(err)) if is_unique_violation(&err) => Err(DbError::Duplicate),
+                result => result,
+            }
         })
     }
 
@@ -280,15 +280,17 @@ pub(super) async fn update_in(
             DbError::NotFound
         });
     }
+    let mut batch = Batch::new(backend);
     for table in ["image_tags", "image_properties", "image_locations"] {
-        let mut sql = Sql::new(backend);
-        sql.push("DELETE FROM ")
+        batch
+            .statement()
+            .push("DELETE FROM ")
             .push(table)
             .push(" WHERE image_id = ")
             .bind(id.as_str());
-        sql.build()?.execute(&mut *conn).await?;
     }
-    insert_children(conn, backend, &saved).await?;
+    push_children(&mut batch, &saved);
+    batch.execute(conn).await?;
     Ok(saved)
 }
 
@@ -364,35 +366,32 @@ pub(crate) async fn load_children(
     Ok(())
 }
 
-/// Inserts an image's tags, properties and locations: one statement per
-/// non-empty child table.
-async fn insert_children(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    image: &Image,
-) -> Result<(), DbError> {
+/// The inserts of an image's tags, properties and locations: one statement
+/// per non-empty child table.
+fn push_children(batch: &mut Batch, image: &Image) {
     let id = id_text(image.id);
     if !image.tags.is_empty() {
-        let mut sql = Sql::new(backend);
-        sql.push("INSERT INTO image_tags (image_id, value) VALUES ")
+        batch
+            .statement()
+            .push("INSERT INTO image_tags (image_id, value) VALUES ")
             .push_rows(&image.tags, |row, tag| {
                 row.bind(id.as_str()).bind(tag.as_str());
             });
-        sql.build()?.execute(&mut *conn).await?;
     }
     if !image.properties.is_empty() {
-        let mut sql = Sql::new(backend);
-        sql.push("INSERT INTO image_properties (image_id, name, value) VALUES ")
+        batch
+            .statement()
+            .push("INSERT INTO image_properties (image_id, name, value) VALUES ")
             .push_rows(&image.properties, |row, (name, value)| {
                 row.bind(id.as_str())
                     .bind(name.as_str())
                     .bind(value.as_str());
             });
-        sql.build()?.execute(&mut *conn).await?;
     }
     if !image.locations.is_empty() {
-        let mut sql = Sql::new(backend);
-        sql.push("INSERT INTO image_locations (image_id, url, metadata, status, position) VALUES ")
+        batch
+            .statement()
+            .push("INSERT INTO image_locations (image_id, url, metadata, status, position) VALUES ")
             .push_rows(
                 image.locations.iter().zip(0_i64..),
                 |row, (location, position)| {
@@ -403,7 +402,5 @@ async fn insert_children(
                         .bind(position);
                 },
             );
-        sql.build()?.execute(&mut *conn).await?;
     }
-    Ok(())
 }

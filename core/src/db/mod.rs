@@ -60,8 +60,10 @@ use std::time::Duration;
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
-use sqlx::pool::PoolConnectionMetadata;
+use sqlx::pool::{PoolConnection, PoolConnectionMetadata};
 use sqlx::{Any, AnyPool, Connection as _, Executor, Transaction};
+
+use sql::Batch;
 
 pub use crate::domain::{Member, MemberStatus};
 pub use audit::{AuditKind, AuditResult, DAMAGED, NewAuditResult, OUTCOME_OK};
@@ -117,6 +119,8 @@ pub struct Database {
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 const SQLITE_READERS: u32 = 4;
 const SERVER_CONNECTIONS: u32 = 10;
+/// A server connection idle this long is pinged before it is used again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Writers queue for the single SQLite connection; under a burst of uploads
 /// the queue can be long, and waiting is better than failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -178,7 +182,7 @@ impl Database {
 
         let (writer, reader, wal) = match backend {
             Backend::Sqlite => {
-                let writer = AnyPoolOptions::new()
+                let writer = local_pool()
                     .max_connections(1)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, meta| Box::pin(sqlite_writer_setup(conn, meta)))
@@ -189,7 +193,7 @@ impl Database {
                 if is_sqlite_memory(url) {
                     (writer.clone(), writer, None)
                 } else {
-                    let reader = AnyPoolOptions::new()
+                    let reader = local_pool()
                         .max_connections(SQLITE_READERS)
                         .acquire_timeout(ACQUIRE_TIMEOUT)
                         .after_connect(|conn, meta| Box::pin(sqlite_reader_setup(conn, meta)))
@@ -222,7 +226,7 @@ impl Database {
                         });
                     }
                 }
-                let mut options = AnyPoolOptions::new()
+                let mut options = server_pool()
                     .max_connections(SERVER_CONNECTIONS)
                     .acquire_timeout(acquire_timeout);
                 if backend == Backend::MySql {
@@ -319,6 +323,46 @@ impl Database {
                 DbError::CommitUnknown(e)
             }
         })?;
+        self.durable().await
+    }
+
+    /// Runs `batch` as a transaction of its own, and returns once it is
+    /// durable. The first statement that fails is returned as
+    /// [`DbError::Backend`], and then nothing is written.
+    ///
+    /// On SQLite the transaction is one script, `BEGIN IMMEDIATE; …;
+    /// COMMIT`: one round trip to the writer's thread rather than three
+    /// (begin, statements, commit). When SQLite's `COMMIT` fails, nothing
+    /// was committed, so here no failure is of unknown outcome.
+    pub(crate) async fn write_batch(&self, batch: Batch) -> Result<(), DbError> {
+        if self.backend != Backend::Sqlite {
+            let mut tx = self.begin_write().await?;
+            batch.execute(&mut tx).await?;
+            return self.commit(tx).await;
+        }
+        let script = batch.into_sqlite_transaction("BEGIN IMMEDIATE");
+        let mut writer = Scripted {
+            conn: self.writer.acquire().await?,
+            settled: false,
+        };
+        if let Err(e) = script.build()?.execute(&mut *writer.conn).await {
+            // The script stopped inside its transaction, or before it began
+            // (the write lock was not granted), or after SQLite rolled it
+            // back. A connection that cannot roll back is closed, which does.
+            let rollback = sqlx::query("ROLLBACK").execute(&mut *writer.conn).await;
+            writer.settled = rollback.is_ok();
+            return Err(e.into());
+        }
+        writer.settled = true;
+        drop(writer);
+        self.durable().await
+    }
+
+    /// Returns once every commit that has returned is on the disk. On
+    /// file-backed SQLite, that is the shared flush of [`wal_sync`]; a flush
+    /// that fails leaves the commit visible but perhaps not on the disk,
+    /// which is of unknown outcome. The servers are durable at their commit.
+    async fn durable(&self) -> Result<(), DbError> {
         if let Some(wal) = &self.wal {
             wal.sync()
                 .await
@@ -326,6 +370,49 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// SQLite's writer connection while a transaction's script runs on it.
+/// Unless the script settled (committed, or rolled back), the connection is
+/// closed when this is dropped rather than going back to the pool: a request
+/// dropped mid-script may leave its transaction open.
+struct Scripted {
+    conn: PoolConnection<Any>,
+    settled: bool,
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// A pool of in-process SQLite connections. sqlx tests a pooled connection
+/// with a ping before lending it; a SQLite connection cannot go stale, and
+/// the ping is a round trip to the connection's thread on every acquire.
+fn local_pool() -> AnyPoolOptions {
+    AnyPoolOptions::new().test_before_acquire(false)
+}
+
+/// A pool of connections to a database server. A connection that has just
+/// been used is lent without a ping (a round trip to the server on every
+/// acquire); one that sat idle, which the server or a proxy may have closed
+/// meanwhile, is pinged first. A connection lost in between fails its
+/// statement with an I/O error, which is retried on another connection.
+fn server_pool() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < PING_AFTER_IDLE {
+                    return Ok(true);
+                }
+                conn.ping().await?;
+                Ok(true)
+            })
+        })
 }
 
 fn is_sqlite_memory(url: &str) -> bool {
@@ -387,4 +474,93 @@ async fn sqlite_common_setup(conn: &mut AnyConnection) -> Result<(), sqlx::Error
     let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
     conn.execute(sqlx::AssertSqlSafe(busy)).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    async fn file_database(dir: &tempfile::TempDir) -> Database {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        Database::connect(&url).await.unwrap()
+    }
+
+    /// A new image's id, as its child rows name it.
+    async fn image(db: &Database) -> String {
+        let image = crate::domain::Image::new(uuid::Uuid::new_v4(), None, chrono::Utc::now());
+        db.create_image(&image).await.unwrap();
+        codec::id_text(image.id)
+    }
+
+    fn insert_tag(batch: &mut Batch, image: &str, tag: &str) {
+        batch
+            .statement()
+            .push("INSERT INTO image_tags (image_id, value) VALUES (")
+            .bind(image.to_owned())
+            .push(", ")
+            .bind(tag.to_owned())
+            .push(")");
+    }
+
+    /// How many tags each image has.
+    async fn tag_counts(db: &Database) -> HashMap<String, i64> {
+        sqlx::query_as("SELECT image_id, COUNT(*) FROM image_tags GROUP BY image_id")
+            .fetch_all(&db.reader)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect()
+    }
+
+    /// A batch is one transaction: a statement that fails after others ran
+    /// leaves nothing written, and the writer takes the next batch.
+    #[tokio::test]
+    async fn a_failed_batch_writes_nothing_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = file_database(&dir).await;
+        let i = image(&db).await;
+        let mut batch = Batch::new(db.backend);
+        insert_tag(&mut batch, &i, "a");
+        batch
+            .statement()
+            .push("INSERT INTO no_such_table VALUES (1)");
+        let err = db.write_batch(batch).await.unwrap_err();
+        assert!(matches!(err, DbError::Backend(_)), "{err:?}");
+        assert!(tag_counts(&db).await.is_empty());
+
+        let mut batch = Batch::new(db.backend);
+        insert_tag(&mut batch, &i, "b");
+        insert_tag(&mut batch, &i, "c");
+        db.write_batch(batch).await.unwrap();
+        assert_eq!(tag_counts(&db).await, HashMap::from([(i, 2)]));
+    }
+
+    /// A script abandoned while it runs (its request went away) commits
+    /// whole or not at all, and does not leave the writer inside its
+    /// transaction.
+    #[tokio::test]
+    async fn an_abandoned_batch_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = file_database(&dir).await;
+        for _ in 0..50 {
+            let i = image(&db).await;
+            let mut batch = Batch::new(db.backend);
+            for t in 0..200 {
+                insert_tag(&mut batch, &i, &t.to_string());
+            }
+            // Polled once, far enough to send the script, then dropped.
+            let _ = tokio::time::timeout(Duration::ZERO, db.write_batch(batch)).await;
+        }
+        let kept = image(&db).await;
+        let mut batch = Batch::new(db.backend);
+        insert_tag(&mut batch, &kept, "k");
+        db.write_batch(batch).await.unwrap();
+        let counts = tag_counts(&db).await;
+        assert_eq!(counts.get(&kept), Some(&1));
+        assert!(
+            counts.iter().all(|(i, &n)| *i == kept || n == 200),
+            "{counts:?}"
+        );
+    }
 }

@@ -10,7 +10,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::codec::{micros, now};
-use super::sql::Sql;
+use super::sql::{Batch, Sql};
 use super::{Backend, Database, DbError};
 
 /// A notification to add: the finished message body and its priority.
@@ -84,17 +84,24 @@ pub(super) async fn insert_notifications(
     backend: Backend,
     items: &[NewNotification],
 ) -> Result<(), DbError> {
+    let mut batch = Batch::new(backend);
+    push_notifications(&mut batch, items);
+    batch.execute(conn).await?;
+    Ok(())
+}
+
+/// The insert of `items`, if there are any, added to `batch`.
+pub(super) fn push_notifications(batch: &mut Batch, items: &[NewNotification]) {
     if items.is_empty() {
-        return Ok(());
+        return;
     }
     let created_at = micros(now());
-    let mut sql = Sql::new(backend);
-    sql.push("INSERT INTO notifications (priority, message, created_at) VALUES ")
+    batch
+        .statement()
+        .push("INSERT INTO notifications (priority, message, created_at) VALUES ")
         .push_rows(items, |row, item| {
             row.bind(item.priority.as_str())
                 .bind(item.message.as_str())
                 .bind(created_at);
         });
-    sql.build()?.execute(&mut *conn).await?;
-    Ok(())
 }

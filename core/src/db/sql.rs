@@ -4,6 +4,7 @@
 //! $2, …` where SQLite and MySQL take `?`. Binding through [`Sql::bind`]
 //! writes the right one and keeps text and arguments in step.
 
+use sqlx::AnyConnection;
 use sqlx::any::AnyArguments;
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Type};
@@ -144,6 +145,66 @@ impl Sql {
     }
 }
 
+/// Statements that run in order on one connection, inside the caller's
+/// transaction, for their effects.
+///
+/// SQLite runs a connection's statements on a thread of its own: each
+/// statement sent alone is a round trip there and back, two thread switches,
+/// which cost more than a small insert does. A batch goes to SQLite as one
+/// script, in one round trip. A server database takes the statements one by
+/// one, as a prepared statement holds only one.
+pub(crate) struct Batch {
+    backend: Backend,
+    statements: Vec<Sql>,
+}
+
+impl Batch {
+    pub(crate) fn new(backend: Backend) -> Batch {
+        Batch {
+            backend,
+            statements: Vec::new(),
+        }
+    }
+
+    /// Starts the next statement; write it into the returned builder.
+    pub(crate) fn statement(&mut self) -> &mut Sql {
+        let script = self.backend == Backend::Sqlite && !self.statements.is_empty();
+        if !script {
+            self.statements.push(Sql::new(self.backend));
+        }
+        let sql = self.statements.last_mut().expect("one statement at least");
+        if script {
+            sql.push(";\n");
+        }
+        sql
+    }
+
+    /// On SQLite: the whole batch as the script of one transaction, begun
+    /// with `begin` and committed at its end.
+    pub(crate) fn into_sqlite_transaction(self, begin: &str) -> Sql {
+        debug_assert_eq!(self.backend, Backend::Sqlite);
+        let mut script = Sql::new(Backend::Sqlite);
+        script.push(begin).push(";\n");
+        if let Some(body) = self.statements.into_iter().next() {
+            script.text.push_str(&body.text);
+            script.text.push_str(";\n");
+            script.bound = body.bound;
+            script.args = body.args;
+        }
+        script.push("COMMIT");
+        script
+    }
+
+    /// Runs the statements in order; the first that fails stops the rest and
+    /// its error is returned (the caller's transaction then rolls back).
+    pub(crate) async fn execute(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        for sql in self.statements {
+            sql.build()?.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Binds the values of one row of a multi-row insert, separated by commas.
 pub(crate) struct RowBinder<'s> {
     sql: &'s mut Sql,
@@ -200,6 +261,38 @@ mod tests {
         let mut sql = Sql::new(Backend::Postgres);
         sql.push_in("c", Vec::<String>::new());
         assert_eq!(sql.text(), "1 = 0");
+    }
+
+    #[test]
+    fn a_batch_is_one_script_on_sqlite_only() {
+        let statements = |backend| {
+            let mut batch = Batch::new(backend);
+            batch
+                .statement()
+                .push("INSERT INTO a VALUES (")
+                .bind(1_i64)
+                .push(")");
+            batch.statement().push("DELETE FROM b WHERE c = ").bind("x");
+            batch
+                .statements
+                .iter()
+                .map(|sql| sql.text().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            statements(Backend::Sqlite),
+            ["INSERT INTO a VALUES (?);\nDELETE FROM b WHERE c = ?"]
+        );
+        let mut batch = Batch::new(Backend::Sqlite);
+        batch.statement().push("DELETE FROM b WHERE c = ").bind("x");
+        assert_eq!(
+            batch.into_sqlite_transaction("BEGIN IMMEDIATE").text(),
+            "BEGIN IMMEDIATE;\nDELETE FROM b WHERE c = ?;\nCOMMIT"
+        );
+        assert_eq!(
+            statements(Backend::Postgres),
+            ["INSERT INTO a VALUES ($1)", "DELETE FROM b WHERE c = $1"]
+        );
     }
 
     #[test]
