@@ -182,12 +182,18 @@ impl Database {
 
         let (writer, reader, wal) = match backend {
             Backend::Sqlite => {
-                let writer = local_pool()
+                let mut writer = local_pool()
                     .max_connections(1)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .after_connect(|conn, meta| Box::pin(sqlite_writer_setup(conn, meta)))
-                    .connect(url)
-                    .await?;
+                    .after_connect(|conn, meta| Box::pin(sqlite_writer_setup(conn, meta)));
+                if is_sqlite_memory(url) {
+                    // The database goes with its one connection: never retire it.
+                    writer = writer
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None);
+                }
+                let writer = writer.connect(url).await?;
                 // Every connection to `:memory:` opens a database of its own,
                 // so an in-memory database is read through its writer.
                 if is_sqlite_memory(url) {
@@ -330,12 +336,14 @@ impl Database {
     /// durable. The first statement that fails is returned as
     /// [`DbError::Backend`], and then nothing is written.
     ///
-    /// On SQLite the transaction is one script, `BEGIN IMMEDIATE; …;
+    /// On file-backed SQLite the transaction is one script, `BEGIN IMMEDIATE; …;
     /// COMMIT`: one round trip to the writer's thread rather than three
     /// (begin, statements, commit). When SQLite's `COMMIT` fails, nothing
     /// was committed, so here no failure is of unknown outcome.
     pub(crate) async fn write_batch(&self, batch: Batch) -> Result<(), DbError> {
-        if self.backend != Backend::Sqlite {
+        // An in-memory database lives only as long as its connection, which
+        // an abandoned script closes: it takes the other way.
+        if self.backend != Backend::Sqlite || self.wal.is_none() {
             let mut tx = self.begin_write().await?;
             batch.execute(&mut tx).await?;
             return self.commit(tx).await;
