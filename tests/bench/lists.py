@@ -234,6 +234,7 @@ def queries(rows):
     return [
         ("default sort", "limit=25", 3),
         ("default sort, 1000", "limit=1000", 30),
+        ("default sort, 1", "limit=1", 3),
         ("status=active", "limit=25&status=active", 3),
         ("status=queued (rare)", "limit=25&status=queued", 3),
         ("status=deactivated", "limit=25&status=deactivated", 3),

@@ -336,33 +336,59 @@ impl Database {
     /// durable. The first statement that fails is returned as
     /// [`DbError::Backend`], and then nothing is written.
     ///
-    /// On file-backed SQLite the transaction is one script, `BEGIN IMMEDIATE; …;
-    /// COMMIT`: one round trip to the writer's thread rather than three
-    /// (begin, statements, commit). When SQLite's `COMMIT` fails, nothing
-    /// was committed, so here no failure is of unknown outcome.
+    /// On file-backed SQLite the transaction is one script, `BEGIN
+    /// IMMEDIATE; …; COMMIT`: one round trip to the writer's thread rather
+    /// than three (begin, statements, commit). A writer that finds no other
+    /// write in progress commits with `synchronous = FULL`, so that SQLite
+    /// syncs the log within the commit, on its own thread, rather than in a
+    /// flush of its own afterwards: alone, it would share that flush with no
+    /// one. When SQLite's `COMMIT` fails, nothing was committed, so here no
+    /// failure is of unknown outcome.
     pub(crate) async fn write_batch(&self, batch: Batch) -> Result<(), DbError> {
         // An in-memory database lives only as long as its connection, which
         // an abandoned script closes: it takes the other way.
-        if self.backend != Backend::Sqlite || self.wal.is_none() {
+        let Some(wal) = self
+            .wal
+            .as_ref()
+            .filter(|_| self.backend == Backend::Sqlite)
+        else {
             let mut tx = self.begin_write().await?;
             batch.execute(&mut tx).await?;
             return self.commit(tx).await;
-        }
-        let script = batch.into_sqlite_transaction("BEGIN IMMEDIATE");
+        };
+        let writing = wal.writing();
+        let script = if writing.alone() {
+            batch.into_sqlite_script(
+                "PRAGMA synchronous = FULL;\nBEGIN IMMEDIATE",
+                "COMMIT;\nPRAGMA synchronous = NORMAL",
+            )
+        } else {
+            batch.into_sqlite_script("BEGIN IMMEDIATE", "COMMIT")
+        };
         let mut writer = Scripted {
             conn: self.writer.acquire().await?,
             settled: false,
         };
+        // Every commit counted by now was made before this one, on the one
+        // writer connection: a sync of the log within this commit covers it.
+        let before = wal.commits();
         if let Err(e) = script.build()?.execute(&mut *writer.conn).await {
             // The script stopped inside its transaction, or before it began
             // (the write lock was not granted), or after SQLite rolled it
-            // back. A connection that cannot roll back is closed, which does.
-            let rollback = sqlx::query("ROLLBACK").execute(&mut *writer.conn).await;
+            // back. A connection that cannot roll back is closed, which does
+            // (and a new one starts with `synchronous = NORMAL`).
+            let rollback = sqlx::query("ROLLBACK; PRAGMA synchronous = NORMAL")
+                .execute(&mut *writer.conn)
+                .await;
             writer.settled = rollback.is_ok();
             return Err(e.into());
         }
         writer.settled = true;
         drop(writer);
+        if writing.alone() {
+            wal.synced_through(before);
+            return Ok(());
+        }
         self.durable().await
     }
 
@@ -511,6 +537,16 @@ mod tests {
             .push(")");
     }
 
+    const NORMAL: i64 = 1;
+
+    /// The writer connection's `synchronous` setting.
+    async fn synchronous(db: &Database) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&db.writer)
+            .await
+            .unwrap()
+    }
+
     /// How many tags each image has.
     async fn tag_counts(db: &Database) -> HashMap<String, i64> {
         sqlx::query_as("SELECT image_id, COUNT(*) FROM image_tags GROUP BY image_id")
@@ -536,12 +572,15 @@ mod tests {
         let err = db.write_batch(batch).await.unwrap_err();
         assert!(matches!(err, DbError::Backend(_)), "{err:?}");
         assert!(tag_counts(&db).await.is_empty());
+        assert_eq!(synchronous(&db).await, NORMAL);
 
         let mut batch = Batch::new(db.backend);
         insert_tag(&mut batch, &i, "b");
         insert_tag(&mut batch, &i, "c");
         db.write_batch(batch).await.unwrap();
         assert_eq!(tag_counts(&db).await, HashMap::from([(i, 2)]));
+        // A lone writer commits with FULL, and leaves the writer at NORMAL.
+        assert_eq!(synchronous(&db).await, NORMAL);
     }
 
     /// A script abandoned while it runs (its request went away) commits

@@ -179,19 +179,19 @@ impl Batch {
         sql
     }
 
-    /// On SQLite: the whole batch as the script of one transaction, begun
-    /// with `begin` and committed at its end.
-    pub(crate) fn into_sqlite_transaction(self, begin: &str) -> Sql {
+    /// On SQLite: the whole batch as one script, `before` and `after` around
+    /// it (the statements that begin and end its transaction).
+    pub(crate) fn into_sqlite_script(self, before: &str, after: &str) -> Sql {
         debug_assert_eq!(self.backend, Backend::Sqlite);
         let mut script = Sql::new(Backend::Sqlite);
-        script.push(begin).push(";\n");
+        script.push(before).push(";\n");
         if let Some(body) = self.statements.into_iter().next() {
             script.text.push_str(&body.text);
             script.text.push_str(";\n");
             script.bound = body.bound;
             script.args = body.args;
         }
-        script.push("COMMIT");
+        script.push(after);
         script
     }
 
@@ -286,7 +286,7 @@ mod tests {
         let mut batch = Batch::new(Backend::Sqlite);
         batch.statement().push("DELETE FROM b WHERE c = ").bind("x");
         assert_eq!(
-            batch.into_sqlite_transaction("BEGIN IMMEDIATE").text(),
+            batch.into_sqlite_script("BEGIN IMMEDIATE", "COMMIT").text(),
             "BEGIN IMMEDIATE;\nDELETE FROM b WHERE c = ?;\nCOMMIT"
         );
         assert_eq!(

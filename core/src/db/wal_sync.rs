@@ -11,6 +11,10 @@
 //! into the database file and the database file before reusing the log, so
 //! a log that was checkpointed away needs no flush of its own.
 //!
+//! A writer that finds no other write in progress gains nothing from
+//! sharing: it commits with `synchronous = FULL` instead, and SQLite syncs
+//! the log within the commit ([`WalSync::synced_through`]).
+//!
 //! What a commit shows before its flush: a concurrent reader may see a row
 //! whose writer has not been answered yet. Should the machine lose power in
 //! that moment, the row is gone, and so is any write made after it: a later
@@ -18,7 +22,7 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Shared flushes of one SQLite database's write-ahead log.
 #[derive(Debug)]
@@ -34,6 +38,27 @@ pub(crate) struct WalSync {
     /// One flush at a time; the writers that queue behind it are covered
     /// by the next.
     flushing: tokio::sync::Mutex<()>,
+    /// Writes in progress, from wanting the writer to being durable.
+    writers: AtomicUsize,
+}
+
+/// One write in progress ([`WalSync::writing`]).
+pub(crate) struct Writing<'w> {
+    writers: &'w AtomicUsize,
+    alone: bool,
+}
+
+impl Writing<'_> {
+    /// Whether no other write was in progress when this one started.
+    pub(crate) fn alone(&self) -> bool {
+        self.alone
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.writers.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl WalSync {
@@ -47,7 +72,30 @@ impl WalSync {
             durable: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
             flushing: tokio::sync::Mutex::new(()),
+            writers: AtomicUsize::new(0),
         }
+    }
+
+    /// Counts a write in progress until the returned guard drops.
+    pub(crate) fn writing(&self) -> Writing<'_> {
+        let others = self.writers.fetch_add(1, Ordering::AcqRel);
+        Writing {
+            writers: &self.writers,
+            alone: others == 0,
+        }
+    }
+
+    /// The commits counted so far ([`WalSync::sync`] counts each).
+    pub(crate) fn commits(&self) -> u64 {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    /// A commit made with `synchronous = FULL` synced the log, and so made
+    /// durable every commit made before it: the first `before` counted.
+    pub(crate) fn synced_through(&self, before: u64) {
+        self.durable.fetch_max(before, Ordering::AcqRel);
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::db_wal_flush();
     }
 
     /// Returns once the commit that has just returned is on the disk.
@@ -108,6 +156,31 @@ mod tests {
         // The first writer flushes alone; the 63 that queued behind it
         // share the second flush.
         assert_eq!(sync.flushes.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_synced_the_log_covers_the_commits_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let sync = WalSync::new(dir.path().join("glint.db"));
+        let first = sync.writing();
+        assert!(first.alone());
+        assert!(
+            !sync.writing().alone(),
+            "a second write while the first runs"
+        );
+        drop(first);
+        assert!(sync.writing().alone(), "each guard counts until it drops");
+
+        sync.sync().await.unwrap();
+        sync.sync().await.unwrap();
+        assert_eq!(sync.flushes.load(Ordering::Relaxed), 2);
+        // A commit made with FULL once two were counted covers those two ...
+        let before = sync.commits();
+        sync.synced_through(before);
+        // ... and no later one.
+        let after = sync.committed.fetch_add(1, Ordering::AcqRel) + 1;
+        assert_eq!(sync.durable.load(Ordering::Acquire), 2);
+        assert!(after > sync.durable.load(Ordering::Acquire));
     }
 
     #[tokio::test]
