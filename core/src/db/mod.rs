@@ -56,6 +56,7 @@ mod wal_sync;
 mod work;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::AnyConnection;
@@ -112,6 +113,8 @@ pub struct Database {
     reader: AnyPool,
     /// File-backed SQLite: the flushes that make commits durable.
     wal: Option<Arc<wal_sync::WalSync>>,
+    /// Writes committed through this handle and its clones.
+    writes: Arc<AtomicU64>,
 }
 
 /// How long a SQLite connection waits for a lock held by another process
@@ -119,6 +122,8 @@ pub struct Database {
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 const SQLITE_READERS: u32 = 4;
 const SERVER_CONNECTIONS: u32 = 10;
+/// SQLite's planner statistics are first refreshed after this many writes.
+const STATISTICS_FIRST_AT: u64 = 1024;
 /// A server connection idle this long is pinged before it is used again.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Writers queue for the single SQLite connection; under a burst of uploads
@@ -248,6 +253,7 @@ impl Database {
             writer,
             reader,
             wal,
+            writes: Arc::default(),
         })
     }
 
@@ -329,7 +335,35 @@ impl Database {
                 DbError::CommitUnknown(e)
             }
         })?;
-        self.durable().await
+        self.durable().await?;
+        self.wrote();
+        Ok(())
+    }
+
+    /// Counts a committed write. On SQLite, each time the count doubles from
+    /// 1,024, the planner's statistics are refreshed in the background
+    /// (`PRAGMA optimize`, which re-reads only tables that grew or shrank
+    /// tenfold, a bounded sample of each). SQLite gathers them only when
+    /// asked, and Glint asks when it opens the database, which on an empty
+    /// one gathers nothing: without them, a catalogue grown through the API
+    /// had its default page sort every image (11 ms at 10,000 images, 1 ms
+    /// with statistics).
+    fn wrote(&self) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= STATISTICS_FIRST_AT && n.is_power_of_two() {
+            let writer = self.writer.clone();
+            tokio::spawn(async move {
+                if let Err(err) = sqlx::query("PRAGMA optimize = 0x10002")
+                    .execute(&writer)
+                    .await
+                {
+                    tracing::warn!(%err, "could not refresh the database's planner statistics");
+                }
+            });
+        }
     }
 
     /// Runs `batch` as a transaction of its own, and returns once it is
@@ -387,9 +421,11 @@ impl Database {
         drop(writer);
         if writing.alone() {
             wal.synced_through(before);
-            return Ok(());
+        } else {
+            self.durable().await?;
         }
-        self.durable().await
+        self.wrote();
+        Ok(())
     }
 
     /// Returns once every commit that has returned is on the disk. On
@@ -581,6 +617,29 @@ mod tests {
         assert_eq!(tag_counts(&db).await, HashMap::from([(i, 2)]));
         // A lone writer commits with FULL, and leaves the writer at NORMAL.
         assert_eq!(synchronous(&db).await, NORMAL);
+    }
+
+    /// A catalogue grown from empty while the server runs gets planner
+    /// statistics, without a restart.
+    #[tokio::test]
+    async fn statistics_are_gathered_as_the_catalogue_grows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = file_database(&dir).await;
+        let stat_rows = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'images'")
+                .fetch_one(&db.reader)
+                .await
+                .unwrap_or(0)
+        };
+        assert_eq!(stat_rows().await, 0);
+        for _ in 0..STATISTICS_FIRST_AT {
+            image(&db).await;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while stat_rows().await == 0 {
+            assert!(std::time::Instant::now() < deadline, "no statistics");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// A script abandoned while it runs (its request went away) commits
