@@ -97,12 +97,12 @@ async fn read_bounded(
             }
         }
     }
-    if declared.is_none_or(|n| n - max <= DISCARD_BYTES) {
+    if declared.is_none_or(|n| n.saturating_sub(max) <= DISCARD_BYTES) {
         let discard = async {
             let mut read = 0;
             while let Some(Ok(chunk)) = stream.next().await {
                 read += chunk.len();
-                if read > max + DISCARD_BYTES {
+                if read > DISCARD_BYTES {
                     break;
                 }
             }

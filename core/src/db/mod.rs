@@ -122,6 +122,9 @@ pub struct Database {
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 const SQLITE_READERS: u32 = 4;
 const SERVER_CONNECTIONS: u32 = 10;
+/// Refreshes SQLite's planner statistics where a table grew or shrank tenfold
+/// since they were made, or has none (all tables, a bounded sample of each).
+const SQLITE_OPTIMIZE: &str = "PRAGMA optimize = 0x10002";
 /// SQLite's planner statistics are first refreshed after this many writes.
 const STATISTICS_FIRST_AT: u64 = 1024;
 /// A server connection idle this long is pinged before it is used again.
@@ -356,10 +359,7 @@ impl Database {
         if n >= STATISTICS_FIRST_AT && n.is_power_of_two() {
             let writer = self.writer.clone();
             tokio::spawn(async move {
-                if let Err(err) = sqlx::query("PRAGMA optimize = 0x10002")
-                    .execute(&writer)
-                    .await
-                {
+                if let Err(err) = sqlx::query(SQLITE_OPTIMIZE).execute(&writer).await {
                     tracing::warn!(%err, "could not refresh the database's planner statistics");
                 }
             });
@@ -381,11 +381,7 @@ impl Database {
     pub(crate) async fn write_batch(&self, batch: Batch) -> Result<(), DbError> {
         // An in-memory database lives only as long as its connection, which
         // an abandoned script closes: it takes the other way.
-        let Some(wal) = self
-            .wal
-            .as_ref()
-            .filter(|_| self.backend == Backend::Sqlite)
-        else {
+        let Some(wal) = &self.wal else {
             let mut tx = self.begin_write().await?;
             batch.execute(&mut tx).await?;
             return self.commit(tx).await;
@@ -526,7 +522,7 @@ async fn sqlite_writer_setup(
     // SQLite keeps no planner statistics by itself; without them it may pick
     // the visibility index over owner or created_at. This refreshes stale
     // ones, with a bounded amount of work, as SQLite recommends at open.
-    conn.execute("PRAGMA optimize = 0x10002").await?;
+    conn.execute(SQLITE_OPTIMIZE).await?;
     Ok(())
 }
 

@@ -38,7 +38,10 @@ pub(crate) struct WalSync {
     /// One flush at a time; the writers that queue behind it are covered
     /// by the next.
     flushing: tokio::sync::Mutex<()>,
-    /// Writes in progress, from wanting the writer to being durable.
+    /// Scripted writes (`Database::write_batch`) in progress, from wanting
+    /// the writer to being durable; writes in open transactions are not
+    /// counted, and a script that thinks itself alone beside one only syncs
+    /// the log sooner than needed.
     writers: AtomicUsize,
 }
 
