@@ -24,6 +24,41 @@ pub fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// A virtualenv `<target>/<name>` with `package` from PyPI, made on first use and reused
+/// by later runs. The tests of a binary run on parallel threads: one makes it while the
+/// others wait. `GLINT_TEST_PYTHON` names the interpreter (`python3` by default).
+pub fn python_venv(name: &str, package: &str) -> PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = MAKING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let venv = target_dir().join(name);
+    let marker = venv.join(".installed");
+    if marker.exists() {
+        return venv;
+    }
+    let python = std::env::var("GLINT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let steps = [
+        Command::new(python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output(),
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", package])
+            .output(),
+    ];
+    for step in steps {
+        let out = step.unwrap_or_else(|e| panic!("making {name}: {e}"));
+        assert!(
+            out.status.success(),
+            "making {name}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::write(&marker, b"").unwrap();
+    venv
+}
+
 /// A running `glint serve`, stopped when dropped.
 pub struct Glint {
     child: Child,

@@ -4,23 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use glint_blackbox::{Glint, md5_hex, pattern, target_dir};
+use glint_blackbox::{Glint, md5_hex, pattern, python_venv, target_dir};
 
-/// A virtualenv with python-glanceclient from PyPI, made once per target dir.
+/// A virtualenv with python-glanceclient from PyPI.
 fn glance_cli() -> PathBuf {
-    let venv = target_dir().join("pyvenv-glanceclient");
-    let glance = venv.join("bin/glance");
-    if glance.exists() {
-        return glance;
-    }
-    let python = std::env::var("GLINT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(python).args(["-m", "venv"]).arg(&venv));
-    run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "python-glanceclient",
-    ]));
+    let glance = python_venv("pyvenv-glanceclient", "python-glanceclient").join("bin/glance");
     assert!(glance.exists(), "pip did not install the glance command");
     glance
 }

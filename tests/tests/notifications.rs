@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use glint_blackbox::{Glint, StatusCode, md5_hex, pattern, target_dir};
+use glint_blackbox::{Glint, StatusCode, md5_hex, pattern, python_venv, target_dir};
 use serde_json::{Value, json};
 
 const BROKER: &str = "rabbit://guest:guest@127.0.0.1:5672/";
@@ -19,24 +19,9 @@ const BROKER: &str = "rabbit://guest:guest@127.0.0.1:5672/";
 /// The tests share one broker and one of them stops it: one at a time.
 static BROKER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A virtualenv with oslo.messaging from PyPI, made once per target dir.
+/// A virtualenv with oslo.messaging from PyPI.
 fn python() -> PathBuf {
-    let venv = target_dir().join("pyvenv-oslo-messaging");
-    let python = venv.join("bin/python");
-    let ready = venv.join(".oslo-messaging-installed");
-    if ready.exists() {
-        return python;
-    }
-    let system = std::env::var("GLINT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(system).args(["-m", "venv"]).arg(&venv));
-    run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "oslo.messaging",
-    ]));
-    std::fs::write(&ready, "").unwrap();
-    python
+    python_venv("pyvenv-oslo-messaging", "oslo.messaging").join("bin/python")
 }
 
 fn run(cmd: &mut Command) -> String {

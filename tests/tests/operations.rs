@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use glint_blackbox::{Glint, StatusCode, free_port, pattern, target_dir};
+use glint_blackbox::{Glint, StatusCode, free_port, pattern, python_venv, target_dir};
 use serde_json::Value;
 
 #[tokio::test]
@@ -193,31 +193,9 @@ async fn json_logs_are_one_object_per_line() {
     assert_eq!(access["fields"]["path"], "/v2/images");
 }
 
-/// A virtualenv with the Prometheus project's Python client, made once per target dir.
-/// The tests of this binary run on parallel threads: the first to ask makes it while
-/// the others wait.
+/// A virtualenv with the Prometheus project's Python client.
 fn prometheus_python() -> PathBuf {
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let venv = target_dir().join("pyvenv-prometheus");
-            let python = venv.join("bin/python");
-            let marker = venv.join(".installed");
-            if marker.exists() {
-                return python;
-            }
-            let base = std::env::var("GLINT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-            run(Command::new(base).args(["-m", "venv"]).arg(&venv));
-            run(Command::new(venv.join("bin/pip")).args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "prometheus-client",
-            ]));
-            std::fs::write(&marker, b"").unwrap();
-            python
-        })
-        .clone()
+    python_venv("pyvenv-prometheus", "prometheus-client").join("bin/python")
 }
 
 fn run(cmd: &mut Command) -> String {
